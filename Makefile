@@ -1,0 +1,51 @@
+# The two commands: `make up` runs the system, `make test` checks it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export DATA_DIR ?= data/raw
+export OUTPUT_DIR ?= var/etl
+# part directory:python package, for the isolated-install check
+PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway
+
+.PHONY: help uv sync up down status etl test lint check-deps pytest
+
+help:
+	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
+	@echo "make down    stop the services started by make up"
+	@echo "make test    lint, check each part installs alone, run the whole test suite"
+
+uv:
+	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || \
+	  (echo "uv not found: installing it with pip (python3 -m pip install --user uv)"; \
+	   python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv)
+
+sync: uv
+	@$(UV) sync --locked --quiet
+
+up: sync
+	@bash scripts/stack.sh up
+
+down:
+	@bash scripts/stack.sh down
+
+status:
+	@bash scripts/stack.sh status
+
+etl: sync
+	@$(UV) run --locked etl-job run
+
+lint: sync
+	$(UV) run --locked ruff check .
+
+check-deps: uv
+	@for part in $(PARTS); do \
+	  dir=$${part%%:*}; pkg=$${part##*:}; \
+	  UV_PROJECT_ENVIRONMENT=.venv-isolated/$$dir $(UV) sync --locked --quiet --no-dev --package $$dir && \
+	  .venv-isolated/$$dir/bin/python scripts/check_isolated_imports.py $$pkg || exit 1; \
+	done
+
+pytest: sync
+	$(UV) run --locked pytest
+
+test: lint check-deps pytest

@@ -1,0 +1,84 @@
+"""Domain values the public API accepts, with the spellings users may type."""
+
+import enum
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+
+YEAR_MIN = 1900
+YEAR_MAX = 2100
+SCORE_MIN = 0
+SCORE_MAX = 100
+
+
+class Platform(enum.StrEnum):
+    amazon = "amazon"
+    disney = "disney"
+    hulu = "hulu"
+    netflix = "netflix"
+
+    @property
+    def id_prefix(self) -> str:
+        """First letter of the platform plus 's', as in `as123`, `ns42`."""
+        return f"{self.value[0]}s"
+
+    @property
+    def source_file(self) -> str:
+        return _SOURCE_FILES[self]
+
+
+_SOURCE_FILES = {
+    Platform.amazon: "amazon_prime_titles.csv",
+    Platform.disney: "disney_plus_titles.csv",
+    Platform.hulu: "hulu_titles.csv",
+    Platform.netflix: "netflix_titles.csv",
+}
+
+
+class DurationType(enum.StrEnum):
+    min = "min"
+    season = "season"
+
+
+class ContentKind(enum.StrEnum):
+    """The `tipo` of prod_per_county; the value is the Spanish key of the answer."""
+
+    pelicula = "pelicula"
+    serie = "serie"
+    documental = "documental"
+
+
+CONTENT_KIND_ALIASES: dict[str, ContentKind] = {
+    "pelicula": ContentKind.pelicula,
+    "película": ContentKind.pelicula,
+    "movie": ContentKind.pelicula,
+    "serie": ContentKind.serie,
+    "series": ContentKind.serie,
+    "tv show": ContentKind.serie,
+    "documental": ContentKind.documental,
+    "documentary": ContentKind.documental,
+}
+
+CATALOG_TYPE_MOVIE = "movie"
+CATALOG_TYPE_SHOW = "tv show"
+# `listed_in` words that make a title a documentary for prod_per_county.
+DOCUMENTARY_WORDS = ("documentaries", "documentary", "docuseries")
+
+
+def casefold_text(value: object) -> object:
+    """Lowercase and trim strings; leave anything else for the validator to reject."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def content_kind(value: object) -> object:
+    return CONTENT_KIND_ALIASES.get(casefold_text(value), value)  # type: ignore[arg-type]
+
+
+# Annotated types the services use for query parameters: forgiving of case and spaces,
+# strict about everything else (a bad value becomes a 422 naming the accepted values).
+PlatformParam = Annotated[Platform, BeforeValidator(casefold_text)]
+DurationTypeParam = Annotated[DurationType, BeforeValidator(casefold_text)]
+ContentKindParam = Annotated[ContentKind, BeforeValidator(content_kind)]
+YearParam = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+ScoreParam = Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
+TextParam = Annotated[str, BeforeValidator(casefold_text), Field(min_length=1, max_length=200)]

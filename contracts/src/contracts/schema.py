@@ -1,0 +1,49 @@
+"""The catalog and ratings parquet layouts the ETL writes and the services read."""
+
+from typing import Final
+
+SCHEMA_VERSION: Final = 1
+
+# Column name -> logical type; the ETL casts to exactly these, readers may rely on them.
+CATALOG_COLUMNS: Final[dict[str, str]] = {
+    "id": "str",  # platform letter + show_id: as123, ds1, hs7, ns42
+    "platform": "str",  # amazon | disney | hulu | netflix
+    "show_id": "str",
+    "type": "str",  # movie | tv show
+    "title": "str",
+    "director": "str",  # comma-separated, may be null
+    "cast": "str",  # comma-separated, may be null
+    "country": "str",  # comma-separated, may be null
+    "date_added": "date",  # null when missing or unparseable
+    "release_year": "int32",
+    "rating": "str",  # maturity rating; null became "g"
+    "duration_int": "int32",  # null when the source has no duration
+    "duration_type": "str",  # min | season | null
+    "listed_in": "str",  # comma-separated genres
+    "description": "str",
+    "score": "int32",  # 0-100
+    "score_source": "str",  # "file" or "ratings" (mean user rating x 20)
+    "rating_count": "int32",  # number of user ratings, 0 when none
+    "avg_rating": "float64",  # mean user rating 0.5-5, null when none
+}
+
+RATINGS_COLUMNS: Final[dict[str, str]] = {
+    "user_id": "int32",
+    "movie_id": "str",
+    "rating": "float32",
+    "timestamp": "int64",
+}
+
+# Raw inputs: every platform file must carry these; `score` is optional.
+RAW_CATALOG_REQUIRED: Final = (
+    "show_id", "type", "title", "director", "cast", "country", "date_added",
+    "release_year", "rating", "duration", "listed_in", "description",
+)
+RAW_CATALOG_OPTIONAL: Final = ("score",)
+RAW_RATINGS_REQUIRED: Final = ("userId", "rating", "timestamp", "movieId")
+
+CATALOG_FILE: Final = "catalog.parquet"
+RATINGS_FILE: Final = "ratings.parquet"
+MANIFEST_FILE: Final = "manifest.json"
+QUARANTINE_FILE: Final = "quarantine.csv"
+CURRENT_LINK: Final = "current"  # OUTPUT_DIR/current -> runs/<run id>
