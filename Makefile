@@ -24,13 +24,13 @@ sync: uv
 	@$(UV) sync --locked --quiet
 
 up: sync
-	@bash scripts/stack.sh up
+	@$(UV) run --locked python scripts/stack.py up
 
 down:
-	@bash scripts/stack.sh down
+	@$(UV) run --locked python scripts/stack.py down
 
 status:
-	@bash scripts/stack.sh status
+	@$(UV) run --locked python scripts/stack.py status
 
 etl: sync
 	@$(UV) run --locked etl-job run
