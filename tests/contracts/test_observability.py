@@ -1,0 +1,64 @@
+"""Request ids, JSON log lines and metrics from the shared middleware."""
+
+import json
+import logging
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from contracts.observability import JsonFormatter, Metrics, install_observability, request_id_var
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    metrics = Metrics("test-svc")
+    install_observability(app, service="test-svc", metrics=metrics)
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, str]:
+        return {"request_id": request_id_var.get(), "item": str(item_id)}
+
+    return app
+
+
+async def test_request_id_is_kept_or_generated_and_metrics_count_by_route() -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()),
+                                 base_url="http://t") as client:
+        given = await client.get("/items/1", headers={"X-Request-ID": "abc-123"})
+        generated = await client.get("/items/2")
+        hostile = await client.get("/items/3", headers={"X-Request-ID": "bad id\nx"})
+        await client.get("/items/nope")
+        metrics = await client.get("/metrics")
+    assert given.headers["x-request-id"] == "abc-123"
+    assert given.json()["request_id"] == "abc-123"
+    assert len(generated.headers["x-request-id"]) == 32
+    assert generated.json()["request_id"] == generated.headers["x-request-id"]
+    assert hostile.headers["x-request-id"] != "bad id\nx"
+    text = metrics.text
+    assert ('http_requests_total{method="GET",route="/items/{item_id}",'
+            'service="test-svc",status="200"} 3.0') in text
+    assert 'route="/items/{item_id}",service="test-svc",status="422"} 1.0' in text
+    assert "http_request_duration_seconds_bucket" in text
+
+
+def test_json_formatter_writes_one_object_with_request_id() -> None:
+    token = request_id_var.set("rid-9")
+    try:
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello %s", ("you",), None)
+        line = json.loads(JsonFormatter("svc").format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["message"] == "hello you"
+    assert line["request_id"] == "rid-9"
+    assert line["service"] == "svc"
+    assert line["level"] == "info"
+
+
+@pytest.mark.parametrize("header", ["", "x" * 129])
+async def test_unusable_request_ids_are_replaced(header: str) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()),
+                                 base_url="http://t") as client:
+        answer = await client.get("/items/1", headers={"X-Request-ID": header})
+    assert answer.headers["x-request-id"] != header
+    assert len(answer.headers["x-request-id"]) in (32, 128)
