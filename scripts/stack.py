@@ -1,6 +1,7 @@
 """Run the whole system on this machine: `make up` / `make down` / `make status` call this."""
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -182,10 +183,8 @@ def down(quiet: bool = False) -> None:
         pid = running_pid(name)
         if pid is None:
             continue
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         for _ in range(50):
             if running_pid(name) is None:
                 break

@@ -39,7 +39,7 @@ def sample_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     """The real dataset (DATA_DIR, else ../shared/data/raw); never written to."""
-    if REAL_DATA == Path():
+    if Path() == REAL_DATA:
         pytest.skip("real dataset not found: set DATA_DIR (CI sets ../shared/data/raw)")
     return REAL_DATA
 
@@ -108,7 +108,9 @@ class ServiceProcess:
 
 
 @pytest.fixture(scope="session")
-def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., ServiceProcess]]:
+def start_service(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., ServiceProcess]]:
     """Factory: start_service("catalog_service.main:create_app", {"CATALOG_PATH": ...})."""
     started: list[ServiceProcess] = []
 

@@ -4,9 +4,6 @@ from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import FastAPI, Query
-from pydantic import TypeAdapter, ValidationError
-
 from contracts.domain import (
     ContentKind,
     ContentKindParam,
@@ -17,6 +14,8 @@ from contracts.domain import (
 from contracts.errors import NotFound
 from contracts.titles import normalise_title
 from contracts.web import install_error_handlers
+from fastapi import FastAPI, Query
+from pydantic import TypeAdapter, ValidationError
 
 
 @pytest.mark.parametrize(
@@ -26,7 +25,7 @@ from contracts.web import install_error_handlers
         ("  THE   Matrix  ", "the matrix"),
         ("Spider-Man: Far From Home", "spider man far from home"),
         ("Schindler's List", "schindlers list"),
-        ("Schindler’s List", "schindlers list"),
+        ("Schindler\u2019s List", "schindlers list"),
         ("Crème brûlée!!!", "creme brulee"),
         ("Part_2", "part 2"),
     ],

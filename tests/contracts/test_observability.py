@@ -5,9 +5,8 @@ import logging
 
 import httpx
 import pytest
-from fastapi import FastAPI
-
 from contracts.observability import JsonFormatter, Metrics, install_observability, request_id_var
+from fastapi import FastAPI
 
 
 def _app() -> FastAPI:

@@ -9,7 +9,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalise_title(title: str) -> str:
-    """Fold case, accents, punctuation and repeated spaces: 'Amélie!!' -> 'amelie', "Schindler's" -> 'schindlers'."""
+    """Fold case, accents, punctuation and spaces: 'Amélie!!' -> 'amelie'."""
     decomposed = unicodedata.normalize("NFKD", title)
     no_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     no_apostrophes = _APOSTROPHES.sub("", no_accents.casefold())
