@@ -1,0 +1,1 @@
+"""Catalog service: answers the six catalog queries and title lookups from the ETL's parquet."""

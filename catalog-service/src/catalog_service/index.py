@@ -1,0 +1,229 @@
+"""Catalog parquet -> lookup tables, so that every query is one dict lookup or one bisect."""
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from contracts.domain import (
+    CATALOG_TYPE_MOVIE,
+    CATALOG_TYPE_SHOW,
+    DOCUMENTARY_WORDS,
+    ContentKind,
+)
+from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE
+from contracts.titles import normalise_title
+
+from catalog_service.exceptions import CatalogUnreadable
+from catalog_service.schemas import TitleRead
+
+_POLARS_TYPES: dict[str, type[pl.DataType]] = {
+    "str": pl.String,
+    "date": pl.Date,
+    "int32": pl.Int32,
+    "float64": pl.Float64,
+}
+# The three filters of max-duration, in the order of MaxDurationKey; None in a key = no filter.
+_DURATION_FILTERS = ("release_year", "platform", "duration_type")
+
+MaxDurationKey = tuple[int | None, str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchEntry:
+    """The catalog movie a normalised title stands for in the fuzzy search."""
+
+    id: str
+    title: str
+    type: str
+    release_year: int
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogIndex:
+    """Every answer the service gives, precomputed once at start-up."""
+
+    rows: int
+    data_version: str
+    # (year, platform, duration_type) with None for "any" -> title of the longest movie.
+    longest_movie: dict[MaxDurationKey, str]
+    # (platform, year) -> scores of those movies, ascending (nulls left out), for a bisect.
+    movie_scores: dict[tuple[str, int], list[int]]
+    movies_per_platform: dict[str, int]
+    # (platform, year) -> most frequent cast name over all content types.
+    top_cast: dict[tuple[str, int], str]
+    # (kind, country, year) -> titles of that kind listing that country; only non-zero counts.
+    country_production: dict[tuple[ContentKind, str, int], int]
+    countries: frozenset[str]
+    titles_per_rating: dict[str, int]
+    records: dict[str, TitleRead]
+    # Distinct normalised movie titles, sorted (rapidfuzz keeps input order on equal
+    # scores, so ties come out alphabetical), and the movie each one stands for.
+    search_choices: list[str]
+    search_entries: list[SearchEntry]
+
+
+def read_catalog(path: Path) -> tuple[pl.DataFrame, str]:
+    """Read catalog.parquet (or the run directory holding it) and the run id of its manifest."""
+    parquet = path / CATALOG_FILE if path.is_dir() else path
+    manifest = parquet.parent / MANIFEST_FILE
+    if not parquet.is_file():
+        raise CatalogUnreadable(f"CATALOG_PATH {str(path)!r}: no catalog parquet at {parquet}.")
+    try:
+        run_id = json.loads(manifest.read_text(encoding="utf-8"))["run_id"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CatalogUnreadable(
+            f"{manifest}: expected the ETL's manifest with a 'run_id' beside the catalog ({exc})."
+        ) from exc
+    try:
+        frame = pl.read_parquet(parquet)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise CatalogUnreadable(f"{parquet}: not a readable parquet file ({exc}).") from exc
+    missing = [name for name in CATALOG_COLUMNS if name not in frame.columns]
+    if missing:
+        raise CatalogUnreadable(f"{parquet}: missing catalog columns {', '.join(missing)}.")
+    try:
+        frame = frame.select(
+            pl.col(name).cast(_POLARS_TYPES[kind]) for name, kind in CATALOG_COLUMNS.items()
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise CatalogUnreadable(f"{parquet}: a column has the wrong type ({exc}).") from exc
+    return frame, str(run_id)
+
+
+def load_index(path: Path) -> CatalogIndex:
+    """Read the catalog at `path` and precompute every lookup table."""
+    frame, run_id = read_catalog(path)
+    return build_index(frame, data_version=run_id)
+
+
+def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
+    """Precompute every lookup table from a frame in the CATALOG_COLUMNS layout."""
+    movies = frame.filter(pl.col("type") == CATALOG_TYPE_MOVIE)
+    countries, production = _country_production(frame)
+    choices, entries = _search_table(movies)
+    return CatalogIndex(
+        rows=frame.height,
+        data_version=data_version,
+        longest_movie=_longest_movie(movies),
+        movie_scores=_movie_scores(movies),
+        movies_per_platform=dict(movies.group_by("platform").len().iter_rows()),
+        top_cast=_top_cast(frame),
+        country_production=production,
+        countries=countries,
+        titles_per_rating=dict(
+            frame.filter(pl.col("rating").is_not_null()).group_by("rating").len().iter_rows()
+        ),
+        records=_records(frame),
+        search_choices=choices,
+        search_entries=entries,
+    )
+
+
+def _longest_movie(movies: pl.DataFrame) -> dict[MaxDurationKey, str]:
+    # Sorted longest first, then by title, the first row of every group is the answer,
+    # ties included; one group_by per subset of the three filters (8 of them).
+    ranked = movies.drop_nulls([*_DURATION_FILTERS, "duration_int", "title"]).sort(
+        ["duration_int", "title"], descending=[True, False]
+    )
+    table: dict[MaxDurationKey, str] = {}
+    if ranked.is_empty():
+        return table
+    for used in itertools.product((False, True), repeat=len(_DURATION_FILTERS)):
+        columns = [name for name, on in zip(_DURATION_FILTERS, used, strict=True) if on]
+        if not columns:
+            table[(None, None, None)] = ranked.item(0, "title")
+            continue
+        firsts = ranked.group_by(columns, maintain_order=True).agg(pl.col("title").first())
+        for row in firsts.iter_rows(named=True):
+            key = tuple(row.get(name) for name in _DURATION_FILTERS)
+            table[key] = row["title"]  # type: ignore[index]
+    return table
+
+
+def _movie_scores(movies: pl.DataFrame) -> dict[tuple[str, int], list[int]]:
+    grouped = (
+        movies.drop_nulls(["platform", "release_year", "score"])
+        .group_by("platform", "release_year")
+        .agg(pl.col("score").sort())
+    )
+    return {(platform, year): scores for platform, year, scores in grouped.iter_rows()}
+
+
+def _top_cast(frame: pl.DataFrame) -> dict[tuple[str, int], str]:
+    # Every appearance counts, so a name listed twice in one cast counts twice.
+    names = (
+        frame.drop_nulls(["platform", "release_year", "cast"])
+        .select("platform", "release_year", pl.col("cast").str.split(",").alias("name"))
+        .explode("name")
+        .with_columns(pl.col("name").str.strip_chars())
+        .filter(pl.col("name") != "")
+    )
+    best = (
+        names.group_by("platform", "release_year", "name")
+        .len()
+        .sort(["len", "name"], descending=[True, False])
+        .group_by("platform", "release_year", maintain_order=True)
+        .agg(pl.col("name").first())
+    )
+    return {(platform, year): name for platform, year, name in best.iter_rows()}
+
+
+def _country_production(
+    frame: pl.DataFrame,
+) -> tuple[frozenset[str], dict[tuple[ContentKind, str, int], int]]:
+    documentary = "|".join(re.escape(word) for word in DOCUMENTARY_WORDS)
+    per_country = (
+        frame.drop_nulls(["country", "release_year"])
+        .select(
+            "id",
+            "release_year",
+            pl.col("country").str.split(","),
+            (pl.col("type") == CATALOG_TYPE_MOVIE).alias(ContentKind.pelicula.value),
+            (pl.col("type") == CATALOG_TYPE_SHOW).alias(ContentKind.serie.value),
+            pl.col("listed_in")
+            .str.contains(documentary)
+            .fill_null(False)
+            .alias(ContentKind.documental.value),
+        )
+        .explode("country")
+        .with_columns(pl.col("country").str.strip_chars())
+        .filter(pl.col("country") != "")
+        # A title listing a country twice is still one title of that country.
+        .unique(["id", "country"])
+    )
+    kinds = [kind.value for kind in ContentKind]
+    counts = per_country.group_by("country", "release_year").agg(
+        pl.col(kind).sum() for kind in kinds
+    )
+    production: dict[tuple[ContentKind, str, int], int] = {}
+    for row in counts.iter_rows(named=True):
+        for kind in ContentKind:
+            if row[kind.value]:
+                production[(kind, row["country"], row["release_year"])] = row[kind.value]
+    return frozenset(per_country.get_column("country").unique().to_list()), production
+
+
+def _records(frame: pl.DataFrame) -> dict[str, TitleRead]:
+    iso = frame.with_columns(pl.col("date_added").dt.to_string("%Y-%m-%d"))
+    return {row["id"]: TitleRead.model_validate(row) for row in iso.iter_rows(named=True)}
+
+
+def _search_table(movies: pl.DataFrame) -> tuple[list[str], list[SearchEntry]]:
+    # One entry per normalised title (the same film on two platforms is one suggestion);
+    # the earliest release, then the smallest id, stands for it.
+    rows = sorted(
+        (normalise_title(title), year, movie_id, title)
+        for movie_id, title, year in movies.drop_nulls(["title", "release_year"])
+        .select("id", "title", "release_year")
+        .iter_rows()
+    )
+    choices: list[str] = []
+    entries: list[SearchEntry] = []
+    for normalised, year, movie_id, title in rows:
+        if normalised and (not choices or choices[-1] != normalised):
+            choices.append(normalised)
+            entries.append(SearchEntry(movie_id, title, CATALOG_TYPE_MOVIE, year))
+    return choices, entries

@@ -1,0 +1,140 @@
+"""Routes of the catalog's internal API: parse the parameters, call the service, return a schema."""
+
+from typing import Annotated, Any
+
+from contracts.domain import (
+    ContentKindParam,
+    DurationTypeParam,
+    PlatformParam,
+    ScoreParam,
+    TextParam,
+    YearParam,
+)
+from contracts.web import ERROR_RESPONSES
+from fastapi import APIRouter, Path, Query
+
+from catalog_service import service
+from catalog_service.dependencies import CatalogIndexDep
+from catalog_service.schemas import (
+    ActorRead,
+    CountRead,
+    CountryProductionRead,
+    HealthRead,
+    MaxDurationRead,
+    ReadyRead,
+    TitleRead,
+    TitleSearchRead,
+)
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+health_router = APIRouter(tags=["health"])
+
+
+
+def _query(description: str, example: object, **constraints: Any) -> Any:
+    """A query parameter documented with its example (in the schema and for the docs' picker)."""
+    return Query(description=description, examples=[example],
+                 openapi_examples={"example": {"value": example}}, **constraints)
+
+
+_KINDS = "pelicula (movie), serie (series, tv show) or documental (documentary)."
+_PLATFORM = "amazon, disney, hulu or netflix (any case)."
+_YEAR = "Release year."
+Platform = Annotated[PlatformParam, _query(_PLATFORM, "netflix")]
+Year = Annotated[YearParam, _query(_YEAR, 2018)]
+
+
+@router.get("/max-duration", tags=["queries"])
+async def max_duration(
+    index: CatalogIndexDep,
+    year: Annotated[YearParam | None, _query(_YEAR, 2018)] = None,
+    platform: Annotated[PlatformParam | None, _query(_PLATFORM, "amazon")] = None,
+    duration_type: Annotated[DurationTypeParam | None, _query("min or season.", "min")] = None,
+) -> MaxDurationRead:
+    """The longest movie under the filters given; ties go to the alphabetically first title."""
+    title = service.longest_movie(
+        index=index, year=year, platform=platform, duration_type=duration_type
+    )
+    return MaxDurationRead(title=title)
+
+
+@router.get("/score-count", tags=["queries"])
+async def score_count(
+    index: CatalogIndexDep,
+    platform: Platform,
+    scored: Annotated[ScoreParam, _query("Score to beat, 0-100.", 85)],
+    year: Year,
+) -> CountRead:
+    """Movies on the platform released that year with a score above `scored`."""
+    count = service.count_scored_movies(index=index, platform=platform, scored=scored, year=year)
+    return CountRead(count=count)
+
+
+@router.get("/count-platform", tags=["queries"])
+async def count_platform(index: CatalogIndexDep, platform: Platform) -> CountRead:
+    """Movies on the platform."""
+    return CountRead(count=service.count_platform_movies(index=index, platform=platform))
+
+
+@router.get("/actor", tags=["queries"])
+async def actor(index: CatalogIndexDep, platform: Platform, year: Year) -> ActorRead:
+    """The name listed most often in the casts of the platform's titles of that year."""
+    return ActorRead(name=service.top_cast_name(index=index, platform=platform, year=year))
+
+
+@router.get("/prod-per-country", tags=["queries"], response_model_exclude_none=True)
+async def prod_per_country(
+    index: CatalogIndexDep,
+    tipo: Annotated[ContentKindParam, _query(_KINDS, "pelicula")],
+    pais: Annotated[TextParam, _query("Country, any case.", "argentina")],
+    anio: Annotated[YearParam, _query(_YEAR, 2018)],
+) -> CountryProductionRead:
+    """Titles of the kind released that year whose country list contains `pais`."""
+    count = service.count_country_production(index=index, kind=tipo, country=pais, year=anio)
+    return CountryProductionRead.model_validate({"pais": pais, "anio": anio, tipo.value: count})
+
+
+@router.get("/contents", tags=["queries"])
+async def contents(
+    index: CatalogIndexDep,
+    rating: Annotated[TextParam, _query("Maturity rating, any case; '+' as %2B.", "tv-ma")],
+) -> CountRead:
+    """Titles of every type and platform with that maturity rating."""
+    return CountRead(count=service.count_rated_titles(index=index, rating=rating))
+
+
+@router.get("/titles/search", tags=["titles"])
+async def search_titles(
+    index: CatalogIndexDep,
+    q: Annotated[
+        str, _query("A movie title, roughly spelt.", "the godfater", min_length=1, max_length=200)
+    ],
+    limit: Annotated[int, _query("At most this many, 1-20.", 5, ge=1, le=20)] = 5,
+) -> TitleSearchRead:
+    """Movies whose title is closest to `q`, best first, one per distinct title."""
+    return TitleSearchRead(results=service.search_movie_titles(index=index, query=q, limit=limit))
+
+
+@router.get("/titles/{id}", tags=["titles"])
+async def title(
+    index: CatalogIndexDep,
+    id: Annotated[
+        str,
+        Path(description="Catalog id: platform letter + show_id.", examples=["ns42"],
+             openapi_examples={"example": {"value": "ns42"}}),
+    ],
+) -> TitleRead:
+    """The full catalog record of one title."""
+    return service.title_record(index=index, title_id=id)
+
+
+@health_router.get("/healthz")
+async def healthz() -> HealthRead:
+    """The process is alive."""
+    return HealthRead(status="ok")
+
+
+@health_router.get("/readyz", responses=ERROR_RESPONSES)
+async def readyz(index: CatalogIndexDep) -> ReadyRead:
+    """The catalog is loaded: how many rows and which ETL run."""
+    return ReadyRead(status="ready", rows=index.rows, data_version=index.data_version)

@@ -1,0 +1,120 @@
+"""The catalog queries, each answered from the precomputed index."""
+
+from bisect import bisect_right
+
+from contracts.domain import ContentKind, DurationType, Platform
+from contracts.errors import InvalidParameter, NotFound
+from contracts.titles import normalise_title
+from rapidfuzz import fuzz, process
+
+from catalog_service.index import CatalogIndex
+from catalog_service.schemas import TitleHit, TitleRead
+
+# Below this WRatio score (0-100) a title is too far from the query to suggest.
+SEARCH_MIN_SCORE = 50.0
+
+
+def _filters(**filters: object) -> str:
+    given = [f"{name}={value}" for name, value in filters.items() if value is not None]
+    return ", ".join(given) if given else "no filters"
+
+
+def longest_movie(
+    *,
+    index: CatalogIndex,
+    year: int | None,
+    platform: Platform | None,
+    duration_type: DurationType | None,
+) -> str:
+    """Title of the longest movie under the optional filters, ties to the first title."""
+    key = (
+        year,
+        platform.value if platform else None,
+        duration_type.value if duration_type else None,
+    )
+    title = index.longest_movie.get(key)
+    if title is None:
+        where = _filters(year=year, platform=key[1], duration_type=key[2])
+        raise NotFound(f"No movie with a duration matches {where}.")
+    return title
+
+
+def count_scored_movies(*, index: CatalogIndex, platform: Platform, scored: int, year: int) -> int:
+    """Number of the platform's movies released in `year` with a score above `scored`."""
+    scores = index.movie_scores.get((platform.value, year), [])
+    return len(scores) - bisect_right(scores, scored)
+
+
+def count_platform_movies(*, index: CatalogIndex, platform: Platform) -> int:
+    """Number of movies on the platform."""
+    return index.movies_per_platform.get(platform.value, 0)
+
+
+def top_cast_name(*, index: CatalogIndex, platform: Platform, year: int) -> str:
+    """The name listed most often in the casts of the platform's titles of `year`."""
+    name = index.top_cast.get((platform.value, year))
+    if name is None:
+        raise NotFound(f"No {platform.value} title released in {year} lists a cast.")
+    return name
+
+
+def count_country_production(
+    *, index: CatalogIndex, kind: ContentKind, country: str, year: int
+) -> int:
+    """Number of titles of `kind` released in `year` that list `country`."""
+    if country not in index.countries:
+        raise NotFound(f"Country {country!r} does not appear in the catalog.", parameter="pais")
+    return index.country_production.get((kind, country, year), 0)
+
+
+def count_rated_titles(*, index: CatalogIndex, rating: str) -> int:
+    """Number of titles of any type and platform with that maturity rating."""
+    count = index.titles_per_rating.get(rating)
+    if count is None:
+        accepted = sorted(index.titles_per_rating)
+        detail = f"Rating {rating!r} does not appear in the catalog."
+        # A '+' typed into a URL arrives as a space, which the parameter trims away.
+        suggestions = [f"{rating}+"] if f"{rating}+" in index.titles_per_rating else None
+        if suggestions:
+            detail += f" Did you mean {suggestions[0]!r}? Write '+' in a URL as %2B."
+        raise NotFound(detail, parameter="rating", accepted=accepted, suggestions=suggestions)
+    return count
+
+
+def title_record(*, index: CatalogIndex, title_id: str) -> TitleRead:
+    """The full catalog record of one title id."""
+    record = index.records.get(title_id)
+    if record is None:
+        raise NotFound(f"No title with id {title_id!r} in the catalog.", parameter="id")
+    return record
+
+
+def search_movie_titles(*, index: CatalogIndex, query: str, limit: int) -> list[TitleHit]:
+    """Movies whose normalised title is closest to the query's, best first, one per title."""
+    normalised = normalise_title(query)
+    if not normalised:
+        raise InvalidParameter(
+            f"Parameter 'q' got {query!r}, but it needs at least one letter or digit.",
+            parameter="q",
+        )
+    matches = process.extract(
+        normalised,
+        index.search_choices,
+        scorer=fuzz.WRatio,
+        processor=None,
+        limit=limit,
+        score_cutoff=SEARCH_MIN_SCORE,
+    )
+    hits = []
+    for _, score, position in matches:
+        entry = index.search_entries[position]
+        hits.append(
+            TitleHit(
+                id=entry.id,
+                title=entry.title,
+                type=entry.type,
+                release_year=entry.release_year,
+                similarity=round(score / 100, 4),
+            )
+        )
+    return hits
