@@ -1,0 +1,162 @@
+"""Clients of the internal services: one pooled httpx client each, failures mapped to errors."""
+
+import asyncio
+from typing import TypeVar
+
+import httpx
+from contracts.errors import ErrorBody, InvalidParameter, NotFound, UpstreamUnavailable
+from pydantic import BaseModel, ValidationError
+
+from gateway.config import Settings
+from gateway.schemas import NeighboursAnswer, SearchAnswer, SearchHit, TitleRead
+
+Answer = TypeVar("Answer", bound=BaseModel)
+QueryValue = str | int | float | None
+
+
+class _Title(BaseModel):
+    title: str | None
+
+
+class _Count(BaseModel):
+    count: int | None
+
+
+class _Name(BaseModel):
+    name: str | None
+
+
+class CountryCount(BaseModel):
+    """prod-per-country names its count after the kind asked for, so one of the three is set."""
+
+    pais: str
+    anio: int
+    pelicula: int | None = None
+    serie: int | None = None
+    documental: int | None = None
+
+
+def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
+    """The one long-lived, pooled HTTP client for a downstream; the lifespan closes it."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(settings.downstream_timeout_seconds),
+        limits=httpx.Limits(
+            max_connections=settings.downstream_max_connections,
+            max_keepalive_connections=settings.downstream_max_keepalive_connections,
+            keepalive_expiry=settings.downstream_keepalive_expiry_seconds,
+        ),
+    )
+
+
+class DownstreamClient:
+    """GET JSON from one internal service; every way it can fail becomes a ServiceError."""
+
+    service_name = "downstream service"
+
+    def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float) -> None:
+        self._http = http
+        self._timeout = timeout_seconds
+
+    async def _get(self, path: str, params: dict[str, QueryValue] | None = None) -> httpx.Response:
+        query = {key: value for key, value in (params or {}).items() if value is not None}
+        try:
+            # httpx bounds each phase; this bounds the whole call, so a server that trickles
+            # bytes cannot hold a caller longer than the timeout either.
+            async with asyncio.timeout(self._timeout):
+                return await self._http.get(path, params=query)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise UpstreamUnavailable(
+                f"The {self.service_name} did not answer within {self._timeout:g} seconds."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
+
+    def _error_body(self, response: httpx.Response) -> ErrorBody | None:
+        try:
+            return ErrorBody.model_validate_json(response.content)
+        except ValidationError:
+            return None
+
+    async def get_json(self, path: str, answer: type[Answer],
+                       params: dict[str, QueryValue] | None = None) -> Answer:
+        """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence."""
+        response = await self._get(path, params)
+        if response.status_code in (404, 422):
+            body = self._error_body(response)
+            if body is None:
+                # Not our error model: the route itself is missing (an older or wrong service).
+                raise UpstreamUnavailable(
+                    f"The {self.service_name} does not serve {path} "
+                    f"(status {response.status_code})."
+                )
+            if response.status_code == 404:
+                raise NotFound(body.detail, parameter=body.parameter,
+                               suggestions=body.suggestions)
+            raise InvalidParameter(body.detail, parameter=body.parameter, accepted=body.accepted)
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"The {self.service_name} answered with status {response.status_code}.")
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamUnavailable(
+                f"The {self.service_name} answered {path} with a body the gateway cannot read."
+            ) from exc
+
+    async def is_ready(self) -> bool:
+        """True when the service's own /readyz answers 200 in time."""
+        try:
+            response = await self._get("/readyz")
+        except UpstreamUnavailable:
+            return False
+        return response.status_code == 200
+
+
+class CatalogClient(DownstreamClient):
+    """The catalog service's internal API (/v1)."""
+
+    service_name = "catalog service"
+
+    async def max_duration(self, *, year: int | None, platform: str | None,
+                           duration_type: str | None) -> str | None:
+        params = {"year": year, "platform": platform, "duration_type": duration_type}
+        return (await self.get_json("/v1/max-duration", _Title, params)).title
+
+    async def score_count(self, *, platform: str, scored: int, year: int) -> int | None:
+        params = {"platform": platform, "scored": scored, "year": year}
+        return (await self.get_json("/v1/score-count", _Count, params)).count
+
+    async def count_platform(self, *, platform: str) -> int | None:
+        return (await self.get_json("/v1/count-platform", _Count, {"platform": platform})).count
+
+    async def actor(self, *, platform: str, year: int) -> str | None:
+        params = {"platform": platform, "year": year}
+        return (await self.get_json("/v1/actor", _Name, params)).name
+
+    async def prod_per_country(self, *, tipo: str, pais: str, anio: int) -> CountryCount:
+        params = {"tipo": tipo, "pais": pais, "anio": anio}
+        return await self.get_json("/v1/prod-per-country", CountryCount, params)
+
+    async def contents(self, *, rating: str) -> int | None:
+        return (await self.get_json("/v1/contents", _Count, {"rating": rating})).count
+
+    async def title(self, *, title_id: str) -> TitleRead:
+        return await self.get_json(f"/v1/titles/{title_id}", TitleRead)
+
+    async def search_titles(self, *, query: str, limit: int) -> list[SearchHit]:
+        params = {"q": query, "limit": limit}
+        answer = await self.get_json("/v1/titles/search", SearchAnswer, params)
+        return answer.results
+
+
+class RecsysClient(DownstreamClient):
+    """The recsys service's internal API (/v1)."""
+
+    service_name = "recsys service"
+
+    async def neighbours_by_title(self, *, title: str, k: int) -> NeighboursAnswer:
+        return await self.get_json("/v1/neighbours", NeighboursAnswer, {"title": title, "k": k})
+
+    async def neighbours_by_id(self, *, title_id: str, k: int) -> NeighboursAnswer:
+        return await self.get_json(f"/v1/neighbours/{title_id}", NeighboursAnswer, {"k": k})

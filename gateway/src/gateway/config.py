@@ -1,0 +1,17 @@
+"""The gateway's settings: where the internal services live and how long to wait for them."""
+
+from contracts.settings import BaseServiceSettings
+from pydantic import AnyHttpUrl, Field
+
+
+class Settings(BaseServiceSettings):
+    """Read from the environment; a missing service URL stops start-up."""
+
+    catalog_service_url: AnyHttpUrl
+    recsys_service_url: AnyHttpUrl
+    # One bound for every downstream call: connect, send, wait and read all fit inside it,
+    # so a caller gets a 503 no later than this many seconds after the gateway asked.
+    downstream_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    downstream_max_connections: int = Field(default=100, ge=1)
+    downstream_max_keepalive_connections: int = Field(default=20, ge=0)
+    downstream_keepalive_expiry_seconds: float = Field(default=30.0, gt=0)

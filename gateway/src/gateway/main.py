@@ -1,0 +1,47 @@
+"""The gateway application: `uvicorn --factory gateway.main:create_app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from contracts.web import install_error_handlers
+from fastapi import FastAPI
+
+from gateway.clients import CatalogClient, RecsysClient, build_http_client
+from gateway.config import Settings
+from gateway.router import router
+
+
+class State(TypedDict):
+    catalog_client: CatalogClient
+    recsys_client: RecsysClient
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+    """One pooled HTTP client per downstream for the life of the process, closed on the way out."""
+    settings: Settings = app.state.settings
+    timeout = settings.downstream_timeout_seconds
+    async with (
+        build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
+        build_http_client(str(settings.recsys_service_url), settings) as recsys_http,
+    ):
+        yield {
+            "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout),
+            "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout),
+        }
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; without `settings` they come from the environment (missing URL: no start)."""
+    app = FastAPI(
+        title="Streaming catalog gateway",
+        version="1.0.0",
+        description="The public API: catalog queries over four streaming platforms, "
+                    "and movie recommendations.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

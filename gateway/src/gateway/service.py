@@ -1,0 +1,150 @@
+"""The gateway's logic: ask the internal services, map their answers, fan out for title pages.
+
+Rule for partial failure on `GET /titles/{id}` (catalog and recsys are asked concurrently):
+- the catalog has no such id -> 404 with the catalog's sentence;
+- the catalog is down, slow or unreadable -> 503 naming the catalog service (nothing to show);
+- recsys is down, slow, unreadable or has no neighbours for the id -> the record is still
+  returned, with `recommendations.available = false`, no items, and a sentence in `detail`.
+On `GET /get_recommendation` an unknown title (recsys 404) becomes a 404 whose `suggestions`
+come from the catalog's fuzzy title search; if that search fails too, the 404 has no suggestions.
+"""
+
+import asyncio
+from typing import TypeVar
+
+from contracts.domain import CATALOG_TYPE_MOVIE, ContentKind, DurationType, Platform
+from contracts.errors import NotFound, ServiceError, UpstreamUnavailable
+
+from gateway.clients import CatalogClient, DownstreamClient, RecsysClient
+from gateway.schemas import (
+    ReadyRead,
+    RecommendationsRead,
+    TitlePageRead,
+)
+
+RECOMMENDATION_COUNT = 5
+TITLE_PAGE_NEIGHBOURS = 10
+SUGGESTION_COUNT = 5
+# Ask the search for more than we show: shows are dropped (get_recommendation takes movies).
+SUGGESTION_SEARCH_LIMIT = 10
+
+
+T = TypeVar("T")
+
+
+def _found(value: T | None, sentence: str) -> T:
+    """A downstream `null` is a miss, said in words: the gateway never answers a bare null."""
+    if value is None:
+        raise NotFound(sentence)
+    return value
+
+
+def _filters(**filters: object) -> str:
+    given = [f"{name}={value}" for name, value in filters.items() if value is not None]
+    return ", ".join(given) if given else "no filters"
+
+
+async def max_duration_title(*, catalog: CatalogClient, year: int | None,
+                             platform: Platform | None,
+                             duration_type: DurationType | None) -> str:
+    """Title of the longest movie matching the optional filters."""
+    title = await catalog.max_duration(year=year, platform=platform, duration_type=duration_type)
+    filters = _filters(year=year, platform=platform, duration_type=duration_type)
+    return _found(title, f"No movie matches {filters}.")
+
+
+async def score_count(*, catalog: CatalogClient, platform: Platform, scored: int,
+                      year: int) -> int:
+    """Number of the platform's movies from `year` scored above `scored`."""
+    count = await catalog.score_count(platform=platform, scored=scored, year=year)
+    return _found(count, f"No count for platform={platform}, scored={scored}, year={year}.")
+
+
+async def count_platform(*, catalog: CatalogClient, platform: Platform) -> int:
+    """Number of movies on the platform."""
+    count = await catalog.count_platform(platform=platform)
+    return _found(count, f"No count for platform={platform}.")
+
+
+async def top_actor(*, catalog: CatalogClient, platform: Platform, year: int) -> str:
+    """The name most often in `cast` for the platform and year."""
+    name = await catalog.actor(platform=platform, year=year)
+    return _found(name, f"No actor appears in titles of platform={platform}, year={year}.")
+
+
+async def production_per_country(*, catalog: CatalogClient, kind: ContentKind, pais: str,
+                                 anio: int) -> dict[str, str | int]:
+    """`{"pais", "anio", <kind in Spanish>: count}` for titles of that kind, country and year."""
+    answer = await catalog.prod_per_country(tipo=kind, pais=pais, anio=anio)
+    count = getattr(answer, kind.value)
+    if count is None:
+        raise UpstreamUnavailable(
+            f"The catalog service answered prod-per-country without the '{kind.value}' count.")
+    return {"pais": answer.pais, "anio": answer.anio, kind.value: count}
+
+
+async def content_count(*, catalog: CatalogClient, rating: str) -> int:
+    """Number of titles of every type and platform with that maturity rating."""
+    count = await catalog.contents(rating=rating)
+    return _found(count, f"No count for rating={rating}.")
+
+
+async def _suggestions(*, catalog: CatalogClient, titulo: str) -> list[str] | None:
+    """Up to five movie titles close to `titulo`; None when the search itself failed."""
+    try:
+        hits = await catalog.search_titles(query=titulo, limit=SUGGESTION_SEARCH_LIMIT)
+    except ServiceError:
+        return None
+    movies = [hit.title for hit in hits if hit.type in (None, CATALOG_TYPE_MOVIE)]
+    return list(dict.fromkeys(movies))[:SUGGESTION_COUNT]
+
+
+async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient,
+                             titulo: str) -> list[str]:
+    """The five titles most similar to the movie `titulo`, best first."""
+    try:
+        answer = await recsys.neighbours_by_title(title=titulo, k=RECOMMENDATION_COUNT)
+    except NotFound as miss:
+        suggestions = await _suggestions(catalog=catalog, titulo=titulo)
+        raise NotFound(miss.body.detail, parameter="titulo", suggestions=suggestions) from miss
+    # The same film may be listed on two platforms; a list of five should name five films.
+    titles = dict.fromkeys(neighbour.title for neighbour in answer.neighbours)
+    return list(titles)[:RECOMMENDATION_COUNT]
+
+
+async def _recommendations_or_unavailable(*, recsys: RecsysClient,
+                                          title_id: str) -> RecommendationsRead:
+    try:
+        answer = await recsys.neighbours_by_id(title_id=title_id, k=TITLE_PAGE_NEIGHBOURS)
+    except NotFound as miss:
+        return RecommendationsRead(available=False, items=[], detail=miss.body.detail)
+    except ServiceError as failure:
+        return RecommendationsRead(
+            available=False, items=[],
+            detail=f"Recommendations are unavailable: {failure.body.detail}")
+    return RecommendationsRead(available=True, items=answer.neighbours)
+
+
+async def title_page(*, catalog: CatalogClient, recsys: RecsysClient,
+                     title_id: str) -> TitlePageRead:
+    """The record and its recommendations, both services asked at once (rule in the docstring)."""
+    recommendations = asyncio.ensure_future(
+        _recommendations_or_unavailable(recsys=recsys, title_id=title_id))
+    try:
+        record, recs = await asyncio.gather(catalog.title(title_id=title_id), recommendations)
+    except BaseException:
+        # The record failed: nothing to show, so stop waiting for recsys.
+        recommendations.cancel()
+        raise
+    return TitlePageRead(title=record, recommendations=recs)
+
+
+async def readiness(*, catalog: CatalogClient, recsys: RecsysClient) -> ReadyRead:
+    """Ready when both downstreams say they are ready; otherwise 503 naming which are not."""
+    clients: tuple[DownstreamClient, ...] = (catalog, recsys)
+    ready = await asyncio.gather(*(client.is_ready() for client in clients))
+    missing = [client.service_name for client, ok in zip(clients, ready, strict=True) if not ok]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise UpstreamUnavailable(f"Not ready: the {' and the '.join(missing)} {verb} not ready.")
+    return ReadyRead(status="ready")
