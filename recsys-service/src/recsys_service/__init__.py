@@ -1,0 +1,1 @@
+"""recsys-service: serves precomputed movie neighbours from Redis."""

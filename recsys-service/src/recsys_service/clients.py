@@ -1,0 +1,132 @@
+"""NeighbourStore: the read side of the versioned Redis layout, bounded in time."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.errors import UpstreamUnavailable
+from contracts.redis_layout import (
+    Neighbour,
+    RedisLayout,
+    decode_ids,
+    decode_meta,
+    decode_neighbours,
+)
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from recsys_service.config import Settings
+
+
+class NoCurrentVersion(UpstreamUnavailable):
+    """Redis answers but nothing was published under the prefix yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class MovieEntry:
+    """One catalog movie of the current version and its neighbours (None: no list stored)."""
+
+    version: str
+    title: str | None
+    neighbours: list[Neighbour] | None
+
+
+@dataclass(frozen=True, slots=True)
+class TitleEntry:
+    """The catalog movies sharing one normalised title, with each one's neighbour list."""
+
+    version: str
+    ids: list[str]
+    neighbour_lists: list[list[Neighbour]]
+
+
+class NeighbourStore:
+    """Resolves `current` once per call, then reads only that version's keys."""
+
+    def __init__(self, client: Redis, *, layout: RedisLayout, timeout_seconds: float) -> None:
+        self.client = client
+        self.layout = layout
+        self.timeout_seconds = timeout_seconds
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "NeighbourStore":
+        """One pooled client for the process; auth and TLS come from the URL."""
+        timeout = settings.redis_timeout_seconds
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=timeout,  # waiting for a free pooled connection counts against the bound too
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            health_check_interval=settings.redis_health_check_seconds,
+            # One quick retry rides over a connection that died with a Redis restart; the
+            # request's deadline (`_bounded`) caps the total whatever the retry does.
+            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1),
+        )
+        return cls(Redis.from_pool(pool), layout=RedisLayout(settings.redis_key_prefix),
+                   timeout_seconds=timeout)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    @asynccontextmanager
+    async def _bounded(self) -> AsyncIterator[None]:
+        """Redis down, refusing or slower than the timeout becomes a 503, never a hang or a 500."""
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                yield
+        except TimeoutError as error:  # asyncio's deadline; redis-py's own is a RedisError
+            raise UpstreamUnavailable(
+                f"Redis did not answer within {self.timeout_seconds}s; try again shortly."
+            ) from error
+        except RedisError as error:
+            raise UpstreamUnavailable(
+                f"Redis is unavailable ({type(error).__name__}); try again shortly."
+            ) from error
+
+    async def _current(self) -> str:
+        version = await self.client.get(self.layout.current)
+        if version is None:
+            raise NoCurrentVersion(
+                "No recommendations are published yet (no current version in Redis).")
+        return version.decode()
+
+    async def movie(self, movie_id: str) -> MovieEntry:
+        """The title and neighbour list of one catalog movie id in the current version."""
+        async with self._bounded():
+            version = await self._current()
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.hget(self.layout.titles(version), movie_id)
+                pipe.hget(self.layout.neighbours(version), movie_id)
+                title, packed = await pipe.execute()
+        return MovieEntry(version=version, title=title.decode() if title is not None else None,
+                          neighbours=decode_neighbours(packed) if packed is not None else None)
+
+    async def title(self, normalised_title: str) -> TitleEntry:
+        """Every catalog movie whose normalised title matches, with its neighbour list."""
+        async with self._bounded():
+            version = await self._current()
+            packed_ids = await self.client.hget(self.layout.title_index(version), normalised_title)
+            ids = decode_ids(packed_ids) if packed_ids is not None else []
+            packed_lists = (await self.client.hmget(self.layout.neighbours(version), ids)
+                            if ids else [])
+        lists = [decode_neighbours(packed) for packed in packed_lists if packed is not None]
+        return TitleEntry(version=version, ids=ids, neighbour_lists=lists)
+
+    async def meta(self) -> dict[str, Any]:
+        """What the ETL stored about the current version: model metadata and metrics."""
+        async with self._bounded():
+            version = await self._current()
+            packed = await self.client.get(self.layout.meta(version))
+        if packed is None:
+            raise NoCurrentVersion(f"Version {version} has no metadata in Redis.")
+        return {"version": version, **decode_meta(packed)}
+
+    async def current_version(self) -> str:
+        """The current version id; 503 when Redis is down or nothing is published."""
+        async with self._bounded():
+            return await self._current()

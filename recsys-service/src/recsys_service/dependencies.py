@@ -1,0 +1,19 @@
+"""Annotated dependencies the routes declare."""
+
+from typing import Annotated
+
+from contracts.errors import UpstreamUnavailable
+from fastapi import Depends, Request
+
+from recsys_service.clients import NeighbourStore
+
+
+def get_store(request: Request) -> NeighbourStore:
+    """The one pooled store the lifespan created."""
+    store = getattr(request.state, "store", None)
+    if store is None:
+        raise UpstreamUnavailable("The Redis client is not started yet.")
+    return store
+
+
+NeighbourStoreDep = Annotated[NeighbourStore, Depends(get_store)]

@@ -1,0 +1,50 @@
+"""The recsys service app: `uvicorn --factory recsys_service.main:create_app`."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from contracts.web import install_error_handlers
+from fastapi import FastAPI
+
+from recsys_service.clients import NeighbourStore
+from recsys_service.config import Settings
+from recsys_service.router import health_router, router
+
+logger = logging.getLogger("recsys_service")
+
+
+class State(TypedDict):
+    store: NeighbourStore
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+    """One pooled Redis client for the process, closed on the way out.
+
+    Start-up does not wait for Redis: the service comes up, answers 503 while Redis is away
+    and serves as soon as it answers (/readyz tells which).
+    """
+    settings: Settings = app.state.settings
+    store = NeighbourStore.from_settings(settings)
+    logger.info("reading recommendations under key prefix %r", settings.redis_key_prefix)
+    try:
+        yield {"store": store}
+    finally:
+        await store.aclose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; settings come from the environment unless given (tests give them)."""
+    app = FastAPI(
+        title="recsys-service",
+        version="1",
+        summary="Precomputed movie neighbours, read from the versioned layout in Redis.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(router)
+    return app

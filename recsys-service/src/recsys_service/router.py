@@ -1,0 +1,63 @@
+"""Routes of the recsys internal API: parse the parameters, call the service, return a schema."""
+
+from typing import Annotated
+
+from contracts.redis_layout import MAX_NEIGHBOURS
+from contracts.web import ERROR_RESPONSES
+from fastapi import APIRouter, Path, Query
+
+from recsys_service import service
+from recsys_service.dependencies import NeighbourStoreDep
+from recsys_service.schemas import (
+    HealthRead,
+    ModelRead,
+    MovieNeighboursRead,
+    ReadyRead,
+    TitleNeighboursRead,
+)
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["neighbours"])
+health_router = APIRouter(tags=["health"])
+
+K_DESCRIPTION = f"How many neighbours, 1-{MAX_NEIGHBOURS}, best first."
+
+
+@router.get("/neighbours/{movie_id}")
+async def neighbours_by_id(
+    store: NeighbourStoreDep,
+    movie_id: Annotated[str, Path(min_length=1, max_length=64, examples=["ns42"],
+                                  description="Catalog id of a movie, as in ns42.")],
+    k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = MAX_NEIGHBOURS,
+) -> MovieNeighboursRead:
+    """The movies most similar to one catalog movie, with scores and reasons."""
+    return await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k)
+
+
+@router.get("/neighbours")
+async def neighbours_by_title(
+    store: NeighbourStoreDep,
+    title: Annotated[str, Query(min_length=1, max_length=200, examples=["the matrix"],
+                                description="A movie title; case, accents, punctuation and "
+                                "repeated spaces do not matter.")],
+    k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = 5,
+) -> TitleNeighboursRead:
+    """The movies most similar to a title; a title several catalog movies share merges them."""
+    return await service.neighbours_for_title(store=store, title=title, k=k)
+
+
+@router.get("/model")
+async def model(store: NeighbourStoreDep) -> ModelRead:
+    """The model version served now, with the offline metrics it was published with."""
+    return await service.current_model(store=store)
+
+
+@health_router.get("/healthz")
+async def healthz() -> HealthRead:
+    """The process is up (Redis is not consulted)."""
+    return HealthRead(status="ok")
+
+
+@health_router.get("/readyz", responses={503: ERROR_RESPONSES[503]})
+async def readyz(store: NeighbourStoreDep) -> ReadyRead:
+    """Redis answers and a current version is published; otherwise a 503 saying which."""
+    return ReadyRead(status="ready", model_version=await store.current_version())
