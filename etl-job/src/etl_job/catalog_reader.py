@@ -1,0 +1,113 @@
+"""Reading one platform CSV: well-formed records become a frame of strings, the rest quarantine.
+
+Python's csv module does the splitting because it tolerates what a columnar reader refuses
+(ragged rows, bytes that are not UTF-8) and tells us the line of each record; everything after
+that is Polars.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from contracts.domain import Platform
+from contracts.schema import RAW_CATALOG_OPTIONAL, RAW_CATALOG_REQUIRED
+
+from etl_job.errors import InputFileMissing, RequiredColumnMissing, UnreadableInput
+from etl_job.quarantine import QUARANTINE_SCHEMA
+
+# Bytes that are not UTF-8 survive decoding as lone surrogates (errors="surrogateescape").
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+META_COLUMNS = ("platform", "source_file", "line", "raw")
+
+
+@dataclass(frozen=True)
+class RawCatalog:
+    """One platform file split into parseable records and refused ones."""
+
+    platform: Platform
+    frame: pl.DataFrame  # source columns as String, plus META_COLUMNS
+    quarantine: pl.DataFrame
+    has_score: bool
+    blank_lines: int
+
+
+def _raw_text(fields: list[str]) -> str:
+    """The record as one CSV line, with undecodable bytes shown as \\xNN escapes."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(fields)
+    text = buffer.getvalue()
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_header(path: Path, names: list[str]) -> list[str]:
+    """Normalised column names; stops the run if a required column is missing."""
+    columns = [name.strip().lstrip("\ufeff").strip().lower() for name in names]
+    for required in RAW_CATALOG_REQUIRED:
+        if required not in columns:
+            raise RequiredColumnMissing(path, required, columns)
+    return columns
+
+
+def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
+    """Split a platform file into a frame of string columns and a quarantine frame."""
+    if not path.is_file():
+        raise InputFileMissing(path, f"catalog file for {platform.value}")
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UnreadableInput(path, "it is empty, not even a header") from None
+    except csv.Error as exc:
+        raise UnreadableInput(path, f"its header is not CSV ({exc})") from None
+    columns = read_header(path, header)
+    wanted = [*RAW_CATALOG_REQUIRED, *(c for c in RAW_CATALOG_OPTIONAL if c in columns)]
+    positions = [columns.index(name) for name in wanted]
+
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    raws: list[str] = []
+    refused: list[tuple[int, str, str]] = []
+    blank = 0
+    start = reader.line_num + 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            refused.append((start, f"unparseable_row: {exc}", ""))
+            start = reader.line_num + 1
+            continue
+        line, start = start, reader.line_num + 1
+        if not fields:
+            blank += 1
+            continue
+        raw = _raw_text(fields)
+        if len(fields) != len(columns):
+            reason = f"wrong_field_count: {len(fields)} fields, the header has {len(columns)}"
+            refused.append((line, reason, raw))
+        elif any(_NOT_UTF8.search(field) for field in fields):
+            refused.append((line, "not_utf8: the row has bytes that are not valid UTF-8", raw))
+        else:
+            rows.append([fields[i] for i in positions])
+            lines.append(line)
+            raws.append(raw)
+
+    data = {name: [row[i] for row in rows] for i, name in enumerate(wanted)}
+    frame = pl.DataFrame(data, schema=dict.fromkeys(wanted, pl.String)).with_columns(
+        pl.lit(platform.value).alias("platform"),
+        pl.lit(path.name).alias("source_file"),
+        pl.Series("line", lines, dtype=pl.Int64),
+        pl.Series("raw", raws, dtype=pl.String),
+    )
+    quarantine = pl.DataFrame(
+        {"source_file": [path.name] * len(refused), "line": [r[0] for r in refused],
+         "reason": [r[1] for r in refused], "raw": [r[2] for r in refused]},
+        schema=QUARANTINE_SCHEMA,
+    )
+    return RawCatalog(platform=platform, frame=frame, quarantine=quarantine,
+                      has_score="score" in wanted, blank_lines=blank)

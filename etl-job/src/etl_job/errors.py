@@ -1,0 +1,29 @@
+"""Errors that stop an ETL run: bad input the operator must fix, named precisely."""
+
+from pathlib import Path
+
+
+class EtlError(Exception):
+    """A run cannot go on; the message is one sentence meant for the operator."""
+
+
+class InputFileMissing(EtlError):
+    def __init__(self, path: Path, what: str = "input file") -> None:
+        self.path = path
+        super().__init__(f"{what} {path} does not exist")
+
+
+class RequiredColumnMissing(EtlError):
+    def __init__(self, path: Path, column: str, found: list[str]) -> None:
+        self.path = path
+        self.column = column
+        super().__init__(
+            f"{path} has no required column '{column}' "
+            f"(its header has: {', '.join(found) or 'nothing'})"
+        )
+
+
+class UnreadableInput(EtlError):
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path} cannot be read: {reason}")

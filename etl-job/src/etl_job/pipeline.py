@@ -1,0 +1,166 @@
+"""The catalog step: four platform files and the ratings in, one run directory out."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from contracts.domain import Platform
+from contracts.schema import (
+    CATALOG_FILE,
+    MANIFEST_FILE,
+    QUARANTINE_FILE,
+    RATINGS_FILE,
+    SCHEMA_VERSION,
+)
+
+from etl_job import transform
+from etl_job.catalog_reader import RawCatalog, read_platform_file
+from etl_job.errors import InputFileMissing
+from etl_job.manifest import describe_files, fix_table, rows_per_platform, write_manifest
+from etl_job.quarantine import count_by_reason, write_quarantine
+from etl_job.ratings import load_ratings, ratings_files, ratings_header
+from etl_job.runs import discard_run, finish_run, new_run_id, prune_runs, start_run
+
+DEFAULT_KEEP_RUNS = 3
+
+
+@dataclass(frozen=True)
+class CleanPlatform:
+    """One platform after every catalog fix, before the ratings are joined."""
+
+    platform: Platform
+    frame: pl.DataFrame
+    quarantine: pl.DataFrame
+    fixes: dict[str, int]
+    has_score: bool
+
+
+def clean_platform(raw: RawCatalog) -> CleanPlatform:
+    """Apply the catalog transformations in order, counting each fix."""
+    frame, trimmed = transform.trim_whitespace(raw.frame)
+    frame = transform.lowercase_text(frame)
+    frame, invalid = transform.reject_invalid_rows(frame)
+    frame, duplicates = transform.drop_duplicate_ids(transform.add_ids(frame))
+    frame, moved = transform.move_duration_from_rating(frame)
+    frame, null_rating = transform.fill_missing_rating(frame)
+    frame, bad_dates, missing_dates = transform.parse_dates(frame)
+    frame, bad_durations = transform.split_duration(frame)
+    frame, bad_scores = transform.parse_score(frame)
+    fixes = {
+        "whitespace_trimmed": trimmed, "duplicate_ids": duplicates.height,
+        "duration_moved_from_rating": moved, "null_rating_to_g": null_rating,
+        "date_unparseable": bad_dates, "date_missing": missing_dates,
+        "duration_unparseable": bad_durations, "score_invalid": bad_scores,
+    }
+    quarantine = pl.concat([raw.quarantine, invalid, duplicates])
+    return CleanPlatform(platform=raw.platform, frame=frame, quarantine=quarantine,
+                         fixes=fixes, has_score=raw.has_score)
+
+
+def input_paths(data_dir: Path) -> tuple[list[Path], list[Path]]:
+    """The four platform files and the ratings files; stops early on anything missing."""
+    if not data_dir.is_dir():
+        raise InputFileMissing(data_dir, "data folder DATA_DIR")
+    catalogs = [data_dir / platform.source_file for platform in Platform]
+    for path in catalogs:
+        if not path.is_file():
+            raise InputFileMissing(path, "catalog file")
+    ratings = ratings_files(data_dir)
+    for path in ratings:
+        ratings_header(path)
+    return catalogs, ratings
+
+
+def score_note(platforms: list[CleanPlatform], catalog: pl.DataFrame,
+               derived: dict[str, int]) -> str:
+    """The sentence the manifest carries about where scores came from."""
+    parts = []
+    for clean in platforms:
+        if clean.has_score:
+            continue
+        name = clean.platform.value
+        titles = catalog.filter(pl.col("platform") == name).height
+        parts.append(
+            f"{clean.platform.source_file} has no score column, so the score of each {name} title "
+            f"is its mean user rating x 20 (0-100, rounded half away from zero); "
+            f"{derived[name]} of {titles} {name} titles have ratings, the rest have a null score.")
+    return " ".join(parts) or "Every platform file has a score column; scores come from the files."
+
+
+def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Path],
+               ratings_paths: list[Path], started: float, input_hashes: Any) -> None:
+    platforms = [clean_platform(read_platform_file(path, platform))
+                 for path, platform in zip(catalogs, Platform, strict=True)]
+    cleaned = pl.concat([clean.frame for clean in platforms], how="diagonal_relaxed")
+    ratings = load_ratings(ratings_paths, cleaned["id"])
+    catalog = transform.join_rating_stats(cleaned, ratings.stats)
+    derived: dict[str, int] = {}
+    parts = []
+    for clean in platforms:
+        part, derived[clean.platform.value] = transform.derive_score(
+            catalog.filter(pl.col("platform") == clean.platform.value))
+        parts.append(part)
+    catalog = transform.to_catalog_schema(pl.concat(parts))
+
+    catalog.write_parquet(staging / CATALOG_FILE)
+    ratings.valid.write_parquet(staging / RATINGS_FILE)
+    catalog_refused = pl.concat([clean.quarantine for clean in platforms])
+    write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
+
+    fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
+                                    derived[clean.platform.value]} for clean in platforms}
+    outputs = describe_files([staging / name for name in (CATALOG_FILE, RATINGS_FILE,
+                                                          QUARANTINE_FILE)], staging)
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "data_version": run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_seconds": None,
+        "rows": {"catalog": catalog.height, "ratings": ratings.valid.height,
+                 "quarantine": catalog_refused.height + ratings.refused.height,
+                 "catalog_by_platform": rows_per_platform(catalog)},
+        "score_source": {clean.platform.value: "file" if clean.has_score else "ratings"
+                         for clean in platforms},
+        "score_note": score_note(platforms, catalog, derived),
+        "fixes": fix_table(fixes),
+        "rejections": {
+            "catalog": {"total": catalog_refused.height,
+                        "by_reason": count_by_reason(catalog_refused)},
+            "ratings": {"total": ratings.refused.height,
+                        "by_reason": count_by_reason(ratings.refused)},
+        },
+        "inputs": input_hashes.result(),
+        "outputs": outputs,
+    }
+    manifest["run_seconds"] = round(time.perf_counter() - started, 3)
+    write_manifest(manifest, staging / MANIFEST_FILE)
+
+
+def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_KEEP_RUNS) -> Path:
+    """Run the catalog step into output_dir/runs/<run_id>, switch `current` to it, return it.
+
+    A failed run removes its own folder and leaves `current` as it was.
+    """
+    started = time.perf_counter()
+    data_dir, output_dir = Path(data_dir), Path(output_dir)
+    catalogs, ratings_paths = input_paths(data_dir)
+    run_id = new_run_id()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = start_run(output_dir=output_dir, run_id=run_id)
+    # Hashing ~300 MB of inputs is I/O and hashlib (no GIL): overlap it with the Polars work.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        input_hashes = pool.submit(describe_files, [*catalogs, *ratings_paths], data_dir)
+        try:
+            _write_run(staging=staging, run_id=run_id, data_dir=data_dir, catalogs=catalogs,
+                       ratings_paths=ratings_paths, started=started, input_hashes=input_hashes)
+            run_dir = finish_run(output_dir=output_dir, staging=staging)
+        except BaseException:
+            discard_run(staging=staging)
+            raise
+    prune_runs(output_dir=output_dir, keep=keep_runs)
+    return run_dir
