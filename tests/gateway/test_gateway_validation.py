@@ -43,6 +43,7 @@ BAD_INPUT = [
     ("/get_recommendation", "titulo", ["required"]),
     ("/get_recommendation?titulo=%20", "titulo", []),
     ("/get_recommendation?titulo=" + "a" * 201, "titulo", ["200"]),
+    ("/get_recommendation?titulo=%21%3F%20...", "titulo", ["letter or digit"]),
     ("/titles/jaws", "id", ["catalog id", "ns42"]),
     ("/titles/xs12", "id", ["catalog id"]),
     ("/titles/ns12;drop", "id", ["catalog id"]),

@@ -66,8 +66,9 @@ class DownstreamClient:
             async with asyncio.timeout(self._timeout):
                 return await self._http.get(path, params=query)
         except (TimeoutError, httpx.TimeoutException) as exc:
+            unit = "second" if self._timeout == 1 else "seconds"
             raise UpstreamUnavailable(
-                f"The {self.service_name} did not answer within {self._timeout:g} seconds."
+                f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
             ) from exc
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
@@ -91,7 +92,7 @@ class DownstreamClient:
                     f"(status {response.status_code})."
                 )
             if response.status_code == 404:
-                raise NotFound(body.detail, parameter=body.parameter,
+                raise NotFound(body.detail, parameter=body.parameter, accepted=body.accepted,
                                suggestions=body.suggestions)
             raise InvalidParameter(body.detail, parameter=body.parameter, accepted=body.accepted)
         if response.status_code != 200:

@@ -12,6 +12,7 @@ from contracts.domain import (
     TextParam,
     YearParam,
 )
+from contracts.titles import normalise_title
 from contracts.web import ERROR_RESPONSES
 from fastapi import APIRouter, Path, Query
 from pydantic import AfterValidator
@@ -42,6 +43,13 @@ def _catalog_id(value: str) -> str:
     return value
 
 
+def _has_words(value: str) -> str:
+    # Titles are compared normalised; one that normalises to nothing can match nothing.
+    if not normalise_title(value):
+        raise PydanticCustomError("no_words", "Input should contain at least one letter or digit")
+    return value
+
+
 def _example(value: Any) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"application/json": {"example": value}}}, **ERROR_RESPONSES}
 
@@ -57,9 +65,10 @@ ScoreQuery = Annotated[ScoreParam, _query("Score 0-100: movies scored strictly a
 KindQuery = Annotated[ContentKindParam, _query(f"Kind of content: {_KINDS}.", "pelicula")]
 CountryQuery = Annotated[TextParam, _query("Country as the catalog names it.", "argentina")]
 AnioQuery = Annotated[YearParam, _query("Release year.", 2018)]
-RatingQuery = Annotated[TextParam, _query("Maturity rating: tv-ma, pg-13, 13+, g ...", "tv-ma")]
-TituloQuery = Annotated[
-    TextParam, _query("A movie title; case, accents, punctuation are forgiven.", "the irishman")]
+RatingQuery = Annotated[TextParam, _query(
+    "Maturity rating: tv-ma, pg-13, 13+ (write + as %2B), g ...", "tv-ma")]
+TituloQuery = Annotated[TextParam, AfterValidator(_has_words), _query(
+    "A movie title; case, accents, punctuation are forgiven.", "the irishman")]
 TitleId = Annotated[str, AfterValidator(_catalog_id), Path(
     alias="id", description="Catalog id: platform letter, 's', the platform's show number.",
     examples=["ns42"], openapi_examples={"ns42": {"value": "ns42"}})]
