@@ -196,6 +196,15 @@ async def test_search_exact_title_scores_one_and_limit_applies(
                                 "release_year": 2000, "similarity": 1.0}]
 
 
+async def test_search_ranks_titles_holding_every_query_word_first(
+    client: httpx.AsyncClient,
+) -> None:
+    # "part ii" is far from "the godfather part ii" as a whole string, but holds both words.
+    body = await get(client, "/v1/titles/search?q=Part%20II")
+    assert body["results"][0]["title"] == "the godfather part ii"
+    assert 0.9 <= body["results"][0]["similarity"] < 1
+
+
 async def test_search_without_a_close_title_is_empty(client: httpx.AsyncClient) -> None:
     assert await get(client, "/v1/titles/search?q=zzzzqqqq") == {"results": []}
 

@@ -131,6 +131,9 @@ def test_search_table_has_one_entry_per_normalised_movie_title(index: CatalogInd
     entry = index.search_entries[index.search_choices.index("amelie")]
     assert entry.id == "ds1"  # same year: the smaller id stands for the title
     assert "dees film" in index.search_choices
+    movie_positions = index.search_words["movie"]
+    assert {index.search_choices[p] for p in movie_positions} == {"a movie", "b movie",
+                                                                    "season movie"}
 
 
 def test_load_index_reads_parquet_and_run_id(

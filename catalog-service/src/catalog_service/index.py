@@ -63,6 +63,8 @@ class CatalogIndex:
     # scores, so ties come out alphabetical), and the movie each one stands for.
     search_choices: list[str]
     search_entries: list[SearchEntry]
+    # word -> positions in search_choices of the titles holding that word.
+    search_words: dict[str, frozenset[int]]
 
 
 def read_catalog(path: Path) -> tuple[pl.DataFrame, str]:
@@ -104,6 +106,10 @@ def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
     movies = frame.filter(pl.col("type") == CATALOG_TYPE_MOVIE)
     countries, production = _country_production(frame)
     choices, entries = _search_table(movies)
+    words: dict[str, set[int]] = {}
+    for position, choice in enumerate(choices):
+        for word in choice.split():
+            words.setdefault(word, set()).add(position)
     return CatalogIndex(
         rows=frame.height,
         data_version=data_version,
@@ -119,6 +125,7 @@ def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
         records=_records(frame),
         search_choices=choices,
         search_entries=entries,
+        search_words={word: frozenset(positions) for word, positions in words.items()},
     )
 
 

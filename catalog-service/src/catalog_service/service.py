@@ -7,11 +7,13 @@ from contracts.errors import InvalidParameter, NotFound
 from contracts.titles import normalise_title
 from rapidfuzz import fuzz, process
 
-from catalog_service.index import CatalogIndex
+from catalog_service.index import CatalogIndex, SearchEntry
 from catalog_service.schemas import TitleHit, TitleRead
 
-# Below this WRatio score (0-100) a title is too far from the query to suggest.
+# Below this similarity (0-100) a title is too far from the query to suggest.
 SEARCH_MIN_SCORE = 50.0
+# Titles holding every word of the query score from here up to 100 (100 = the same title).
+CONTAINS_ALL_WORDS_SCORE = 90.0
 
 
 def _filters(**filters: object) -> str:
@@ -97,24 +99,41 @@ def search_movie_titles(*, index: CatalogIndex, query: str, limit: int) -> list[
             f"Parameter 'q' got {query!r}, but it needs at least one letter or digit.",
             parameter="q",
         )
-    matches = process.extract(
+    scores = {
+        position: score
+        for _, score, position in process.extract(
+            normalised,
+            index.search_choices,
+            # Plain Indel similarity of whole titles: ~2 ms over 16k titles and good at
+            # typos; WRatio took ~35 ms and ranked long titles that merely contain "the" first.
+            scorer=fuzz.ratio,
+            processor=None,
+            limit=limit,
+            score_cutoff=SEARCH_MIN_SCORE,
+        )
+    }
+    # A title holding every word of the query ("star wars" -> "star wars the last jedi")
+    # is a better suggestion than a short look-alike ("dark waters"), whatever its length.
+    holding = sorted(_holding_every_word(index=index, words=normalised.split()))
+    for _, similarity, position in process.extract(
         normalised,
-        index.search_choices,
-        scorer=fuzz.WRatio,
+        {position: index.search_choices[position] for position in holding},
+        scorer=fuzz.ratio,
         processor=None,
         limit=limit,
-        score_cutoff=SEARCH_MIN_SCORE,
-    )
-    hits = []
-    for _, score, position in matches:
-        entry = index.search_entries[position]
-        hits.append(
-            TitleHit(
-                id=entry.id,
-                title=entry.title,
-                type=entry.type,
-                release_year=entry.release_year,
-                similarity=round(score / 100, 4),
-            )
-        )
-    return hits
+    ):
+        share = (100 - CONTAINS_ALL_WORDS_SCORE) / 100
+        scores[position] = CONTAINS_ALL_WORDS_SCORE + similarity * share
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [_hit(index.search_entries[position], score) for position, score in best]
+
+
+def _holding_every_word(*, index: CatalogIndex, words: list[str]) -> frozenset[int]:
+    found = [index.search_words.get(word, frozenset()) for word in words]
+    found.sort(key=len)
+    return found[0].intersection(*found[1:]) if found else frozenset()
+
+
+def _hit(entry: SearchEntry, score: float) -> TitleHit:
+    return TitleHit(id=entry.id, title=entry.title, type=entry.type,
+                    release_year=entry.release_year, similarity=round(score / 100, 4))
