@@ -61,7 +61,7 @@ def frames() -> Callable[..., tuple[pl.DataFrame, pl.DataFrame]]:
     return build
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def model_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
     """The hand-written model as (titles frame, neighbours frame)."""
     return titles_frame(TITLES), neighbours_frame(NEIGHBOURS)

@@ -1,7 +1,9 @@
 """The writer side: versioned publish, the atomic switch, rollback, expiry, failed runs."""
 
+import datetime
 from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 import pytest
 import redis
@@ -191,3 +193,12 @@ def test_bad_frames_are_refused_before_any_write(
 
     assert current_version(redis_url=redis_server.url, key_prefix=prefix) == first
     assert _prefix_keys(redis_client, prefix) == before
+
+
+def test_meta_keeps_numbers_of_numpy_and_dates(
+        publish: Callable[..., str], redis_client: redis.Redis, prefix: str) -> None:
+    version = publish(meta={"blend_weight": np.float32(0.5), "users": np.int64(42),
+                            "trained_at": datetime.date(2026, 1, 2)})
+    meta = decode_meta(redis_client.get(RedisLayout(prefix).meta(version)))
+
+    assert meta["model"] == {"blend_weight": 0.5, "users": 42, "trained_at": "2026-01-02"}

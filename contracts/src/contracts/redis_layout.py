@@ -95,8 +95,17 @@ def decode_ids(packed: bytes) -> list[str]:
     return packed.decode().split(_IDS_SEPARATOR) if packed else []
 
 
+def _json_value(value: Any) -> Any:
+    """numpy scalars become their Python value, dates their ISO text, anything else its str."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 def encode_meta(meta: dict[str, Any]) -> bytes:
-    return json.dumps(meta, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return json.dumps(meta, separators=(",", ":"), ensure_ascii=False, default=_json_value).encode()
 
 
 def decode_meta(packed: bytes) -> dict[str, Any]:
