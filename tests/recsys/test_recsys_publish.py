@@ -178,6 +178,7 @@ def test_a_killed_run_leaves_keys_that_expire(
     (lambda n, t: (n, t.filter(pl.col("id") != "ns4")), "missing from titles"),
     (lambda n, t: (n.with_columns(neighbour_id=pl.col("movie_id")), t), "its own neighbour"),
     (lambda n, t: (n.head(0), t), "empty model"),
+    (lambda n, t: (n, t.with_columns(id=pl.col("id") + ",x")), "must not contain"),
 ])
 def test_bad_frames_are_refused_before_any_write(
         change: Callable, message: str, model_frames: tuple[pl.DataFrame, pl.DataFrame],

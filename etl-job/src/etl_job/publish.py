@@ -140,6 +140,8 @@ def _checked_frames(*, neighbours: pl.DataFrame,
         raise ValueError("Refusing to publish an empty model: titles and neighbours need rows.")
     if titles.null_count().sum_horizontal().item() or titles["id"].is_duplicated().any():
         raise ValueError("titles must have one non-null title per unique, non-null id.")
+    if titles["id"].str.contains(",", literal=True).any():
+        raise ValueError("titles ids must not contain ',' (the title index joins ids with it).")
     key_nulls = neighbours.select("movie_id", "rank", "neighbour_id", "score").null_count()
     if key_nulls.sum_horizontal().item():
         raise ValueError("neighbours has nulls in movie_id, rank, neighbour_id or score.")
