@@ -4,21 +4,25 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TypedDict
 
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
+from fastapi.concurrency import run_in_threadpool
 
 from catalog_service.config import Settings
-from catalog_service.index import load_index
+from catalog_service.index import CatalogIndex, load_index
 from catalog_service.router import health_router, router
 
 logger = logging.getLogger("catalog_service")
 
 
+class State(TypedDict):
+    index: CatalogIndex
+
+
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     """Load the catalog and precompute its tables once; the requests only look them up."""
     settings: Settings = app.state.settings
     started = time.perf_counter()

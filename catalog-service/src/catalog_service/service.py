@@ -84,8 +84,8 @@ def count_rated_titles(*, index: CatalogIndex, rating: str) -> int:
 
 
 def title_record(*, index: CatalogIndex, title_id: str) -> TitleRead:
-    """The full catalog record of one title id."""
-    record = index.records.get(title_id)
+    """The full catalog record of one title id (ids are lowercase, like all catalog text)."""
+    record = index.records.get(title_id.strip().lower())
     if record is None:
         raise NotFound(f"No title with id {title_id!r} in the catalog.", parameter="id")
     return record
