@@ -41,7 +41,7 @@ lint: sync
 check-deps: uv
 	@for part in $(PARTS); do \
 	  dir=$${part%%:*}; pkg=$${part##*:}; \
-	  UV_PROJECT_ENVIRONMENT=.venv-isolated/$$dir $(UV) sync --locked --quiet --no-dev --package $$dir && \
+	  UV_PROJECT_ENVIRONMENT=.venv-isolated/$$dir $(UV) sync --locked --quiet --no-dev --all-extras --package $$dir && \
 	  .venv-isolated/$$dir/bin/python scripts/check_isolated_imports.py $$pkg || exit 1; \
 	done
 
