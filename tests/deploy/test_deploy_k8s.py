@@ -1,0 +1,321 @@
+"""The rules the Kubernetes manifests must keep: probes, resources, pod security, exposure,
+autoscaling, disruption budgets, the NetworkPolicy graph, storage and settings names."""
+
+import copy
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+NAMESPACE = "streaming-recs"
+NAME = "app.kubernetes.io/name"
+STATELESS = ("catalog-service", "recsys-service", "gateway")
+SETTINGS: dict[str, set[str]] = {
+    "etl-job": {"DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "LOG_LEVEL"},
+    "catalog-service": {"CATALOG_PATH", "LOG_LEVEL"},
+    "recsys-service": {"REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_TIMEOUT_SECONDS", "LOG_LEVEL"},
+    "gateway": {"CATALOG_SERVICE_URL", "RECSYS_SERVICE_URL", "DOWNSTREAM_TIMEOUT_SECONDS",
+                "LOG_LEVEL"},
+}
+# Who may open a connection to whom; the ingress controller lives in namespace ingress-nginx.
+EXPECTED_EDGES = {
+    ("namespace:ingress-nginx", "gateway"),
+    ("gateway", "catalog-service"),
+    ("gateway", "recsys-service"),
+    ("recsys-service", "redis"),
+    ("etl-job", "redis"),
+}
+
+
+def objects(manifests, kind: str) -> dict[str, dict[str, Any]]:
+    return {m.name: m.doc for m in manifests if m.kind == kind}
+
+
+def containers(template: dict[str, Any], init: bool = True) -> list[dict[str, Any]]:
+    spec = template["spec"]
+    return list(spec.get("initContainers") or []) * init + list(spec["containers"])
+
+
+def http_probe(container: dict[str, Any], probe: str) -> tuple[str, Any]:
+    get = container[probe]["httpGet"]
+    return get["path"], get["port"]
+
+
+def test_every_namespaced_object_is_in_the_namespace(all_manifests) -> None:
+    namespaces = objects(all_manifests, "Namespace")
+    assert set(namespaces) == {NAMESPACE}
+    labels = namespaces[NAMESPACE]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    for manifest in all_manifests:
+        if manifest.kind != "Namespace":
+            assert manifest.doc["metadata"].get("namespace") == NAMESPACE, manifest.name
+
+
+def test_the_expected_objects_exist(applied_manifests) -> None:
+    counts = Counter(m.kind for m in applied_manifests)
+    assert counts == {
+        "Namespace": 1, "ConfigMap": 1, "Secret": 1, "StatefulSet": 1, "Service": 4,
+        "PersistentVolumeClaim": 2, "Job": 1, "CronJob": 1, "Deployment": 3,
+        "HorizontalPodAutoscaler": 3, "PodDisruptionBudget": 3, "Ingress": 1,
+        "NetworkPolicy": 5,
+    }
+
+
+@pytest.mark.parametrize("name", STATELESS)
+def test_deployments_probe_readiness_and_liveness(applied_manifests, name: str) -> None:
+    deployment = objects(applied_manifests, "Deployment")[name]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"http": 8000}
+    assert http_probe(container, "readinessProbe") == ("/readyz", "http")
+    assert http_probe(container, "livenessProbe") == ("/healthz", "http")
+    # A slow start is covered by the startup probe, not by a lax liveness probe.
+    assert http_probe(container, "startupProbe") == ("/healthz", "http")
+
+
+def test_every_deployment_is_one_of_the_three_services(applied_manifests) -> None:
+    assert set(objects(applied_manifests, "Deployment")) == set(STATELESS)
+
+
+def test_every_container_has_requests_and_limits(workloads) -> None:
+    for manifest, template in workloads:
+        for container in containers(template):
+            resources = container.get("resources") or {}
+            for bound in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(resources.get(bound) or {}), (
+                    f"{manifest.name}/{container['name']} lacks {bound}")
+
+
+def pod_security_violations(template: dict[str, Any]) -> list[str]:
+    """What the restricted Pod Security profile (plus a read-only root) would refuse."""
+    spec = template["spec"]
+    pod = spec.get("securityContext") or {}
+    found = []
+    if (pod.get("seccompProfile") or {}).get("type") != "RuntimeDefault":
+        found.append("pod seccompProfile is not RuntimeDefault")
+    if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
+        found.append("pod shares a host namespace")
+    if spec.get("automountServiceAccountToken") is not False:
+        found.append("pod mounts a service account token")
+    for container in containers(template):
+        context = container.get("securityContext") or {}
+        name = container["name"]
+        non_root = context.get("runAsNonRoot", pod.get("runAsNonRoot"))
+        user = context.get("runAsUser", pod.get("runAsUser"))
+        if non_root is not True or user in (None, 0):
+            found.append(f"{name} may run as root")
+        if context.get("allowPrivilegeEscalation") is not False:
+            found.append(f"{name} may escalate privileges")
+        if context.get("readOnlyRootFilesystem") is not True:
+            found.append(f"{name} has a writable root filesystem")
+        if (context.get("capabilities") or {}).get("drop") != ["ALL"]:
+            found.append(f"{name} keeps capabilities")
+        if context.get("privileged") or (context.get("capabilities") or {}).get("add"):
+            found.append(f"{name} is privileged or adds capabilities")
+        if any("hostPort" in port for port in container.get("ports") or []):
+            found.append(f"{name} binds a host port")
+    return found
+
+
+def test_every_pod_is_non_root_read_only_and_unprivileged(workloads) -> None:
+    violations = {m.name: pod_security_violations(t) for m, t in workloads}
+    assert {name: found for name, found in violations.items() if found} == {}
+
+
+def test_the_pod_security_rule_catches_a_root_writable_pod(workloads) -> None:
+    _, template = workloads[0]
+    broken = copy.deepcopy(template)
+    broken["spec"]["securityContext"]["runAsUser"] = 0
+    context = broken["spec"]["containers"][0]["securityContext"]
+    context["readOnlyRootFilesystem"] = False
+    del context["allowPrivilegeEscalation"]
+    found = " ".join(pod_security_violations(broken))
+    assert "root" in found
+    assert "writable" in found
+    assert "escalate" in found
+
+
+def test_read_only_containers_get_a_writable_tmp(workloads) -> None:
+    for manifest, template in workloads:
+        volumes = {v["name"]: v for v in template["spec"].get("volumes") or []}
+        for container in containers(template, init=False):
+            tmp = [m for m in container.get("volumeMounts") or [] if m["mountPath"] == "/tmp"]
+            assert len(tmp) == 1, f"{manifest.name}/{container['name']}"
+            assert "emptyDir" in volumes[tmp[0]["name"]], manifest.name
+
+
+def test_only_the_gateway_is_exposed(applied_manifests) -> None:
+    services = objects(applied_manifests, "Service")
+    assert {name: s["spec"].get("type", "ClusterIP") for name, s in services.items()} == {
+        "redis": "ClusterIP", "catalog-service": "ClusterIP", "recsys-service": "ClusterIP",
+        "gateway": "ClusterIP"}
+    backends = set()
+    for ingress in objects(applied_manifests, "Ingress").values():
+        assert "defaultBackend" not in ingress["spec"]
+        for rule in ingress["spec"]["rules"]:
+            backends |= {path["backend"]["service"]["name"] for path in rule["http"]["paths"]}
+    assert backends == {"gateway"}
+
+
+def test_services_select_pods_on_named_ports(applied_manifests, workloads) -> None:
+    pods = {t["metadata"]["labels"][NAME]: t for _, t in workloads}
+    for name, service in objects(applied_manifests, "Service").items():
+        template = pods[service["spec"]["selector"][NAME]]
+        port_names = {p["name"] for c in containers(template, init=False) for p in c["ports"]}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names, name
+
+
+@pytest.mark.parametrize("name", STATELESS)
+def test_each_stateless_service_autoscales_and_has_a_disruption_budget(
+    applied_manifests, name: str
+) -> None:
+    deployment = objects(applied_manifests, "Deployment")[name]
+    assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
+    hpa = objects(applied_manifests, "HorizontalPodAutoscaler")[name]
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                             "name": name}
+    assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+    assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+    budget = objects(applied_manifests, "PodDisruptionBudget")[name]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    # One pod may always be drained, since the HPA keeps at least two.
+    assert budget["spec"]["minAvailable"] == hpa["spec"]["minReplicas"] - 1
+
+
+def test_network_policies_allow_exactly_the_expected_edges(applied_manifests, network_edges):
+    assert network_edges(applied_manifests) == EXPECTED_EDGES
+
+
+def test_default_deny_covers_every_pod(applied_manifests) -> None:
+    deny = objects(applied_manifests, "NetworkPolicy")["default-deny-ingress"]
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+
+
+def test_the_graph_rule_catches_a_loosened_policy(applied_manifests, network_edges) -> None:
+    loosened = copy.deepcopy(applied_manifests)
+    redis_policy = next(m for m in loosened if m.name == "redis-from-recsys-and-etl")
+    redis_policy.doc["spec"]["ingress"][0]["from"].append(
+        {"podSelector": {"matchLabels": {NAME: "gateway"}}})
+    assert ("gateway", "redis") in network_edges(loosened) - EXPECTED_EDGES
+    # Without the default deny, a pod no allow rule selects (the ETL's) takes anyone.
+    without_deny = [m for m in applied_manifests if m.name != "default-deny-ingress"]
+    assert ("*", "etl-job") in network_edges(without_deny)
+    # Without its allow rule the gateway is unreachable, the deny still selecting it.
+    closed = [m for m in applied_manifests if m.name != "gateway-from-ingress-controller"]
+    assert not {edge for edge in network_edges(closed) if edge[1] == "gateway"}
+
+
+def test_redis_is_a_persistent_password_protected_statefulset(applied_manifests) -> None:
+    redis = objects(applied_manifests, "StatefulSet")["redis"]
+    (claim,) = redis["spec"]["volumeClaimTemplates"]
+    (container,) = redis["spec"]["template"]["spec"]["containers"]
+    assert re.fullmatch(r"redis:7(\.\d+)*(-[a-z0-9.]+)?", container["image"])
+    assert {"name": "data", "mountPath": "/data"} in container["volumeMounts"]
+    assert claim["metadata"]["name"] == "data"
+    script = " ".join(container["command"])
+    assert "--appendonly yes" in script
+    assert "requirepass ${REDIS_PASSWORD}" in script
+    (password,) = container["env"]
+    assert password["valueFrom"]["secretKeyRef"] == {"name": "redis-auth",
+                                                     "key": "REDIS_PASSWORD"}
+    assert objects(applied_manifests, "Service")["redis"]["spec"]["clusterIP"] == "None"
+
+
+def test_the_secret_is_a_marked_placeholder_redis_refuses(applied_manifests) -> None:
+    secret_file = (REPO / "k8s" / "02-secret.yaml").read_text()
+    assert "PLACEHOLDER" in secret_file
+    assert "kubectl create secret generic redis-auth" in secret_file
+    value = objects(applied_manifests, "Secret")["redis-auth"]["stringData"]["REDIS_PASSWORD"]
+    assert value.startswith("CHANGE-ME")
+    redis = objects(applied_manifests, "StatefulSet")["redis"]
+    script = redis["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert '""|CHANGE-ME*) ' in script
+    assert "exit 1" in script
+
+
+def test_the_etl_runs_once_and_nightly_from_one_pod_template(applied_manifests) -> None:
+    job = objects(applied_manifests, "Job")["etl-initial"]
+    cron = objects(applied_manifests, "CronJob")["etl-nightly"]
+    assert cron["spec"]["jobTemplate"]["spec"]["template"] == job["spec"]["template"]
+    minute, hour, *rest = cron["spec"]["schedule"].split()
+    assert rest == ["*", "*", "*"]
+    assert minute.isdigit()
+    assert hour.isdigit()
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_the_catalog_reaches_the_pods_through_a_read_write_many_volume(applied_manifests):
+    claims = objects(applied_manifests, "PersistentVolumeClaim")
+    assert claims["etl-output"]["spec"]["accessModes"] == ["ReadWriteMany"]
+    config = objects(applied_manifests, "ConfigMap")["streaming-recs-config"]["data"]
+    mounts = {}
+    for kind, name in (("Job", "etl-initial"), ("Deployment", "catalog-service")):
+        spec = objects(applied_manifests, kind)[name]["spec"]["template"]["spec"]
+        volume = next(v["name"] for v in spec["volumes"]
+                      if (v.get("persistentVolumeClaim") or {}).get("claimName") == "etl-output")
+        mount = next(m for m in spec["containers"][0]["volumeMounts"] if m["name"] == volume)
+        mounts[name] = (mount["mountPath"], mount.get("readOnly", False))
+    assert mounts == {"etl-initial": (config["OUTPUT_DIR"], False),
+                      "catalog-service": (config["OUTPUT_DIR"], True)}
+    assert config["CATALOG_PATH"] == f"{config['OUTPUT_DIR']}/current/catalog.parquet"
+
+
+def pod_containers(applied_manifests) -> dict[str, dict[str, Any]]:
+    """The main container of each part's Deployment or Job, by container name."""
+    from_templates = {}
+    for kind in ("Deployment", "Job"):
+        for _name, doc in objects(applied_manifests, kind).items():
+            (container,) = doc["spec"]["template"]["spec"]["containers"]
+            from_templates[container["name"]] = container
+    return from_templates
+
+
+@pytest.mark.parametrize("part", sorted(SETTINGS))
+def test_environment_names_are_the_parts_settings(applied_manifests, env_split, part) -> None:
+    settings, helpers = env_split(pod_containers(applied_manifests)[part])
+    assert settings == SETTINGS[part]
+    # A helper exists only to be spliced into a setting: the Redis password into REDIS_URL.
+    assert helpers <= {"REDIS_PASSWORD"}
+
+
+def test_configmap_values_match_the_compose_defaults(applied_manifests, env_example) -> None:
+    config = objects(applied_manifests, "ConfigMap")["streaming-recs-config"]["data"]
+    for key in ("LOG_LEVEL", "REDIS_KEY_PREFIX", "REDIS_TIMEOUT_SECONDS",
+                "DOWNSTREAM_TIMEOUT_SECONDS"):
+        assert config[key] == env_example[key], key
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    for key in ("CATALOG_SERVICE_URL", "RECSYS_SERVICE_URL"):
+        assert config[key] == compose["gateway"]["environment"][key], key
+    assert config["CATALOG_PATH"] == compose["catalog-service"]["environment"]["CATALOG_PATH"]
+    assert config["OUTPUT_DIR"] == compose["etl-job"]["environment"]["OUTPUT_DIR"]
+    assert config["DATA_DIR"] == compose["etl-job"]["environment"]["DATA_DIR"]
+
+
+def test_every_configmap_key_is_used_and_every_reference_exists(applied_manifests) -> None:
+    config = objects(applied_manifests, "ConfigMap")["streaming-recs-config"]["data"]
+    secret = objects(applied_manifests, "Secret")["redis-auth"]["stringData"]
+    used = set()
+    for manifest in applied_manifests:
+        text = yaml.safe_dump(manifest.doc)
+        for reference in re.findall(r"configMapKeyRef:\n\s+key: (\w+)", text):
+            assert reference in config, reference
+            used.add(reference)
+        for reference in re.findall(r"secretKeyRef:\n\s+key: (\w+)", text):
+            assert reference in secret, reference
+    assert used == set(config)
+
+
+def test_every_allow_rule_is_limited_to_the_target_port(applied_manifests, workloads) -> None:
+    pods = {t["metadata"]["labels"][NAME]: t for _, t in workloads}
+    for name, policy in objects(applied_manifests, "NetworkPolicy").items():
+        for rule in policy["spec"].get("ingress") or []:
+            target = pods[policy["spec"]["podSelector"]["matchLabels"][NAME]]
+            container_ports = {p["containerPort"] for c in containers(target, init=False)
+                               for p in c["ports"]}
+            assert {p["port"] for p in rule["ports"]} == container_ports, name

@@ -1,0 +1,139 @@
+"""Offline validation: compose against the Compose specification's JSON schema, every manifest
+against the Kubernetes OpenAPI schemas (strict), every Dockerfile with hadolint."""
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from kubernetes_validate import utils as kubernetes_schemas
+
+REPO = Path(__file__).resolve().parents[2]
+PARTS = ("etl-job", "catalog-service", "recsys-service", "gateway")
+KUBERNETES_VERSION = kubernetes_schemas.latest_version()
+HADOLINT = Path(sys.executable).with_name("hadolint")
+HADOLINT_CONFIG = Path(__file__).with_name("hadolint.yaml")
+
+
+@pytest.fixture(scope="module")
+def compose_validator() -> jsonschema.protocols.Validator:
+    # check-jsonschema vendors the Compose specification's schema (vendor.compose-spec).
+    schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(schema_file.read_text())
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def compose_errors(validator: jsonschema.protocols.Validator, document: Any) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(document)]
+
+
+def test_compose_file_matches_the_compose_schema(compose_validator, compose) -> None:
+    assert compose_errors(compose_validator, compose) == []
+
+
+def test_compose_file_matches_the_schema_after_interpolation(
+    compose_validator, compose, env_example, compose_interpolate
+) -> None:
+    # What `docker compose config` would produce from .env.example with the secret filled in.
+    env = {**env_example, "REDIS_PASSWORD": "0123456789abcdef"}
+    rendered = compose_interpolate(compose, env)
+    assert compose_errors(compose_validator, rendered) == []
+    assert rendered["services"]["gateway"]["ports"] == [f"{env_example['GATEWAY_PORT']}:8000"]
+
+
+def test_compose_schema_check_rejects_a_broken_file(compose_validator, compose) -> None:
+    broken = copy.deepcopy(compose)
+    broken["services"]["gateway"]["depend_on"] = ["redis"]  # misspelt key
+    broken["services"]["redis"]["ports"] = {"6379": "6379"}  # wrong shape
+    errors = compose_errors(compose_validator, broken)
+    assert any("depend_on" in error for error in errors)
+    assert any(error.startswith("services/redis/ports") for error in errors)
+
+
+def test_compose_check_jsonschema_cli_passes() -> None:
+    # The same check through check-jsonschema's command line, as a developer would run it.
+    cli = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(cli), "--builtin-schema", "vendor.compose-spec", str(REPO / "docker-compose.yml")],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def kubernetes_errors(document: dict[str, Any]) -> list[str]:
+    try:
+        kubernetes_schemas.validate(document, KUBERNETES_VERSION, strict=True)
+    except kubernetes_schemas.ValidationError as error:
+        return [f"{'/'.join(map(str, error.path))}: {error.message}"]
+    except kubernetes_schemas.SchemaNotFoundError as error:
+        return [error.message]
+    return []
+
+
+def test_every_manifest_matches_the_kubernetes_schemas(all_manifests) -> None:
+    assert len(all_manifests) >= 20
+    errors = {f"{m.path.name}:{m.kind}/{m.name}": kubernetes_errors(m.doc) for m in all_manifests}
+    assert {key: value for key, value in errors.items() if value} == {}
+
+
+def test_kubernetes_schema_check_rejects_a_typo_and_a_wrong_type(applied_manifests) -> None:
+    deployment = copy.deepcopy(next(m.doc for m in applied_manifests if m.kind == "Deployment"))
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    container["readinesProbe"] = container.pop("readinessProbe")
+    assert kubernetes_errors(deployment) != []
+    deployment = copy.deepcopy(next(m.doc for m in applied_manifests if m.kind == "Service"))
+    deployment["spec"]["ports"][0]["port"] = "eight thousand"
+    assert kubernetes_errors(deployment) != []
+
+
+def test_manifest_files_are_plain_yaml_kubectl_takes() -> None:
+    # `kubectl apply -f k8s/` reads every .yaml/.yml/.json at the top level; a kustomization
+    # file there would be sent to the API server as an object and fail.
+    top_level = sorted(p.name for p in (REPO / "k8s").iterdir() if p.is_file())
+    assert top_level, "k8s/ holds no manifests"
+    assert all(name.endswith(".yaml") for name in top_level), top_level
+    assert "kustomization.yaml" not in top_level
+    for name in top_level:
+        for document in yaml.safe_load_all((REPO / "k8s" / name).read_text()):
+            assert {"apiVersion", "kind", "metadata"} <= set(document), name
+
+
+def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HADOLINT), "--config", str(HADOLINT_CONFIG), "--no-color", str(path)],
+        capture_output=True, text=True, check=False, timeout=120)
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_dockerfile_passes_hadolint(part: str) -> None:
+    result = hadolint(REPO / part / "Dockerfile")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_flags_a_bad_dockerfile(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python\nRUN apt-get install curl\nCMD python app.py\n")
+    result = hadolint(bad)
+    assert result.returncode != 0
+    assert {"DL3006", "DL3025"} <= {word for word in result.stdout.split() if word[:2] == "DL"}
+
+
+def test_helpers_the_checks_rely_on_work(
+    compose_interpolate: Callable[[Any, dict[str, str]], Any],
+) -> None:
+    # Interpolation as the compose specification defines it, so the checks above see the
+    # file as `docker compose config` does.
+    env = {"SET": "x", "EMPTY": ""}
+    assert compose_interpolate("${SET:-d}/${EMPTY:-d}/${EMPTY-d}/${UNSET-d}/$$SET", env) == (
+        "x/d//d/$SET")
+    with pytest.raises(KeyError, match="EMPTY"):
+        compose_interpolate("${EMPTY:?required}", env)
