@@ -10,6 +10,7 @@ come from the catalog's fuzzy title search; if that search fails too, the 404 ha
 """
 
 import asyncio
+import logging
 from typing import TypeVar
 
 from contracts.domain import CATALOG_TYPE_MOVIE, ContentKind, DurationType, Platform
@@ -21,6 +22,8 @@ from gateway.schemas import (
     RecommendationsRead,
     TitlePageRead,
 )
+
+logger = logging.getLogger("gateway")
 
 RECOMMENDATION_COUNT = 5
 TITLE_PAGE_NEIGHBOURS = 10
@@ -93,7 +96,8 @@ async def _suggestions(*, catalog: CatalogClient, titulo: str) -> list[str] | No
     """Up to five movie titles close to `titulo`; None when the search itself failed."""
     try:
         hits = await catalog.search_titles(query=titulo, limit=SUGGESTION_SEARCH_LIMIT)
-    except ServiceError:
+    except ServiceError as failure:
+        logger.warning("no suggestions for %r: %s", titulo, failure.body.detail)
         return None
     movies = [hit.title for hit in hits if hit.type in (None, CATALOG_TYPE_MOVIE)]
     return list(dict.fromkeys(movies))[:SUGGESTION_COUNT]
@@ -119,6 +123,7 @@ async def _recommendations_or_unavailable(*, recsys: RecsysClient,
     except NotFound as miss:
         return RecommendationsRead(available=False, items=[], detail=miss.body.detail)
     except ServiceError as failure:
+        logger.warning("title page %s without recommendations: %s", title_id, failure.body.detail)
         return RecommendationsRead(
             available=False, items=[],
             detail=f"Recommendations are unavailable: {failure.body.detail}")
