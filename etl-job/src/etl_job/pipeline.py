@@ -28,6 +28,19 @@ from etl_job.runs import discard_run, finish_run, new_run_id, prune_runs, start_
 DEFAULT_KEEP_RUNS = 3
 
 
+class Stopwatch:
+    """Seconds spent in each stage of a run, for the manifest."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self._last, 3)
+        self._last = now
+
+
 @dataclass(frozen=True)
 class CleanPlatform:
     """One platform after every catalog fix, before the ratings are joined."""
@@ -93,10 +106,13 @@ def score_note(platforms: list[CleanPlatform], catalog: pl.DataFrame,
 
 def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Path],
                ratings_paths: list[Path], started: float, input_hashes: Any) -> None:
+    stages = Stopwatch()
     platforms = [clean_platform(read_platform_file(path, platform))
                  for path, platform in zip(catalogs, Platform, strict=True)]
     cleaned = pl.concat([clean.frame for clean in platforms], how="diagonal_relaxed")
+    stages.lap("catalog")
     ratings = load_ratings(ratings_paths, cleaned["id"])
+    stages.lap("ratings")
     catalog = transform.join_rating_stats(cleaned, ratings.stats)
     derived: dict[str, int] = {}
     parts = []
@@ -110,6 +126,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     ratings.valid.write_parquet(staging / RATINGS_FILE)
     catalog_refused = pl.concat([clean.quarantine for clean in platforms])
     write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
+    stages.lap("write")
 
     fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
                                     derived[clean.platform.value]} for clean in platforms}
@@ -137,7 +154,9 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
         "inputs": input_hashes.result(),
         "outputs": outputs,
     }
+    stages.lap("checksums")
     manifest["run_seconds"] = round(time.perf_counter() - started, 3)
+    manifest["stage_seconds"] = stages.laps
     write_manifest(manifest, staging / MANIFEST_FILE)
 
 

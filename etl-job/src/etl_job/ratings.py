@@ -8,6 +8,7 @@ import polars as pl
 from contracts.schema import RATINGS_COLUMNS, RAW_RATINGS_REQUIRED
 
 from etl_job.errors import InputFileMissing, RequiredColumnMissing, UnreadableInput
+from etl_job.quarantine import empty_quarantine
 from etl_job.transform import POLARS_TYPES
 
 RATINGS_SCHEMA: dict[str, pl.DataType] = {
@@ -15,16 +16,17 @@ RATINGS_SCHEMA: dict[str, pl.DataType] = {
 }
 RATINGS_GLOB = "ratings/*.csv"
 _EXTRA = "_extra_fields"
-_REASONS = {
-    "empty_row": "empty_row: the line has no values",
-    "wrong_field_count": "wrong_field_count: the line has more fields than the header",
-    "missing_user_id": "missing_user_id: userId is empty",
-    "bad_user_id": "bad_user_id: userId is not a 32-bit integer",
-    "bad_rating": "bad_rating: rating is not a number",
-    "rating_not_half_star": "rating_not_half_star: rating must be a half star from 0.5 to 5",
-    "bad_timestamp": "bad_timestamp: timestamp is not an integer",
-    "unknown_movie_id": "unknown_movie_id: movieId is not the id of a catalog title",
-}
+# Reasons in the order they are checked; a refused row carries the index of its first failure.
+REASONS = (
+    "empty_row: the line has no values",
+    "wrong_field_count: the line has more fields than the header",
+    "missing_user_id: userId is empty",
+    "bad_user_id: userId is not a 32-bit integer",
+    "bad_rating: rating is not a number",
+    "rating_not_half_star: rating must be a half star from 0.5 to 5",
+    "bad_timestamp: timestamp is not an integer",
+    "unknown_movie_id: movieId is not the id of a catalog title",
+)
 
 
 def ratings_files(data_dir: Path) -> list[Path]:
@@ -72,55 +74,61 @@ def scan_ratings(files: list[Path]) -> pl.LazyFrame:
 
 
 def check_ratings(raw: pl.LazyFrame, catalog_ids: pl.Series) -> pl.LazyFrame:
-    """Cast every column (strict=False) and add `reason`, null for a valid rating."""
-    user = pl.col("userId").str.strip_chars()
-    rating = pl.col("rating").str.strip_chars().cast(pl.Float64, strict=False)
-    stamp = pl.col("timestamp").str.strip_chars().cast(pl.Int64, strict=False)
-    movie = pl.col("movieId").str.strip_chars().str.to_lowercase()
+    """Cast every column (strict=False) and add `reason_code`: null when valid, else REASONS index.
+
+    movie_id becomes an Enum of the catalog ids: the cast is the membership test (an unknown
+    id turns null) and keeps 11M ids at 4 bytes each. A small integer code instead of the
+    sentence keeps the per-row work cheap; sentences are attached to refused rows only.
+    """
+    known = pl.Enum(catalog_ids.drop_nulls().unique().sort())
+    # Each cast is computed once into a column and the checks read those columns: Polars
+    # does not reuse a repeated expression chain on its own, and this is the hot loop.
     typed = raw.with_columns(
-        user.cast(pl.Int32, strict=False).alias("user_id"),
-        movie.alias("movie_id"),
-        rating.alias("_rating"),
-        stamp.alias("timestamp_int"),
+        pl.col("userId").str.strip_chars().alias("_user"),
+        pl.col("rating").str.strip_chars().cast(pl.Float64, strict=False).alias("_rating"),
+        pl.col("timestamp").str.strip_chars().cast(pl.Int64, strict=False)
+        .alias("timestamp_value"),
+        pl.col("movieId").cast(known, strict=False).alias("movie_id"),
+    ).with_columns(
+        pl.col("_user").cast(RATINGS_SCHEMA["user_id"], strict=False).alias("user_id"),
+        (pl.col("_rating") * 2).alias("_doubled"),
     )
-    doubled = pl.col("_rating") * 2
-    half_star = (doubled == doubled.round(0)) & doubled.is_between(1, 10)
-    values = [pl.col(name) for name in RAW_RATINGS_REQUIRED]
-    reason = (
-        pl.when(pl.all_horizontal(value.is_null() for value in values))
-        .then(pl.lit(_REASONS["empty_row"]))
-        .when(pl.col(_EXTRA).is_not_null()).then(pl.lit(_REASONS["wrong_field_count"]))
-        .when(user.is_null() | (user == "")).then(pl.lit(_REASONS["missing_user_id"]))
-        .when(pl.col("user_id").is_null()).then(pl.lit(_REASONS["bad_user_id"]))
-        .when(pl.col("_rating").is_null()).then(pl.lit(_REASONS["bad_rating"]))
-        .when(~half_star).then(pl.lit(_REASONS["rating_not_half_star"]))
-        .when(pl.col("timestamp_int").is_null()).then(pl.lit(_REASONS["bad_timestamp"]))
-        .when(~pl.col("movie_id").is_in(catalog_ids.implode()).fill_null(False))
-        .then(pl.lit(_REASONS["unknown_movie_id"]))
+    doubled = pl.col("_doubled")
+    failures = (
+        pl.all_horizontal(pl.col(name).is_null() for name in RAW_RATINGS_REQUIRED),
+        pl.col(_EXTRA).is_not_null(),
+        pl.col("_user").is_null() | (pl.col("_user") == ""),
+        pl.col("user_id").is_null(),
+        doubled.is_null(),
+        (doubled != doubled.round(0)) | ~doubled.is_between(1, 10),
+        pl.col("timestamp_value").is_null(),
+        pl.col("movie_id").is_null(),
     )
-    fields = [pl.col(name).fill_null("") for name in RAW_RATINGS_REQUIRED]
-    raw = pl.concat_str([*fields, pl.col(_EXTRA)], separator=",", ignore_nulls=True)
-    # Only the few refused rows keep their text, so collecting this frame stays small.
-    return typed.with_columns(reason.alias("reason")).select(
-        "source_file", "line", "user_id", "movie_id", "_rating", "timestamp_int", "reason",
-        pl.when(pl.col("reason").is_not_null()).then(raw).alias("raw"),
-    )
+    code: pl.Expr | pl.When | pl.Then = pl
+    for index, failed in enumerate(failures):
+        code = code.when(failed).then(pl.lit(index, pl.UInt8))  # type: ignore[union-attr]
+    return typed.with_columns(
+        pl.col("_rating").cast(RATINGS_SCHEMA["rating"]).alias("rating_value"),
+        code.alias("reason_code"),  # type: ignore[union-attr]
+    ).drop("_user", "_rating", "_doubled")
 
 
 def valid_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
     """The accepted ratings in contracts.schema.RATINGS_COLUMNS layout."""
-    return checked.filter(pl.col("reason").is_null()).select(
-        pl.col("user_id").cast(RATINGS_SCHEMA["user_id"]),
-        pl.col("movie_id").cast(RATINGS_SCHEMA["movie_id"]),
-        pl.col("_rating").cast(RATINGS_SCHEMA["rating"]).alias("rating"),
-        pl.col("timestamp_int").cast(RATINGS_SCHEMA["timestamp"]).alias("timestamp"),
-    )
+    renamed = {"rating": "rating_value", "timestamp": "timestamp_value"}
+    return checked.filter(pl.col("reason_code").is_null()).select(
+        pl.col(renamed.get(name, name)).cast(dtype).alias(name)
+        for name, dtype in RATINGS_SCHEMA.items())
 
 
 def refused_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
-    """The refused ratings in quarantine layout, the raw line rebuilt from its fields."""
-    return checked.filter(pl.col("reason").is_not_null()).select(
-        "source_file", "line", "reason", "raw")
+    """The refused lines in quarantine layout: file, line, reason sentence, text rebuilt."""
+    fields = [pl.col(name).fill_null("") for name in RAW_RATINGS_REQUIRED]
+    text = pl.concat_str([*fields, pl.col(_EXTRA)], separator=",", ignore_nulls=True)
+    reason = pl.col("reason_code").replace_strict(
+        list(range(len(REASONS))), list(REASONS), return_dtype=pl.String)
+    return checked.filter(pl.col("reason_code").is_not_null()).select(
+        "source_file", "line", reason.alias("reason"), text.alias("raw"))
 
 
 @dataclass(frozen=True)
@@ -133,11 +141,20 @@ class Ratings:
 
 
 def load_ratings(files: list[Path], catalog_ids: pl.Series) -> Ratings:
-    """Scan, check and aggregate every ratings file in one streaming pass over the CSVs."""
-    checked = check_ratings(scan_ratings(files), catalog_ids).collect(engine="streaming").lazy()
-    valid = valid_ratings(checked).collect()
-    return Ratings(valid=valid, refused=refused_ratings(checked).collect(),
-                   stats=rating_stats(valid.lazy()).collect())
+    """Scan, check and aggregate every ratings file in one streaming pass over the CSVs.
+
+    Only the typed columns are kept in memory; when some rows were refused, a second pass
+    fetches their file, line and text, so the common case never builds 11M strings.
+    """
+    checked = check_ratings(scan_ratings(files), catalog_ids)
+    typed = checked.select("user_id", "movie_id", "rating_value", "timestamp_value",
+                           "reason_code").collect(engine="streaming")
+    accepted = typed.lazy().filter(pl.col("reason_code").is_null())
+    stats = rating_stats(accepted.select("movie_id", pl.col("rating_value").alias("rating")))
+    refused = (refused_ratings(checked).collect(engine="streaming")
+               if typed["reason_code"].null_count() < typed.height else empty_quarantine())
+    return Ratings(valid=valid_ratings(typed.lazy()).collect(), refused=refused,
+                   stats=stats.collect())
 
 
 def rating_stats(ratings: pl.LazyFrame) -> pl.LazyFrame:
@@ -145,4 +162,4 @@ def rating_stats(ratings: pl.LazyFrame) -> pl.LazyFrame:
     return ratings.group_by("movie_id").agg(
         pl.len().cast(pl.Int32).alias("rating_count"),
         pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
-    )
+    ).with_columns(pl.col("movie_id").cast(pl.String))
