@@ -181,9 +181,10 @@ def builder_steps(dockerfile) -> list[tuple[str, str]]:
 def test_builder_stage_installs_only_the_part_from_the_lock(dockerfiles, part, tmp_path):
     """Replay the builder stage's COPY and `uv sync` steps in a scratch folder: the lock and
     the copied files must be enough, and the result must hold the part and no dev tools."""
-    uv = shutil.which("uv")
-    if uv is None:  # the Makefile installs uv; without it nothing here could run
-        pytest.fail("uv is not on the PATH")
+    # `uv run` names its own binary in $UV; else the one on the PATH.
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv is neither in $UV nor on the PATH")
     context = tmp_path / "src"
     context.mkdir()
     venv = tmp_path / "venv"
