@@ -96,3 +96,12 @@ async def test_error_handlers_give_one_shape_and_name_the_parameter() -> None:
     assert crash.status_code == 500
     assert "secret" not in crash.text
     assert "Traceback" not in crash.text
+
+
+def test_text_param_trims_lowercases_and_names_the_empty_case() -> None:
+    from contracts.domain import TextParam
+
+    adapter = TypeAdapter(TextParam)
+    assert adapter.validate_python("  United States ") == "united states"
+    with pytest.raises(ValidationError, match="at least 1 character"):
+        adapter.validate_python("   ")

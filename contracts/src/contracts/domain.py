@@ -3,7 +3,7 @@
 import enum
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, StringConstraints
 
 YEAR_MIN = 1900
 YEAR_MAX = 2100
@@ -81,4 +81,6 @@ DurationTypeParam = Annotated[DurationType, BeforeValidator(casefold_text)]
 ContentKindParam = Annotated[ContentKind, BeforeValidator(content_kind)]
 YearParam = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 ScoreParam = Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
-TextParam = Annotated[str, BeforeValidator(casefold_text), Field(min_length=1, max_length=200)]
+TextParam = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=200)
+]
