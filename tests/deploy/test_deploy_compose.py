@@ -2,6 +2,7 @@
 storage, the network graph and the settings names."""
 
 import copy
+import importlib
 import itertools
 import re
 from typing import Any
@@ -186,3 +187,15 @@ def test_compose_variables_and_env_example_agree(
     with pytest.raises(KeyError, match="REDIS_PASSWORD"):
         compose_interpolate(compose, env_example)
 
+
+
+@pytest.mark.parametrize("part", sorted(SETTINGS))
+def test_settings_names_are_fields_of_the_parts_settings_class(part: str) -> None:
+    # A misspelt variable would be ignored silently (settings ignore unknown names), and a
+    # required field nobody sets would stop start-up: compare with the code itself.
+    config = importlib.import_module(f"{part.replace('-', '_')}.config")
+    fields = config.Settings.model_fields
+    names = {name.upper() for name in fields}
+    required = {name.upper() for name, info in fields.items() if info.is_required()}
+    assert SETTINGS[part] <= names, f"not read by {part}: {SETTINGS[part] - names}"
+    assert required <= SETTINGS[part], f"required but never set: {required - SETTINGS[part]}"
