@@ -1,11 +1,13 @@
 """The rules every image keeps (stages, user, health check, command, what it copies), and a
 dry run of each builder stage's uv steps outside Docker."""
 
+import importlib
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -221,3 +223,20 @@ def test_builder_stage_installs_only_the_part_from_the_lock(dockerfiles, part, t
         [str(python), "-I", "-c", f"import {MODULES[part]} as m; print(m.__file__)"],
         capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     assert origin.startswith(str(venv)), origin
+
+
+@pytest.mark.parametrize("part", SERVICES)
+def test_the_service_command_names_an_app_factory(part: str) -> None:
+    target = COMMANDS[part][COMMANDS[part].index("--factory") + 1]
+    module_name, _, factory = target.partition(":")
+    module = importlib.import_module(module_name)
+    assert callable(getattr(module, factory, None)), target
+
+
+def test_the_job_command_is_the_console_script_and_its_subcommand() -> None:
+    scripts = tomllib.loads((REPO / "etl-job" / "pyproject.toml").read_text())["project"]["scripts"]
+    module_name, _, function = scripts[COMMANDS["etl-job"][0]].partition(":")
+    module = importlib.import_module(module_name)
+    assert callable(getattr(module, function))
+    args = module.build_parser().parse_args(COMMANDS["etl-job"][1:])
+    assert args.command == "run"
