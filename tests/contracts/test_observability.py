@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 def _app() -> FastAPI:
     app = FastAPI()
-    metrics = Metrics("test-svc")
-    install_observability(app, service="test-svc", metrics=metrics)
+    metrics = install_observability(app, service="test-svc")
+    assert isinstance(metrics, Metrics)
 
     @app.get("/items/{item_id}")
     async def item(item_id: int) -> dict[str, str]:
@@ -61,3 +61,11 @@ async def test_unusable_request_ids_are_replaced(header: str) -> None:
         answer = await client.get("/items/1", headers={"X-Request-ID": header})
     assert answer.headers["x-request-id"] != header
     assert len(answer.headers["x-request-id"]) in (32, 128)
+
+
+def test_extra_histograms_are_registered_once() -> None:
+    metrics = Metrics("svc")
+    first = metrics.histogram("redis_read_duration_seconds", "doc", ["operation"])
+    assert metrics.histogram("redis_read_duration_seconds", "doc", ["operation"]) is first
+    first.labels("movie").observe(0.001)
+    assert b'redis_read_duration_seconds_count{operation="movie"} 1.0' in metrics.render().body

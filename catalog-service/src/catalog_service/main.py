@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings or Settings()  # type: ignore[call-arg]
+    install_observability(app, service="catalog-service", log_level=app.state.settings.log_level)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(router)

@@ -73,12 +73,14 @@ class Metrics:
                                  ["service", "method", "route"], buckets=LATENCY_BUCKETS,
                                  registry=self.registry)
         self.service = service
+        self._extra: dict[str, Histogram] = {}
 
     def histogram(self, name: str, doc: str, labels: list[str]) -> Histogram:
-        return Histogram(name, doc, labels, buckets=LATENCY_BUCKETS, registry=self.registry)
-
-    def counter(self, name: str, doc: str, labels: list[str]) -> Counter:
-        return Counter(name, doc, labels, registry=self.registry)
+        """A latency histogram of the service's own; asking twice returns the same one."""
+        if name not in self._extra:
+            self._extra[name] = Histogram(name, doc, labels, buckets=LATENCY_BUCKETS,
+                                          registry=self.registry)
+        return self._extra[name]
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
@@ -132,10 +134,15 @@ class ObservabilityMiddleware:
             request_id_var.reset(token)
 
 
-def install_observability(app: FastAPI, *, service: str, metrics: Metrics) -> None:
-    """Add the middleware and a /metrics route to the app."""
+def install_observability(app: FastAPI, *, service: str, log_level: str = "info") -> Metrics:
+    """JSON logs, the request-id/metrics middleware and a /metrics route; returns the registry."""
+    configure_logging(service, log_level)
+    metrics = Metrics(service)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.state.metrics = metrics
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
         return metrics.render()
+
+    return metrics

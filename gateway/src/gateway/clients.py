@@ -1,10 +1,12 @@
 """Clients of the internal services: one pooled httpx client each, failures mapped to errors."""
 
 import asyncio
+import time
 from typing import TypeVar
 
 import httpx
 from contracts.errors import ErrorBody, InvalidParameter, NotFound, UpstreamUnavailable
+from contracts.observability import REQUEST_ID_HEADER, Metrics, request_id_var
 from pydantic import BaseModel, ValidationError
 
 from gateway.config import Settings
@@ -49,29 +51,54 @@ def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
     )
 
 
+class DownstreamMetrics:
+    """Latency and outcome of every downstream call, labelled by service and route template."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.latency = metrics.histogram(
+            "downstream_request_duration_seconds", "Gateway calls to internal services.",
+            ["downstream", "route", "outcome"])
+
+    def observe(self, downstream: str, route: str, outcome: str, seconds: float) -> None:
+        self.latency.labels(downstream, route, outcome).observe(seconds)
+
+
 class DownstreamClient:
     """GET JSON from one internal service; every way it can fail becomes a ServiceError."""
 
     service_name = "downstream service"
 
-    def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float,
+                 metrics: DownstreamMetrics | None = None) -> None:
         self._http = http
         self._timeout = timeout_seconds
+        self._metrics = metrics
 
-    async def _get(self, path: str, params: dict[str, QueryValue] | None = None) -> httpx.Response:
+    async def _get(self, path: str, params: dict[str, QueryValue] | None = None,
+                   route: str | None = None) -> httpx.Response:
         query = {key: value for key, value in (params or {}).items() if value is not None}
+        headers = {REQUEST_ID_HEADER: request_id_var.get()}
+        started = time.perf_counter()
+        outcome = "error"
         try:
             # httpx bounds each phase; this bounds the whole call, so a server that trickles
             # bytes cannot hold a caller longer than the timeout either.
             async with asyncio.timeout(self._timeout):
-                return await self._http.get(path, params=query)
+                response = await self._http.get(path, params=query, headers=headers)
+            outcome = str(response.status_code)
+            return response
         except (TimeoutError, httpx.TimeoutException) as exc:
+            outcome = "timeout"
             unit = "second" if self._timeout == 1 else "seconds"
             raise UpstreamUnavailable(
                 f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
             ) from exc
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
+        finally:
+            if self._metrics is not None:
+                self._metrics.observe(self.service_name, route or path, outcome,
+                                      time.perf_counter() - started)
 
     def _error_body(self, response: httpx.Response) -> ErrorBody | None:
         try:
@@ -80,9 +107,10 @@ class DownstreamClient:
             return None
 
     async def get_json(self, path: str, answer: type[Answer],
-                       params: dict[str, QueryValue] | None = None) -> Answer:
+                       params: dict[str, QueryValue] | None = None,
+                       route: str | None = None) -> Answer:
         """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence."""
-        response = await self._get(path, params)
+        response = await self._get(path, params, route)
         if response.status_code in (404, 422):
             body = self._error_body(response)
             if body is None:
@@ -143,7 +171,7 @@ class CatalogClient(DownstreamClient):
         return (await self.get_json("/v1/contents", _Count, {"rating": rating})).count
 
     async def title(self, *, title_id: str) -> TitleRead:
-        return await self.get_json(f"/v1/titles/{title_id}", TitleRead)
+        return await self.get_json(f"/v1/titles/{title_id}", TitleRead, route="/v1/titles/{id}")
 
     async def search_titles(self, *, query: str, limit: int) -> list[SearchHit]:
         params = {"q": query, "limit": limit}
@@ -160,4 +188,5 @@ class RecsysClient(DownstreamClient):
         return await self.get_json("/v1/neighbours", NeighboursAnswer, {"title": title, "k": k})
 
     async def neighbours_by_id(self, *, title_id: str, k: int) -> NeighboursAnswer:
-        return await self.get_json(f"/v1/neighbours/{title_id}", NeighboursAnswer, {"k": k})
+        return await self.get_json(f"/v1/neighbours/{title_id}", NeighboursAnswer, {"k": k},
+                                   route="/v1/neighbours/{id}")

@@ -4,10 +4,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 
-from gateway.clients import CatalogClient, RecsysClient, build_http_client
+from gateway.clients import CatalogClient, DownstreamMetrics, RecsysClient, build_http_client
 from gateway.config import Settings
 from gateway.router import router
 
@@ -22,13 +23,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     """One pooled HTTP client per downstream for the life of the process, closed on the way out."""
     settings: Settings = app.state.settings
     timeout = settings.downstream_timeout_seconds
+    metrics: DownstreamMetrics = app.state.downstream_metrics
     async with (
         build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
         build_http_client(str(settings.recsys_service_url), settings) as recsys_http,
     ):
         yield {
-            "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout),
-            "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout),
+            "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout, metrics=metrics),
+            "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout, metrics=metrics),
         }
 
 
@@ -42,6 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    metrics = install_observability(app, service="gateway", log_level=app.state.settings.log_level)
+    # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
+    app.state.downstream_metrics = DownstreamMetrics(metrics)
     install_error_handlers(app)
     app.include_router(router)
     return app

@@ -1,12 +1,14 @@
 """NeighbourStore: the read side of the versioned Redis layout, bounded in time."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from contracts.errors import UpstreamUnavailable
+from contracts.observability import Metrics
 from contracts.redis_layout import (
     Neighbour,
     RedisLayout,
@@ -47,13 +49,18 @@ class TitleEntry:
 class NeighbourStore:
     """Resolves `current` once per call, then reads only that version's keys."""
 
-    def __init__(self, client: Redis, *, layout: RedisLayout, timeout_seconds: float) -> None:
+    def __init__(self, client: Redis, *, layout: RedisLayout, timeout_seconds: float,
+                 metrics: Metrics | None = None) -> None:
         self.client = client
         self.layout = layout
         self.timeout_seconds = timeout_seconds
+        self.latency = (metrics.histogram("redis_read_duration_seconds",
+                                          "Redis reads per request, by operation and outcome.",
+                                          ["operation", "outcome"])
+                        if metrics is not None else None)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "NeighbourStore":
+    def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> "NeighbourStore":
         """One pooled client for the process; auth and TLS come from the URL."""
         timeout = settings.redis_timeout_seconds
         pool = BlockingConnectionPool.from_url(
@@ -68,18 +75,22 @@ class NeighbourStore:
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1),
         )
         return cls(Redis.from_pool(pool), layout=RedisLayout(settings.redis_key_prefix),
-                   timeout_seconds=timeout)
+                   timeout_seconds=timeout, metrics=metrics)
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
     @asynccontextmanager
-    async def _bounded(self) -> AsyncIterator[None]:
+    async def _bounded(self, operation: str) -> AsyncIterator[None]:
         """Redis down, refusing or slower than the timeout becomes a 503, never a hang or a 500."""
+        started = time.perf_counter()
+        outcome = "error"
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 yield
+            outcome = "ok"
         except TimeoutError as error:  # asyncio's deadline; redis-py's own is a RedisError
+            outcome = "timeout"
             raise UpstreamUnavailable(
                 f"Redis did not answer within {self.timeout_seconds}s; try again shortly."
             ) from error
@@ -87,6 +98,9 @@ class NeighbourStore:
             raise UpstreamUnavailable(
                 f"Redis is unavailable ({type(error).__name__}); try again shortly."
             ) from error
+        finally:
+            if self.latency is not None:
+                self.latency.labels(operation, outcome).observe(time.perf_counter() - started)
 
     async def _current(self) -> str:
         version = await self.client.get(self.layout.current)
@@ -97,7 +111,7 @@ class NeighbourStore:
 
     async def movie(self, movie_id: str) -> MovieEntry:
         """The title and neighbour list of one catalog movie id in the current version."""
-        async with self._bounded():
+        async with self._bounded("movie"):
             version = await self._current()
             async with self.client.pipeline(transaction=False) as pipe:
                 pipe.hget(self.layout.titles(version), movie_id)
@@ -108,7 +122,7 @@ class NeighbourStore:
 
     async def title(self, normalised_title: str) -> TitleEntry:
         """Every catalog movie whose normalised title matches, with its neighbour list."""
-        async with self._bounded():
+        async with self._bounded("title"):
             version = await self._current()
             packed_ids = await self.client.hget(self.layout.title_index(version), normalised_title)
             ids = decode_ids(packed_ids) if packed_ids is not None else []
@@ -119,7 +133,7 @@ class NeighbourStore:
 
     async def meta(self) -> dict[str, Any]:
         """What the ETL stored about the current version: model metadata and metrics."""
-        async with self._bounded():
+        async with self._bounded("meta"):
             version = await self._current()
             packed = await self.client.get(self.layout.meta(version))
         if packed is None:
@@ -128,5 +142,5 @@ class NeighbourStore:
 
     async def current_version(self) -> str:
         """The current version id; 503 when Redis is down or nothing is published."""
-        async with self._bounded():
+        async with self._bounded("current_version"):
             return await self._current()

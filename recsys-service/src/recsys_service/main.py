@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 
@@ -27,7 +28,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     and serves as soon as it answers (/readyz tells which).
     """
     settings: Settings = app.state.settings
-    store = NeighbourStore.from_settings(settings)
+    store = NeighbourStore.from_settings(settings, metrics=app.state.metrics)
     logger.info("reading recommendations under key prefix %r", settings.redis_key_prefix)
     try:
         yield {"store": store}
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    install_observability(app, service="recsys-service", log_level=app.state.settings.log_level)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(router)
