@@ -4,7 +4,6 @@ import datetime as dt
 
 import polars as pl
 import pytest
-
 from contracts.schema import CATALOG_COLUMNS
 from etl_job import transform
 
@@ -12,7 +11,8 @@ COLUMNS = ("show_id", "type", "title", "director", "cast", "country", "date_adde
            "release_year", "rating", "duration", "listed_in", "description")
 
 
-def raw_frame(*rows: dict[str, str | None], platform: str = "netflix", score: bool = True) -> pl.DataFrame:
+def raw_frame(*rows: dict[str, str | None], platform: str = "netflix",
+              score: bool = True) -> pl.DataFrame:
     """Rows as the reader produces them: every source column a string, plus the meta columns."""
     columns = [*COLUMNS, "score"] if score else list(COLUMNS)
     data = {name: [row.get(name) for row in rows] for name in columns}
@@ -44,7 +44,8 @@ def test_lowercase_text_lowercases_every_text_field_including_titles() -> None:
     frame = raw_frame({"type": "TV Show", "title": "The BIG One", "cast": "Ann LEE",
                        "rating": "TV-MA", "listed_in": "Docuseries", "description": "Hi There"})
     lowered = transform.lowercase_text(frame).row(0, named=True)
-    assert (lowered["type"], lowered["title"], lowered["cast"]) == ("tv show", "the big one", "ann lee")
+    assert (lowered["type"], lowered["title"], lowered["cast"]) == (
+        "tv show", "the big one", "ann lee")
     assert (lowered["rating"], lowered["listed_in"], lowered["description"]) == (
         "tv-ma", "docuseries", "hi there")
 
@@ -78,7 +79,8 @@ def test_reject_invalid_rows_names_the_reason_and_keeps_the_rest() -> None:
     ("amazon", "s123", "as123"), ("disney", "s1", "ds1"), ("hulu", "s7", "hs7"),
     ("netflix", "s42", "ns42"),
 ])
-def test_add_ids_is_platform_letter_plus_show_id(platform: str, show_id: str, expected: str) -> None:
+def test_add_ids_is_platform_letter_plus_show_id(platform: str, show_id: str,
+                                                 expected: str) -> None:
     frame = raw_frame({"show_id": show_id}, platform=platform)
     assert transform.add_ids(frame)["id"].to_list() == [expected]
 
@@ -105,7 +107,8 @@ def test_move_duration_from_rating_only_when_duration_is_empty() -> None:
     )
     fixed, moved = transform.move_duration_from_rating(frame)
     assert moved == 3
-    assert fixed["duration"].to_list() == ["74 min", "2 seasons", "1 season", "90 min", "95 min", None]
+    assert fixed["duration"].to_list() == [
+        "74 min", "2 seasons", "1 season", "90 min", "95 min", None]
     assert fixed["rating"].to_list() == ["g", "g", "g", "tv-ma", None, None]
 
 
@@ -123,7 +126,8 @@ def test_parse_dates_counts_unparseable_and_missing_separately() -> None:
     )
     fixed, unparseable, missing = transform.parse_dates(frame)
     assert fixed.schema["date_added"] == pl.Date
-    assert fixed["date_added"].to_list() == [dt.date(2021, 9, 25), dt.date(2021, 8, 4), None, None, None]
+    assert fixed["date_added"].to_list() == [
+        dt.date(2021, 9, 25), dt.date(2021, 8, 4), None, None, None]
     assert (unparseable, missing) == (2, 1)
 
 
