@@ -85,6 +85,7 @@ class ScriptedServer:
     url: str
     routes: dict[str, Handler | tuple[int, Any]]
     requests: list[str] = field(default_factory=list)
+    request_ids: list[str | None] = field(default_factory=list)
 
     def answer(self, path: str, status: int, body: Any) -> None:
         """Answer `path` with `status` and `body` (a str is sent raw, anything else as JSON)."""
@@ -103,6 +104,7 @@ def scripted() -> Iterator[Callable[[], ScriptedServer]]:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 script.requests.append(self.path)
+                script.request_ids.append(self.headers.get("X-Request-ID"))
                 route = script.routes.get(parts.path, (404, {"detail": "Not Found"}))
                 status, body = route(parse_qs(parts.query)) if callable(route) else route
                 payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
