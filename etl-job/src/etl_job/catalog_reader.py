@@ -34,12 +34,21 @@ class RawCatalog:
     blank_lines: int
 
 
-def _raw_text(fields: list[str]) -> str:
-    """The record as one CSV line, with undecodable bytes shown as \\xNN escapes."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(fields)
-    text = buffer.getvalue()
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+class _RawText:
+    """Turns a parsed record back into one CSV line, reusing one writer for the whole file."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="")
+
+    def __call__(self, fields: list[str], *, escape: bool = False) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(fields)
+        text = self._buffer.getvalue()
+        if escape:  # undecodable bytes shown as \xNN escapes
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return text
 
 
 def read_header(path: Path, names: list[str]) -> list[str]:
@@ -56,6 +65,7 @@ def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
     if not path.is_file():
         raise InputFileMissing(path, f"catalog file for {platform.value}")
     text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    file_has_bad_bytes = _NOT_UTF8.search(text) is not None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -72,6 +82,7 @@ def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
     raws: list[str] = []
     refused: list[tuple[int, str, str]] = []
     blank = 0
+    raw_text = _RawText()
     start = reader.line_num + 1
     while True:
         try:
@@ -86,11 +97,12 @@ def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
         if not fields:
             blank += 1
             continue
-        raw = _raw_text(fields)
+        not_utf8 = file_has_bad_bytes and any(_NOT_UTF8.search(field) for field in fields)
+        raw = raw_text(fields, escape=not_utf8)
         if len(fields) != len(columns):
             reason = f"wrong_field_count: {len(fields)} fields, the header has {len(columns)}"
             refused.append((line, reason, raw))
-        elif any(_NOT_UTF8.search(field) for field in fields):
+        elif not_utf8:
             refused.append((line, "not_utf8: the row has bytes that are not valid UTF-8", raw))
         else:
             rows.append([fields[i] for i in positions])

@@ -51,14 +51,14 @@ def trim_whitespace(frame: pl.DataFrame) -> Fixed:
         )
         for name in columns
     }
-    changed = sum(
-        frame.select((pl.col(name).ne_missing(expr) & (pl.col(name) != "")).sum()).item()
-        for name, expr in cleaned.items()
-    )
-    fixed = frame.with_columns(
-        pl.when(expr != "").then(expr).otherwise(None).alias(name) for name, expr in cleaned.items()
-    )
-    return fixed, int(changed)
+    staged = frame.with_columns(expr.alias(f"_{name}") for name, expr in cleaned.items())
+    changed = staged.select(pl.sum_horizontal(
+        (pl.col(name).ne_missing(pl.col(f"_{name}")) & (pl.col(name) != "")).sum()
+        for name in cleaned)).item()
+    fixed = staged.with_columns(
+        pl.when(pl.col(f"_{name}") != "").then(pl.col(f"_{name}")).alias(name) for name in cleaned
+    ).drop(f"_{name}" for name in cleaned)
+    return fixed, int(changed or 0)
 
 
 def lowercase_text(frame: pl.DataFrame) -> pl.DataFrame:
