@@ -126,7 +126,7 @@ def test_ratings_refused_rows_carry_file_line_reason_and_text(tmp_path: Path) ->
                      "rating_not_half_star", "rating_not_half_star", "rating_not_half_star",
                      "rating_not_half_star", "bad_timestamp", "unknown_movie_id",
                      "unknown_movie_id", "wrong_field_count", "empty_row"]
-    assert set(result.refused["source_file"].to_list()) == {"1.csv"}
+    assert set(result.refused["source_file"].to_list()) == {"ratings/1.csv"}
     assert result.refused["raw"].to_list()[4] == "1,7,100,ns1"
     assert result.refused["raw"].to_list()[11] == "1,4.0,100,ns1,extra"
 

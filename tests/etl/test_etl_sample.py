@@ -139,13 +139,13 @@ def test_quarantine_lists_every_refused_row_with_its_reason(sample_catalog_dir: 
         ("hulu_titles.csv", 7, "missing_title"),
         ("amazon_prime_titles.csv", 6, "bad_type"),
         ("amazon_prime_titles.csv", 7, "bad_release_year"),
-        ("1.csv", 11, "rating_not_half_star"),
-        ("1.csv", 12, "bad_rating"),
-        ("1.csv", 15, "missing_user_id"),
-        ("2.csv", 4, "unknown_movie_id"),
-        ("2.csv", 5, "unknown_movie_id"),  # ns7: its catalog row was quarantined
-        ("2.csv", 6, "rating_not_half_star"),
-        ("2.csv", 7, "bad_timestamp"),
+        ("ratings/1.csv", 11, "rating_not_half_star"),
+        ("ratings/1.csv", 12, "bad_rating"),
+        ("ratings/1.csv", 15, "missing_user_id"),
+        ("ratings/2.csv", 4, "unknown_movie_id"),
+        ("ratings/2.csv", 5, "unknown_movie_id"),  # ns7: its catalog row was quarantined
+        ("ratings/2.csv", 6, "rating_not_half_star"),
+        ("ratings/2.csv", 7, "bad_timestamp"),
     }
 
 

@@ -61,7 +61,7 @@ def scan_ratings_file(path: Path, header: list[str]) -> pl.LazyFrame:
     )
     wanted = {f"_c{header.index(name)}": name for name in RAW_RATINGS_REQUIRED}
     return scan.with_row_index("line", offset=2).select(
-        pl.lit(path.name).alias("source_file"),
+        pl.lit(f"{path.parent.name}/{path.name}").alias("source_file"),  # as in the manifest
         pl.col("line").cast(pl.Int64),
         *(pl.col(column).alias(name) for column, name in wanted.items()),
         pl.col(_EXTRA),
