@@ -1,0 +1,112 @@
+"""Content features: weighted TF-IDF over genres, description, director, cast and country."""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+# Relative weight of each field in the cosine. The story carries most of the signal; genres are
+# few and broad (thousands of films are just "dramas"), so at equal weight they would swamp it;
+# a shared director or cast member is strong but rare; the country only breaks ties. Checked
+# against a few alternatives on the offline evaluation's content-only HR@5 and tail HR@5.
+FIELD_WEIGHTS: dict[str, float] = {
+    "genres": 0.3,
+    "description": 1.0,
+    "director": 0.5,
+    "cast": 0.5,
+    "country": 0.1,
+}
+LIST_FIELDS = ("director", "cast", "country")
+# Words that platforms add to genre names without saying anything about the film.
+_GENRE_FILLER = frozenset({"movies", "movie", "films", "film", "and", "tv", "shows", "show"})
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def stem_word(word: str) -> str:
+    """Fold the plurals platforms disagree on: 'dramas' -> 'drama', 'comedies' -> 'comedy'."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def genre_key(genre: str) -> str:
+    """One comparable key per genre name, so 'dramas' on one platform matches 'drama' on another."""
+    words = [stem_word(w) for w in _WORD.findall(genre.lower()) if w not in _GENRE_FILLER]
+    return " ".join(words) or genre.strip().lower()
+
+
+def name_lists(values: pl.Series) -> pl.Series:
+    """Comma-separated names as lists of stripped, non-empty, lowercase names (vectorised)."""
+    return (values.cast(pl.String).fill_null("").str.to_lowercase().str.split(",")
+            .list.eval(pl.element().str.strip_chars())
+            .list.eval(pl.element().filter(pl.element() != "")))
+
+
+def genre_word_lists(values: pl.Series) -> pl.Series:
+    """Word tokens of the genre names per movie: filler words dropped, plurals folded."""
+    words = values.cast(pl.String).fill_null("").str.to_lowercase().str.extract_all(_WORD.pattern)
+    vocabulary = words.explode().drop_nulls().unique().to_list()
+    stems = {w: stem_word(w) for w in vocabulary if w not in _GENRE_FILLER}
+    return words.list.eval(
+        pl.element().replace_strict(stems, default=None, return_dtype=pl.String).drop_nulls())
+
+
+def _tokens_as_is(tokens: Sequence[str]) -> Sequence[str]:
+    return tokens
+
+
+@dataclass(frozen=True)
+class ContentFeatures:
+    """Row-normalised content matrix (one row per movie) and its description-only part."""
+
+    matrix: sparse.csr_matrix
+    description: sparse.csr_matrix
+
+
+def _field_matrix(tokens: list[list[str]]) -> sparse.csr_matrix:
+    vectorizer = TfidfVectorizer(analyzer=_tokens_as_is, sublinear_tf=True, dtype=np.float32)
+    if not any(tokens):
+        return sparse.csr_matrix((len(tokens), 0), dtype=np.float32)
+    return vectorizer.fit_transform(tokens).tocsr()
+
+
+def _description_matrix(descriptions: list[str]) -> sparse.csr_matrix:
+    # Words in more than 5% of descriptions ("life", "young") say little about a film; a tiny
+    # catalog still keeps the words two descriptions share.
+    max_df = max(int(0.05 * len(descriptions)), 2)
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, max_df=max_df,
+                                 dtype=np.float32)
+    try:
+        return vectorizer.fit_transform(descriptions).tocsr()
+    except ValueError:  # every description empty or only stop words
+        return sparse.csr_matrix((len(descriptions), 0), dtype=np.float32)
+
+
+def build_content_features(*, movies: pl.DataFrame,
+                           weights: dict[str, float] | None = None) -> ContentFeatures:
+    """TF-IDF per field, each L2-normalised, weighted, stacked and L2-normalised again."""
+    weights = FIELD_WEIGHTS if weights is None else weights
+    blocks: dict[str, sparse.csr_matrix] = {
+        "genres": _field_matrix(genre_word_lists(movies["listed_in"]).to_list()),
+        "description": _description_matrix(
+            [v or "" for v in movies["description"].to_list()]),
+    }
+    for field in LIST_FIELDS:
+        blocks[field] = _field_matrix(name_lists(movies[field]).to_list())
+    # sqrt(weight) per block makes the dot product of two rows the weighted sum of field cosines.
+    stacked = sparse.hstack(
+        [blocks[name] * np.float32(np.sqrt(weights[name])) for name in FIELD_WEIGHTS],
+        format="csr", dtype=np.float32)
+    return ContentFeatures(matrix=_l2_normalise(stacked), description=blocks["description"])
+
+
+def _l2_normalise(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ matrix)

@@ -1,0 +1,56 @@
+"""The movies the recommender ranks: catalog rows of type movie, indexed by row number."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from contracts.domain import CATALOG_TYPE_MOVIE
+from contracts.titles import normalise_title
+
+REQUIRED_CATALOG_COLUMNS = ("id", "type", "title", "listed_in", "description", "director",
+                            "cast", "country")
+REQUIRED_RATINGS_COLUMNS = ("user_id", "movie_id", "rating")
+
+
+@dataclass(frozen=True)
+class MovieIndex:
+    """Catalog movies sorted by id; row i of every matrix is movie `ids[i]`."""
+
+    movies: pl.DataFrame
+    ids: list[str]
+    # groups[i] numbers the normalised title of row i: rows of one group are one film.
+    groups: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+def _require(frame: pl.DataFrame, columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} frame lacks column(s) {', '.join(missing)}")
+
+
+def index_movies(*, catalog: pl.DataFrame) -> MovieIndex:
+    """Keep the catalog's movies, sorted by id, and number their normalised titles."""
+    _require(catalog, REQUIRED_CATALOG_COLUMNS, "catalog")
+    movies = (catalog.filter(pl.col("type").str.to_lowercase() == CATALOG_TYPE_MOVIE)
+              .unique("id", keep="first").sort("id"))
+    titles = [normalise_title(t or "") for t in movies["title"].to_list()]
+    # An empty normalised title (a title of punctuation only) is no evidence of the same film.
+    keys = [t if t else f"\0{i}" for i, t in enumerate(titles)]
+    numbers: dict[str, int] = {}
+    groups = np.array([numbers.setdefault(key, len(numbers)) for key in keys], dtype=np.int64)
+    return MovieIndex(movies=movies, ids=movies["id"].to_list(), groups=groups)
+
+
+def index_ratings(*, ratings: pl.DataFrame, index: MovieIndex) -> pl.DataFrame:
+    """Ratings of catalog movies with the movie's row number: user_id, row, rating."""
+    _require(ratings, REQUIRED_RATINGS_COLUMNS, "ratings")
+    rows = pl.DataFrame({"movie_id": index.ids, "row": np.arange(index.size, dtype=np.int32)},
+                        schema={"movie_id": pl.String, "row": pl.Int32})
+    return (ratings.select(pl.col("user_id").cast(pl.Int64), pl.col("movie_id").cast(pl.String),
+                           pl.col("rating").cast(pl.Float64))
+            .join(rows, on="movie_id", how="inner")
+            .select("user_id", "row", "rating"))

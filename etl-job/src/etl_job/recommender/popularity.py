@@ -1,0 +1,64 @@
+"""Popularity: the most liked movies, as a baseline and to fill short neighbour lists."""
+
+import numpy as np
+import polars as pl
+
+from etl_job.recommender.blend import BLEND_SCHEMA
+from etl_job.recommender.collaborative import POSITIVE_RATING
+
+
+def popularity_order(*, ratings: pl.DataFrame, n_movies: int,
+                     threshold: float = POSITIVE_RATING) -> np.ndarray:
+    """Movie rows by number of positive ratings, then of ratings, then row; unrated rows last."""
+    counts = ratings.group_by("row").agg(
+        liked=(pl.col("rating") >= threshold).sum(), rated=pl.len())
+    ranked = (pl.DataFrame({"row": np.arange(n_movies, dtype=np.int32)})
+              .join(counts.cast({"row": pl.Int32}), on="row", how="left")
+              .fill_null(0)
+              .sort(["liked", "rated", "row"], descending=[True, True, False]))
+    return ranked["row"].to_numpy()
+
+
+def most_rated(*, ratings: pl.DataFrame, count: int) -> set[int]:
+    """Rows of the `count` movies with the most ratings (ties broken by row)."""
+    counts = ratings.group_by("row").len().sort(["len", "row"], descending=[True, False])
+    return set(counts["row"].head(count).to_list())
+
+
+def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarray, k: int,
+                       existing: dict[int, set[int]] | None = None) -> pl.DataFrame:
+    """For each query row, the first k rows of `order` that are not its film nor already listed."""
+    existing = existing or {}
+    queries: list[int] = []
+    neighbours: list[int] = []
+    for query in (int(r) for r in rows):
+        taken = existing.get(query, set())
+        found = 0
+        for row in order:
+            if found >= k:
+                break
+            row = int(row)
+            if groups[row] == groups[query] or row in taken:
+                continue
+            queries.append(query)
+            neighbours.append(row)
+            found += 1
+    return pl.DataFrame({"query": queries, "neighbour": neighbours, "score": 0.0,
+                         "content": 0.0, "collab": 0.0}, schema=BLEND_SCHEMA)
+
+
+def fill_short_lists(*, neighbours: pl.DataFrame, order: np.ndarray, groups: np.ndarray,
+                     rows: np.ndarray, k: int) -> pl.DataFrame:
+    """Append popular movies (score 0) to every query row that has fewer than k neighbours."""
+    counts = dict(neighbours.group_by("query").len().iter_rows())
+    short = [int(row) for row in rows if counts.get(int(row), 0) < k]
+    if not short:
+        return neighbours
+    listed = (neighbours.filter(pl.col("query").is_in(short))
+              .group_by("query").agg(pl.col("neighbour")))
+    existing = {q: set(ns) for q, ns in listed.iter_rows()}
+    fillers = [popular_neighbours(order=order, groups=groups, rows=np.array([row]),
+                                  k=k - counts.get(row, 0), existing=existing)
+               for row in short]
+    # A stable sort by query keeps each list's order and puts its fillers after it.
+    return pl.concat([neighbours, *fillers]).sort("query", maintain_order=True)

@@ -1,0 +1,77 @@
+"""Short, true reasons for a neighbour: what the two films share, or who liked both."""
+
+from collections import Counter
+
+import polars as pl
+from scipy import sparse
+
+from etl_job.recommender.features import genre_key, genre_word_lists, name_lists
+from etl_job.recommender.similarity import pair_scores
+
+MAX_NAMES = 2
+MAX_GENRES = 3
+LIKED_BY_SAME_VIEWERS = "liked by the same viewers"
+SIMILAR_DESCRIPTION = "similar description"
+POPULAR = "popular with viewers"
+
+
+def genre_names(listed_in: pl.Series) -> pl.Series:
+    """Each movie's genres, spelled one way across platforms ('drama' and 'dramas' agree)."""
+    per_movie = name_lists(listed_in)
+    spellings: dict[str, Counter[str]] = {}
+    for name, count in per_movie.explode().drop_nulls().value_counts().iter_rows():
+        spellings.setdefault(genre_key(name), Counter())[name] += count
+    # The most common spelling of a genre names it, the alphabetically first on a tie.
+    display = {name: min(counts, key=lambda n: (-counts[n], n))
+               for counts in spellings.values() for name in counts}
+    return per_movie.list.eval(
+        pl.element().replace_strict(display, return_dtype=pl.String)).list.unique(
+        maintain_order=True)
+
+
+def _movie_lists(movies: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame({
+        "row": pl.int_range(0, movies.height, dtype=pl.Int32, eager=True),
+        "genres": genre_names(movies["listed_in"]),
+        "genre_words": genre_word_lists(movies["listed_in"]).list.unique().list.sort(),
+        **{column: name_lists(movies[column]) for column in ("director", "cast", "country")},
+    })
+
+
+def _shared(column: str, limit: int) -> pl.Expr:
+    """The query's names (in its own order) that the neighbour also has, at most `limit`."""
+    return pl.col(column).list.set_intersection(pl.col(f"{column}_n")).list.head(limit)
+
+
+def _part(label: str, names: pl.Expr) -> pl.Expr:
+    return pl.when(names.list.len() > 0).then(pl.lit(label) + names.list.join(", "))
+
+
+def explain(*, movies: pl.DataFrame, description: sparse.csr_matrix,
+            neighbours: pl.DataFrame) -> list[str]:
+    """One reason per row of a query/neighbour/collab frame (row numbers index `movies`)."""
+    lists = _movie_lists(movies)
+    story = pair_scores(matrix=description, left=neighbours["query"].to_numpy(),
+                        right=neighbours["neighbour"].to_numpy()) > 0
+    pairs = (neighbours.select("query", "neighbour", "collab")
+             .with_columns(story=pl.Series(story), order=pl.int_range(0, pl.len()))
+             .join(lists, left_on="query", right_on="row", how="left")
+             .join(lists, left_on="neighbour", right_on="row", how="left", suffix="_n"))
+    genres = _shared("genres", MAX_GENRES)
+    # "action" and "action & adventure" share a word, not a whole genre name.
+    genres = pl.when(genres.list.len() > 0).then(genres).otherwise(
+        _shared("genre_words", MAX_GENRES))
+    shared = pl.concat_str([
+        _part("shared genres: ", genres),
+        _part("same director: ", _shared("director", MAX_NAMES)),
+        _part("shared cast: ", _shared("cast", MAX_NAMES)),
+        pl.when(pl.col("collab") > 0).then(pl.lit(LIKED_BY_SAME_VIEWERS)),
+    ], separator="; ", ignore_nulls=True)
+    # Only when nothing named is shared: the description's words, else the country.
+    fallback = pl.coalesce(
+        pl.when(pl.col("story")).then(pl.lit(SIMILAR_DESCRIPTION)),
+        _part("same country: ", _shared("country", MAX_NAMES)),
+        pl.lit(POPULAR),
+    )
+    reason = pl.when(shared.fill_null("") != "").then(shared).otherwise(fallback)
+    return pairs.sort("order").select(reason=reason)["reason"].to_list()
