@@ -51,8 +51,8 @@ def test_content_kind_aliases(raw: str, kind: ContentKind) -> None:
     assert TypeAdapter(ContentKindParam).validate_python(raw) is kind
 
 
-def test_platform_id_prefix_and_file() -> None:
-    assert [p.id_prefix for p in Platform] == ["as", "ds", "hs", "ns"]
+def test_platform_id_letter_and_file() -> None:
+    assert [p.id_letter for p in Platform] == ["a", "d", "h", "n"]
     assert Platform.disney.source_file == "disney_plus_titles.csv"
 
 

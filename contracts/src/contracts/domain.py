@@ -18,9 +18,9 @@ class Platform(enum.StrEnum):
     netflix = "netflix"
 
     @property
-    def id_prefix(self) -> str:
-        """First letter of the platform plus 's', as in `as123`, `ns42`."""
-        return f"{self.value[0]}s"
+    def id_letter(self) -> str:
+        """The letter put before a show_id to make a catalog id: s123 on amazon -> as123."""
+        return self.value[0]
 
     @property
     def source_file(self) -> str:
