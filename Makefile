@@ -6,14 +6,16 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export DATA_DIR ?= data/raw
 export OUTPUT_DIR ?= var/etl
 # part directory:python package, for the isolated-install check
-PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway
+PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda
 
-.PHONY: help uv sync up down status etl test lint check-deps pytest
+.PHONY: help uv sync up down status etl eda demo test lint check-deps pytest
 
 help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
 	@echo "make down    stop the services started by make up"
 	@echo "make test    lint, check each part installs alone, run the whole test suite"
+	@echo "make eda     the exploratory report on OUTPUT_DIR/current: reports/eda.html + PNGs"
+	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || \
@@ -34,6 +36,15 @@ status:
 
 etl: sync
 	@$(UV) run --locked etl-job run
+
+# The exploratory report over the current ETL run: reports/eda.html plus its figures as PNG.
+eda: sync
+	@$(UV) run --locked eda --run-dir "$(OUTPUT_DIR)/current" --out reports \
+	  $(if $(GATEWAY_URL),--gateway-url "$(GATEWAY_URL)")
+
+# The guided demonstration against the stack `make up` started.
+demo: sync
+	@$(UV) run --locked python scripts/demo.py --gateway-url "$(or $(GATEWAY_URL),http://127.0.0.1:8000)"
 
 lint: sync
 	$(UV) run --locked ruff check .

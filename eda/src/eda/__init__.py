@@ -1,0 +1,1 @@
+"""The exploratory data analysis report over the ETL output (catalog, ratings, manifest)."""
