@@ -31,8 +31,8 @@ DEFAULT_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
 LIKED_RATING = 4.0
 TAIL_CUTOFF = 100
 
-__all__ = ["DEFAULT_WEIGHTS", "BlendDominated", "EvaluationReport", "ModelScore", "evaluate",
-           "hit_rates", "split_users"]
+__all__ = ["DEFAULT_WEIGHTS", "BlendDominated", "EvaluationReport", "ModelScore", "choose_weight",
+           "evaluate", "hit_rates", "split_users"]
 
 
 def split_users(*, ratings: pl.DataFrame, seed: int,
@@ -77,9 +77,20 @@ def hit_rates(*, name: str, recommendations: pl.DataFrame, liked: pl.DataFrame,
     )
 
 
+def choose_weight(*, grid: dict[float, ModelScore],
+                  baselines: Sequence[ModelScore]) -> tuple[float, bool]:
+    """(weight, whether any weight is undominated): best HR@k, tail HR@k, smaller weight first."""
+    # When every weight is dominated the best of them is still reported, and evaluate raises.
+    undominated = {w: s for w, s in grid.items() if not any(b.dominates(s) for b in baselines)}
+    candidates = undominated or grid
+    weight = max(candidates, key=lambda w: (candidates[w].hr_at_k, candidates[w].tail_hr_at_k, -w))
+    return weight, bool(undominated)
+
+
 def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
              holdout_fraction: float = 0.2, k: int = 5,
-             weights: Sequence[float] = DEFAULT_WEIGHTS) -> EvaluationReport:
+             weights: Sequence[float] = DEFAULT_WEIGHTS,
+             tail_cutoff: int = TAIL_CUTOFF) -> EvaluationReport:
     """Score popularity, content, collaborative and the blend per weight; ship the best blend.
 
     The shipped weight has the best HR@k among the weights whose blend no single-signal
@@ -95,7 +106,7 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
                                           holdout_fraction=holdout_fraction)
     liked = held_out.filter(pl.col("rating") >= LIKED_RATING).select("user_id", "row")
     rows = np.sort(liked["row"].unique().to_numpy()).astype(np.int64)
-    head = most_rated(ratings=train_ratings, count=TAIL_CUTOFF)
+    head = most_rated(ratings=train_ratings, count=tail_cutoff)
     order = popularity_order(ratings=train_ratings, n_movies=index.size)
     with threadpool_limits(limits=1, user_api="blas"):
         features = build_content_features(movies=index.movies)
@@ -117,16 +128,13 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
         blended = fill_short_lists(neighbours=blended, order=order, groups=index.groups,
                                    rows=rows, k=k)
         grid[float(weight)] = score(BLEND, blended)
-    undominated = {w: s for w, s in grid.items()
-                   if not any(b.dominates(s) for b in baselines)}
-    candidates = undominated or grid
-    weight = max(candidates, key=lambda w: (candidates[w].hr_at_k, candidates[w].tail_hr_at_k, -w))
+    weight, undominated = choose_weight(grid=grid, baselines=baselines)
     report = EvaluationReport(
         baselines=baselines, blend=grid[weight], blend_weight=weight, grid=grid, k=k, seed=seed,
         holdout_fraction=holdout_fraction,
         train_users=train_ratings["user_id"].n_unique(),
         held_out_users=held_out["user_id"].n_unique(),
-        liked_rating=LIKED_RATING, tail_cutoff=TAIL_CUTOFF,
+        liked_rating=LIKED_RATING, tail_cutoff=tail_cutoff,
         parameters={
             "collaborative_model": "implicit.nearest_neighbours.BM25Recommender",
             "bm25_k1": BM25_K1, "bm25_b": BM25_B, "positive_rating": POSITIVE_RATING,

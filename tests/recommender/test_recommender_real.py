@@ -1,0 +1,124 @@
+"""The recommender on the real catalogs and MovieLens ratings; expectations from plain csv."""
+
+import csv
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from contracts.schema import CATALOG_FILE, RATINGS_FILE
+from contracts.titles import normalise_title
+from etl_job.recommender import EvaluationReport, evaluate, train
+
+PLATFORM_FILES = {"a": "amazon_prime_titles.csv", "d": "disney_plus_titles.csv",
+                  "h": "hulu_titles.csv", "n": "netflix_titles.csv"}
+
+
+def raw_titles(data_dir: Path) -> dict[str, tuple[str, str]]:
+    """id -> (type, title) straight from the four platform files."""
+    titles: dict[str, tuple[str, str]] = {}
+    for letter, name in PLATFORM_FILES.items():
+        with (data_dir / name).open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                titles[letter + row["show_id"].strip()] = (row["type"].strip().lower(),
+                                                           row["title"])
+    return titles
+
+
+def raw_ratings(data_dir: Path) -> list[tuple[int, str, float]]:
+    rows = []
+    for path in sorted((data_dir / "ratings").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows += [(int(r["userId"]), r["movieId"], float(r["rating"]))
+                     for r in csv.DictReader(handle)]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def real_frames(real_catalog_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return (pl.read_parquet(real_catalog_dir / CATALOG_FILE),
+            pl.read_parquet(real_catalog_dir / RATINGS_FILE))
+
+
+@pytest.fixture(scope="module")
+def report(real_frames: tuple[pl.DataFrame, pl.DataFrame]) -> EvaluationReport:
+    catalog, ratings = real_frames
+    return evaluate(catalog=catalog, ratings=ratings)  # raises BlendDominated if dominated
+
+
+@pytest.fixture(scope="module")
+def neighbours(real_frames: tuple[pl.DataFrame, pl.DataFrame],
+               report: EvaluationReport) -> pl.DataFrame:
+    catalog, ratings = real_frames
+    return train(catalog=catalog, ratings=ratings, blend_weight=report.blend_weight)
+
+
+def test_blend_beats_content_by_a_wide_margin_and_no_baseline_dominates(report):
+    print("\n" + report.table())
+    popularity, content, collaborative = report.baselines
+    blend = report.blend
+    assert blend.hr_at_k >= 2 * content.hr_at_k
+    assert blend.tail_hr_at_k >= 2 * content.tail_hr_at_k
+    for baseline in report.baselines:
+        assert not baseline.dominates(blend), baseline.name
+    # Viewers' co-likes carry this data; the blend must still add to them.
+    assert blend.hr_at_k > collaborative.hr_at_k or blend.tail_hr_at_k > collaborative.tail_hr_at_k
+    assert popularity.distinct_recommended == 6  # the top 5, or the 6th when a query is one
+
+
+def test_split_queries_and_popularity_match_a_plain_computation(report, real_data_dir):
+    titles = raw_titles(real_data_dir)
+    movies = {i for i, (kind, _) in titles.items() if kind == "movie"}
+    ratings = [r for r in raw_ratings(real_data_dir) if r[1] in movies]
+    users = sorted({user for user, _, _ in ratings})
+    held = set(np.random.default_rng(42).permutation(users)[:round(0.2 * len(users))].tolist())
+    assert (report.held_out_users, report.train_users) == (len(held), len(users) - len(held))
+    liked: dict[int, set[str]] = defaultdict(set)
+    for user, movie, rating in ratings:
+        if user in held and rating >= 4:
+            liked[user].add(movie)
+    queries = [(user, movie) for user, films in liked.items() for movie in films]
+    assert report.blend.queries == len(queries)
+    # Popularity: most liked (3.5+) by training users, then most rated, then id.
+    liked_count, rated_count = Counter(), Counter()
+    for user, movie, rating in ratings:
+        if user not in held:
+            rated_count[movie] += 1
+            liked_count[movie] += rating >= 3.5
+    order = sorted(rated_count, key=lambda m: (-liked_count[m], -rated_count[m], m))
+    head = set(sorted(rated_count, key=lambda m: (-rated_count[m], m))[:100])
+    hits = tail_hits = 0
+    normalised = {i: normalise_title(title) for i, (_, title) in titles.items()}
+    for user, query in queries:
+        picks = [m for m in order[:10] if normalised[m] != normalised[query]][:5]
+        found = [m for m in picks if m in liked[user]]
+        hits += bool(found)
+        tail_hits += any(m not in head for m in found)
+    popularity = report.baselines[0]
+    assert popularity.hr_at_k == pytest.approx(round(hits / len(queries), 4))
+    assert popularity.tail_hr_at_k == pytest.approx(round(tail_hits / len(queries), 4))
+
+
+def test_every_movie_gets_twenty_valid_neighbours(neighbours, real_data_dir):
+    titles = raw_titles(real_data_dir)
+    movies = {i for i, (kind, _) in titles.items() if kind == "movie"}
+    assert set(neighbours["movie_id"]) == movies
+    assert neighbours.height == 20 * len(movies)
+    assert set(neighbours["neighbour_id"]) <= movies  # never a tv show
+    ranks = neighbours.group_by("movie_id").agg(pl.col("rank").sort())
+    assert all(r == list(range(1, 21)) for r in ranks["rank"].to_list())
+    normalised = {i: normalise_title(title) for i, (_, title) in titles.items()}
+    same_film = [movie for movie, neighbour in neighbours.select("movie_id", "neighbour_id")
+                 .iter_rows() if normalised[movie] == normalised[neighbour]]
+    assert same_film == []
+
+
+def test_a_well_known_film_gets_its_sequel_for_true_reasons(neighbours, real_data_dir):
+    by_title = {(kind, title.lower()): i for i, (kind, title) in raw_titles(real_data_dir).items()}
+    toy_story, sequel = by_title[("movie", "toy story")], by_title[("movie", "toy story 2")]
+    top = neighbours.filter(pl.col("movie_id") == toy_story).sort("rank").head(5)
+    assert sequel in top["neighbour_id"].to_list()
+    reason = top.filter(pl.col("neighbour_id") == sequel)["reason"][0]
+    assert "same director: john lasseter" in reason
+    assert "liked by the same viewers" in reason

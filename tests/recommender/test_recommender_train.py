@@ -1,0 +1,98 @@
+"""train(): the neighbours frame on the hand-written catalog and ratings."""
+
+import polars as pl
+import pytest
+from contracts.titles import normalise_title
+from etl_job.recommender import NEIGHBOURS_SCHEMA, train
+
+MOVIES = {"ns1", "as1", "ns2", "ds1", "ds2", "hs1", "hs2", "as2"}
+UNRATED_OR_UNLIKED = ["as1", "as2", "hs1", "hs2"]
+
+
+def lists(neighbours: pl.DataFrame) -> dict[str, list[str]]:
+    return {movie: group["neighbour_id"].to_list()
+            for (movie,), group in neighbours.sort("movie_id", "rank").group_by(
+                "movie_id", maintain_order=True)}
+
+
+def test_schema_is_exact_and_every_movie_has_k_neighbours(tiny_catalog, tiny_ratings):
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=3)
+    assert dict(neighbours.schema) == NEIGHBOURS_SCHEMA
+    assert list(neighbours.columns) == ["movie_id", "rank", "neighbour_id", "score", "reason"]
+    assert set(neighbours["movie_id"]) == MOVIES
+    counts = neighbours.group_by("movie_id").len()
+    assert set(counts["len"]) == {3}
+
+
+def test_ranks_run_from_one_and_scores_never_rise(tiny_catalog, tiny_ratings):
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=4)
+    for (_movie,), group in neighbours.group_by("movie_id"):
+        ordered = group.sort("rank")
+        assert ordered["rank"].to_list() == [1, 2, 3, 4]
+        scores = ordered["score"].to_list()
+        assert scores == sorted(scores, reverse=True)
+        assert len(set(ordered["neighbour_id"])) == 4
+
+
+def test_never_itself_the_same_title_elsewhere_nor_a_tv_show(tiny_catalog, tiny_ratings):
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=7)
+    titles = dict(zip(tiny_catalog["id"], tiny_catalog["title"], strict=True))
+    assert "ns3" not in set(neighbours["movie_id"]) | set(neighbours["neighbour_id"])
+    for movie, neighbour in neighbours.select("movie_id", "neighbour_id").iter_rows():
+        assert movie != neighbour
+        assert normalise_title(titles[movie]) != normalise_title(titles[neighbour])
+    # ns1 and as1 are one film ("the heist" / "The Heist!"): six other movies remain for each.
+    assert "as1" not in lists(neighbours)["ns1"]
+    assert "ns1" not in lists(neighbours)["as1"]
+    assert neighbours.filter(pl.col("movie_id") == "ns1").height == 6
+
+
+def test_top_k_keeps_the_best_and_no_more(tiny_catalog, tiny_ratings):
+    two = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=2))
+    five = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=5))
+    for movie in MOVIES:
+        assert len(two[movie]) == 2
+        assert len(five[movie]) == 5
+        assert five[movie][:2] == two[movie]
+
+
+def test_movies_nobody_liked_keep_their_content_ranking(tiny_catalog, tiny_ratings):
+    low = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.1, top_k=3))
+    high = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.9, top_k=3))
+    for movie in UNRATED_OR_UNLIKED:
+        assert low[movie] == high[movie]
+    assert high["hs1"][0] == "hs2"  # the two farm documentaries
+    assert high["as1"][0] == "ns2"  # the other heist film by ann lee (ns1 is as1 itself)
+
+
+def test_the_weight_moves_liked_movies_between_content_and_viewers(tiny_catalog, tiny_ratings):
+    # Viewers who like the heist (ns1) also like the space cats (ds1); its content neighbour is
+    # the other heist film ns2.
+    by_viewers = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.9,
+                             top_k=3))
+    by_content = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.1,
+                             top_k=3))
+    assert by_viewers["ns1"][0] == "ds1"
+    assert by_content["ns1"][0] == "ns2"
+
+
+def test_reasons_name_what_is_shared(tiny_catalog, tiny_ratings):
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=3)
+    reason = dict(zip(zip(neighbours["movie_id"], neighbours["neighbour_id"], strict=True),
+                      neighbours["reason"], strict=True))
+    assert reason[("ns1", "ns2")] == ("shared genres: thrillers; same director: ann lee; "
+                                      "shared cast: bob stone")
+    assert reason[("ns1", "ds1")] == "liked by the same viewers"
+    # "documentaries" and "documentary" are one genre, named by its first spelling on a tie.
+    assert reason[("hs1", "hs2")] == "shared genres: documentaries"
+    assert reason[("ds1", "ds2")] == "shared genres: animation, family"
+    assert all(neighbours["reason"].str.len_chars() > 0)
+
+
+def test_bad_arguments_are_refused(tiny_catalog, tiny_ratings):
+    with pytest.raises(ValueError, match="blend_weight"):
+        train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=1.5)
+    with pytest.raises(ValueError, match="top_k"):
+        train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=0)
+    with pytest.raises(ValueError, match="description"):
+        train(catalog=tiny_catalog.drop("description"), ratings=tiny_ratings, blend_weight=0.5)
