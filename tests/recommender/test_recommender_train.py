@@ -96,3 +96,25 @@ def test_bad_arguments_are_refused(tiny_catalog, tiny_ratings):
         train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=0)
     with pytest.raises(ValueError, match="description"):
         train(catalog=tiny_catalog.drop("description"), ratings=tiny_ratings, blend_weight=0.5)
+
+
+def test_short_lists_are_filled_with_popular_films_said_as_much(tiny_catalog, tiny_ratings):
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=3)
+    hs1 = neighbours.filter(pl.col("movie_id") == "hs1").sort("rank")
+    # Only hs2 shares anything with the farm film; the rest are the most liked films.
+    assert hs1["neighbour_id"].to_list() == ["hs2", "ds1", "ns1"]
+    assert hs1["score"].to_list()[1:] == [0.0, 0.0]
+    assert hs1["reason"].to_list()[1:] == ["popular with viewers"] * 2
+
+
+def test_without_ratings_content_alone_ranks_and_nothing_claims_viewers(tiny_catalog,
+                                                                         tiny_ratings):
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings.clear(), blend_weight=0.5,
+                       top_k=3)
+    assert set(neighbours["movie_id"]) == MOVIES
+    assert set(neighbours.group_by("movie_id").len()["len"]) == {3}
+    assert not neighbours["reason"].str.contains("viewers").any()
+    assert lists(neighbours)["ns1"][0] == "ns2"
+    fillers = neighbours.filter(pl.col("score") == 0)
+    assert fillers.height > 0
+    assert set(fillers["reason"]) == {"another film in the catalog"}

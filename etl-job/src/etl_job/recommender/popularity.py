@@ -19,6 +19,11 @@ def popularity_order(*, ratings: pl.DataFrame, n_movies: int,
     return ranked["row"].to_numpy()
 
 
+def liked_rows(*, ratings: pl.DataFrame, threshold: float = POSITIVE_RATING) -> set[int]:
+    """Rows of the movies someone rated `threshold` or more."""
+    return set(ratings.filter(pl.col("rating") >= threshold)["row"].unique().to_list())
+
+
 def most_rated(*, ratings: pl.DataFrame, count: int) -> set[int]:
     """Rows of the `count` movies with the most ratings (ties broken by row)."""
     counts = ratings.group_by("row").len().sort(["len", "row"], descending=[True, False])

@@ -13,6 +13,8 @@ MAX_GENRES = 3
 LIKED_BY_SAME_VIEWERS = "liked by the same viewers"
 SIMILAR_DESCRIPTION = "similar description"
 POPULAR = "popular with viewers"
+# A filler for a film with too few neighbours that nobody liked either: no more can be claimed.
+ANOTHER_FILM = "another film in the catalog"
 
 
 def genre_names(listed_in: pl.Series) -> pl.Series:
@@ -47,14 +49,16 @@ def _part(label: str, names: pl.Expr) -> pl.Expr:
     return pl.when(names.list.len() > 0).then(pl.lit(label) + names.list.join(", "))
 
 
-def explain(*, movies: pl.DataFrame, description: sparse.csr_matrix,
-            neighbours: pl.DataFrame) -> list[str]:
+def explain(*, movies: pl.DataFrame, description: sparse.csr_matrix, neighbours: pl.DataFrame,
+            liked_rows: set[int]) -> list[str]:
     """One reason per row of a query/neighbour/collab frame (row numbers index `movies`)."""
     lists = _movie_lists(movies)
     story = pair_scores(matrix=description, left=neighbours["query"].to_numpy(),
                         right=neighbours["neighbour"].to_numpy()) > 0
     pairs = (neighbours.select("query", "neighbour", "collab")
-             .with_columns(story=pl.Series(story), order=pl.int_range(0, pl.len()))
+             .with_columns(story=pl.Series(story), order=pl.int_range(0, pl.len()),
+                           liked=pl.col("neighbour").is_in(pl.Series(sorted(liked_rows),
+                                                                      dtype=pl.Int32).implode()))
              .join(lists, left_on="query", right_on="row", how="left")
              .join(lists, left_on="neighbour", right_on="row", how="left", suffix="_n"))
     genres = _shared("genres", MAX_GENRES)
@@ -71,7 +75,7 @@ def explain(*, movies: pl.DataFrame, description: sparse.csr_matrix,
     fallback = pl.coalesce(
         pl.when(pl.col("story")).then(pl.lit(SIMILAR_DESCRIPTION)),
         _part("same country: ", _shared("country", MAX_NAMES)),
-        pl.lit(POPULAR),
+        pl.when(pl.col("liked")).then(pl.lit(POPULAR)).otherwise(pl.lit(ANOTHER_FILM)),
     )
     reason = pl.when(shared.fill_null("") != "").then(shared).otherwise(fallback)
     return pairs.sort("order").select(reason=reason)["reason"].to_list()

@@ -11,7 +11,7 @@ from etl_job.recommender.blend import blend_neighbours, check_weight
 from etl_job.recommender.collaborative import collaborative_neighbours
 from etl_job.recommender.features import ContentFeatures, build_content_features
 from etl_job.recommender.movies import MovieIndex, index_movies, index_ratings
-from etl_job.recommender.popularity import fill_short_lists, popularity_order
+from etl_job.recommender.popularity import fill_short_lists, liked_rows, popularity_order
 from etl_job.recommender.reasons import explain
 from etl_job.recommender.similarity import top_k_neighbours
 
@@ -60,7 +60,8 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend_weight: float,
     blended = fill_short_lists(neighbours=blended,
                                order=popularity_order(ratings=rated, n_movies=index.size),
                                groups=index.groups, rows=np.arange(index.size), k=top_k)
-    reasons = explain(movies=index.movies, description=features.description, neighbours=blended)
+    reasons = explain(movies=index.movies, description=features.description, neighbours=blended,
+                      liked_rows=liked_rows(ratings=rated))
     ids = pl.Series("id", index.ids, dtype=pl.String)
     neighbours = pl.DataFrame({
         "movie_id": ids.gather(blended["query"]),
