@@ -84,8 +84,11 @@ def test_reasons_name_what_is_shared(tiny_catalog, tiny_ratings):
                                       "shared cast: bob stone")
     assert reason[("ns1", "ds1")] == "liked by the same viewers"
     # "documentaries" and "documentary" are one genre, named by its first spelling on a tie.
-    assert reason[("hs1", "hs2")] == "shared genres: documentaries"
-    assert reason[("ds1", "ds2")] == "shared genres: animation, family"
+    # Description words come heaviest first, alphabetically on a tie.
+    assert reason[("hs1", "hs2")] == ("shared genres: documentaries; "
+                                      "similar description: farm, sheep")
+    assert reason[("as2", "ns2")] == "similar description: city"
+    assert reason[("ds1", "ds2")] == "shared genres: animation, family; similar description: rocket"
     assert all(neighbours["reason"].str.len_chars() > 0)
 
 

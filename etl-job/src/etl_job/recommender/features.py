@@ -63,10 +63,11 @@ def _tokens_as_is(tokens: Sequence[str]) -> Sequence[str]:
 
 @dataclass(frozen=True)
 class ContentFeatures:
-    """Row-normalised content matrix (one row per movie) and its description-only part."""
+    """Row-normalised content matrix (one row per movie), its description part and its words."""
 
     matrix: sparse.csr_matrix
     description: sparse.csr_matrix
+    description_terms: list[str]
 
 
 def _field_matrix(tokens: list[list[str]]) -> sparse.csr_matrix:
@@ -76,26 +77,27 @@ def _field_matrix(tokens: list[list[str]]) -> sparse.csr_matrix:
     return vectorizer.fit_transform(tokens).tocsr()
 
 
-def _description_matrix(descriptions: list[str]) -> sparse.csr_matrix:
+def _description_matrix(descriptions: list[str]) -> tuple[sparse.csr_matrix, list[str]]:
     # Words in more than 5% of descriptions ("life", "young") say little about a film; a tiny
     # catalog still keeps the words two descriptions share.
     max_df = max(int(0.05 * len(descriptions)), 2)
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, max_df=max_df,
                                  dtype=np.float32)
     try:
-        return vectorizer.fit_transform(descriptions).tocsr()
+        matrix = vectorizer.fit_transform(descriptions).tocsr()
     except ValueError:  # every description empty or only stop words
-        return sparse.csr_matrix((len(descriptions), 0), dtype=np.float32)
+        return sparse.csr_matrix((len(descriptions), 0), dtype=np.float32), []
+    return matrix, vectorizer.get_feature_names_out().tolist()
 
 
 def build_content_features(*, movies: pl.DataFrame,
                            weights: dict[str, float] | None = None) -> ContentFeatures:
     """TF-IDF per field, each L2-normalised, weighted, stacked and L2-normalised again."""
     weights = FIELD_WEIGHTS if weights is None else weights
+    description, terms = _description_matrix([v or "" for v in movies["description"].to_list()])
     blocks: dict[str, sparse.csr_matrix] = {
         "genres": _field_matrix(genre_word_lists(movies["listed_in"]).to_list()),
-        "description": _description_matrix(
-            [v or "" for v in movies["description"].to_list()]),
+        "description": description,
     }
     for field in LIST_FIELDS:
         blocks[field] = _field_matrix(name_lists(movies[field]).to_list())
@@ -103,7 +105,8 @@ def build_content_features(*, movies: pl.DataFrame,
     stacked = sparse.hstack(
         [blocks[name] * np.float32(np.sqrt(weights[name])) for name in FIELD_WEIGHTS],
         format="csr", dtype=np.float32)
-    return ContentFeatures(matrix=_l2_normalise(stacked), description=blocks["description"])
+    return ContentFeatures(matrix=_l2_normalise(stacked), description=description,
+                           description_terms=terms)
 
 
 def _l2_normalise(matrix: sparse.csr_matrix) -> sparse.csr_matrix:

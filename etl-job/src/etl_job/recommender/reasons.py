@@ -2,16 +2,15 @@
 
 from collections import Counter
 
+import numpy as np
 import polars as pl
-from scipy import sparse
 
-from etl_job.recommender.features import genre_key, genre_word_lists, name_lists
-from etl_job.recommender.similarity import pair_scores
+from etl_job.recommender.features import ContentFeatures, genre_key, genre_word_lists, name_lists
 
 MAX_NAMES = 2
 MAX_GENRES = 3
+MAX_WORDS = 2
 LIKED_BY_SAME_VIEWERS = "liked by the same viewers"
-SIMILAR_DESCRIPTION = "similar description"
 POPULAR = "popular with viewers"
 # A filler for a film with too few neighbours that nobody liked either: no more can be claimed.
 ANOTHER_FILM = "another film in the catalog"
@@ -49,16 +48,33 @@ def _part(label: str, names: pl.Expr) -> pl.Expr:
     return pl.when(names.list.len() > 0).then(pl.lit(label) + names.list.join(", "))
 
 
-def explain(*, movies: pl.DataFrame, description: sparse.csr_matrix, neighbours: pl.DataFrame,
+def shared_words(*, features: ContentFeatures, left: np.ndarray, right: np.ndarray,
+                 limit: int = MAX_WORDS) -> pl.Series:
+    """Per pair, the description words both films use, those weighing most in the match first."""
+    products = features.description[left].multiply(features.description[right]).tocoo()
+    top = (pl.DataFrame({"pair": products.row, "term": products.col, "weight": products.data},
+                        schema={"pair": pl.Int64, "term": pl.Int64, "weight": pl.Float64})
+           .sort(["pair", "weight", "term"], descending=[False, True, False])
+           .group_by("pair", maintain_order=True).head(limit))
+    terms = np.asarray(features.description_terms, dtype=object)
+    words = (top.with_columns(word=pl.Series(terms[top["term"].to_numpy()].tolist(),
+                                             dtype=pl.String))
+             .group_by("pair", maintain_order=True).agg(pl.col("word")))
+    return (pl.DataFrame({"pair": np.arange(len(left), dtype=np.int64)})
+            .join(words, on="pair", how="left")
+            .sort("pair")["word"].fill_null(pl.lit([], dtype=pl.List(pl.String))))
+
+
+def explain(*, movies: pl.DataFrame, features: ContentFeatures, neighbours: pl.DataFrame,
             liked_rows: set[int]) -> list[str]:
     """One reason per row of a query/neighbour/collab frame (row numbers index `movies`)."""
     lists = _movie_lists(movies)
-    story = pair_scores(matrix=description, left=neighbours["query"].to_numpy(),
-                        right=neighbours["neighbour"].to_numpy()) > 0
+    words = shared_words(features=features, left=neighbours["query"].to_numpy(),
+                         right=neighbours["neighbour"].to_numpy())
+    liked = pl.Series(sorted(liked_rows), dtype=pl.Int32).implode()
     pairs = (neighbours.select("query", "neighbour", "collab")
-             .with_columns(story=pl.Series(story), order=pl.int_range(0, pl.len()),
-                           liked=pl.col("neighbour").is_in(pl.Series(sorted(liked_rows),
-                                                                      dtype=pl.Int32).implode()))
+             .with_columns(words=words, order=pl.int_range(0, pl.len()),
+                           liked=pl.col("neighbour").is_in(liked))
              .join(lists, left_on="query", right_on="row", how="left")
              .join(lists, left_on="neighbour", right_on="row", how="left", suffix="_n"))
     genres = _shared("genres", MAX_GENRES)
@@ -69,11 +85,11 @@ def explain(*, movies: pl.DataFrame, description: sparse.csr_matrix, neighbours:
         _part("shared genres: ", genres),
         _part("same director: ", _shared("director", MAX_NAMES)),
         _part("shared cast: ", _shared("cast", MAX_NAMES)),
+        _part("similar description: ", pl.col("words")),
         pl.when(pl.col("collab") > 0).then(pl.lit(LIKED_BY_SAME_VIEWERS)),
     ], separator="; ", ignore_nulls=True)
-    # Only when nothing named is shared: the description's words, else the country.
+    # Only when nothing above is shared: the country, else what put the film on the list.
     fallback = pl.coalesce(
-        pl.when(pl.col("story")).then(pl.lit(SIMILAR_DESCRIPTION)),
         _part("same country: ", _shared("country", MAX_NAMES)),
         pl.when(pl.col("liked")).then(pl.lit(POPULAR)).otherwise(pl.lit(ANOTHER_FILM)),
     )

@@ -60,7 +60,7 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend_weight: float,
     blended = fill_short_lists(neighbours=blended,
                                order=popularity_order(ratings=rated, n_movies=index.size),
                                groups=index.groups, rows=np.arange(index.size), k=top_k)
-    reasons = explain(movies=index.movies, description=features.description, neighbours=blended,
+    reasons = explain(movies=index.movies, features=features, neighbours=blended,
                       liked_rows=liked_rows(ratings=rated))
     ids = pl.Series("id", index.ids, dtype=pl.String)
     neighbours = pl.DataFrame({
