@@ -158,3 +158,5 @@ def test_evaluate_refuses_bad_weights(tiny_catalog, tiny_ratings):
         evaluate(catalog=tiny_catalog, ratings=tiny_ratings, weights=[])
     with pytest.raises(ValueError, match="blend_weight"):
         evaluate(catalog=tiny_catalog, ratings=tiny_ratings, weights=[-0.1])
+    with pytest.raises(ValueError, match="k must be"):
+        evaluate(catalog=tiny_catalog, ratings=tiny_ratings, k=0)

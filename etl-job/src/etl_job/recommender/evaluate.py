@@ -98,6 +98,8 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
     """
     if not weights:
         raise ValueError("weights must name at least one blend weight")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
     for weight in weights:
         check_weight(weight)
     index = index_movies(catalog=catalog)
