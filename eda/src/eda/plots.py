@@ -1,0 +1,73 @@
+"""Matplotlib without pyplot: one Figure object per chart, rendered by Agg to PNG bytes, offline."""
+
+import io
+from collections.abc import Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import MaxNLocator
+
+from eda.data import PLATFORMS
+
+# One colour per platform, the same in every chart (colour-blind-safe Okabe-Ito hues).
+PLATFORM_COLOURS = {"amazon": "#0072B2", "disney": "#009E73", "hulu": "#E69F00",
+                    "netflix": "#D55E00"}
+NEUTRAL = "#555555"
+
+
+def new_figure(*, width: float = 8.0, height: float = 4.0, panels: int = 1,
+               sharey: bool = False) -> tuple[MplFigure, list[Axes]]:
+    """A figure with `panels` side-by-side axes; pyplot's global state is never touched."""
+    figure = MplFigure(figsize=(width, height), layout="constrained")
+    axes = figure.subplots(1, panels, sharey=sharey, squeeze=False)[0]
+    return figure, list(axes)
+
+
+def per_platform_figure(*, height: float = 6.0,
+                        sharex: bool = True) -> tuple[MplFigure, dict[str, Axes]]:
+    """A 2x2 grid with one panel per platform, titled."""
+    figure = MplFigure(figsize=(9, height), layout="constrained")
+    grid = figure.subplots(2, 2, sharex=sharex, squeeze=False)
+    panels = {platform: grid[i // 2][i % 2] for i, platform in enumerate(PLATFORMS)}
+    for platform, axes in panels.items():
+        axes.set_title(platform)
+    return figure, panels
+
+
+def integer_x(axes: Axes) -> None:
+    """Ticks on whole numbers only (years, counts)."""
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def png_bytes(figure: MplFigure) -> bytes:
+    """The figure rendered as PNG (100 dpi keeps the inlined report small)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def no_data(axes: Axes, message: str = "no data") -> None:
+    """Say so inside an empty panel instead of leaving it blank."""
+    axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes,
+              color=NEUTRAL)
+    axes.set_xticks([])
+    axes.set_yticks([])
+
+
+def barh_counts(axes: Axes, labels: Sequence[str], values: Sequence[float], *,
+                colour: str = NEUTRAL, xlabel: str = "titles") -> None:
+    """Horizontal bars, largest on top, each labelled with its value."""
+    if not labels:
+        no_data(axes)
+        return
+    positions = range(len(labels))
+    axes.barh(list(positions), list(values), color=colour)
+    axes.set_yticks(list(positions), [_shorten(label) for label in labels])
+    axes.invert_yaxis()
+    axes.set_xlabel(xlabel)
+    for position, value in zip(positions, values, strict=True):
+        axes.text(value, position, f" {value:,.0f}", va="center", fontsize=8)
+
+
+def _shorten(label: str, limit: int = 28) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"

@@ -1,0 +1,144 @@
+"""Per platform: titles by type, release years, dates added, maturity ratings, durations."""
+
+import polars as pl
+
+from eda.data import MOVIE, PLATFORMS, SHOW, RunData, share
+from eda.model import Figure, Section
+from eda.plots import PLATFORM_COLOURS, integer_x, new_figure, no_data, png_bytes
+from eda.sections.durations import duration_figures, duration_tables
+
+TOP_RATINGS = 10
+
+
+def platform_section(run: RunData) -> Section:
+    """Figures comparing the four platforms' catalogs."""
+    section = Section(slug="platforms", title="The four catalogs, platform by platform",
+                      intro=f"{run.catalog.height:,} titles after cleaning, from "
+                            f"{run.catalog['platform'].n_unique()} platforms.")
+    section.figures += [titles_by_type(run.catalog), release_years(run.catalog),
+                        dates_added(run.catalog), maturity_ratings(run.catalog),
+                        *duration_figures(run)]
+    section.tables += duration_tables(run)
+    return section
+
+
+def _counts(catalog: pl.DataFrame, *by: str) -> dict[tuple[str, ...], int]:
+    return {tuple(row[:-1]): row[-1] for row in catalog.group_by(*by).len().iter_rows()}
+
+
+def titles_by_type(catalog: pl.DataFrame) -> Figure:
+    counts = _counts(catalog, "platform", "type")
+    figure, (axes,) = new_figure(height=3.6)
+    width = 0.4
+    for offset, (kind, colour) in enumerate(((MOVIE, "#4477AA"), (SHOW, "#CC6677"))):
+        values = [counts.get((p, kind), 0) for p in PLATFORMS]
+        positions = [i + (offset - 0.5) * width for i in range(len(PLATFORMS))]
+        bars = axes.bar(positions, values, width, label=kind, color=colour)
+        axes.bar_label(bars, fmt="{:,.0f}", fontsize=8)
+    axes.set_xticks(range(len(PLATFORMS)), PLATFORMS)
+    axes.set_ylabel("titles")
+    axes.legend()
+    totals = {p: counts.get((p, MOVIE), 0) + counts.get((p, SHOW), 0) for p in PLATFORMS}
+    largest = max(PLATFORMS, key=lambda p: totals[p])
+    more_shows = [p for p in PLATFORMS if counts.get((p, SHOW), 0) > counts.get((p, MOVIE), 0)]
+    finding = f"{largest} has the largest catalog ({totals[largest]:,} titles); "
+    finding += (f"only {', '.join(more_shows)} carries more tv shows than movies."
+                if more_shows else "every platform carries more movies than tv shows.")
+    return Figure(slug="titles_by_type", title="Titles by type",
+                  caption="Number of movies and tv shows in each platform's cleaned catalog.",
+                  finding=finding, png=png_bytes(figure))
+
+
+def release_years(catalog: pl.DataFrame) -> Figure:
+    figure, (axes,) = new_figure(height=3.8)
+    years = catalog["release_year"].drop_nulls()
+    if years.is_empty():
+        no_data(axes)
+        finding = "No release years."
+    else:
+        low, high = int(years.min()), int(years.max())  # type: ignore[arg-type]
+        bins = list(range(low - low % 5, high + 6, 5))
+        for platform in PLATFORMS:
+            values = catalog.filter(pl.col("platform") == platform)["release_year"].to_list()
+            if values:
+                axes.hist(values, bins=bins, density=True, histtype="step", linewidth=1.6,
+                          label=platform, color=PLATFORM_COLOURS[platform])
+        axes.set_xlabel("release year (5-year bins)")
+        axes.set_ylabel("share of the platform's titles per year")
+        axes.legend()
+        medians = (catalog.group_by("platform").agg(pl.col("release_year").median())
+                   .sort("release_year"))
+        oldest = catalog.sort("release_year", "id").row(0, named=True)
+        finding = ("Median release year: " + ", ".join(
+            f"{p} {m:.0f}" for p, m in medians.iter_rows()) + f"; the oldest title is "
+            f"'{oldest['title']}' ({oldest['release_year']}, {oldest['platform']}).")
+    return Figure(slug="release_years", title="Release years",
+                  caption="Distribution of release years per platform, each normalised to its "
+                          "own catalog so the shapes compare.", finding=finding,
+                  png=png_bytes(figure))
+
+
+def dates_added(catalog: pl.DataFrame) -> Figure:
+    figure, (axes,) = new_figure(height=3.8)
+    per_year = (catalog.filter(pl.col("date_added").is_not_null())
+                .group_by("platform", pl.col("date_added").dt.year().alias("year")).len()
+                .sort("year"))
+    missing = _counts(catalog.filter(pl.col("date_added").is_null()), "platform")
+    totals = _counts(catalog, "platform")
+    for platform in PLATFORMS:
+        rows = per_year.filter(pl.col("platform") == platform)
+        label = (f"{platform} (date missing for "
+                 f"{share(missing.get((platform,), 0), totals.get((platform,), 0))})")
+        axes.plot(rows["year"].to_list(), rows["len"].to_list(), marker="o", markersize=3,
+                  label=label, color=PLATFORM_COLOURS[platform])
+    axes.set_xlabel("year the title was added")
+    integer_x(axes)
+    axes.set_ylabel("titles added")
+    axes.legend(fontsize=8)
+    worst = max(PLATFORMS, key=lambda p: missing.get((p,), 0) / max(totals.get((p,), 0), 1))
+    finding = (f"date_added is missing for {missing.get((worst,), 0):,} of "
+               f"{totals.get((worst,), 0):,} {worst} titles "
+               f"({share(missing.get((worst,), 0), totals.get((worst,), 0))}), the most of any "
+               "platform")
+    if per_year.height:
+        peak = per_year.sort(["len", "year"], descending=[True, False]).row(0, named=True)
+        finding += (f"; the busiest year was {peak['year']} on {peak['platform']} "
+                    f"({peak['len']:,} titles added).")
+    return Figure(slug="dates_added", title="Date added over time",
+                  caption="Titles added per calendar year on each platform (titles without a "
+                          "date_added are left out; the legend says how many).",
+                  finding=finding + ("" if finding.endswith(".") else "."),
+                  png=png_bytes(figure))
+
+
+def maturity_ratings(catalog: pl.DataFrame) -> Figure:
+    overall = catalog["rating"].value_counts().sort(["count", "rating"],
+                                                    descending=[True, False])
+    top = overall["rating"].head(TOP_RATINGS).to_list()
+    labelled = catalog.with_columns(
+        label=pl.when(pl.col("rating").is_in(top)).then(pl.col("rating")).otherwise(pl.lit("other")))
+    counts = _counts(labelled, "platform", "label")
+    totals = _counts(catalog, "platform")
+    figure, (axes,) = new_figure(height=3.8)
+    categories = [*top, "other"]
+    colours = [f"C{i % 10}" for i in range(len(top))] + ["#bbbbbb"]
+    left = [0.0] * len(PLATFORMS)
+    for category, colour in zip(categories, colours, strict=True):
+        shares = [counts.get((p, category), 0) / max(totals.get((p,), 0), 1) for p in PLATFORMS]
+        axes.barh(PLATFORMS, shares, left=left, label=category, color=colour)
+        left = [a + b for a, b in zip(left, shares, strict=True)]
+    axes.invert_yaxis()
+    axes.set_xlabel("share of the platform's titles")
+    axes.legend(ncols=6, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    top_per = (catalog.group_by("platform", "rating").len()
+               .sort(["len", "rating"], descending=[True, False])
+               .group_by("platform", maintain_order=True).first().sort("platform"))
+    finding = (f"{overall.height} distinct maturity labels mix the US TV, MPAA and age-based "
+               "systems; the most common per platform: " + ", ".join(
+                   f"{p} {r} ({share(n, totals.get((p,), 0))})" for p, r, n in top_per.iter_rows())
+               + ".")
+    return Figure(slug="maturity_ratings", title="Maturity rating mix",
+                  caption=f"Share of each maturity rating per platform: the {TOP_RATINGS} most "
+                          "common labels overall, the rest grouped as 'other'.",
+                  finding=finding, png=png_bytes(figure))
+

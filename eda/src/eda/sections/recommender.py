@@ -1,0 +1,134 @@
+"""The recommender: its offline evaluation from the manifest, example answers via the gateway."""
+
+from typing import Any
+
+import httpx
+
+from eda.data import RunData
+from eda.model import Figure, Section, Table
+from eda.plots import new_figure, png_bytes
+
+EXAMPLES = 3
+GATEWAY_TIMEOUT_SECONDS = 10.0
+METRIC_LABELS = {"hr_at_k": "HR@{k}", "tail_hr_at_k": "tail HR@{k}", "queries": "queries",
+                 "distinct_recommended": "distinct movies"}
+
+
+def recommender_section(run: RunData, *, gateway_url: str | None,
+                        transport: httpx.BaseTransport | None = None) -> Section:
+    """Evaluation table (and chart) when the manifest has one; examples when a gateway answers."""
+    section = Section(slug="recommender", title="The recommender",
+                      intro="Neighbours blend content similarity (genres, people, countries, "
+                            "description) with collaborative filtering on the user ratings; the "
+                            "ETL evaluates them offline on held-out users before publishing.")
+    evaluation = run.manifest.get("evaluation")
+    if isinstance(evaluation, dict) and evaluation:
+        add_evaluation(section, evaluation)
+    else:
+        section.notes.append("No offline evaluation in this run's manifest (the ETL run did not "
+                             "train the recommender), so there is no evaluation table.")
+    if gateway_url:
+        add_examples(section, run, gateway_url=gateway_url, transport=transport)
+    else:
+        section.notes.append("No gateway URL was given (--gateway-url or GATEWAY_URL), so no "
+                             "example recommendations are shown: only the evaluation.")
+    return section
+
+
+def _cell(value: Any) -> Any:
+    return f"{value:.4f}" if isinstance(value, float) else value
+
+
+def add_evaluation(section: Section, evaluation: dict[str, Any]) -> None:
+    k = evaluation.get("k", 5)
+    # The ETL writes {"models": {name: scores}}; a flat {name: scores} or a list reads the same.
+    models: Any = evaluation.get("models") or {
+        name: scores for name, scores in evaluation.items()
+        if isinstance(scores, dict) and name != "parameters"}
+    if isinstance(models, list):
+        models = {str(m.get("name", i)): m for i, m in enumerate(models)}
+    keys = list(dict.fromkeys(key for scores in models.values() for key in scores
+                              if key != "name"))
+    columns = ["model", *[METRIC_LABELS.get(key, key).format(k=k) for key in keys]]
+    rows = [[name, *[_cell(scores.get(key)) for key in keys]] for name, scores in models.items()]
+    setup = [[key, _cell(value)] for key, value in evaluation.items()
+             if not isinstance(value, dict | list)]
+    section.tables.append(Table("evaluation", "Offline evaluation", columns, rows,
+                                note=f"HR@{k}: share of held-out (user, liked movie) queries "
+                                     f"whose {k} recommendations hold another movie the user "
+                                     "liked; tail HR counts only hits outside the most-rated "
+                                     "movies."))
+    section.tables.append(Table("evaluation_setup", "Evaluation setup", ["setting", "value"],
+                                setup))
+    grid = evaluation.get("blend_grid")
+    if isinstance(grid, list) and grid:
+        grid_keys = list(dict.fromkeys(key for entry in grid for key in entry))
+        section.tables.append(Table(
+            "blend_grid", "Blend weights tried",
+            [METRIC_LABELS.get(key, key).format(k=k) for key in grid_keys],
+            [[_cell(entry.get(key)) for key in grid_keys] for entry in grid]))
+    if keys and "hr_at_k" in keys:
+        section.figures.append(_evaluation_chart(models, k))
+
+
+def _evaluation_chart(models: dict[str, dict[str, Any]], k: int) -> Figure:
+    names = list(models)
+    figure, (axes,) = new_figure(height=3.4)
+    width = 0.38
+    for offset, (key, colour) in enumerate((("hr_at_k", "#0072B2"), ("tail_hr_at_k", "#E69F00"))):
+        values = [float(models[name].get(key) or 0.0) for name in names]
+        bars = axes.bar([i + (offset - 0.5) * width for i in range(len(names))], values, width,
+                        label=METRIC_LABELS[key].format(k=k), color=colour)
+        axes.bar_label(bars, fmt="{:.3f}", fontsize=8)
+    axes.set_xticks(range(len(names)), names)
+    axes.set_ylabel("hit rate")
+    axes.legend()
+    best = max(names, key=lambda n: float(models[n].get("hr_at_k") or 0.0))
+    finding = (f"'{best}' has the best HR@{k} "
+               f"({float(models[best].get('hr_at_k') or 0.0):.4f}); tail HR@{k} "
+               + ", ".join(f"{n} {float(models[n].get('tail_hr_at_k') or 0.0):.4f}"
+                           for n in names) + ".")
+    return Figure(slug="evaluation_chart", title=f"HR@{k} and tail HR@{k} per model",
+                  caption="The offline evaluation table as bars: each baseline and the blend "
+                          "that was shipped.", finding=finding, png=png_bytes(figure))
+
+
+def example_movies(run: RunData, count: int = EXAMPLES) -> list[str]:
+    """The most-rated catalog movies (ids): the ones a reader is likeliest to know."""
+    return (run.movies.sort(["rating_count", "id"], descending=[True, False])
+            .head(count)["id"].to_list())
+
+
+def add_examples(section: Section, run: RunData, *, gateway_url: str,
+                 transport: httpx.BaseTransport | None) -> None:
+    rows: list[list[Any]] = []
+    problems: list[str] = []
+    with httpx.Client(base_url=gateway_url, timeout=GATEWAY_TIMEOUT_SECONDS,
+                      transport=transport) as client:
+        for movie_id in example_movies(run):
+            try:
+                response = client.get(f"/titles/{movie_id}")
+            except httpx.HTTPError as exc:
+                problems.append(f"{movie_id}: the gateway did not answer ({exc!r})")
+                break
+            if response.status_code != 200:
+                problems.append(f"{movie_id}: HTTP {response.status_code} "
+                                f"{response.text[:200]}")
+                continue
+            page = response.json()
+            recommendations = page.get("recommendations") or {}
+            if not recommendations.get("available"):
+                problems.append(f"{movie_id}: {recommendations.get('detail')}")
+            query = page.get("title", {}).get("title", movie_id)
+            rows += [[query, rank, item.get("title"), f"{item.get('score', 0):.3f}",
+                      item.get("reason")]
+                     for rank, item in enumerate(recommendations.get("items") or [], 1)]
+    section.tables.append(Table(
+        "examples", "Example recommendations, with their reasons",
+        ["for the movie", "rank", "recommended", "score", "reason"], rows,
+        note=f"Asked of the gateway at {gateway_url} (GET /titles/{{id}}) for the "
+             f"{EXAMPLES} most-rated catalog movies."))
+    section.notes += [f"Example recommendation problem: {p}" for p in problems]
+    if not rows:
+        section.notes.append(f"The gateway at {gateway_url} gave no example recommendations.")
+
