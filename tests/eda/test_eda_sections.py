@@ -54,7 +54,9 @@ def run_with_evaluation(sample_catalog_dir: Path, tmp_path: Path) -> Path:
     for name in ("catalog.parquet", "ratings.parquet"):
         (tmp_path / name).write_bytes((sample_catalog_dir / name).read_bytes())
     manifest = json.loads((sample_catalog_dir / "manifest.json").read_text())
-    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "evaluation": EVALUATION}))
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        **manifest, "evaluation": EVALUATION, "model": {"kind": "hybrid", "blend_weight": 0.7},
+        "redis": {"version": "v-test-1", "key_prefix": "recs"}}))
     return tmp_path
 
 
@@ -65,6 +67,9 @@ def test_evaluation_table_and_chart(run_with_evaluation: Path):
     assert evaluation.columns == ["model", "HR@5", "tail HR@5", "queries", "distinct movies"]
     assert evaluation.rows[2] == ["blend", "0.3456", "0.1200", 900, 640]
     assert ["held_out_users", 134] in tables["evaluation_setup"].rows
+    assert tables["model"].rows == [["kind", "hybrid"], ["blend_weight", "0.7000"],
+                                    ["published version", "v-test-1"],
+                                    ["published key_prefix", "recs"]]
     assert tables["blend_grid"].rows[1] == ["0.7000", "0.3456", "0.1200"]
     (chart,) = section.figures
     assert chart.slug == "evaluation_chart"

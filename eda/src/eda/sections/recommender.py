@@ -21,6 +21,14 @@ def recommender_section(run: RunData, *, gateway_url: str | None,
                       intro="Neighbours blend content similarity (genres, people, countries, "
                             "description) with collaborative filtering on the user ratings; the "
                             "ETL evaluates them offline on held-out users before publishing.")
+    model = run.manifest.get("model")
+    if isinstance(model, dict) and model:
+        redis = run.manifest.get("redis") or {}
+        rows = [[key, _cell(value)] for key, value in model.items()
+                if not isinstance(value, dict | list)]
+        rows += [[f"published {key}", value] for key, value in redis.items()
+                 if not isinstance(value, dict | list)]
+        section.tables.append(Table("model", "The model this run trained", ["", "value"], rows))
     evaluation = run.manifest.get("evaluation")
     if isinstance(evaluation, dict) and evaluation:
         add_evaluation(section, evaluation)
