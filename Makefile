@@ -6,9 +6,9 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export DATA_DIR ?= data/raw
 export OUTPUT_DIR ?= var/etl
 # part directory:python package, for the isolated-install check
-PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda
+PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda bench:bench
 
-.PHONY: help uv sync up down status etl eda demo test lint check-deps pytest
+.PHONY: help uv sync up down status etl eda demo bench test lint check-deps pytest
 
 help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
@@ -16,6 +16,7 @@ help:
 	@echo "make test    lint, check each part installs alone, run the whole test suite"
 	@echo "make eda     the exploratory report on OUTPUT_DIR/current: reports/eda.html + PNGs"
 	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
+	@echo "make bench   generated full-scale data, ETL/serving/memory benchmarks -> bench/results.md"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || \
@@ -45,6 +46,10 @@ eda: sync
 # The guided demonstration against the stack `make up` started.
 demo: sync
 	@$(UV) run --locked python scripts/demo.py --gateway-url "$(or $(GATEWAY_URL),http://127.0.0.1:8000)"
+
+# Benchmarks at full scale on GENERATED ratings (~15-25 min on 2 cores); never part of `make test`.
+bench: sync
+	@$(UV) run --locked python -m bench.run $(BENCH_ARGS)
 
 lint: sync
 	$(UV) run --locked ruff check .
