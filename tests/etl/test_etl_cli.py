@@ -1,4 +1,4 @@
-"""`etl-job run` as a real process: exit codes and one clear line on bad input."""
+"""`etl-job catalog` (the catalog step of `run`) as a real process: exit codes, clear errors."""
 
 import os
 import shutil
@@ -13,7 +13,8 @@ SCRIPT = Path(sys.executable).with_name("etl-job")
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATA_DIR", "OUTPUT_DIR")}
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX")}
     return subprocess.run([str(SCRIPT), *args], env={**clean, **env}, capture_output=True,
                           text=True, timeout=120, check=False)
 
@@ -29,7 +30,7 @@ def data(sample_data_dir: Path, tmp_path: Path) -> Path:
 def first_run(data: Path, tmp_path: Path) -> Path:
     """An output folder holding one good run, for the failures to leave alone."""
     output = tmp_path / "out"
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "run")
+    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "catalog")
     assert done.returncode == 0, done.stderr
     return output
 
@@ -53,7 +54,7 @@ def test_run_writes_a_run_and_reports_it(first_run: Path) -> None:
 def test_missing_platform_file_exits_2_naming_the_file(data: Path, first_run: Path) -> None:
     before = (first_run / "current").resolve()
     (data / "hulu_titles.csv").unlink()
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "run")
+    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "catalog")
     assert_one_line_error(done, "hulu_titles.csv", "does not exist")
     assert (first_run / "current").resolve() == before
     assert len(list((first_run / "runs").iterdir())) == 1
@@ -64,7 +65,7 @@ def test_missing_column_exits_2_naming_file_and_column(data: Path, first_run: Pa
     path = data / "amazon_prime_titles.csv"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0].replace(",listed_in", ",genres"), *lines[1:]]) + "\n")
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "run")
+    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "catalog")
     assert_one_line_error(done, "amazon_prime_titles.csv", "'listed_in'")
     assert (first_run / "current").resolve() == before
     assert (first_run / "current" / "catalog.parquet").is_file()
@@ -72,12 +73,12 @@ def test_missing_column_exits_2_naming_file_and_column(data: Path, first_run: Pa
 
 def test_missing_ratings_column_exits_2_naming_file_and_column(data: Path, tmp_path: Path) -> None:
     (data / "ratings" / "2.csv").write_text("userId,rating,timestamp,movie\n4,2.0,1,ds7\n")
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(tmp_path / "o")}, "run")
+    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(tmp_path / "o")}, "catalog")
     assert_one_line_error(done, "2.csv", "'movieId'")
 
 
 def test_missing_setting_exits_2_naming_it(tmp_path: Path) -> None:
-    done = run_cli({"OUTPUT_DIR": str(tmp_path / "o")}, "run")
+    done = run_cli({"OUTPUT_DIR": str(tmp_path / "o")}, "catalog")
     assert_one_line_error(done, "DATA_DIR")
 
 
@@ -92,6 +93,6 @@ def test_main_in_process_returns_2_on_a_missing_data_folder(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setenv("OUTPUT_DIR", str(tmp_path / "o"))
-    assert main(["run"]) == 2
+    assert main(["catalog"]) == 2
     assert "nowhere" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -5,11 +5,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from etl_job.config import Settings
 from etl_job.errors import EtlError
 
 EXIT_BAD_INPUT = 2
+EXIT_MODEL_REJECTED = 3
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -32,9 +34,37 @@ def load_settings() -> Settings:
         raise SettingsError("; ".join(problems)) from None
 
 
-def run_catalog(_: argparse.Namespace) -> int:
-    """`etl-job run`: the catalog and ratings step."""
+def require_redis_url(settings: Settings, command: str) -> str:
+    if not settings.redis_url:
+        raise SettingsError(f"setting REDIS_URL is required by `etl-job {command}`, which "
+                            "writes to Redis (set the environment variable)")
+    return settings.redis_url
+
+
+def run_all(_: argparse.Namespace) -> int:
+    """`etl-job run`: catalog and ratings, offline evaluation, training, publish to Redis."""
     from etl_job.pipeline import build_catalog  # Polars loads only when a step runs
+    from etl_job.recommender import BlendDominated
+    from etl_job.training import ModelStep
+
+    settings = load_settings()
+    step = ModelStep(redis_url=require_redis_url(settings, "run"),
+                     key_prefix=settings.redis_key_prefix, seed=settings.train_seed)
+    try:
+        run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
+                                keep_runs=settings.keep_runs, model_step=step)
+    except BlendDominated as exc:
+        print(exc.report.table())
+        print(f"etl-job: error: {exc}; the run was discarded, `current` is unchanged",
+              file=sys.stderr)
+        return EXIT_MODEL_REJECTED
+    print(f"etl-job: run written to {run_dir} (now current)")
+    return 0
+
+
+def run_catalog(_: argparse.Namespace) -> int:
+    """`etl-job catalog`: the catalog and ratings step alone (no model, no Redis)."""
+    from etl_job.pipeline import build_catalog
 
     settings = load_settings()
     run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
@@ -43,16 +73,62 @@ def run_catalog(_: argparse.Namespace) -> int:
     return 0
 
 
+def run_evaluate(_: argparse.Namespace) -> int:
+    """`etl-job evaluate`: the offline evaluation of the current run's data, as a table."""
+    import polars as pl
+    from contracts.schema import CATALOG_FILE, CURRENT_LINK, RATINGS_FILE
+
+    from etl_job.recommender import BlendDominated
+    from etl_job.training import judged_evaluation
+
+    settings = load_settings()
+    current = settings.output_dir / CURRENT_LINK
+    if not (current / CATALOG_FILE).is_file():
+        raise SettingsError(f"no current run in OUTPUT_DIR={settings.output_dir}: "
+                            "run `etl-job run` (or `etl-job catalog`) first")
+    try:
+        _, verdict = judged_evaluation(catalog=pl.read_parquet(current / CATALOG_FILE),
+                                       ratings=pl.read_parquet(current / RATINGS_FILE),
+                                       seed=settings.train_seed)
+    except BlendDominated as exc:
+        print(exc.report.table())
+        print(f"etl-job: error: {exc}", file=sys.stderr)
+        return EXIT_MODEL_REJECTED
+    print(f"etl-job: evaluation {verdict}")
+    return 0
+
+
+def run_rollback(_: argparse.Namespace) -> int:
+    """`etl-job rollback`: point Redis' `current` back at the previous model version."""
+    from etl_job.publish import RollbackUnavailable, rollback
+
+    settings = load_settings()
+    try:
+        version = rollback(redis_url=require_redis_url(settings, "rollback"),
+                           key_prefix=settings.redis_key_prefix)
+    except RollbackUnavailable as exc:
+        raise SettingsError(str(exc)) from None
+    print(f"etl-job: current model version is now {version}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Handler]] = {
-    "run": ("clean the catalogs and ratings from DATA_DIR into a new run in OUTPUT_DIR",
-            run_catalog),
+    "run": ("clean DATA_DIR into a new run in OUTPUT_DIR, evaluate and train the recommender, "
+            "publish it to Redis; the run becomes current only if every step succeeds",
+            run_all),
+    "catalog": ("only clean the catalogs and ratings into a new run (no model, no Redis)",
+                run_catalog),
+    "evaluate": ("print the offline evaluation of the recommender on the current run's data",
+                 run_evaluate),
+    "rollback": ("switch Redis back to the previous model version", run_rollback),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etl-job", description="Batch steps of the recommendation platform. "
-        "Settings come from the environment: DATA_DIR, OUTPUT_DIR, KEEP_RUNS.")
+        "Settings come from the environment: DATA_DIR, OUTPUT_DIR, REDIS_URL, "
+        "REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, handler) in COMMANDS.items():
         commands.add_parser(name, help=help_text, description=help_text).set_defaults(
@@ -68,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EtlError as exc:
         print(f"etl-job: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RedisError as exc:
+        print(f"etl-job: error: Redis is unavailable ({exc}); nothing was switched",
+              file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"etl-job: error: {exc}", file=sys.stderr)
         return 1

@@ -7,8 +7,14 @@ from pydantic import Field
 
 
 class Settings(BaseServiceSettings):
-    """DATA_DIR and OUTPUT_DIR are required; KEEP_RUNS old runs stay on disk for rollback."""
+    """DATA_DIR and OUTPUT_DIR are required; REDIS_URL too for the steps that use Redis."""
 
     data_dir: Path
     output_dir: Path
     keep_runs: int = Field(default=3, ge=1)
+    # redis://[user:password@]host:port/db, or rediss:// for TLS. Required by `run` and
+    # `rollback` (checked there), not by `catalog` and `evaluate`, which never touch Redis.
+    redis_url: str | None = None
+    redis_key_prefix: str = Field(default="recs", min_length=1)
+    # Seed of the user split of the offline evaluation.
+    train_seed: int = 42

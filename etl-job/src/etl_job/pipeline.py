@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 from contracts.domain import Platform
@@ -26,6 +26,13 @@ from etl_job.ratings import load_ratings, ratings_files, ratings_header
 from etl_job.runs import discard_run, finish_run, new_run_id, prune_runs, start_run
 
 DEFAULT_KEEP_RUNS = 3
+
+
+class ModelStep(Protocol):
+    """Runs after the catalog is written, before the run becomes current (see training.py)."""
+
+    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame,
+                 run_id: str) -> tuple[dict[str, Any], dict[str, float]]: ...
 
 
 class Stopwatch:
@@ -105,7 +112,8 @@ def score_note(platforms: list[CleanPlatform], catalog: pl.DataFrame,
 
 
 def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Path],
-               ratings_paths: list[Path], started: float, input_hashes: Any) -> None:
+               ratings_paths: list[Path], started: float, input_hashes: Any,
+               model_step: ModelStep | None) -> None:
     stages = Stopwatch()
     platforms = [clean_platform(read_platform_file(path, platform))
                  for path, platform in zip(catalogs, Platform, strict=True)]
@@ -127,6 +135,12 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     catalog_refused = pl.concat([clean.quarantine for clean in platforms])
     write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
     stages.lap("write")
+    model_sections: dict[str, Any] = {}
+    model_seconds: dict[str, float] = {}
+    if model_step is not None:
+        model_sections, model_seconds = model_step(catalog=catalog, ratings=ratings.valid,
+                                                   run_id=run_id)
+        stages.lap("model")
 
     fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
                                     derived[clean.platform.value]} for clean in platforms}
@@ -153,17 +167,21 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
         },
         "inputs": input_hashes.result(),
         "outputs": outputs,
+        **model_sections,
     }
     stages.lap("checksums")
     manifest["run_seconds"] = round(time.perf_counter() - started, 3)
-    manifest["stage_seconds"] = stages.laps
+    stages.laps.pop("model", None)
+    manifest["stage_seconds"] = {**stages.laps, **model_seconds}
     write_manifest(manifest, staging / MANIFEST_FILE)
 
 
-def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_KEEP_RUNS) -> Path:
-    """Run the catalog step into output_dir/runs/<run_id>, switch `current` to it, return it.
+def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_KEEP_RUNS,
+                  model_step: ModelStep | None = None) -> Path:
+    """Run the catalog step (then the model step, if given) into output_dir/runs/<run_id>.
 
-    A failed run removes its own folder and leaves `current` as it was.
+    `current` switches to the new run only when every step succeeded; a failed run removes
+    its own folder and leaves `current` as it was.
     """
     started = time.perf_counter()
     data_dir, output_dir = Path(data_dir), Path(output_dir)
@@ -176,7 +194,8 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
         input_hashes = pool.submit(describe_files, [*catalogs, *ratings_paths], data_dir)
         try:
             _write_run(staging=staging, run_id=run_id, data_dir=data_dir, catalogs=catalogs,
-                       ratings_paths=ratings_paths, started=started, input_hashes=input_hashes)
+                       ratings_paths=ratings_paths, started=started, input_hashes=input_hashes,
+                       model_step=model_step)
             run_dir = finish_run(output_dir=output_dir, staging=staging)
         except BaseException:
             discard_run(staging=staging)

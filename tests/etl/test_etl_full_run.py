@@ -1,0 +1,127 @@
+"""`etl-job run` end to end: catalog, evaluation, training, Redis publish; and its failures."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import polars as pl
+import pytest
+import redis
+from contracts.redis_layout import RedisLayout, decode_meta, decode_neighbours
+from contracts.schema import CATALOG_FILE, MANIFEST_FILE
+
+SCRIPT = Path(sys.executable).with_name("etl-job")
+
+
+def etl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX")}
+    return subprocess.run([str(SCRIPT), *args], env={**clean, **env}, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"etltest-{uuid.uuid4().hex[:8]}"
+
+
+def test_run_publishes_the_model_and_records_it_in_the_manifest(
+        sample_data_dir: Path, tmp_path: Path, redis_server, prefix: str) -> None:
+    env = {"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
+           "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
+    done = etl(env, "run")
+    assert done.returncode == 0, done.stderr
+    # The sample is too small to judge the blend: the run says so and ships the default weight.
+    assert "too few to judge" in done.stdout
+    manifest = json.loads((tmp_path / "out" / "current" / MANIFEST_FILE).read_text())
+    client = redis.Redis.from_url(redis_server.url)
+    layout = RedisLayout(prefix)
+    version = client.get(layout.current).decode()
+    assert manifest["redis"] == {"version": version, "key_prefix": prefix}
+    assert manifest["evaluation"]["verdict"] == "inconclusive"
+    assert set(manifest["evaluation"]["models"]) == {
+        "popularity", "content only", "collaborative only", "blend"}
+    assert {"evaluate", "train", "publish"} <= set(manifest["stage_seconds"])
+    meta = decode_meta(client.get(layout.meta(version)))
+    assert meta["model"]["run_id"] == manifest["run_id"]
+    # Every catalog movie has neighbours; none is the movie itself or a tv show.
+    catalog = pl.read_parquet(tmp_path / "out" / "current" / CATALOG_FILE)
+    movies = set(catalog.filter(pl.col("type") == "movie")["id"])
+    stored = {key.decode(): decode_neighbours(value)
+              for key, value in client.hgetall(layout.neighbours(version)).items()}
+    assert set(stored) == movies
+    for movie_id, neighbours in stored.items():
+        ids = [n.id for n in neighbours]
+        assert movie_id not in ids
+        assert set(ids) <= movies
+
+
+def test_run_without_redis_url_stops_before_writing(sample_data_dir: Path,
+                                                    tmp_path: Path) -> None:
+    done = etl({"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(tmp_path / "out")}, "run")
+    assert done.returncode == 2
+    assert "REDIS_URL" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out" / "current").exists()
+
+
+def test_run_with_redis_down_leaves_the_previous_run_current(
+        sample_data_dir: Path, tmp_path: Path, redis_server, prefix: str,
+        unused_port) -> None:
+    out = tmp_path / "out"
+    good = etl({"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(out),
+                "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}, "run")
+    assert good.returncode == 0, good.stderr
+    before = (out / "current").resolve()
+    down = etl({"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(out),
+                "REDIS_URL": f"redis://127.0.0.1:{unused_port()}/0",
+                "REDIS_KEY_PREFIX": prefix}, "run")
+    assert down.returncode == 1
+    assert "Redis is unavailable" in down.stderr
+    assert "Traceback" not in down.stderr
+    assert (out / "current").resolve() == before
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [before.name]
+
+
+def test_rollback_and_evaluate_commands(sample_data_dir: Path, tmp_path: Path, redis_server,
+                                        prefix: str) -> None:
+    env = {"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
+           "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
+    nothing_to_roll_back = etl(env, "rollback")
+    assert nothing_to_roll_back.returncode == 2
+    assert etl(env, "run").returncode == 0
+    client = redis.Redis.from_url(redis_server.url)
+    first = client.get(RedisLayout(prefix).current).decode()
+    assert etl(env, "run").returncode == 0
+    assert client.get(RedisLayout(prefix).current).decode() != first
+    rolled = etl(env, "rollback")
+    assert rolled.returncode == 0, rolled.stderr
+    assert client.get(RedisLayout(prefix).current).decode() == first
+    assert first in rolled.stdout
+    evaluated = etl(env, "evaluate")
+    assert evaluated.returncode == 0
+    assert "blend" in evaluated.stdout
+    assert "evaluation inconclusive" in evaluated.stdout
+
+
+def test_real_run_passes_the_evaluation_guard(real_data_dir: Path, tmp_path: Path, redis_server,
+                                              prefix: str) -> None:
+    env = {"DATA_DIR": str(real_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
+           "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
+    done = etl(env, "run")
+    assert done.returncode == 0, done.stderr
+    evaluation = json.loads((tmp_path / "out" / "current" / MANIFEST_FILE).read_text())[
+        "evaluation"]
+    assert evaluation["verdict"] == "passed"
+    models = evaluation["models"]
+    blend, content = models["blend"], models["content only"]
+    # "by a wide margin": at least 1.5x content-only on both metrics.
+    assert blend["hr_at_k"] >= 1.5 * content["hr_at_k"]
+    assert blend["tail_hr_at_k"] >= 1.5 * content["tail_hr_at_k"]
+    for name in ("popularity", "content only", "collaborative only"):
+        other = models[name]
+        assert not (other["hr_at_k"] >= blend["hr_at_k"]
+                    and other["tail_hr_at_k"] >= blend["tail_hr_at_k"]), name
