@@ -58,8 +58,10 @@ def configure_logging(service: str, level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-    # Our middleware writes the access line (with request id and latency) instead.
+    # Our middleware writes the access line (with request id and latency) instead, and the
+    # gateway's downstream calls are in its metrics: a line per httpx call is only noise.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class Metrics:
