@@ -67,13 +67,15 @@ def test_evaluation_table_and_chart(run_with_evaluation: Path):
     assert evaluation.columns == ["model", "HR@5", "tail HR@5", "queries", "distinct movies"]
     assert evaluation.rows[2] == ["blend", "0.3456", "0.1200", 900, 640]
     assert ["held_out_users", 134] in tables["evaluation_setup"].rows
-    assert tables["model"].rows == [["kind", "hybrid"], ["blend_weight", "0.7000"],
+    assert ["holdout_fraction", "0.2"] in tables["evaluation_setup"].rows
+    assert tables["model"].rows == [["kind", "hybrid"], ["blend_weight", "0.7"],
                                     ["published version", "v-test-1"],
                                     ["published key_prefix", "recs"]]
-    assert tables["blend_grid"].rows[1] == ["0.7000", "0.3456", "0.1200"]
+    assert tables["blend_grid"].rows[1] == ["0.7", "0.3456", "0.1200"]
     (chart,) = section.figures
     assert chart.slug == "evaluation_chart"
-    assert chart.finding.startswith("'blend' has the best HR@5 (0.3456)")
+    assert chart.finding == ("Best HR@5: 'blend' (0.3456 from 640 distinct movies); best tail "
+                             "HR@5: 'blend' (0.1200 from 640 distinct movies).")
     assert any("No gateway URL" in note for note in section.notes)
 
 

@@ -9,6 +9,7 @@ from eda.model import Figure, Section, Table
 from eda.plots import new_figure, png_bytes
 
 EXAMPLES = 3
+SHOWN = 5  # neighbours shown per example, as many as /get_recommendation returns
 GATEWAY_TIMEOUT_SECONDS = 10.0
 METRIC_LABELS = {"hr_at_k": "HR@{k}", "tail_hr_at_k": "tail HR@{k}", "queries": "queries",
                  "distinct_recommended": "distinct movies"}
@@ -43,8 +44,11 @@ def recommender_section(run: RunData, *, gateway_url: str | None,
     return section
 
 
-def _cell(value: Any) -> Any:
-    return f"{value:.4f}" if isinstance(value, float) else value
+def _cell(value: Any, key: str = "") -> Any:
+    """Hit rates with four decimals; other numbers as short as they can be."""
+    if isinstance(value, float):
+        return f"{value:.4f}" if key in METRIC_LABELS else f"{value:g}"
+    return value
 
 
 def add_evaluation(section: Section, evaluation: dict[str, Any]) -> None:
@@ -58,7 +62,8 @@ def add_evaluation(section: Section, evaluation: dict[str, Any]) -> None:
     keys = list(dict.fromkeys(key for scores in models.values() for key in scores
                               if key != "name"))
     columns = ["model", *[METRIC_LABELS.get(key, key).format(k=k) for key in keys]]
-    rows = [[name, *[_cell(scores.get(key)) for key in keys]] for name, scores in models.items()]
+    rows = [[name, *[_cell(scores.get(key), key) for key in keys]]
+            for name, scores in models.items()]
     setup = [[key, _cell(value)] for key, value in evaluation.items()
              if not isinstance(value, dict | list)]
     section.tables.append(Table("evaluation", "Offline evaluation", columns, rows,
@@ -74,7 +79,7 @@ def add_evaluation(section: Section, evaluation: dict[str, Any]) -> None:
         section.tables.append(Table(
             "blend_grid", "Blend weights tried",
             [METRIC_LABELS.get(key, key).format(k=k) for key in grid_keys],
-            [[_cell(entry.get(key)) for key in grid_keys] for entry in grid]))
+            [[_cell(entry.get(key), key) for key in grid_keys] for entry in grid]))
     if keys and "hr_at_k" in keys:
         section.figures.append(_evaluation_chart(models, k))
 
@@ -91,11 +96,18 @@ def _evaluation_chart(models: dict[str, dict[str, Any]], k: int) -> Figure:
     axes.set_xticks(range(len(names)), names)
     axes.set_ylabel("hit rate")
     axes.legend()
-    best = max(names, key=lambda n: float(models[n].get("hr_at_k") or 0.0))
-    finding = (f"'{best}' has the best HR@{k} "
-               f"({float(models[best].get('hr_at_k') or 0.0):.4f}); tail HR@{k} "
-               + ", ".join(f"{n} {float(models[n].get('tail_hr_at_k') or 0.0):.4f}"
-                           for n in names) + ".")
+    def score(name: str, key: str) -> float:
+        return float(models[name].get(key) or 0.0)
+
+    def distinct(name: str) -> str:
+        count = models[name].get("distinct_recommended")
+        return f" from {count:,} distinct movies" if isinstance(count, int) else ""
+
+    best_hr = max(names, key=lambda n: score(n, "hr_at_k"))
+    best_tail = max(names, key=lambda n: score(n, "tail_hr_at_k"))
+    finding = (f"Best HR@{k}: '{best_hr}' ({score(best_hr, 'hr_at_k'):.4f}{distinct(best_hr)}); "
+               f"best tail HR@{k}: '{best_tail}' ({score(best_tail, 'tail_hr_at_k'):.4f}"
+               f"{distinct(best_tail)}).")
     return Figure(slug="evaluation_chart", title=f"HR@{k} and tail HR@{k} per model",
                   caption="The offline evaluation table as bars: each baseline and the blend "
                           "that was shipped.", finding=finding, png=png_bytes(figure))
@@ -130,7 +142,7 @@ def add_examples(section: Section, run: RunData, *, gateway_url: str,
             query = page.get("title", {}).get("title", movie_id)
             rows += [[query, rank, item.get("title"), f"{item.get('score', 0):.3f}",
                       item.get("reason")]
-                     for rank, item in enumerate(recommendations.get("items") or [], 1)]
+                     for rank, item in enumerate((recommendations.get("items") or [])[:SHOWN], 1)]
     section.tables.append(Table(
         "examples", "Example recommendations, with their reasons",
         ["for the movie", "rank", "recommended", "score", "reason"], rows,

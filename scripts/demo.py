@@ -1,0 +1,295 @@
+"""The guided demo: every public gateway route with real arguments, errors, and the model explained.
+
+Run it against a running stack (`make up`, then `make demo`). Arguments are taken from the data
+being served: the demo first reads a few title pages to find a movie with recommendations, then
+asks every route about that movie's platform, year, country and maturity rating. The gateway has
+no model route, so the model version and its offline metrics come from the recsys service's
+`GET /v1/model` (RECSYS_URL). Exits 1 if any call fails or answers something unexpected.
+"""
+
+import argparse
+import collections
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+DEFAULT_GATEWAY = "http://127.0.0.1:8000"
+DEFAULT_RECSYS = "http://127.0.0.1:8102"
+PROBE_NUMBERS = range(1, 31)  # show numbers tried per platform letter when looking for a movie
+PROBE_LETTERS = "nahd"  # netflix, amazon, hulu, disney: catalog ids are <letter>s<number>
+
+
+class DemoFailure(Exception):
+    """A call failed or answered something other than what the route promises."""
+
+
+@dataclass
+class Demo:
+    """One gateway client, the console, and every failure met on the way."""
+
+    client: httpx.Client
+    console: Console
+    failures: list[str] = field(default_factory=list)
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        try:
+            return self.client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise DemoFailure(f"GET {path} did not answer: {exc!r}") from exc
+
+    def call(self, table: Table, path: str, params: dict[str, Any] | None, *, expect: int,
+             check: Any, summary: Any = None) -> Any:
+        """One request, one table row; a wrong status or answer is recorded as a failure."""
+        started = time.perf_counter()
+        try:
+            response = self.get(path, params)
+        except DemoFailure as exc:
+            self.failures.append(str(exc))
+            table.add_row(Text(request_text(path, params)), "[red]no answer", Text(str(exc)), "")
+            return None
+        elapsed = f"{1000 * (time.perf_counter() - started):.0f} ms"
+        body = response.json() if response.headers.get("content-type", "").startswith(
+            "application/json") else response.text
+        problem = None
+        if response.status_code != expect:
+            problem = f"expected HTTP {expect}, got {response.status_code}"
+        elif not check(body):
+            problem = "the answer does not have the promised shape"
+        status = f"[{'red' if problem else 'green'}]{response.status_code}"
+        shown = summary(body) if summary and not problem else show(body)
+        table.add_row(Text(request_text(path, params)), status, Text(shown), elapsed)
+        if problem:
+            self.failures.append(f"GET {request_text(path, params)}: {problem}: {show(body)}")
+            return None
+        return body
+
+
+def request_text(path: str, params: dict[str, Any] | None) -> str:
+    return str(httpx.URL(path, params=params or {}))
+
+
+def show(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False) if not isinstance(body, str) else repr(body)
+
+
+def percent(value: Any) -> str:
+    return f"{value:.0%}" if isinstance(value, float) else "?"
+
+
+def is_int(body: Any) -> bool:
+    return isinstance(body, int) and not isinstance(body, bool) and body >= 0
+
+
+def calls_table(title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False, expand=True)
+    table.add_column("request", style="cyan", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("answer", overflow="fold", ratio=1)
+    table.add_column("time", justify="right", no_wrap=True)
+    return table
+
+
+def find_movie(demo: Demo) -> dict[str, Any]:
+    """A movie with recommendations, cast and country, read from title pages (not hard-coded)."""
+    fallback: dict[str, Any] | None = None
+    probed = 0
+    for number in PROBE_NUMBERS:
+        for letter in PROBE_LETTERS:
+            probed += 1
+            response = demo.get(f"/titles/{letter}s{number}")
+            if response.status_code != 200:
+                continue
+            page = response.json()
+            record, recommendations = page["title"], page["recommendations"]
+            if record["type"] != "movie" or not recommendations["items"]:
+                continue
+            fallback = fallback or page
+            if record.get("cast") and record.get("country") and record.get("score") is not None:
+                demo.console.print(f"Read {probed} title pages to pick a movie the data holds: "
+                                   f"[bold]{escape(record['title'])}[/] ({record['id']}).")
+                return page
+    if fallback is None:
+        raise DemoFailure(f"none of the {probed} title pages read is a movie with "
+                          "recommendations: is the recommender published (make up)?")
+    return fallback
+
+
+def queries(demo: Demo, movie: dict[str, Any]) -> None:
+    """The six analytical queries, asked about the chosen movie's platform, year and country."""
+    platform, year = movie["platform"], movie["release_year"]
+    score = movie.get("score") or 0
+    country = (movie.get("country") or "united states").split(",")[0].strip()
+    table = calls_table(f"The six queries, about {platform} and {year}")
+    demo.call(table, "/get_max_duration",
+              {"year": year, "platform": platform, "duration_type": "min"},
+              expect=200, check=lambda b: isinstance(b, str) and b != "")
+    demo.call(table, "/get_score_count",
+              {"platform": platform, "scored": max(0, score - 1), "year": year}, expect=200,
+              # The chosen movie itself scores above score - 1, so the count is at least 1.
+              check=lambda b: is_int(b) and b >= (1 if score > 0 else 0))
+    demo.call(table, "/get_count_platform", {"platform": platform}, expect=200,
+              check=lambda b: is_int(b) and b >= 1)
+    demo.call(table, "/get_actor", {"platform": platform, "year": year}, expect=200,
+              check=lambda b: isinstance(b, str) and b != "")
+    demo.call(table, "/prod_per_county", {"tipo": "pelicula", "pais": country, "anio": year},
+              expect=200, check=lambda b: isinstance(b, dict) and is_int(b.get("pelicula")))
+    demo.call(table, "/get_contents", {"rating": movie["rating"]}, expect=200,
+              check=lambda b: is_int(b) and b >= 1)
+    demo.console.print(table)
+
+
+def recommendations(demo: Demo, page: dict[str, Any]) -> None:
+    """The recommendation route, then the title page with the reason for each neighbour."""
+    movie = page["title"]
+    table = calls_table("Recommendations")
+    demo.call(table, "/get_recommendation", {"titulo": movie["title"]}, expect=200,
+              check=lambda b: isinstance(b, list) and len(b) == 5
+              and all(isinstance(t, str) for t in b))
+    answer = demo.call(table, f"/titles/{movie['id']}", None, expect=200,
+                       check=lambda b: isinstance(b, dict) and b["recommendations"]["available"],
+                       summary=page_summary)
+    demo.console.print(table)
+    if answer:
+        reasons = Table(title=f"GET /titles/{movie['id']}: why each movie is recommended for "
+                              f"'{movie['title']}'", title_justify="left")
+        for column in ("#", "recommended", "score", "reason"):
+            reasons.add_column(column)
+        for rank, item in enumerate(answer["recommendations"]["items"], 1):
+            reasons.add_row(str(rank), Text(item["title"]), f"{item['score']:.3f}",
+                            Text(item["reason"]))
+        demo.console.print(reasons)
+
+
+def page_summary(page: dict[str, Any]) -> str:
+    """A title page in one line: the record's main fields and how many recommendations."""
+    record = page["title"]
+    fields = ", ".join(f"{key}: {record.get(key)}" for key in (
+        "title", "platform", "release_year", "director", "country", "rating", "score"))
+    return (f"{{{fields}, ...}} + {len(page['recommendations']['items'])} recommendations "
+            "with reasons (below)")
+
+
+def misspelt(title: str) -> str:
+    """The title with one letter dropped from its longest word: a typo a user could make."""
+    words = title.split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[longest]
+    words[longest] = word[: len(word) // 2] + word[len(word) // 2 + 1:]
+    return " ".join(words) if len(word) > 1 else title + "x"
+
+
+def errors(demo: Demo, movie: dict[str, Any]) -> None:
+    """A 404 with 'did you mean' suggestions and a 422 naming the bad parameter."""
+    table = calls_table("Errors: one shape, a sentence, and help where there is some")
+    typo = misspelt(movie["title"])
+    demo.call(table, "/get_recommendation", {"titulo": typo}, expect=404,
+              check=lambda b: isinstance(b, dict) and b.get("parameter") == "titulo"
+              and isinstance(b.get("suggestions"), list) and len(b["suggestions"]) >= 1)
+    demo.call(table, "/get_count_platform", {"platform": "hbo"}, expect=422,
+              check=lambda b: isinstance(b, dict) and b.get("parameter") == "platform")
+    demo.console.print(table)
+
+
+MODEL_STORY = (
+    "The model version served now is [bold]{version}[/] (published {published_at}; "
+    "{movies_with_neighbours} of {movies} movies have neighbours). Read from the recsys "
+    "service: GET {url}/v1/model (the public gateway has no model route).\n\n"
+    "Training (etl-job run, every time the data is loaded): two neighbour lists per movie. "
+    "Content similarity compares genres, people, countries and descriptions (TF-IDF, "
+    "scikit-learn), so every movie has neighbours, rated or not. Collaborative filtering "
+    "(item-item BM25, implicit) links movies liked by the same viewers in the ratings. The two "
+    "are blended: {weight} x collaborative + (1 - {weight}) x content, each scaled to the "
+    "movie's best score; every neighbour keeps the reason it was chosen.\n\n"
+    "Evaluation (before publishing): {held_out_users} users ({held_out_share} of them, seed "
+    "{seed}) are held out; the models are trained on the other {train_users}. For each movie a "
+    "held-out user liked (rated {liked_rating}+), HR@{k} asks whether its {k} recommendations "
+    "hold another movie that user liked; tail HR@{k} counts only hits outside the "
+    "{tail_cutoff} most-rated movies. The blend is published only if no single signal beats it "
+    "on both.")
+
+
+def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
+    """How the recommender is trained and evaluated, with the served version's own numbers."""
+    try:
+        response = httpx.get(f"{recsys_url}/v1/model", timeout=timeout)
+    except httpx.HTTPError as exc:
+        demo.failures.append(f"GET {recsys_url}/v1/model did not answer: {exc!r}")
+        demo.console.print(f"[red]The recsys service at {recsys_url} did not answer: "
+                           f"{escape(repr(exc))}")
+        return
+    if response.status_code != 200:
+        demo.failures.append(f"GET {recsys_url}/v1/model: HTTP {response.status_code} "
+                             f"{response.text[:300]}")
+        demo.console.print(f"[red]GET {recsys_url}/v1/model: HTTP {response.status_code}")
+        return
+    served = response.json()
+    model, metrics = served.get("model") or {}, served.get("metrics") or {}
+    k = metrics.get("k", 5)
+    values = collections.defaultdict(lambda: "?", {
+        **{key: value for key, value in {**served, **metrics}.items() if value is not None},
+        "k": k, "url": recsys_url, "held_out_share": percent(metrics.get("holdout_fraction")),
+        "weight": model.get("blend_weight", metrics.get("blend_weight", "?"))})
+    text = MODEL_STORY.format_map(values)
+    demo.console.print(Panel(text, title="How the recommender is trained and evaluated"))
+    models = metrics.get("models") or {}
+    if not models:
+        demo.console.print("[yellow]The served version carries no offline metrics.")
+        return
+    table = Table(title=f"Offline evaluation of version {served['version']}",
+                  title_justify="left")
+    for column in ("model", f"HR@{k}", f"tail HR@{k}", "queries", "distinct movies"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for name, scores in models.items():
+        table.add_row(name, f"{scores.get('hr_at_k', 0):.4f}",
+                      f"{scores.get('tail_hr_at_k', 0):.4f}", str(scores.get("queries", "")),
+                      str(scores.get("distinct_recommended", "")))
+    demo.console.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gateway-url", default=os.environ.get("GATEWAY_URL") or DEFAULT_GATEWAY)
+    parser.add_argument("--recsys-url", default=os.environ.get("RECSYS_URL") or DEFAULT_RECSYS)
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
+    args = parser.parse_args(argv)
+    console = Console(width=max(100, Console().width))
+    started = time.perf_counter()
+    console.rule(f"Demo of the public API at {args.gateway_url}")
+    with httpx.Client(base_url=args.gateway_url, timeout=args.timeout) as client:
+        demo = Demo(client=client, console=console)
+        try:
+            ready = demo.get("/readyz")
+            if ready.status_code != 200:
+                raise DemoFailure(f"the gateway is not ready: {ready.text[:300]}")
+            page = find_movie(demo)
+        except DemoFailure as exc:
+            console.print(f"[red bold]Cannot run the demo:[/] {escape(str(exc))}\nStart the "
+                          "stack with `make up` (or point --gateway-url / GATEWAY_URL at a "
+                          "running one).")
+            return 1
+        queries(demo, page["title"])
+        recommendations(demo, page)
+        errors(demo, page["title"])
+    explain_model(demo, args.recsys_url.rstrip("/"), args.timeout)
+    seconds = time.perf_counter() - started
+    if demo.failures:
+        console.print(f"[red bold]{len(demo.failures)} call(s) failed[/] ({seconds:.1f}s):")
+        for failure in demo.failures:
+            console.print(f"  - {failure}", markup=False)
+        return 1
+    console.print(f"[green bold]Every call answered as promised[/] ({seconds:.1f}s).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""scripts/demo.py against a real gateway, catalog service and recsys service (own Redis)."""
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from etl_job.publish import publish_neighbours
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "scripts" / "demo.py"
+# Sample movies (tests/fixtures/sample) and hand-written neighbours for the first one.
+MOVIES = {"ns1": "the long night", "ns2": "another long night", "ns3": "short film",
+          "ns5": "tango story", "as8": "last tango", "hs7": "night drive",
+          "hs8": "morning drive", "ds8": "winter song"}
+NEIGHBOURS_OF_NS1 = [
+    ("ns2", 0.91, "shared director: ana ruiz"), ("hs7", 0.80, "shared genres: dramas"),
+    ("as8", 0.72, "liked by the same viewers"), ("ns5", 0.64, "shared country: argentina"),
+    ("hs8", 0.51, "liked by the same viewers"), ("ds8", 0.40, "shared genres: dramas"),
+]
+METRICS = {"k": 5, "seed": 42, "holdout_fraction": 0.2, "train_users": 536,
+           "held_out_users": 134, "liked_rating": 4.0, "tail_cutoff": 100, "blend_weight": 0.7,
+           "models": {"popularity": {"hr_at_k": 0.2101, "tail_hr_at_k": 0.0, "queries": 900,
+                                     "distinct_recommended": 5},
+                      "blend": {"hr_at_k": 0.3456, "tail_hr_at_k": 0.1234, "queries": 900,
+                                "distinct_recommended": 640}}}
+MODEL = {"kind": "hybrid (test)", "blend_weight": 0.7, "metrics": METRICS}
+
+
+@pytest.fixture(scope="module")
+def stack(redis_server: Any, start_service: Callable[..., Any],
+          sample_catalog_dir: Path) -> dict[str, str]:
+    """Catalog (sample), recsys (a version published to the tests' Redis) and the gateway."""
+    prefix = f"test-demo-{uuid.uuid4().hex[:8]}"
+    neighbours = pl.DataFrame(
+        [{"movie_id": "ns1", "rank": rank, "neighbour_id": other, "score": score,
+          "reason": reason} for rank, (other, score, reason) in enumerate(NEIGHBOURS_OF_NS1, 1)],
+        schema={"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
+                "score": pl.Float64, "reason": pl.String})
+    titles = pl.DataFrame({"id": list(MOVIES), "title": list(MOVIES.values())})
+    version = publish_neighbours(redis_url=redis_server.url, key_prefix=prefix,
+                                 neighbours=neighbours, titles=titles, meta=MODEL)
+    catalog = start_service("catalog_service.main:create_app",
+                            {"CATALOG_PATH": str(sample_catalog_dir / "catalog.parquet")})
+    recsys = start_service("recsys_service.main:create_app",
+                           {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix})
+    gateway = start_service("gateway.main:create_app", {
+        "CATALOG_SERVICE_URL": catalog.url, "RECSYS_SERVICE_URL": recsys.url,
+        "DOWNSTREAM_TIMEOUT_SECONDS": "10"})
+    return {"gateway": gateway.url, "recsys": recsys.url, "version": version}
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    # Wide enough that no answer wraps, so the assertions can look for whole strings.
+    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
+    env.pop("GATEWAY_URL", None)
+    env.pop("RECSYS_URL", None)
+    return subprocess.run([sys.executable, str(DEMO), *args], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=REPO, check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_run(stack: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run_demo("--gateway-url", stack["gateway"], "--recsys-url", stack["recsys"])
+
+
+def test_demo_exits_zero(demo_run):
+    assert demo_run.returncode == 0, demo_run.stdout + demo_run.stderr
+    assert "Every call answered as promised" in demo_run.stdout
+
+
+def test_demo_calls_every_route_with_sample_arguments(demo_run):
+    out = demo_run.stdout
+    # ns1 is the first title page read: a 2020 netflix movie from argentina, pg-13, score 80.
+    assert "Read 1 title pages to pick a movie the data holds: the long night (ns1)" in out
+    for request in ["/get_max_duration?year=2020&platform=netflix&duration_type=min",
+                    "/get_score_count?platform=netflix&scored=79&year=2020",
+                    "/get_count_platform?platform=netflix",
+                    "/get_actor?platform=netflix&year=2020",
+                    "/prod_per_county?tipo=pelicula&pais=argentina&anio=2020",
+                    "/get_contents?rating=pg-13",
+                    "/get_recommendation?titulo=the+long+night",
+                    "/titles/ns1"]:
+        assert request in out, request
+    # Answers the sample README computes by hand.
+    assert "'another long night'" in out  # longest netflix movie of 2020
+    assert "'lucia perez'" in out  # top netflix actor of 2020
+    assert '["another long night", "night drive", "last tango", "tango story", "morning drive"]' \
+        in out
+
+
+def test_demo_shows_reasons_errors_and_the_model(demo_run, stack):
+    out = demo_run.stdout
+    assert "+ 6 recommendations with reasons (below)" in out
+    for _, _, reason in NEIGHBOURS_OF_NS1:
+        assert reason in out
+    assert "/get_recommendation?titulo=the+long+niht" in out
+    assert '"suggestions": ["the long night"' in out
+    assert "/get_count_platform?platform=hbo" in out
+    assert '"parameter": "platform"' in out
+    assert stack["version"] in out
+    assert "0.3456" in out  # the blend's HR@5 from the published metrics
+    assert "0.7 x collaborative" in out
+    assert "134 users (20% of them, seed 42) are held out" in out
+
+
+def test_demo_fails_when_the_gateway_is_down(unused_port):
+    result = run_demo("--gateway-url", f"http://127.0.0.1:{unused_port()}", "--timeout", "2")
+    assert result.returncode == 1
+    assert "Cannot run the demo" in result.stdout
+    assert "make up" in result.stdout
+
+
+def test_demo_fails_when_recsys_is_down(stack, unused_port):
+    result = run_demo("--gateway-url", stack["gateway"],
+                      "--recsys-url", f"http://127.0.0.1:{unused_port()}", "--timeout", "2")
+    assert result.returncode == 1
+    assert "1 call(s) failed" in result.stdout
+    assert "/v1/model did not answer" in result.stdout
