@@ -45,7 +45,9 @@ eda: sync
 
 # The guided demonstration against the stack `make up` started.
 demo: sync
-	@$(UV) run --locked python scripts/demo.py --gateway-url "$(or $(GATEWAY_URL),http://127.0.0.1:8000)"
+	@$(UV) run --locked python scripts/demo.py \
+	  --gateway-url "$(or $(GATEWAY_URL),http://127.0.0.1:$(or $(GATEWAY_PORT),8000))" \
+	  --recsys-url "$(or $(RECSYS_URL),http://127.0.0.1:$(or $(RECSYS_PORT),8102))"
 
 # Benchmarks at full scale on GENERATED ratings (~15-25 min on 2 cores); never part of `make test`.
 bench: sync
