@@ -59,7 +59,9 @@ def _read(data_dir: Path) -> list[Title]:
                     platform=platform,
                     type=clean["type"],
                     title=clean["title"],
-                    cast=[n.strip() for n in clean["cast"].split(",") if n.strip()],
+                    # The ETL drops cast items without any letter (amazon lists "1" 35 times).
+                    cast=[n.strip() for n in clean["cast"].split(",")
+                          if any(ch.isalpha() for ch in n)],
                     countries={c.strip() for c in clean["country"].split(",") if c.strip()},
                     year=int(clean["release_year"]),
                     rating=rating or "g",

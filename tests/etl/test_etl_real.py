@@ -74,9 +74,15 @@ def test_the_295_durations_in_the_rating_column_are_moved(raw: dict, catalog: di
             "g", int(number), unit.lower()), title_id
 
 
-def as_list(text: str) -> str | None:
-    """A comma-separated list, items trimmed and lowercased, empty ones dropped."""
-    return ", ".join(p.strip().lower() for p in text.split(",") if p.strip()) or None
+def as_list(text: str, people: bool = False) -> str | None:
+    """A comma-separated list, items trimmed and lowercased, empty ones dropped.
+
+    For people (director, cast), items without any letter ("1") are dropped too.
+    """
+    items = [p.strip().lower() for p in text.split(",") if p.strip()]
+    if people:
+        items = [p for p in items if any(ch.isalpha() for ch in p)]
+    return ", ".join(items) or None
 
 
 def expected_row(record: dict[str, str], moved: bool) -> dict[str, Any]:
@@ -100,7 +106,7 @@ def expected_row(record: dict[str, str], moved: bool) -> dict[str, Any]:
         "duration_int": int(match.group(1)) if match else None,
         "duration_type": match.group(2).lower() if match else None,
         "score": score if score is not None and 0 <= score <= 100 else None,
-        "cast": as_list(record["cast"]),
+        "cast": as_list(record["cast"], people=True),
         "country": as_list(record["country"]),
     }
 

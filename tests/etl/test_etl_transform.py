@@ -40,6 +40,19 @@ def test_trim_whitespace_strips_cells_and_list_items_and_counts_changed_cells() 
     assert changed == 4  # title, cast and date of row 1, rating of row 2
 
 
+def test_drop_names_without_letters_removes_only_letterless_people_and_counts() -> None:
+    frame = pl.DataFrame({
+        "director": ["ann lee, 2", None, "3"],
+        "cast": ["1, tom hanks, r2-d2", "1", "émile, 42"],
+        "country": ["1, france", None, None],
+    })
+    fixed, removed = transform.drop_names_without_letters(frame)
+    assert fixed["director"].to_list() == ["ann lee", None, None]
+    assert fixed["cast"].to_list() == ["tom hanks, r2-d2", None, "émile"]
+    assert fixed["country"].to_list() == ["1, france", None, None]  # not a people column
+    assert removed == 5
+
+
 def test_lowercase_text_lowercases_every_text_field_including_titles() -> None:
     frame = raw_frame({"type": "TV Show", "title": "The BIG One", "cast": "Ann LEE",
                        "rating": "TV-MA", "listed_in": "Docuseries", "description": "Hi There"})

@@ -51,7 +51,9 @@ def read_rows(data_dir: Path) -> list[Row]:
                     duration=int(match[1]) if match else None,
                     unit=("min" if match[2] == "min" else "season") if match else None,
                     score=int(value["score"]) if value.get("score") else None,
-                    cast=_split(value["cast"]), countries=_split(value["country"]),
+                    # The ETL drops cast items without any letter (amazon lists "1" 35 times).
+                    cast=tuple(n for n in _split(value["cast"]) if any(c.isalpha() for c in n)),
+                    countries=_split(value["country"]),
                     genres=value["listed_in"]))
     return rows
 
@@ -148,7 +150,7 @@ async def test_count_platform(client, rows, platform):
 
 
 @pytest.mark.parametrize(("platform", "year"), [
-    ("netflix", 2018), ("amazon", 2019), ("disney", 2019), ("netflix", 2021),
+    ("netflix", 2018), ("amazon", 2019), ("amazon", 2021), ("disney", 2019), ("netflix", 2021),
 ])
 async def test_actor(client, rows, platform, year):
     response = await client.get("/get_actor", params={"platform": platform, "year": year})

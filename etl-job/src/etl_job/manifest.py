@@ -18,6 +18,7 @@ FIX_DESCRIPTIONS = {
     "score_invalid": "score that is not an integer 0-100 set to null",
     "score_derived_from_ratings": "score computed as mean user rating x 20 (no score column)",
     "duplicate_ids": "later rows of an id already seen, sent to quarantine",
+    "names_without_letters": "director/cast items with no letter at all (such as '1') removed",
 }
 
 

@@ -62,6 +62,7 @@ class CleanPlatform:
 def clean_platform(raw: RawCatalog) -> CleanPlatform:
     """Apply the catalog transformations in order, counting each fix."""
     frame, trimmed = transform.trim_whitespace(raw.frame)
+    frame, nameless = transform.drop_names_without_letters(frame)
     frame = transform.lowercase_text(frame)
     frame, invalid = transform.reject_invalid_rows(frame)
     frame, duplicates = transform.drop_duplicate_ids(transform.add_ids(frame))
@@ -75,6 +76,7 @@ def clean_platform(raw: RawCatalog) -> CleanPlatform:
         "duration_moved_from_rating": moved, "null_rating_to_g": null_rating,
         "date_unparseable": bad_dates, "date_missing": missing_dates,
         "duration_unparseable": bad_durations, "score_invalid": bad_scores,
+        "names_without_letters": nameless,
     }
     quarantine = pl.concat([raw.quarantine, invalid, duplicates])
     return CleanPlatform(platform=raw.platform, frame=frame, quarantine=quarantine,

@@ -9,6 +9,7 @@ from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW
 from contracts.schema import CATALOG_COLUMNS
 
 LIST_COLUMNS = ("director", "cast", "country", "listed_in")
+PEOPLE_COLUMNS = ("director", "cast")
 SOURCE_COLUMNS = (
     "show_id", "type", "title", "director", "cast", "country", "date_added",
     "release_year", "rating", "duration", "listed_in", "description", "score",
@@ -59,6 +60,24 @@ def trim_whitespace(frame: pl.DataFrame) -> Fixed:
         pl.when(pl.col(f"_{name}") != "").then(pl.col(f"_{name}")).alias(name) for name in cleaned
     ).drop(f"_{name}" for name in cleaned)
     return fixed, int(changed or 0)
+
+
+def drop_names_without_letters(frame: pl.DataFrame) -> Fixed:
+    """Remove director/cast items with no letter ("1" is listed as an actor 35 times on amazon).
+
+    Counts the items removed; a list left empty becomes null.
+    """
+    columns = _present(frame, PEOPLE_COLUMNS)
+    has_letter = pl.element().str.contains(r"[^\W\d_]")
+    items = {name: pl.col(name).str.split(", ") for name in columns}
+    removed = frame.select(pl.sum_horizontal(
+        expr.list.eval(has_letter.not_()).list.sum().fill_null(0).sum()
+        for expr in items.values())).item() if columns else 0
+    kept = {name: expr.list.eval(pl.element().filter(has_letter)).list.join(", ")
+            for name, expr in items.items()}
+    fixed = frame.with_columns(
+        pl.when(expr != "").then(expr).alias(name) for name, expr in kept.items())
+    return fixed, int(removed or 0)
 
 
 def lowercase_text(frame: pl.DataFrame) -> pl.DataFrame:
