@@ -116,8 +116,8 @@ def distribution(frame: pl.DataFrame) -> Figure:
         axes.axhline(len(values) / (len(BIN_EDGES) - 1), color=NEUTRAL, linestyle="--",
                      label="uniform")
         axes.legend(fontsize=7)
-    for axes in panels.values():
-        axes.set_xlabel("score")
+    for platform in PLATFORMS[2:]:  # the bottom row; the top row shares its x axis
+        panels[platform].set_xlabel("score")
     per_platform = []
     for platform in PLATFORMS:
         test = uniformity(frame.filter(pl.col("platform") == platform)["score"])
