@@ -102,7 +102,7 @@ def parse_report(html: str) -> ParsedReport:
     return parser.report
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sample_report(sample_catalog_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """reports/eda.html built from the sample ETL run, no gateway."""
     from eda.report import build_report
@@ -110,6 +110,6 @@ def sample_report(sample_catalog_dir: Path, tmp_path_factory: pytest.TempPathFac
     return build_report(run_dir=sample_catalog_dir, out_dir=tmp_path_factory.mktemp("eda"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def parsed_sample(sample_report: Path) -> ParsedReport:
     return parse_report(sample_report.read_text(encoding="utf-8"))

@@ -111,3 +111,23 @@ def test_a_gateway_that_is_down_is_a_note_not_a_crash(sample_catalog_dir: Path):
     notes = " ".join(section.notes)
     assert "the gateway did not answer" in notes
     assert "The gateway at http://down.test gave no example recommendations." in notes
+
+
+def test_a_thin_run_still_renders_every_figure(sample_catalog_dir: Path, tmp_path: Path):
+    """No ratings, no hulu titles, a manifest with nothing but its id: gaps are said, not hit."""
+    from eda.report import build_report
+
+    run = tmp_path / "run"
+    run.mkdir()
+    catalog = pl.read_parquet(sample_catalog_dir / "catalog.parquet")
+    catalog.filter(pl.col("platform") != "hulu").write_parquet(run / "catalog.parquet")
+    pl.read_parquet(sample_catalog_dir / "ratings.parquet").head(0).write_parquet(
+        run / "ratings.parquet")
+    (run / "manifest.json").write_text(json.dumps({"run_id": "thin"}))
+
+    html = build_report(run_dir=run, out_dir=tmp_path / "out").read_text(encoding="utf-8")
+
+    assert html.count("data-figure=") == 20
+    assert html.count("Finding: No ratings.") == 4  # per user, per title, values, activity
+    assert "This manifest records no fixes table." in html
+    assert "ETL run <code>thin</code>" in html
