@@ -14,6 +14,7 @@ help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
 	@echo "make down    stop the services started by make up"
 	@echo "make test    lint, check each part installs alone, run the whole test suite"
+	@echo "make etl     re-run the ETL (DATA_DIR -> OUTPUT_DIR, train, publish to REDIS_URL)"
 	@echo "make eda     the exploratory report on OUTPUT_DIR/current: reports/eda.html + PNGs"
 	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
 	@echo "make bench   generated full-scale data, ETL/serving/memory benchmarks -> bench/results.md"
@@ -35,8 +36,10 @@ down:
 status:
 	@$(UV) run --locked python scripts/stack.py status
 
+# Re-run the whole ETL (catalog, evaluation, training, Redis publish) while the stack runs;
+# recsys follows the new model at once, `make up` again reloads the catalog.
 etl: sync
-	@$(UV) run --locked etl-job run
+	@REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" $(UV) run --locked etl-job run
 
 # The exploratory report over the current ETL run: reports/eda.html plus its figures as PNG.
 eda: sync
