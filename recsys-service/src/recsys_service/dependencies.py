@@ -8,8 +8,12 @@ from fastapi import Depends, Request
 from recsys_service.clients import NeighbourStore
 
 
-def get_store(request: Request) -> NeighbourStore:
-    """The one pooled store the lifespan created."""
+async def get_store(request: Request) -> NeighbourStore:
+    """The one pooled store the lifespan created.
+
+    `async` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
+    hop per request.
+    """
     store = getattr(request.state, "store", None)
     if store is None:
         raise UpstreamUnavailable("The Redis client is not started yet.")
