@@ -121,8 +121,11 @@ def test_dependencies_install_from_the_lock_before_the_code(dockerfiles, part: s
     between = [args for keyword, args in steps[syncs[0]: syncs[1]] if keyword == "COPY"]
     # Only metadata before the cached layer; the sources after it.
     assert all("/src" not in args for args in before)
+    # uv reads the whole workspace, so every member's pyproject.toml (and nothing else).
+    members = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["uv"]["workspace"][
+        "members"]
     assert sorted(before) == sorted(
-        ["pyproject.toml uv.lock ./"] + [f"{p}/pyproject.toml {p}/" for p in ("contracts", *PARTS)])
+        ["pyproject.toml uv.lock ./"] + [f"{p}/pyproject.toml {p}/" for p in members])
     assert sorted(between) == sorted(["contracts/src contracts/src", f"{part}/src {part}/src"])
 
 
