@@ -190,3 +190,15 @@ async def test_a_new_version_and_a_rollback_show_without_restart(
     rollback(redis_url=redis_server.url, key_prefix=prefix)
     body = (await client.get("/v1/neighbours/ns1")).json()
     assert (body["model_version"], _ids(body)) == (first, ["hs2", "hs1", "as2", "ds1"])
+
+
+async def test_metrics_show_redis_read_latency_by_operation(
+        client: httpx.AsyncClient, publish: Callable[..., str]) -> None:
+    publish()
+    assert (await client.get("/v1/neighbours/ns1")).status_code == 200
+    assert (await client.get("/v1/neighbours", params={"title": "the matrix"})).status_code == 200
+    text = (await client.get("/metrics")).text
+    assert 'redis_read_duration_seconds_count{operation="movie",outcome="ok"} 1.0' in text
+    assert 'redis_read_duration_seconds_count{operation="title",outcome="ok"} 1.0' in text
+    assert ('http_requests_total{method="GET",route="/v1/neighbours/{movie_id}",'
+            'service="recsys-service",status="200"} 1.0') in text
