@@ -7,11 +7,13 @@ from fastapi import Depends, Request
 from gateway.clients import CatalogClient, RecsysClient
 
 
-def get_catalog_client(request: Request) -> CatalogClient:
+# `async` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per dependency per request.
+async def get_catalog_client(request: Request) -> CatalogClient:
     return request.state.catalog_client
 
 
-def get_recsys_client(request: Request) -> RecsysClient:
+async def get_recsys_client(request: Request) -> RecsysClient:
     return request.state.recsys_client
 
 
