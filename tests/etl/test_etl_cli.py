@@ -1,22 +1,11 @@
 """`etl-job catalog` (the catalog step of `run`) as a real process: exit codes, clear errors."""
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from etl_job.cli import main
-
-SCRIPT = Path(sys.executable).with_name("etl-job")
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX")}
-    return subprocess.run([str(SCRIPT), *args], env={**clean, **env}, capture_output=True,
-                          text=True, timeout=120, check=False)
 
 
 @pytest.fixture
@@ -27,10 +16,10 @@ def data(sample_data_dir: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def first_run(data: Path, tmp_path: Path) -> Path:
+def first_run(etl, data: Path, tmp_path: Path) -> Path:
     """An output folder holding one good run, for the failures to leave alone."""
     output = tmp_path / "out"
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "catalog")
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "catalog")
     assert done.returncode == 0, done.stderr
     return output
 
@@ -51,34 +40,35 @@ def test_run_writes_a_run_and_reports_it(first_run: Path) -> None:
         "catalog.parquet", "ratings.parquet", "quarantine.csv", "manifest.json"}
 
 
-def test_missing_platform_file_exits_2_naming_the_file(data: Path, first_run: Path) -> None:
+def test_missing_platform_file_exits_2_naming_the_file(etl, data: Path, first_run: Path) -> None:
     before = (first_run / "current").resolve()
     (data / "hulu_titles.csv").unlink()
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "catalog")
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "catalog")
     assert_one_line_error(done, "hulu_titles.csv", "does not exist")
     assert (first_run / "current").resolve() == before
     assert len(list((first_run / "runs").iterdir())) == 1
 
 
-def test_missing_column_exits_2_naming_file_and_column(data: Path, first_run: Path) -> None:
+def test_missing_column_exits_2_naming_file_and_column(etl, data: Path, first_run: Path) -> None:
     before = (first_run / "current").resolve()
     path = data / "amazon_prime_titles.csv"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0].replace(",listed_in", ",genres"), *lines[1:]]) + "\n")
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "catalog")
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(first_run)}, "catalog")
     assert_one_line_error(done, "amazon_prime_titles.csv", "'listed_in'")
     assert (first_run / "current").resolve() == before
     assert (first_run / "current" / "catalog.parquet").is_file()
 
 
-def test_missing_ratings_column_exits_2_naming_file_and_column(data: Path, tmp_path: Path) -> None:
+def test_missing_ratings_column_exits_2_naming_file_and_column(etl, data: Path,
+                                                               tmp_path: Path) -> None:
     (data / "ratings" / "2.csv").write_text("userId,rating,timestamp,movie\n4,2.0,1,ds7\n")
-    done = run_cli({"DATA_DIR": str(data), "OUTPUT_DIR": str(tmp_path / "o")}, "catalog")
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(tmp_path / "o")}, "catalog")
     assert_one_line_error(done, "2.csv", "'movieId'")
 
 
-def test_missing_setting_exits_2_naming_it(tmp_path: Path) -> None:
-    done = run_cli({"OUTPUT_DIR": str(tmp_path / "o")}, "catalog")
+def test_missing_setting_exits_2_naming_it(etl, tmp_path: Path) -> None:
+    done = etl({"OUTPUT_DIR": str(tmp_path / "o")}, "catalog")
     assert_one_line_error(done, "DATA_DIR")
 
 

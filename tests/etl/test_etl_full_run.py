@@ -1,9 +1,6 @@
 """`etl-job run` end to end: catalog, evaluation, training, Redis publish; and its failures."""
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -13,22 +10,13 @@ import redis
 from contracts.redis_layout import RedisLayout, decode_meta, decode_neighbours
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE
 
-SCRIPT = Path(sys.executable).with_name("etl-job")
-
-
-def etl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX")}
-    return subprocess.run([str(SCRIPT), *args], env={**clean, **env}, capture_output=True,
-                          text=True, timeout=300, check=False)
-
 
 @pytest.fixture
 def prefix() -> str:
     return f"etltest-{uuid.uuid4().hex[:8]}"
 
 
-def test_run_publishes_the_model_and_records_it_in_the_manifest(
+def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
         sample_data_dir: Path, tmp_path: Path, redis_server, prefix: str) -> None:
     env = {"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
            "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
@@ -59,7 +47,7 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(
         assert set(ids) <= movies
 
 
-def test_run_without_redis_url_stops_before_writing(sample_data_dir: Path,
+def test_run_without_redis_url_stops_before_writing(etl, sample_data_dir: Path,
                                                     tmp_path: Path) -> None:
     done = etl({"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(tmp_path / "out")}, "run")
     assert done.returncode == 2
@@ -68,7 +56,7 @@ def test_run_without_redis_url_stops_before_writing(sample_data_dir: Path,
     assert not (tmp_path / "out" / "current").exists()
 
 
-def test_run_with_redis_down_leaves_the_previous_run_current(
+def test_run_with_redis_down_leaves_the_previous_run_current(etl,
         sample_data_dir: Path, tmp_path: Path, redis_server, prefix: str,
         unused_port) -> None:
     out = tmp_path / "out"
@@ -86,8 +74,8 @@ def test_run_with_redis_down_leaves_the_previous_run_current(
     assert sorted(p.name for p in (out / "runs").iterdir()) == [before.name]
 
 
-def test_rollback_and_evaluate_commands(sample_data_dir: Path, tmp_path: Path, redis_server,
-                                        prefix: str) -> None:
+def test_rollback_and_evaluate_commands(etl, sample_data_dir: Path, tmp_path: Path,
+                                        redis_server, prefix: str) -> None:
     env = {"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
            "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
     nothing_to_roll_back = etl(env, "rollback")
@@ -107,8 +95,8 @@ def test_rollback_and_evaluate_commands(sample_data_dir: Path, tmp_path: Path, r
     assert "evaluation inconclusive" in evaluated.stdout
 
 
-def test_real_run_passes_the_evaluation_guard(real_data_dir: Path, tmp_path: Path, redis_server,
-                                              prefix: str) -> None:
+def test_real_run_passes_the_evaluation_guard(etl, real_data_dir: Path, tmp_path: Path,
+                                              redis_server, prefix: str) -> None:
     env = {"DATA_DIR": str(real_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
            "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
     done = etl(env, "run")

@@ -1,0 +1,27 @@
+"""Fixtures of the ETL tests: the `etl-job` console script run as a real process."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).with_name("etl-job")
+# The settings a test passes explicitly; inherited values (from `make`, CI) would leak in.
+ETL_SETTINGS = ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX")
+
+EtlRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def run_etl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`etl-job <args>` with exactly the given settings; output captured as text."""
+    clean = {k: v for k, v in os.environ.items() if k not in ETL_SETTINGS}
+    return subprocess.run([str(SCRIPT), *args], env={**clean, **env}, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+@pytest.fixture(scope="session")
+def etl() -> EtlRunner:
+    return run_etl
