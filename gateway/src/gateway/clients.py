@@ -1,13 +1,16 @@
-"""Clients of the internal services: one pooled httpx client each, failures mapped to errors."""
+"""Clients of the internal services: one pooled aiohttp session each, failures mapped to errors."""
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 from contracts.errors import ErrorBody, InvalidParameter, NotFound, UpstreamUnavailable
 from contracts.observability import REQUEST_ID_HEADER, Metrics, request_id_var
 from pydantic import BaseModel, ValidationError
+from yarl import URL
 
 from gateway.config import Settings
 from gateway.schemas import NeighboursAnswer, SearchAnswer, SearchHit, TitleRead
@@ -38,17 +41,30 @@ class CountryCount(BaseModel):
     documental: int | None = None
 
 
-def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
-    """The one long-lived, pooled HTTP client for a downstream; the lifespan closes it."""
-    return httpx.AsyncClient(
-        base_url=base_url,
-        timeout=httpx.Timeout(settings.downstream_timeout_seconds),
-        limits=httpx.Limits(
-            max_connections=settings.downstream_max_connections,
-            max_keepalive_connections=settings.downstream_max_keepalive_connections,
-            keepalive_expiry=settings.downstream_keepalive_expiry_seconds,
-        ),
+def build_http_client(settings: Settings) -> aiohttp.ClientSession:
+    """The one long-lived, pooled HTTP session for a downstream; the lifespan closes it.
+
+    aiohttp rather than httpx: on this project's 2-core benchmark the gateway spent most of
+    its CPU in httpx's connection pool; the same calls over aiohttp cost a fraction of it.
+    """
+    connector = aiohttp.TCPConnector(
+        limit=settings.downstream_max_connections,
+        keepalive_timeout=settings.downstream_keepalive_expiry_seconds,
     )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=settings.downstream_timeout_seconds),
+        # The gateway only calls its own services: their cookies mean nothing to it.
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a downstream answered: status and body, read whole."""
+
+    status_code: int
+    content: bytes
 
 
 class DownstreamMetrics:
@@ -68,39 +84,47 @@ class DownstreamClient:
 
     service_name = "downstream service"
 
-    def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float,
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, *, timeout_seconds: float,
                  metrics: DownstreamMetrics | None = None) -> None:
         self._http = http
+        self._base_url = base_url.rstrip("/")
         self._timeout = timeout_seconds
         self._metrics = metrics
 
     async def _get(self, path: str, params: dict[str, QueryValue] | None = None,
-                   route: str | None = None) -> httpx.Response:
-        query = {key: value for key, value in (params or {}).items() if value is not None}
+                   route: str | None = None) -> Reply:
+        query = urlencode({key: value for key, value in (params or {}).items()
+                           if value is not None})
+        # Encoded here (spaces as '+', '+' as %2B) and passed as is, so the downstream reads
+        # exactly what the gateway was given.
+        url = URL(f"{self._base_url}{path}{'?' + query if query else ''}", encoded=True)
         headers = {REQUEST_ID_HEADER: request_id_var.get()}
         started = time.perf_counter()
         outcome = "error"
         try:
-            # httpx bounds each phase; this bounds the whole call, so a server that trickles
-            # bytes cannot hold a caller longer than the timeout either.
-            async with asyncio.timeout(self._timeout):
-                response = await self._http.get(path, params=query, headers=headers)
-            outcome = str(response.status_code)
-            return response
-        except (TimeoutError, httpx.TimeoutException) as exc:
+            # This bounds the whole call, so a server that trickles bytes cannot hold a
+            # caller longer than the timeout either.
+            async with (
+                asyncio.timeout(self._timeout),
+                self._http.get(url, headers=headers, allow_redirects=False) as response,
+            ):
+                reply = Reply(response.status, await response.read())
+            outcome = str(reply.status_code)
+            return reply
+        except TimeoutError as exc:
             outcome = "timeout"
             unit = "second" if self._timeout == 1 else "seconds"
             raise UpstreamUnavailable(
                 f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
             ) from exc
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
         finally:
             if self._metrics is not None:
                 self._metrics.observe(self.service_name, route or path, outcome,
                                       time.perf_counter() - started)
 
-    def _error_body(self, response: httpx.Response) -> ErrorBody | None:
+    def _error_body(self, response: Reply) -> ErrorBody | None:
         try:
             return ErrorBody.model_validate_json(response.content)
         except ValidationError:

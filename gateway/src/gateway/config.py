@@ -12,6 +12,6 @@ class Settings(BaseServiceSettings):
     # One bound for every downstream call: connect, send, wait and read all fit inside it,
     # so a caller gets a 503 no later than this many seconds after the gateway asked.
     downstream_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Pooled connections per downstream; each stays open for reuse until the expiry below.
     downstream_max_connections: int = Field(default=100, ge=1)
-    downstream_max_keepalive_connections: int = Field(default=20, ge=0)
     downstream_keepalive_expiry_seconds: float = Field(default=30.0, gt=0)

@@ -20,17 +20,19 @@ class State(TypedDict):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-    """One pooled HTTP client per downstream for the life of the process, closed on the way out."""
+    """One pooled HTTP session per downstream for the life of the process, closed on the way out."""
     settings: Settings = app.state.settings
     timeout = settings.downstream_timeout_seconds
     metrics: DownstreamMetrics = app.state.downstream_metrics
     async with (
-        build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
-        build_http_client(str(settings.recsys_service_url), settings) as recsys_http,
+        build_http_client(settings) as catalog_http,
+        build_http_client(settings) as recsys_http,
     ):
         yield {
-            "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout, metrics=metrics),
-            "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout, metrics=metrics),
+            "catalog_client": CatalogClient(catalog_http, str(settings.catalog_service_url),
+                                            timeout_seconds=timeout, metrics=metrics),
+            "recsys_client": RecsysClient(recsys_http, str(settings.recsys_service_url),
+                                          timeout_seconds=timeout, metrics=metrics),
         }
 
 
