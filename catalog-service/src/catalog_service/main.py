@@ -10,12 +10,17 @@ from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog_service.config import Settings
 from catalog_service.index import CatalogIndex, load_index
 from catalog_service.router import health_router, router
 
 logger = logging.getLogger("catalog_service")
+
+# Every answer names the ETL run it came from, so a caller (the gateway) can cache answers per
+# data version and drop them when the version changes.
+DATA_VERSION_HEADER = "X-Data-Version"
 
 
 class State(TypedDict):
@@ -36,6 +41,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     yield {"index": index}
 
 
+class DataVersionHeader:
+    """Pure ASGI: adds the loaded catalog's data version to every response once it is loaded."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        index = scope.get("state", {}).get("index") if scope["type"] == "http" else None
+        if index is None:
+            await self.app(scope, receive, send)
+            return
+        header = (DATA_VERSION_HEADER.lower().encode(), index.data_version.encode("latin-1"))
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; settings come from the environment unless given (tests give them)."""
     app = FastAPI(
@@ -47,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or Settings()  # type: ignore[call-arg]
     install_observability(app, service="catalog-service", log_level=app.state.settings.log_level)
     install_error_handlers(app)
+    app.add_middleware(DataVersionHeader)
     app.include_router(health_router)
     app.include_router(router)
     return app
