@@ -4,7 +4,7 @@ from typing import Annotated
 
 from contracts.redis_layout import MAX_NEIGHBOURS
 from contracts.web import ERROR_RESPONSES
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from recsys_service import service
 from recsys_service.dependencies import NeighbourStoreDep
@@ -20,6 +20,9 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["neighbours"])
 health_router = APIRouter(tags=["health"])
 
 K_DESCRIPTION = f"How many neighbours, 1-{MAX_NEIGHBOURS}, best first."
+# The model version an answer came from, also as a header: callers (the gateway) cache
+# answers per version without reading the body.
+DATA_VERSION_HEADER = "X-Data-Version"
 
 
 @router.get("/neighbours/{movie_id}")
@@ -27,10 +30,13 @@ async def neighbours_by_id(
     store: NeighbourStoreDep,
     movie_id: Annotated[str, Path(min_length=1, max_length=64, examples=["ns42"],
                                   description="Catalog id of a movie, as in ns42.")],
+    response: Response,
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = MAX_NEIGHBOURS,
 ) -> MovieNeighboursRead:
     """The movies most similar to one catalog movie, with scores and reasons."""
-    return await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k)
+    answer = await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k)
+    response.headers[DATA_VERSION_HEADER] = answer.model_version
+    return answer
 
 
 @router.get("/neighbours")
@@ -39,10 +45,13 @@ async def neighbours_by_title(
     title: Annotated[str, Query(min_length=1, max_length=200, examples=["the matrix"],
                                 description="A movie title; case, accents, punctuation and "
                                 "repeated spaces do not matter.")],
+    response: Response,
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = 5,
 ) -> TitleNeighboursRead:
     """The movies most similar to a title; a title several catalog movies share merges them."""
-    return await service.neighbours_for_title(store=store, title=title, k=k)
+    answer = await service.neighbours_for_title(store=store, title=title, k=k)
+    response.headers[DATA_VERSION_HEADER] = answer.model_version
+    return answer
 
 
 @router.get("/model")
