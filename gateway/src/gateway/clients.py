@@ -12,6 +12,7 @@ from contracts.observability import REQUEST_ID_HEADER, Metrics, request_id_var
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
+from gateway.cache import DATA_VERSION_HEADER, AnswerCache
 from gateway.config import Settings
 from gateway.schemas import NeighboursAnswer, SearchAnswer, SearchHit, TitleRead
 
@@ -61,10 +62,15 @@ def build_http_client(settings: Settings) -> aiohttp.ClientSession:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a downstream answered: status and body, read whole."""
+    """What a downstream answered: status, body (read whole), and the data version it named."""
 
     status_code: int
     content: bytes
+    version: str | None = None
+
+
+# What the cache keeps per question: the parsed answer, or the body of a 404 to raise again.
+Cached = BaseModel | ErrorBody
 
 
 class DownstreamMetrics:
@@ -85,19 +91,25 @@ class DownstreamClient:
     service_name = "downstream service"
 
     def __init__(self, http: aiohttp.ClientSession, base_url: str, *, timeout_seconds: float,
-                 metrics: DownstreamMetrics | None = None) -> None:
+                 metrics: DownstreamMetrics | None = None,
+                 cache: AnswerCache[Cached] | None = None) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout_seconds
         self._metrics = metrics
+        self._cache = cache
+
+    @staticmethod
+    def _target(path: str, params: dict[str, QueryValue] | None) -> str:
+        """Path and query, encoded once (spaces as '+', '+' as %2B): the URL and the cache key."""
+        query = urlencode({key: value for key, value in (params or {}).items()
+                           if value is not None})
+        return f"{path}?{query}" if query else path
 
     async def _get(self, path: str, params: dict[str, QueryValue] | None = None,
                    route: str | None = None) -> Reply:
-        query = urlencode({key: value for key, value in (params or {}).items()
-                           if value is not None})
-        # Encoded here (spaces as '+', '+' as %2B) and passed as is, so the downstream reads
-        # exactly what the gateway was given.
-        url = URL(f"{self._base_url}{path}{'?' + query if query else ''}", encoded=True)
+        # Passed on as encoded, so the downstream reads exactly what the gateway was given.
+        url = URL(self._base_url + self._target(path, params), encoded=True)
         headers = {REQUEST_ID_HEADER: request_id_var.get()}
         started = time.perf_counter()
         outcome = "error"
@@ -108,7 +120,8 @@ class DownstreamClient:
                 asyncio.timeout(self._timeout),
                 self._http.get(url, headers=headers, allow_redirects=False) as response,
             ):
-                reply = Reply(response.status, await response.read())
+                reply = Reply(response.status, await response.read(),
+                              response.headers.get(DATA_VERSION_HEADER))
             outcome = str(reply.status_code)
             return reply
         except TimeoutError as exc:
@@ -133,8 +146,30 @@ class DownstreamClient:
     async def get_json(self, path: str, answer: type[Answer],
                        params: dict[str, QueryValue] | None = None,
                        route: str | None = None) -> Answer:
-        """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence."""
-        response = await self._get(path, params, route)
+        """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence.
+
+        Answers and 404s that name their data version are cached (gateway.cache); a cached
+        404 is raised again as the same NotFound.
+        """
+        key = self._target(path, params)
+        cached = self._cache.get(key) if self._cache is not None else None
+        if isinstance(cached, ErrorBody):
+            raise NotFound(cached.detail, parameter=cached.parameter, accepted=cached.accepted,
+                           suggestions=cached.suggestions)
+        if cached is not None:
+            return cached  # type: ignore[return-value]  # the same key always asks one type
+        reply = await self._get(path, params, route)
+        try:
+            parsed = self._parse(reply, path, answer)
+        except NotFound as miss:
+            if self._cache is not None:
+                self._cache.put(key, miss.body, version=reply.version)
+            raise
+        if self._cache is not None:
+            self._cache.put(key, parsed, version=reply.version)
+        return parsed
+
+    def _parse(self, response: Reply, path: str, answer: type[Answer]) -> Answer:
         if response.status_code in (404, 422):
             body = self._error_body(response)
             if body is None:

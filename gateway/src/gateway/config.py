@@ -15,3 +15,7 @@ class Settings(BaseServiceSettings):
     # Pooled connections per downstream; each stays open for reuse until the expiry below.
     downstream_max_connections: int = Field(default=100, ge=1)
     downstream_keepalive_expiry_seconds: float = Field(default=30.0, gt=0)
+    # Answers are cached per data version (gateway.cache) for at most this long, which bounds
+    # how late a new ETL run or model is noticed; 0 turns the cache off.
+    downstream_cache_seconds: float = Field(default=2.0, ge=0, le=3600)
+    downstream_cache_entries: int = Field(default=10_000, ge=1)

@@ -8,7 +8,14 @@ from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 
-from gateway.clients import CatalogClient, DownstreamMetrics, RecsysClient, build_http_client
+from gateway.cache import AnswerCache
+from gateway.clients import (
+    Cached,
+    CatalogClient,
+    DownstreamMetrics,
+    RecsysClient,
+    build_http_client,
+)
 from gateway.config import Settings
 from gateway.router import router
 
@@ -16,6 +23,14 @@ from gateway.router import router
 class State(TypedDict):
     catalog_client: CatalogClient
     recsys_client: RecsysClient
+
+
+def answer_cache(settings: Settings) -> AnswerCache[Cached] | None:
+    """One cache per downstream (each names its own data version); None when turned off."""
+    if settings.downstream_cache_seconds <= 0:
+        return None
+    return AnswerCache(ttl=settings.downstream_cache_seconds,
+                       max_entries=settings.downstream_cache_entries)
 
 
 @asynccontextmanager
@@ -30,9 +45,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     ):
         yield {
             "catalog_client": CatalogClient(catalog_http, str(settings.catalog_service_url),
-                                            timeout_seconds=timeout, metrics=metrics),
+                                            timeout_seconds=timeout, metrics=metrics,
+                                            cache=answer_cache(settings)),
             "recsys_client": RecsysClient(recsys_http, str(settings.recsys_service_url),
-                                          timeout_seconds=timeout, metrics=metrics),
+                                          timeout_seconds=timeout, metrics=metrics,
+                                          cache=answer_cache(settings)),
         }
 
 
