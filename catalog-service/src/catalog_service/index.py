@@ -17,7 +17,7 @@ from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE
 from contracts.titles import normalise_title
 
 from catalog_service.exceptions import CatalogUnreadable
-from catalog_service.schemas import TitleRead
+from catalog_service.records import TitleRecords
 
 _POLARS_TYPES: dict[str, type[pl.DataType]] = {
     "str": pl.String,
@@ -58,7 +58,7 @@ class CatalogIndex:
     country_production: dict[tuple[ContentKind, str, int], int]
     countries: frozenset[str]
     titles_per_rating: dict[str, int]
-    records: dict[str, TitleRead]
+    records: TitleRecords
     # Distinct normalised movie titles, sorted (rapidfuzz keeps input order on equal
     # scores, so ties come out alphabetical), and the movie each one stands for.
     search_choices: list[str]
@@ -122,7 +122,7 @@ def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
         titles_per_rating=dict(
             frame.filter(pl.col("rating").is_not_null()).group_by("rating").len().iter_rows()
         ),
-        records=_records(frame),
+        records=TitleRecords(frame),
         search_choices=choices,
         search_entries=entries,
         search_words={word: frozenset(positions) for word, positions in words.items()},
@@ -211,11 +211,6 @@ def _country_production(
             if row[kind.value]:
                 production[(kind, row["country"], row["release_year"])] = row[kind.value]
     return frozenset(per_country.get_column("country").unique().to_list()), production
-
-
-def _records(frame: pl.DataFrame) -> dict[str, TitleRead]:
-    iso = frame.with_columns(pl.col("date_added").dt.to_string("%Y-%m-%d"))
-    return {row["id"]: TitleRead.model_validate(row) for row in iso.iter_rows(named=True)}
 
 
 def _search_table(movies: pl.DataFrame) -> tuple[list[str], list[SearchEntry]]:

@@ -11,7 +11,7 @@ from contracts.domain import (
     YearParam,
 )
 from contracts.web import ERROR_RESPONSES
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from catalog_service import service
 from catalog_service.dependencies import CatalogIndexDep
@@ -117,7 +117,8 @@ def search_titles(
     return TitleSearchRead(results=service.search_movie_titles(index=index, query=q, limit=limit))
 
 
-@router.get("/titles/{id}", tags=["titles"])
+# The record is sent as the JSON the index keeps (records.py); response_model documents it.
+@router.get("/titles/{id}", tags=["titles"], response_model=TitleRead)
 async def title(
     index: CatalogIndexDep,
     id: Annotated[
@@ -125,9 +126,10 @@ async def title(
         Path(description="Catalog id: platform letter + show_id.", examples=["ns42"],
              openapi_examples={"example": {"value": "ns42"}}),
     ],
-) -> TitleRead:
+) -> Response:
     """The full catalog record of one title."""
-    return service.title_record(index=index, title_id=id)
+    return Response(service.title_record(index=index, title_id=id),
+                    media_type="application/json")
 
 
 @health_router.get("/healthz")

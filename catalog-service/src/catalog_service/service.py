@@ -8,7 +8,7 @@ from contracts.titles import normalise_title
 from rapidfuzz import fuzz, process
 
 from catalog_service.index import CatalogIndex, SearchEntry
-from catalog_service.schemas import TitleHit, TitleRead
+from catalog_service.schemas import TitleHit
 
 # Below this similarity (0-100) a title is too far from the query to suggest.
 SEARCH_MIN_SCORE = 50.0
@@ -83,9 +83,9 @@ def count_rated_titles(*, index: CatalogIndex, rating: str) -> int:
     return count
 
 
-def title_record(*, index: CatalogIndex, title_id: str) -> TitleRead:
-    """The full catalog record of one title id (ids are lowercase, like all catalog text)."""
-    record = index.records.get(title_id.strip().lower())
+def title_record(*, index: CatalogIndex, title_id: str) -> bytes:
+    """The full catalog record of one title id as its JSON answer (ids are lowercase)."""
+    record = index.records.json(title_id.strip().lower())
     if record is None:
         raise NotFound(f"No title with id {title_id!r} in the catalog.", parameter="id")
     return record
