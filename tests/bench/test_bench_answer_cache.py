@@ -20,6 +20,7 @@ from etl_job.publish import publish_neighbours
 from gateway.cache import AnswerCache
 from gateway.config import Settings as GatewaySettings
 from gateway.main import create_app as create_gateway
+from gateway.response_cache import CacheTicket
 from recsys_service.config import Settings as RecsysSettings
 from recsys_service.main import create_app as create_recsys
 
@@ -70,25 +71,32 @@ def test_the_least_recently_used_answer_goes_first_when_full():
 
 
 class StandIn:
-    """An HTTP catalog stand-in that counts requests and names a data version it can change."""
+    """An HTTP stand-in for a downstream: scripted answers by path prefix, every call counted.
 
-    def __init__(self) -> None:
+    It names `version` in X-Data-Version unless `version` is None.
+    """
+
+    def __init__(self, answers: dict[str, tuple[int, Any]]) -> None:
         self.calls: list[str] = []
-        self.version = "run-1"
+        self.version: str | None = "run-1"
+        self.answers = answers
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 stand_in.calls.append(self.path)
-                if self.path.startswith("/v1/count-platform"):
-                    status, body = 200, {"count": 7 if stand_in.version == "run-1" else 8}
-                else:
-                    status, body = 404, {"code": "not_found", "detail": "No such title."}
+                status, body = next(
+                    (answer for prefix, answer in stand_in.answers.items()
+                     if self.path.startswith(prefix)),
+                    (404, {"code": "not_found", "detail": "No such title."}))
+                if callable(body):
+                    body = body(stand_in)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
-                self.send_header("X-Data-Version", stand_in.version)
+                if stand_in.version is not None:
+                    self.send_header("X-Data-Version", stand_in.version)
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -100,13 +108,31 @@ class StandIn:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+RECORD = {"id": "ns1", "platform": "netflix", "type": "movie", "title": "first film"}
+NEIGHBOURS = {"model_version": "m1", "neighbours": [
+    {"id": "ns2", "title": "second film", "score": 0.5, "reason": "liked by the same viewers"}]}
+
 
 @pytest.fixture
 def stand_in() -> Iterator[StandIn]:
-    server = StandIn()
+    server = StandIn({
+        "/v1/count-platform": (200, lambda s: {"count": 7 if s.version == "run-1" else 8}),
+        "/v1/titles/ns1": (200, RECORD),
+    })
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.stop()
+
+
+@pytest.fixture
+def recsys_stand_in() -> Iterator[StandIn]:
+    server = StandIn({"/v1/neighbours/ns1": (200, NEIGHBOURS)})
+    yield server
+    server.stop()
 
 
 def _gateway(catalog: str, recsys: str, cache_seconds: float) -> Any:
@@ -143,6 +169,60 @@ async def test_gateway_with_the_cache_off_asks_every_time(stand_in, unused_port)
             assert (await client.get("/get_count_platform",
                                      params={"platform": "hulu"})).json() == 7
     assert len(stand_in.calls) == 3
+
+
+async def _get_twice(app: Any, path: str) -> list[httpx.Response]:
+    async with (LifespanManager(app) as manager,
+                httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
+                                  base_url="http://gateway") as client):
+        answers = [await client.get(path) for _ in range(2)]
+        answers.append(await client.get("/metrics"))
+    return answers
+
+
+async def test_a_kept_public_answer_is_the_same_answer_with_its_own_request_id(
+        stand_in, recsys_stand_in):
+    app = _gateway(stand_in.url, recsys_stand_in.url, cache_seconds=60)
+    first, second, metrics = await _get_twice(app, "/titles/ns1")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert first.json()["recommendations"]["items"][0]["id"] == "ns2"
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    assert stand_in.calls == ["/v1/titles/ns1"]
+    assert recsys_stand_in.calls == ["/v1/neighbours/ns1?k=10"]
+    assert ('http_requests_total{method="GET",route="/titles/{id}",service="gateway",'
+            'status="200"} 2.0') in metrics.text
+
+
+async def test_an_answer_made_around_a_failure_is_not_kept(stand_in, recsys_stand_in):
+    recsys_stand_in.answers = {"/v1/neighbours": (500, {"detail": "boom"})}
+    app = _gateway(stand_in.url, recsys_stand_in.url, cache_seconds=60)
+    first, second, _ = await _get_twice(app, "/titles/ns1")
+    assert first.json()["recommendations"]["available"] is False
+    assert second.json() == first.json()
+    assert len(recsys_stand_in.calls) == 2  # asked again: the first page was not kept
+
+
+async def test_answers_of_unversioned_downstreams_are_never_kept(stand_in, recsys_stand_in):
+    stand_in.version = recsys_stand_in.version = None
+    app = _gateway(stand_in.url, recsys_stand_in.url, cache_seconds=60)
+    first, second, _ = await _get_twice(app, "/titles/ns1")
+    assert first.content == second.content
+    assert stand_in.calls == ["/v1/titles/ns1", "/v1/titles/ns1"]
+
+
+def test_ticket_refuses_unversioned_mixed_or_failed_answers():
+    unversioned, mixed, failed, fine = (CacheTicket() for _ in range(4))
+    unversioned.used("catalog service", None)
+    mixed.used("catalog service", "v1")
+    mixed.used("catalog service", "v2")
+    failed.used("catalog service", "v1")
+    failed.failed()
+    fine.used("catalog service", "v1")
+    fine.used("recsys service", "m1")
+    assert [t.cacheable for t in (unversioned, mixed, failed, fine)] == [False, False, False,
+                                                                         True]
+    assert fine.versions == {"catalog service": "v1", "recsys service": "m1"}
 
 
 async def test_catalog_answers_name_their_data_version(sample_catalog_dir: Path):

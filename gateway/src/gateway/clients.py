@@ -7,13 +7,20 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
-from contracts.errors import ErrorBody, InvalidParameter, NotFound, UpstreamUnavailable
+from contracts.errors import (
+    ErrorBody,
+    InvalidParameter,
+    NotFound,
+    ServiceError,
+    UpstreamUnavailable,
+)
 from contracts.observability import REQUEST_ID_HEADER, Metrics, request_id_var
 from pydantic import BaseModel, ValidationError
 from yarl import URL
 
 from gateway.cache import DATA_VERSION_HEADER, AnswerCache
 from gateway.config import Settings
+from gateway.response_cache import current_ticket
 from gateway.schemas import NeighboursAnswer, SearchAnswer, SearchHit, TitleRead
 
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -143,28 +150,45 @@ class DownstreamClient:
         except ValidationError:
             return None
 
+    @property
+    def cache_version(self) -> str | None:
+        """The data version the cached answers belong to (None: nothing cached)."""
+        return self._cache.version if self._cache is not None else None
+
     async def get_json(self, path: str, answer: type[Answer],
                        params: dict[str, QueryValue] | None = None,
                        route: str | None = None) -> Answer:
         """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence.
 
         Answers and 404s that name their data version are cached (gateway.cache); a cached
-        404 is raised again as the same NotFound.
+        404 is raised again as the same NotFound. The request's cache ticket
+        (gateway.response_cache) learns which version each answer came from.
         """
+        ticket = current_ticket.get()
         key = self._target(path, params)
         cached = self._cache.get(key) if self._cache is not None else None
-        if isinstance(cached, ErrorBody):
-            raise NotFound(cached.detail, parameter=cached.parameter, accepted=cached.accepted,
-                           suggestions=cached.suggestions)
         if cached is not None:
+            if ticket is not None:
+                ticket.used(self.service_name, self.cache_version)
+            if isinstance(cached, ErrorBody):
+                raise NotFound(cached.detail, parameter=cached.parameter,
+                               accepted=cached.accepted, suggestions=cached.suggestions)
             return cached  # type: ignore[return-value]  # the same key always asks one type
-        reply = await self._get(path, params, route)
         try:
+            reply = await self._get(path, params, route)
             parsed = self._parse(reply, path, answer)
         except NotFound as miss:
+            if ticket is not None:
+                ticket.used(self.service_name, reply.version)
             if self._cache is not None:
                 self._cache.put(key, miss.body, version=reply.version)
             raise
+        except ServiceError:
+            if ticket is not None:
+                ticket.failed()
+            raise
+        if ticket is not None:
+            ticket.used(self.service_name, reply.version)
         if self._cache is not None:
             self._cache.put(key, parsed, version=reply.version)
         return parsed

@@ -7,6 +7,7 @@ from typing import TypedDict
 from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
+from starlette.types import Scope
 
 from gateway.cache import AnswerCache
 from gateway.clients import (
@@ -17,6 +18,7 @@ from gateway.clients import (
     build_http_client,
 )
 from gateway.config import Settings
+from gateway.response_cache import ResponseCache
 from gateway.router import router
 
 
@@ -31,6 +33,13 @@ def answer_cache(settings: Settings) -> AnswerCache[Cached] | None:
         return None
     return AnswerCache(ttl=settings.downstream_cache_seconds,
                        max_entries=settings.downstream_cache_entries)
+
+
+def downstream_versions(scope: Scope) -> dict[str, str | None]:
+    """The data version each downstream's cache holds now, from the lifespan state."""
+    state = scope.get("state", {})
+    clients = [state.get("catalog_client"), state.get("recsys_client")]
+    return {c.service_name: c.cache_version for c in clients if c is not None}
 
 
 @asynccontextmanager
@@ -63,6 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    # Added before observability, so it runs inside it: a kept answer still gets its request
+    # id, log line and metrics.
+    app.add_middleware(ResponseCache, ttl=app.state.settings.downstream_cache_seconds,
+                       max_entries=app.state.settings.downstream_cache_entries,
+                       versions_now=downstream_versions)
     metrics = install_observability(app, service="gateway", log_level=app.state.settings.log_level)
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
     app.state.downstream_metrics = DownstreamMetrics(metrics)
