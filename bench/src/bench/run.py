@@ -119,7 +119,7 @@ def serve(args: argparse.Namespace, results: Results, *, run_dir: Path, redis_ur
     queries = route_queries(index)
     say("in-process: catalog queries ...")
     results.catalog_costs = catalog_costs(index, queries)
-    movie_ids = [q for q in index.records if index.records[q].type == "movie"][:2000]
+    movie_ids = [entry.id for entry in index.search_entries][:2000]  # movies, one per title
     titles = [q.params["titulo"] for q in queries["get_recommendation"]]
     say("in-process: Redis neighbour reads ...")
     results.redis_costs = redis_costs(redis_url, KEY_PREFIX, movie_ids, titles)
