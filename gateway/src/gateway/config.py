@@ -18,4 +18,6 @@ class Settings(BaseServiceSettings):
     # Answers are cached per data version (gateway.cache) for at most this long, which bounds
     # how late a new ETL run or model is noticed; 0 turns the cache off.
     downstream_cache_seconds: float = Field(default=2.0, ge=0, le=3600)
-    downstream_cache_entries: int = Field(default=10_000, ge=1)
+    # Per cache (one per downstream, one of whole answers): a title page is ~4 KB kept, so
+    # this bounds the caches at a few tens of MB whatever the traffic.
+    downstream_cache_entries: int = Field(default=4096, ge=1)
