@@ -44,20 +44,18 @@ def downstream_versions(scope: Scope) -> dict[str, str | None]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-    """One pooled HTTP session per downstream for the life of the process, closed on the way out."""
+    """One pooled httpx client per downstream for the life of the process, closed on the way out."""
     settings: Settings = app.state.settings
     timeout = settings.downstream_timeout_seconds
     metrics: DownstreamMetrics = app.state.downstream_metrics
     async with (
-        build_http_client(settings) as catalog_http,
-        build_http_client(settings) as recsys_http,
+        build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
+        build_http_client(str(settings.recsys_service_url), settings) as recsys_http,
     ):
         yield {
-            "catalog_client": CatalogClient(catalog_http, str(settings.catalog_service_url),
-                                            timeout_seconds=timeout, metrics=metrics,
+            "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout, metrics=metrics,
                                             cache=answer_cache(settings)),
-            "recsys_client": RecsysClient(recsys_http, str(settings.recsys_service_url),
-                                          timeout_seconds=timeout, metrics=metrics,
+            "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout, metrics=metrics,
                                           cache=answer_cache(settings)),
         }
 
