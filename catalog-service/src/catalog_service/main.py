@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-from contracts.observability import install_observability
+from contracts.observability import DATA_VERSION_HEADER, install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -20,7 +20,6 @@ logger = logging.getLogger("catalog_service")
 
 # Every answer names the ETL run it came from, so a caller (the gateway) can cache answers per
 # data version and drop them when the version changes.
-DATA_VERSION_HEADER = "X-Data-Version"
 
 
 class State(TypedDict):

@@ -19,6 +19,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# Catalog and recsys answers name the data (ETL run) or model version they came from, so the
+# gateway can keep answers per version (gateway.cache).
+DATA_VERSION_HEADER = "X-Data-Version"
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _ACCEPTED_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")

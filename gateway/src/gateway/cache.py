@@ -12,8 +12,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-DATA_VERSION_HEADER = "X-Data-Version"
-
 T = TypeVar("T")
 
 

@@ -14,11 +14,16 @@ from contracts.errors import (
     ServiceError,
     UpstreamUnavailable,
 )
-from contracts.observability import REQUEST_ID_HEADER, Metrics, request_id_var
+from contracts.observability import (
+    DATA_VERSION_HEADER,
+    REQUEST_ID_HEADER,
+    Metrics,
+    request_id_var,
+)
 from httpx_aiohttp import AiohttpTransport
 from pydantic import BaseModel, ValidationError
 
-from gateway.cache import DATA_VERSION_HEADER, AnswerCache
+from gateway.cache import AnswerCache
 from gateway.config import Settings
 from gateway.response_cache import current_ticket
 from gateway.schemas import NeighboursAnswer, SearchAnswer, SearchHit, TitleRead

@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+from contracts.observability import DATA_VERSION_HEADER
 from contracts.redis_layout import MAX_NEIGHBOURS
 from contracts.web import ERROR_RESPONSES
 from fastapi import APIRouter, Path, Query, Response
@@ -22,7 +23,6 @@ health_router = APIRouter(tags=["health"])
 K_DESCRIPTION = f"How many neighbours, 1-{MAX_NEIGHBOURS}, best first."
 # The model version an answer came from, also as a header: callers (the gateway) cache
 # answers per version without reading the body.
-DATA_VERSION_HEADER = "X-Data-Version"
 
 
 @router.get("/neighbours/{movie_id}")
