@@ -140,12 +140,64 @@ class Ratings:
     stats: pl.DataFrame  # movie_id, rating_count, avg_rating
 
 
-def load_ratings(files: list[Path], catalog_ids: pl.Series) -> Ratings:
-    """Scan, check and aggregate every ratings file in one streaming pass over the CSVs.
+def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
+    """All files read with their real types: the fast path, valid only if nothing fails."""
+    def one(path: Path) -> pl.LazyFrame:
+        header = ratings_header(path)
+        dtypes = {"userId": pl.Int32(), "rating": pl.Float64(), "timestamp": pl.Int64(),
+                  "movieId": pl.String()}
+        schema = {name: dtypes.get(name, pl.String()) for name in header}
+        return pl.scan_csv(path, schema=schema).select(
+            pl.col("userId").alias("user_id"),
+            pl.col("movieId").cast(known, strict=False).alias("movie_id"),
+            pl.col("rating").alias("rating_value"),
+            pl.col("timestamp").alias("timestamp_value"))
+    return pl.concat([one(path) for path in files])
 
-    Only the typed columns are kept in memory; when some rows were refused, a second pass
-    fetches their file, line and text, so the common case never builds 11M strings.
+
+def all_valid(typed: pl.DataFrame) -> bool:
+    """True when every typed row passes every check of REASONS (nothing to quarantine)."""
+    doubled = pl.col("rating_value") * 2
+    failed = typed.select(
+        pl.any_horizontal(pl.all().is_null()).any()
+        | ((doubled != doubled.round(0)) | ~doubled.is_between(1, 10)).any()).item()
+    return not failed
+
+
+def load_ratings_fast(files: list[Path], catalog_ids: pl.Series) -> Ratings | None:
+    """The ratings read typed in one pass, or None when any row would need quarantine.
+
+    A value that does not parse, a ragged line, a null, a rating that is not a half star or
+    an unknown movie id sends the whole load to the checked text path (load_ratings), which
+    names every refused line; clean input, the common case, never builds a string column.
     """
+    known = pl.Enum(catalog_ids.drop_nulls().unique().sort())
+    try:
+        typed = scan_typed(files, known).collect(engine="streaming")
+    except pl.exceptions.PolarsError:
+        return None
+    if not all_valid(typed):
+        return None
+    valid = typed.select(
+        pl.col(renamed).cast(dtype).alias(name) for name, dtype, renamed in (
+            ("user_id", RATINGS_SCHEMA["user_id"], "user_id"),
+            ("movie_id", RATINGS_SCHEMA["movie_id"], "movie_id"),
+            ("rating", RATINGS_SCHEMA["rating"], "rating_value"),
+            ("timestamp", RATINGS_SCHEMA["timestamp"], "timestamp_value")))
+    stats = rating_stats(typed.lazy().select("movie_id",
+                                             pl.col("rating_value").alias("rating")))
+    return Ratings(valid=valid, refused=empty_quarantine(), stats=stats.collect())
+
+
+def load_ratings(files: list[Path], catalog_ids: pl.Series) -> Ratings:
+    """Scan, check and aggregate every ratings file: typed in one pass when all is clean.
+
+    Otherwise every column is read as text and checked; only the typed columns are kept in
+    memory, and a second pass fetches the refused rows' file, line and text.
+    """
+    fast = load_ratings_fast(files, catalog_ids)
+    if fast is not None:
+        return fast
     checked = check_ratings(scan_ratings(files), catalog_ids)
     typed = checked.select("user_id", "movie_id", "rating_value", "timestamp_value",
                            "reason_code").collect(engine="streaming")
