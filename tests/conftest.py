@@ -6,8 +6,10 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -163,3 +165,43 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+class HandWrittenModel:
+    """A hand-written recommender version over sample movies, published to a test Redis.
+
+    `publish(redis_url, meta=...)` writes it under a fresh key prefix and returns that prefix;
+    only ns1 ("the long night") has neighbours, best first.
+    """
+
+    movies: ClassVar[dict[str, str]] = {
+        "ns1": "the long night", "ns2": "another long night", "ns3": "short film",
+        "ns5": "tango story", "as8": "last tango", "hs7": "night drive",
+        "hs8": "morning drive", "ds8": "winter song",
+    }
+    neighbours_of_ns1: ClassVar[list[tuple[str, float, str]]] = [
+        ("ns2", 0.91, "shared director: ana ruiz"), ("hs7", 0.80, "shared genres: dramas"),
+        ("as8", 0.72, "liked by the same viewers"), ("ns5", 0.64, "shared country: argentina"),
+        ("hs8", 0.51, "liked by the same viewers"), ("ds8", 0.40, "shared genres: dramas"),
+    ]
+
+    def publish(self, redis_url: str, *, meta: dict, prefix_name: str = "test") -> str:
+        import polars as pl
+        from etl_job.publish import publish_neighbours
+
+        prefix = f"{prefix_name}-{uuid.uuid4().hex[:8]}"
+        neighbours = pl.DataFrame(
+            [{"movie_id": "ns1", "rank": rank, "neighbour_id": other, "score": score,
+              "reason": reason}
+             for rank, (other, score, reason) in enumerate(self.neighbours_of_ns1, 1)],
+            schema={"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
+                    "score": pl.Float64, "reason": pl.String})
+        titles = pl.DataFrame({"id": list(self.movies), "title": list(self.movies.values())})
+        publish_neighbours(redis_url=redis_url, key_prefix=prefix, neighbours=neighbours,
+                           titles=titles, meta=meta)
+        return prefix
+
+
+@pytest.fixture(scope="session")
+def hand_written_model() -> HandWrittenModel:
+    return HandWrittenModel()

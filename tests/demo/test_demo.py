@@ -3,26 +3,15 @@
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import polars as pl
+import httpx
 import pytest
-from etl_job.publish import publish_neighbours
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "scripts" / "demo.py"
-# Sample movies (tests/fixtures/sample) and hand-written neighbours for the first one.
-MOVIES = {"ns1": "the long night", "ns2": "another long night", "ns3": "short film",
-          "ns5": "tango story", "as8": "last tango", "hs7": "night drive",
-          "hs8": "morning drive", "ds8": "winter song"}
-NEIGHBOURS_OF_NS1 = [
-    ("ns2", 0.91, "shared director: ana ruiz"), ("hs7", 0.80, "shared genres: dramas"),
-    ("as8", 0.72, "liked by the same viewers"), ("ns5", 0.64, "shared country: argentina"),
-    ("hs8", 0.51, "liked by the same viewers"), ("ds8", 0.40, "shared genres: dramas"),
-]
 METRICS = {"k": 5, "seed": 42, "holdout_fraction": 0.2, "train_users": 536,
            "held_out_users": 134, "liked_rating": 4.0, "tail_cutoff": 100, "blend_weight": 0.7,
            "models": {"popularity": {"hr_at_k": 0.2101, "tail_hr_at_k": 0.0, "queries": 900,
@@ -33,18 +22,10 @@ MODEL = {"kind": "hybrid (test)", "blend_weight": 0.7, "metrics": METRICS}
 
 
 @pytest.fixture(scope="module")
-def stack(redis_server: Any, start_service: Callable[..., Any],
-          sample_catalog_dir: Path) -> dict[str, str]:
+def stack(redis_server: Any, start_service: Callable[..., Any], sample_catalog_dir: Path,
+          hand_written_model: Any) -> dict[str, str]:
     """Catalog (sample), recsys (a version published to the tests' Redis) and the gateway."""
-    prefix = f"test-demo-{uuid.uuid4().hex[:8]}"
-    neighbours = pl.DataFrame(
-        [{"movie_id": "ns1", "rank": rank, "neighbour_id": other, "score": score,
-          "reason": reason} for rank, (other, score, reason) in enumerate(NEIGHBOURS_OF_NS1, 1)],
-        schema={"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
-                "score": pl.Float64, "reason": pl.String})
-    titles = pl.DataFrame({"id": list(MOVIES), "title": list(MOVIES.values())})
-    version = publish_neighbours(redis_url=redis_server.url, key_prefix=prefix,
-                                 neighbours=neighbours, titles=titles, meta=MODEL)
+    prefix = hand_written_model.publish(redis_server.url, meta=MODEL, prefix_name="test-demo")
     catalog = start_service("catalog_service.main:create_app",
                             {"CATALOG_PATH": str(sample_catalog_dir / "catalog.parquet")})
     recsys = start_service("recsys_service.main:create_app",
@@ -52,6 +33,7 @@ def stack(redis_server: Any, start_service: Callable[..., Any],
     gateway = start_service("gateway.main:create_app", {
         "CATALOG_SERVICE_URL": catalog.url, "RECSYS_SERVICE_URL": recsys.url,
         "DOWNSTREAM_TIMEOUT_SECONDS": "10"})
+    version = httpx.get(f"{recsys.url}/v1/model").json()["version"]
     return {"gateway": gateway.url, "recsys": recsys.url, "version": version}
 
 
@@ -94,10 +76,10 @@ def test_demo_calls_every_route_with_sample_arguments(demo_run):
         in out
 
 
-def test_demo_shows_reasons_errors_and_the_model(demo_run, stack):
+def test_demo_shows_reasons_errors_and_the_model(demo_run, stack, hand_written_model):
     out = demo_run.stdout
     assert "+ 6 recommendations with reasons (below)" in out
-    for _, _, reason in NEIGHBOURS_OF_NS1:
+    for _, _, reason in hand_written_model.neighbours_of_ns1:
         assert reason in out
     assert "/get_recommendation?titulo=the+long+niht" in out
     assert '"suggestions": ["the long night"' in out
