@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from contracts.settings import BaseServiceSettings
+from pydantic import Field
 
 
 class Settings(BaseServiceSettings):
@@ -11,3 +12,6 @@ class Settings(BaseServiceSettings):
     # The ETL's catalog.parquet (a run directory holding it is accepted too); the
     # manifest.json beside it names the data version.
     catalog_path: Path
+    # How often to look whether CATALOG_PATH now leads to another ETL run (the `current`
+    # symlink switched); a new run is loaded off the event loop and swapped in. 0: never.
+    catalog_reload_seconds: float = Field(default=30.0, ge=0)

@@ -9,15 +9,15 @@ from catalog_service.index import CatalogIndex
 
 
 async def get_index(request: Request) -> CatalogIndex:
-    """The index the lifespan loaded and put in the lifespan state.
+    """The index currently loaded (the lifespan's holder; a new ETL run swaps it in).
 
     `async` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
     hop per request that cost more than the whole lookup.
     """
-    index = getattr(request.state, "index", None)
-    if index is None:
+    holder = getattr(request.state, "catalog", None)
+    if holder is None:
         raise UpstreamUnavailable("The catalog is not loaded yet.")
-    return index
+    return holder.index
 
 
 CatalogIndexDep = Annotated[CatalogIndex, Depends(get_index)]

@@ -95,6 +95,19 @@ def read_catalog(path: Path) -> tuple[pl.DataFrame, str]:
     return frame, str(run_id)
 
 
+@dataclass
+class CatalogHolder:
+    """The index being served and the file it came from; swapped whole on a new ETL run."""
+
+    index: "CatalogIndex"
+    source: Path
+
+
+def loaded_source(path: Path) -> Path:
+    """Where CATALOG_PATH leads now: through the `current` symlink to one run's files."""
+    return path.resolve()
+
+
 def load_index(path: Path) -> CatalogIndex:
     """Read the catalog at `path` and precompute every lookup table."""
     frame, run_id = read_catalog(path)
