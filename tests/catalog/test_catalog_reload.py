@@ -2,9 +2,11 @@
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 from catalog_service.config import Settings
 from catalog_service.main import create_app
@@ -24,40 +26,46 @@ async def wait_for_version_change(client: httpx.AsyncClient, old: str) -> str:
     return old
 
 
-async def test_a_new_run_is_loaded_without_a_restart(sample_data_dir: Path,
+@pytest.fixture
+async def client(sample_data_dir: Path, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over OUTPUT_DIR/current of a first sample run, checking for new runs often."""
+    build_catalog(data_dir=sample_data_dir, output_dir=tmp_path)
+    settings = Settings(catalog_path=tmp_path / "current" / "catalog.parquet",
+                        catalog_reload_seconds=0.05)
+    app = create_app(settings)
+    async with (LifespanManager(app) as manager,
+                httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
+                                  base_url="http://catalog") as client):
+        yield client
+
+
+async def test_a_new_run_is_loaded_without_a_restart(client: httpx.AsyncClient,
+                                                     sample_data_dir: Path,
                                                      tmp_path: Path) -> None:
-    first = build_catalog(data_dir=sample_data_dir, output_dir=tmp_path)
-    settings = Settings(catalog_path=tmp_path / "current" / "catalog.parquet",
-                        catalog_reload_seconds=0.05)
-    app = create_app(settings)
-    async with (LifespanManager(app) as manager,
-                httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
-                                  base_url="http://catalog") as client):
-        assert await ready_version(client) == first.name
-        second = build_catalog(data_dir=sample_data_dir, output_dir=tmp_path)
-        assert await wait_for_version_change(client, first.name) == second.name
-        answer = await client.get("/v1/count-platform", params={"platform": "netflix"})
-        assert answer.headers["x-data-version"] == second.name
-        assert answer.json() == {"count": 4}
+    first = (tmp_path / "current").resolve().name
+    assert await ready_version(client) == first
+    second = build_catalog(data_dir=sample_data_dir, output_dir=tmp_path)
+    assert await wait_for_version_change(client, first) == second.name
+    answer = await client.get("/v1/count-platform", params={"platform": "netflix"})
+    assert answer.headers["x-data-version"] == second.name
+    assert answer.json() == {"count": 4}
 
 
-async def test_a_broken_new_run_leaves_the_old_catalog_served(sample_data_dir: Path,
+async def test_a_broken_new_run_leaves_the_old_catalog_served(client: httpx.AsyncClient,
+                                                              sample_data_dir: Path,
                                                               tmp_path: Path) -> None:
-    first = build_catalog(data_dir=sample_data_dir, output_dir=tmp_path)
-    settings = Settings(catalog_path=tmp_path / "current" / "catalog.parquet",
-                        catalog_reload_seconds=0.05)
-    app = create_app(settings)
-    async with (LifespanManager(app) as manager,
-                httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
-                                  base_url="http://catalog") as client):
-        broken = tmp_path / "runs" / "broken"
-        broken.mkdir()
-        (broken / "catalog.parquet").write_bytes(b"not parquet")
-        link = tmp_path / "current.tmp"
-        link.symlink_to(Path("runs") / "broken")
-        os.replace(link, tmp_path / "current")
-        await asyncio.sleep(0.5)  # several reload rounds
-        assert await ready_version(client) == first.name
-        answer = await client.get("/v1/count-platform", params={"platform": "netflix"})
-        assert answer.status_code == 200
-        assert answer.headers["x-data-version"] == first.name
+    first = (tmp_path / "current").resolve().name
+    broken = tmp_path / "runs" / "broken"
+    broken.mkdir()
+    (broken / "catalog.parquet").write_bytes(b"not parquet")
+    link = tmp_path / "current.tmp"
+    link.symlink_to(Path("runs") / "broken")
+    os.replace(link, tmp_path / "current")
+    await asyncio.sleep(0.5)  # several reload rounds
+    assert await ready_version(client) == first
+    answer = await client.get("/v1/count-platform", params={"platform": "netflix"})
+    assert answer.status_code == 200
+    assert answer.headers["x-data-version"] == first
+    # The follower survived the broken run: the next good one is still picked up.
+    good = build_catalog(data_dir=sample_data_dir, output_dir=tmp_path)
+    assert await wait_for_version_change(client, first) == good.name
