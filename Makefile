@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv on the PATH, else the one `make uv` installs with pip (run as a module: found wherever
+# pip put its script).
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export DATA_DIR ?= data/raw
 export OUTPUT_DIR ?= var/etl
 # part directory:python package, for the isolated-install check
@@ -20,7 +22,7 @@ help:
 	@echo "make bench   generated full-scale data, ETL/serving/memory benchmarks -> bench/results.md"
 
 uv:
-	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || \
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
 	  (echo "uv not found: installing it with pip (python3 -m pip install --user uv)"; \
 	   python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv)
 
