@@ -1,0 +1,140 @@
+"""EASE (Steck, WWW 2019): a closed-form item-item model on the users' liked movies."""
+
+import logging
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+from scipy.linalg import lapack
+
+from etl_job.recommender.collaborative import POSITIVE_RATING, positive_matrix
+from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_positive
+
+log = logging.getLogger(__name__)
+
+# The solve holds one dense items x items float32 matrix (movies² x 4 bytes: 1 GB at 16k movies)
+# and costs movies³ / 3 multiply-adds twice over. Past this many liked movies only the most-liked
+# ones enter the model; the others get no EASE signal (BM25 and content still rank them).
+MAX_ITEMS = 20_000
+DEFAULT_LAMBDA = 200.0
+LAMBDA_GRID = (50.0, 200.0, 500.0)
+# Columns of XᵀX built per sparse product: ~16k x 1024 entries in flight at most.
+GRAM_BLOCK = 1024
+# Rows of B scored per top-k pass: 512 x 16k float32 scores, ~35 MB per array.
+BLOCK_ROWS = 512
+
+
+def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK) -> np.ndarray:
+    """XᵀX as a dense float32 matrix, built a block of columns at a time.
+
+    A single sparse XᵀX over ~16k popular movies is nearly dense, and scipy would hold it with
+    12 bytes per entry; the blocks keep the peak at the dense result plus one block.
+    """
+    liked = sparse.csc_matrix(liked, dtype=np.float32)
+    transposed = liked.T.tocsr()
+    n = liked.shape[1]
+    gram = np.zeros((n, n), dtype=np.float32)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        gram[:, start:stop] = (transposed @ liked[:, start:stop]).toarray()
+    return gram
+
+
+def inverse_gram(gram: np.ndarray, *, lam: float, overwrite: bool = False) -> np.ndarray:
+    """P = (G + λI)⁻¹ by Cholesky (LAPACK potrf + potri), symmetric, float32.
+
+    With overwrite=True the work happens in `gram`'s memory (no second items² matrix).
+    """
+    if lam <= 0:
+        raise ValueError(f"EASE lambda must be positive, got {lam}")
+    n = gram.shape[0]
+    if gram.shape != (n, n):
+        raise ValueError(f"the Gram matrix must be square, got shape {gram.shape}")
+    work = gram if overwrite else gram.copy()
+    work[np.diag_indices(n)] += np.float32(lam)
+    # The C-ordered symmetric matrix is its own transpose: handing LAPACK the Fortran-ordered
+    # view lets it work in place. Its "lower" triangle is the C-ordered upper one.
+    factor, info = lapack.spotrf(work.T, lower=1, overwrite_a=1, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: XᵀX + {lam:g}·I is not positive definite "
+                                    f"(potrf info {info})")
+    inverse, info = lapack.spotri(factor, lower=1, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: the Cholesky inverse failed (potri info {info})")
+    result = np.ascontiguousarray(inverse.T)
+    _mirror_upper(result)
+    return result
+
+
+def _mirror_upper(matrix: np.ndarray, *, block: int = BLOCK_ROWS) -> None:
+    """Copy the upper triangle onto the lower one in place, a block of rows at a time."""
+    n = matrix.shape[0]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        rows = np.arange(start, stop)
+        # Row r, columns < r, comes from column r, rows < r (the upper triangle).
+        upper = matrix[:stop, start:stop].T
+        lower = np.arange(stop)[None, :] < rows[:, None]
+        matrix[start:stop, :stop] = np.where(lower, upper, matrix[start:stop, :stop])
+
+
+def ease_weights(gram: np.ndarray, *, lam: float, overwrite: bool = False) -> np.ndarray:
+    """B = -P / diag(P) column by column, diag(B) = 0: B[i, j] scores movie j for a fan of i."""
+    n = gram.shape[0]
+    if n > MAX_ITEMS:
+        raise ValueError(f"EASE accepts at most {MAX_ITEMS} movies, got {n}: keep the most-liked "
+                         f"{MAX_ITEMS} (see ease_neighbours)")
+    weights = inverse_gram(gram, lam=lam, overwrite=overwrite)
+    diagonal = weights.diagonal().copy()
+    weights /= -diagonal[None, :]
+    weights[np.diag_indices(n)] = 0.0
+    return weights
+
+
+def keep_most_liked(liked: sparse.csr_matrix, movies: np.ndarray,
+                    max_items: int = MAX_ITEMS) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The `max_items` columns with the most likes (ties to the lower row), others dropped."""
+    if liked.shape[1] <= max_items:
+        return liked, movies
+    counts = np.asarray(liked.sum(axis=0)).ravel()
+    keep = np.sort(np.lexsort((movies, -counts))[:max_items])
+    log.warning("EASE: %d liked movies, past the bound of %d; the %d least liked get no EASE "
+                "signal", liked.shape[1], max_items, liked.shape[1] - max_items)
+    return liked[:, keep].tocsr(), movies[keep]
+
+
+def weights_neighbours(*, weights: np.ndarray, movies: np.ndarray, groups: np.ndarray,
+                       rows: np.ndarray, k: int, block_rows: int = BLOCK_ROWS) -> pl.DataFrame:
+    """Top-k positive B[i, :] per query row that EASE knows, movies of its own film left out.
+
+    `movies[c]` is the catalog row of column c of `weights`; returns query, neighbour (catalog
+    rows) and score, best first within each query.
+    """
+    columns = np.flatnonzero(np.isin(movies, np.asarray(rows, dtype=np.int64)))
+    if len(columns) == 0 or k <= 0:
+        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
+    column_groups = groups[movies]
+    frames = []
+    for start in range(0, len(columns), block_rows):
+        block = columns[start:start + block_rows]
+        scores = weights[block].copy()
+        scores[column_groups[block][:, None] == column_groups[None, :]] = -np.inf
+        local, found, values = top_k_positive(scores=scores, k=k)
+        frames.append(pl.DataFrame({
+            "query": movies[block[local]].astype(np.int32),
+            "neighbour": movies[found].astype(np.int32),
+            "score": values.astype(np.float64),
+        }))
+    return pl.concat(frames)
+
+
+def ease_neighbours(*, ratings: pl.DataFrame, groups: np.ndarray, rows: np.ndarray, k: int,
+                    lam: float = DEFAULT_LAMBDA, threshold: float = POSITIVE_RATING,
+                    max_items: int = MAX_ITEMS) -> pl.DataFrame:
+    """Top-k EASE neighbours (query, neighbour, score > 0) of each query row someone liked."""
+    liked, movies = positive_matrix(ratings=ratings, threshold=threshold)
+    if liked.nnz == 0:
+        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
+    liked, movies = keep_most_liked(liked, movies, max_items)
+    weights = ease_weights(gram_matrix(liked), lam=lam, overwrite=True)
+    return weights_neighbours(weights=weights, movies=movies, groups=groups, rows=rows, k=k)
