@@ -112,31 +112,31 @@ async def test_actor_without_cast_is_404(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(("query", "answer"), [
-    ("tipo=pelicula&pais=argentina&anio=2000", {"pelicula": 1}),
-    ("tipo=Movie&pais=Spain&anio=2000", {"pelicula": 1}),
-    ("tipo=serie&pais=argentina&anio=2000", {"serie": 1}),
-    ("tipo=tv%20show&pais=argentina&anio=2000", {"serie": 1}),
-    ("tipo=series&pais=spain&anio=2000", {"serie": 0}),
-    ("tipo=documentary&pais=%20Argentina%20&anio=2000", {"documental": 1}),
-    ("tipo=documental&pais=united%20states&anio=2000", {"documental": 0}),
-    ("tipo=pelicula&pais=united%20states&anio=1972", {"pelicula": 1}),
+    ("kind=movie&country=argentina&year=2000", {"kind": "movie", "count": 1}),
+    ("kind=Movie&country=Spain&year=2000", {"kind": "movie", "count": 1}),
+    ("kind=series&country=argentina&year=2000", {"kind": "series", "count": 1}),
+    ("kind=tv%20show&country=argentina&year=2000", {"kind": "series", "count": 1}),
+    ("kind=serie&country=spain&year=2000", {"kind": "series", "count": 0}),
+    ("kind=documentary&country=%20Argentina%20&year=2000", {"kind": "documentary", "count": 1}),
+    ("kind=documental&country=united%20states&year=2000", {"kind": "documentary", "count": 0}),
+    ("kind=pelicula&country=united%20states&year=1972", {"kind": "movie", "count": 1}),
 ])
-async def test_prod_per_country(client: httpx.AsyncClient, query: str, answer: dict) -> None:
-    body = await get(client, f"/v1/prod-per-country?{query}")
-    assert body.pop("anio") in (1972, 2000)
-    assert body.pop("pais") in ("argentina", "spain", "united states")
-    assert body == answer  # only the kind asked for
+async def test_country_production(client: httpx.AsyncClient, query: str, answer: dict) -> None:
+    body = await get(client, f"/v1/country-production?{query}")
+    assert body.pop("year") in (1972, 2000)
+    assert body.pop("country") in ("argentina", "spain", "united states")
+    assert body == answer
 
 
-async def test_prod_per_country_echoes_normalised_country(client: httpx.AsyncClient) -> None:
-    body = await get(client, "/v1/prod-per-country?tipo=movie&pais=SPAIN&anio=2000")
-    assert body == {"pais": "spain", "anio": 2000, "pelicula": 1}
+async def test_country_production_echoes_normalised_country(client: httpx.AsyncClient) -> None:
+    body = await get(client, "/v1/country-production?kind=movie&country=SPAIN&year=2000")
+    assert body == {"kind": "movie", "country": "spain", "year": 2000, "count": 1}
 
 
-async def test_prod_per_country_unknown_country_is_404(client: httpx.AsyncClient) -> None:
-    body = await get(client, "/v1/prod-per-country?tipo=pelicula&pais=chile&anio=2000", 404)
+async def test_country_production_unknown_country_is_404(client: httpx.AsyncClient) -> None:
+    body = await get(client, "/v1/country-production?kind=movie&country=chile&year=2000", 404)
     assert body["detail"] == "Country 'chile' does not appear in the catalog."
-    assert body["parameter"] == "pais"
+    assert body["parameter"] == "country"
 
 
 @pytest.mark.parametrize(("rating", "count"), [("r", 2), ("TV-MA", 2), ("13%2B", 1),
@@ -227,11 +227,11 @@ async def test_search_without_a_close_title_is_empty(client: httpx.AsyncClient) 
     ("/v1/actor?platform=netflix", "year"),
     ("/v1/actor?platform=peacock&year=2000", "platform"),
     ("/v1/actor?platform=netflix&year=20.5", "year"),
-    ("/v1/prod-per-country?pais=spain&anio=2000", "tipo"),
-    ("/v1/prod-per-country?tipo=cartoon&pais=spain&anio=2000", "tipo"),
-    ("/v1/prod-per-country?tipo=serie&pais=&anio=2000", "pais"),
-    ("/v1/prod-per-country?tipo=serie&pais=spain&anio=1", "anio"),
-    ("/v1/prod-per-country?tipo=serie&pais=spain", "anio"),
+    ("/v1/country-production?country=spain&year=2000", "kind"),
+    ("/v1/country-production?kind=cartoon&country=spain&year=2000", "kind"),
+    ("/v1/country-production?kind=series&country=&year=2000", "country"),
+    ("/v1/country-production?kind=series&country=spain&year=1", "year"),
+    ("/v1/country-production?kind=series&country=spain", "year"),
     ("/v1/contents", "rating"),
     ("/v1/contents?rating=%20", "rating"),
     (f"/v1/contents?rating={'x' * 201}", "rating"),

@@ -1,5 +1,6 @@
 """The precomputed tables of the catalog index on small hand-written frames: filters, ties."""
 
+import datetime
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -118,7 +119,8 @@ def test_titles_per_rating_counts_every_type(index: CatalogIndex) -> None:
 def test_records_carry_every_column_with_iso_dates(index: CatalogIndex) -> None:
     record = index.records["ns2"]
     assert record.title == "a movie"
-    assert record.date_added == "2021-01-01"
+    assert record.date_added == datetime.date(2021, 1, 1)
+    assert b'"date_added":"2021-01-01"' in index.records.json("ns2")
     assert record.duration_int == 120
     assert index.records["ns4"].date_added is None
     assert len(index.records) == len(ROWS)

@@ -181,13 +181,13 @@ async def test_actor_every_platform_year(client: httpx.AsyncClient, titles: list
     assert await _check(client, "/v1/actor", cases) > 300
 
 
-async def test_prod_per_country_many_countries_years_kinds(
+async def test_country_production_many_countries_years_kinds(
     client: httpx.AsyncClient, titles: list[Title]
 ) -> None:
     kinds = {
-        "pelicula": lambda t: t.type == "movie",
-        "serie": lambda t: t.type == "tv show",
-        "documental": lambda t: any(word in t.listed_in for word in DOC_WORDS),
+        "movie": lambda t: t.type == "movie",
+        "series": lambda t: t.type == "tv show",
+        "documentary": lambda t: any(word in t.listed_in for word in DOC_WORDS),
     }
     by_country = Counter(c for t in titles for c in t.countries)
     countries = [c for c, _ in by_country.most_common(25)] + ["uruguay", "iceland", "argentina"]
@@ -200,21 +200,22 @@ async def test_prod_per_country_many_countries_years_kinds(
         for year in years:
             for kind, is_kind in kinds.items():
                 count = sum(1 for t in of_year[year] if country in t.countries and is_kind(t))
-                cases.append(({"tipo": kind, "pais": country, "anio": year},
-                              {"pais": country, "anio": year, kind: count}))
-    assert await _check(client, "/v1/prod-per-country", cases) > 1000
+                cases.append(({"kind": kind, "country": country, "year": year},
+                              {"kind": kind, "country": country, "year": year, "count": count}))
+    assert await _check(client, "/v1/country-production", cases) > 1000
 
 
-async def test_prod_per_country_answers_the_issue_example_shape(
+async def test_country_production_answers_the_issue_example(
     client: httpx.AsyncClient, titles: list[Title]
 ) -> None:
     count = sum(1 for t in titles if "argentina" in t.countries and t.year == 2018
                 and t.type == "movie")
-    response = await client.get("/v1/prod-per-country",
-                                params={"tipo": "Movie", "pais": "Argentina", "anio": 2018})
-    assert response.json() == {"pais": "argentina", "anio": 2018, "pelicula": count}
-    unknown = await client.get("/v1/prod-per-country",
-                               params={"tipo": "pelicula", "pais": "atlantis", "anio": 2018})
+    response = await client.get("/v1/country-production",
+                                params={"kind": "Movie", "country": "Argentina", "year": 2018})
+    assert response.json() == {"kind": "movie", "country": "argentina", "year": 2018,
+                               "count": count}
+    unknown = await client.get("/v1/country-production",
+                               params={"kind": "movie", "country": "atlantis", "year": 2018})
     assert unknown.status_code == 404
 
 

@@ -113,33 +113,33 @@ async def test_actor_none(client: httpx.AsyncClient, query: str) -> None:
     await get(client, f"/v1/actor?{query}", 404)
 
 
-@pytest.mark.parametrize(("tipo", "pais", "anio", "key", "count"), [
-    ("pelicula", "argentina", 2018, "pelicula", 5),  # ns5, as2, as3, as8, ds3
-    ("serie", "argentina", 2018, "serie", 2),  # ns8, hs5
-    ("documental", "argentina", 2018, "documental", 5),  # ns5, ns8, hs5, as3, ds3
-    ("movie", "argentina", 2020, "pelicula", 2),
-    ("tv show", "argentina", 2020, "serie", 0),
-    ("pelicula", "united states", 2020, "pelicula", 4),  # ns3, hs7, ds7, ds8
-    ("serie", "united states", 2020, "serie", 1),  # ds5
-    ("documentary", "united states", 2020, "documental", 1),  # ds5 docuseries
-    ("series", "united states", 2021, "serie", 3),  # ns4, ds4, hs9
-    ("documental", "united kingdom", 2018, "documental", 1),  # as4
-    ("pelicula", "united kingdom", 2018, "pelicula", 0),
-    ("pelicula", "uruguay", 2018, "pelicula", 1),
-    ("pelicula", "canada", 2020, "pelicula", 3),  # hs7, hs8, ds6
-    ("pelicula", "France", 2018, "pelicula", 2),
-    ("serie", "japan", 2019, "serie", 1),
+@pytest.mark.parametrize(("kind", "country", "year", "key", "count"), [
+    ("pelicula", "argentina", 2018, "movie", 5),  # ns5, as2, as3, as8, ds3
+    ("serie", "argentina", 2018, "series", 2),  # ns8, hs5
+    ("documental", "argentina", 2018, "documentary", 5),  # ns5, ns8, hs5, as3, ds3
+    ("movie", "argentina", 2020, "movie", 2),
+    ("tv show", "argentina", 2020, "series", 0),
+    ("pelicula", "united states", 2020, "movie", 4),  # ns3, hs7, ds7, ds8
+    ("serie", "united states", 2020, "series", 1),  # ds5
+    ("documentary", "united states", 2020, "documentary", 1),  # ds5 docuseries
+    ("series", "united states", 2021, "series", 3),  # ns4, ds4, hs9
+    ("documental", "united kingdom", 2018, "documentary", 1),  # as4
+    ("pelicula", "united kingdom", 2018, "movie", 0),
+    ("pelicula", "uruguay", 2018, "movie", 1),
+    ("pelicula", "canada", 2020, "movie", 3),  # hs7, hs8, ds6
+    ("pelicula", "France", 2018, "movie", 2),
+    ("serie", "japan", 2019, "series", 1),
 ])
-async def test_prod_per_country(
-    client: httpx.AsyncClient, tipo: str, pais: str, anio: int, key: str, count: int
+async def test_country_production(
+    client: httpx.AsyncClient, kind: str, country: str, year: int, key: str, count: int
 ) -> None:
-    body = await get(client, "/v1/prod-per-country", params={"tipo": tipo, "pais": pais,
-                                                             "anio": anio})
-    assert body == {"pais": pais.lower(), "anio": anio, key: count}
+    body = await get(client, "/v1/country-production", params={"kind": kind, "country": country,
+                                                               "year": year})
+    assert body == {"kind": key, "country": country.lower(), "year": year, "count": count}
 
 
-async def test_prod_per_country_unknown_country(client: httpx.AsyncClient) -> None:
-    body = await get(client, "/v1/prod-per-country?tipo=pelicula&pais=chile&anio=2018", 404)
+async def test_country_production_unknown_country(client: httpx.AsyncClient) -> None:
+    body = await get(client, "/v1/country-production?kind=movie&country=chile&year=2018", 404)
     assert "chile" in body["detail"]
 
 

@@ -113,8 +113,9 @@ class StandIn:
         self.server.server_close()
 
 
-RECORD = {"id": "ns1", "platform": "netflix", "type": "movie", "title": "first film"}
-NEIGHBOURS = {"model_version": "m1", "neighbours": [
+RECORD = {"id": "ns1", "platform": "netflix", "type": "movie", "title": "first film",
+          "show_id": "s1", "release_year": 2001}
+NEIGHBOURS = {"movie_id": "ns1", "title": "first film", "model_version": "m1", "neighbours": [
     {"id": "ns2", "title": "second film", "score": 0.5, "reason": "liked by the same viewers"}]}
 
 

@@ -59,9 +59,12 @@ async def test_catalog_misses_pass_through_as_404_with_its_sentence(gateway, cat
         through_gateway = await client.get(url)
     internal = {
         "/get_actor": "/v1/actor", "/get_max_duration": "/v1/max-duration",
-        "/prod_per_county": "/v1/prod-per-country", "/get_contents": "/v1/contents",
+        "/prod_per_county": "/v1/country-production", "/get_contents": "/v1/contents",
     }
     path, _, query = url.partition("?")
+    # The internal API speaks English where the public one keeps the spec's Spanish names.
+    for public, english in (("tipo=", "kind="), ("pais=", "country="), ("anio=", "year=")):
+        query = query.replace(public, english)
     async with httpx.AsyncClient(base_url=catalog_sample) as catalog:
         catalog_says = (await catalog.get(f"{internal.get(path, '/v1' + path)}?{query}")).json()
     assert through_gateway.status_code == 404
@@ -115,7 +118,8 @@ async def test_title_page_when_recsys_has_no_neighbours_for_the_id(gateway, cata
 async def test_title_page_unknown_id_is_a_404_whatever_recsys_says(gateway, catalog_sample,
                                                                    scripted):
     recsys = scripted()
-    recsys.answer("/v1/neighbours/ns999", 200, {"neighbours": []})
+    recsys.answer("/v1/neighbours/ns999", 200, {"movie_id": "ns999", "title": "x",
+                                                "model_version": "v1", "neighbours": []})
     async with gateway(catalog=catalog_sample, recsys=recsys.url) as client:
         response = await client.get("/titles/ns999")
     assert response.status_code == 404

@@ -70,15 +70,18 @@ async def test_catalog_broken_answers_are_a_503_with_a_sentence(gateway, scripte
     assert catalog.requests == ["/v1/count-platform?platform=hulu"]
 
 
-async def test_a_null_answer_becomes_a_404_sentence_never_a_bare_null(gateway, scripted,
-                                                                      dead_url):
+async def test_a_null_answer_breaks_the_contract_never_a_bare_null(gateway, scripted,
+                                                                     dead_url):
+    # contracts.api says a title is always a string: a miss is the catalog's 404, not null.
     catalog = scripted()
     catalog.answer("/v1/max-duration", 200, {"title": None})
     async with gateway(catalog=catalog.url, recsys=dead_url, wait=0.5) as client:
         response = await client.get("/get_max_duration?year=1950&platform=disney")
-    assert response.status_code == 404
-    assert response.json() == {"code": "not_found",
-                               "detail": "No movie matches year=1950, platform=disney."}
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": "unavailable",
+        "detail": "The catalog service answered /v1/max-duration with a body the gateway "
+                  "cannot read."}
 
 
 async def test_the_gateway_sends_only_the_filters_given(gateway, scripted, dead_url):
@@ -118,14 +121,16 @@ async def test_title_page_asks_both_services_at_once(gateway, scripted):
     # one after the other would leave the catalog waiting, time out, and answer 503.
     recsys_asked = threading.Event()
     catalog, recsys = scripted(), scripted()
-    record = {"id": "ns1", "platform": "netflix", "type": "movie", "title": "heat"}
+    record = {"id": "ns1", "platform": "netflix", "type": "movie", "title": "heat",
+              "show_id": "s1", "release_year": 1995}
 
     def catalog_title(_: dict) -> tuple[int, dict]:
         return (200, record) if recsys_asked.wait(timeout=5) else (500, {})
 
     def recsys_neighbours(_: dict) -> tuple[int, dict]:
         recsys_asked.set()
-        return 200, {"neighbours": [{"id": "ns2", "title": "ronin", "score": 0.5,
+        return 200, {"movie_id": "ns1", "title": "heat", "model_version": "v1",
+                     "neighbours": [{"id": "ns2", "title": "ronin", "score": 0.5,
                                      "reason": "liked by the same viewers"}]}
 
     catalog.routes["/v1/titles/ns1"] = catalog_title
@@ -143,7 +148,8 @@ async def test_title_page_asks_both_services_at_once(gateway, scripted):
 async def test_title_page_catalog_down_is_a_503_even_when_recsys_answers(gateway, scripted,
                                                                          hanging_url):
     recsys = scripted()
-    recsys.answer("/v1/neighbours/ns1", 200, {"neighbours": []})
+    recsys.answer("/v1/neighbours/ns1", 200, {"movie_id": "ns1", "title": "heat",
+                                              "model_version": "v1", "neighbours": []})
     async with gateway(catalog=hanging_url, recsys=recsys.url, wait=0.5) as client:
         response = await client.get("/titles/ns1")
     assert response.status_code == 503

@@ -29,6 +29,7 @@ async def test_a_film_listed_twice_is_named_once(gateway, scripted, dead_url):
     recsys = scripted()
     titles = ["heat", "heat", "ronin", "collateral", "thief", "the insider"]
     recsys.answer("/v1/neighbours", 200, {
+        "query": "jaws", "matched_ids": ["ns1"], "model_version": "v1",
         "neighbours": [neighbour(rank, title) for rank, title in enumerate(titles)]})
     async with gateway(catalog=dead_url, recsys=recsys.url) as client:
         response = await client.get("/get_recommendation", params={"titulo": "jaws"})

@@ -3,8 +3,7 @@
 from collections.abc import Iterator, Mapping
 
 import polars as pl
-
-from catalog_service.schemas import TitleRead
+from contracts.api import TitleRead
 
 
 class TitleRecords(Mapping[str, TitleRead]):
@@ -15,9 +14,8 @@ class TitleRecords(Mapping[str, TitleRead]):
     """
 
     def __init__(self, frame: pl.DataFrame) -> None:
-        iso = frame.with_columns(pl.col("date_added").dt.to_string("%Y-%m-%d"))
         self._json = {row["id"]: TitleRead.model_validate(row).model_dump_json().encode()
-                      for row in iso.iter_rows(named=True)}
+                      for row in frame.iter_rows(named=True)}
 
     def __getitem__(self, title_id: str) -> TitleRead:
         return TitleRead.model_validate_json(self._json[title_id])

@@ -2,6 +2,16 @@
 
 from typing import Annotated, Any
 
+from contracts.api import (
+    ActorRead,
+    CatalogReadyRead,
+    CountRead,
+    CountryProductionRead,
+    HealthRead,
+    MaxDurationRead,
+    TitleRead,
+    TitleSearchRead,
+)
 from contracts.domain import (
     ContentKindParam,
     DurationTypeParam,
@@ -15,16 +25,6 @@ from fastapi import APIRouter, Path, Query, Response
 
 from catalog_service import service
 from catalog_service.dependencies import CatalogIndexDep
-from catalog_service.schemas import (
-    ActorRead,
-    CountRead,
-    CountryProductionRead,
-    HealthRead,
-    MaxDurationRead,
-    ReadyRead,
-    TitleRead,
-    TitleSearchRead,
-)
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 health_router = APIRouter(tags=["health"])
@@ -37,7 +37,7 @@ def _query(description: str, example: object, **constraints: Any) -> Any:
                  openapi_examples={"example": {"value": example}}, **constraints)
 
 
-_KINDS = "pelicula (movie), serie (series, tv show) or documental (documentary)."
+_KINDS = "movie, series (tv show) or documentary; the Spanish pelicula, serie, documental too."
 _PLATFORM = "amazon, disney, hulu or netflix (any case)."
 _YEAR = "Release year."
 Platform = Annotated[PlatformParam, _query(_PLATFORM, "netflix")]
@@ -82,16 +82,16 @@ async def actor(index: CatalogIndexDep, platform: Platform, year: Year) -> Actor
     return ActorRead(name=service.top_cast_name(index=index, platform=platform, year=year))
 
 
-@router.get("/prod-per-country", tags=["queries"], response_model_exclude_none=True)
-async def prod_per_country(
+@router.get("/country-production", tags=["queries"])
+async def country_production(
     index: CatalogIndexDep,
-    tipo: Annotated[ContentKindParam, _query(_KINDS, "pelicula")],
-    pais: Annotated[TextParam, _query("Country, any case.", "argentina")],
-    anio: Annotated[YearParam, _query(_YEAR, 2018)],
+    kind: Annotated[ContentKindParam, _query(_KINDS, "movie")],
+    country: Annotated[TextParam, _query("Country, any case.", "argentina")],
+    year: Year,
 ) -> CountryProductionRead:
-    """Titles of the kind released that year whose country list contains `pais`."""
-    count = service.count_country_production(index=index, kind=tipo, country=pais, year=anio)
-    return CountryProductionRead.model_validate({"pais": pais, "anio": anio, tipo.value: count})
+    """Titles of the kind released that year whose country list contains `country`."""
+    count = service.count_country_production(index=index, kind=kind, country=country, year=year)
+    return CountryProductionRead(kind=kind.english, country=country, year=year, count=count)
 
 
 @router.get("/contents", tags=["queries"])
@@ -139,6 +139,6 @@ async def healthz() -> HealthRead:
 
 
 @health_router.get("/readyz", responses=ERROR_RESPONSES)
-async def readyz(index: CatalogIndexDep) -> ReadyRead:
+async def readyz(index: CatalogIndexDep) -> CatalogReadyRead:
     """The catalog is loaded: how many rows and which ETL run."""
-    return ReadyRead(status="ready", rows=index.rows, data_version=index.data_version)
+    return CatalogReadyRead(status="ready", rows=index.rows, data_version=index.data_version)

@@ -2,13 +2,13 @@
 
 from bisect import bisect_right
 
+from contracts.api import TitleHit
 from contracts.domain import ContentKind, DurationType, Platform
 from contracts.errors import InvalidParameter, NotFound
 from contracts.titles import normalise_title
 from rapidfuzz import fuzz, process
 
 from catalog_service.index import CatalogIndex, SearchEntry
-from catalog_service.schemas import TitleHit
 
 # Below this similarity (0-100) a title is too far from the query to suggest.
 SEARCH_MIN_SCORE = 50.0
@@ -65,7 +65,7 @@ def count_country_production(
 ) -> int:
     """Number of titles of `kind` released in `year` that list `country`."""
     if country not in index.countries:
-        raise NotFound(f"Country {country!r} does not appear in the catalog.", parameter="pais")
+        raise NotFound(f"Country {country!r} does not appear in the catalog.", parameter="country")
     return index.country_production.get((kind, country, year), 0)
 
 

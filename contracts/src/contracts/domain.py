@@ -47,6 +47,17 @@ class ContentKind(enum.StrEnum):
     serie = "serie"
     documental = "documental"
 
+    @property
+    def english(self) -> str:
+        """The name the internal APIs use: movie, series or documentary."""
+        return _ENGLISH_KINDS[self]
+
+
+_ENGLISH_KINDS = {
+    ContentKind.pelicula: "movie",
+    ContentKind.serie: "series",
+    ContentKind.documental: "documentary",
+}
 
 CONTENT_KIND_ALIASES: dict[str, ContentKind] = {
     "pelicula": ContentKind.pelicula,

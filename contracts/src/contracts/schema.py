@@ -4,13 +4,14 @@ from typing import Final
 
 SCHEMA_VERSION: Final = 1
 
-# Column name -> logical type; the ETL casts to exactly these, readers may rely on them.
+# Column name -> logical type; the ETL casts to exactly these, readers may rely on them. The
+# order is also the key order of a title record on the wire (contracts.api.TitleRead).
 CATALOG_COLUMNS: Final[dict[str, str]] = {
     "id": "str",  # platform letter + show_id: as123, ds1, hs7, ns42
     "platform": "str",  # amazon | disney | hulu | netflix
-    "show_id": "str",
     "type": "str",  # movie | tv show
     "title": "str",
+    "show_id": "str",
     "director": "str",  # comma-separated, may be null
     "cast": "str",  # comma-separated, may be null
     "country": "str",  # comma-separated, may be null

@@ -7,6 +7,17 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 import httpx
+from contracts.api import (
+    ActorRead,
+    CountRead,
+    CountryProductionRead,
+    MaxDurationRead,
+    MovieNeighboursRead,
+    TitleHit,
+    TitleNeighboursRead,
+    TitleRead,
+    TitleSearchRead,
+)
 from contracts.errors import (
     ErrorBody,
     InvalidParameter,
@@ -26,33 +37,10 @@ from pydantic import BaseModel, ValidationError
 from gateway.cache import AnswerCache
 from gateway.config import Settings
 from gateway.response_cache import current_ticket
-from gateway.schemas import NeighboursAnswer, SearchAnswer, SearchHit, TitleRead
 
 Answer = TypeVar("Answer", bound=BaseModel)
 EARLY_TIMEOUT_FRACTION = 0.5
 QueryValue = str | int | float | None
-
-
-class _Title(BaseModel):
-    title: str | None
-
-
-class _Count(BaseModel):
-    count: int | None
-
-
-class _Name(BaseModel):
-    name: str | None
-
-
-class CountryCount(BaseModel):
-    """prod-per-country names its count after the kind asked for, so one of the three is set."""
-
-    pais: str
-    anio: int
-    pelicula: int | None = None
-    serie: int | None = None
-    documental: int | None = None
 
 
 def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
@@ -238,34 +226,36 @@ class CatalogClient(DownstreamClient):
     service_name = "catalog service"
 
     async def max_duration(self, *, year: int | None, platform: str | None,
-                           duration_type: str | None) -> str | None:
+                           duration_type: str | None) -> str:
         params = {"year": year, "platform": platform, "duration_type": duration_type}
-        return (await self.get_json("/v1/max-duration", _Title, params)).title
+        return (await self.get_json("/v1/max-duration", MaxDurationRead, params)).title
 
-    async def score_count(self, *, platform: str, scored: int, year: int) -> int | None:
+    async def score_count(self, *, platform: str, scored: int, year: int) -> int:
         params = {"platform": platform, "scored": scored, "year": year}
-        return (await self.get_json("/v1/score-count", _Count, params)).count
+        return (await self.get_json("/v1/score-count", CountRead, params)).count
 
-    async def count_platform(self, *, platform: str) -> int | None:
-        return (await self.get_json("/v1/count-platform", _Count, {"platform": platform})).count
+    async def count_platform(self, *, platform: str) -> int:
+        return (await self.get_json("/v1/count-platform", CountRead,
+                                    {"platform": platform})).count
 
-    async def actor(self, *, platform: str, year: int) -> str | None:
+    async def actor(self, *, platform: str, year: int) -> str:
         params = {"platform": platform, "year": year}
-        return (await self.get_json("/v1/actor", _Name, params)).name
+        return (await self.get_json("/v1/actor", ActorRead, params)).name
 
-    async def prod_per_country(self, *, tipo: str, pais: str, anio: int) -> CountryCount:
-        params = {"tipo": tipo, "pais": pais, "anio": anio}
-        return await self.get_json("/v1/prod-per-country", CountryCount, params)
+    async def country_production(self, *, kind: str, country: str,
+                                 year: int) -> CountryProductionRead:
+        params = {"kind": kind, "country": country, "year": year}
+        return await self.get_json("/v1/country-production", CountryProductionRead, params)
 
-    async def contents(self, *, rating: str) -> int | None:
-        return (await self.get_json("/v1/contents", _Count, {"rating": rating})).count
+    async def contents(self, *, rating: str) -> int:
+        return (await self.get_json("/v1/contents", CountRead, {"rating": rating})).count
 
     async def title(self, *, title_id: str) -> TitleRead:
         return await self.get_json(f"/v1/titles/{title_id}", TitleRead, route="/v1/titles/{id}")
 
-    async def search_titles(self, *, query: str, limit: int) -> list[SearchHit]:
+    async def search_titles(self, *, query: str, limit: int) -> list[TitleHit]:
         params = {"q": query, "limit": limit}
-        answer = await self.get_json("/v1/titles/search", SearchAnswer, params)
+        answer = await self.get_json("/v1/titles/search", TitleSearchRead, params)
         return answer.results
 
 
@@ -274,9 +264,10 @@ class RecsysClient(DownstreamClient):
 
     service_name = "recsys service"
 
-    async def neighbours_by_title(self, *, title: str, k: int) -> NeighboursAnswer:
-        return await self.get_json("/v1/neighbours", NeighboursAnswer, {"title": title, "k": k})
+    async def neighbours_by_title(self, *, title: str, k: int) -> TitleNeighboursRead:
+        return await self.get_json("/v1/neighbours", TitleNeighboursRead,
+                                   {"title": title, "k": k})
 
-    async def neighbours_by_id(self, *, title_id: str, k: int) -> NeighboursAnswer:
-        return await self.get_json(f"/v1/neighbours/{title_id}", NeighboursAnswer, {"k": k},
+    async def neighbours_by_id(self, *, title_id: str, k: int) -> MovieNeighboursRead:
+        return await self.get_json(f"/v1/neighbours/{title_id}", MovieNeighboursRead, {"k": k},
                                    route="/v1/neighbours/{id}")

@@ -107,7 +107,8 @@ async def get_actor(catalog: CatalogClientDep, platform: PlatformQuery, year: Ye
 async def prod_per_county(catalog: CatalogClientDep, tipo: KindQuery, pais: CountryQuery,
                           anio: AnioQuery) -> dict[str, str | int]:
     """How many titles of that kind the country produced that year, keyed by the Spanish kind."""
-    return await service.production_per_country(catalog=catalog, kind=tipo, pais=pais, anio=anio)
+    return await service.production_per_country(catalog=catalog, kind=tipo, country=pais,
+                                                year=anio)
 
 
 @router.get("/get_contents", responses=_example(3207))

@@ -11,7 +11,6 @@ come from the catalog's fuzzy title search; if that search fails too, the 404 ha
 
 import asyncio
 import logging
-from typing import TypeVar
 
 from contracts.domain import CATALOG_TYPE_MOVIE, ContentKind, DurationType, Platform
 from contracts.errors import NotFound, ServiceError, UpstreamUnavailable
@@ -32,64 +31,48 @@ SUGGESTION_COUNT = 5
 SUGGESTION_SEARCH_LIMIT = 10
 
 
-T = TypeVar("T")
-
-
-def _found(value: T | None, sentence: str) -> T:
-    """A downstream `null` is a miss, said in words: the gateway never answers a bare null."""
-    if value is None:
-        raise NotFound(sentence)
-    return value
-
-
-def _filters(**filters: object) -> str:
-    given = [f"{name}={value}" for name, value in filters.items() if value is not None]
-    return ", ".join(given) if given else "no filters"
+# The catalog names the public Spanish parameters of prod_per_county in English.
+_PUBLIC_COUNTRY_PARAMETERS = {"kind": "tipo", "country": "pais", "year": "anio"}
 
 
 async def max_duration_title(*, catalog: CatalogClient, year: int | None,
                              platform: Platform | None,
                              duration_type: DurationType | None) -> str:
     """Title of the longest movie matching the optional filters."""
-    title = await catalog.max_duration(year=year, platform=platform, duration_type=duration_type)
-    filters = _filters(year=year, platform=platform, duration_type=duration_type)
-    return _found(title, f"No movie matches {filters}.")
+    return await catalog.max_duration(year=year, platform=platform, duration_type=duration_type)
 
 
 async def score_count(*, catalog: CatalogClient, platform: Platform, scored: int,
                       year: int) -> int:
     """Number of the platform's movies from `year` scored above `scored`."""
-    count = await catalog.score_count(platform=platform, scored=scored, year=year)
-    return _found(count, f"No count for platform={platform}, scored={scored}, year={year}.")
+    return await catalog.score_count(platform=platform, scored=scored, year=year)
 
 
 async def count_platform(*, catalog: CatalogClient, platform: Platform) -> int:
     """Number of movies on the platform."""
-    count = await catalog.count_platform(platform=platform)
-    return _found(count, f"No count for platform={platform}.")
+    return await catalog.count_platform(platform=platform)
 
 
 async def top_actor(*, catalog: CatalogClient, platform: Platform, year: int) -> str:
     """The name most often in `cast` for the platform and year."""
-    name = await catalog.actor(platform=platform, year=year)
-    return _found(name, f"No actor appears in titles of platform={platform}, year={year}.")
+    return await catalog.actor(platform=platform, year=year)
 
 
-async def production_per_country(*, catalog: CatalogClient, kind: ContentKind, pais: str,
-                                 anio: int) -> dict[str, str | int]:
+async def production_per_country(*, catalog: CatalogClient, kind: ContentKind, country: str,
+                                 year: int) -> dict[str, str | int]:
     """`{"pais", "anio", <kind in Spanish>: count}` for titles of that kind, country and year."""
-    answer = await catalog.prod_per_country(tipo=kind, pais=pais, anio=anio)
-    count = getattr(answer, kind.value)
-    if count is None:
-        raise UpstreamUnavailable(
-            f"The catalog service answered prod-per-country without the '{kind.value}' count.")
-    return {"pais": answer.pais, "anio": answer.anio, kind.value: count}
+    try:
+        answer = await catalog.country_production(kind=kind.english, country=country, year=year)
+    except NotFound as miss:
+        parameter = _PUBLIC_COUNTRY_PARAMETERS.get(miss.body.parameter or "")
+        raise NotFound(miss.body.detail, parameter=parameter, accepted=miss.body.accepted,
+                       suggestions=miss.body.suggestions) from miss
+    return {"pais": answer.country, "anio": answer.year, kind.value: answer.count}
 
 
 async def content_count(*, catalog: CatalogClient, rating: str) -> int:
     """Number of titles of every type and platform with that maturity rating."""
-    count = await catalog.contents(rating=rating)
-    return _found(count, f"No count for rating={rating}.")
+    return await catalog.contents(rating=rating)
 
 
 async def _suggestions(*, catalog: CatalogClient, titulo: str) -> list[str] | None:
@@ -99,7 +82,7 @@ async def _suggestions(*, catalog: CatalogClient, titulo: str) -> list[str] | No
     except ServiceError as failure:
         logger.warning("no suggestions for %r: %s", titulo, failure.body.detail)
         return None
-    movies = [hit.title for hit in hits if hit.type in (None, CATALOG_TYPE_MOVIE)]
+    movies = [hit.title for hit in hits if hit.type == CATALOG_TYPE_MOVIE]
     return list(dict.fromkeys(movies))[:SUGGESTION_COUNT]
 
 

@@ -2,6 +2,13 @@
 
 from typing import Annotated
 
+from contracts.api import (
+    HealthRead,
+    ModelRead,
+    MovieNeighboursRead,
+    RecsysReadyRead,
+    TitleNeighboursRead,
+)
 from contracts.observability import DATA_VERSION_HEADER
 from contracts.redis_layout import MAX_NEIGHBOURS
 from contracts.web import ERROR_RESPONSES
@@ -9,13 +16,6 @@ from fastapi import APIRouter, Path, Query, Response
 
 from recsys_service import service
 from recsys_service.dependencies import NeighbourStoreDep
-from recsys_service.schemas import (
-    HealthRead,
-    ModelRead,
-    MovieNeighboursRead,
-    ReadyRead,
-    TitleNeighboursRead,
-)
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["neighbours"])
 health_router = APIRouter(tags=["health"])
@@ -67,6 +67,6 @@ async def healthz() -> HealthRead:
 
 
 @health_router.get("/readyz", responses={503: ERROR_RESPONSES[503]})
-async def readyz(store: NeighbourStoreDep) -> ReadyRead:
+async def readyz(store: NeighbourStoreDep) -> RecsysReadyRead:
     """Redis answers and a current version is published; otherwise a 503 saying which."""
-    return ReadyRead(status="ready", model_version=await store.current_version())
+    return RecsysReadyRead(status="ready", model_version=await store.current_version())

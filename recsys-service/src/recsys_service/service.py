@@ -2,17 +2,12 @@
 
 from typing import Any
 
+from contracts.api import ModelRead, MovieNeighboursRead, NeighbourRead, TitleNeighboursRead
 from contracts.errors import InvalidParameter, NotFound
 from contracts.redis_layout import Neighbour
 from contracts.titles import normalise_title
 
 from recsys_service.clients import NeighbourStore
-from recsys_service.schemas import (
-    ModelRead,
-    MovieNeighboursRead,
-    NeighbourRead,
-    TitleNeighboursRead,
-)
 
 
 async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str,

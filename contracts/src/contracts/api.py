@@ -1,0 +1,139 @@
+"""Wire shapes of the internal APIs, defined once: the writer and the reader both import them."""
+
+import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class TitleRead(BaseModel):
+    """One catalog record: every column of contracts.schema.CATALOG_COLUMNS, in that order.
+
+    The order is also the key order on the wire (GET /v1/titles/{id}, the gateway's title
+    page); tests/contracts checks the fields against the column list and its logical types.
+    """
+
+    id: str = Field(examples=["ns42"])
+    platform: str = Field(examples=["netflix"])
+    type: str = Field(examples=["movie"])
+    title: str = Field(examples=["jaws"])
+    show_id: str = Field(examples=["s42"])
+    director: str | None = None
+    cast: str | None = None
+    country: str | None = None
+    date_added: datetime.date | None = Field(default=None, examples=["2021-09-16"])
+    release_year: int = Field(examples=[1975])
+    rating: str | None = Field(default=None, examples=["pg"])
+    duration_int: int | None = Field(default=None, examples=[124])
+    duration_type: str | None = Field(default=None, examples=["min"])
+    listed_in: str | None = None
+    description: str | None = None
+    score: int | None = Field(default=None, examples=[87])
+    score_source: str | None = None
+    rating_count: int | None = None
+    avg_rating: float | None = None
+
+
+class MaxDurationRead(BaseModel):
+    """GET /v1/max-duration."""
+
+    title: str = Field(examples=["soothing surf at del norte for sleep black screen"])
+
+
+class CountRead(BaseModel):
+    """GET /v1/score-count, /v1/count-platform, /v1/contents."""
+
+    count: int = Field(ge=0, examples=[15])
+
+
+class ActorRead(BaseModel):
+    """GET /v1/actor."""
+
+    name: str = Field(examples=["anupam kher"])
+
+
+ContentKindName = Literal["movie", "series", "documentary"]
+
+
+class CountryProductionRead(BaseModel):
+    """GET /v1/country-production: titles of one kind from one country and year."""
+
+    kind: ContentKindName = Field(examples=["movie"])
+    country: str = Field(examples=["argentina"])
+    year: int = Field(examples=[2018])
+    count: int = Field(ge=0, examples=[15])
+
+
+class TitleHit(BaseModel):
+    """One hit of the catalog's fuzzy title search."""
+
+    id: str = Field(examples=["ns42"])
+    title: str = Field(examples=["jaws"])
+    type: str = Field(examples=["movie"])
+    release_year: int = Field(examples=[1975])
+    similarity: float = Field(ge=0, le=1, examples=[0.92])
+
+
+class TitleSearchRead(BaseModel):
+    """GET /v1/titles/search: best first, one hit per distinct title."""
+
+    results: list[TitleHit]
+
+
+class NeighbourRead(BaseModel):
+    """One recommended movie, best first in its list, with why it is there."""
+
+    id: str = Field(examples=["ns1234"])
+    title: str = Field(examples=["goodfellas"])
+    score: float = Field(examples=[0.83])
+    reason: str = Field(examples=["shared director: martin scorsese"])
+
+
+class MovieNeighboursRead(BaseModel):
+    """GET /v1/neighbours/{movie_id}: the neighbours of one catalog movie id."""
+
+    movie_id: str
+    title: str
+    model_version: str
+    neighbours: list[NeighbourRead]
+
+
+class TitleNeighboursRead(BaseModel):
+    """GET /v1/neighbours?title=: the neighbours of a title, merged over the movies carrying it."""
+
+    query: str
+    matched_ids: list[str]
+    model_version: str
+    neighbours: list[NeighbourRead]
+
+
+class ModelRead(BaseModel):
+    """GET /v1/model: the version readers use now, and what the ETL recorded about its model."""
+
+    version: str
+    published_at: str | None = None
+    movies: int | None = None
+    movies_with_neighbours: int | None = None
+    metrics: Any = None
+    model: dict[str, Any] = Field(default_factory=dict)
+
+
+class HealthRead(BaseModel):
+    """GET /healthz of the internal services."""
+
+    status: str = Field(examples=["ok"])
+
+
+class CatalogReadyRead(BaseModel):
+    """GET /readyz of the catalog service: how many rows and which ETL run."""
+
+    status: str = Field(examples=["ready"])
+    rows: int = Field(examples=[22998])
+    data_version: str = Field(examples=["20250101T000000Z-ab12cd"])
+
+
+class RecsysReadyRead(BaseModel):
+    """GET /readyz of the recsys service: the model version served."""
+
+    status: str = Field(examples=["ready"])
+    model_version: str
