@@ -175,7 +175,8 @@ def up() -> None:
         wait_ready(service)
         print(f"{service.name:16} ready at {service.url}")
     gateway = services()[-1]
-    print(f"\nGateway: {gateway.url}  (docs: {gateway.url}/docs)  — stop with `make down`.")
+    print(f"\nPage:    {gateway.url}/  (find a title, where to watch it, recommendations)")
+    print(f"API:     {gateway.url}  (docs: {gateway.url}/docs)  — stop with `make down`.")
 
 
 def down(quiet: bool = False) -> None:

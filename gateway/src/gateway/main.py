@@ -18,6 +18,7 @@ from gateway.clients import (
     build_http_client,
 )
 from gateway.config import Settings
+from gateway.page import install_page
 from gateway.response_cache import ResponseCache
 from gateway.router import router
 
@@ -80,4 +81,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.downstream_metrics = DownstreamMetrics(metrics)
     install_error_handlers(app)
     app.include_router(router)
+    install_page(app)
     return app

@@ -1,0 +1,325 @@
+// The page: search, a title's record and recommendations, the platform filter, "I liked these".
+
+import { recommendationsFor, search, titlePage } from "./api.js";
+import { combobox } from "./combobox.js";
+import { badges, el, normalise, notice, PLATFORM_NAMES, platformWords } from "./dom.js";
+
+const SHOWN_RECOMMENDATIONS = 5;
+const MAX_LIKED = 20; // what POST /recommendations accepts
+const STORE = { platforms: "what-to-watch.platforms", liked: "what-to-watch.liked" };
+
+const $ = (selector) => document.querySelector(selector);
+const view = $("#title-view");
+const announce = $("#announce");
+const state = { titleId: null, liked: load(STORE.liked), likedAsked: false };
+let titleTicket = 0; // only the newest title answer is drawn
+let likedTicket = 0;
+
+function load(key) {
+  try {
+    const value = JSON.parse(localStorage.getItem(key) ?? "[]");
+    return Array.isArray(value) ? value.filter((item) => typeof item === "string") : [];
+  } catch {
+    return []; // storage off (private mode) or garbled: start afresh
+  }
+}
+
+function save(key, value) {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // storage off: the choice lasts until the page closes
+  }
+}
+
+function say(text) {
+  announce.textContent = text;
+}
+
+// ---- "only on my services" ----
+
+function myPlatforms() {
+  return [...document.querySelectorAll("#platforms input:checked")].map((input) => input.value);
+}
+
+function setUpPlatforms() {
+  const chosen = new Set(load(STORE.platforms));
+  const box = $("#platforms .platform-choices");
+  for (const [value, name] of Object.entries(PLATFORM_NAMES)) {
+    box.append(el("label", { class: `platform-choice platform-${value}` },
+      el("input", { type: "checkbox", name: "platform", value, checked: chosen.has(value) }), name));
+  }
+  box.addEventListener("change", () => {
+    save(STORE.platforms, myPlatforms());
+    if (state.titleId) showTitle(state.titleId);
+    if (state.likedAsked) recommendLiked();
+  });
+}
+
+// ---- a title: its record and recommendations ----
+
+function duration(record) {
+  if (!record.duration_int) return null;
+  if (record.duration_type === "min") return `${record.duration_int} min`;
+  return `${record.duration_int} ${record.duration_int === 1 ? "season" : "seasons"}`;
+}
+
+function facts(record) {
+  const viewers = record.rating_count
+    ? `${record.avg_rating?.toFixed(1) ?? "?"} out of 5, from ${record.rating_count.toLocaleString("en")} ratings`
+    : null;
+  const names = [["Director", record.director], ["Cast", record.cast], ["Country", record.country],
+    ["Genres", record.listed_in]];
+  const others = [["Duration", duration(record)], ["Age rating", record.rating?.toUpperCase()],
+    ["Score", record.score != null ? `${record.score} / 100` : null], ["Viewers", viewers]];
+  const row = (kind) => ([name, value]) => (value ? el("div", { class: kind }, el("dt", {}, name), el("dd", {}, value)) : null);
+  return el("dl", { class: "facts" }, names.map(row("capitalise")), others.map(row(null)));
+}
+
+function likeButton(title) {
+  const liked = state.liked.some((t) => normalise(t) === normalise(title));
+  return el("button", {
+    type: "button", class: "like", "aria-pressed": String(liked),
+    onclick: (event) => {
+      if (event.currentTarget.getAttribute("aria-pressed") === "true") removeLiked(title);
+      else addLiked(title);
+    },
+  }, "I liked this");
+}
+
+function renderRecord(record) {
+  return el("article", { class: "record" },
+    el("h2", { id: "title-view-heading", class: "title-text", tabindex: "-1" }, record.title),
+    badges(record),
+    record.description ? el("p", { class: "description" }, record.description) : null,
+    facts(record),
+    likeButton(record.title));
+}
+
+function card(item) {
+  return el("li", { class: "card" },
+    el("h4", {}, el("a", { href: `#/titles/${item.id}`, class: "title-text" }, item.title)),
+    badges(item),
+    item.reason ? el("p", { class: "reason" }, item.reason) : null);
+}
+
+function emptyFilter(platforms) {
+  return notice("info", `Nothing to show on ${platformWords(platforms)}.`,
+    "Tick another service, or untick them all to see every one.");
+}
+
+function renderRecommendations(recommendations, platforms) {
+  const heading = platforms.length ? `Like it, on ${platformWords(platforms)}` : "Like it";
+  const section = el("section", { class: "recommendations", "aria-labelledby": "recs-heading" },
+    el("h3", { id: "recs-heading" }, heading));
+  const items = recommendations.items.slice(0, SHOWN_RECOMMENDATIONS);
+  if (!recommendations.available) {
+    section.append(notice("warn", "No recommendations right now.", recommendations.detail ?? "",
+      "The title's details above still come from the catalog."));
+  } else if (!items.length) {
+    section.append(platforms.length ? emptyFilter(platforms)
+      : notice("info", "The recommender has nothing like this title yet."));
+  } else {
+    section.append(el("ol", { class: "cards" }, items.map(card)));
+  }
+  return { section, count: recommendations.available ? items.length : null };
+}
+
+function loading(text) {
+  return el("p", { class: "loading" }, el("span", { class: "spinner", "aria-hidden": "true" }), text);
+}
+
+async function showTitle(id, { focus = false } = {}) {
+  const ticket = ++titleTicket;
+  const platforms = myPlatforms();
+  state.titleId = id;
+  view.setAttribute("aria-busy", "true");
+  const shownRecs = view.querySelector(".recommendations");
+  if (shownRecs && view.dataset.id === id) shownRecs.replaceChildren(loading("Asking again…"));
+  else view.replaceChildren(loading("Loading the title…"));
+  let page;
+  try {
+    page = await titlePage(id, platforms);
+  } catch (error) {
+    if (ticket !== titleTicket) return;
+    view.removeAttribute("aria-busy");
+    delete view.dataset.id;
+    const lead = error.status === 404 ? "This title is not in the catalog."
+      : error.status === 503 ? "The catalog cannot be reached right now." : "This title cannot be shown.";
+    view.replaceChildren(el("h2", { id: "title-view-heading", tabindex: "-1" }, "Title"), notice("error", lead, error.message));
+    say(lead);
+    return;
+  }
+  if (ticket !== titleTicket) return;
+  const { section, count } = renderRecommendations(page.recommendations, platforms);
+  view.replaceChildren(renderRecord(page.title), section);
+  view.dataset.id = id;
+  view.removeAttribute("aria-busy");
+  say(`${page.title.title}: ${count === null ? "no recommendations right now" : `${count} recommendations`}.`);
+  if (focus) $("#title-view-heading").focus();
+}
+
+function openTitle(id) {
+  const hash = `#/titles/${id}`;
+  if (location.hash === hash) showTitle(id, { focus: true });
+  else {
+    history.pushState(null, "", hash);
+    showTitle(id, { focus: true });
+  }
+}
+
+function route({ focus = false } = {}) {
+  const match = /^#\/titles\/([a-z0-9]+)$/i.exec(location.hash);
+  if (match) showTitle(match[1].toLowerCase(), { focus });
+}
+
+// Enter without picking a suggestion: the exact title if there is one, else "did you mean".
+async function findExactly(text) {
+  const ticket = ++titleTicket;
+  view.setAttribute("aria-busy", "true");
+  view.replaceChildren(loading(`Looking for “${text}”…`));
+  let hits;
+  try {
+    hits = (await search(text, { limit: 6 })).results;
+  } catch (error) {
+    if (ticket !== titleTicket) return;
+    view.removeAttribute("aria-busy");
+    view.replaceChildren(notice("error", "Search is unavailable right now.", error.message));
+    return;
+  }
+  if (ticket !== titleTicket) return;
+  const exact = hits.find((hit) => normalise(hit.title) === normalise(text));
+  if (exact) {
+    openTitle(exact.id);
+    return;
+  }
+  view.removeAttribute("aria-busy");
+  delete view.dataset.id;
+  const lead = `No title matches “${text}”.`;
+  view.replaceChildren(el("h2", { id: "title-view-heading", tabindex: "-1" }, lead),
+    hits.length ? didYouMean(hits.map((hit) => ({ label: hit.title, extra: badges(hit), go: () => openTitle(hit.id) })))
+      : el("p", {}, "Nothing in the catalog comes close: check the spelling, or type fewer words."));
+  say(hits.length ? `${lead} Did you mean ${hits[0].title}?` : lead);
+  $("#title-view-heading").focus();
+}
+
+function didYouMean(choices) {
+  return el("div", { class: "did-you-mean" }, el("p", {}, "Did you mean:"),
+    el("ul", { class: "suggestions" }, choices.map(({ label, extra, go }) =>
+      el("li", {}, el("button", { type: "button", class: "suggestion", onclick: go },
+        el("span", { class: "title-text" }, label)), extra ?? null))));
+}
+
+// ---- "I liked these" ----
+
+const likedList = $("#liked-list");
+const likedGo = $("#liked-go");
+const likedResults = $("#liked-results");
+
+function renderLiked() {
+  likedList.replaceChildren(...state.liked.map((title) => el("li", { class: "chip" },
+    el("span", { class: "title-text" }, title),
+    el("button", { type: "button", class: "remove", "aria-label": `Remove ${title}`, onclick: () => removeLiked(title) }, "×"))));
+  likedGo.disabled = state.liked.length === 0;
+  save(STORE.liked, state.liked);
+  const like = view.querySelector(".like");
+  if (like) like.replaceWith(likeButton(view.querySelector("#title-view-heading").textContent));
+}
+
+function addLiked(title) {
+  if (state.liked.some((t) => normalise(t) === normalise(title))) return;
+  if (state.liked.length >= MAX_LIKED) {
+    say(`At most ${MAX_LIKED} titles: remove one first.`);
+    return;
+  }
+  state.liked.push(title);
+  renderLiked();
+  say(`Added ${title} to the titles you liked.`);
+}
+
+function removeLiked(title) {
+  state.liked = state.liked.filter((t) => normalise(t) !== normalise(title));
+  renderLiked();
+  say(`Removed ${title}.`);
+}
+
+function replaceLiked(query, title) {
+  state.liked = state.liked.map((t) => (t === query ? title : t));
+  state.liked = state.liked.filter((t, i) => state.liked.findIndex((u) => normalise(u) === normalise(t)) === i);
+  renderLiked();
+  recommendLiked();
+}
+
+function unknownNotice(query, suggestions) {
+  const lead = `No title matches “${query}”.`;
+  if (!suggestions?.length) return notice("warn", lead, "Nothing in the catalog comes close; remove it or check the spelling.");
+  return el("div", { class: "notice notice-warn" }, el("p", {}, el("strong", {}, lead)),
+    didYouMean(suggestions.map((title) => ({ label: title, go: () => replaceLiked(query, title) }))));
+}
+
+async function recommendLiked() {
+  if (!state.liked.length) return;
+  const ticket = ++likedTicket;
+  const platforms = myPlatforms();
+  state.likedAsked = true;
+  likedResults.setAttribute("aria-busy", "true");
+  likedResults.replaceChildren(loading("Finding titles for that taste…"));
+  let answer;
+  try {
+    answer = await recommendationsFor(state.liked, platforms);
+  } catch (error) {
+    if (ticket !== likedTicket) return;
+    likedResults.removeAttribute("aria-busy");
+    if (error.status === 404 && state.liked.length === 1) {
+      likedResults.replaceChildren(unknownNotice(state.liked[0], error.body.suggestions));
+    } else if (error.status === 404) {
+      likedResults.replaceChildren(notice("warn", "None of these titles is in the catalog.", error.message),
+        error.body.suggestions?.length ? didYouMean(error.body.suggestions.map((title) => ({ label: title, go: () => { addLiked(title); recommendLiked(); } }))) : null);
+    } else if (error.status === 503) {
+      likedResults.replaceChildren(notice("warn", "The recommender is down right now.", error.message, "Try again in a minute."));
+    } else {
+      likedResults.replaceChildren(notice("error", "No list this time.", error.message));
+    }
+    say(likedResults.textContent);
+    return;
+  }
+  if (ticket !== likedTicket) return;
+  likedResults.removeAttribute("aria-busy");
+  const parts = (answer.unknown ?? []).map(({ query, suggestions }) => unknownNotice(query, suggestions));
+  if (!answer.items.length) {
+    parts.push(platforms.length ? emptyFilter(platforms) : notice("info", "The recommender has nothing for that taste yet."));
+  } else {
+    const heading = platforms.length ? `For that taste, on ${platformWords(platforms)}` : "For that taste";
+    parts.push(el("h3", {}, heading), el("ol", { class: "cards" }, answer.items.map(card)));
+  }
+  likedResults.replaceChildren(...parts);
+  say(`${answer.items.length} titles for that taste.`);
+}
+
+// ---- start ----
+
+setUpPlatforms();
+renderLiked();
+combobox({
+  form: $("#search-form"), input: $("#search-input"), listbox: $("#search-listbox"), status: $("#search-status"),
+  onPick: (hit) => {
+    $("#search-input").value = hit.title;
+    openTitle(hit.id);
+  },
+  onSubmit: findExactly,
+});
+const likedBox = combobox({
+  form: $("#liked-form"), input: $("#liked-input"), listbox: $("#liked-listbox"), status: $("#liked-search-status"),
+  onPick: (hit) => {
+    addLiked(hit.title);
+    likedBox.clear();
+  },
+  onSubmit: (text) => {
+    addLiked(text);
+    likedBox.clear();
+  },
+});
+likedGo.addEventListener("click", recommendLiked);
+// A card's link, Back and Forward change the hash; pushState (openTitle) does not.
+window.addEventListener("hashchange", () => route({ focus: true }));
+route();

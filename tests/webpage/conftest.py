@@ -1,0 +1,107 @@
+"""The page's test harness: the real stack as processes (own Redis) and Debian's Chromium."""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+# The flags this machine needs: no sandbox as root, no GPU, and nothing that phones home
+# (the network is closed and Chromium would keep trying).
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+# Generous: the machine is shared, and a page step waits for real processes.
+STEP_TIMEOUT_MS = 15_000
+
+
+@dataclass(frozen=True)
+class Stack:
+    gateway: str
+    recsys: str
+    catalog: str
+
+
+def _stack(start_service: Callable[..., Any], catalog: str, recsys: str) -> str:
+    gateway = start_service("gateway.main:create_app", {
+        "CATALOG_SERVICE_URL": catalog, "RECSYS_SERVICE_URL": recsys,
+        "DOWNSTREAM_TIMEOUT_SECONDS": "10"})
+    return gateway.url
+
+
+@pytest.fixture(scope="session")
+def page_catalog(start_service: Callable[..., Any], sample_catalog_dir: Path) -> str:
+    service = start_service("catalog_service.main:create_app",
+                            {"CATALOG_PATH": str(sample_catalog_dir / "catalog.parquet")})
+    return service.url
+
+
+@pytest.fixture(scope="session")
+def page_stack(redis_server: Any, start_service: Callable[..., Any], page_catalog: str,
+               hand_written_model: Any) -> Stack:
+    """Catalog (sample), recsys over the hand-written model in the tests' Redis, the gateway."""
+    prefix = hand_written_model.publish(redis_server.url, meta={"model_version": "webpage-test"},
+                                        prefix_name="test-webpage")
+    recsys = start_service("recsys_service.main:create_app",
+                           {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix})
+    return Stack(gateway=_stack(start_service, page_catalog, recsys.url), recsys=recsys.url,
+                 catalog=page_catalog)
+
+
+@pytest.fixture(scope="session")
+def stack_without_recsys(redis_server: Any, start_service: Callable[..., Any],
+                         page_catalog: str, hand_written_model: Any) -> Stack:
+    """A second gateway whose recsys process was started, answered, then stopped for real."""
+    prefix = hand_written_model.publish(redis_server.url, meta={"model_version": "webpage-down"},
+                                        prefix_name="test-webpage-down")
+    recsys = start_service("recsys_service.main:create_app",
+                           {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix})
+    gateway = _stack(start_service, page_catalog, recsys.url)
+    recsys.stop()
+    return Stack(gateway=gateway, recsys=recsys.url, catalog=page_catalog)
+
+
+def _chromium() -> str:
+    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return CHROMIUM if os.access(CHROMIUM, os.X_OK) else str(shutil.which("chromium"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no browser download: executable_path)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Factory: open_page(base_url, **context options) -> a page in a fresh profile.
+
+    Each page gets its own context (empty localStorage); script errors fail the test.
+    """
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def open_(base_url: str, **options: Any) -> Any:
+        context = browser.new_context(base_url=base_url, **options)
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert errors == [], f"script errors on the page: {errors}"
