@@ -9,9 +9,11 @@ from redis.exceptions import RedisError
 
 from etl_job.config import Settings
 from etl_job.errors import EtlError
+from etl_job.gates import PublicationGates, ShrinkRefused
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL_REJECTED = 3
+EXIT_SHRINK_REFUSED = 4
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -41,18 +43,27 @@ def require_redis_url(settings: Settings, command: str) -> str:
     return settings.redis_url
 
 
-def run_all(_: argparse.Namespace) -> int:
+def publication_gates(settings: Settings, args: argparse.Namespace) -> PublicationGates:
+    """The run's gates, against the current run, with the shrink allowed by the settings."""
+    return PublicationGates.for_output(
+        settings.output_dir, max_shrink=settings.max_shrink,
+        accept_shrink=settings.accept_shrink or bool(getattr(args, "accept_shrink", False)))
+
+
+def run_all(args: argparse.Namespace) -> int:
     """`etl-job run`: catalog and ratings, offline evaluation, training, publish to Redis."""
     from etl_job.pipeline import build_catalog  # Polars loads only when a step runs
     from etl_job.recommender import BlendDominated
     from etl_job.training import ModelStep
 
     settings = load_settings()
+    gates = publication_gates(settings, args)
     step = ModelStep(redis_url=require_redis_url(settings, "run"),
-                     key_prefix=settings.redis_key_prefix, seed=settings.train_seed)
+                     key_prefix=settings.redis_key_prefix, seed=settings.train_seed,
+                     gates=gates)
     try:
         run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
-                                keep_runs=settings.keep_runs, model_step=step)
+                                keep_runs=settings.keep_runs, model_step=step, gates=gates)
     except BlendDominated as exc:
         print(exc.report.table())
         print(f"etl-job: error: {exc}; the run was discarded, `current` is unchanged",
@@ -62,13 +73,14 @@ def run_all(_: argparse.Namespace) -> int:
     return 0
 
 
-def run_catalog(_: argparse.Namespace) -> int:
+def run_catalog(args: argparse.Namespace) -> int:
     """`etl-job catalog`: the catalog and ratings step alone (no model, no Redis)."""
     from etl_job.pipeline import build_catalog
 
     settings = load_settings()
     run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
-                            keep_runs=settings.keep_runs)
+                            keep_runs=settings.keep_runs,
+                            gates=publication_gates(settings, args))
     print(f"etl-job: catalog run written to {run_dir} (now current)")
     return 0
 
@@ -124,15 +136,25 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
 }
 
 
+# The commands that write a run, and so pass the publication gates.
+SHRINK_GATED = ("run", "catalog")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etl-job", description="Batch steps of the recommendation platform. "
         "Settings come from the environment: DATA_DIR, OUTPUT_DIR, REDIS_URL, "
-        "REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED.")
+        "REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, ACCEPT_SHRINK.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, handler) in COMMANDS.items():
-        commands.add_parser(name, help=help_text, description=help_text).set_defaults(
-            handler=handler)
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        if name in SHRINK_GATED:
+            command.add_argument(
+                "--accept-shrink", action="store_true",
+                help="publish even if a figure fell by more than MAX_SHRINK (default 10%%) "
+                     "against the current run (rows per platform and type, ratings kept, "
+                     "movies with neighbours)")
     return parser
 
 
@@ -141,6 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
+    except ShrinkRefused as exc:
+        print(f"etl-job: error: {exc}; the run was discarded, `current` is unchanged",
+              file=sys.stderr)
+        return EXIT_SHRINK_REFUSED
     except EtlError as exc:
         print(f"etl-job: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -18,3 +18,7 @@ class Settings(BaseServiceSettings):
     redis_key_prefix: str = Field(default="recs", min_length=1)
     # Seed of the user split of the offline evaluation.
     train_seed: int = 42
+    # Publication gates (etl_job.gates): the largest share any figure may fall by against the
+    # current run, and whether a larger fall is accepted (`--accept-shrink` does it once).
+    max_shrink: float = Field(default=0.10, ge=0, le=1)
+    accept_shrink: bool = False

@@ -20,6 +20,7 @@ from contracts.schema import (
 from etl_job import transform
 from etl_job.catalog_reader import RawCatalog, read_platform_file
 from etl_job.errors import InputFileMissing
+from etl_job.gates import PublicationGates
 from etl_job.manifest import describe_files, fix_table, rows_per_platform, write_manifest
 from etl_job.quarantine import count_by_reason, write_quarantine
 from etl_job.ratings import load_ratings, ratings_files, ratings_header
@@ -115,7 +116,7 @@ def score_note(platforms: list[CleanPlatform], catalog: pl.DataFrame,
 
 def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Path],
                ratings_paths: list[Path], started: float, input_hashes: Any,
-               model_step: ModelStep | None) -> None:
+               model_step: ModelStep | None, gates: PublicationGates) -> None:
     stages = Stopwatch()
     platforms = [clean_platform(read_platform_file(path, platform))
                  for path, platform in zip(catalogs, Platform, strict=True)]
@@ -131,6 +132,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
             catalog.filter(pl.col("platform") == clean.platform.value))
         parts.append(part)
     catalog = transform.to_catalog_schema(pl.concat(parts))
+    gates.check_data(catalog=catalog, ratings=ratings.valid)
 
     catalog.write_parquet(staging / CATALOG_FILE)
     ratings.valid.write_parquet(staging / RATINGS_FILE)
@@ -170,6 +172,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
         "inputs": input_hashes.result(),
         "outputs": outputs,
         **model_sections,
+        "gates": gates.report(),
     }
     stages.lap("checksums")
     manifest["run_seconds"] = round(time.perf_counter() - started, 3)
@@ -179,15 +182,19 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
 
 
 def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_KEEP_RUNS,
-                  model_step: ModelStep | None = None) -> Path:
+                  model_step: ModelStep | None = None,
+                  gates: PublicationGates | None = None) -> Path:
     """Run the catalog step (then the model step, if given) into output_dir/runs/<run_id>.
 
     `current` switches to the new run only when every step succeeded; a failed run removes
-    its own folder and leaves `current` as it was.
+    its own folder and leaves `current` as it was. The publication gates (etl_job.gates,
+    default settings unless given) stop a run on truncated input or too large a shrink.
     """
     started = time.perf_counter()
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     catalogs, ratings_paths = input_paths(data_dir)
+    gates = gates if gates is not None else PublicationGates.for_output(output_dir)
+    gates.check_inputs(catalogs, ratings_paths)
     run_id = new_run_id()
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = start_run(output_dir=output_dir, run_id=run_id)
@@ -197,7 +204,7 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
         try:
             _write_run(staging=staging, run_id=run_id, data_dir=data_dir, catalogs=catalogs,
                        ratings_paths=ratings_paths, started=started, input_hashes=input_hashes,
-                       model_step=model_step)
+                       model_step=model_step, gates=gates)
             run_dir = finish_run(output_dir=output_dir, staging=staging)
         except BaseException:
             discard_run(staging=staging)

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from etl_job.gates import PublicationGates
 from etl_job.publish import publish_neighbours
 from etl_job.recommender import BlendDominated, EvaluationReport, evaluate, train
 
@@ -25,6 +26,8 @@ class ModelStep:
     key_prefix: str
     seed: int = 42
     min_queries: int = MIN_QUERIES
+    # The run's publication gates: the movies with neighbours are compared before publishing.
+    gates: PublicationGates | None = None
 
     def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame,
                  run_id: str) -> tuple[dict[str, Any], dict[str, float]]:
@@ -45,6 +48,8 @@ def train_and_publish(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: s
     started = time.perf_counter()
     neighbours = train(catalog=catalog, ratings=ratings, blend_weight=weight, top_k=TOP_K)
     seconds["train"] = round(time.perf_counter() - started, 3)
+    if step.gates is not None:
+        step.gates.check_model(neighbours)
 
     evaluation = {**report.as_dict(), "verdict": verdict}
     model = {

@@ -1,0 +1,151 @@
+"""Publication gates on the real files: truncated or emptied input and large shrinks are refused.
+
+Issue 12, failure 1: a netflix file cut inside a quoted field, or reduced to its header, was
+published (exit 0, made current). Every run here is the real `etl-job` process.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from etl_job.gates import PublicationGates, ShrinkRefused
+
+NETFLIX = "netflix_titles.csv"
+
+
+@pytest.fixture
+def data(real_data_dir: Path, tmp_path: Path) -> Path:
+    """A writable copy of the real dataset (the original is read-only)."""
+    copy = tmp_path / "data"
+    shutil.copytree(real_data_dir, copy)
+    return copy
+
+
+@pytest.fixture
+def published(etl, data: Path, tmp_path: Path) -> Path:
+    """An output folder whose current run is the real, whole dataset."""
+    output = tmp_path / "out"
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "catalog")
+    assert done.returncode == 0, done.stderr
+    return output
+
+
+def manifest(output: Path) -> dict:
+    return json.loads((output / "current" / "manifest.json").read_text())
+
+
+def refused(done, code: int, *words: str) -> str:
+    """The one stderr line of a refused run, checked to name every word."""
+    assert done.returncode == code, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def test_a_file_cut_inside_a_quoted_field_is_refused(etl, data: Path, published: Path):
+    before = (published / "current").resolve()
+    text = (data / NETFLIX).read_bytes()
+    # Cut a few bytes after a quoted field opens, 60% into the file, as a failed copy would.
+    opening = text.index(b',"', len(text) * 6 // 10) + 5
+    (data / NETFLIX).write_bytes(text[:opening])
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog")
+    refused(done, 2, NETFLIX, "truncated", "quoted field")
+    assert (published / "current").resolve() == before
+    assert manifest(published)["rows"]["catalog_by_platform"]["netflix"]["total"] == 8807
+
+
+def test_a_file_cut_at_a_line_end_mid_record_is_refused(etl, data: Path, published: Path):
+    text = (data / NETFLIX).read_bytes()
+    # The last line ends after the third field: a record with too few fields.
+    cut = text.rindex(b"\ns", 0, len(text) // 2) + 1
+    (data / NETFLIX).write_bytes(text[:cut] + b"s99999,Movie,cut here\n")
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog")
+    refused(done, 2, NETFLIX, "3 fields, the header has 13")
+
+
+def test_a_file_reduced_to_its_header_is_refused(etl, data: Path, published: Path):
+    before = (published / "current").resolve()
+    header = (data / NETFLIX).read_bytes().split(b"\n", 1)[0] + b"\n"
+    (data / NETFLIX).write_bytes(header)
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog")
+    refused(done, 2, NETFLIX, "no data rows")
+    assert (published / "current").resolve() == before
+
+
+def test_an_empty_ratings_file_is_refused(etl, data: Path, published: Path):
+    path = data / "ratings" / "2.csv"
+    path.write_bytes(path.read_bytes().split(b"\n", 1)[0] + b"\n")
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog")
+    refused(done, 2, "2.csv", "no data rows")
+
+
+def test_a_well_formed_but_shrunk_file_is_refused_naming_what_shrank(etl, data: Path,
+                                                                  published: Path):
+    before = (published / "current").resolve()
+    lines = (data / NETFLIX).read_bytes().split(b"\n")
+    # Keep whole records only: the first 40% of the lines, up to the last one starting a record.
+    kept = lines[: int(len(lines) * 0.4)]
+    while not kept[-1].startswith(b"s"):
+        kept.pop()
+    kept.pop()  # that record may continue on the next lines
+    (data / NETFLIX).write_bytes(b"\n".join(kept) + b"\n")
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog")
+    line = refused(done, 4, "catalog rows netflix movie 6131 ->", "catalog rows netflix tv show",
+                   "10%", "--accept-shrink")
+    assert "amazon" not in line  # only what shrank is named
+    assert (published / "current").resolve() == before
+    assert [p.name for p in (published / "runs").iterdir()] == [before.name]
+
+    accepted = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog",
+                   "--accept-shrink")
+    assert accepted.returncode == 0, accepted.stderr
+    shrink = manifest(published)["gates"]["shrink"]
+    assert shrink["accepted"] is True
+    assert shrink["previous_run"] == before.name
+    netflix = shrink["figures"]["catalog rows netflix movie"]
+    assert netflix["previous"] == 6131
+    assert netflix["now"] < 6131 * 0.6
+    assert netflix["change"] == round((netflix["now"] - 6131) / 6131, 4)
+
+
+def test_the_allowed_share_is_a_setting(etl, data: Path, published: Path):
+    ratings = data / "ratings" / "2.csv"
+    ratings.write_bytes(b"\n".join(ratings.read_bytes().split(b"\n")[:2000]) + b"\n")
+    env = {"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}
+    refused(etl(env, "catalog"), 4, "ratings kept")
+    assert etl({**env, "MAX_SHRINK": "0.6"}, "catalog").returncode == 0
+    assert manifest(published)["gates"]["shrink"]["max_shrink"] == 0.6
+
+
+def test_a_whole_run_records_every_gate_in_its_manifest(real_data_dir: Path, published: Path):
+    gates = manifest(published)["gates"]
+    netflix = gates["structure"][NETFLIX]
+    # Independently: data records of the real file, by the csv module, not the ETL's reader.
+    import csv
+
+    with (real_data_dir / NETFLIX).open(newline="", encoding="utf-8") as handle:
+        records = sum(1 for row in csv.reader(handle) if row) - 1
+    assert netflix["rows"] == records == 8807
+    assert set(gates["structure"]) == {"amazon_prime_titles.csv", "disney_plus_titles.csv",
+                                       "hulu_titles.csv", NETFLIX, "ratings/1.csv",
+                                       "ratings/2.csv"}
+    assert gates["shrink"]["previous_run"] is None
+    assert gates["shrink"]["figures"]["ratings kept"]["now"] == manifest(published)["rows"][
+        "ratings"]
+
+
+def test_movies_with_neighbours_are_compared_before_publishing():
+    previous = {"run_id": "r1", "rows": {"ratings": 10}, "model": {"movies": 1000}}
+    neighbours = pl.DataFrame({"movie_id": [f"m{i % 850}" for i in range(1700)]})
+    gates = PublicationGates(previous=previous)
+    with pytest.raises(ShrinkRefused, match=r"movies with neighbours 1000 -> 850 \(-15.0%\)"):
+        gates.check_model(neighbours)
+    PublicationGates(previous=previous, max_shrink=0.2).check_model(neighbours)
+    PublicationGates(previous=previous, accept_shrink=True).check_model(neighbours)
+    # A first run (nothing to compare with) and a growth pass.
+    PublicationGates().check_model(neighbours)
+    PublicationGates(previous={"model": {"movies": 800}}).check_model(neighbours)
