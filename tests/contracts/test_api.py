@@ -4,6 +4,7 @@ import datetime
 from pathlib import Path
 from typing import Any, get_args
 
+import httpx
 import pytest
 from catalog_service.config import Settings as CatalogSettings
 from catalog_service.main import create_app as create_catalog
@@ -68,3 +69,14 @@ def test_every_contract_model_is_answered_by_some_internal_route() -> None:
               and value.__module__ == api.__name__}
     nested = {api.TitleHit, api.NeighbourRead}  # parts of a list answer, never alone
     assert models - nested == answered
+
+
+@pytest.mark.parametrize("app", internal_apps(), ids=lambda app: app.title)
+async def test_unknown_routes_answer_the_one_error_shape(app: FastAPI) -> None:
+    # No lifespan: routing fails before any route would need the loaded data.
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        unknown = await client.get("/v1/nothing-here")
+        wrong_method = await client.delete("/healthz")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "unknown_route")
+    assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "method_not_allowed")

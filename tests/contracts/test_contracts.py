@@ -105,3 +105,18 @@ def test_text_param_trims_lowercases_and_names_the_empty_case() -> None:
     assert adapter.validate_python("  United States ") == "united states"
     with pytest.raises(ValidationError, match="at least 1 character"):
         adapter.validate_python("   ")
+
+
+async def test_unknown_route_and_wrong_method_are_in_the_one_shape() -> None:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        unknown = await client.get("/nowhere")
+        wrong_method = await client.post("/q")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"code": "unknown_route",
+                              "detail": "No route GET /nowhere; the routes are listed at /docs."}
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET"
+    assert wrong_method.json() == {"code": "method_not_allowed",
+                                   "detail": "/q does not take POST; it takes GET.",
+                                   "accepted": ["GET"]}

@@ -6,10 +6,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from contracts.errors import ErrorBody, ServiceError
 
 logger = logging.getLogger("contracts.web")
+# The code of a 404 for a path no route serves, unlike `not_found` (the route found nothing):
+# a caller (the gateway) tells an older or wrong service from a miss by it.
+UNKNOWN_ROUTE = "unknown_route"
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Nothing matches the parameters."},
@@ -32,28 +36,45 @@ def validation_sentence(error: dict[str, Any]) -> tuple[str, str]:
     return name, f"Parameter '{name}' got {error.get('input')!r}, but {message}."
 
 
-async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def _validation_body(exc: RequestValidationError) -> ErrorBody:
     errors = list(exc.errors())
     parameter, detail = validation_sentence(errors[0]) if errors else ("request", "Invalid.")
     if len(errors) > 1:
         detail += " " + " ".join(validation_sentence(e)[1] for e in errors[1:])
-    body = ErrorBody(code="invalid_parameter", detail=detail, parameter=parameter)
-    return _error(422, body)
+    return ErrorBody(code="invalid_parameter", detail=detail, parameter=parameter)
 
 
-async def _on_service_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ServiceError)
-    return _error(exc.status_code, exc.body)
+def _http_body(request: Request, exc: HTTPException) -> ErrorBody:
+    """Starlette's own errors (no such route, method not allowed) in the one shape."""
+    if exc.status_code == 404:
+        return ErrorBody(code=UNKNOWN_ROUTE,
+                         detail=f"No route {request.method} {request.url.path}; the routes "
+                                "are listed at /docs.")
+    if exc.status_code == 405:
+        allowed = next((value for name, value in (exc.headers or {}).items()
+                        if name.lower() == "allow"), "")
+        return ErrorBody(code="method_not_allowed",
+                         detail=f"{request.url.path} does not take {request.method}; it takes "
+                                f"{allowed or 'other methods'}.",
+                         accepted=[m.strip() for m in allowed.split(",") if m.strip()] or None)
+    return ErrorBody(code="http_error", detail=str(exc.detail))
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def on_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one handler: every exception becomes an ErrorBody; only the unexpected are logged."""
+    if isinstance(exc, ServiceError):
+        return _error(exc.status_code, exc.body)
+    if isinstance(exc, RequestValidationError):
+        return _error(422, _validation_body(exc))
+    if isinstance(exc, HTTPException):
+        response = _error(exc.status_code, _http_body(request, exc))
+        response.headers.update(exc.headers or {})
+        return response
     logger.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return _error(500, ErrorBody(code="internal_error", detail="Internal error; it was logged."))
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves the service as an ErrorBody; stack traces stay in the log."""
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(ServiceError, _on_service_error)
-    app.add_exception_handler(Exception, _on_unexpected)
+    for kind in (RequestValidationError, ServiceError, HTTPException, Exception):
+        app.add_exception_handler(kind, on_error)
