@@ -27,4 +27,4 @@ async def test_downstream_failures_are_counted_by_outcome(gateway, dead_url):
         metrics = (await client.get("/metrics")).text
     assert failed.status_code == 503
     assert ('downstream_request_duration_seconds_count{downstream="catalog service",'
-            'outcome="error",route="/v1/count-platform"} 1.0') in metrics
+            'outcome="unreachable",route="/v1/count-platform"} 1.0') in metrics

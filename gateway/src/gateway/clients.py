@@ -31,29 +31,30 @@ from contracts.observability import (
     Metrics,
     request_id_var,
 )
-from httpx_aiohttp import AiohttpTransport
+from contracts.web import UNKNOWN_ROUTE
 from pydantic import BaseModel, ValidationError
 
 from gateway.cache import AnswerCache
 from gateway.config import Settings
 from gateway.response_cache import current_ticket
+from gateway.transport import AiohttpPoolTransport
 
 Answer = TypeVar("Answer", bound=BaseModel)
-EARLY_TIMEOUT_FRACTION = 0.5
 QueryValue = str | int | float | None
 
 
 def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
     """The one long-lived, pooled httpx client for a downstream; the lifespan closes it.
 
-    The httpx API over aiohttp's connection pool (httpx-aiohttp): on this project's 2-core
-    benchmark httpx's own pool (httpcore) took most of the gateway's CPU per call.
+    The httpx API over aiohttp's connection pool (gateway.transport): on this project's
+    2-core benchmark httpx's own pool (httpcore) took most of the gateway's CPU per call.
     """
-    limits = httpx.Limits(max_connections=settings.downstream_max_connections,
-                          keepalive_expiry=settings.downstream_keepalive_expiry_seconds)
+    transport = AiohttpPoolTransport(
+        max_connections=settings.downstream_max_connections,
+        keepalive_expiry=settings.downstream_keepalive_expiry_seconds)
     return httpx.AsyncClient(
         base_url=base_url,
-        transport=AiohttpTransport(limits=limits, trust_env=False),
+        transport=transport,
         timeout=httpx.Timeout(settings.downstream_timeout_seconds),
         follow_redirects=False,
         trust_env=False,
@@ -122,17 +123,16 @@ class DownstreamClient:
             outcome = str(reply.status_code)
             return reply
         except (TimeoutError, httpx.TimeoutException) as exc:
-            if time.perf_counter() - started < self._timeout * EARLY_TIMEOUT_FRACTION:
-                # httpx-aiohttp reports a refused connection as ConnectTimeout, at once: a
-                # "timeout" well before the deadline is a service that is not there.
-                raise UpstreamUnavailable(
-                    f"The {self.service_name} cannot be reached.") from exc
+            # Our own deadline, or the transport's connect or read timeout: the service was
+            # there (or might be) but did not answer in time. A refused connection is an
+            # httpx.ConnectError (gateway.transport), never a timeout.
             outcome = "timeout"
             unit = "second" if self._timeout == 1 else "seconds"
             raise UpstreamUnavailable(
                 f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
             ) from exc
-        except httpx.HTTPError as exc:
+        except httpx.TransportError as exc:
+            outcome = "unreachable"
             raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
         finally:
             if self._metrics is not None:
@@ -191,8 +191,8 @@ class DownstreamClient:
     def _parse(self, response: Reply, path: str, answer: type[Answer]) -> Answer:
         if response.status_code in (404, 422):
             body = self._error_body(response)
-            if body is None:
-                # Not our error model: the route itself is missing (an older or wrong service).
+            if body is None or body.code == UNKNOWN_ROUTE:
+                # The route itself is missing (an older or wrong service), not a miss.
                 raise UpstreamUnavailable(
                     f"The {self.service_name} does not serve {path} "
                     f"(status {response.status_code})."
