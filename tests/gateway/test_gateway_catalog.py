@@ -139,5 +139,5 @@ async def test_gateway_process_serves_the_catalog_over_http(start_service, catal
     assert (count.status_code, count.json()) == (200, 4)
     assert bad.status_code == 422
     assert bad.json()["parameter"] == "platform"
-    assert ready.status_code == 503
-    assert ready.json()["detail"] == "Not ready: the recsys service is not ready."
+    assert (ready.status_code, ready.json()["status"]) == (200, "degraded")
+    assert ready.json()["downstreams"]["recsys service"]["ready"] is False

@@ -95,25 +95,41 @@ async def test_the_gateway_sends_only_the_filters_given(gateway, scripted, dead_
                                 "/v1/max-duration?platform=hulu&duration_type=season"]
 
 
-async def test_readyz_names_each_downstream_that_is_not_ready(gateway, scripted, dead_url,
-                                                              hanging_url):
+async def test_readyz_degrades_by_route_and_names_each_downstream(gateway, scripted, dead_url,
+                                                                   hanging_url):
+    # Issue 12, failure 2: one unready downstream used to fail the probe (503), taking every
+    # gateway pod out of the Service although half the API works.
     ready, unready = scripted(), scripted()
     ready.answer("/readyz", 200, {"status": "ready"})
     unready.answer("/readyz", 503, {"code": "unavailable", "detail": "Redis is down."})
     cases = {
-        (ready.url, ready.url): (200, None),
-        (ready.url, unready.url): (503, "Not ready: the recsys service is not ready."),
-        (dead_url, ready.url): (503, "Not ready: the catalog service is not ready."),
-        (hanging_url, dead_url):
-            (503, "Not ready: the catalog service and the recsys service are not ready."),
+        (ready.url, ready.url): (200, "ready", {"catalog service": 1, "recsys service": 1}),
+        (ready.url, unready.url): (200, "degraded", {"catalog service": 1, "recsys service": 0}),
+        (dead_url, ready.url): (200, "degraded", {"catalog service": 0, "recsys service": 1}),
+        (hanging_url, dead_url): (503, None, {"catalog service": 0, "recsys service": 0}),
     }
-    for (catalog, recsys), (status, detail) in cases.items():
+    for (catalog, recsys), (status, state, ready_by_name) in cases.items():
         async with gateway(catalog=catalog, recsys=recsys, wait=0.5) as client:
             response = await client.get("/readyz")
+            metrics = (await client.get("/metrics")).text
         assert response.status_code == status
-        assert response.json().get("detail") == detail
-        if status == 200:
-            assert response.json() == {"status": "ready"}
+        for name, up in ready_by_name.items():
+            assert f'gateway_downstream_ready{{downstream="{name}"}} {up:.1f}' in metrics
+        if status == 503:
+            assert response.json() == {
+                "code": "unavailable",
+                "detail": "Not ready: the catalog service and the recsys service are not "
+                          "ready; no route can answer."}
+            continue
+        body = response.json()
+        assert body["status"] == state
+        assert {name: entry["ready"] for name, entry in body["downstreams"].items()} == {
+            name: bool(up) for name, up in ready_by_name.items()}
+        for name, entry in body["downstreams"].items():
+            assert (entry.get("detail") is None) == entry["ready"]
+            if not entry["ready"]:
+                assert entry["detail"] == (f"The {name} is not ready: the routes that need "
+                                           "it answer 503.")
 
 
 async def test_title_page_asks_both_services_at_once(gateway, scripted):

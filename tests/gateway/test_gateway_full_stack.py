@@ -71,7 +71,9 @@ async def test_ready_when_both_services_are(gateway, catalog_sample, recsys_real
     async with gateway(catalog=catalog_sample, recsys=recsys_real) as client:
         ready = await client.get("/readyz")
     async with gateway(catalog=dead_url, recsys=recsys_real, wait=0.5) as client:
-        unready = await client.get("/readyz")
-    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
-    assert unready.status_code == 503
-    assert unready.json()["detail"] == "Not ready: the catalog service is not ready."
+        degraded = await client.get("/readyz")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    # Recommendations still work without the catalog: the pod stays in the Service.
+    assert (degraded.status_code, degraded.json()["status"]) == (200, "degraded")
+    assert degraded.json()["downstreams"]["catalog service"]["ready"] is False
+    assert degraded.json()["downstreams"]["recsys service"]["ready"] is True

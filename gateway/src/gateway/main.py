@@ -18,6 +18,7 @@ from gateway.clients import (
     build_http_client,
 )
 from gateway.config import Settings
+from gateway.health import ready_gauge
 from gateway.page import install_page
 from gateway.response_cache import ResponseCache
 from gateway.router import router
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = install_observability(app, service="gateway", log_level=app.state.settings.log_level)
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
     app.state.downstream_metrics = DownstreamMetrics(metrics)
+    app.state.downstream_ready = ready_gauge(metrics)
     install_error_handlers(app)
     app.include_router(router)
     install_page(app)

@@ -14,11 +14,11 @@ from contracts.domain import (
 )
 from contracts.titles import normalise_title
 from contracts.web import ERROR_RESPONSES
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-from gateway import service
+from gateway import health, service
 from gateway.dependencies import CatalogClientDep, RecsysClientDep
 from gateway.schemas import ReadyRead, TitlePageRead
 
@@ -139,6 +139,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: ERROR_RESPONSES[503]})
-async def readyz(catalog: CatalogClientDep, recsys: RecsysClientDep) -> ReadyRead:
-    """Ready when both the catalog and the recsys service answer their /readyz."""
-    return await service.readiness(catalog=catalog, recsys=recsys)
+async def readyz(request: Request, catalog: CatalogClientDep,
+                 recsys: RecsysClientDep) -> ReadyRead:
+    """Ready while one downstream can serve ("degraded" names the other); 503 when none can."""
+    return await health.readiness(clients=(catalog, recsys),
+                                  gauge=request.app.state.downstream_ready)

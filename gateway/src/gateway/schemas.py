@@ -1,5 +1,7 @@
 """What the gateway answers publicly; the internal answers it reads are in contracts.api."""
 
+from typing import Literal
+
 from contracts.api import NeighbourRead, TitleRead
 from pydantic import BaseModel, Field
 
@@ -20,5 +22,16 @@ class TitlePageRead(BaseModel):
     recommendations: RecommendationsRead
 
 
+class DownstreamReady(BaseModel):
+    """One downstream's readiness, as the gateway last saw it."""
+
+    ready: bool
+    detail: str | None = None
+
+
 class ReadyRead(BaseModel):
-    status: str = Field(examples=["ready"])
+    """"ready": every downstream is; "degraded": some are, and the routes needing the others
+    answer 503 (gateway.health has the rule per route)."""
+
+    status: Literal["ready", "degraded"] = Field(examples=["ready"])
+    downstreams: dict[str, DownstreamReady]

@@ -13,11 +13,10 @@ import asyncio
 import logging
 
 from contracts.domain import CATALOG_TYPE_MOVIE, ContentKind, DurationType, Platform
-from contracts.errors import NotFound, ServiceError, UpstreamUnavailable
+from contracts.errors import NotFound, ServiceError
 
-from gateway.clients import CatalogClient, DownstreamClient, RecsysClient
+from gateway.clients import CatalogClient, RecsysClient
 from gateway.schemas import (
-    ReadyRead,
     RecommendationsRead,
     TitlePageRead,
 )
@@ -125,14 +124,3 @@ async def title_page(*, catalog: CatalogClient, recsys: RecsysClient,
         recommendations.cancel()
         raise
     return TitlePageRead(title=record, recommendations=recs)
-
-
-async def readiness(*, catalog: CatalogClient, recsys: RecsysClient) -> ReadyRead:
-    """Ready when both downstreams say they are ready; otherwise 503 naming which are not."""
-    clients: tuple[DownstreamClient, ...] = (catalog, recsys)
-    ready = await asyncio.gather(*(client.is_ready() for client in clients))
-    missing = [client.service_name for client, ok in zip(clients, ready, strict=True) if not ok]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise UpstreamUnavailable(f"Not ready: the {' and the '.join(missing)} {verb} not ready.")
-    return ReadyRead(status="ready")
