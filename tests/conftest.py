@@ -1,18 +1,15 @@
-"""Fixtures shared by every test: data folders, ETL outputs, free ports, real processes, Redis."""
+"""Fixtures shared by every test: data, ETL outputs, real processes, Redis, in-process apps."""
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
-import httpx
 import pytest
+from testkit.apps import AppClient, open_app
+
+from harness import RedisServer, Service, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "tests" / "fixtures" / "sample"
@@ -62,64 +59,26 @@ def real_catalog_dir(real_data_dir: Path, tmp_path_factory: pytest.TempPathFacto
     return build_catalog(data_dir=real_data_dir, output_dir=tmp_path_factory.mktemp("etl-real"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def unused_port() -> Callable[[], int]:
     return free_port
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
-
-
-class ServiceProcess:
-    """A service started as a real uvicorn process, the way `make up` starts it."""
-
-    def __init__(self, app: str, env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log_path.open("wb")
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", app,
-               "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        self.process = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=self._log,
-                                        stderr=subprocess.STDOUT, cwd=REPO)
-        wait_for_http(f"{self.url}/healthz", process=self.process)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._log.close()
-
-
 @pytest.fixture(scope="session")
-def start_service(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[..., ServiceProcess]]:
-    """Factory: start_service("catalog_service.main:create_app", {"CATALOG_PATH": ...})."""
-    started: list[ServiceProcess] = []
+def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Service]]:
+    """Factory: start_service("catalog_service.main:create_app", {"CATALOG_PATH": ...}).
 
-    def start(app: str, env: dict[str, str]) -> ServiceProcess:
-        log = tmp_path_factory.mktemp("logs") / f"{app.split('.')[0]}.log"
-        service = ServiceProcess(app, env, log)
+    A real uvicorn process (harness.Service), ready once /healthz answers; stopped at the end
+    of the session. Its output is in `service.log()`.
+    """
+    started: list[Service] = []
+
+    def start(app: str, env: dict[str, str], ready_path: str = "/healthz") -> Service:
+        name = app.split(".")[0]
+        service = Service(name, app, env, tmp_path_factory.mktemp("logs") / f"{name}.log",
+                          ready_path=ready_path, cwd=REPO)
         started.append(service)
+        service.start(timeout=30)
         return service
 
     yield start
@@ -127,44 +86,19 @@ def start_service(
         service.stop()
 
 
-class RedisServer:
-    """A redis-server of the tests' own on a free port, which tests may stop and start."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not on the PATH")
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise TimeoutError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of the tests' own on a free port (harness.RedisServer): never 6379."""
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_client() -> AppClient:
+    """Factory: `async with app_client(create_app(settings)) as client:` the app in-process."""
+    return open_app
 
 
 class HandWrittenModel:

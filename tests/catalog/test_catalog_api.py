@@ -7,12 +7,12 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
-from asgi_lifespan import LifespanManager
 from catalog_service.config import Settings
 from catalog_service.exceptions import CatalogUnreadable
 from catalog_service.main import create_app
 from contracts.schema import CATALOG_COLUMNS
 from pydantic import ValidationError
+from testkit.apps import AppClient
 
 ROWS: list[dict[str, Any]] = [
     {"id": "ns1", "title": "the godfather", "release_year": 1972, "duration_int": 175,
@@ -44,12 +44,9 @@ def catalog_path(
 
 
 @pytest.fixture(scope="module")
-async def client(catalog_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(catalog_path: Path, app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(catalog_path=catalog_path))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://t") as c,
-    ):
+    async with app_client(app, base_url="http://t") as c:
         yield c
 
 
@@ -273,8 +270,8 @@ def test_catalog_path_from_environment(monkeypatch: pytest.MonkeyPatch, catalog_
     assert create_app().state.settings.catalog_path == catalog_path
 
 
-async def test_unreadable_catalog_stops_start_up(tmp_path: Path) -> None:
+async def test_unreadable_catalog_stops_start_up(tmp_path: Path, app_client: AppClient) -> None:
     app = create_app(Settings(catalog_path=tmp_path / "catalog.parquet"))
     with pytest.raises(CatalogUnreadable, match="no catalog parquet"):
-        async with LifespanManager(app):
+        async with app_client(app):
             pass

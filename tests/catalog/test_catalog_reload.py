@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from catalog_service.config import Settings
 from catalog_service.main import create_app
 from etl_job.pipeline import build_catalog
+from testkit.apps import AppClient
 
 
 async def ready_version(client: httpx.AsyncClient) -> str:
@@ -27,15 +27,14 @@ async def wait_for_version_change(client: httpx.AsyncClient, old: str) -> str:
 
 
 @pytest.fixture
-async def client(sample_data_dir: Path, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(sample_data_dir: Path, tmp_path: Path,
+                 app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
     """The app over OUTPUT_DIR/current of a first sample run, checking for new runs often."""
     build_catalog(data_dir=sample_data_dir, output_dir=tmp_path)
     settings = Settings(catalog_path=tmp_path / "current" / "catalog.parquet",
                         catalog_reload_seconds=0.05)
     app = create_app(settings)
-    async with (LifespanManager(app) as manager,
-                httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
-                                  base_url="http://catalog") as client):
+    async with app_client(app, base_url="http://catalog") as client:
         yield client
 
 

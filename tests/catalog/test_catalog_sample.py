@@ -17,19 +17,17 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from catalog_service.config import Settings
 from catalog_service.main import create_app
 from contracts.schema import CATALOG_FILE
+from testkit.apps import AppClient
 
 
 @pytest.fixture(scope="module")
-async def client(sample_catalog_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(sample_catalog_dir: Path,
+                 app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(catalog_path=sample_catalog_dir / CATALOG_FILE))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://t") as c,
-    ):
+    async with app_client(app, base_url="http://t") as c:
         yield c
 
 

@@ -2,30 +2,26 @@
 
 import csv
 import json
-import re
 from collections import Counter, defaultdict
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE, RATINGS_FILE
-
-FILES = {"amazon": "amazon_prime_titles.csv", "disney": "disney_plus_titles.csv",
-         "hulu": "hulu_titles.csv", "netflix": "netflix_titles.csv"}
-DURATION = re.compile(r"(\d+) (min|season)s?", re.IGNORECASE)
+from testkit.raw_csv import FILES, RawTitle, clean, read_records
 
 
 @pytest.fixture(scope="module")
 def raw(real_data_dir: Path) -> dict[str, dict[str, Any]]:
     """Every raw row by catalog id, read with the csv module only."""
-    rows = {}
-    for platform, name in FILES.items():
-        with (real_data_dir / name).open(encoding="utf-8", newline="") as handle:
-            for record in csv.DictReader(handle):
-                rows[platform[0] + record["show_id"]] = {**record, "platform": platform}
-    return rows
+    return read_records(real_data_dir)
+
+
+@pytest.fixture(scope="module")
+def cleaned(raw: dict[str, dict[str, Any]]) -> dict[str, RawTitle]:
+    """Every raw row with the issue's rules applied by hand (testkit.raw_csv)."""
+    return {title_id: clean(title_id, record) for title_id, record in raw.items()}
 
 
 @pytest.fixture(scope="module")
@@ -53,78 +49,51 @@ def test_rows_per_platform_and_type(raw: dict, catalog: dict, manifest: dict) ->
     assert expected[("hulu", "tv show")] == 1589  # the README's table, as a sanity anchor
 
 
-def misplaced_durations(raw: dict) -> dict[str, str]:
-    return {i: r["rating"].strip() for i, r in raw.items()
-            if DURATION.fullmatch(r["rating"].strip()) and not r["duration"].strip()}
-
-
-def test_the_295_durations_in_the_rating_column_are_moved(raw: dict, catalog: dict,
+def test_the_295_durations_in_the_rating_column_are_moved(cleaned: dict, catalog: dict,
                                                           manifest: dict) -> None:
-    misplaced = misplaced_durations(raw)
+    misplaced = [t for t in cleaned.values() if t.duration_moved]
     assert len(misplaced) == 295
     fix = manifest["fixes"]["duration_moved_from_rating"]
     assert fix["total"] == len(misplaced)
     assert fix["by_platform"] == {
-        platform: sum(1 for i in misplaced if raw[i]["platform"] == platform) for platform in FILES}
+        platform: sum(1 for t in misplaced if t.platform == platform) for platform in FILES}
     assert fix["by_platform"]["hulu"] == 292
-    for title_id, text in misplaced.items():
-        number, unit = DURATION.fullmatch(text).groups()  # type: ignore[union-attr]
-        row = catalog[title_id]
+    for title in misplaced:
+        row = catalog[title.id]
         assert (row["rating"], row["duration_int"], row["duration_type"]) == (
-            "g", int(number), unit.lower()), title_id
+            "g", title.duration, title.duration_type), title.id
 
 
-def as_list(text: str, people: bool = False) -> str | None:
-    """A comma-separated list, items trimmed and lowercased, empty ones dropped.
-
-    For people (director, cast), items without any letter ("1") are dropped too.
-    """
-    items = [p.strip().lower() for p in text.split(",") if p.strip()]
-    if people:
-        items = [p for p in items if any(ch.isalpha() for ch in p)]
-    return ", ".join(items) or None
-
-
-def expected_row(record: dict[str, str], moved: bool) -> dict[str, Any]:
+def expected_row(title: RawTitle) -> dict[str, Any]:
     """What the issue says a raw row becomes, computed without the ETL's code."""
-    rating = record["rating"].strip().lower()
-    duration = record["duration"].strip()
-    if moved:
-        rating, duration = "g", record["rating"].strip()
-    match = DURATION.fullmatch(duration)
-    text_date = " ".join(record["date_added"].split())
-    parsed: date | None = None
-    if text_date:
-        parsed = datetime.strptime(text_date, "%B %d, %Y").date()
-    score = int(record["score"]) if record["score"].strip().isdigit() else None
     return {
-        "title": record["title"].strip().lower(),
-        "type": record["type"].strip().lower(),
-        "release_year": int(record["release_year"]),
-        "rating": rating or "g",
-        "date_added": parsed,
-        "duration_int": int(match.group(1)) if match else None,
-        "duration_type": match.group(2).lower() if match else None,
-        "score": score if score is not None and 0 <= score <= 100 else None,
-        "cast": as_list(record["cast"], people=True),
-        "country": as_list(record["country"]),
+        "title": title.title,
+        "type": title.type,
+        "release_year": title.year,
+        "rating": title.rating,
+        "date_added": title.date_added,
+        "duration_int": title.duration,
+        "duration_type": title.duration_type,
+        "score": title.score,
+        "cast": ", ".join(title.cast) or None,
+        "country": ", ".join(title.countries) or None,
     }
 
 
-def test_every_row_matches_the_rules_computed_independently(raw: dict, catalog: dict) -> None:
-    misplaced = misplaced_durations(raw)
+def test_every_row_matches_the_rules_computed_independently(cleaned: dict,
+                                                            catalog: dict) -> None:
     mismatches = []
-    for title_id, record in raw.items():
-        expected = expected_row(record, title_id in misplaced)
+    for title_id, title in cleaned.items():
+        expected = expected_row(title)
         actual = {key: catalog[title_id][key] for key in expected}
         if actual != expected:
             mismatches.append((title_id, expected, actual))
     assert mismatches == []
 
 
-def test_null_ratings_and_dates_are_counted(raw: dict, manifest: dict) -> None:
-    misplaced = misplaced_durations(raw)
-    empty_rating = sum(1 for i, r in raw.items() if not r["rating"].strip() and i not in misplaced)
+def test_null_ratings_and_dates_are_counted(raw: dict, cleaned: dict, manifest: dict) -> None:
+    empty_rating = sum(1 for i, r in raw.items()
+                       if not r["rating"].strip() and not cleaned[i].duration_moved)
     assert manifest["fixes"]["null_rating_to_g"]["total"] == empty_rating
     assert manifest["fixes"]["date_missing"]["total"] == sum(
         1 for r in raw.values() if not r["date_added"].strip())

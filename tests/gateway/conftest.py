@@ -1,44 +1,34 @@
-"""Gateway test harness: the app in-process, real catalog processes, failure-mode stand-ins."""
+"""Gateway fixtures: the app in-process, real catalog processes, failure-mode stand-ins."""
 
-import json
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from gateway.config import Settings
 from gateway.main import create_app
+from testkit.apps import AppClient
+from testkit.stand_in import StandIn
 
 # Answer tests allow for a busy machine; failure tests pass a short timeout of their own.
 ANSWER_TIMEOUT = 10.0
 
-GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+GatewayClient = AbstractAsyncContextManager[httpx.AsyncClient]
 
 
 @pytest.fixture(scope="session")
-def gateway() -> GatewayFactory:
+def gateway(app_client: AppClient) -> Callable[..., GatewayClient]:
     """Factory: `async with gateway(catalog=url, recsys=url) as client:` the app in-process."""
 
-    @asynccontextmanager
-    async def open_gateway(*, catalog: str, recsys: str,
-                           wait: float = ANSWER_TIMEOUT) -> AsyncIterator[httpx.AsyncClient]:
-        settings = Settings(catalog_service_url=catalog, recsys_service_url=recsys,
-                            downstream_timeout_seconds=wait)
-        app = create_app(settings)
-        async with (
-            LifespanManager(app) as manager,
-            httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
-                              base_url="http://gateway", timeout=60) as client,
-        ):
-            yield client
+    def open_gateway(*, catalog: str, recsys: str, wait: float = ANSWER_TIMEOUT,
+                     **settings: Any) -> GatewayClient:
+        app = create_app(Settings(catalog_service_url=catalog, recsys_service_url=recsys,
+                                  downstream_timeout_seconds=wait, **settings))
+        return app_client(app, base_url="http://gateway")
 
     return open_gateway
 
@@ -75,59 +65,18 @@ def hanging_url() -> Iterator[str]:
         connection.close()
 
 
-Handler = Callable[[dict[str, list[str]]], tuple[int, Any]]
-
-
-@dataclass
-class ScriptedServer:
-    """An HTTP stand-in answering scripted bodies per path, recording what it was asked."""
-
-    url: str
-    routes: dict[str, Handler | tuple[int, Any]]
-    requests: list[str] = field(default_factory=list)
-    request_ids: list[str | None] = field(default_factory=list)
-
-    def answer(self, path: str, status: int, body: Any) -> None:
-        """Answer `path` with `status` and `body` (a str is sent raw, anything else as JSON)."""
-        self.routes[path] = (status, body)
-
-
 @pytest.fixture
-def scripted() -> Iterator[Callable[[], ScriptedServer]]:
-    """Factory of stand-in servers; each stops at the end of the test."""
-    servers: list[ThreadingHTTPServer] = []
+def scripted() -> Iterator[Callable[[], StandIn]]:
+    """Factory of stand-in downstreams (testkit.StandIn); each stops at the end of the test."""
+    started: list[StandIn] = []
 
-    def start() -> ScriptedServer:
-        script = ScriptedServer(url="", routes={})
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                script.requests.append(self.path)
-                script.request_ids.append(self.headers.get("X-Request-ID"))
-                route = script.routes.get(parts.path, (404, {"detail": "Not Found"}))
-                status, body = route(parse_qs(parts.query)) if callable(route) else route
-                payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        script.url = f"http://127.0.0.1:{server.server_address[1]}"
-        return script
+    def start() -> StandIn:
+        started.append(StandIn())
+        return started[-1]
 
     yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    for stand_in in started:
+        stand_in.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,66 +1,17 @@
 """The six public queries over the real catalog service on the real data, checked against plain
 Python over the raw CSVs (never the project's own code path)."""
 
-import csv
-import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-FILES = {"amazon": "amazon_prime_titles.csv", "disney": "disney_plus_titles.csv",
-         "hulu": "hulu_titles.csv", "netflix": "netflix_titles.csv"}
-DURATION = re.compile(r"(\d+)\s*(min|seasons?)")
-DOCUMENTARY = ("documentaries", "documentary", "docuseries")
-
-
-@dataclass(frozen=True)
-class Row:
-    platform: str
-    type: str
-    title: str
-    year: int
-    rating: str
-    duration: int | None
-    unit: str | None
-    score: int | None
-    cast: tuple[str, ...]
-    countries: tuple[str, ...]
-    genres: str
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def read_rows(data_dir: Path) -> list[Row]:
-    """Every title, with the issue's fixes applied by hand: lowercase, trim, moved durations."""
-    rows = []
-    for platform, name in FILES.items():
-        with (data_dir / name).open(newline="", encoding="utf-8") as handle:
-            for raw in csv.DictReader(handle):
-                value = {key: (text or "").strip().lower() for key, text in raw.items()}
-                rating, duration = value["rating"], value["duration"]
-                if not duration and DURATION.fullmatch(rating):
-                    rating, duration = "", rating
-                match = DURATION.fullmatch(duration)
-                rows.append(Row(
-                    platform=platform, type=value["type"], title=value["title"],
-                    year=int(value["release_year"]), rating=rating or "g",
-                    duration=int(match[1]) if match else None,
-                    unit=("min" if match[2] == "min" else "season") if match else None,
-                    score=int(value["score"]) if value.get("score") else None,
-                    # The ETL drops cast items without any letter (amazon lists "1" 35 times).
-                    cast=tuple(n for n in _split(value["cast"]) if any(c.isalpha() for c in n)),
-                    countries=_split(value["country"]),
-                    genres=value["listed_in"]))
-    return rows
+from testkit.raw_csv import FILES, read_titles
+from testkit.raw_csv import RawTitle as Row
 
 
 @pytest.fixture(scope="module")
 def rows(real_data_dir: Path) -> list[Row]:
-    return read_rows(real_data_dir)
+    return read_titles(real_data_dir)
 
 
 def movies(rows: list[Row], platform: str | None = None) -> list[Row]:
@@ -70,7 +21,7 @@ def movies(rows: list[Row], platform: str | None = None) -> list[Row]:
 def expected_max_duration(rows: list[Row], year: int | None, platform: str | None,
                           unit: str | None) -> str:
     candidates = [r for r in movies(rows, platform) if r.duration is not None
-                  and year in (None, r.year) and unit in (None, r.unit)]
+                  and year in (None, r.year) and unit in (None, r.duration_type)]
     return min(candidates, key=lambda r: (-(r.duration or 0), r.title)).title
 
 
@@ -86,7 +37,7 @@ def expected_production(rows: list[Row], kind: str, country: str, year: int) -> 
             return r.type == "movie"
         if kind == "serie":
             return r.type == "tv show"
-        return any(word in r.genres for word in DOCUMENTARY)
+        return r.is_documentary
 
     return sum(1 for r in rows if r.year == year and country in r.countries and is_kind(r))
 
@@ -107,7 +58,7 @@ def test_the_hand_reading_agrees_with_the_dataset_readme(rows):
 
 async def test_real_misses_are_404_sentences(client, rows):
     # No netflix movie is measured in seasons, and no hulu title lists a cast.
-    assert not [r for r in movies(rows, "netflix") if r.unit == "season"]
+    assert not [r for r in movies(rows, "netflix") if r.duration_type == "season"]
     assert not [r for r in rows if r.platform == "hulu" and r.cast]
     season = await client.get("/get_max_duration", params={"platform": "netflix",
                                                             "duration_type": "season"})

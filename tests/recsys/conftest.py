@@ -2,13 +2,14 @@
 
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 import redis
 from etl_job.publish import publish_neighbours
+
+from harness import RedisServer
 
 # A small catalog: two entries share "the matrix" (one film on two platforms), two different
 # films share "heat", and some titles carry accents and apostrophes.
@@ -95,11 +96,9 @@ def publish(redis_server: Any, prefix: str) -> Callable[..., str]:
 
 
 @pytest.fixture(scope="module")
-def own_redis(redis_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A redis-server for tests that stop, freeze and restart it, apart from the session's."""
-    workdir: Path = tmp_path_factory.mktemp("own-redis")
-    # The class of the session's server (tests/conftest.py), without importing a conftest.
-    server = type(redis_server)(workdir)
+    server = RedisServer(tmp_path_factory.mktemp("own-redis"))
     server.start()
     yield server
     server.stop()

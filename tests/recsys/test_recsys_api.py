@@ -4,21 +4,18 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from etl_job.publish import rollback
 from recsys_service.config import Settings
 from recsys_service.main import create_app
+from testkit.apps import AppClient
 
 
 @pytest.fixture
-async def client(redis_server, prefix: str) -> AsyncIterator[httpx.AsyncClient]:
+async def client(redis_server, prefix: str,
+                 app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(redis_url=redis_server.url, redis_key_prefix=prefix)
     app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,  # manager.app hands the lifespan state to requests
-        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
-                          base_url="http://recsys") as http,
-    ):
+    async with app_client(app, base_url="http://recsys") as http:
         yield http
 
 

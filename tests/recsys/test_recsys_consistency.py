@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from recsys_service.config import Settings
 from recsys_service.main import create_app
+from testkit.apps import AppClient
 
 MOVIES = 1500
 PER_MOVIE = 20
@@ -25,14 +25,11 @@ def _generation(gen: int) -> tuple[dict[str, str], dict[str, list[tuple[str, flo
 
 
 @pytest.fixture
-async def client(redis_server, prefix: str) -> AsyncIterator[httpx.AsyncClient]:
+async def client(redis_server, prefix: str,
+                 app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(redis_url=redis_server.url, redis_key_prefix=prefix,
                               redis_timeout_seconds=5))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app),
-                          base_url="http://recsys") as http,
-    ):
+    async with app_client(app, base_url="http://recsys") as http:
         yield http
 
 

@@ -1,30 +1,22 @@
 """Processes the benchmarks start and measure: a Redis of their own, the services, the ETL."""
 
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 import redis
 
+import harness
+
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tree_rss(pid: int) -> int:
@@ -43,48 +35,17 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-@dataclass
-class RedisProcess:
+class RedisProcess(harness.RedisServer):
     """A redis-server of the benchmark's own on a free port: never the machine's 6379."""
 
-    workdir: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not on the PATH (apt-get install redis-server)")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("redis-server did not start") from None
-                time.sleep(0.05)
-
     def info_memory(self) -> dict[str, int]:
-        info = redis.Redis.from_url(self.url).info("memory")
+        client = redis.Redis.from_url(self.url)
+        try:
+            info = client.info("memory")
+        finally:
+            client.close()
         return {key: int(info[key]) for key in ("used_memory", "used_memory_rss",
                                                 "used_memory_peak")}
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @contextmanager
@@ -97,57 +58,11 @@ def own_redis(workdir: Path) -> Iterator[RedisProcess]:
         server.stop()
 
 
-@dataclass
-class Service:
-    """One uvicorn process started the way `make up` starts it (scripts/stack.py)."""
-
-    name: str
-    app: str
-    env: dict[str, str]
-    log_path: Path
-    extra_args: tuple[str, ...] = ()
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, ready_path: str = "/readyz", timeout: float = 120) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "--factory", self.app, "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", *self.extra_args],
-            env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited; see {self.log_path}")
-            try:
-                if httpx.get(self.url + ready_path, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.name} was not ready within {timeout}s; see {self.log_path}")
+class Service(harness.Service):
+    """One uvicorn process started the way `make up` starts it, whose memory can be read."""
 
     def rss(self) -> int:
-        return tree_rss(self.process.pid) if self.process is not None else 0
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-        self.process = None
+        return tree_rss(self.pid) if self.pid is not None else 0
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class Stack:
         gateway = Service(name, self.gateway.app, {**self.gateway.env, **env},
                           self.logs / f"{name}.log")
         self.extras.append(gateway)
-        gateway.start()
+        gateway.start(timeout=120)
         return gateway
 
 
@@ -49,11 +49,11 @@ def running_stack(*, catalog_path: Path, redis_url: str, key_prefix: str, logs: 
     gateway = Service("gateway", "gateway.main:create_app",
                       {"CATALOG_SERVICE_URL": catalog.url, "RECSYS_SERVICE_URL": recsys.url,
                        **(gateway_env or {})}, logs / "gateway.log")
-    bare = Service("bare", "bench.bare_app:create_app", {}, logs / "bare.log")
+    bare = Service("bare", "bench.bare_app:create_app", {}, logs / "bare.log", ready_path="/")
     with ExitStack() as stack:
         for service in (catalog, recsys, gateway, bare):
             stack.callback(service.stop)
-            service.start(ready_path="/" if service is bare else "/readyz")
+            service.start(timeout=120)
         running = Stack(catalog, recsys, gateway, bare, logs)
         try:
             yield running

@@ -1,0 +1,17 @@
+"""Starting the system's processes, shared by scripts/stack.py, the tests and the benchmarks."""
+
+from harness.processes import (
+    LOCALHOST,
+    NotReady,
+    Process,
+    RedisServer,
+    Service,
+    free_port,
+    http_ok,
+    port_open,
+    redis_server_binary,
+    stop_pid,
+)
+
+__all__ = ["LOCALHOST", "NotReady", "Process", "RedisServer", "Service", "free_port", "http_ok",
+           "port_open", "redis_server_binary", "stop_pid"]
