@@ -10,20 +10,13 @@ import pytest
 from contracts.schema import CATALOG_FILE, RATINGS_FILE
 from contracts.titles import normalise_title
 from etl_job.recommender import EvaluationReport, evaluate, train
-
-PLATFORM_FILES = {"a": "amazon_prime_titles.csv", "d": "disney_plus_titles.csv",
-                  "h": "hulu_titles.csv", "n": "netflix_titles.csv"}
+from testkit.raw_csv import read_records
 
 
 def raw_titles(data_dir: Path) -> dict[str, tuple[str, str]]:
     """id -> (type, title) straight from the four platform files."""
-    titles: dict[str, tuple[str, str]] = {}
-    for letter, name in PLATFORM_FILES.items():
-        with (data_dir / name).open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                titles[letter + row["show_id"].strip()] = (row["type"].strip().lower(),
-                                                           row["title"])
-    return titles
+    return {title_id: (row["type"].strip().lower(), row["title"])
+            for title_id, row in read_records(data_dir).items()}
 
 
 def raw_ratings(data_dir: Path) -> list[tuple[int, str, float]]:
