@@ -10,7 +10,8 @@ export OUTPUT_DIR ?= var/etl
 # part directory:python package, for the isolated-install check
 PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda bench:bench harness:harness
 
-.PHONY: help uv sync up down status etl eda demo bench test lint check-deps pytest
+.PHONY: help uv sync up down status etl eda demo bench test lint check-deps pytest \
+	base-images images
 
 help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
@@ -20,6 +21,7 @@ help:
 	@echo "make eda     the exploratory report on OUTPUT_DIR/current: reports/eda.html + PNGs"
 	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
 	@echo "make bench   generated full-scale data, ETL/serving/memory benchmarks -> bench/results.md"
+	@echo "make images  build the four container images (Docker Engine; stand-in bases if no registry)"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
@@ -57,6 +59,15 @@ demo: sync
 # Benchmarks at full scale on GENERATED ratings (~15-25 min on 2 cores); never part of `make test`.
 bench: sync
 	@$(UV) run --locked python -m bench.run $(BENCH_ARGS)
+
+# Containers (Docker Engine; as root: apt-get install docker.io docker-compose debootstrap).
+# BASE_IMAGES=auto|official|stand-in: stand-ins are local images made from Debian's packages
+# for when no registry answers (scripts/base_images.py).
+base-images: sync
+	@$(UV) run --locked python scripts/base_images.py
+
+images: sync
+	@$(UV) run --locked python scripts/images.py
 
 lint: sync
 	$(UV) run --locked ruff check .

@@ -1,0 +1,56 @@
+"""Build the four images (`make images`) on the base images `base_images.py` settles on."""
+
+import argparse
+import os
+import subprocess
+import time
+
+import base_images
+from docker_engine import REPO, EngineError, buildkit_client, env_example
+
+LOG_DIR = REPO / ".run" / "image-builds"
+
+
+def image_name(part: str) -> str:
+    """The name docker-compose.yml gives the part's image, with the same defaults."""
+    defaults = env_example()
+    registry = os.environ.get("IMAGE_REGISTRY") or defaults["IMAGE_REGISTRY"]
+    tag = os.environ.get("IMAGE_TAG") or defaults["IMAGE_TAG"]
+    return f"{registry}/{part}:{tag}"
+
+
+def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, str]) -> None:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / f"{part}.log"
+    command = [client, "build", "--progress=plain", "--file", f"{part}/Dockerfile",
+               "--tag", image_name(part),
+               "--build-arg", f"PYTHON_IMAGE={bases.python}",
+               "--build-arg", f"UV_IMAGE={bases.uv}", "."]
+    started = time.monotonic()
+    with log.open("w") as handle:
+        result = subprocess.run(command, cwd=REPO, env=env, stdout=handle,
+                                stderr=subprocess.STDOUT, check=False)
+    elapsed = time.monotonic() - started
+    if result.returncode != 0:
+        tail = "".join(log.read_text().splitlines(keepends=True)[-40:])
+        raise SystemExit(f"{tail}\nbuilding {image_name(part)} failed after {elapsed:.0f} s "
+                         f"(whole log: {log.relative_to(REPO)})")
+    print(f"{image_name(part)}: built in {elapsed:.0f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("parts", nargs="*", choices=[*base_images.PARTS, []],
+                        help="default: all four")
+    args = parser.parse_args()
+    try:
+        bases = base_images.resolve()
+        client, env = buildkit_client()
+    except EngineError as error:
+        raise SystemExit(str(error)) from None
+    for part in args.parts or base_images.PARTS:
+        build(part, bases, client, env)
+
+
+if __name__ == "__main__":
+    main()
