@@ -69,3 +69,32 @@ def test_extra_histograms_are_registered_once() -> None:
     assert metrics.histogram("redis_read_duration_seconds", "doc", ["operation"]) is first
     first.labels("movie").observe(0.001)
     assert b'redis_read_duration_seconds_count{operation="movie"} 1.0' in metrics.render().body
+
+
+async def test_internal_services_log_only_errors_and_slow_requests(capsys) -> None:
+    import asyncio
+
+    app = FastAPI()
+    install_observability(app, service="quiet-svc", access_log=False, slow_seconds=0.05,
+                          data_version=lambda scope: "v7")
+
+    @app.get("/fast")
+    async def fast() -> int:
+        return 1
+
+    @app.get("/slow")
+    async def slow() -> int:
+        await asyncio.sleep(0.1)
+        return 2
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as client:
+        quick = await client.get("/fast", headers={"X-Request-ID": "quick-1"})
+        late = await client.get("/slow", headers={"X-Request-ID": "late-1"})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+             if line.startswith("{")]
+    assert quick.headers["x-data-version"] == late.headers["x-data-version"] == "v7"
+    assert [line["request_id"] for line in lines] == ["late-1"]
+    assert lines[0]["level"] == "warning"
+    assert lines[0]["route"] == "/slow"
+    assert lines[0]["slow"] is True

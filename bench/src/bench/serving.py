@@ -28,9 +28,9 @@ class Stack:
     def services(self) -> list[Service]:
         return [self.catalog, self.recsys, self.gateway, self.bare]
 
-    def extra_gateway(self, name: str, env: dict[str, str]) -> Service:
-        """Another gateway over the same services, with settings of its own; stopped with all."""
-        gateway = Service(name, self.gateway.app, {**self.gateway.env, **env},
+    def extra_gateway(self, name: str, env: dict[str, str], app: str | None = None) -> Service:
+        """Another gateway over the same services, with settings (or an app) of its own."""
+        gateway = Service(name, app or self.gateway.app, {**self.gateway.env, **env},
                           self.logs / f"{name}.log")
         self.extras.append(gateway)
         gateway.start(timeout=120)

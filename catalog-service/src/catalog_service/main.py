@@ -8,21 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-from contracts.observability import DATA_VERSION_HEADER, install_observability
+from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from catalog_service.config import Settings
 from catalog_service.index import CatalogHolder, load_index, loaded_source
 from catalog_service.router import health_router, router
 
 logger = logging.getLogger("catalog_service")
-
-# Every answer names the ETL run it came from, so a caller (the gateway) can cache answers per
-# data version and drop them when the version changes.
-
 
 class State(TypedDict):
     catalog: CatalogHolder
@@ -73,26 +69,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
                 await follower
 
 
-class DataVersionHeader:
-    """Pure ASGI: adds the loaded catalog's data version to every response once it is loaded."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        holder = scope.get("state", {}).get("catalog") if scope["type"] == "http" else None
-        if holder is None:
-            await self.app(scope, receive, send)
-            return
-        index = holder.index
-        header = (DATA_VERSION_HEADER.lower().encode(), index.data_version.encode("latin-1"))
-
-        async def send_with_version(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), header]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_version)
+def data_version(scope: Scope) -> str | None:
+    """The loaded catalog's ETL run, named on every answer (None until it is loaded)."""
+    holder = scope.get("state", {}).get("catalog")
+    return holder.index.data_version if holder is not None else None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -103,10 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="The six catalog queries and title lookups, answered from the ETL's catalog.",
         lifespan=lifespan,
     )
-    app.state.settings = settings or Settings()  # type: ignore[call-arg]
-    install_observability(app, service="catalog-service", log_level=app.state.settings.log_level)
+    settings = settings or Settings()  # type: ignore[call-arg]
+    app.state.settings = settings
+    install_observability(app, service="catalog-service", log_level=settings.log_level,
+                          access_log=False, slow_seconds=settings.slow_request_seconds,
+                          data_version=data_version)
     install_error_handlers(app)
-    app.add_middleware(DataVersionHeader)
     app.include_router(health_router)
     app.include_router(router)
     return app

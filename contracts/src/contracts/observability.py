@@ -1,12 +1,13 @@
 """Request ids, JSON log lines and Prometheus metrics, the same in every service."""
 
-import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,6 +23,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Catalog and recsys answers name the data (ETL run) or model version they came from, so the
 # gateway can keep answers per version (gateway.cache).
 DATA_VERSION_HEADER = "X-Data-Version"
+_DATA_VERSION_KEY = DATA_VERSION_HEADER.lower().encode()
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _ACCEPTED_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
@@ -48,7 +50,7 @@ class JsonFormatter(logging.Formatter):
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return orjson.dumps(line, default=str).decode()
 
 
 def configure_logging(service: str, level: str = "info") -> None:
@@ -79,6 +81,18 @@ class Metrics:
                                  registry=self.registry)
         self.service = service
         self._extra: dict[str, Histogram] = {}
+        # (method, route, status) -> its counter and histogram children, bound once:
+        # `labels()` on every request cost a lock and a tuple hash per metric.
+        self._bound: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        children = self._bound.get((method, route, status))
+        if children is None:
+            children = (self.requests.labels(self.service, method, route, str(status)),
+                        self.latency.labels(self.service, method, route))
+            self._bound[(method, route, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def histogram(self, name: str, doc: str, labels: list[str]) -> Histogram:
         """A latency histogram of the service's own; asking twice returns the same one."""
@@ -100,12 +114,25 @@ def _incoming_request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class ObservabilityMiddleware:
-    """Pure ASGI (cheaper than BaseHTTPMiddleware): request id, access log line, metrics."""
+# The data version a response names, from the request's scope (the lifespan state); None: none.
+DataVersion = Callable[[Scope], str | None]
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+
+class ObservabilityMiddleware:
+    """Pure ASGI, the one middleware of a service: request id, metrics, data version, logging.
+
+    The gateway writes an access line per request (`access_log`); the internal services log
+    only what needs a look: answers of 500 or more, and requests slower than `slow_seconds`,
+    each with its request id, which the gateway's access line shares.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, *, access_log: bool = True,
+                 slow_seconds: float = 0.5, data_version: DataVersion | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
+        self.slow_seconds = slow_seconds
+        self.data_version = data_version
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,35 +142,46 @@ class ObservabilityMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        added = [(b"x-request-id", request_id.encode("latin-1"))]
+        version = self.data_version(scope) if self.data_version is not None else None
+        if version:
+            added.append((_DATA_VERSION_KEY, version.encode("latin-1")))
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message = {**message, "headers": headers}
+                message["headers"] = [*message.get("headers", ()), *added]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_headers)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
-            self.metrics.requests.labels(self.metrics.service, method, route, str(status)).inc()
-            self.metrics.latency.labels(self.metrics.service, method, route).observe(elapsed)
-            access_logger.info("%s %s %s", method, scope["path"], status, extra={"fields": {
-                "method": method, "path": scope["path"], "route": route, "status": status,
-                "duration_ms": round(elapsed * 1000, 3)}})
+            self.metrics.observe_request(method, route, status, elapsed)
+            if self.access_log:
+                access_logger.info("%s %s %s", method, scope["path"], status, extra={"fields": {
+                    "method": method, "path": scope["path"], "route": route, "status": status,
+                    "duration_ms": round(elapsed * 1000, 3)}})
+            elif status >= 500 or elapsed >= self.slow_seconds:
+                access_logger.warning(
+                    "%s %s %s in %.1f ms", method, scope["path"], status, elapsed * 1000,
+                    extra={"fields": {"method": method, "path": scope["path"], "route": route,
+                                      "status": status, "duration_ms": round(elapsed * 1000, 3),
+                                      "slow": elapsed >= self.slow_seconds}})
             request_id_var.reset(token)
 
 
-def install_observability(app: FastAPI, *, service: str, log_level: str = "info") -> Metrics:
-    """JSON logs, the request-id/metrics middleware and a /metrics route; returns the registry."""
+def install_observability(app: FastAPI, *, service: str, log_level: str = "info",
+                          access_log: bool = True, slow_seconds: float = 0.5,
+                          data_version: DataVersion | None = None) -> Metrics:
+    """JSON logs, the one request-id/metrics/version middleware and /metrics; returns metrics."""
     configure_logging(service, log_level)
     metrics = Metrics(service)
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log,
+                       slow_seconds=slow_seconds, data_version=data_version)
     app.state.metrics = metrics
 
     @app.get("/metrics", include_in_schema=False)

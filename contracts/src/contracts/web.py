@@ -3,9 +3,10 @@
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from contracts.errors import ErrorBody, ServiceError
@@ -20,6 +21,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "A parameter is missing or not accepted."},
     503: {"model": ErrorBody, "description": "A dependency is down or too slow."},
 }
+
+
+class JsonAnswer(Response):
+    """An answer already in JSON: orjson-encoded, sent as is (no response-model validation).
+
+    The route still declares its contracts.api model (`response_model=`), which documents it.
+    """
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else orjson.dumps(content)
 
 
 def _error(status: int, body: ErrorBody) -> JSONResponse:

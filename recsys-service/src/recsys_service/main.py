@@ -44,8 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Precomputed movie neighbours, read from the versioned layout in Redis.",
         lifespan=lifespan,
     )
-    app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
-    install_observability(app, service="recsys-service", log_level=app.state.settings.log_level)
+    settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    app.state.settings = settings
+    install_observability(app, service="recsys-service", log_level=settings.log_level,
+                          access_log=False, slow_seconds=settings.slow_request_seconds)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(router)

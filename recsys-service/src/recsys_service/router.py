@@ -11,7 +11,7 @@ from contracts.api import (
 )
 from contracts.observability import DATA_VERSION_HEADER
 from contracts.redis_layout import MAX_NEIGHBOURS
-from contracts.web import ERROR_RESPONSES
+from contracts.web import ERROR_RESPONSES, JsonAnswer
 from fastapi import APIRouter, Path, Query, Response
 
 from recsys_service import service
@@ -22,36 +22,33 @@ health_router = APIRouter(tags=["health"])
 
 K_DESCRIPTION = f"How many neighbours, 1-{MAX_NEIGHBOURS}, best first."
 # The model version an answer came from, also as a header: callers (the gateway) cache
-# answers per version without reading the body.
+# answers per version without reading the body. Answers leave as JSON made here (JsonAnswer);
+# `response_model` names their contracts.api shape for the docs and the contract test.
 
 
-@router.get("/neighbours/{movie_id}")
+@router.get("/neighbours/{movie_id}", response_model=MovieNeighboursRead)
 async def neighbours_by_id(
     store: NeighbourStoreDep,
     movie_id: Annotated[str, Path(min_length=1, max_length=64, examples=["ns42"],
                                   description="Catalog id of a movie, as in ns42.")],
-    response: Response,
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = MAX_NEIGHBOURS,
-) -> MovieNeighboursRead:
+) -> Response:
     """The movies most similar to one catalog movie, with scores and reasons."""
     answer = await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k)
-    response.headers[DATA_VERSION_HEADER] = answer.model_version
-    return answer
+    return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
 
 
-@router.get("/neighbours")
+@router.get("/neighbours", response_model=TitleNeighboursRead)
 async def neighbours_by_title(
     store: NeighbourStoreDep,
     title: Annotated[str, Query(min_length=1, max_length=200, examples=["the matrix"],
                                 description="A movie title; case, accents, punctuation and "
                                 "repeated spaces do not matter.")],
-    response: Response,
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = 5,
-) -> TitleNeighboursRead:
+) -> Response:
     """The movies most similar to a title; a title several catalog movies share merges them."""
     answer = await service.neighbours_for_title(store=store, title=title, k=k)
-    response.headers[DATA_VERSION_HEADER] = answer.model_version
-    return answer
+    return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
 
 
 @router.get("/model")

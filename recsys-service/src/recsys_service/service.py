@@ -1,8 +1,12 @@
-"""Neighbour lookups by id and by title, and the merge of titles shared by several movies."""
+"""Neighbour lookups by id and by title, and the merge of titles shared by several movies.
+
+Answers are built as plain dicts in the contracts.api shapes (MovieNeighboursRead,
+TitleNeighboursRead) and encoded once by the route, without a model object per neighbour.
+"""
 
 from typing import Any
 
-from contracts.api import ModelRead, MovieNeighboursRead, NeighbourRead, TitleNeighboursRead
+from contracts.api import ModelRead
 from contracts.errors import InvalidParameter, NotFound
 from contracts.redis_layout import Neighbour
 from contracts.titles import normalise_title
@@ -11,7 +15,7 @@ from recsys_service.clients import NeighbourStore
 
 
 async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str,
-                               k: int) -> MovieNeighboursRead:
+                               k: int) -> dict[str, Any]:
     """The k best neighbours of one catalog movie id; 404 when the id is no catalog movie."""
     entry = await store.movie(movie_id)
     if entry.title is None:
@@ -20,12 +24,12 @@ async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str,
     # The same merge as for titles, over one list: a title never shows up twice.
     neighbours = merge_neighbours(lists=[entry.neighbours or []],
                                   query_key=normalise_title(entry.title), query_ids={movie_id})
-    return MovieNeighboursRead(movie_id=movie_id, title=entry.title, model_version=entry.version,
-                               neighbours=_read(neighbours, k))
+    return {"movie_id": movie_id, "title": entry.title, "model_version": entry.version,
+            "neighbours": _read(neighbours, k)}
 
 
 async def neighbours_for_title(*, store: NeighbourStore, title: str,
-                               k: int) -> TitleNeighboursRead:
+                               k: int) -> dict[str, Any]:
     """The k best neighbours of a title (case, accents, punctuation forgiven), merged."""
     title = title.strip()
     key = normalise_title(title)
@@ -37,8 +41,8 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str,
         raise NotFound(f"No catalog movie is titled {title!r}.", parameter="title")
     merged = merge_neighbours(lists=entry.neighbour_lists, query_key=key,
                               query_ids=set(entry.ids))
-    return TitleNeighboursRead(query=title, matched_ids=entry.ids, model_version=entry.version,
-                               neighbours=_read(merged, k))
+    return {"query": title, "matched_ids": entry.ids, "model_version": entry.version,
+            "neighbours": _read(merged, k)}
 
 
 def merge_neighbours(*, lists: list[list[Neighbour]], query_key: str,
@@ -67,6 +71,7 @@ async def current_model(*, store: NeighbourStore) -> ModelRead:
                      metrics=model.pop("metrics", None), model=model)
 
 
-def _read(neighbours: list[Neighbour], k: int) -> list[NeighbourRead]:
-    return [NeighbourRead(id=n.id, title=n.title, score=n.score, reason=n.reason)
+def _read(neighbours: list[Neighbour], k: int) -> list[dict[str, Any]]:
+    """The best k as contracts.api.NeighbourRead objects, ready for orjson."""
+    return [{"id": n.id, "title": n.title, "score": n.score, "reason": n.reason}
             for n in neighbours[:k]]

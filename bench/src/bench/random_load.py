@@ -1,0 +1,272 @@
+"""The random-traffic runs: the gateway per route and mixed, each internal service alone, and the
+gateway on aiohttp's own client, all against the bare app, with where each service's CPU went.
+
+`python -m bench.random_load` runs only this part against an ETL output and a Redis that
+already hold a published run (what `make bench` does after its ETL).
+"""
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog_service.index import CatalogIndex, load_index
+
+from bench import procs
+from bench.load import LoadResult, run_wrk
+from bench.profile import ServiceCost, profiled
+from bench.random_traffic import (
+    MIX,
+    RANDOM_ROUTES,
+    TITLE_KEYED,
+    internal_paths,
+    mixed,
+    random_paths,
+)
+from bench.serving import BASELINE, Stack, TargetLoad, running_stack
+
+PATHS_PER_ROUTE = 20_000
+AIOHTTP_ARM = "gateway on aiohttp's own client (bench-only arm)"
+TARGET_MIX, TARGET_ROUTE, TARGET_INTERNAL, TARGET_P99_MS = 0.20, 0.15, 0.6, 25.0
+PROFILED = ("get_score_count", "titles/{id}", MIX)
+
+
+@dataclass
+class Cost:
+    """What one profiled load cost each service."""
+
+    scenario: str
+    requests: int
+    seconds: float
+    services: list[ServiceCost]
+
+
+@dataclass
+class RandomResults:
+    reference: int
+    baseline: TargetLoad | None = None
+    gateway: list[TargetLoad] = field(default_factory=list)
+    internal: list[TargetLoad] = field(default_factory=list)
+    aiohttp_arm: list[TargetLoad] = field(default_factory=list)
+    costs: list[Cost] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)  # runs that wrapped around their list
+
+
+def _slices(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Warm-up, closed-loop and paced runs each walk their own part of a route's list."""
+    if len(paths) < 10:
+        return paths, paths, paths
+    tenth = len(paths) // 10
+    return paths[:tenth], paths[tenth:6 * tenth], paths[6 * tenth:]
+
+
+def random_target(name: str, url: str, paths: list[str], *, seconds: float, reference: int,
+                  results: RandomResults, progress: Callable[[str], None]) -> TargetLoad:
+    """Closed loop at `reference` connections, then paced at half that throughput."""
+    warm, closed, paced = _slices(paths)
+    run_wrk(url, warm, connections=reference, seconds=1)
+    target = TargetLoad(name)
+    full = run_wrk(url, closed, connections=reference, seconds=seconds)
+    target.closed[reference] = full
+    target.paced_target_rps = full.rps / 2
+    delay_ms = max(0.0, 1000 * reference / target.paced_target_rps - full.p50_ms / 2)
+    target.paced = run_wrk(url, paced, connections=reference, seconds=seconds,
+                           delay_ms=delay_ms)
+    for run, walked in ((full, closed), (target.paced, paced)):
+        if name in TITLE_KEYED and run.requests > len(walked):
+            results.repeated.append(f"{name}: {run.requests:,} requests over {len(walked):,} "
+                                    "paths")
+    progress(f"  {name:34} c={reference} {full.rps:8.0f} req/s  p99 {full.p99_ms:6.2f} ms  "
+             f"errors {full.errors}; paced {target.paced.rps:6.0f} req/s p99 "
+             f"{target.paced.p99_ms:6.2f} ms errors {target.paced.errors}")
+    return target
+
+
+def run_random(stack: Stack, *, catalog_path: Path, seconds: float, reference: int,
+               work_dir: Path, progress: Callable[[str], None],
+               aiohttp_arm: bool = True, loads: bool = True) -> RandomResults:
+    index = load_index(catalog_path)
+    paths = random_paths(index, count=PATHS_PER_ROUTE)
+    paths[MIX] = mixed({route: paths[route] for route in RANDOM_ROUTES})
+    results = RandomResults(reference)
+    if loads:
+        _measure_loads(stack, index, paths, results, seconds=seconds, progress=progress)
+    _measure_costs(stack, paths, results, seconds=seconds, work_dir=work_dir, progress=progress)
+    if aiohttp_arm:
+        progress("random traffic: the same gateway on aiohttp's own client ...")
+        arm = stack.extra_gateway("gateway-aiohttp", {}, app="bench.aiohttp_gateway:create_app")
+        for route in ("get_score_count", "titles/{id}", MIX):
+            results.aiohttp_arm.append(random_target(
+                route, arm.url, paths[route][::-1], seconds=seconds, reference=reference,
+                results=results, progress=progress))
+    return results
+
+
+def _measure_loads(stack: Stack, index: CatalogIndex, paths: dict[str, list[str]],
+                   results: RandomResults, *, seconds: float,
+                   progress: Callable[[str], None]) -> None:
+    reference = results.reference
+    progress("random traffic: the bare app ...")
+    results.baseline = random_target(BASELINE, stack.bare.url, ["/"], seconds=seconds,
+                                     reference=reference, results=results, progress=progress)
+    progress("random traffic: the gateway, caches on as shipped ...")
+    for route in (*RANDOM_ROUTES, MIX):
+        results.gateway.append(random_target(
+            route, stack.gateway.url, paths[route], seconds=seconds, reference=reference,
+            results=results, progress=progress))
+    progress("random traffic: each internal service alone ...")
+    movie_ids = [entry.id for entry in index.search_entries]
+    for name, internal in internal_paths(index, movie_ids, count=PATHS_PER_ROUTE).items():
+        url = stack.catalog.url if name.startswith("catalog") else stack.recsys.url
+        results.internal.append(random_target(name, url, internal, seconds=seconds,
+                                              reference=reference, results=results,
+                                              progress=progress))
+
+
+def _measure_costs(stack: Stack, paths: dict[str, list[str]], results: RandomResults, *,
+                   seconds: float, work_dir: Path, progress: Callable[[str], None]) -> None:
+    progress("random traffic: where the CPU goes (py-spy, a run of its own) ...")
+    pids = {service.name: service.process.pid for service in (stack.gateway, stack.catalog,
+                                                              stack.recsys)
+            if service.process is not None}
+    for scenario in PROFILED:
+        # A fresh slice of the list: the measured runs above already walked the first.
+        walk = paths[scenario][len(paths[scenario]) // 2:]
+        load, services = profiled(
+            pids, seconds, work_dir / "profiles" / scenario.replace("/", "_"),
+            lambda walk=walk: run_wrk(stack.gateway.url, walk, connections=results.reference,
+                                      seconds=seconds))
+        results.costs.append(Cost(scenario, load.requests, load.seconds, services))
+
+
+def _ratio(load: LoadResult | None, base: LoadResult | None) -> float | None:
+    return load.rps / base.rps if load and base and base.rps else None
+
+
+def checks(results: RandomResults) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for the issue's random-traffic targets."""
+    base = results.baseline.closed.get(results.reference) if results.baseline else None
+    found = []
+    for load in results.gateway:
+        wanted = TARGET_MIX if load.name == MIX else TARGET_ROUTE
+        ratio = _ratio(load.closed.get(results.reference), base)
+        if ratio is not None:
+            found.append((f"random {load.name}: at least {wanted}x the bare app",
+                          f"{ratio:.2f}x", ratio >= wanted))
+        if load.paced is not None:
+            p99 = load.paced.p99_ms
+            found.append((f"random {load.name}: p99 under {TARGET_P99_MS:g} ms at half load",
+                          f"{p99:.1f} ms", p99 < TARGET_P99_MS))
+    for load in results.internal:
+        ratio = _ratio(load.closed.get(results.reference), base)
+        if ratio is not None:
+            found.append((f"{load.name} alone: at least {TARGET_INTERNAL}x the bare app",
+                          f"{ratio:.2f}x", ratio >= TARGET_INTERNAL))
+    errors = sum(run.errors for load in [*results.gateway, *results.internal]
+                 for run in [*load.closed.values(), *([load.paced] if load.paced else [])])
+    found.append(("random traffic: no errors", f"{errors} errors", errors == 0))
+    return found
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _load_rows(loads: list[TargetLoad], base: LoadResult | None,
+               reference: int) -> list[list[str]]:
+    rows = []
+    for load in loads:
+        closed = load.closed.get(reference)
+        ratio = _ratio(closed, base)
+        if closed is not None:
+            rows.append([load.name, f"{reference} closed", f"{closed.rps:,.0f}",
+                         f"{closed.p50_ms:.2f}", f"{closed.p99_ms:.2f}", str(closed.errors),
+                         f"{ratio:.2f}x" if ratio is not None else ""])
+        if load.paced is not None:
+            rows.append([load.name, f"{reference} paced ~{load.paced_target_rps:,.0f}/s",
+                         f"{load.paced.rps:,.0f}", f"{load.paced.p50_ms:.2f}",
+                         f"{load.paced.p99_ms:.2f}", str(load.paced.errors), ""])
+    return rows
+
+
+def render(results: RandomResults) -> list[str]:
+    """The random-traffic section of bench/results.md."""
+    base = results.baseline.closed.get(results.reference) if results.baseline else None
+    header = ["target", "connections", "req/s", "p50 ms", "p99 ms", "errors", "vs bare"]
+    lines = _table(header, _load_rows([results.baseline] if results.baseline else [], None,
+                                      results.reference))
+    lines += ["", "**Gateway, random paths (caches on as shipped)**", ""]
+    lines += _table(header, _load_rows(results.gateway, base, results.reference))
+    lines += ["", "**Each internal service alone, random keys**", ""]
+    lines += _table(header, _load_rows(results.internal, base, results.reference))
+    if results.aiohttp_arm:
+        lines += ["", f"**{AIOHTTP_ARM}**: the same gateway code, its downstream calls made "
+                  "with `aiohttp.ClientSession.get` instead of the httpx API", ""]
+        lines += _table(header, _load_rows(results.aiohttp_arm, base, results.reference))
+    if results.repeated:
+        lines += ["", "Runs that asked more requests than their list held (so keys repeated): "
+                  + "; ".join(results.repeated) + "."]
+    if results.costs:
+        lines += ["", "### Where the CPU goes (random traffic, c="
+                  f"{results.reference}, a run of its own with py-spy attached)", ""]
+        rows = []
+        for cost in results.costs:
+            for service in cost.services:
+                rows.append([cost.scenario, service.name,
+                             f"{service.cores(cost.seconds):.2f}",
+                             f"{service.ms_per_request(cost.requests):.2f}"])
+        lines += _table(["load", "service", "cores busy", "CPU ms per request"], rows)
+        for cost in results.costs:
+            for service in cost.services:
+                lines += ["", f"`{cost.scenario}` — {service.name}: "]
+                if isinstance(service.profile, str):
+                    lines[-1] += service.profile + "."
+                    continue
+                profile = service.profile
+                packages = ", ".join(f"{name} {share:.0%}" for name, share
+                                     in profile.top(profile.packages, 8))
+                frames = ", ".join(f"`{name}` {share:.0%}" for name, share
+                                   in profile.top(profile.self_frames, 8))
+                lines[-1] += (f"{profile.samples:,} samples holding the GIL. Self time by "
+                              f"package: {packages}. "
+                              f"Top self frames: {frames}.")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.random_load", description=__doc__)
+    parser.add_argument("--catalog-path", type=Path, required=True)
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--key-prefix", default="bench")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--reference", type=int, default=16)
+    parser.add_argument("--work-dir", type=Path, default=Path("var/bench-random"))
+    parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
+    parser.add_argument("--python", default=None,
+                        help="the interpreter the services run on (another checkout's venv)")
+    parser.add_argument("--no-aiohttp-arm", action="store_true")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="only the py-spy runs, not the load tables")
+    args = parser.parse_args(argv)
+    if args.python:
+        procs.PYTHON = args.python
+    logs = args.work_dir / "logs"
+    with running_stack(catalog_path=args.catalog_path, redis_url=args.redis_url,
+                       key_prefix=args.key_prefix, logs=logs) as stack:
+        results = run_random(stack, catalog_path=args.catalog_path, seconds=args.seconds,
+                             reference=args.reference, work_dir=args.work_dir,
+                             progress=lambda line: print(line, flush=True),
+                             aiohttp_arm=not args.no_aiohttp_arm, loads=not args.profile_only)
+    text = "\n".join(render(results)) + "\n"
+    text += "\n" + "\n".join(f"- {target}: {measured} ({'met' if ok else 'MISSED'})"
+                             for target, measured, ok in checks(results)) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
