@@ -13,7 +13,6 @@ from pathlib import Path
 
 from catalog_service.index import CatalogIndex, load_index
 
-from bench import procs
 from bench.load import LoadResult, run_wrk
 from bench.profile import ServiceCost, profiled
 from bench.random_traffic import (
@@ -127,9 +126,9 @@ def _measure_loads(stack: Stack, index: CatalogIndex, paths: dict[str, list[str]
 def _measure_costs(stack: Stack, paths: dict[str, list[str]], results: RandomResults, *,
                    seconds: float, work_dir: Path, progress: Callable[[str], None]) -> None:
     progress("random traffic: where the CPU goes (py-spy, a run of its own) ...")
-    pids = {service.name: service.process.pid for service in (stack.gateway, stack.catalog,
-                                                              stack.recsys)
-            if service.process is not None}
+    pids = {service.name: service.pid for service in (stack.gateway, stack.catalog,
+                                                      stack.recsys)
+            if service.pid is not None}
     for scenario in PROFILED:
         # A fresh slice of the list: the measured runs above already walked the first.
         walk = paths[scenario][len(paths[scenario]) // 2:]
@@ -244,14 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", type=int, default=16)
     parser.add_argument("--work-dir", type=Path, default=Path("var/bench-random"))
     parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
-    parser.add_argument("--python", default=None,
-                        help="the interpreter the services run on (another checkout's venv)")
     parser.add_argument("--no-aiohttp-arm", action="store_true")
     parser.add_argument("--profile-only", action="store_true",
                         help="only the py-spy runs, not the load tables")
     args = parser.parse_args(argv)
-    if args.python:
-        procs.PYTHON = args.python
     logs = args.work_dir / "logs"
     with running_stack(catalog_path=args.catalog_path, redis_url=args.redis_url,
                        key_prefix=args.key_prefix, logs=logs) as stack:
