@@ -10,7 +10,7 @@ import pytest
 
 SCRIPT = Path(sys.executable).with_name("etl-job")
 # The settings a test passes explicitly; inherited values (from `make`, CI) would leak in.
-ETL_SETTINGS = ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX")
+ETL_SETTINGS = ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_CLUSTER")
 
 EtlRunner = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -19,7 +19,7 @@ from etl_job.publish import (
 
 
 def _prefix_keys(client: redis.Redis, prefix: str) -> set[str]:
-    return {key.decode() for key in client.scan_iter(match=f"{prefix}:*")}
+    return {key.decode() for key in client.scan_iter(match=RedisLayout(prefix).match_all)}
 
 
 def test_publish_writes_a_version_and_makes_it_current(
@@ -161,7 +161,7 @@ def test_a_killed_run_leaves_keys_that_expire(
         real_write(client, key, items, ttl)
         raise KeyboardInterrupt  # the process dies: no clean-up can run either
     monkeypatch.setattr(publish_module, "_write_hash", dying_write)
-    monkeypatch.setattr(publish_module, "_discard", lambda *args, **kwargs: None)
+    monkeypatch.setattr(publish_module, "discard_version", lambda *args, **kwargs: None)
     with pytest.raises(KeyboardInterrupt):
         publish(build_ttl_seconds=120)
 

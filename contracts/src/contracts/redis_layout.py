@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # Bumped when the key names or the value encodings change; stored in every version's meta.
-LAYOUT_VERSION = 1
+# 2: hash-tagged keys (Redis Cluster), the `retired` list, title_index_entries in the meta.
+LAYOUT_VERSION = 2
 MAX_NEIGHBOURS = 20
 # Scores are cosine-like numbers; four decimals rank identically and pack shorter.
 SCORE_DECIMALS = 4
@@ -27,47 +28,72 @@ class Neighbour:
 class RedisLayout:
     """Key names under one prefix, so several deployments (and tests) can share a Redis.
 
-    Every published version owns four keys, one hash or string each, so a whole version can be
-    expired, persisted or deleted with a handful of commands however many movies it holds:
+    Keys are hash-tagged for Redis Cluster, where a transaction (WATCH/MULTI) and a multi-key
+    command may only touch keys of one hash slot. Redis hashes only the text between the first
+    `{` and `}`, so two slots matter:
 
-    - `{prefix}:current`                  string: the version readers use
-    - `{prefix}:versions`                 list: committed versions, newest first
-    - `{prefix}:v:{version}:neighbours`   hash: movie id -> packed neighbour list
-    - `{prefix}:v:{version}:titles`       hash: movie id -> catalog title
-    - `{prefix}:v:{version}:title_index`  hash: normalise_title(title) -> packed ids
-    - `{prefix}:v:{version}:meta`         string: JSON of the model metadata and metrics
+    The control slot, tag `{prefix}` — the keys that change together, in one transaction:
+    - `{prefix}:current`   string: the version readers use
+    - `{prefix}:versions`  list: committed versions, newest first (current, rollback target)
+    - `{prefix}:retired`   list: versions a switch dropped, whose keys still await their TTL;
+                           written in the switch's transaction, so a crash right after it
+                           leaves a to-do list, never forgotten keys without expiry
+
+    One slot per version, tag `{prefix:version}` — a version's data, written before `current`
+    names it and read together by one request (a pipelined HGET of title and list, HMGET of
+    lists); different versions land on different slots, so the big hashes spread over the
+    cluster's masters instead of piling onto the control slot's:
+    - `{prefix:version}:neighbours`   hash: movie id -> packed neighbour list
+    - `{prefix:version}:titles`       hash: movie id -> catalog title
+    - `{prefix:version}:title_index`  hash: normalise_title(title) -> packed ids
+    - `{prefix:version}:meta`         string: JSON of the model metadata and metrics
 
     Readers resolve `current` once per request, then read only that version's keys. A version
-    is written completely before `current` names it and stays intact while it is current or
-    the rollback target, so a reader sees one whole version, never a mix.
+    is written completely (and its TTL removed) before `current` names it and stays intact
+    while it is current or the rollback target, so a reader sees one whole version, never a
+    mix. A single Redis ignores the braces: the same names work there unchanged.
     """
 
     prefix: str
 
+    def __post_init__(self) -> None:
+        if not self.prefix or any(c in self.prefix for c in "{}"):
+            raise ValueError(f"Redis key prefix {self.prefix!r} must be non-empty and carry no "
+                             "'{' or '}' (they delimit hash tags).")
+
     @property
     def current(self) -> str:
-        return f"{self.prefix}:current"
+        return f"{{{self.prefix}}}:current"
 
     @property
     def versions(self) -> str:
-        return f"{self.prefix}:versions"
+        return f"{{{self.prefix}}}:versions"
+
+    @property
+    def retired(self) -> str:
+        return f"{{{self.prefix}}}:retired"
 
     def neighbours(self, version: str) -> str:
-        return f"{self.prefix}:v:{version}:neighbours"
+        return f"{{{self.prefix}:{version}}}:neighbours"
 
     def titles(self, version: str) -> str:
-        return f"{self.prefix}:v:{version}:titles"
+        return f"{{{self.prefix}:{version}}}:titles"
 
     def title_index(self, version: str) -> str:
-        return f"{self.prefix}:v:{version}:title_index"
+        return f"{{{self.prefix}:{version}}}:title_index"
 
     def meta(self, version: str) -> str:
-        return f"{self.prefix}:v:{version}:meta"
+        return f"{{{self.prefix}:{version}}}:meta"
 
-    def version_keys(self, version: str) -> tuple[str, str, str, str]:
-        """Every key one version owns."""
+    def version_keys(self, version: str) -> tuple[str, ...]:
+        """Every key one version owns (one hash slot)."""
         return (self.neighbours(version), self.titles(version), self.title_index(version),
                 self.meta(version))
+
+    @property
+    def match_all(self) -> str:
+        """A SCAN pattern for every key of this prefix (control and versions)."""
+        return f"{{{self.prefix}[}}:]*"
 
 
 def encode_neighbours(neighbours: list[Neighbour]) -> bytes:

@@ -47,4 +47,7 @@ CATALOG_FILE: Final = "catalog.parquet"
 RATINGS_FILE: Final = "ratings.parquet"
 MANIFEST_FILE: Final = "manifest.json"
 QUARANTINE_FILE: Final = "quarantine.csv"
+# The model's neighbour lists (movie_id, rank, neighbour_id, score, reason): what Redis serves,
+# kept with the run so `etl-job publish` can load Redis again without retraining.
+NEIGHBOURS_FILE: Final = "neighbours.parquet"
 CURRENT_LINK: Final = "current"  # OUTPUT_DIR/current -> runs/<run id>

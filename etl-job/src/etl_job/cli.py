@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from etl_job.config import Settings
-from etl_job.errors import EtlError
+from etl_job.errors import EtlError, SwitchPending
 from etl_job.gates import PublicationGates, ShrinkRefused
 
 EXIT_BAD_INPUT = 2
@@ -60,7 +60,7 @@ def run_all(args: argparse.Namespace) -> int:
     gates = publication_gates(settings, args)
     step = ModelStep(redis_url=require_redis_url(settings, "run"),
                      key_prefix=settings.redis_key_prefix, seed=settings.train_seed,
-                     gates=gates)
+                     gates=gates, cluster=settings.redis_cluster)
     try:
         run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
                                 keep_runs=settings.keep_runs, model_step=step, gates=gates)
@@ -111,17 +111,76 @@ def run_evaluate(_: argparse.Namespace) -> int:
 
 
 def run_rollback(_: argparse.Namespace) -> int:
-    """`etl-job rollback`: point Redis' `current` back at the previous model version."""
-    from etl_job.publish import RollbackUnavailable, rollback
+    """`etl-job rollback`: the previous run and model version become current again.
+
+    Same order as a run: the `current` symlink first (the commit point), then Redis.
+    """
+    from contracts.redis_layout import RedisLayout
+
+    from etl_job.publish import RollbackUnavailable, connect, rollback, rollback_target
+    from etl_job.runs import RUNS_DIR, run_lock, switch_current
 
     settings = load_settings()
-    try:
-        version = rollback(redis_url=require_redis_url(settings, "rollback"),
-                           key_prefix=settings.redis_key_prefix)
-    except RollbackUnavailable as exc:
-        raise SettingsError(str(exc)) from None
+    redis_url = require_redis_url(settings, "rollback")
+    with run_lock(settings.output_dir):
+        client = connect(redis_url, cluster=settings.redis_cluster)
+        try:
+            target = rollback_target(client, layout=RedisLayout(settings.redis_key_prefix))
+        except RollbackUnavailable as exc:
+            raise SettingsError(str(exc)) from None
+        finally:
+            client.close()
+        run_dir = settings.output_dir / RUNS_DIR / target
+        if run_dir.is_dir():
+            switch_current(output_dir=settings.output_dir, run_dir=run_dir)
+        else:
+            print(f"etl-job: warning: no run folder {run_dir} for version {target}; only "
+                  "Redis is rolled back", file=sys.stderr)
+        version = rollback(redis_url=redis_url, key_prefix=settings.redis_key_prefix,
+                           cluster=settings.redis_cluster)
     print(f"etl-job: current model version is now {version}")
     return 0
+
+
+def _reconcile(settings: Settings, command: str) -> str:
+    from etl_job.republish import reconcile_redis
+
+    done = reconcile_redis(output_dir=settings.output_dir,
+                           redis_url=require_redis_url(settings, command),
+                           key_prefix=settings.redis_key_prefix,
+                           cluster=settings.redis_cluster)
+    return done.sentence()
+
+
+def run_publish(_: argparse.Namespace) -> int:
+    """`etl-job publish`: load the current run's stored neighbours into Redis, make it current."""
+    from etl_job.runs import run_lock
+
+    settings = load_settings()
+    with run_lock(settings.output_dir):
+        print(f"etl-job: {_reconcile(settings, 'publish')}")
+    return 0
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    """`etl-job repair`: clean what killed runs left, then make Redis follow the current run."""
+    import time
+
+    from etl_job.runs import RunInProgress, clean_partials, run_lock
+
+    settings = load_settings()
+    while True:
+        try:
+            with run_lock(settings.output_dir):
+                removed = clean_partials(output_dir=settings.output_dir)
+                if removed:
+                    print(f"etl-job: removed what killed runs left: {', '.join(removed)}")
+                print(f"etl-job: {_reconcile(settings, 'repair')}", flush=True)
+        except RunInProgress as exc:  # the running job finishes its own switch
+            print(f"etl-job: {exc}; nothing repaired", flush=True)
+        if not args.every:
+            return 0
+        time.sleep(args.every)
 
 
 COMMANDS: dict[str, tuple[str, Handler]] = {
@@ -132,7 +191,12 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
                 run_catalog),
     "evaluate": ("print the offline evaluation of the recommender on the current run's data",
                  run_evaluate),
-    "rollback": ("switch Redis back to the previous model version", run_rollback),
+    "rollback": ("switch the current run and Redis back to the previous model version",
+                 run_rollback),
+    "publish": ("load the current run's stored neighbours into Redis and make them current "
+                "(seconds, no retraining): after Redis lost its data", run_publish),
+    "repair": ("finish what a killed run left: remove runs/*.partial, make Redis follow the "
+               "current run (republishing it if Redis lost it)", run_repair),
 }
 
 
@@ -144,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etl-job", description="Batch steps of the recommendation platform. "
         "Settings come from the environment: DATA_DIR, OUTPUT_DIR, REDIS_URL, "
-        "REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, ACCEPT_SHRINK.")
+        "REDIS_CLUSTER, REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, ACCEPT_SHRINK.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, handler) in COMMANDS.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
@@ -155,7 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
                 help="publish even if a figure fell by more than MAX_SHRINK (default 10%%) "
                      "against the current run (rows per platform and type, ratings kept, "
                      "movies with neighbours)")
+        if name == "repair":
+            command.add_argument("--every", type=_seconds, default=0, metavar="SECONDS",
+                                 help="repeat every SECONDS (a guard beside Redis); "
+                                 "default: once")
     return parser
+
+
+def _seconds(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 86400:
+        raise argparse.ArgumentTypeError(f"--every got {text!r}; give whole seconds, 1-86400")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EtlError as exc:
         print(f"etl-job: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SwitchPending as exc:
+        print(f"etl-job: error: {exc}", file=sys.stderr)
+        return 1
     except RedisError as exc:
         print(f"etl-job: error: Redis is unavailable ({exc}); nothing was switched",
               file=sys.stderr)

@@ -15,7 +15,9 @@ class Settings(BaseServiceSettings):
     # redis://[user:password@]host:port/db, or rediss:// for TLS. Required by `run` and
     # `rollback` (checked there), not by `catalog` and `evaluate`, which never touch Redis.
     redis_url: str | None = None
-    redis_key_prefix: str = Field(default="recs", min_length=1)
+    redis_key_prefix: str = Field(default="recs", min_length=1, pattern=r"^[^{}]+$")
+    # True: REDIS_URL names any one node of a Redis Cluster (redis-py discovers the others).
+    redis_cluster: bool = False
     # Seed of the user split of the offline evaluation.
     train_seed: int = 42
     # Publication gates (etl_job.gates): the largest share any figure may fall by against the

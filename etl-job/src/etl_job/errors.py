@@ -27,3 +27,13 @@ class UnreadableInput(EtlError):
     def __init__(self, path: Path, reason: str) -> None:
         self.path = path
         super().__init__(f"{path} cannot be read: {reason}")
+
+
+class SwitchPending(RuntimeError):
+    """The run is committed (`current` names it) but Redis' `current` could not follow yet."""
+
+    def __init__(self, run_dir: Path, cause: BaseException) -> None:
+        self.run_dir = run_dir
+        super().__init__(f"run {run_dir.name} is current, but Redis' current could not follow "
+                         f"({type(cause).__name__}: {cause}); `etl-job repair` (or the next "
+                         "run) finishes the switch")

@@ -12,6 +12,7 @@ from contracts.domain import Platform
 from contracts.schema import (
     CATALOG_FILE,
     MANIFEST_FILE,
+    NEIGHBOURS_FILE,
     QUARANTINE_FILE,
     RATINGS_FILE,
     SCHEMA_VERSION,
@@ -19,21 +20,39 @@ from contracts.schema import (
 
 from etl_job import transform
 from etl_job.catalog_reader import RawCatalog, read_platform_file
-from etl_job.errors import InputFileMissing
+from etl_job.errors import InputFileMissing, SwitchPending
 from etl_job.gates import PublicationGates
 from etl_job.manifest import describe_files, fix_table, rows_per_platform, write_manifest
 from etl_job.quarantine import count_by_reason, write_quarantine
 from etl_job.ratings import load_ratings, ratings_files, ratings_header
-from etl_job.runs import discard_run, finish_run, new_run_id, prune_runs, start_run
+from etl_job.runs import (
+    clean_partials,
+    discard_run,
+    finish_run,
+    new_run_id,
+    prune_runs,
+    run_lock,
+    start_run,
+)
+from etl_job.steps import reached
 
 DEFAULT_KEEP_RUNS = 3
 
 
 class ModelStep(Protocol):
-    """Runs after the catalog is written, before the run becomes current (see training.py)."""
+    """Trains and stages the model before the run becomes current, switches it after.
 
-    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame,
-                 run_id: str) -> tuple[dict[str, Any], dict[str, float]]: ...
+    See training.py; the version it stages is named by the run id.
+    """
+
+    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
+                 staging: Path) -> tuple[dict[str, Any], dict[str, float]]: ...
+
+    def switch(self, *, version: str) -> None: ...
+
+    def discard(self, *, version: str) -> None: ...
+
+    def reconcile(self, *, output_dir: Path) -> None: ...
 
 
 class Stopwatch:
@@ -139,17 +158,19 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     catalog_refused = pl.concat([clean.quarantine for clean in platforms])
     write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
     stages.lap("write")
+    reached("files_written")
     model_sections: dict[str, Any] = {}
     model_seconds: dict[str, float] = {}
     if model_step is not None:
         model_sections, model_seconds = model_step(catalog=catalog, ratings=ratings.valid,
-                                                   run_id=run_id)
+                                                   run_id=run_id, staging=staging)
         stages.lap("model")
 
     fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
                                     derived[clean.platform.value]} for clean in platforms}
-    outputs = describe_files([staging / name for name in (CATALOG_FILE, RATINGS_FILE,
-                                                          QUARANTINE_FILE)], staging)
+    written = [staging / name for name in (CATALOG_FILE, RATINGS_FILE, QUARANTINE_FILE,
+                                           NEIGHBOURS_FILE)]
+    outputs = describe_files([path for path in written if path.is_file()], staging)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -179,6 +200,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     stages.laps.pop("model", None)
     manifest["stage_seconds"] = {**stages.laps, **model_seconds}
     write_manifest(manifest, staging / MANIFEST_FILE)
+    reached("manifest_written")
 
 
 def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_KEEP_RUNS,
@@ -186,28 +208,45 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
                   gates: PublicationGates | None = None) -> Path:
     """Run the catalog step (then the model step, if given) into output_dir/runs/<run_id>.
 
-    `current` switches to the new run only when every step succeeded; a failed run removes
-    its own folder and leaves `current` as it was. The publication gates (etl_job.gates,
-    default settings unless given) stop a run on truncated input or too large a shrink.
+    One commit order (steps.STEPS): everything is written into runs/<id>.partial and the
+    model staged in Redis first; then the run is renamed, synced and `current` switched to it
+    (the commit point); then Redis' `current` follows. A failure before the commit point
+    removes the run's folder and staged keys and leaves both `current`s as they were; a crash
+    after it is finished by `etl-job repair` or the next run, which start by reconciling.
+    The publication gates (etl_job.gates, default settings unless given) stop a run on
+    truncated input or too large a shrink.
     """
     started = time.perf_counter()
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     catalogs, ratings_paths = input_paths(data_dir)
     gates = gates if gates is not None else PublicationGates.for_output(output_dir)
     gates.check_inputs(catalogs, ratings_paths)
-    run_id = new_run_id()
-    output_dir.mkdir(parents=True, exist_ok=True)
-    staging = start_run(output_dir=output_dir, run_id=run_id)
-    # Hashing ~300 MB of inputs is I/O and hashlib (no GIL): overlap it with the Polars work.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        input_hashes = pool.submit(describe_files, [*catalogs, *ratings_paths], data_dir)
-        try:
-            _write_run(staging=staging, run_id=run_id, data_dir=data_dir, catalogs=catalogs,
-                       ratings_paths=ratings_paths, started=started, input_hashes=input_hashes,
-                       model_step=model_step, gates=gates)
-            run_dir = finish_run(output_dir=output_dir, staging=staging)
-        except BaseException:
-            discard_run(staging=staging)
-            raise
-    prune_runs(output_dir=output_dir, keep=keep_runs)
+    with run_lock(output_dir):
+        clean_partials(output_dir=output_dir)
+        if model_step is not None:
+            model_step.reconcile(output_dir=output_dir)
+        run_id = new_run_id()
+        staging = start_run(output_dir=output_dir, run_id=run_id)
+        # Hashing ~300 MB of inputs is I/O and hashlib (no GIL): overlap it with the Polars work.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            input_hashes = pool.submit(describe_files, [*catalogs, *ratings_paths], data_dir)
+            try:
+                _write_run(staging=staging, run_id=run_id, data_dir=data_dir,
+                           catalogs=catalogs, ratings_paths=ratings_paths, started=started,
+                           input_hashes=input_hashes, model_step=model_step,
+                           gates=gates)
+                run_dir = finish_run(output_dir=output_dir, staging=staging)
+            except BaseException:
+                discard_run(staging=staging)
+                if model_step is not None:
+                    model_step.discard(version=run_id)
+                raise
+        reached("current_switched")
+        if model_step is not None:
+            try:
+                model_step.switch(version=run_id)
+            except Exception as exc:  # committed on disk: roll forward, never back
+                raise SwitchPending(run_dir, exc) from exc
+        prune_runs(output_dir=output_dir, keep=keep_runs)
+        reached("pruned")
     return run_dir

@@ -1,4 +1,9 @@
-"""Publish neighbour lists to Redis as a new version, switch `current` atomically, roll back."""
+"""Publish neighbour lists to Redis as a new version, switch `current` atomically, roll back.
+
+Works on a single Redis and on a Redis Cluster alike (`cluster=True`): every transaction
+touches only the control slot, every pipeline of a version's keys only that version's slot
+(see contracts.redis_layout).
+"""
 
 import logging
 import secrets
@@ -13,11 +18,15 @@ from contracts.redis_layout import (
     MAX_NEIGHBOURS,
     Neighbour,
     RedisLayout,
+    decode_meta,
     encode_ids,
     encode_meta,
     encode_neighbours,
 )
 from contracts.titles import normalise_title
+from redis.cluster import RedisCluster
+
+from etl_job.steps import reached
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +35,13 @@ DEFAULT_EXPIRE_SECONDS = 3600  # dropped versions linger an hour: in-flight read
 # A version being written carries this TTL until it is committed, so a run that dies without
 # cleaning up (SIGKILL, lost connection) leaves nothing behind for long.
 DEFAULT_BUILD_TTL_SECONDS = 3600
+DEFAULT_KEEP_VERSIONS = 2
 
 NEIGHBOUR_COLUMNS = {"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
                      "score": pl.Float64, "reason": pl.String}
 TITLE_COLUMNS = {"id": pl.String, "title": pl.String}
+
+Client = redis.Redis | RedisCluster
 
 
 class PublishError(RuntimeError):
@@ -40,16 +52,46 @@ class RollbackUnavailable(RuntimeError):
     """There is no earlier version to roll back to."""
 
 
+def connect(redis_url: str, *, cluster: bool = False) -> Client:
+    """One client; with cluster=True, REDIS_URL names any node and the rest are discovered.
+
+    Auth and TLS come from the URL (redis://user:pass@host, rediss://...).
+    """
+    if cluster:
+        return RedisCluster.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
+    return redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
+
+
 def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFrame,
-                       titles: pl.DataFrame, meta: dict[str, Any], keep_versions: int = 2,
+                       titles: pl.DataFrame, meta: dict[str, Any],
+                       keep_versions: int = DEFAULT_KEEP_VERSIONS,
                        expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
-                       build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS) -> str:
+                       build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
+                       version: str | None = None, cluster: bool = False) -> str:
     """Write a new version's keys in pipelined chunks, then make it `current`; return its id."""
     if keep_versions < 1:
         raise ValueError(f"keep_versions must be 1 or more, got {keep_versions}.")
-    neighbours, titles = _checked_frames(neighbours=neighbours, titles=titles)
     layout = RedisLayout(key_prefix)
-    version = _new_version_id()
+    version = version or new_version_id()
+    client = connect(redis_url, cluster=cluster)
+    try:
+        stage_version(client, layout=layout, version=version, neighbours=neighbours,
+                      titles=titles, meta=meta, build_ttl_seconds=build_ttl_seconds)
+        commit_version(client, layout=layout, version=version, keep_versions=keep_versions,
+                       expire_seconds=expire_seconds)
+    except BaseException:
+        discard_version(client, layout=layout, version=version)
+        raise
+    finally:
+        client.close()
+    return version
+
+
+def stage_version(client: Client, *, layout: RedisLayout, version: str,
+                  neighbours: pl.DataFrame, titles: pl.DataFrame, meta: dict[str, Any],
+                  build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS) -> None:
+    """Write a version's keys with a build TTL; readers cannot see it until commit_version."""
+    neighbours, titles = _checked_frames(neighbours=neighbours, titles=titles)
     started = time.perf_counter()
     packed = dict(_packed_neighbours(neighbours=neighbours, titles=titles))
     title_items = dict(zip(titles["id"].to_list(), titles["title"].to_list(), strict=True))
@@ -57,46 +99,120 @@ def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFr
     version_meta = {"version": version, "layout_version": LAYOUT_VERSION,
                     "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "movies": len(title_items), "movies_with_neighbours": len(packed),
+                    "title_index_entries": len(index),
                     "neighbour_rows": neighbours.height, "model": meta}
-    client = _client(redis_url)
-    try:
-        _write_hash(client, layout.neighbours(version), packed, build_ttl_seconds)
-        _write_hash(client, layout.titles(version), title_items, build_ttl_seconds)
-        _write_hash(client, layout.title_index(version), index, build_ttl_seconds)
-        client.set(layout.meta(version), encode_meta(version_meta), ex=build_ttl_seconds)
-        expected = {layout.neighbours(version): len(packed),
-                    layout.titles(version): len(title_items),
-                    layout.title_index(version): len(index)}
-        client.transaction(
-            lambda pipe: _commit(pipe, layout=layout, version=version, expected=expected,
-                                 keep_versions=keep_versions, expire_seconds=expire_seconds),
-            layout.current, layout.versions)
-    except BaseException:
-        _discard(client, layout=layout, version=version)
-        raise
-    finally:
-        client.close()
-    logger.info("published version %s: %d movies, %d neighbour rows in %.2fs", version,
+    # Leftovers of an earlier attempt at the same version would mix into the hashes.
+    client.unlink(*layout.version_keys(version))
+    _write_hash(client, layout.neighbours(version), packed, build_ttl_seconds)
+    _write_hash(client, layout.titles(version), title_items, build_ttl_seconds)
+    _write_hash(client, layout.title_index(version), index, build_ttl_seconds)
+    client.set(layout.meta(version), encode_meta(version_meta), ex=build_ttl_seconds)
+    logger.info("staged version %s: %d movies, %d neighbour rows in %.2fs", version,
                 len(packed), neighbours.height, time.perf_counter() - started)
-    return version
+
+
+def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str | None:
+    """Why the version's keys are not whole (a sentence), or None when they are."""
+    packed_meta = client.get(layout.meta(version))
+    if packed_meta is None:
+        return f"version {version} has no meta key in Redis"
+    meta = decode_meta(packed_meta)
+    expected = {layout.neighbours(version): meta.get("movies_with_neighbours"),
+                layout.titles(version): meta.get("movies"),
+                layout.title_index(version): meta.get("title_index_entries")}
+    pipe = client.pipeline(transaction=False)
+    for key in expected:
+        pipe.hlen(key)
+    for (key, count), found in zip(expected.items(), pipe.execute(), strict=True):
+        if count is None or found != count:
+            return f"version {version} is incomplete: {key} has {found} of {count} fields"
+    return None
+
+
+def commit_version(client: Client, *, layout: RedisLayout, version: str,
+                   keep_versions: int = DEFAULT_KEEP_VERSIONS,
+                   expire_seconds: int = DEFAULT_EXPIRE_SECONDS) -> None:
+    """Check the version is whole, keep it for good, then switch `current` to it at once.
+
+    Three steps, each safe to cut: the version's keys lose their TTL (its slot), then one
+    transaction on the control slot sets `current`, the kept versions and the `retired` to-do
+    list, then the retired versions' keys get their expiry.
+    """
+    problem = version_problem(client, layout=layout, version=version)
+    if problem is not None:
+        raise PublishError(f"{problem} (did the build TTL run out?); current was left as it was.")
+    pipe = client.pipeline(transaction=False)
+    for key in layout.version_keys(version):
+        pipe.persist(key)
+    pipe.execute()
+    reached("version_persisted")
+    client.transaction(
+        lambda pipe: _switch(pipe, layout=layout, version=version, keep_versions=keep_versions),
+        layout.current, layout.versions)
+    reached("redis_switched")
+    expire_retired(client, layout=layout, expire_seconds=expire_seconds)
+    reached("retired_expired")
+    logger.info("version %s is current under prefix %r", version, layout.prefix)
+
+
+def expire_retired(client: Client, *, layout: RedisLayout,
+                   expire_seconds: int = DEFAULT_EXPIRE_SECONDS) -> list[str]:
+    """Give every retired version's keys their expiry, then strike it off; return their ids."""
+    committed = set(_committed(client, layout))
+    done = []
+    for raw in client.lrange(layout.retired, 0, -1):
+        version = raw.decode()
+        if version not in committed:  # committed again since (a repair): keep its keys
+            pipe = client.pipeline(transaction=False)
+            for key in layout.version_keys(version):
+                pipe.expire(key, expire_seconds)
+            pipe.execute()
+        client.lrem(layout.retired, 0, raw)
+        done.append(version)
+    return done
+
+
+def discard_version(client: Client, *, layout: RedisLayout, version: str) -> None:
+    """Best effort: drop an uncommitted version's keys unless it did get committed after all."""
+    try:
+        if version in _committed(client, layout):
+            return
+        client.unlink(*layout.version_keys(version))
+    except redis.RedisError as error:
+        logger.warning("could not discard keys of failed version %s (%s); they expire by "
+                       "their build TTL", version, error)
 
 
 def rollback(*, redis_url: str, key_prefix: str,
-             expire_seconds: int = DEFAULT_EXPIRE_SECONDS) -> str:
+             expire_seconds: int = DEFAULT_EXPIRE_SECONDS, cluster: bool = False) -> str:
     """Make the previous version current again and expire the one it replaces; return its id."""
     layout = RedisLayout(key_prefix)
-    client = _client(redis_url)
+    client = connect(redis_url, cluster=cluster)
     try:
-        return client.transaction(
-            lambda pipe: _rollback(pipe, layout=layout, expire_seconds=expire_seconds),
-            layout.current, layout.versions, value_from_callable=True)
+        target = rollback_target(client, layout=layout)
+        client.transaction(lambda pipe: _rollback(pipe, layout=layout, target=target),
+                           layout.current, layout.versions)
+        expire_retired(client, layout=layout, expire_seconds=expire_seconds)
+        return target
     finally:
         client.close()
 
 
-def current_version(*, redis_url: str, key_prefix: str) -> str | None:
+def rollback_target(client: Client, *, layout: RedisLayout) -> str:
+    """The version a rollback would make current; RollbackUnavailable when there is none."""
+    committed = _committed(client, layout)
+    if len(committed) < 2:
+        raise RollbackUnavailable(f"No earlier version under prefix {layout.prefix!r} to roll "
+                                  f"back to (committed versions: {committed or 'none'}).")
+    target = committed[1]
+    if version_problem(client, layout=layout, version=target) is not None:
+        raise RollbackUnavailable(f"Version {target} has expired keys; cannot roll back to it.")
+    return target
+
+
+def current_version(*, redis_url: str, key_prefix: str, cluster: bool = False) -> str | None:
     """The version readers use now, or None when nothing was published under the prefix."""
-    client = _client(redis_url)
+    client = connect(redis_url, cluster=cluster)
     try:
         value = client.get(RedisLayout(key_prefix).current)
     finally:
@@ -104,22 +220,16 @@ def current_version(*, redis_url: str, key_prefix: str) -> str | None:
     return value.decode() if value is not None else None
 
 
-def committed_versions(*, redis_url: str, key_prefix: str) -> list[str]:
+def committed_versions(*, redis_url: str, key_prefix: str, cluster: bool = False) -> list[str]:
     """Versions kept for rollback, newest (current) first."""
-    client = _client(redis_url)
+    client = connect(redis_url, cluster=cluster)
     try:
-        layout = RedisLayout(key_prefix)
-        return _committed(client, layout)
+        return _committed(client, RedisLayout(key_prefix))
     finally:
         client.close()
 
 
-def _client(redis_url: str) -> redis.Redis:
-    # Auth and TLS come from the URL (redis://user:pass@host, rediss://...).
-    return redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
-
-
-def _new_version_id() -> str:
+def new_version_id() -> str:
     # Sortable by time for humans; the random tail keeps two runs in one second apart.
     return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
 
@@ -184,7 +294,7 @@ def _title_index(titles: pl.DataFrame) -> dict[str, bytes]:
     return {key: encode_ids(ids) for key, ids in ids_by_title.items()}
 
 
-def _write_hash(client: redis.Redis, key: str, items: dict[str, Any], ttl: int) -> None:
+def _write_hash(client: Client, key: str, items: dict[str, Any], ttl: int) -> None:
     """HSET in chunks over a non-transactional pipeline; the TTL goes on with the first chunk."""
     pipe = client.pipeline(transaction=False)
     for number, chunk in enumerate(_chunks(items.items(), CHUNK_FIELDS)):
@@ -205,8 +315,8 @@ def _chunks(items: Iterable[tuple[str, Any]], size: int) -> Iterator[list[tuple[
         yield chunk
 
 
-def _committed(client: redis.Redis | redis.client.Pipeline, layout: RedisLayout) -> list[str]:
-    """Committed versions, newest first, with `current` always at the head."""
+def _committed(client: Any, layout: RedisLayout) -> list[str]:
+    """Committed versions, newest first, with `current` always at the head (control slot)."""
     current = client.get(layout.current)
     listed = [v.decode() for v in client.lrange(layout.versions, 0, -1)]
     if current is None:
@@ -215,52 +325,25 @@ def _committed(client: redis.Redis | redis.client.Pipeline, layout: RedisLayout)
     return [head, *(v for v in listed if v != head)]
 
 
-def _commit(pipe: redis.client.Pipeline, *, layout: RedisLayout, version: str,
-            expected: dict[str, int], keep_versions: int, expire_seconds: int) -> None:
-    """Check the new version is whole, then switch `current` and age out old versions at once."""
-    for key, count in expected.items():
-        found = pipe.hlen(key)
-        if found != count:
-            raise PublishError(f"version {version} is incomplete: {key} has {found} of {count} "
-                               "fields (did the build TTL run out?); current was left as it was.")
-    if not pipe.exists(layout.meta(version)):
-        raise PublishError(f"version {version} lost its meta key; current was left as it was.")
-    committed = [version, *_committed(pipe, layout)]
+def _switch(pipe: Any, *, layout: RedisLayout, version: str, keep_versions: int) -> None:
+    """Inside WATCH on the control slot: `current`, the kept list and the retired to-do list."""
+    committed = [version, *(v for v in _committed(pipe, layout) if v != version)]
     kept, dropped = committed[:keep_versions], committed[keep_versions:]
     pipe.multi()
-    for key in layout.version_keys(version):
-        pipe.persist(key)
     pipe.set(layout.current, version)
     pipe.delete(layout.versions)
     pipe.rpush(layout.versions, *kept)
-    for old in dropped:
-        for key in layout.version_keys(old):
-            pipe.expire(key, expire_seconds)
+    if dropped:
+        pipe.rpush(layout.retired, *dropped)
 
 
-def _rollback(pipe: redis.client.Pipeline, *, layout: RedisLayout, expire_seconds: int) -> str:
+def _rollback(pipe: Any, *, layout: RedisLayout, target: str) -> None:
     committed = _committed(pipe, layout)
-    if len(committed) < 2:
-        raise RollbackUnavailable(f"No earlier version under prefix {layout.prefix!r} to roll "
-                                  f"back to (committed versions: {committed or 'none'}).")
-    dropped, target, *older = committed
-    if pipe.exists(layout.neighbours(target), layout.titles(target), layout.meta(target)) != 3:
-        raise RollbackUnavailable(f"Version {target} has expired keys; cannot roll back to it.")
+    if committed[1:2] != [target]:
+        raise PublishError("the committed versions changed during the rollback; run it again.")
+    dropped, _, *older = committed
     pipe.multi()
     pipe.set(layout.current, target)
     pipe.delete(layout.versions)
     pipe.rpush(layout.versions, target, *older)
-    for key in layout.version_keys(dropped):
-        pipe.expire(key, expire_seconds)
-    return target
-
-
-def _discard(client: redis.Redis, *, layout: RedisLayout, version: str) -> None:
-    """Best effort: drop a failed version's keys unless it did get committed after all."""
-    try:
-        if version in _committed(client, layout):
-            return
-        client.unlink(*layout.version_keys(version))
-    except redis.RedisError as error:
-        logger.warning("could not discard keys of failed version %s (%s); they expire by "
-                       "their build TTL", version, error)
+    pipe.rpush(layout.retired, dropped)

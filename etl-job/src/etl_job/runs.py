@@ -1,15 +1,61 @@
 """Run directories: every run writes its own folder, then `current` switches to it atomically."""
 
+import fcntl
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts.schema import CURRENT_LINK
 
+from etl_job.errors import EtlError
+from etl_job.steps import reached
+
 RUNS_DIR = "runs"
 STAGING_SUFFIX = ".partial"
+LOCK_FILE = ".etl-job.lock"
+
+
+class RunInProgress(EtlError):
+    """Another etl-job holds OUTPUT_DIR's lock."""
+
+
+@contextmanager
+def run_lock(output_dir: Path) -> Iterator[None]:
+    """Hold OUTPUT_DIR's lock for a run, a repair or a rollback; never wait for another's.
+
+    A repair must not take a running job's `.partial` folder for a crashed one's.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with (output_dir / LOCK_FILE).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(f"another etl-job is working in {output_dir} (it holds "
+                                f"{LOCK_FILE}); try again when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def clean_partials(*, output_dir: Path) -> list[str]:
+    """Remove what killed runs left: runs/*.partial folders and half-made `current` links.
+
+    Call it only under run_lock, so no live run's folder is taken for a dead one's.
+    """
+    removed = []
+    folder = output_dir / RUNS_DIR
+    for staging in sorted(folder.glob(f"*{STAGING_SUFFIX}")) if folder.is_dir() else []:
+        shutil.rmtree(staging, ignore_errors=True)
+        removed.append(staging.name)
+    for link in output_dir.glob(f".{CURRENT_LINK}-*.tmp"):
+        link.unlink(missing_ok=True)
+        removed.append(link.name)
+    return removed
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -46,10 +92,25 @@ def switch_current(*, output_dir: Path, run_dir: Path) -> None:
         raise
 
 
+def sync_folder(folder: Path) -> None:
+    """fsync every file of the folder and the folder itself: on disk before any link names it."""
+    for path in folder.iterdir():
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def finish_run(*, output_dir: Path, staging: Path) -> Path:
-    """Rename the staging folder to runs/<run_id> and switch `current` to it."""
+    """Rename the staging folder to runs/<run_id> and switch `current` to it (the commit)."""
+    sync_folder(staging)
     run_dir = staging.with_name(staging.name.removesuffix(STAGING_SUFFIX))
     staging.rename(run_dir)
+    reached("run_renamed")
     switch_current(output_dir=output_dir, run_dir=run_dir)
     return run_dir
 

@@ -1,15 +1,21 @@
-"""The model step of a run: evaluate offline, train at the chosen weight, publish to Redis."""
+"""The model step of a run: evaluate offline, train at the chosen weight, stage it in Redis."""
 
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+from contracts.redis_layout import RedisLayout
+from contracts.schema import NEIGHBOURS_FILE
 
+from etl_job.errors import EtlError
 from etl_job.gates import PublicationGates
-from etl_job.publish import publish_neighbours
+from etl_job.publish import commit_version, connect, discard_version, stage_version
 from etl_job.recommender import BlendDominated, EvaluationReport, evaluate, train
+from etl_job.republish import model_titles, reconcile_redis, version_meta
+from etl_job.steps import reached
 
 TOP_K = 20
 # Below this many evaluation queries the hit rates say nothing (the hand-written sample has
@@ -28,16 +34,51 @@ class ModelStep:
     min_queries: int = MIN_QUERIES
     # The run's publication gates: the movies with neighbours are compared before publishing.
     gates: PublicationGates | None = None
+    cluster: bool = False
 
-    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame,
-                 run_id: str) -> tuple[dict[str, Any], dict[str, float]]:
-        """Evaluate, train, publish; return the manifest sections and the seconds per stage."""
-        return train_and_publish(catalog=catalog, ratings=ratings, run_id=run_id, step=self)
+    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
+                 staging: Path) -> tuple[dict[str, Any], dict[str, float]]:
+        """Evaluate, train, keep the neighbours in the run, stage them in Redis (not current).
+
+        Returns the manifest sections and the seconds per stage.
+        """
+        return train_and_stage(catalog=catalog, ratings=ratings, run_id=run_id,
+                               staging=staging, step=self)
+
+    def switch(self, *, version: str) -> None:
+        """Make the staged version Redis' `current` (after the run's symlink switched)."""
+        client = connect(self.redis_url, cluster=self.cluster)
+        try:
+            commit_version(client, layout=RedisLayout(self.key_prefix), version=version)
+        finally:
+            client.close()
+
+    def reconcile(self, *, output_dir: Path) -> None:
+        """Before a run: finish what a killed one left (Redis follows the current run)."""
+        try:
+            done = reconcile_redis(output_dir=output_dir, redis_url=self.redis_url,
+                                   key_prefix=self.key_prefix, cluster=self.cluster)
+        except EtlError as exc:  # an old run that cannot be republished: this run replaces it
+            print(f"etl-job: warning: {exc}", flush=True)
+            return
+        if done.action in ("switched", "republished"):
+            print(f"etl-job: repaired: {done.sentence()}", flush=True)
+
+    def discard(self, *, version: str) -> None:
+        """Drop a failed run's staged keys (best effort; their build TTL is the backstop)."""
+        client = connect(self.redis_url, cluster=self.cluster)
+        try:
+            discard_version(client, layout=RedisLayout(self.key_prefix), version=version)
+        finally:
+            client.close()
 
 
-def train_and_publish(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
-                      step: ModelStep) -> tuple[dict[str, Any], dict[str, float]]:
-    """Offline evaluation picks the blend weight (BlendDominated stops the run), then ship it."""
+def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
+                    staging: Path, step: ModelStep) -> tuple[dict[str, Any], dict[str, float]]:
+    """Offline evaluation picks the blend weight (BlendDominated stops the run), then train.
+
+    The version id is the run id, so the run and its Redis version name each other.
+    """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     report, verdict = judged_evaluation(catalog=catalog, ratings=ratings, seed=step.seed,
@@ -62,16 +103,20 @@ def train_and_publish(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: s
         "movies": neighbours["movie_id"].n_unique(),
         "ratings": ratings.height,
     }
+    neighbours.write_parquet(staging / NEIGHBOURS_FILE)
+    reached("neighbours_written")
     started = time.perf_counter()
-    titles = catalog.filter(pl.col("type") == "movie").select("id", "title")
-    version = publish_neighbours(redis_url=step.redis_url, key_prefix=step.key_prefix,
-                                 neighbours=neighbours, titles=titles,
-                                 meta={**model, "metrics": evaluation})
-    seconds["publish"] = round(time.perf_counter() - started, 3)
-    print(f"etl-job: model version {version} published under key prefix {step.key_prefix!r}",
-          flush=True)
     sections = {"model": model, "evaluation": evaluation,
-                "redis": {"version": version, "key_prefix": step.key_prefix}}
+                "redis": {"version": run_id, "key_prefix": step.key_prefix}}
+    client = connect(step.redis_url, cluster=step.cluster)
+    try:
+        stage_version(client, layout=RedisLayout(step.key_prefix), version=run_id,
+                      neighbours=neighbours, titles=model_titles(catalog),
+                      meta=version_meta(sections))
+    finally:
+        client.close()
+    seconds["publish"] = round(time.perf_counter() - started, 3)
+    reached("redis_staged")
     return sections, seconds
 
 

@@ -201,6 +201,9 @@ class DownstreamClient:
                 raise NotFound(body.detail, parameter=body.parameter, accepted=body.accepted,
                                suggestions=body.suggestions)
             raise InvalidParameter(body.detail, parameter=body.parameter, accepted=body.accepted)
+        if response.status_code == 503 and (body := self._error_body(response)) is not None:
+            # The downstream says why in words (e.g. no model published): pass the cause on.
+            raise UpstreamUnavailable(f"The {self.service_name} is unavailable: {body.detail}")
         if response.status_code != 200:
             raise UpstreamUnavailable(
                 f"The {self.service_name} answered with status {response.status_code}.")

@@ -106,7 +106,8 @@ class NeighbourStore:
         version = await self.client.get(self.layout.current)
         if version is None:
             raise NoCurrentVersion(
-                "No recommendations are published yet (no current version in Redis).")
+                f"No model is published in Redis (no current version under key prefix "
+                f"{self.layout.prefix!r}); run `etl-job publish`.")
         return version.decode()
 
     async def movie(self, movie_id: str) -> MovieEntry:
@@ -137,10 +138,16 @@ class NeighbourStore:
             version = await self._current()
             packed = await self.client.get(self.layout.meta(version))
         if packed is None:
-            raise NoCurrentVersion(f"Version {version} has no metadata in Redis.")
+            raise NoCurrentVersion(f"Model version {version} has no metadata in Redis; run "
+                                   "`etl-job publish`.")
         return {"version": version, **decode_meta(packed)}
 
     async def current_version(self) -> str:
-        """The current version id; 503 when Redis is down or nothing is published."""
+        """The current version id, its keys present; 503 saying why when it cannot serve."""
         async with self._bounded("current_version"):
-            return await self._current()
+            version = await self._current()
+            if not await self.client.exists(self.layout.meta(version)):
+                raise NoCurrentVersion(
+                    f"Model version {version} is current in Redis but its keys are gone; run "
+                    "`etl-job publish`.")
+            return version

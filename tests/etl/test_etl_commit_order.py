@@ -1,0 +1,148 @@
+"""One commit order: `etl-job run` killed at every step boundary never leaves a split version.
+
+The job runs as a real process with a fault-injection hook (etl_job.steps.set_hook) that
+SIGKILLs it at one named boundary; no sleeps, no timing. After each kill the two `current`s
+(the symlink the catalog reads, the Redis key recsys reads) each name one whole version, the
+old or the new one as the boundary says; `etl-job repair` then brings them together and
+leaves no `.partial` folder and no key without an expiry behind.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import polars as pl
+import pytest
+import redis
+from contracts.redis_layout import RedisLayout, decode_meta
+from contracts.schema import CATALOG_FILE, MANIFEST_FILE
+from etl_job.publish import version_problem
+from etl_job.steps import STEPS
+
+ETL_SETTINGS = ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_CLUSTER")
+
+# Runs the real CLI with a hook that logs every boundary and kills the process at KILL_AT.
+KILLER = """
+import os, signal, sys
+from etl_job import steps
+
+def hook(step):
+    with open(os.environ["STEPS_LOG"], "a") as log:
+        log.write(step + "\\n")
+    if step == os.environ["KILL_AT"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+steps.set_hook(hook)
+from etl_job.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+COMMIT_POINT = STEPS.index("current_switched")
+REDIS_SWITCH = STEPS.index("redis_switched")
+
+pytestmark = pytest.mark.slow
+
+
+def _run_killed_at(env: dict[str, str], step: str, log: Path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ETL_SETTINGS}
+    return subprocess.run([sys.executable, "-c", KILLER, "run"], capture_output=True, text=True,
+                          env={**clean, **env, "KILL_AT": step, "STEPS_LOG": str(log)},
+                          timeout=300, check=False)
+
+
+def _symlink_run(out: Path) -> str:
+    """The run the catalog would load, checked whole: manifest, files, row count."""
+    run = (out / "current").resolve()
+    manifest = json.loads((run / MANIFEST_FILE).read_text())
+    for output in manifest["outputs"]:
+        assert (run / output["path"]).stat().st_size == output["bytes"], output
+    assert pl.read_parquet(run / CATALOG_FILE).height == manifest["rows"]["catalog"]
+    assert manifest["redis"]["version"] == run.name
+    return run.name
+
+
+def _redis_version(client: redis.Redis, layout: RedisLayout) -> str:
+    """The version recsys would serve, checked whole (every hash at its recorded size)."""
+    version = client.get(layout.current).decode()
+    assert version_problem(client, layout=layout, version=version) is None
+    meta = decode_meta(client.get(layout.meta(version)))
+    assert meta["model"]["run_id"] == version
+    return version
+
+
+def _keys_without_expiry(client: redis.Redis, layout: RedisLayout) -> set[str]:
+    return {key.decode() for key in client.scan_iter(match=layout.match_all)
+            if client.ttl(key) == -1}
+
+
+def test_a_kill_at_any_step_leaves_one_whole_version_and_repair_joins_the_halves(
+        etl, sample_data_dir: Path, tmp_path: Path, redis_server) -> None:
+    out = tmp_path / "out"
+    prefix = f"commit-{uuid.uuid4().hex[:8]}"
+    env = {"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(out),
+           "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
+    layout = RedisLayout(prefix)
+    client = redis.Redis.from_url(redis_server.url)
+
+    # A whole run first, which also proves the hook sees every boundary, in order.
+    log = tmp_path / "steps.log"
+    done = _run_killed_at(env, "none", log)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text().split() == list(STEPS)
+
+    for number, step in enumerate(STEPS):
+        old = _symlink_run(out)
+        assert _redis_version(client, layout) == old
+        runs_before = set((out / "runs").iterdir())
+        killed = _run_killed_at(env, step, tmp_path / f"steps-{step}.log")
+        assert killed.returncode == -9, (step, killed.stderr)
+        new_folders = set((out / "runs").iterdir()) - runs_before
+        assert len(new_folders) == 1, (step, new_folders)
+        new = new_folders.pop().name.removesuffix(".partial")
+
+        # Readers: each `current` names one whole version, old before its switch, new after.
+        assert _symlink_run(out) == (new if number >= COMMIT_POINT else old), step
+        assert _redis_version(client, layout) == (new if number >= REDIS_SWITCH else old), step
+
+        repaired = etl(env, "repair")
+        assert repaired.returncode == 0, (step, repaired.stderr)
+        expected = new if number >= COMMIT_POINT else old
+        assert _symlink_run(out) == expected, step
+        assert _redis_version(client, layout) == expected, step
+        assert not list((out / "runs").glob("*.partial")), step
+        assert client.llen(layout.retired) == 0, step
+        # Only committed versions (current and the rollback target) live without expiry;
+        # a staged version that never became current expires by its build TTL.
+        committed = {v.decode() for v in client.lrange(layout.versions, 0, -1)}
+        assert expected in committed
+        assert _keys_without_expiry(client, layout) == {
+            layout.current, layout.versions,
+            *(key for version in committed for key in layout.version_keys(version))}, step
+    client.close()
+
+
+def test_publish_reloads_an_emptied_redis_from_the_run_without_retraining(
+        etl, sample_data_dir: Path, tmp_path: Path, redis_server) -> None:
+    prefix = f"republish-{uuid.uuid4().hex[:8]}"
+    env = {"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
+           "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
+    assert etl(env, "run").returncode == 0
+    layout = RedisLayout(prefix)
+    client = redis.Redis.from_url(redis_server.url)
+    version = client.get(layout.current).decode()
+    before = {key: client.hgetall(key) for key in layout.version_keys(version)[:3]}
+    client.unlink(*client.scan_iter(match=layout.match_all))  # Redis came back empty
+
+    done = etl(env, "publish")
+    assert done.returncode == 0, done.stderr
+    assert "republished" in done.stdout
+    assert "no retraining" in done.stdout
+    assert "evaluation" not in done.stdout.lower()  # no evaluation table: nothing retrained
+    assert client.get(layout.current).decode() == version
+    assert {key: client.hgetall(key) for key in before} == before
+    again = etl(env, "publish")
+    assert again.returncode == 0
+    assert "already serves" in again.stdout
+    client.close()
