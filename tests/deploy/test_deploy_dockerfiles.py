@@ -19,7 +19,8 @@ SERVICES = ("catalog-service", "recsys-service", "gateway")
 COMMANDS: dict[str, list[str]] = {
     "etl-job": ["etl-job", "run"],
     **{part: ["uvicorn", "--factory", f"{part.replace('-', '_')}.main:create_app",
-              "--host", "0.0.0.0", "--port", "8000"] for part in SERVICES},
+              "--host", "0.0.0.0", "--port", "8000",
+              "--http", "contracts.server:BoundedHttpToolsProtocol"] for part in SERVICES},
 }
 MODULES = {part: part.replace("-", "_") for part in PARTS}
 

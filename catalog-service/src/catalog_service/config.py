@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from contracts.settings import BaseServiceSettings
+from contracts.guard import GuardSettings
 from pydantic import Field
 
 
-class Settings(BaseServiceSettings):
+class Settings(GuardSettings):
     """CATALOG_PATH is required: the service has nothing to answer from without it."""
 
     # The ETL's catalog.parquet (a run directory holding it is accepted too); the

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.guard import install_guard
 from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           access_log=False, slow_seconds=settings.slow_request_seconds,
                           data_version=data_version)
     install_error_handlers(app)
+    install_guard(app, settings, require_token=True)
     app.include_router(health_router)
     app.include_router(router)
     return app

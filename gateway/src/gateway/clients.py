@@ -25,6 +25,7 @@ from contracts.errors import (
     ServiceError,
     UpstreamUnavailable,
 )
+from contracts.guard import DEADLINE_HEADER, TOKEN_HEADER
 from contracts.observability import (
     DATA_VERSION_HEADER,
     REQUEST_ID_HEADER,
@@ -52,9 +53,12 @@ def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
     transport = AiohttpPoolTransport(
         max_connections=settings.downstream_max_connections,
         keepalive_expiry=settings.downstream_keepalive_expiry_seconds)
+    # The internal services require the shared token when one is set (contracts.guard).
+    token = settings.internal_token
     return httpx.AsyncClient(
         base_url=base_url,
         transport=transport,
+        headers={TOKEN_HEADER: token.get_secret_value()} if token else None,
         timeout=httpx.Timeout(settings.downstream_timeout_seconds),
         follow_redirects=False,
         trust_env=False,
@@ -110,7 +114,9 @@ class DownstreamClient:
                    route: str | None = None) -> Reply:
         # Sent as encoded here (the cache key), so the downstream reads what the gateway read.
         target = self._target(path, params)
-        headers = {REQUEST_ID_HEADER: request_id_var.get()}
+        # The deadline lets a stalled service drop what the gateway has given up on.
+        headers = {REQUEST_ID_HEADER: request_id_var.get(),
+                   DEADLINE_HEADER: f"{time.time() + self._timeout:.3f}"}
         started = time.perf_counter()
         outcome = "error"
         try:

@@ -1,13 +1,16 @@
 """The gateway's settings: where the internal services live and how long to wait for them."""
 
-from contracts.settings import BaseServiceSettings
+from contracts.guard import GuardSettings
 from pydantic import AnyHttpUrl, Field
 
 
-class Settings(BaseServiceSettings):
+class Settings(GuardSettings):
     """Read from the environment; a missing service URL stops start-up."""
 
     catalog_service_url: AnyHttpUrl
+    # The gateway waits on two hops of up to downstream_timeout_seconds: more room than the
+    # internal services before it sheds (GuardSettings has the rest of the guard).
+    max_in_flight: int = Field(default=256, ge=1)
     recsys_service_url: AnyHttpUrl
     # One bound for every downstream call: connect, send, wait and read all fit inside it,
     # so a caller gets a 503 no later than this many seconds after the gateway asked.

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.guard import install_guard
 from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.downstream_metrics = DownstreamMetrics(metrics)
     app.state.downstream_ready = ready_gauge(metrics)
     install_error_handlers(app)
+    install_guard(app, app.state.settings, require_token=False)
     app.include_router(router)
     install_page(app)
     return app

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 LOCALHOST = "127.0.0.1"
+# uvicorn --http: httptools with bounds on the request head (contracts/server.py).
+BOUNDED_HTTP_PROTOCOL = "contracts.server:BoundedHttpToolsProtocol"
 LOG_TAIL_CHARS = 2000
 
 
@@ -185,8 +187,10 @@ class Service(Process):
         self.app = app
         self.port = port or free_port()
         self.ready_path = ready_path
+        # As deployed: bounds on request heads and a slow-header timeout (contracts/server.py).
         command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", LOCALHOST,
-                   "--port", str(self.port), "--log-level", "warning", *extra_args]
+                   "--port", str(self.port), "--log-level", "warning",
+                   "--http", BOUNDED_HTTP_PROTOCOL, *extra_args]
         super().__init__(name, command, log_path=log_path, env=env, cwd=cwd)
 
     @property

@@ -1,10 +1,10 @@
 """The recsys service's settings: where Redis is, which key prefix, how long to wait for it."""
 
-from contracts.settings import BaseServiceSettings
+from contracts.guard import GuardSettings
 from pydantic import Field
 
 
-class Settings(BaseServiceSettings):
+class Settings(GuardSettings):
     """Read from the environment; a missing REDIS_URL stops start-up."""
 
     # redis://[user:password@]host:port/db, or rediss:// for TLS; redis-py parses both.

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.guard import install_guard
 from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_observability(app, service="recsys-service", log_level=settings.log_level,
                           access_log=False, slow_seconds=settings.slow_request_seconds)
     install_error_handlers(app)
+    install_guard(app, app.state.settings, require_token=True)
     app.include_router(health_router)
     app.include_router(router)
     return app
