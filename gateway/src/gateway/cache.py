@@ -1,57 +1,46 @@
-"""Downstream answers cached per data version, so repeated questions skip the second hop.
+"""The gateway's one answer cache: downstream answers per data version, on cachetools.TTLCache.
 
 The catalog and recsys services name the data version of every answer in `X-Data-Version`
-(the ETL run, the published model). An answer is kept only with its version; the first answer
-that names another version (a new ETL run, a new model) drops everything kept, and nothing is
-served older than `ttl` seconds, which bounds how long a new version can go unnoticed. Answers
-without the header (an older or a stand-in service) are never cached.
+(the ETL run, the published model). An answer is kept with its version; once a downstream
+names another version (a new ETL run, a new model), answers of the old one are no longer
+served (they age out of the TTLCache), and nothing is served older than `ttl` seconds, which
+bounds how long a new version can go unnoticed. Answers without the header (an older or a
+stand-in service) are never kept. A hit skips the second hop; the public answer is still
+made by the route, so its request id, log line and metrics are its own.
 """
 
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+from cachetools import TTLCache
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry(Generic[T]):
-    expires: float
-    value: T
-
-
 class AnswerCache(Generic[T]):
-    """At most `max_entries` answers of one downstream, least recently used dropped first."""
+    """At most `max_entries` answers, each for at most `ttl` seconds, least recently used out."""
 
-    def __init__(self, *, ttl: float, max_entries: int) -> None:
+    def __init__(self, *, ttl: float, max_entries: int,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
-        self.max_entries = max_entries
-        self.version: str | None = None
-        self._entries: OrderedDict[str, _Entry[T]] = OrderedDict()
+        self._kept: TTLCache[tuple[str, Hashable], tuple[str, T]] = TTLCache(
+            maxsize=max_entries, ttl=ttl, timer=timer)
+        self.versions: dict[str, str] = {}  # downstream -> the newest version it named
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._kept)
 
-    def get(self, key: str) -> T | None:
-        """The kept answer for `key`, or None when there is none or it is too old."""
-        entry = self._entries.get(key)
-        if entry is None:
+    def get(self, downstream: str, key: Hashable) -> T | None:
+        """The kept answer, or None when there is none, it is too old or of an old version."""
+        kept = self._kept.get((downstream, key))
+        if kept is None or kept[0] != self.versions.get(downstream):
             return None
-        if entry.expires <= time.monotonic():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return entry.value
+        return kept[1]
 
-    def put(self, key: str, value: T, *, version: str | None) -> None:
-        """Keep an answer of `version`; a version other than the kept one drops all kept."""
+    def put(self, downstream: str, key: Hashable, value: T, *, version: str | None) -> None:
+        """Keep an answer of `version`; a new version makes every older answer a miss."""
         if not version or self.ttl <= 0:
             return
-        if version != self.version:
-            self._entries.clear()
-            self.version = version
-        self._entries[key] = _Entry(time.monotonic() + self.ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self.versions[downstream] = version
+        self._kept[(downstream, key)] = (version, value)

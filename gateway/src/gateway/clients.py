@@ -22,7 +22,6 @@ from contracts.errors import (
     ErrorBody,
     InvalidParameter,
     NotFound,
-    ServiceError,
     UpstreamUnavailable,
 )
 from contracts.guard import DEADLINE_HEADER, TOKEN_HEADER
@@ -37,7 +36,6 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.cache import AnswerCache
 from gateway.config import Settings
-from gateway.response_cache import current_ticket
 from gateway.transport import AiohttpPoolTransport
 
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -151,47 +149,30 @@ class DownstreamClient:
         except ValidationError:
             return None
 
-    @property
-    def cache_version(self) -> str | None:
-        """The data version the cached answers belong to (None: nothing cached)."""
-        return self._cache.version if self._cache is not None else None
-
     async def get_json(self, path: str, answer: type[Answer],
                        params: dict[str, QueryValue] | None = None,
                        route: str | None = None) -> Answer:
         """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence.
 
-        Answers and 404s that name their data version are cached (gateway.cache); a cached
-        404 is raised again as the same NotFound. The request's cache ticket
-        (gateway.response_cache) learns which version each answer came from.
+        Answers and 404s that name their data version are kept (gateway.cache); a kept 404
+        is raised again as the same NotFound.
         """
-        ticket = current_ticket.get()
         key = self._target(path, params)
-        cached = self._cache.get(key) if self._cache is not None else None
+        cached = self._cache.get(self.service_name, key) if self._cache is not None else None
         if cached is not None:
-            if ticket is not None:
-                ticket.used(self.service_name, self.cache_version)
             if isinstance(cached, ErrorBody):
                 raise NotFound(cached.detail, parameter=cached.parameter,
                                accepted=cached.accepted, suggestions=cached.suggestions)
             return cached  # type: ignore[return-value]  # the same key always asks one type
+        reply = await self._get(path, params, route)
         try:
-            reply = await self._get(path, params, route)
             parsed = self._parse(reply, path, answer)
         except NotFound as miss:
-            if ticket is not None:
-                ticket.used(self.service_name, reply.version)
             if self._cache is not None:
-                self._cache.put(key, miss.body, version=reply.version)
+                self._cache.put(self.service_name, key, miss.body, version=reply.version)
             raise
-        except ServiceError:
-            if ticket is not None:
-                ticket.failed()
-            raise
-        if ticket is not None:
-            ticket.used(self.service_name, reply.version)
         if self._cache is not None:
-            self._cache.put(key, parsed, version=reply.version)
+            self._cache.put(self.service_name, key, parsed, version=reply.version)
         return parsed
 
     def _parse(self, response: Reply, path: str, answer: type[Answer]) -> Answer:

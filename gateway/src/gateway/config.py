@@ -21,6 +21,6 @@ class Settings(GuardSettings):
     # Answers are cached per data version (gateway.cache) for at most this long, which bounds
     # how late a new ETL run or model is noticed; 0 turns the cache off.
     downstream_cache_seconds: float = Field(default=2.0, ge=0, le=3600)
-    # Per cache (one per downstream, one of whole answers): a title page is ~4 KB kept, so
-    # this bounds the caches at a few tens of MB whatever the traffic.
+    # Answers kept at most (both downstreams together): a title record is a few KB kept, so
+    # this bounds the cache at some tens of MB whatever the traffic.
     downstream_cache_entries: int = Field(default=4096, ge=1)

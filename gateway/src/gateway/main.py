@@ -1,6 +1,7 @@
 """The gateway application: `uvicorn --factory gateway.main:create_app`."""
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
@@ -8,7 +9,6 @@ from contracts.guard import install_guard
 from contracts.observability import install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
-from starlette.types import Scope
 
 from gateway.cache import AnswerCache
 from gateway.clients import (
@@ -21,7 +21,6 @@ from gateway.clients import (
 from gateway.config import Settings
 from gateway.health import ready_gauge
 from gateway.page import install_page
-from gateway.response_cache import ResponseCache
 from gateway.router import router
 
 
@@ -30,40 +29,27 @@ class State(TypedDict):
     recsys_client: RecsysClient
 
 
-def answer_cache(settings: Settings) -> AnswerCache[Cached] | None:
-    """One cache per downstream (each names its own data version); None when turned off."""
-    if settings.downstream_cache_seconds <= 0:
-        return None
-    return AnswerCache(ttl=settings.downstream_cache_seconds,
-                       max_entries=settings.downstream_cache_entries)
-
-
-def downstream_versions(scope: Scope) -> dict[str, str | None]:
-    """The data version each downstream's cache holds now, from the lifespan state."""
-    state = scope.get("state", {})
-    clients = [state.get("catalog_client"), state.get("recsys_client")]
-    return {c.service_name: c.cache_version for c in clients if c is not None}
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     """One pooled httpx client per downstream for the life of the process, closed on the way out."""
     settings: Settings = app.state.settings
     timeout = settings.downstream_timeout_seconds
     metrics: DownstreamMetrics = app.state.downstream_metrics
+    cache: AnswerCache[Cached] | None = app.state.answer_cache
     async with (
         build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
         build_http_client(str(settings.recsys_service_url), settings) as recsys_http,
     ):
         yield {
             "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout, metrics=metrics,
-                                            cache=answer_cache(settings)),
+                                            cache=cache),
             "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout, metrics=metrics,
-                                          cache=answer_cache(settings)),
+                                          cache=cache),
         }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *,
+               clock: Callable[[], float] = time.monotonic) -> FastAPI:
     """Build the app; without `settings` they come from the environment (missing URL: no start)."""
     app = FastAPI(
         title="Streaming catalog gateway",
@@ -73,11 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
-    # Added before observability, so it runs inside it: a kept answer still gets its request
-    # id, log line and metrics.
-    app.add_middleware(ResponseCache, ttl=app.state.settings.downstream_cache_seconds,
-                       max_entries=app.state.settings.downstream_cache_entries,
-                       versions_now=downstream_versions)
+    # One cache for both downstreams, made here so a test can give it a clock of its own.
+    app.state.answer_cache = (
+        AnswerCache(ttl=app.state.settings.downstream_cache_seconds,
+                    max_entries=app.state.settings.downstream_cache_entries, timer=clock)
+        if app.state.settings.downstream_cache_seconds > 0 else None)
     metrics = install_observability(app, service="gateway", log_level=app.state.settings.log_level)
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
     app.state.downstream_metrics = DownstreamMetrics(metrics)
