@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import pytest
 from testkit.apps import AppClient, open_app
+from testkit.redis_cluster import RedisCluster
 
 from harness import RedisServer, Service, free_port
 
@@ -93,6 +94,17 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A real 3-master Redis Cluster of the tests' own on free loopback ports."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from contracts.redis_layout import (
     decode_neighbours,
 )
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
@@ -49,7 +50,8 @@ class TitleEntry:
 class NeighbourStore:
     """Resolves `current` once per call, then reads only that version's keys."""
 
-    def __init__(self, client: Redis, *, layout: RedisLayout, timeout_seconds: float,
+    def __init__(self, client: "Redis | RedisCluster", *, layout: RedisLayout,
+                 timeout_seconds: float,
                  metrics: Metrics | None = None) -> None:
         self.client = client
         self.layout = layout
@@ -61,20 +63,32 @@ class NeighbourStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> "NeighbourStore":
-        """One pooled client for the process; auth and TLS come from the URL."""
+        """One pooled client for the process; auth and TLS come from the URL.
+
+        With REDIS_CLUSTER, REDIS_URL names any one node; redis-py finds the others and
+        keeps a pool per node.
+        """
         timeout = settings.redis_timeout_seconds
-        pool = BlockingConnectionPool.from_url(
-            settings.redis_url,
-            max_connections=settings.redis_max_connections,
-            timeout=timeout,  # waiting for a free pooled connection counts against the bound too
-            socket_connect_timeout=timeout,
-            socket_timeout=timeout,
-            health_check_interval=settings.redis_health_check_seconds,
-            # One quick retry rides over a connection that died with a Redis restart; the
-            # request's deadline (`_bounded`) caps the total whatever the retry does.
-            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1),
-        )
-        return cls(Redis.from_pool(pool), layout=RedisLayout(settings.redis_key_prefix),
+        # One quick retry rides over a connection that died with a Redis restart; the
+        # request's deadline (`_bounded`) caps the total whatever the retry does.
+        retry = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
+        client: Redis | RedisCluster
+        if settings.redis_cluster:
+            client = RedisCluster.from_url(
+                settings.redis_url, max_connections=settings.redis_max_connections,
+                socket_connect_timeout=timeout, socket_timeout=timeout,
+                health_check_interval=settings.redis_health_check_seconds, retry=retry)
+        else:
+            client = Redis.from_pool(BlockingConnectionPool.from_url(
+                settings.redis_url,
+                max_connections=settings.redis_max_connections,
+                timeout=timeout,  # waiting for a pooled connection counts against the bound too
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+                health_check_interval=settings.redis_health_check_seconds,
+                retry=retry,
+            ))
+        return cls(client, layout=RedisLayout(settings.redis_key_prefix),
                    timeout_seconds=timeout, metrics=metrics)
 
     async def aclose(self) -> None:

@@ -9,7 +9,9 @@ class Settings(GuardSettings):
 
     # redis://[user:password@]host:port/db, or rediss:// for TLS; redis-py parses both.
     redis_url: str = Field(min_length=1)
-    redis_key_prefix: str = Field(default="recs", min_length=1)
+    redis_key_prefix: str = Field(default="recs", min_length=1, pattern=r"^[^{}]+$")
+    # True: REDIS_URL names any one node of a Redis Cluster (redis-py discovers the others).
+    redis_cluster: bool = False
     # Bounds one request's whole Redis exchange (connect, send, read, retry): past it, a 503.
     redis_timeout_seconds: float = Field(default=0.5, gt=0, le=30)
     redis_max_connections: int = Field(default=50, ge=1)
