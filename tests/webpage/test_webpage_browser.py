@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -36,15 +37,13 @@ def test_title_view_shows_the_record_and_five_recommendations(page_stack, open_p
     page = open_page(page_stack.gateway)
     page.goto("/#/titles/ns1")
 
-    heading = page.locator("#title-view-heading")
-    heading.wait_for()
-    assert heading.text_content() == row["title"]
+    expect(page.locator("#title-view-heading")).to_have_text(row["title"])
     record = page.locator("#title-view .record").text_content()
     assert row["description"] in record
     assert row["director"] in record
     assert f"{row['duration']}" in record  # "150 min"
     assert f"{row['score']} / 100" in record
-    page.locator("#title-view .card").first.wait_for()
+    expect(page.locator("#title-view .card")).to_have_count(SHOWN)
     model = hand_written_model
     expected = model.neighbours_of_ns1[:SHOWN]
     assert card_titles(page) == [model.movies[other] for other, _, _ in expected]
@@ -59,11 +58,11 @@ def test_a_card_opens_its_title(page_stack, open_page, hand_written_model):
     page.goto("/#/titles/ns1")
     page.locator("#title-view .card a").first.click()
     first = hand_written_model.neighbours_of_ns1[0][0]
-    page.wait_for_url(f"**/#/titles/{first}")
+    expect(page).to_have_url(f"{page_stack.gateway}/#/titles/{first}")
     heading = page.locator("#title-view-heading")
-    assert heading.text_content() == hand_written_model.movies[first]
+    expect(heading).to_have_text(hand_written_model.movies[first])
     # Focus follows, so a keyboard or screen-reader user lands on the new title.
-    assert page.evaluate("document.activeElement.id") == "title-view-heading"
+    expect(heading).to_be_focused()
 
 
 def test_unknown_id_says_so(page_stack, open_page):
