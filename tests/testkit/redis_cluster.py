@@ -1,6 +1,7 @@
 """A real 3-master Redis Cluster on loopback, made the way an operator makes one."""
 
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -10,6 +11,28 @@ from harness.processes import redis_answers
 from harness import LOCALHOST, Process, free_port, redis_server_binary
 
 MASTERS = 3
+# A cluster node also listens on its port + 10000 (the cluster bus), so ports stop here.
+HIGHEST_PORT = 55535
+
+
+def _cluster_port(taken: set[int]) -> int:
+    """A free port whose bus port (+10000) is free too, not in `taken`."""
+    for _ in range(200):
+        port = free_port()
+        if port > HIGHEST_PORT:
+            with socket.socket() as sock:
+                sock.bind((LOCALHOST, 0))
+                port = 20000 + sock.getsockname()[1] % (HIGHEST_PORT - 20000)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind((LOCALHOST, candidate))
+        except OSError:
+            continue
+        if port not in taken:
+            taken.add(port)
+            return port
+    raise RuntimeError("no free port pair (port, port + 10000) for a cluster node")
 
 
 class RedisCluster:
@@ -21,7 +44,8 @@ class RedisCluster:
             raise RuntimeError("a Redis Cluster needs redis-server and redis-cli on the PATH "
                                "(Debian: apt-get install redis-server)")
         self.workdir = workdir
-        self.ports = [free_port() for _ in range(MASTERS)]
+        taken: set[int] = set()
+        self.ports = [_cluster_port(taken) for _ in range(MASTERS)]
         self.nodes = []
         for port in self.ports:
             folder = workdir / str(port)
