@@ -1,6 +1,8 @@
 """The six public queries over the real catalog service on the real data, checked against plain
 Python over the raw CSVs (never the project's own code path)."""
 
+import json
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -125,3 +127,75 @@ async def test_contents(client, rows, rating):
     response = await client.get("/get_contents", params={"rating": rating.upper()})
     expected = sum(1 for r in rows if r.rating == rating)
     assert (response.status_code, response.json()) == (200, expected)
+
+
+def wire(value: object) -> bytes:
+    """The bytes the public API has always sent for a value (Starlette's JSONResponse)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode()
+
+
+async def test_a_few_hundred_random_answers_are_the_oracles_byte_for_byte(client, rows):
+    # Whatever encodes the gateway's answers (FastAPI's serialiser before, orjson now), the
+    # bytes on the wire stay what they were: compact JSON, UTF-8 text, the oracle's values.
+    rng = random.Random(5)
+    years = sorted({r.year for r in rows})
+    platforms = list(FILES)
+    cast_keys = sorted({(r.platform, r.year) for r in rows if r.cast})
+    countries = sorted(Counter(c for r in rows for c in r.countries))
+    ratings = sorted({r.rating for r in rows})
+    calls: list[tuple[str, dict[str, object], object]] = []
+    for _ in range(60):
+        platform, year = rng.choice(platforms), rng.choice(years)
+        scored = rng.randint(0, 100)
+        calls.append(("/get_score_count", {"platform": platform, "scored": scored,
+                                           "year": year},
+                      sum(1 for r in movies(rows, platform)
+                          if r.year == year and r.score is not None and r.score > scored)))
+    for platform, year in rng.sample(cast_keys, 60):
+        calls.append(("/get_actor", {"platform": platform, "year": year},
+                      expected_actor(rows, platform, year)))
+    for _ in range(60):
+        kind = rng.choice(["pelicula", "serie", "documental"])
+        country, year = rng.choice(countries), rng.choice(years)
+        calls.append(("/prod_per_county", {"tipo": kind, "pais": country, "anio": year},
+                      {"pais": country, "anio": year,
+                       kind: expected_production(rows, kind, country, year)}))
+    for rating in ratings:
+        calls.append(("/get_contents", {"rating": rating},
+                      sum(1 for r in rows if r.rating == rating)))
+    for platform in platforms:
+        calls.append(("/get_count_platform", {"platform": platform},
+                      len(movies(rows, platform))))
+    for _ in range(90):
+        year = rng.choice(years)
+        platform = rng.choice([*platforms, None])
+        unit = rng.choice(["min", "season", None])
+        candidates = [r for r in movies(rows, platform) if r.duration is not None
+                      and r.year == year and unit in (None, r.duration_type)]
+        if candidates:
+            calls.append(("/get_max_duration", {"year": year, "platform": platform,
+                                                "duration_type": unit},
+                          expected_max_duration(rows, year, platform, unit)))
+    assert len(calls) > 260
+    for path, params, expected in calls:
+        response = await client.get(path, params={k: v for k, v in params.items()
+                                                  if v is not None})
+        assert response.status_code == 200, (path, params, response.text)
+        assert response.headers["content-type"] == "application/json"
+        assert response.content == wire(expected), (path, params)
+
+
+async def test_title_pages_are_compact_utf8_json_with_the_oracles_record(client, rows):
+    rng = random.Random(9)
+    accented = [r for r in rows if any(ord(ch) > 127 for ch in r.title)]
+    for row in [*rng.sample(rows, 40), *accented[:10]]:
+        response = await client.get(f"/titles/{row.id}")
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert response.content == wire(page)
+        record = page["title"]
+        assert (record["id"], record["platform"], record["type"], record["title"],
+                record["release_year"]) == (row.id, row.platform, row.type, row.title, row.year)
+        assert list(record)[:5] == ["id", "platform", "type", "title", "show_id"]
+        assert page["recommendations"]["available"] is False  # recsys is down here

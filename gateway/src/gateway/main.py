@@ -17,6 +17,7 @@ from gateway.clients import (
     DownstreamMetrics,
     RecsysClient,
     build_http_client,
+    downstream_transport,
 )
 from gateway.config import Settings
 from gateway.health import ready_gauge
@@ -36,15 +37,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     timeout = settings.downstream_timeout_seconds
     metrics: DownstreamMetrics = app.state.downstream_metrics
     cache: AnswerCache[Cached] | None = app.state.answer_cache
+    catalog_transport, recsys_transport = (downstream_transport(settings),
+                                           downstream_transport(settings))
     async with (
-        build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
-        build_http_client(str(settings.recsys_service_url), settings) as recsys_http,
+        build_http_client(str(settings.catalog_service_url), settings,
+                          catalog_transport) as catalog_http,
+        build_http_client(str(settings.recsys_service_url), settings,
+                          recsys_transport) as recsys_http,
     ):
         yield {
             "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout, metrics=metrics,
-                                            cache=cache),
+                                            cache=cache, transport=catalog_transport),
             "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout, metrics=metrics,
-                                          cache=cache),
+                                          cache=cache, transport=recsys_transport),
         }
 
 
