@@ -20,6 +20,7 @@ SETTINGS: dict[str, set[str]] = {
 EXPECTED_DEPENDS_ON = {
     "redis": {},
     "etl-job": {"redis": "service_healthy"},
+    "etl-guard": {"redis": "service_healthy", "etl-job": "service_completed_successfully"},
     "catalog-service": {"etl-job": "service_completed_successfully"},
     "recsys-service": {"redis": "service_healthy", "etl-job": "service_completed_successfully"},
     "gateway": {"catalog-service": "service_healthy", "recsys-service": "service_healthy"},
@@ -30,6 +31,9 @@ EXPECTED_LINKS = {
     frozenset({"gateway", "recsys-service"}),
     frozenset({"recsys-service", "redis"}),
     frozenset({"etl-job", "redis"}),
+    # The guard is the etl-job image (Kubernetes: an etl-job pod); it shares the ETL's network.
+    frozenset({"etl-guard", "redis"}),
+    frozenset({"etl-guard", "etl-job"}),
 }
 
 
@@ -148,11 +152,12 @@ def test_the_etl_output_volume_is_written_by_the_etl_and_read_by_the_catalog(com
     catalog_path = compose["services"]["catalog-service"]["environment"]["CATALOG_PATH"]
     assert catalog_path == "/data/etl/current/catalog.parquet"
     assert compose["services"]["etl-job"]["environment"]["OUTPUT_DIR"] == "/data/etl"
-    # Nobody else mounts the output, and no service mounts the host's data folder.
+    # Nobody else mounts the output (but the ETL's own guard, `etl-job repair`, which reloads
+    # Redis from it), and no service mounts the host's data folder.
     for name, service in compose["services"].items():
         sources = [m["source"] if isinstance(m, dict) else m.split(":")[0]
                    for m in service.get("volumes", [])]
-        if name not in {"etl-job", "catalog-service"}:
+        if name not in {"etl-job", "etl-guard", "catalog-service"}:
             assert "etl-data" not in sources, name
 
 

@@ -59,7 +59,7 @@ def test_the_expected_objects_exist(applied_manifests) -> None:
     counts = Counter(m.kind for m in applied_manifests)
     assert counts == {
         "Namespace": 1, "ConfigMap": 1, "Secret": 1, "StatefulSet": 1, "Service": 4,
-        "PersistentVolumeClaim": 2, "Job": 1, "CronJob": 1, "Deployment": 3,
+        "PersistentVolumeClaim": 2, "Job": 1, "CronJob": 2, "Deployment": 3,
         "HorizontalPodAutoscaler": 3, "PodDisruptionBudget": 3, "Ingress": 1,
         "NetworkPolicy": 5,
     }
