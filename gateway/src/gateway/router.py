@@ -122,7 +122,7 @@ async def get_contents(catalog: CatalogClientDep, rating: RatingQuery) -> int:
 async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
                              titulo: TituloQuery) -> list[str]:
     """The five movies most similar to `titulo`, best first; a 404 suggests close titles."""
-    return await service.recommended_titles(recsys=recsys, catalog=catalog, titulo=titulo)
+    return await service.recommended_titles(recsys=recsys, catalog=catalog, title=titulo)
 
 
 @router.get("/titles/{id}", responses=ERROR_RESPONSES)

@@ -74,24 +74,25 @@ async def content_count(*, catalog: CatalogClient, rating: str) -> int:
     return await catalog.contents(rating=rating)
 
 
-async def _suggestions(*, catalog: CatalogClient, titulo: str) -> list[str] | None:
-    """Up to five movie titles close to `titulo`; None when the search itself failed."""
+async def _suggestions(*, catalog: CatalogClient, title: str) -> list[str] | None:
+    """Up to five movie titles close to `title`; None when the search itself failed."""
     try:
-        hits = await catalog.search_titles(query=titulo, limit=SUGGESTION_SEARCH_LIMIT)
+        hits = await catalog.search_titles(query=title, limit=SUGGESTION_SEARCH_LIMIT)
     except ServiceError as failure:
-        logger.warning("no suggestions for %r: %s", titulo, failure.body.detail)
+        logger.warning("no suggestions for %r: %s", title, failure.body.detail)
         return None
     movies = [hit.title for hit in hits if hit.type == CATALOG_TYPE_MOVIE]
     return list(dict.fromkeys(movies))[:SUGGESTION_COUNT]
 
 
 async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient,
-                             titulo: str) -> list[str]:
-    """The five titles most similar to the movie `titulo`, best first."""
+                             title: str) -> list[str]:
+    """The five titles most similar to the movie `title`, best first."""
     try:
-        answer = await recsys.neighbours_by_title(title=titulo, k=RECOMMENDATION_COUNT)
+        answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_COUNT)
     except NotFound as miss:
-        suggestions = await _suggestions(catalog=catalog, titulo=titulo)
+        suggestions = await _suggestions(catalog=catalog, title=title)
+        # Named as the public API names it (the spec's Spanish parameter).
         raise NotFound(miss.body.detail, parameter="titulo", suggestions=suggestions) from miss
     # The same film may be listed on two platforms; a list of five should name five films.
     titles = dict.fromkeys(neighbour.title for neighbour in answer.neighbours)
