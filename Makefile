@@ -57,8 +57,11 @@ demo: sync
 	  --recsys-url "$(or $(RECSYS_URL),http://127.0.0.1:$(or $(RECSYS_PORT),8102))"
 
 # Benchmarks at full scale on GENERATED ratings (~15-25 min on 2 cores); never part of `make test`.
+# Then the ETL scaling table at 1M/11M/33M ratings (bench/scaling.md + .json; ~10 min more,
+# 33M needs ~6 GB of memory): SCALING_ARGS="--rows 1000000,11000000" to stop earlier.
 bench: sync
 	@$(UV) run --locked python -m bench.run $(BENCH_ARGS)
+	@$(UV) run --locked python -m bench.scaling $(SCALING_ARGS)
 
 # Containers (Docker Engine; as root: apt-get install docker.io docker-compose debootstrap).
 # BASE_IMAGES=auto|official|stand-in: stand-ins are local images made from Debian's packages

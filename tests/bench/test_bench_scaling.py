@@ -1,0 +1,33 @@
+"""The scaling table's verdicts and rendering, on hand-written figures."""
+
+from bench.scaling import MB, markdown, verdicts
+
+
+def size(rows: int, seconds: float, peak_mb: int, returncode: int = 0) -> dict:
+    return {"rows": rows, "users": rows // 40, "returncode": returncode, "seconds": seconds,
+            "peak_rss_bytes": peak_mb * MB, "output_tail": "boom" if returncode else "",
+            "stages": [{"name": "ratings", "seconds": seconds / 4, "peak_rss_bytes": peak_mb * MB},
+                       {"name": "train", "seconds": seconds / 2, "peak_rss_bytes": None}]}
+
+
+def test_verdicts_name_each_target_met_or_missed() -> None:
+    lines = verdicts([size(1_000_000, 10.0, 500), size(11_000_000, 80.0, 2000),
+                      size(33_000_000, 300.0, 5000)])
+    assert lines[0].startswith("time per million ratings: 1M → 10.0 s, 11M → 7.3 s, 33M → 9.1 s")
+    assert lines[1] == "peak memory 33M / 11M = 2.50 (target < 1.5): MISSED"
+    assert lines[2] == "33M wall 300 s (target < 240 s): MISSED"
+    assert lines[3] == "33M peak 4.88 GB (target < 4 GB): MISSED"
+    met = verdicts([size(11_000_000, 80.0, 2000), size(33_000_000, 200.0, 2900)])
+    assert met[1:] == ["peak memory 33M / 11M = 1.45 (target < 1.5): met",
+                       "33M wall 200 s (target < 240 s): met",
+                       "33M peak 2.83 GB (target < 4 GB): met"]
+
+
+def test_a_failed_size_is_shown_with_its_output_and_judged_on_the_others() -> None:
+    sizes = [size(11_000_000, 80.0, 2000), size(33_000_000, 30.0, 9000, returncode=137)]
+    text = markdown({"command": "python -m bench.scaling", "date": "2026-01-01 00:00 UTC",
+                     "machine": "test box", "sizes": sizes, "verdicts": verdicts(sizes)})
+    assert "| 11,000,000 | 275,000 | 0 | 80.0 | 2,000 | 20.0 / 2,000 | 40.0 / — |" in text
+    assert "### 33,000,000 ratings failed" in text
+    assert "boom" in text
+    assert "33M wall" not in text  # a failed run is never judged against the targets
