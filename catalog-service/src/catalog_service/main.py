@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from contracts.guard import install_guard
-from contracts.observability import install_observability
+from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="The six catalog queries and title lookups, answered from the ETL's catalog.",
         lifespan=lifespan,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     settings = settings or Settings()  # type: ignore[call-arg]
     app.state.settings = settings

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from contracts.guard import install_guard
-from contracts.observability import install_observability
+from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *,
         description="The public API: catalog queries over four streaming platforms, "
                     "and movie recommendations.",
         lifespan=lifespan,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
     # One cache for both downstreams, made here so a test can give it a clock of its own.

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from contracts.guard import install_guard
-from contracts.observability import install_observability
+from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Precomputed movie neighbours, read from the versioned layout in Redis.",
         lifespan=lifespan,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
     app.state.settings = settings
