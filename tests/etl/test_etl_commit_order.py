@@ -42,9 +42,6 @@ sys.exit(main(sys.argv[1:]))
 COMMIT_POINT = STEPS.index("current_switched")
 REDIS_SWITCH = STEPS.index("redis_switched")
 
-pytestmark = pytest.mark.slow
-
-
 def _run_killed_at(env: dict[str, str], step: str, log: Path) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ETL_SETTINGS}
     return subprocess.run([sys.executable, "-c", KILLER, "run"], capture_output=True, text=True,
@@ -77,6 +74,7 @@ def _keys_without_expiry(client: redis.Redis, layout: RedisLayout) -> set[str]:
             if client.ttl(key) == -1}
 
 
+@pytest.mark.slow
 def test_a_kill_at_any_step_leaves_one_whole_version_and_repair_joins_the_halves(
         etl, sample_data_dir: Path, tmp_path: Path, redis_server) -> None:
     out = tmp_path / "out"
@@ -146,3 +144,51 @@ def test_publish_reloads_an_emptied_redis_from_the_run_without_retraining(
     assert again.returncode == 0
     assert "already serves" in again.stdout
     client.close()
+
+
+def test_redis_failing_after_the_commit_point_rolls_forward_on_repair(
+        sample_data_dir: Path, tmp_path: Path, redis_server) -> None:
+    """An exception (not a kill) between the two switches: exit 1 naming the repair, which works."""
+    from etl_job.errors import SwitchPending
+    from etl_job.pipeline import build_catalog
+    from etl_job.republish import reconcile_redis
+    from etl_job.training import ModelStep
+
+    class RedisLostAtSwitch(ModelStep):
+        def switch(self, *, version: str) -> None:
+            raise redis.ConnectionError("Connection reset by peer")
+
+    prefix = f"forward-{uuid.uuid4().hex[:8]}"
+    out = tmp_path / "out"
+    good = ModelStep(redis_url=redis_server.url, key_prefix=prefix)
+    first = build_catalog(data_dir=sample_data_dir, output_dir=out, model_step=good).name
+    broken = RedisLostAtSwitch(redis_url=redis_server.url, key_prefix=prefix)
+    with pytest.raises(SwitchPending, match="etl-job repair") as caught:
+        build_catalog(data_dir=sample_data_dir, output_dir=out, model_step=broken)
+    second = caught.value.run_dir.name
+    layout = RedisLayout(prefix)
+    client = redis.Redis.from_url(redis_server.url)
+    assert _symlink_run(out) == second  # committed on disk
+    assert _redis_version(client, layout) == first  # Redis still whole, on the old version
+
+    done = reconcile_redis(output_dir=out, redis_url=redis_server.url, key_prefix=prefix)
+    assert (done.action, done.version) == ("switched", second)
+    assert _redis_version(client, layout) == second
+    client.close()
+
+
+def test_repair_leaves_a_running_jobs_folder_alone(etl, tmp_path: Path) -> None:
+    """A repair while another etl-job holds OUTPUT_DIR's lock touches nothing and exits 0."""
+    from etl_job.runs import run_lock
+
+    out = tmp_path / "out"
+    live = out / "runs" / "20260101T000000000000Z-abcdef.partial"
+    live.mkdir(parents=True)
+    with run_lock(out):
+        done = etl({"DATA_DIR": str(tmp_path), "OUTPUT_DIR": str(out),
+                    "REDIS_URL": "redis://127.0.0.1:1/0"}, "repair")
+    assert done.returncode == 0, done.stderr
+    assert "another etl-job is working" in done.stdout
+    assert live.is_dir()
+    assert etl({"DATA_DIR": str(tmp_path), "OUTPUT_DIR": str(out)}, "repair").returncode == 2
+    assert not live.exists()  # without the lock held, the dead run's folder goes

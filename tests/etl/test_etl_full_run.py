@@ -89,6 +89,8 @@ def test_rollback_and_evaluate_commands(etl, sample_data_dir: Path, tmp_path: Pa
     assert rolled.returncode == 0, rolled.stderr
     assert client.get(RedisLayout(prefix).current).decode() == first
     assert first in rolled.stdout
+    # The catalog follows the model back: the symlink names the run of the version rolled to.
+    assert (tmp_path / "out" / "current").resolve().name == first
     evaluated = etl(env, "evaluate")
     assert evaluated.returncode == 0
     assert "blend" in evaluated.stdout
