@@ -13,7 +13,8 @@ def size(rows: int, seconds: float, peak_mb: int, returncode: int = 0) -> dict:
 def test_verdicts_name_each_target_met_or_missed() -> None:
     lines = verdicts([size(1_000_000, 10.0, 500), size(11_000_000, 80.0, 2000),
                       size(33_000_000, 300.0, 5000)])
-    assert lines[0].startswith("time per million ratings: 1M → 10.0 s, 11M → 7.3 s, 33M → 9.1 s")
+    assert lines[0] == ("seconds per extra million ratings: 1M→11M 7.0 s, 11M→33M 10.0 s "
+                        "(linear time keeps these equal)")
     assert lines[1] == "peak memory 33M / 11M = 2.50 (target < 1.5): MISSED"
     assert lines[2] == "33M wall 300 s (target < 240 s): MISSED"
     assert lines[3] == "33M peak 4.88 GB (target < 4 GB): MISSED"

@@ -8,6 +8,7 @@ docs/capacity.md).
 """
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -76,10 +77,15 @@ def verdicts(sizes: list[dict[str, Any]]) -> list[str]:
     done = {s["rows"]: s for s in sizes if s["returncode"] == 0}
     lines = []
     if len(done) >= 2:
-        per_million = {rows: s["seconds"] / (rows / 1e6) for rows, s in sorted(done.items())}
-        lines.append("time per million ratings: " + ", ".join(
-            f"{rows / 1e6:g}M → {value:.1f} s" for rows, value in per_million.items())
-            + " (linear time would keep these equal; a fixed cost per run weighs on small sizes)")
+        # Marginal seconds per extra million between sizes: a fixed cost per run (start-up,
+        # the catalog, item x item work over the same movies) cancels out; linear time keeps
+        # these steps equal.
+        steps = [(low, high, (done[high]["seconds"] - done[low]["seconds"])
+                  / ((high - low) / 1e6))
+                 for low, high in itertools.pairwise(sorted(done))]
+        lines.append("seconds per extra million ratings: " + ", ".join(
+            f"{low / 1e6:g}M→{high / 1e6:g}M {value:.1f} s" for low, high, value in steps)
+            + " (linear time keeps these equal)")
     big, mid = done.get(SIZES[-1]), done.get(SIZES[1])
     if big is not None and mid is not None:
         ratio = big["peak_rss_bytes"] / mid["peak_rss_bytes"]
@@ -131,7 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "scaling.md")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the generated folders (several GB at 33M)")
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="only write --out again from a scaling.json (no measuring)")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        record = json.loads(args.render.read_text(encoding="utf-8"))
+        record["verdicts"] = verdicts(record["sizes"])
+        args.out.write_text(markdown(record), encoding="utf-8")
+        return 0
     args.work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     sizes: list[dict[str, Any]] = []
