@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 from catalog_service.index import CatalogIndex, load_index
 
 from bench.load import LoadResult, run_wrk
-from bench.profile import ServiceCost, profiled
+from bench.profile import CpuUse, ServiceCost, profiled
 from bench.random_traffic import (
     MIX,
     RANDOM_ROUTES,
@@ -49,6 +50,9 @@ class RandomResults:
     internal: list[TargetLoad] = field(default_factory=list)
     aiohttp_arm: list[TargetLoad] = field(default_factory=list)
     costs: list[Cost] = field(default_factory=list)
+    # target name -> service -> CPU ms per answered request in its closed-loop run
+    cpu: dict[str, dict[str, float]] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
     repeated: list[str] = field(default_factory=list)  # runs that wrapped around their list
 
 
@@ -66,7 +70,14 @@ def random_target(name: str, url: str, paths: list[str], *, seconds: float, refe
     warm, closed, paced = _slices(paths)
     run_wrk(url, warm, connections=reference, seconds=1)
     target = TargetLoad(name)
+    uses = {service: CpuUse(psutil.Process(pid)) for service, pid in results.pids.items()}
+    for use in uses.values():
+        use.begin()
     full = run_wrk(url, closed, connections=reference, seconds=seconds)
+    for use in uses.values():
+        use.end()
+    results.cpu[name] = {service: 1000 * use.seconds / max(1, full.requests)
+                         for service, use in uses.items()}
     target.closed[reference] = full
     target.paced_target_rps = full.rps / 2
     delay_ms = max(0.0, 1000 * reference / target.paced_target_rps - full.p50_ms / 2)
@@ -89,16 +100,27 @@ def run_random(stack: Stack, *, catalog_path: Path, seconds: float, reference: i
     paths = random_paths(index, count=PATHS_PER_ROUTE)
     paths[MIX] = mixed({route: paths[route] for route in RANDOM_ROUTES})
     results = RandomResults(reference)
+    results.pids = {service.name: service.pid for service in stack.services
+                    if service.pid is not None}
     if loads:
         _measure_loads(stack, index, paths, results, seconds=seconds, progress=progress)
     _measure_costs(stack, paths, results, seconds=seconds, work_dir=work_dir, progress=progress)
     if aiohttp_arm:
         progress("random traffic: the same gateway on aiohttp's own client ...")
         arm = stack.extra_gateway("gateway-aiohttp", {}, app="bench.aiohttp_gateway:create_app")
+        shipped = dict(results.pids)
+        # Each route twice, back to back, so both arms meet the same machine: the shipped
+        # gateway (httpx API) and the arm, each walking a fresh part of the route's paths.
         for route in ("get_score_count", "titles/{id}", MIX):
-            results.aiohttp_arm.append(random_target(
-                route, arm.url, paths[route][::-1], seconds=seconds, reference=reference,
-                results=results, progress=progress))
+            half = len(paths[route]) // 2
+            for name, service, walk in ((f"{route} (httpx, shipped)", stack.gateway,
+                                         paths[route][half:]),
+                                        (f"{route} (aiohttp arm)", arm, paths[route][:half])):
+                results.pids = {**shipped, "gateway": service.pid or 0}
+                results.aiohttp_arm.append(random_target(
+                    name, service.url, walk, seconds=seconds, reference=reference,
+                    results=results, progress=progress))
+        results.pids = shipped
     return results
 
 
@@ -202,8 +224,17 @@ def render(results: RandomResults) -> list[str]:
     lines += _table(header, _load_rows(results.internal, base, results.reference))
     if results.aiohttp_arm:
         lines += ["", f"**{AIOHTTP_ARM}**: the same gateway code, its downstream calls made "
-                  "with `aiohttp.ClientSession.get` instead of the httpx API", ""]
+                  "with `aiohttp.ClientSession.get` instead of the httpx API, each route run "
+                  "right after the shipped gateway on the same route", ""]
         lines += _table(header, _load_rows(results.aiohttp_arm, base, results.reference))
+    if results.cpu:
+        services = sorted({service for row in results.cpu.values() for service in row})
+        lines += ["", "**CPU per answered request in each closed-loop run** (ms of CPU time, "
+                  "user + system, read from the kernel for each process; what the machine's "
+                  "other load cannot inflate the way it inflates latency)", ""]
+        lines += _table(["target", *services],
+                        [[name, *(f"{row.get(service, 0):.2f}" for service in services)]
+                         for name, row in results.cpu.items()])
     if results.repeated:
         lines += ["", "Runs that asked more requests than their list held (so keys repeated): "
                   + "; ".join(results.repeated) + "."]

@@ -25,6 +25,7 @@ from bench.etl import run_etl
 from bench.inprocess import catalog_costs, redis_costs
 from bench.load import wrk_binary
 from bench.procs import PYTHON, own_redis, run_measured
+from bench.random_load import run_random
 from bench.results import Results, write
 from bench.serving import BASELINE, answered, load_target, running_stack
 from bench.targets import ROUTES, route_queries
@@ -145,6 +146,10 @@ def serve(args: argparse.Namespace, results: Results, *, run_dir: Path, redis_ur
             load_target(route, uncached.url, paths[route], concurrencies=[args.reference],
                         seconds=args.seconds, reference=args.reference, progress=say)
             for route in ROUTES if paths[route]]
+        say("serving: random traffic over the whole domain (the uncached case) ...")
+        results.random = run_random(stack, catalog_path=run_dir, seconds=args.seconds,
+                                    reference=args.reference, work_dir=logs.parent,
+                                    progress=say)
 
 
 def run(args: argparse.Namespace) -> Results:
