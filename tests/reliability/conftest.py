@@ -2,55 +2,11 @@
 gateway, started the way `make up` starts them, so a test may kill, stall or signal any of them.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from testkit.stack import DOWNSTREAM_TIMEOUT, TOKEN, Stack
-
-from harness import RedisServer, Service
-
-REPO = Path(__file__).resolve().parents[2]
-StackFactory = Callable[..., Stack]
-
-
-@contextmanager
-def stack_starter(folder: Path, catalog_dir: Path, model) -> Iterator[StackFactory]:
-    """start(**gateway_env) -> a fresh Stack; every process started is stopped on the way out."""
-    processes: list[RedisServer | Service] = []
-
-    def start(**gateway_env: str) -> Stack:
-        where = folder / f"stack{len(processes)}"
-        redis = RedisServer(where / "redis")
-        processes.append(redis)
-        redis.start()
-        prefix = model.publish(redis.url, meta={"model_version": "reliability"})
-        internal = {"INTERNAL_TOKEN": TOKEN, "LOG_LEVEL": "warning"}
-
-        def service(name: str, app: str, env: dict[str, str]) -> Service:
-            process = Service(name, app, {**internal, **env}, where / f"{name}.log",
-                              ready_path="/healthz", cwd=REPO)
-            processes.append(process)
-            process.start(timeout=60)
-            return process
-
-        catalog = service("catalog", "catalog_service.main:create_app",
-                          {"CATALOG_PATH": str(catalog_dir / "catalog.parquet")})
-        recsys = service("recsys", "recsys_service.main:create_app",
-                         {"REDIS_URL": redis.url, "REDIS_KEY_PREFIX": prefix})
-        gateway = service("gateway", "gateway.main:create_app", {
-            "CATALOG_SERVICE_URL": catalog.url, "RECSYS_SERVICE_URL": recsys.url,
-            "DOWNSTREAM_TIMEOUT_SECONDS": str(DOWNSTREAM_TIMEOUT),
-            # Every request must reach the services: no answer is served from a cache here.
-            "DOWNSTREAM_CACHE_SECONDS": "0", **gateway_env})
-        return Stack(redis=redis, catalog=catalog, recsys=recsys, gateway=gateway)
-
-    try:
-        yield start
-    finally:
-        for process in reversed(processes):
-            process.stop()
+from testkit.stack import Stack, StackFactory, stack_starter
 
 
 @pytest.fixture

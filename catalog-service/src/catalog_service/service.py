@@ -1,10 +1,11 @@
 """The catalog queries, each answered from the precomputed index."""
 
 from bisect import bisect_right
+from collections import OrderedDict
 
 from contracts.api import TitleHit
 from contracts.domain import ContentKind, DurationType, Platform
-from contracts.errors import InvalidParameter, NotFound
+from contracts.errors import InvalidParameter, NotFound, echo
 from contracts.titles import normalise_title
 from rapidfuzz import fuzz, process
 
@@ -12,6 +13,12 @@ from catalog_service.index import CatalogIndex, SearchEntry
 
 # Below this similarity (0-100) a title is too far from the query to suggest.
 SEARCH_MIN_SCORE = 50.0
+# The longest catalog title has 98 characters: past this a query cannot be a title, and
+# scoring all of a 200-character one cost twice as much for nothing.
+SEARCH_MAX_CHARS = 100
+SEARCH_CACHE_ENTRIES = 4096
+# (data version, normalised query, limit) -> hits; a new ETL run's answers never mix in.
+_SEARCHES: OrderedDict[tuple[str, str, int], list[TitleHit]] = OrderedDict()
 # Titles holding every word of the query score from here up to 100 (100 = the same title).
 CONTAINS_ALL_WORDS_SCORE = 90.0
 
@@ -65,7 +72,8 @@ def count_country_production(
 ) -> int:
     """Number of titles of `kind` released in `year` that list `country`."""
     if country not in index.countries:
-        raise NotFound(f"Country {country!r} does not appear in the catalog.", parameter="country")
+        raise NotFound(f"Country {echo(country)} does not appear in the catalog.",
+                       parameter="country")
     return index.country_production.get((kind, country, year), 0)
 
 
@@ -74,7 +82,7 @@ def count_rated_titles(*, index: CatalogIndex, rating: str) -> int:
     count = index.titles_per_rating.get(rating)
     if count is None:
         accepted = sorted(index.titles_per_rating)
-        detail = f"Rating {rating!r} does not appear in the catalog."
+        detail = f"Rating {echo(rating)} does not appear in the catalog."
         # A '+' typed into a URL arrives as a space, which the parameter trims away.
         suggestions = [f"{rating}+"] if f"{rating}+" in index.titles_per_rating else None
         if suggestions:
@@ -87,18 +95,36 @@ def title_record(*, index: CatalogIndex, title_id: str) -> bytes:
     """The full catalog record of one title id as its JSON answer (ids are lowercase)."""
     record = index.records.json(title_id.strip().lower())
     if record is None:
-        raise NotFound(f"No title with id {title_id!r} in the catalog.", parameter="id")
+        raise NotFound(f"No title with id {echo(title_id)} in the catalog.", parameter="id")
     return record
 
 
 def search_movie_titles(*, index: CatalogIndex, query: str, limit: int) -> list[TitleHit]:
-    """Movies whose normalised title is closest to the query's, best first, one per title."""
-    normalised = normalise_title(query)
+    """Movies whose normalised title is closest to the query's, best first, one per title.
+
+    The fuzzy scan is the catalog's most expensive answer (an unknown title's suggestions), so
+    its cost is bounded: the query is cut to SEARCH_MAX_CHARS (longer than any title), and
+    answers are kept per data version for repeated questions (SEARCH_CACHE_ENTRIES, LRU).
+    """
+    normalised = normalise_title(query)[:SEARCH_MAX_CHARS].strip()
     if not normalised:
         raise InvalidParameter(
-            f"Parameter 'q' got {query!r}, but it needs at least one letter or digit.",
+            f"Parameter 'q' got {echo(query)}, but it needs at least one letter or digit.",
             parameter="q",
         )
+    key = (index.data_version, normalised, limit)
+    kept = _SEARCHES.get(key)
+    if kept is not None:
+        _SEARCHES.move_to_end(key)
+        return kept
+    hits = _search(index=index, normalised=normalised, limit=limit)
+    _SEARCHES[key] = hits
+    while len(_SEARCHES) > SEARCH_CACHE_ENTRIES:
+        _SEARCHES.popitem(last=False)
+    return hits
+
+
+def _search(*, index: CatalogIndex, normalised: str, limit: int) -> list[TitleHit]:
     scores = {
         position: score
         for _, score, position in process.extract(

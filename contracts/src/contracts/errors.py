@@ -2,6 +2,18 @@
 
 from pydantic import BaseModel
 
+# An error sentence quotes at most this much of a bad value: a 60 KB input must not come back
+# as a 60 KB answer (nor fill the logs).
+ECHO_CHARS = 60
+
+
+def echo(value: object) -> str:
+    """A value as an error sentence quotes it: its repr, cut to ECHO_CHARS characters."""
+    if isinstance(value, str) and len(value) > ECHO_CHARS:
+        return f"{value[:ECHO_CHARS]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARS + 2 else f"{text[:ECHO_CHARS]}..."
+
 
 class ErrorBody(BaseModel):
     """What every error response carries, whichever service produced it."""

@@ -129,6 +129,8 @@ class RequestGuard:
                    (b"content-length", str(len(body)).encode())]
         if status == 503:
             headers.append((b"retry-after", b"1"))
+        if status == 413:  # the body is left unread: the connection cannot be reused
+            headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

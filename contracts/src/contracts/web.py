@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from contracts.errors import ErrorBody, ServiceError
+from contracts.errors import ErrorBody, ServiceError, echo
 
 logger = logging.getLogger("contracts.web")
 # The code of a 404 for a path no route serves, unlike `not_found` (the route found nothing):
@@ -46,7 +46,7 @@ def validation_sentence(error: dict[str, Any]) -> tuple[str, str]:
     if error.get("type") == "missing":
         return name, f"Parameter '{name}' is required."
     message = str(error.get("msg", "is not valid")).replace("Input should", "it should")
-    return name, f"Parameter '{name}' got {error.get('input')!r}, but {message}."
+    return name, f"Parameter '{name}' got {echo(error.get('input'))}, but {message}."
 
 
 def _validation_body(exc: RequestValidationError) -> ErrorBody:

@@ -1,7 +1,8 @@
 """The gateway's settings: where the internal services live and how long to wait for them."""
 
 from contracts.guard import GuardSettings
-from pydantic import AnyHttpUrl, Field
+from limits import parse_many
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 
 
 class Settings(GuardSettings):
@@ -24,3 +25,18 @@ class Settings(GuardSettings):
     # Answers kept at most (both downstreams together): a title record is a few KB kept, so
     # this bounds the cache at some tens of MB whatever the traffic.
     downstream_cache_entries: int = Field(default=4096, ge=1)
+    # Per-client rate limit of the public API (gateway.ratelimit), `limits` notation: several
+    # rules joined by ';', each must admit a request. Empty: no limit.
+    rate_limit: str = "30/second;900/minute"
+    # Counters in this Redis (shared by every replica) instead of the process' memory.
+    rate_limit_redis_url: SecretStr | None = None
+    # The header naming the client when a proxy is in front (x-real-ip behind ingress-nginx);
+    # unset: the TCP peer. Never set it where clients reach the gateway directly.
+    rate_limit_client_header: str | None = None
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        if value.strip():
+            parse_many(value)  # a ValueError names what is wrong, at start-up
+        return value.strip()

@@ -22,6 +22,7 @@ from gateway.clients import (
 from gateway.config import Settings
 from gateway.health import ready_gauge
 from gateway.page import install_page
+from gateway.ratelimit import install_rate_limit
 from gateway.router import router
 
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *,
         AnswerCache(ttl=app.state.settings.downstream_cache_seconds,
                     max_entries=app.state.settings.downstream_cache_entries, timer=clock)
         if app.state.settings.downstream_cache_seconds > 0 else None)
+    install_rate_limit(app, app.state.settings)
     metrics = install_observability(app, service="gateway", log_level=app.state.settings.log_level)
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
     app.state.downstream_metrics = DownstreamMetrics(metrics)

@@ -7,7 +7,7 @@ TitleNeighboursRead) and encoded once by the route, without a model object per n
 from typing import Any
 
 from contracts.api import ModelRead
-from contracts.errors import InvalidParameter, NotFound
+from contracts.errors import InvalidParameter, NotFound, echo
 from contracts.redis_layout import Neighbour
 from contracts.titles import normalise_title
 
@@ -19,7 +19,8 @@ async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str,
     """The k best neighbours of one catalog movie id; 404 when the id is no catalog movie."""
     entry = await store.movie(movie_id)
     if entry.title is None:
-        raise NotFound(f"No catalog movie has id {movie_id!r} in model version {entry.version}.",
+        raise NotFound(f"No catalog movie has id {echo(movie_id)} in model version "
+                       f"{entry.version}.",
                        parameter="movie_id")
     # The same merge as for titles, over one list: a title never shows up twice.
     neighbours = merge_neighbours(lists=[entry.neighbours or []],
@@ -34,11 +35,12 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str,
     title = title.strip()
     key = normalise_title(title)
     if not key:
-        raise InvalidParameter(f"Parameter 'title' got {title!r}, but it has no letters or digits.",
+        raise InvalidParameter(f"Parameter 'title' got {echo(title)}, but it has no letters "
+                               "or digits.",
                                parameter="title")
     entry = await store.title(key)
     if not entry.ids:
-        raise NotFound(f"No catalog movie is titled {title!r}.", parameter="title")
+        raise NotFound(f"No catalog movie is titled {echo(title)}.", parameter="title")
     merged = merge_neighbours(lists=entry.neighbour_lists, query_key=key,
                               query_ids=set(entry.ids))
     return {"query": title, "matched_ids": entry.ids, "model_version": entry.version,
