@@ -14,6 +14,9 @@ from harness import RedisServer, Service, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "tests" / "fixtures" / "sample"
+# Tests fire hundreds of requests from one client: no per-client rate limit in the gateways
+# they start (in-process or as processes, which inherit this); the rate-limit tests set theirs.
+os.environ["RATE_LIMIT"] = ""
 
 
 def _real_data_dir() -> Path:

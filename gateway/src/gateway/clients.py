@@ -24,7 +24,7 @@ from contracts.errors import (
     NotFound,
     UpstreamUnavailable,
 )
-from contracts.guard import DEADLINE_HEADER
+from contracts.guard import DEADLINE_HEADER, TOKEN_HEADER
 from contracts.observability import (
     DATA_VERSION_HEADER,
     REQUEST_ID_HEADER,
@@ -102,8 +102,11 @@ class DownstreamClient:
     def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float,
                  metrics: DownstreamMetrics | None = None,
                  cache: AnswerCache[Cached] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 token: str | None = None) -> None:
         self._http = http
+        # The internal services require the shared token when one is set (contracts.guard).
+        self._token_header = {TOKEN_HEADER: token} if token else {}
         # Each call is one httpx.Request made from a prebuilt base URL and timeout, handed
         # straight to the pooled transport when the caller gives it: client.get()'s request
         # building (URL merging, default headers, cookies, auth and redirect hooks) cost about
@@ -128,7 +131,7 @@ class DownstreamClient:
         target = self._target(path, params)
         # The deadline lets a stalled service drop what the gateway has given up on.
         headers = {REQUEST_ID_HEADER: request_id_var.get(),
-                   DEADLINE_HEADER: f"{time.time() + self._timeout:.3f}"}
+                   DEADLINE_HEADER: f"{time.time() + self._timeout:.3f}", **self._token_header}
         started = time.perf_counter()
         outcome = "error"
         try:

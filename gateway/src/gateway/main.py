@@ -38,6 +38,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     timeout = settings.downstream_timeout_seconds
     metrics: DownstreamMetrics = app.state.downstream_metrics
     cache: AnswerCache[Cached] | None = app.state.answer_cache
+    token = (settings.internal_token.get_secret_value() if settings.internal_token
+             else None)
     catalog_transport, recsys_transport = (downstream_transport(settings),
                                            downstream_transport(settings))
     async with (
@@ -48,9 +50,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     ):
         yield {
             "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout, metrics=metrics,
-                                            cache=cache, transport=catalog_transport),
+                                            cache=cache, transport=catalog_transport,
+                                            token=token),
             "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout, metrics=metrics,
-                                          cache=cache, transport=recsys_transport),
+                                          cache=cache, transport=recsys_transport,
+                                          token=token),
         }
 
 
