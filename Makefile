@@ -11,7 +11,7 @@ export OUTPUT_DIR ?= var/etl
 PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda bench:bench harness:harness
 
 .PHONY: help uv sync up down status etl eda demo bench test lint check-deps pytest \
-	base-images images
+	base-images images compose-smoke
 
 help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
@@ -22,6 +22,7 @@ help:
 	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
 	@echo "make bench   generated full-scale data, ETL/serving/memory benchmarks -> bench/results.md"
 	@echo "make images  build the four container images (Docker Engine; stand-in bases if no registry)"
+	@echo "make compose-smoke  build, docker compose up on DATA_DIR, smoke-test via the gateway, down -v"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
@@ -71,6 +72,11 @@ base-images: sync
 
 images: sync
 	@$(UV) run --locked python scripts/images.py
+
+# The whole compose stack on this host over the real data (DATA_DIR), smoke-tested through the
+# published gateway (tests/deploy/test_compose_stack.py), then removed with its volumes.
+compose-smoke: sync
+	@$(UV) run --locked python scripts/compose_smoke.py
 
 lint: sync
 	$(UV) run --locked ruff check .

@@ -1,0 +1,123 @@
+"""`make compose-smoke`: build the images, bring the compose stack up on the real data, run the
+smoke tests (tests/deploy/test_compose_stack.py) through the published gateway, then tear the
+stack down (`down -v`) and check that nothing of it is left."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import base_images
+import images
+from docker_engine import REPO, EngineError, compose_command, env_example, run
+
+HEALTH_TIMEOUT_SECONDS = 600
+SMOKE_TESTS = "tests/deploy/test_compose_stack.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def data_dir() -> Path:
+    configured = Path(os.environ.get("DATA_DIR") or "data/raw")
+    path = configured if configured.is_absolute() else REPO / configured
+    if not (path / "netflix_titles.csv").is_file():
+        raise SystemExit(f"DATA_DIR={configured} holds no dataset: the smoke test checks the "
+                         f"real data's answers (CI sets DATA_DIR=../shared/data/raw)")
+    return path.resolve()
+
+
+def stack_env(bases: base_images.BaseImages, port: int) -> dict[str, str]:
+    """Every variable the compose file reads, set here so that neither a developer's .env nor
+    this shell's settings (make exports DATA_DIR) change the stack under test."""
+    return {**os.environ, **env_example(),
+            "REDIS_PASSWORD": secrets.token_hex(24), "REDIS_IMAGE": bases.redis,
+            "DATA_DIR": str(data_dir()), "GATEWAY_PORT": str(port)}
+
+
+def wait_until_healthy(compose: list[str], env: dict[str, str]) -> None:
+    """Until the gateway's ready check passes; stops early if the ETL one-shot failed."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        gateway = run([*compose, "ps", "-q", "gateway"], env=env, timeout=60).stdout.strip()
+        if gateway:
+            status = run(["docker", "inspect", "--format", "{{.State.Health.Status}}", gateway],
+                         timeout=30).stdout.strip()
+            if status == "healthy":
+                return
+        etl = run([*compose, "ps", "-q", "etl-job"], env=env, timeout=60).stdout.strip()
+        if etl:
+            state = run(["docker", "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}",
+                         etl], timeout=30).stdout.split()
+            if state and state[0] == "exited" and state[1] != "0":
+                raise SystemExit(f"the ETL one-shot exited with {state[1]}")
+        time.sleep(3)
+    raise SystemExit(f"the gateway was not healthy within {HEALTH_TIMEOUT_SECONDS} s")
+
+
+def leftovers(project: str) -> dict[str, list[str]]:
+    label = f"label=com.docker.compose.project={project}"
+    found = {}
+    for kind, command in (("containers", ["docker", "ps", "-a", "-q", "--filter", label]),
+                          ("networks", ["docker", "network", "ls", "-q", "--filter", label]),
+                          ("volumes", ["docker", "volume", "ls", "-q", "--filter", label])):
+        found[kind] = run(command, timeout=60).stdout.split()
+    return {kind: ids for kind, ids in found.items() if ids}
+
+
+def step(name: str, started: float) -> None:
+    print(f"compose-smoke: {name} ({time.monotonic() - started:.0f} s)", flush=True)
+
+
+def main() -> None:
+    started = time.monotonic()
+    try:
+        bases = base_images.resolve()
+        client, build_env = images.buildkit_client()
+        for part in base_images.PARTS:
+            images.build(part, bases, client, build_env)
+        compose = compose_command()
+    except EngineError as error:
+        raise SystemExit(str(error)) from None
+    step("images built", started)
+    project = f"streaming-recs-smoke-{secrets.token_hex(3)}"
+    port = free_port()
+    env = stack_env(bases, port)
+    command = [*compose, "--project-name", project, "--project-directory", str(REPO),
+               "--file", str(REPO / "docker-compose.yml")]
+    outcome = 1
+    try:
+        up = subprocess.run([*command, "up", "--detach", "--no-build"], env=env, check=False)
+        if up.returncode != 0:
+            raise SystemExit("docker compose up failed")
+        wait_until_healthy(command, env)
+        step(f"stack {project} healthy, gateway on 127.0.0.1:{port}", started)
+        tests = {**env, "COMPOSE_SMOKE_COMMAND": json.dumps(command),
+                 "COMPOSE_SMOKE_PROJECT": project, "GATEWAY_URL": f"http://127.0.0.1:{port}"}
+        outcome = subprocess.run([sys.executable, "-m", "pytest", SMOKE_TESTS, "-p",
+                                  "no:cacheprovider", "-q"], cwd=REPO, env=tests,
+                                 check=False).returncode
+        step("smoke tests done", started)
+    finally:
+        if outcome != 0:
+            subprocess.run([*command, "ps"], env=env, check=False)
+            subprocess.run([*command, "logs", "--tail", "40"], env=env, check=False)
+        subprocess.run([*command, "down", "--volumes", "--remove-orphans", "--timeout", "10"],
+                       env=env, check=False)
+    left = leftovers(project)
+    if left:
+        raise SystemExit(f"`down -v` left {left} behind")
+    step("stack removed, nothing left behind", started)
+    if outcome != 0:
+        raise SystemExit(outcome)
+
+
+if __name__ == "__main__":
+    main()
