@@ -31,7 +31,8 @@ pytestmark = pytest.mark.skipif(not PROJECT, reason="run by `make compose-smoke`
 # the Kubernetes NetworkPolicies, ingress aside).
 LINKS = {frozenset(pair) for pair in (("gateway", "catalog-service"),
                                       ("gateway", "recsys-service"),
-                                      ("recsys-service", "redis"), ("etl-job", "redis"))}
+                                      ("recsys-service", "redis"), ("etl-job", "redis"),
+                                      ("etl-guard", "redis"))}
 PORTS = {"redis": 6379, "catalog-service": 8000, "recsys-service": 8000, "gateway": 8000}
 FOLLOW_TIMEOUT_SECONDS = 120
 # Run inside a container: can it resolve each name, and open a TCP connection to any address
@@ -234,7 +235,8 @@ def probe_targets() -> dict[str, tuple[int, list[str]]]:
     return targets
 
 
-@pytest.mark.parametrize("source", ["etl-job", "catalog-service", "recsys-service", "gateway"])
+@pytest.mark.parametrize("source", ["etl-job", "etl-guard", "catalog-service", "recsys-service",
+                                    "gateway"])
 def test_the_networks_let_through_only_the_designed_links(source: str) -> None:
     targets = {name: value for name, value in probe_targets().items() if name != source}
     if source == "etl-job":  # a one-shot: probe from a new container on its networks
