@@ -161,7 +161,8 @@ async def test_title_record(client: httpx.AsyncClient) -> None:
     assert body["country"] == "argentina, spain"
     assert body["date_added"] == "2021-01-01"
     assert body["avg_rating"] is None
-    assert set(body) == set(CATALOG_COLUMNS)
+    assert set(body) == {*CATALOG_COLUMNS, "available_on"}
+    assert body["available_on"] == ["amazon"]
     assert (await get(client, "/v1/titles/AS2"))["id"] == "as2"
 
 
@@ -177,11 +178,11 @@ async def test_search_forgives_typos_and_returns_distinct_titles(
     body = await get(client, "/v1/titles/search?q=The%20Godfater")
     titles = [hit["title"] for hit in body["results"]]
     assert titles[:2] == ["the godfather", "the godfather part ii"]
-    assert len(titles) == len(set(titles))  # ns1 and as1 are one suggestion
-    assert "el marginal" not in titles  # tv shows are not searched
+    assert len(titles) == len(set(titles))  # ns1 and as1 are one film, one hit
     first = body["results"][0]
     assert first == {"id": "as1", "title": "the godfather", "type": "movie",
-                     "release_year": 1972, "similarity": first["similarity"]}
+                     "release_year": 1972, "available_on": ["amazon", "netflix"],
+                     "similarity": first["similarity"]}
     assert 0.8 < first["similarity"] < 1
     similarities = [hit["similarity"] for hit in body["results"]]
     assert similarities == sorted(similarities, reverse=True)
@@ -192,7 +193,8 @@ async def test_search_exact_title_scores_one_and_limit_applies(
 ) -> None:
     body = await get(client, "/v1/titles/search?q=NUEVE%20REINAS!&limit=1")
     assert body["results"] == [{"id": "as2", "title": "nueve reinas", "type": "movie",
-                                "release_year": 2000, "similarity": 1.0}]
+                                "release_year": 2000, "available_on": ["amazon"],
+                                "similarity": 1.0}]
 
 
 async def test_search_ranks_titles_holding_every_query_word_first(
@@ -236,7 +238,8 @@ async def test_search_without_a_close_title_is_empty(client: httpx.AsyncClient) 
     ("/v1/titles/search?q=", "q"),
     ("/v1/titles/search?q=%21%3F", "q"),
     ("/v1/titles/search?q=jaws&limit=0", "limit"),
-    ("/v1/titles/search?q=jaws&limit=21", "limit"),
+    ("/v1/titles/search?q=jaws&limit=51", "limit"),
+    ("/v1/titles/search?q=jaws&platform=hbo", "platform"),
     ("/v1/titles/search?q=jaws&limit=five", "limit"),
 ])
 async def test_bad_input_is_422_naming_the_parameter(

@@ -126,12 +126,14 @@ def test_records_carry_every_column_with_iso_dates(index: CatalogIndex) -> None:
     assert len(index.records) == len(ROWS)
 
 
-def test_search_table_has_one_entry_per_normalised_movie_title(index: CatalogIndex) -> None:
+def test_search_table_has_one_entry_per_normalised_title(index: CatalogIndex) -> None:
     assert index.search_choices == sorted(index.search_choices)
     assert index.search_choices.count("amelie") == 1
-    assert "a show" not in index.search_choices  # tv shows are not searched
+    assert "a show" in index.search_choices  # tv shows are searched too
     entry = index.search_entries[index.search_choices.index("amelie")]
-    assert entry.id == "ds1"  # same year: the smaller id stands for the title
+    assert entry.id == "ds1"  # one film (same year): the smaller id stands for it
+    assert entry.available_on == ("disney", "netflix")
+    assert index.records["ns4"].available_on == ["disney", "netflix"]
     assert "dees film" in index.search_choices
     movie_positions = index.search_words["movie"]
     assert {index.search_choices[p] for p in movie_positions} == {"a movie", "b movie",
@@ -185,3 +187,31 @@ def test_empty_catalog_gives_empty_tables(make_frame: Callable[..., pl.DataFrame
     assert empty.longest_movie == {}
     assert empty.countries == frozenset()
     assert empty.search_choices == []
+
+
+# One title, four records, three films: the 2012 film on netflix and hulu (50 ratings), a 2020
+# film on amazon (5 ratings), a 2019 show; and an unrelated 2020 film on amazon, rated more.
+LES_MIS: list[dict[str, Any]] = [
+    {"id": "ns10", "title": "les misérables", "release_year": 2012, "rating_count": 50},
+    {"id": "hs10", "platform": "hulu", "title": "Les Miserables", "release_year": 2012},
+    {"id": "as10", "platform": "amazon", "title": "les miserables", "release_year": 2020,
+     "rating_count": 5},
+    {"id": "ns11", "type": "tv show", "title": "les misérables", "release_year": 2019,
+     "rating_count": 90},
+    {"id": "as11", "platform": "amazon", "title": "jaws", "release_year": 1975},
+]
+
+
+def test_a_title_two_films_share_is_two_films_the_most_rated_movie_first(
+        make_frame: Callable[[list[dict[str, Any]]], pl.DataFrame]) -> None:
+    index = build_index(make_frame(LES_MIS), data_version="v1")
+    films = index.search_films[index.search_choices.index("les miserables")]
+
+    # A movie before a show whatever its ratings; among movies the most rated (50 over 5).
+    assert [(f.id, f.type, f.release_year, f.available_on) for f in films] == [
+        ("hs10", "movie", 2012, ("hulu", "netflix")),
+        ("as10", "movie", 2020, ("amazon",)),
+        ("ns11", "tv show", 2019, ("netflix",)),
+    ]
+    assert index.records["as10"].available_on == ["amazon"]
+    assert index.records["ns10"].available_on == ["hulu", "netflix"]

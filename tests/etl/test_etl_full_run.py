@@ -35,16 +35,18 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
     assert {"evaluate", "train", "publish"} <= set(manifest["stage_seconds"])
     meta = decode_meta(client.get(layout.meta(version)))
     assert meta["model"]["run_id"] == manifest["run_id"]
-    # Every catalog movie has neighbours; none is the movie itself or a tv show.
+    # Every catalog movie and show has neighbours; none is itself, movies get movies and
+    # shows get shows.
     catalog = pl.read_parquet(tmp_path / "out" / "current" / CATALOG_FILE)
     movies = set(catalog.filter(pl.col("type") == "movie")["id"])
+    shows = set(catalog.filter(pl.col("type") == "tv show")["id"])
     stored = {key.decode(): decode_neighbours(value)
               for key, value in client.hgetall(layout.neighbours(version)).items()}
-    assert set(stored) == movies
+    assert set(stored) == movies | shows
     for movie_id, neighbours in stored.items():
         ids = [n.id for n in neighbours]
         assert movie_id not in ids
-        assert set(ids) <= movies
+        assert set(ids) <= (movies if movie_id in movies else shows)
 
 
 def test_run_without_redis_url_stops_before_writing(etl, sample_data_dir: Path,

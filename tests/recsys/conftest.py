@@ -7,6 +7,7 @@ from typing import Any
 import polars as pl
 import pytest
 import redis
+from etl_job.films import film_table
 from etl_job.publish import publish_neighbours
 
 from harness import RedisServer
@@ -18,6 +19,11 @@ TITLES = {
     "ds1": "toy story", "ns3": "schindler's list", "ns4": "heat", "as2": "heat",
     "ns5": "amélie",
 }
+# Release years: the two records of "the matrix" are one film (same year, netflix and amazon);
+# the two "heat" are two films (1995 and 1986).
+YEARS = {"ns1": 1999, "as1": 1999, "hs1": 1979, "hs2": 2010, "ds1": 1995, "ns3": 1993,
+         "ns4": 1995, "as2": 1986, "ns5": 2001}
+PLATFORMS = {"a": "amazon", "d": "disney", "h": "hulu", "n": "netflix"}
 # movie id -> its ranked neighbours (neighbour id, score, reason), best first.
 NEIGHBOURS: dict[str, list[tuple[str, float, str]]] = {
     "ns1": [("hs2", 0.9, "shared genres: sci-fi"), ("hs1", 0.7, "liked by the same viewers"),
@@ -37,8 +43,15 @@ META = {"model_version": "hybrid-test", "trained_at": "2026-01-01T00:00:00Z", "b
 
 
 def titles_frame(titles: dict[str, str]) -> pl.DataFrame:
-    return pl.DataFrame({"id": list(titles), "title": list(titles.values())},
-                        schema={"id": pl.String, "title": pl.String})
+    """The publisher's titles frame (etl_job.films.film_table) of movies: year from YEARS,
+    platform from the id's first letter."""
+    catalog = pl.DataFrame({
+        "id": list(titles), "title": list(titles.values()), "type": "movie",
+        "release_year": [YEARS.get(i) for i in titles],
+        "platform": [PLATFORMS[i[0]] for i in titles], "rating_count": 0},
+        schema={"id": pl.String, "title": pl.String, "type": pl.String,
+                "release_year": pl.Int32, "platform": pl.String, "rating_count": pl.Int32})
+    return film_table(catalog)
 
 
 def neighbours_frame(neighbours: dict[str, list[tuple[str, float, str]]]) -> pl.DataFrame:

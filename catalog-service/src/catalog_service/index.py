@@ -14,7 +14,7 @@ from contracts.domain import (
     ContentKind,
 )
 from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE
-from contracts.titles import normalise_title
+from contracts.titles import film_key, normalise_title
 
 from catalog_service.exceptions import CatalogUnreadable
 from catalog_service.records import TitleRecords
@@ -33,12 +33,14 @@ MaxDurationKey = tuple[int | None, str | None, str | None]
 
 @dataclass(frozen=True, slots=True)
 class SearchEntry:
-    """The catalog movie a normalised title stands for in the fuzzy search."""
+    """One film (or show) a normalised title stands for in the fuzzy search: the record
+    standing for it (its smallest id) and the platforms listing it."""
 
     id: str
     title: str
     type: str
     release_year: int
+    available_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +61,17 @@ class CatalogIndex:
     countries: frozenset[str]
     titles_per_rating: dict[str, int]
     records: TitleRecords
-    # Distinct normalised movie titles, sorted (rapidfuzz keeps input order on equal
-    # scores, so ties come out alphabetical), and the movie each one stands for.
+    # Distinct normalised titles (movies and shows), sorted (rapidfuzz keeps input order on
+    # equal scores, so ties come out alphabetical), and the film each one means first.
     search_choices: list[str]
     search_entries: list[SearchEntry]
+    # Every film of each choice, the one a bare title means first (a movie before a show,
+    # the most rated, the newest): `les miserables` is the 2012 musical and the 2020 film.
+    search_films: list[tuple[SearchEntry, ...]]
     # word -> positions in search_choices of the titles holding that word.
     search_words: dict[str, frozenset[int]]
+    # platform -> positions in search_choices with a film on that platform.
+    search_platforms: dict[str, frozenset[int]]
 
 
 def read_catalog(path: Path) -> tuple[pl.DataFrame, str]:
@@ -118,7 +125,8 @@ def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
     """Precompute every lookup table from a frame in the CATALOG_COLUMNS layout."""
     movies = frame.filter(pl.col("type") == CATALOG_TYPE_MOVIE)
     countries, production = _country_production(frame)
-    choices, entries = _search_table(movies)
+    films = film_table(frame)
+    choices, per_choice = _search_table(films)
     words: dict[str, set[int]] = {}
     for position, choice in enumerate(choices):
         for word in choice.split():
@@ -135,10 +143,13 @@ def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
         titles_per_rating=dict(
             frame.filter(pl.col("rating").is_not_null()).group_by("rating").len().iter_rows()
         ),
-        records=TitleRecords(frame),
+        records=TitleRecords(frame.join(films.select("id", "available_on").unique("id"),
+                                        on="id", how="left")),
         search_choices=choices,
-        search_entries=entries,
+        search_entries=[found[0] for found in per_choice],
+        search_films=per_choice,
         search_words={word: frozenset(positions) for word, positions in words.items()},
+        search_platforms=_platform_positions(per_choice),
     )
 
 
@@ -226,19 +237,51 @@ def _country_production(
     return frozenset(per_country.get_column("country").unique().to_list()), production
 
 
-def _search_table(movies: pl.DataFrame) -> tuple[list[str], list[SearchEntry]]:
-    # One entry per normalised title (the same film on two platforms is one suggestion);
-    # the earliest release, then the smallest id, stands for it.
-    rows = sorted(
-        (normalise_title(title), year, movie_id, title)
-        for movie_id, title, year in movies.drop_nulls(["title", "release_year"])
-        .select("id", "title", "release_year")
-        .iter_rows()
-    )
+def film_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per record: its film (contracts.titles.film_key), the platforms listing that film and
+    the film's ratings over all its records."""
+    keys = [film_key(title or "", year, kind) for title, year, kind
+            in frame.select("title", "release_year", "type").iter_rows()]
+    records = frame.select("id", "title", "type", "release_year", "platform",
+                           "rating_count").with_columns(film=pl.Series(keys, dtype=pl.String))
+    per_film = records.group_by("film").agg(
+        available_on=pl.col("platform").unique().sort(),
+        ratings=pl.col("rating_count").fill_null(0).sum())
+    return records.join(per_film, on="film", how="left")
+
+
+def _search_table(films: pl.DataFrame) -> tuple[list[str], list[tuple[SearchEntry, ...]]]:
+    # One choice per normalised title; under it one entry per film, the preferred first,
+    # each stood for by its smallest id (the same film on two platforms is one suggestion).
+    rows = (films.drop_nulls(["title", "release_year", "type"])
+            .with_columns(normalised=pl.Series([normalise_title(t) for t in
+                                                films.drop_nulls(["title", "release_year",
+                                                                  "type"])["title"]],
+                                               dtype=pl.String))
+            .filter(pl.col("normalised") != "")
+            .sort("id")
+            .group_by("normalised", "film", maintain_order=True)
+            .agg(pl.col("id").first(), pl.col("title").first(), pl.col("type").first(),
+                 pl.col("release_year").first(), pl.col("available_on").first(),
+                 pl.col("ratings").first())
+            .sort(["normalised", pl.col("type") != CATALOG_TYPE_MOVIE, "ratings",
+                   "release_year", "id"], descending=[False, False, True, True, False]))
     choices: list[str] = []
-    entries: list[SearchEntry] = []
-    for normalised, year, movie_id, title in rows:
-        if normalised and (not choices or choices[-1] != normalised):
-            choices.append(normalised)
-            entries.append(SearchEntry(movie_id, title, CATALOG_TYPE_MOVIE, year))
-    return choices, entries
+    per_choice: list[list[SearchEntry]] = []
+    for row in rows.iter_rows(named=True):
+        entry = SearchEntry(row["id"], row["title"], row["type"], row["release_year"],
+                            tuple(row["available_on"]))
+        if not choices or choices[-1] != row["normalised"]:
+            choices.append(row["normalised"])
+            per_choice.append([])
+        per_choice[-1].append(entry)
+    return choices, [tuple(found) for found in per_choice]
+
+
+def _platform_positions(per_choice: list[tuple[SearchEntry, ...]]) -> dict[str, frozenset[int]]:
+    positions: dict[str, set[int]] = {}
+    for position, found in enumerate(per_choice):
+        for entry in found:
+            for platform in entry.available_on:
+                positions.setdefault(platform, set()).add(position)
+    return {platform: frozenset(found) for platform, found in positions.items()}

@@ -15,6 +15,7 @@ from contracts.api import (
 from contracts.domain import (
     ContentKindParam,
     DurationTypeParam,
+    PlatformListParam,
     PlatformParam,
     ScoreParam,
     TextParam,
@@ -37,6 +38,7 @@ def _query(description: str, example: object, **constraints: Any) -> Any:
                  openapi_examples={"example": {"value": example}}, **constraints)
 
 
+SEARCH_LIMIT = 50
 _KINDS = "movie, series (tv show) or documentary; the Spanish pelicula, serie, documental too."
 _PLATFORM = "amazon, disney, hulu or netflix (any case)."
 _YEAR = "Release year."
@@ -109,12 +111,15 @@ async def contents(
 def search_titles(
     index: CatalogIndexDep,
     q: Annotated[
-        str, _query("A movie title, roughly spelt.", "the godfater", min_length=1, max_length=200)
+        str, _query("A title, roughly spelt.", "the godfater", min_length=1, max_length=200)
     ],
-    limit: Annotated[int, _query("At most this many, 1-20.", 5, ge=1, le=20)] = 5,
+    limit: Annotated[int, _query(f"At most this many, 1-{SEARCH_LIMIT}.", 5, ge=1,
+                                 le=SEARCH_LIMIT)] = 5,
+    platform: Annotated[PlatformListParam | None, _query(
+        "Only films on these platforms (repeat it, or comma-separate).", ["netflix"])] = None,
 ) -> Response:
-    """Movies whose title is closest to `q`, best first, one per distinct title."""
-    hits = service.search_movie_titles(index=index, query=q, limit=limit)
+    """Films and shows whose title is closest to `q`, best first, one hit per film."""
+    hits = service.search_titles(index=index, query=q, limit=limit, platforms=platform)
     return JsonAnswer({"results": [hit.model_dump() for hit in hits]})
 
 

@@ -2,6 +2,7 @@
 
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Collection, Mapping
 
 from contracts.api import TitleHit
 from contracts.domain import ContentKind, DurationType, Platform
@@ -17,8 +18,10 @@ SEARCH_MIN_SCORE = 50.0
 # scoring all of a 200-character one cost twice as much for nothing.
 SEARCH_MAX_CHARS = 100
 SEARCH_CACHE_ENTRIES = 4096
-# (data version, normalised query, limit) -> hits; a new ETL run's answers never mix in.
-_SEARCHES: OrderedDict[tuple[str, str, int], list[TitleHit]] = OrderedDict()
+# (data version, normalised query, limit, platforms) -> hits; a new ETL run's answers never
+# mix in.
+_SEARCHES: OrderedDict[tuple[str, str, int, frozenset[str] | None], list[TitleHit]] = (
+    OrderedDict())
 # Titles holding every word of the query score from here up to 100 (100 = the same title).
 CONTAINS_ALL_WORDS_SCORE = 90.0
 
@@ -99,8 +102,10 @@ def title_record(*, index: CatalogIndex, title_id: str) -> bytes:
     return record
 
 
-def search_movie_titles(*, index: CatalogIndex, query: str, limit: int) -> list[TitleHit]:
-    """Movies whose normalised title is closest to the query's, best first, one per title.
+def search_titles(*, index: CatalogIndex, query: str, limit: int,
+                  platforms: Collection[Platform] | None = None) -> list[TitleHit]:
+    """Films and shows whose normalised title is closest to the query's, best first, one hit
+    per film (a title two films share gives two hits), only those on `platforms` if given.
 
     The fuzzy scan is the catalog's most expensive answer (an unknown title's suggestions), so
     its cost is bounded: the query is cut to SEARCH_MAX_CHARS (longer than any title), and
@@ -112,24 +117,31 @@ def search_movie_titles(*, index: CatalogIndex, query: str, limit: int) -> list[
             f"Parameter 'q' got {echo(query)}, but it needs at least one letter or digit.",
             parameter="q",
         )
-    key = (index.data_version, normalised, limit)
+    allowed = frozenset(p.value for p in platforms) if platforms else None
+    key = (index.data_version, normalised, limit, allowed)
     kept = _SEARCHES.get(key)
     if kept is not None:
         _SEARCHES.move_to_end(key)
         return kept
-    hits = _search(index=index, normalised=normalised, limit=limit)
+    hits = _search(index=index, normalised=normalised, limit=limit, allowed=allowed)
     _SEARCHES[key] = hits
     while len(_SEARCHES) > SEARCH_CACHE_ENTRIES:
         _SEARCHES.popitem(last=False)
     return hits
 
 
-def _search(*, index: CatalogIndex, normalised: str, limit: int) -> list[TitleHit]:
+def _search(*, index: CatalogIndex, normalised: str, limit: int,
+            allowed: frozenset[str] | None) -> list[TitleHit]:
+    positions = (frozenset().union(*(index.search_platforms.get(p, frozenset())
+                                     for p in allowed)) if allowed else None)
+    choices: Mapping[int, str] | list[str] = (
+        index.search_choices if positions is None
+        else {position: index.search_choices[position] for position in sorted(positions)})
     scores = {
         position: score
         for _, score, position in process.extract(
             normalised,
-            index.search_choices,
+            choices,
             # Plain Indel similarity of whole titles: ~2 ms over 16k titles and good at
             # typos; WRatio took ~35 ms and ranked long titles that merely contain "the" first.
             scorer=fuzz.ratio,
@@ -140,18 +152,26 @@ def _search(*, index: CatalogIndex, normalised: str, limit: int) -> list[TitleHi
     }
     # A title holding every word of the query ("star wars" -> "star wars the last jedi")
     # is a better suggestion than a short look-alike ("dark waters"), whatever its length.
-    holding = sorted(_holding_every_word(index=index, words=normalised.split()))
+    holding = _holding_every_word(index=index, words=normalised.split())
+    if positions is not None:
+        holding = holding & positions
     for _, similarity, position in process.extract(
         normalised,
-        {position: index.search_choices[position] for position in holding},
+        {position: index.search_choices[position] for position in sorted(holding)},
         scorer=fuzz.ratio,
         processor=None,
         limit=limit,
     ):
         share = (100 - CONTAINS_ALL_WORDS_SCORE) / 100
         scores[position] = CONTAINS_ALL_WORDS_SCORE + similarity * share
-    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [_hit(index.search_entries[position], score) for position, score in best]
+    hits: list[TitleHit] = []
+    for position, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
+        for entry in index.search_films[position]:
+            if allowed is None or allowed.intersection(entry.available_on):
+                hits.append(_hit(entry, score))
+        if len(hits) >= limit:
+            break
+    return hits[:limit]
 
 
 def _holding_every_word(*, index: CatalogIndex, words: list[str]) -> frozenset[int]:
@@ -162,4 +182,5 @@ def _holding_every_word(*, index: CatalogIndex, words: list[str]) -> frozenset[i
 
 def _hit(entry: SearchEntry, score: float) -> TitleHit:
     return TitleHit(id=entry.id, title=entry.title, type=entry.type,
-                    release_year=entry.release_year, similarity=round(score / 100, 4))
+                    release_year=entry.release_year, available_on=list(entry.available_on),
+                    similarity=round(score / 100, 4))

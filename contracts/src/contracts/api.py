@@ -1,9 +1,15 @@
 """Wire shapes of the internal APIs, defined once: the writer and the reader both import them."""
 
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
+
+from contracts.domain import PlatformListParam
+
+# POST /v1/taste bounds: the gateway's public body has the same.
+MAX_LIKED = 20
+MAX_TASTE_ITEMS = 50
 
 
 class TitleRead(BaseModel):
@@ -32,6 +38,8 @@ class TitleRead(BaseModel):
     score_source: str | None = None
     rating_count: int | None = None
     avg_rating: float | None = None
+    # The platforms listing this film (same normalised title, release year and type).
+    available_on: list[str] = Field(default_factory=list, examples=[["hulu", "netflix"]])
 
 
 class MaxDurationRead(BaseModel):
@@ -65,28 +73,41 @@ class CountryProductionRead(BaseModel):
 
 
 class TitleHit(BaseModel):
-    """One hit of the catalog's fuzzy title search."""
+    """One hit of the catalog's fuzzy title search: one film or show (`id` is one record of
+    it) and the platforms listing it."""
 
     id: str = Field(examples=["ns42"])
     title: str = Field(examples=["jaws"])
     type: str = Field(examples=["movie"])
     release_year: int = Field(examples=[1975])
+    available_on: list[str] = Field(default_factory=list, examples=[["netflix"]])
     similarity: float = Field(ge=0, le=1, examples=[0.92])
 
 
 class TitleSearchRead(BaseModel):
-    """GET /v1/titles/search: best first, one hit per distinct title."""
+    """GET /v1/titles/search: best first, one hit per film (a title two films share: two)."""
 
     results: list[TitleHit]
 
 
 class NeighbourRead(BaseModel):
-    """One recommended movie, best first in its list, with why it is there."""
+    """One recommended film or show, best first in its list: why it is there, where to watch."""
 
     id: str = Field(examples=["ns1234"])
     title: str = Field(examples=["goodfellas"])
     score: float = Field(examples=[0.83])
     reason: str = Field(examples=["shared director: martin scorsese"])
+    type: str = Field(default="movie", examples=["movie"])
+    release_year: int | None = Field(default=None, examples=[1990])
+    available_on: list[str] = Field(default_factory=list, examples=[["hulu", "netflix"]])
+
+
+class FilmRead(BaseModel):
+    """A film a title stands for: the catalog records listing it, its type and year."""
+
+    ids: list[str] = Field(examples=[["ns2121"]])
+    type: str = Field(examples=["movie"])
+    release_year: int | None = Field(default=None, examples=[2012])
 
 
 class MovieNeighboursRead(BaseModel):
@@ -99,12 +120,51 @@ class MovieNeighboursRead(BaseModel):
 
 
 class TitleNeighboursRead(BaseModel):
-    """GET /v1/neighbours?title=: the neighbours of a title, merged over the movies carrying it."""
+    """GET /v1/neighbours?title=: the neighbours of the film a title was taken to mean
+    (`film`, its records merged); `others` are the other films sharing that title, which the
+    `type` and `year` parameters select."""
 
     query: str
     matched_ids: list[str]
+    film: FilmRead | None = None
+    others: list[FilmRead] = Field(default_factory=list)
     model_version: str
     neighbours: list[NeighbourRead]
+
+
+LikedTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=200)]
+
+
+class TasteRequest(BaseModel):
+    """POST /v1/taste body: titles someone liked; the answer sums their neighbour scores."""
+
+    liked: list[LikedTitle] = Field(min_length=1, max_length=MAX_LIKED)
+    platform: PlatformListParam | None = None
+    n: int = Field(default=10, ge=1, le=MAX_TASTE_ITEMS)
+
+
+class LikedRead(BaseModel):
+    """A liked title as found: the query, and the film it was taken to mean."""
+
+    query: str = Field(examples=["toy story"])
+    id: str = Field(examples=["ds123"])
+    title: str = Field(examples=["toy story"])
+
+
+class TasteItemRead(NeighbourRead):
+    """A recommendation for a taste: its summed score and the liked titles it comes from."""
+
+    because: list[str] = Field(examples=[["toy story"]])
+
+
+class TasteRead(BaseModel):
+    """POST /v1/taste: liked titles found, those not found, the n best items."""
+
+    liked: list[LikedRead]
+    unknown: list[str]
+    model_version: str
+    items: list[TasteItemRead]
 
 
 class ModelRead(BaseModel):

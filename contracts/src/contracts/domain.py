@@ -1,7 +1,7 @@
 """Domain values the public API accepts, with the spellings users may type."""
 
 import enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
@@ -81,6 +81,26 @@ def casefold_text(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+def platform_list(value: object) -> object:
+    """`platform=netflix&platform=hulu` or `platform=netflix,hulu` (or both): one list, each
+    platform once; anything that is not text is left for the validator to reject."""
+    values = value if isinstance(value, list) else [value]
+    pieces: list[object] = []
+    for item in values:
+        pieces.extend(item.split(",") if isinstance(item, str) else [item])
+    return list(dict.fromkeys(casefold_text(piece) for piece in pieces))
+
+
+def title_type(value: object) -> object:
+    """`movie`, or `tv show` in the spellings prod_per_county accepts (`serie`, `series`)."""
+    kind = CONTENT_KIND_ALIASES.get(casefold_text(value))  # type: ignore[arg-type]
+    if kind is ContentKind.pelicula:
+        return CATALOG_TYPE_MOVIE
+    if kind is ContentKind.serie:
+        return CATALOG_TYPE_SHOW
+    return value
+
+
 def content_kind(value: object) -> object:
     return CONTENT_KIND_ALIASES.get(casefold_text(value), value)  # type: ignore[arg-type]
 
@@ -91,6 +111,10 @@ PlatformParam = Annotated[Platform, BeforeValidator(casefold_text)]
 DurationTypeParam = Annotated[DurationType, BeforeValidator(casefold_text)]
 ContentKindParam = Annotated[ContentKind, BeforeValidator(content_kind)]
 YearParam = Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+# Platforms as a repeatable or comma-separated parameter; at most the four there are.
+PlatformListParam = Annotated[list[Platform], BeforeValidator(platform_list)]
+TitleType = Literal["movie", "tv show"]
+TitleTypeParam = Annotated[TitleType, BeforeValidator(title_type)]
 ScoreParam = Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
 TextParam = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=200)

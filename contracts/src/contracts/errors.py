@@ -41,6 +41,11 @@ class InvalidParameter(ServiceError):
     code = "invalid_parameter"
 
 
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class NotFound(ServiceError):
     status_code = 404
     code = "not_found"

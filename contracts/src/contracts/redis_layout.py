@@ -7,21 +7,41 @@ from typing import Any
 
 # Bumped when the key names or the value encodings change; stored in every version's meta.
 # 2: hash-tagged keys (Redis Cluster), the `retired` list, title_index_entries in the meta.
-LAYOUT_VERSION = 2
-MAX_NEIGHBOURS = 20
+# 3: neighbour rows carry type, year and platforms; the title index holds films (issue 13).
+LAYOUT_VERSION = 3
+# A stored list holds the TOP_NEIGHBOURS best films overall plus, for every platform, the
+# PLATFORM_NEIGHBOURS best films available there (etl_job.recommender.depth): a platform filter
+# (one platform or several) then still leaves that many, exactly as a deeper list would.
+TOP_NEIGHBOURS = 20
+PLATFORM_NEIGHBOURS = 10
+PLATFORM_COUNT = 4
+MAX_NEIGHBOURS = TOP_NEIGHBOURS + PLATFORM_COUNT * PLATFORM_NEIGHBOURS
 # Scores are cosine-like numbers; four decimals rank identically and pack shorter.
 SCORE_DECIMALS = 4
-_IDS_SEPARATOR = ","  # catalog ids are letters and digits only (as123, ns42)
 
 
 @dataclass(frozen=True, slots=True)
 class Neighbour:
-    """One recommended movie for a query movie."""
+    """One recommended film (or show) for a query title: where to watch it, and why."""
 
     id: str
     title: str
     score: float
     reason: str
+    type: str = "movie"
+    release_year: int | None = None
+    # The platforms listing this film (same normalised title, year and type), sorted.
+    available_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FilmEntry:
+    """One film a normalised title stands for: its catalog ids, type, year, ratings count."""
+
+    ids: tuple[str, ...]
+    type: str
+    release_year: int | None
+    ratings: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +63,10 @@ class RedisLayout:
     names it and read together by one request (a pipelined HGET of title and list, HMGET of
     lists); different versions land on different slots, so the big hashes spread over the
     cluster's masters instead of piling onto the control slot's:
-    - `{prefix:version}:neighbours`   hash: movie id -> packed neighbour list
-    - `{prefix:version}:titles`       hash: movie id -> catalog title
-    - `{prefix:version}:title_index`  hash: normalise_title(title) -> packed ids
+    - `{prefix:version}:neighbours`   hash: title id -> packed neighbour list
+    - `{prefix:version}:titles`       hash: title id -> catalog title
+    - `{prefix:version}:title_index`  hash: normalise_title(title) -> packed films, the one a
+                                      bare title means first (movie, most rated, newest)
     - `{prefix:version}:meta`         string: JSON of the model metadata and metrics
 
     Readers resolve `current` once per request, then read only that version's keys. A version
@@ -97,28 +118,36 @@ class RedisLayout:
 
 
 def encode_neighbours(neighbours: list[Neighbour]) -> bytes:
-    """Pack a ranked neighbour list: compact JSON rows [id, title, score, reason], zlib'd.
+    """Pack a ranked neighbour list: JSON rows [id, title, score, reason, type, year,
+    platforms], zlib'd.
 
     zlib (stdlib, so no extra dependency on either side) halves the value: reasons and genre
     names repeat within a list. Decoding 20 rows costs microseconds.
     """
-    rows = [[n.id, n.title, round(n.score, SCORE_DECIMALS), n.reason] for n in neighbours]
+    rows = [[n.id, n.title, round(n.score, SCORE_DECIMALS), n.reason, n.type, n.release_year,
+             list(n.available_on)] for n in neighbours]
     return zlib.compress(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def decode_neighbours(packed: bytes) -> list[Neighbour]:
     """Unpack what encode_neighbours wrote, best first."""
     rows = json.loads(zlib.decompress(packed))
-    return [Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3]) for row in rows]
+    return [Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3],
+                      type=row[4], release_year=row[5], available_on=tuple(row[6]))
+            if len(row) >= 7 else
+            Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3])
+            for row in rows]
 
 
-def encode_ids(ids: list[str]) -> bytes:
-    """Pack the catalog ids sharing one normalised title."""
-    return _IDS_SEPARATOR.join(ids).encode()
+def encode_films(films: list[FilmEntry]) -> bytes:
+    """Pack the films sharing one normalised title, in the order a bare title picks them."""
+    rows = [[list(f.ids), f.type, f.release_year, f.ratings] for f in films]
+    return json.dumps(rows, separators=(",", ":")).encode()
 
 
-def decode_ids(packed: bytes) -> list[str]:
-    return packed.decode().split(_IDS_SEPARATOR) if packed else []
+def decode_films(packed: bytes) -> list[FilmEntry]:
+    return [FilmEntry(ids=tuple(row[0]), type=row[1], release_year=row[2], ratings=row[3])
+            for row in json.loads(packed)]
 
 
 def _json_value(value: Any) -> Any:

@@ -19,3 +19,12 @@ def normalise_title(title: str) -> str:
     no_apostrophes = _APOSTROPHES.sub("", no_accents.casefold())
     no_punct = _NON_WORD.sub(" ", no_apostrophes).replace("_", " ")
     return _SPACES.sub(" ", no_punct).strip()
+
+
+def film_key(title: str, release_year: int | None, kind: str) -> str:
+    """One film (or show): same normalised title, release year and type.
+
+    The same film is often listed on several platforms under one title and year; two films
+    sharing a title (les miserables 2012 and 2020) differ by year, a movie and a show by type.
+    """
+    return f"{kind}|{release_year if release_year is not None else ''}|{normalise_title(title)}"

@@ -13,19 +13,21 @@ from typing import Any
 
 import polars as pl
 import redis
+from contracts.domain import CATALOG_TYPE_MOVIE
 from contracts.redis_layout import (
     LAYOUT_VERSION,
     MAX_NEIGHBOURS,
     Neighbour,
     RedisLayout,
     decode_meta,
-    encode_ids,
+    encode_films,
     encode_meta,
     encode_neighbours,
 )
-from contracts.titles import normalise_title
+from contracts.titles import film_key
 from redis.cluster import RedisCluster
 
+from etl_job.films import films_by_title
 from etl_job.steps import reached
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,10 @@ DEFAULT_KEEP_VERSIONS = 2
 NEIGHBOUR_COLUMNS = {"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
                      "score": pl.Float64, "reason": pl.String}
 TITLE_COLUMNS = {"id": pl.String, "title": pl.String}
+# Optional title columns (etl_job.films.film_table); a frame without them publishes movies of
+# unknown year and platforms, one film per record title.
+FILM_COLUMNS = {"type": pl.String, "release_year": pl.Int32, "film": pl.String,
+                "available_on": pl.List(pl.String), "ratings": pl.Int64}
 
 Client = redis.Redis | RedisCluster
 
@@ -95,7 +101,7 @@ def stage_version(client: Client, *, layout: RedisLayout, version: str,
     started = time.perf_counter()
     packed = dict(_packed_neighbours(neighbours=neighbours, titles=titles))
     title_items = dict(zip(titles["id"].to_list(), titles["title"].to_list(), strict=True))
-    index = _title_index(titles)
+    index = {key: encode_films(films) for key, films in films_by_title(titles).items()}
     version_meta = {"version": version, "layout_version": LAYOUT_VERSION,
                     "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "movies": len(title_items), "movies_with_neighbours": len(packed),
@@ -245,13 +251,15 @@ def _checked_frames(*, neighbours: pl.DataFrame,
     neighbours = neighbours.select(
         [pl.col(c).cast(t, strict=True) for c, t in NEIGHBOUR_COLUMNS.items()]
     ).with_columns(pl.col("reason").fill_null(""))
-    titles = titles.select([pl.col(c).cast(t, strict=True) for c, t in TITLE_COLUMNS.items()])
+    titles = _with_film_columns(
+        titles.select([pl.col(c).cast(t, strict=True)
+                       for c, t in {**TITLE_COLUMNS, **FILM_COLUMNS}.items()
+                       if c in titles.columns]))
     if titles.height == 0 or neighbours.height == 0:
         raise ValueError("Refusing to publish an empty model: titles and neighbours need rows.")
-    if titles.null_count().sum_horizontal().item() or titles["id"].is_duplicated().any():
+    if (titles.select("id", "title").null_count().sum_horizontal().item()
+            or titles["id"].is_duplicated().any()):
         raise ValueError("titles must have one non-null title per unique, non-null id.")
-    if titles["id"].str.contains(",", literal=True).any():
-        raise ValueError("titles ids must not contain ',' (the title index joins ids with it).")
     key_nulls = neighbours.select("movie_id", "rank", "neighbour_id", "score").null_count()
     if key_nulls.sum_horizontal().item():
         raise ValueError("neighbours has nulls in movie_id, rank, neighbour_id or score.")
@@ -270,28 +278,36 @@ def _checked_frames(*, neighbours: pl.DataFrame,
     return neighbours, titles
 
 
+def _with_film_columns(titles: pl.DataFrame) -> pl.DataFrame:
+    """Fill the optional film columns a frame lacks: a movie of unknown year on no platform."""
+    defaults = {"type": pl.lit(CATALOG_TYPE_MOVIE), "release_year": pl.lit(None),
+                "available_on": pl.lit([], dtype=pl.List(pl.String)), "ratings": pl.lit(0)}
+    titles = titles.with_columns(value.cast(FILM_COLUMNS[name]).alias(name)
+                                 for name, value in defaults.items() if name not in titles.columns)
+    if "film" not in titles.columns:
+        keys = [film_key(t, y, k) for t, y, k in titles.select("title", "release_year",
+                                                               "type").iter_rows()]
+        titles = titles.with_columns(film=pl.Series(keys, dtype=pl.String))
+    return titles
+
+
 def _packed_neighbours(*, neighbours: pl.DataFrame,
                        titles: pl.DataFrame) -> Iterator[tuple[str, bytes]]:
-    """Movie id -> its packed list, best first, with each neighbour's title."""
-    named = titles.rename({"id": "neighbour_id", "title": "neighbour_title"})
+    """Movie id -> its packed list, best first, with each neighbour's title, type, year and
+    platforms."""
+    named = titles.select(pl.col("id").alias("neighbour_id"),
+                          pl.col("title").alias("neighbour_title"), "type", "release_year",
+                          "available_on")
     grouped = (neighbours.join(named, on="neighbour_id", how="left")
                .sort("movie_id", "rank")
                .group_by("movie_id", maintain_order=True)
-               .agg("neighbour_id", "neighbour_title", "score", "reason"))
-    for movie_id, ids, names, scores, reasons in grouped.iter_rows():
-        yield movie_id, encode_neighbours([Neighbour(id=i, title=t, score=s, reason=r)
-                                           for i, t, s, r in zip(ids, names, scores, reasons,
-                                                                 strict=True)])
-
-
-def _title_index(titles: pl.DataFrame) -> dict[str, bytes]:
-    """normalise_title(title) -> the ids of every catalog movie carrying it."""
-    ids_by_title: dict[str, list[str]] = {}
-    for movie_id, title in titles.sort("id").iter_rows():
-        key = normalise_title(title)
-        if key:
-            ids_by_title.setdefault(key, []).append(movie_id)
-    return {key: encode_ids(ids) for key, ids in ids_by_title.items()}
+               .agg("neighbour_id", "neighbour_title", "score", "reason", "type",
+                    "release_year", "available_on"))
+    for movie_id, *columns in grouped.iter_rows():
+        yield movie_id, encode_neighbours([
+            Neighbour(id=i, title=t, score=s, reason=r, type=k, release_year=y,
+                      available_on=tuple(a))
+            for i, t, s, r, k, y, a in zip(*columns, strict=True)])
 
 
 def _write_hash(client: Client, key: str, items: dict[str, Any], ttl: int) -> None:

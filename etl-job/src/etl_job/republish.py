@@ -11,6 +11,7 @@ from contracts.redis_layout import RedisLayout
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE, NEIGHBOURS_FILE
 
 from etl_job.errors import EtlError
+from etl_job.films import film_table
 from etl_job.publish import (
     commit_version,
     connect,
@@ -47,8 +48,10 @@ ACTIONS = {
 
 
 def model_titles(catalog: pl.DataFrame) -> pl.DataFrame:
-    """The catalog entries a model version names (id, title): what recsys can look up."""
-    return catalog.filter(pl.col("type") == "movie").select("id", "title")
+    """The catalog entries a model version names, movies and shows, with their film (title,
+    type, year, the platforms listing it, its ratings): what recsys can look up."""
+    return film_table(catalog).select("id", "title", "type", "release_year", "film",
+                                      "available_on", "ratings")
 
 
 def version_meta(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -11,13 +11,17 @@ from contracts.redis_layout import RedisLayout
 from contracts.schema import NEIGHBOURS_FILE
 
 from etl_job.errors import EtlError
+from etl_job.films import film_table
 from etl_job.gates import PublicationGates
 from etl_job.publish import commit_version, connect, discard_version, stage_version
 from etl_job.recommender import BlendDominated, EvaluationReport, evaluate, train
+from etl_job.recommender.depth import published_lists
 from etl_job.republish import model_titles, reconcile_redis, version_meta
 from etl_job.steps import reached
 
-TOP_K = 20
+# Candidates ranked per title before the platform cut (etl_job.recommender.depth) keeps the 20
+# best and the 10 best on every platform.
+TOP_K = 50
 # Below this many evaluation queries the hit rates say nothing (the hand-written sample has
 # none): the guard cannot judge, so the run ships DEFAULT_BLEND_WEIGHT and says so.
 MIN_QUERIES = 100
@@ -88,6 +92,8 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str
 
     started = time.perf_counter()
     neighbours = train(catalog=catalog, ratings=ratings, blend_weight=weight, top_k=TOP_K)
+    films = film_table(catalog)
+    neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K)
     seconds["train"] = round(time.perf_counter() - started, 3)
     if step.gates is not None:
         step.gates.check_model(neighbours)

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from contracts.api import (
     CountryProductionRead,
     MaxDurationRead,
     MovieNeighboursRead,
+    TasteRead,
     TitleHit,
     TitleNeighboursRead,
     TitleRead,
@@ -34,6 +36,7 @@ from contracts.observability import (
 from contracts.web import UNKNOWN_ROUTE
 from pydantic import BaseModel, ValidationError
 
+from gateway.body import TasteRequest
 from gateway.cache import AnswerCache
 from gateway.config import Settings
 from gateway.transport import AiohttpPoolTransport
@@ -126,7 +129,8 @@ class DownstreamClient:
         return f"{path}?{query}" if query else path
 
     async def _get(self, path: str, params: dict[str, QueryValue] | None = None,
-                   route: str | None = None) -> Reply:
+                   route: str | None = None, body: BaseModel | None = None) -> Reply:
+        """GET (or, with a body, POST it as JSON) and read the whole answer, bounded in time."""
         # Sent as encoded here (the cache key), so the downstream reads what the gateway read.
         target = self._target(path, params)
         # The deadline lets a stalled service drop what the gateway has given up on.
@@ -138,7 +142,7 @@ class DownstreamClient:
             # This bounds the whole call, so a server that trickles bytes cannot hold a
             # caller longer than the timeout either.
             async with asyncio.timeout(self._timeout):
-                reply = await self._fetch(target, headers)
+                reply = await self._fetch(target, headers, body)
             outcome = str(reply.status_code)
             return reply
         except (TimeoutError, httpx.TimeoutException) as exc:
@@ -158,10 +162,17 @@ class DownstreamClient:
                 self._metrics.observe(self.service_name, route or path, outcome,
                                       time.perf_counter() - started)
 
-    async def _fetch(self, target: str, headers: dict[str, str]) -> Reply:
-        """One GET through the httpx API; transport failures raise httpx errors."""
-        request = httpx.Request("GET", self._base_url + target, headers=headers,
-                                extensions=self._extensions)
+    async def _fetch(self, target: str, headers: dict[str, str],
+                     body: BaseModel | None = None) -> Reply:
+        """One GET (or POST of `body` as JSON) through the httpx API; transport failures raise
+        httpx errors."""
+        if body is None:
+            request = httpx.Request("GET", self._base_url + target, headers=headers,
+                                    extensions=self._extensions)
+        else:
+            request = httpx.Request("POST", self._base_url + target,
+                                    headers={**headers, "content-type": "application/json"},
+                                    content=body.model_dump_json(), extensions=self._extensions)
         response = await self._send(request)
         return Reply(response.status_code, await response.aread(),
                      response.headers.get(DATA_VERSION_HEADER))
@@ -197,6 +208,10 @@ class DownstreamClient:
         if self._cache is not None:
             self._cache.put(self.service_name, key, parsed, version=reply.version)
         return parsed
+
+    async def post_json(self, path: str, body: BaseModel, answer: type[Answer]) -> Answer:
+        """POST `body` as JSON and parse the answer; never cached (a POST asks something new)."""
+        return self._parse(await self._get(path, body=body), path, answer)
 
     def _parse(self, response: Reply, path: str, answer: type[Answer]) -> Answer:
         if response.status_code in (404, 422):
@@ -266,8 +281,9 @@ class CatalogClient(DownstreamClient):
     async def title(self, *, title_id: str) -> TitleRead:
         return await self.get_json(f"/v1/titles/{title_id}", TitleRead, route="/v1/titles/{id}")
 
-    async def search_titles(self, *, query: str, limit: int) -> list[TitleHit]:
-        params = {"q": query, "limit": limit}
+    async def search_titles(self, *, query: str, limit: int,
+                            platforms: Sequence[str] | None = None) -> list[TitleHit]:
+        params = {"q": query, "limit": limit, "platform": _joined(platforms)}
         answer = await self.get_json("/v1/titles/search", TitleSearchRead, params)
         return answer.results
 
@@ -277,10 +293,24 @@ class RecsysClient(DownstreamClient):
 
     service_name = "recsys service"
 
-    async def neighbours_by_title(self, *, title: str, k: int) -> TitleNeighboursRead:
-        return await self.get_json("/v1/neighbours", TitleNeighboursRead,
-                                   {"title": title, "k": k})
+    async def neighbours_by_title(self, *, title: str, k: int,
+                                  platforms: Sequence[str] | None = None,
+                                  kind: str | None = None,
+                                  year: int | None = None) -> TitleNeighboursRead:
+        params = {"title": title, "k": k, "platform": _joined(platforms), "type": kind,
+                  "year": year}
+        return await self.get_json("/v1/neighbours", TitleNeighboursRead, params)
 
-    async def neighbours_by_id(self, *, title_id: str, k: int) -> MovieNeighboursRead:
-        return await self.get_json(f"/v1/neighbours/{title_id}", MovieNeighboursRead, {"k": k},
+    async def neighbours_by_id(self, *, title_id: str, k: int,
+                               platforms: Sequence[str] | None = None) -> MovieNeighboursRead:
+        return await self.get_json(f"/v1/neighbours/{title_id}", MovieNeighboursRead,
+                                   {"k": k, "platform": _joined(platforms)},
                                    route="/v1/neighbours/{id}")
+
+    async def taste(self, body: TasteRequest) -> TasteRead:
+        return await self.post_json("/v1/taste", body, TasteRead)
+
+
+def _joined(platforms: Sequence[str] | None) -> str | None:
+    """Platforms as one comma-separated parameter (both internal services accept it)."""
+    return ",".join(sorted(platforms)) if platforms else None

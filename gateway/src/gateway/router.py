@@ -7,20 +7,23 @@ from contracts.domain import (
     ContentKindParam,
     DurationTypeParam,
     Platform,
+    PlatformListParam,
     PlatformParam,
     ScoreParam,
     TextParam,
+    TitleTypeParam,
     YearParam,
 )
 from contracts.titles import normalise_title
 from contracts.web import ERROR_RESPONSES
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from gateway import health, service
+from gateway.body import TASTE_OPENAPI, TasteRequest, read_json_body
 from gateway.dependencies import CatalogClientDep, RecsysClientDep
-from gateway.schemas import ReadyRead, TitlePageRead
+from gateway.schemas import ReadyRead, SearchPageRead, TastePageRead, TitlePageRead
 
 router = APIRouter()
 
@@ -69,6 +72,23 @@ RatingQuery = Annotated[TextParam, _query(
     "Maturity rating: tv-ma, pg-13, 13+ (write + as %2B), g ...", "tv-ma")]
 TituloQuery = Annotated[TextParam, AfterValidator(_has_words), _query(
     "A movie title; case, accents, punctuation are forgiven.", "the irishman")]
+PlatformsQuery = Annotated[PlatformListParam | None, _query(
+    f"Only titles available on these platforms ({_PLATFORMS}): repeat the parameter "
+    "(platform=netflix&platform=hulu) or comma-separate it (platform=netflix,hulu).",
+    ["netflix", "hulu"])]
+TypeQuery = Annotated[TitleTypeParam | None, _query(
+    "movie or tv show. A title that is both a movie and a show answers the movie's list; "
+    "type=tv show asks for the show's.", "tv show")]
+YearOfTitle = Annotated[YearParam | None, _query(
+    "Release year of the title asked about. Two films may share a title (les miserables 2012 "
+    "and 2020): without a year the most rated answers, then the newest; year picks the other.",
+    2012)]
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=100), AfterValidator(_has_words),
+                       _query("What was typed so far: a title or its start, typos forgiven.",
+                              "toy sto")]
+SearchLimit = Annotated[int, Query(ge=1, le=50, description="At most this many hits, 1-50.",
+                                   examples=[10], openapi_examples={"10": {"value": 10}})]
 TitleId = Annotated[str, AfterValidator(_catalog_id), Path(
     alias="id", description="Catalog id: platform letter, 's', the platform's show number.",
     examples=["ns42"], openapi_examples={"ns42": {"value": "ns42"}})]
@@ -120,16 +140,47 @@ async def get_contents(catalog: CatalogClientDep, rating: RatingQuery) -> int:
 @router.get("/get_recommendation", responses=_example(
     ["goodfellas", "casino", "mean streets", "the departed", "taxi driver"]))
 async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
-                             titulo: TituloQuery) -> list[str]:
-    """The five movies most similar to `titulo`, best first; a 404 suggests close titles."""
-    return await service.recommended_titles(recsys=recsys, catalog=catalog, title=titulo)
+                             titulo: TituloQuery, platform: PlatformsQuery = None,
+                             type: TypeQuery = None, year: YearOfTitle = None) -> list[str]:
+    """The five titles most similar to `titulo`, best first; a 404 suggests close titles.
+
+    A movie gets movies, a TV show gets TV shows (by content). With `platform`, only titles
+    available on those platforms: still five whenever the catalog has them. A title that is
+    both a movie and a show answers the movie's list (`type=tv show` for the show's); a title
+    two films share answers the most rated, then the newest (`year` picks the other)."""
+    return await service.recommended_titles(recsys=recsys, catalog=catalog, title=titulo,
+                                            platforms=platform, kind=type, year=year)
 
 
 @router.get("/titles/{id}", responses=ERROR_RESPONSES)
 async def get_title(catalog: CatalogClientDep, recsys: RecsysClientDep,
-                    title_id: TitleId) -> TitlePageRead:
-    """A title's catalog record with its recommendations and their reasons."""
-    return await service.title_page(catalog=catalog, recsys=recsys, title_id=title_id)
+                    title_id: TitleId, platform: PlatformsQuery = None) -> TitlePageRead:
+    """A title's catalog record (with the platforms listing that film) and its
+    recommendations: reasons, and where each can be watched; `platform` keeps only those."""
+    return await service.title_page(catalog=catalog, recsys=recsys, title_id=title_id,
+                                    platforms=platform)
+
+
+@router.get("/search", responses=ERROR_RESPONSES)
+async def search(catalog: CatalogClientDep, q: SearchText, limit: SearchLimit = 10,
+                 platform: PlatformsQuery = None) -> SearchPageRead:
+    """Catalog titles matching as you type (prefix, all words, typos), one hit per film:
+    type, year and the platforms listing it. Nothing close: an empty list, not a 404."""
+    return await service.search(catalog=catalog, query=q, limit=limit, platforms=platform)
+
+
+@router.post("/recommendations", responses={413: ERROR_RESPONSES[422], **ERROR_RESPONSES},
+             openapi_extra=TASTE_OPENAPI)
+async def recommendations(request: Request, catalog: CatalogClientDep,
+                          recsys: RecsysClientDep) -> TastePageRead:
+    """"I liked these": the `n` best titles for that taste, none of the liked ones.
+
+    A title's score is the sum of its scores in the liked titles' recommendation lists; each
+    item says which liked titles it comes from. Unknown liked titles are answered with
+    suggestions; when none is known, a 404 with suggestions. At most 20 liked titles and a
+    16 KB body (413 past it)."""
+    body = await read_json_body(request, TasteRequest)
+    return await service.recommendations_for_taste(recsys=recsys, catalog=catalog, body=body)
 
 
 @router.get("/healthz")

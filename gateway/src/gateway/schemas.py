@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from contracts.api import NeighbourRead, TitleRead
+from contracts.api import LikedRead, NeighbourRead, TasteItemRead, TitleRead
 from pydantic import BaseModel, Field
 
 
@@ -35,3 +35,38 @@ class ReadyRead(BaseModel):
 
     status: Literal["ready", "degraded"] = Field(examples=["ready"])
     downstreams: dict[str, DownstreamReady]
+
+
+class SearchHitRead(BaseModel):
+    """One film or show matching a search: `id` is one catalog record of it (for
+    /titles/{id}); `similarity` is 0-100 (100 = the same title)."""
+
+    id: str = Field(examples=["ds123"])
+    title: str = Field(examples=["toy story"])
+    type: str = Field(examples=["movie"])
+    release_year: int = Field(examples=[1995])
+    available_on: list[str] = Field(examples=[["disney"]])
+    similarity: float = Field(ge=0, le=100, examples=[100.0])
+
+
+class SearchPageRead(BaseModel):
+    """Titles matching what was typed, best first, one per film (same normalised title,
+    release year and type); nothing close is an empty list."""
+
+    query: str = Field(examples=["toy sto"])
+    results: list[SearchHitRead]
+
+
+class UnknownRead(BaseModel):
+    """A liked title the catalog does not have, with close titles it does."""
+
+    query: str = Field(examples=["the matrx"])
+    suggestions: list[str] = Field(default_factory=list, examples=[["the matrix"]])
+
+
+class TastePageRead(BaseModel):
+    """The n best titles for someone who liked these, none of them, best first."""
+
+    liked: list[LikedRead]
+    unknown: list[UnknownRead]
+    items: list[TasteItemRead]

@@ -11,14 +11,19 @@ come from the catalog's fuzzy title search; if that search fails too, the 404 ha
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
-from contracts.domain import CATALOG_TYPE_MOVIE, ContentKind, DurationType, Platform
+from contracts.domain import ContentKind, DurationType, Platform
 from contracts.errors import NotFound, ServiceError
 
+from gateway.body import TasteRequest
 from gateway.clients import CatalogClient, RecsysClient
 from gateway.schemas import (
     RecommendationsRead,
+    SearchPageRead,
+    TastePageRead,
     TitlePageRead,
+    UnknownRead,
 )
 
 logger = logging.getLogger("gateway")
@@ -26,7 +31,7 @@ logger = logging.getLogger("gateway")
 RECOMMENDATION_COUNT = 5
 TITLE_PAGE_NEIGHBOURS = 10
 SUGGESTION_COUNT = 5
-# Ask the search for more than we show: shows are dropped (get_recommendation takes movies).
+# Ask the search for more than we show: a title two films share comes back twice.
 SUGGESTION_SEARCH_LIMIT = 10
 
 
@@ -75,34 +80,70 @@ async def content_count(*, catalog: CatalogClient, rating: str) -> int:
 
 
 async def _suggestions(*, catalog: CatalogClient, title: str) -> list[str] | None:
-    """Up to five movie titles close to `title`; None when the search itself failed."""
+    """Up to five catalog titles (movies or shows) close to `title`; None when the search
+    itself failed."""
     try:
         hits = await catalog.search_titles(query=title, limit=SUGGESTION_SEARCH_LIMIT)
     except ServiceError as failure:
         logger.warning("no suggestions for %r: %s", title, failure.body.detail)
         return None
-    movies = [hit.title for hit in hits if hit.type == CATALOG_TYPE_MOVIE]
-    return list(dict.fromkeys(movies))[:SUGGESTION_COUNT]
+    return list(dict.fromkeys(hit.title for hit in hits))[:SUGGESTION_COUNT]
 
 
-async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient,
-                             title: str) -> list[str]:
-    """The five titles most similar to the movie `title`, best first."""
+async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, title: str,
+                             platforms: Sequence[Platform] | None = None,
+                             kind: str | None = None, year: int | None = None) -> list[str]:
+    """The five titles most similar to the film (or show) `title`, best first, only those on
+    `platforms` when given; `kind` and `year` pick among films sharing the title."""
     try:
-        answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_COUNT)
+        answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_COUNT,
+                                                  platforms=platforms, kind=kind, year=year)
     except NotFound as miss:
+        if miss.body.parameter in ("type", "year"):
+            raise  # the title exists, not as that type or year: the sentence says what it is
         suggestions = await _suggestions(catalog=catalog, title=title)
         # Named as the public API names it (the spec's Spanish parameter).
         raise NotFound(miss.body.detail, parameter="titulo", suggestions=suggestions) from miss
-    # The same film may be listed on two platforms; a list of five should name five films.
+    # recsys lists each film once, but two films may share a title; the answer is titles.
     titles = dict.fromkeys(neighbour.title for neighbour in answer.neighbours)
     return list(titles)[:RECOMMENDATION_COUNT]
 
 
-async def _recommendations_or_unavailable(*, recsys: RecsysClient,
-                                          title_id: str) -> RecommendationsRead:
+async def search(*, catalog: CatalogClient, query: str, limit: int,
+                 platforms: Sequence[Platform] | None) -> SearchPageRead:
+    """Catalog titles matching what was typed, one hit per film, similarity 0-100."""
+    hits = await catalog.search_titles(query=query, limit=limit, platforms=platforms)
+    return SearchPageRead(query=query, results=[
+        hit.model_copy(update={"similarity": round((hit.similarity or 0) * 100, 2)})
+        for hit in hits])
+
+
+async def recommendations_for_taste(*, recsys: RecsysClient, catalog: CatalogClient,
+                                    body: TasteRequest) -> TastePageRead:
+    """The n best titles for someone who liked `body.liked`; unknown titles come back with
+    suggestions, and when none is known it is a 404 with suggestions."""
     try:
-        answer = await recsys.neighbours_by_id(title_id=title_id, k=TITLE_PAGE_NEIGHBOURS)
+        answer = await recsys.taste(body)
+    except NotFound as miss:
+        suggestions = await asyncio.gather(
+            *(_suggestions(catalog=catalog, title=title) for title in body.liked))
+        merged = list(dict.fromkeys(t for found in suggestions for t in found or []))
+        raise NotFound(miss.body.detail, parameter="liked",
+                       suggestions=merged[:SUGGESTION_COUNT]) from miss
+    suggestions = await asyncio.gather(
+        *(_suggestions(catalog=catalog, title=title) for title in answer.unknown))
+    return TastePageRead(
+        liked=answer.liked, items=answer.items,
+        unknown=[UnknownRead(query=title, suggestions=found or [])
+                 for title, found in zip(answer.unknown, suggestions, strict=True)])
+
+
+async def _recommendations_or_unavailable(*, recsys: RecsysClient, title_id: str,
+                                          platforms: Sequence[Platform] | None = None,
+                                          ) -> RecommendationsRead:
+    try:
+        answer = await recsys.neighbours_by_id(title_id=title_id, k=TITLE_PAGE_NEIGHBOURS,
+                                               platforms=platforms)
     except NotFound as miss:
         return RecommendationsRead(available=False, items=[], detail=miss.body.detail)
     except ServiceError as failure:
@@ -113,11 +154,11 @@ async def _recommendations_or_unavailable(*, recsys: RecsysClient,
     return RecommendationsRead(available=True, items=answer.neighbours)
 
 
-async def title_page(*, catalog: CatalogClient, recsys: RecsysClient,
-                     title_id: str) -> TitlePageRead:
+async def title_page(*, catalog: CatalogClient, recsys: RecsysClient, title_id: str,
+                     platforms: Sequence[Platform] | None = None) -> TitlePageRead:
     """The record and its recommendations, both services asked at once (rule in the docstring)."""
     recommendations = asyncio.ensure_future(
-        _recommendations_or_unavailable(recsys=recsys, title_id=title_id))
+        _recommendations_or_unavailable(recsys=recsys, title_id=title_id, platforms=platforms))
     try:
         record, recs = await asyncio.gather(catalog.title(title_id=title_id), recommendations)
     except BaseException:

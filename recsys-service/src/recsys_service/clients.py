@@ -10,9 +10,10 @@ from typing import Any
 from contracts.errors import UpstreamUnavailable
 from contracts.observability import Metrics
 from contracts.redis_layout import (
+    FilmEntry,
     Neighbour,
     RedisLayout,
-    decode_ids,
+    decode_films,
     decode_meta,
     decode_neighbours,
 )
@@ -40,11 +41,13 @@ class MovieEntry:
 
 @dataclass(frozen=True, slots=True)
 class TitleEntry:
-    """The catalog movies sharing one normalised title, with each one's neighbour list."""
+    """The films one normalised title stands for (preferred first), each with the neighbour
+    lists of its catalog records."""
 
     version: str
-    ids: list[str]
-    neighbour_lists: list[list[Neighbour]]
+    films: list[FilmEntry]
+    lists: dict[str, list[Neighbour]]
+    names: dict[str, str]
 
 
 class NeighbourStore:
@@ -136,15 +139,37 @@ class NeighbourStore:
                           neighbours=decode_neighbours(packed) if packed is not None else None)
 
     async def title(self, normalised_title: str) -> TitleEntry:
-        """Every catalog movie whose normalised title matches, with its neighbour list."""
-        async with self._bounded("title"):
+        """Every film whose normalised title matches, with its records' neighbour lists."""
+        return (await self.titles([normalised_title], operation="title"))[0]
+
+    async def titles(self, normalised_titles: list[str], *,
+                     operation: str = "titles") -> list[TitleEntry]:
+        """The films of several normalised titles and all their lists: three round trips
+        (version, title index, lists) whatever the number of titles."""
+        async with self._bounded(operation):
             version = await self._current()
-            packed_ids = await self.client.hget(self.layout.title_index(version), normalised_title)
-            ids = decode_ids(packed_ids) if packed_ids is not None else []
-            packed_lists = (await self.client.hmget(self.layout.neighbours(version), ids)
-                            if ids else [])
-        lists = [decode_neighbours(packed) for packed in packed_lists if packed is not None]
-        return TitleEntry(version=version, ids=ids, neighbour_lists=lists)
+            packed_films = await self.client.hmget(self.layout.title_index(version),
+                                                   normalised_titles)
+            films = [decode_films(packed) if packed is not None else []
+                     for packed in packed_films]
+            ids = list(dict.fromkeys(i for found in films for film in found for i in film.ids))
+            packed_lists: list[bytes | None] = []
+            names: list[bytes | None] = []
+            if ids:
+                async with self.client.pipeline(transaction=False) as pipe:
+                    pipe.hmget(self.layout.neighbours(version), ids)
+                    pipe.hmget(self.layout.titles(version), ids)
+                    packed_lists, names = await pipe.execute()
+        lists = {movie_id: decode_neighbours(packed)
+                 for movie_id, packed in zip(ids, packed_lists, strict=True)
+                 if packed is not None}
+        titles = {movie_id: name.decode() for movie_id, name in zip(ids, names, strict=True)
+                  if name is not None}
+        return [TitleEntry(version=version, films=found,
+                           lists={i: lists[i] for film in found for i in film.ids if i in lists},
+                           names={i: titles[i] for film in found for i in film.ids
+                                  if i in titles})
+                for found in films]
 
     async def meta(self) -> dict[str, Any]:
         """What the ETL stored about the current version: model metadata and metrics."""

@@ -7,8 +7,11 @@ from contracts.api import (
     ModelRead,
     MovieNeighboursRead,
     RecsysReadyRead,
+    TasteRead,
+    TasteRequest,
     TitleNeighboursRead,
 )
+from contracts.domain import PlatformListParam, TitleTypeParam, YearParam
 from contracts.observability import DATA_VERSION_HEADER
 from contracts.redis_layout import MAX_NEIGHBOURS
 from contracts.web import ERROR_RESPONSES, JsonAnswer
@@ -21,6 +24,9 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["neighbours"])
 health_router = APIRouter(tags=["health"])
 
 K_DESCRIPTION = f"How many neighbours, 1-{MAX_NEIGHBOURS}, best first."
+Platforms = Annotated[PlatformListParam | None, Query(
+    description="Only films available on these platforms (repeat it, or comma-separate).",
+    examples=[["netflix", "hulu"]])]
 # The model version an answer came from, also as a header: callers (the gateway) cache
 # answers per version without reading the body. Answers leave as JSON made here (JsonAnswer);
 # `response_model` names their contracts.api shape for the docs and the contract test.
@@ -32,9 +38,11 @@ async def neighbours_by_id(
     movie_id: Annotated[str, Path(min_length=1, max_length=64, examples=["ns42"],
                                   description="Catalog id of a movie, as in ns42.")],
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = MAX_NEIGHBOURS,
+    platform: Platforms = None,
 ) -> Response:
-    """The movies most similar to one catalog movie, with scores and reasons."""
-    answer = await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k)
+    """The titles most similar to one catalog title, with scores, reasons, platforms."""
+    answer = await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k,
+                                                platforms=platform)
     return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
 
 
@@ -45,9 +53,23 @@ async def neighbours_by_title(
                                 description="A movie title; case, accents, punctuation and "
                                 "repeated spaces do not matter.")],
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = 5,
+    platform: Platforms = None,
+    type: Annotated[TitleTypeParam | None, Query(
+        description="movie or tv show: which of two titles sharing a name.")] = None,
+    year: Annotated[YearParam | None, Query(
+        description="Release year: which of two films sharing a title.")] = None,
 ) -> Response:
-    """The movies most similar to a title; a title several catalog movies share merges them."""
-    answer = await service.neighbours_for_title(store=store, title=title, k=k)
+    """The titles most similar to a film; a bare title means its movie, most rated, newest."""
+    answer = await service.neighbours_for_title(store=store, title=title, k=k,
+                                                platforms=platform, kind=type, year=year)
+    return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
+
+
+@router.post("/taste", response_model=TasteRead)
+async def taste(store: NeighbourStoreDep, body: TasteRequest) -> Response:
+    """The n best titles for someone who liked these: the sum of their neighbour scores."""
+    answer = await service.taste(store=store, liked=body.liked, platforms=body.platform,
+                                 n=body.n)
     return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
 
 

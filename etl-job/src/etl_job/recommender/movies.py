@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from contracts.domain import CATALOG_TYPE_MOVIE
-from contracts.titles import normalise_title
+from contracts.titles import film_key, normalise_title
 
 REQUIRED_CATALOG_COLUMNS = ("id", "type", "title", "listed_in", "description", "director",
                             "cast", "country")
@@ -18,7 +18,7 @@ class MovieIndex:
 
     movies: pl.DataFrame
     ids: list[str]
-    # groups[i] numbers the normalised title of row i: rows of one group are one film.
+    # groups[i] numbers the film of row i (contracts.titles.film_key): one group, one film.
     groups: np.ndarray
 
     @property
@@ -32,14 +32,17 @@ def _require(frame: pl.DataFrame, columns: tuple[str, ...], name: str) -> None:
         raise ValueError(f"{name} frame lacks column(s) {', '.join(missing)}")
 
 
-def index_movies(*, catalog: pl.DataFrame) -> MovieIndex:
-    """Keep the catalog's movies, sorted by id, and number their normalised titles."""
+def index_movies(*, catalog: pl.DataFrame, kind: str = CATALOG_TYPE_MOVIE) -> MovieIndex:
+    """Keep the catalog's movies (or shows: `kind`), sorted by id, and number their films."""
     _require(catalog, REQUIRED_CATALOG_COLUMNS, "catalog")
-    movies = (catalog.filter(pl.col("type").str.to_lowercase() == CATALOG_TYPE_MOVIE)
+    movies = (catalog.filter(pl.col("type").str.to_lowercase() == kind)
               .unique("id", keep="first").sort("id"))
-    titles = [normalise_title(t or "") for t in movies["title"].to_list()]
-    # An empty normalised title (a title of punctuation only) is no evidence of the same film.
-    keys = [t if t else f"\0{i}" for i, t in enumerate(titles)]
+    years = (movies["release_year"].to_list() if "release_year" in movies.columns
+             else [None] * movies.height)
+    # One film = same normalised title and release year (two films may share a title); an
+    # empty normalised title (punctuation only) is no evidence of the same film.
+    keys = [film_key(t, y, kind) if normalise_title(t or "") else f"\0{i}"
+            for i, (t, y) in enumerate(zip(movies["title"].to_list(), years, strict=True))]
     numbers: dict[str, int] = {}
     groups = np.array([numbers.setdefault(key, len(numbers)) for key in keys], dtype=np.int64)
     return MovieIndex(movies=movies, ids=movies["id"].to_list(), groups=groups)

@@ -1,0 +1,162 @@
+"""What is stored per title: the best films overall plus the best on every platform.
+
+A platform filter applied to a list of the 20 best leaves fewer than 5 whenever the title's
+neighbours sit mostly on other platforms (disney holds 6% of the catalog's movies). Keeping,
+from a deep candidate list, the `top` best films and the `per_platform` best films available on
+each platform answers every filter exactly: the best n films on any set of platforms
+(n <= per_platform) are each among the best per_platform of a platform they are on.
+"""
+
+import numpy as np
+import polars as pl
+from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, Platform
+from contracts.redis_layout import PLATFORM_NEIGHBOURS, TOP_NEIGHBOURS
+from scipy import sparse
+from threadpoolctl import threadpool_limits
+
+from etl_job.recommender.features import ContentFeatures, build_content_features
+from etl_job.recommender.movies import MovieIndex, index_movies
+from etl_job.recommender.reasons import explain
+from etl_job.recommender.shows import show_neighbours
+from etl_job.recommender.similarity import (
+    BLOCK_ROWS,
+    NEIGHBOUR_SCHEMA,
+    top_k_positive,
+)
+
+
+def keep_for_platforms(*, neighbours: pl.DataFrame, films: pl.DataFrame,
+                       top: int = TOP_NEIGHBOURS,
+                       per_platform: int = PLATFORM_NEIGHBOURS) -> pl.DataFrame:
+    """Each query's list, one row per film (its best-ranked record), cut to the `top` best
+    plus the `per_platform` best on every platform, ranked again from 1.
+
+    `neighbours`: movie_id, rank, neighbour_id, score, reason (ranked best first);
+    `films`: etl_job.films.film_table (id, film, available_on).
+    """
+    film_of = films.select(pl.col("id").alias("neighbour_id"), "film", "available_on")
+    own = films.select(pl.col("id").alias("movie_id"), pl.col("film").alias("own_film"))
+    ranked = (neighbours.join(film_of, on="neighbour_id", how="left")
+              .join(own, on="movie_id", how="left")
+              # A film is never its own neighbour, and is listed once (its best record).
+              .filter(pl.col("film") != pl.col("own_film"))
+              .sort("movie_id", "rank")
+              .unique(["movie_id", "film"], keep="first", maintain_order=True)
+              .with_columns(overall=pl.int_range(1, pl.len() + 1).over("movie_id")))
+    on_platform = (ranked.select("movie_id", "overall", "available_on")
+                   .explode("available_on")
+                   .drop_nulls("available_on")
+                   .with_columns(place=pl.int_range(1, pl.len() + 1)
+                                 .over("movie_id", "available_on"))
+                   .filter(pl.col("place") <= per_platform)
+                   .select("movie_id", "overall").unique())
+    kept = ranked.join(on_platform.with_columns(platform_best=pl.lit(True)),
+                       on=["movie_id", "overall"], how="left")
+    return (kept.filter((pl.col("overall") <= top) | pl.col("platform_best").fill_null(False))
+            .sort("movie_id", "overall")
+            .with_columns(rank=pl.int_range(1, pl.len() + 1).over("movie_id").cast(pl.Int32))
+            .select(neighbours.columns))
+
+
+def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.DataFrame,
+                    depth: int) -> pl.DataFrame:
+    """Movies' trained lists and shows' content lists, each topped up per platform
+    (platform_fill) and cut by keep_for_platforms: what the ETL publishes."""
+    lists = []
+    for kind, trained in ((CATALOG_TYPE_MOVIE, movies),
+                          (CATALOG_TYPE_SHOW, show_neighbours(catalog=catalog, top_k=depth))):
+        index = index_movies(catalog=catalog, kind=kind)
+        if index.size < 2:
+            continue
+        with threadpool_limits(limits=1, user_api="blas"):
+            features = build_content_features(movies=index.movies)
+            filled = platform_fill(index=index, features=features, neighbours=trained,
+                                   films=films)
+        kept = keep_for_platforms(neighbours=filled, films=films)
+        lists.append(_explain_fill(index=index, features=features, neighbours=kept))
+    return pl.concat(lists) if lists else movies.clear()
+
+
+def platform_fill(*, index: MovieIndex, features: ContentFeatures, neighbours: pl.DataFrame,
+                  films: pl.DataFrame, per_platform: int = PLATFORM_NEIGHBOURS) -> pl.DataFrame:
+    """Append, to every list with fewer than `per_platform` films on a platform, that
+    platform's closest titles by content, ranked after the list (score = the list's lowest
+    times the content cosine, so the order within a list holds)."""
+    ids = pl.Series("id", index.ids, dtype=pl.String)
+    on = (pl.DataFrame({"id": ids, "row": np.arange(index.size)})
+          .join(films.select("id", "film", "available_on"), on="id", how="left"))
+    counts = (neighbours.join(on.select(pl.col("id").alias("neighbour_id"), "film",
+                                        "available_on"), on="neighbour_id", how="left")
+              .unique(["movie_id", "film"])
+              .explode("available_on")
+              .group_by("movie_id", "available_on").len())
+    extra = []
+    for platform in Platform:
+        columns = on.filter(pl.col("available_on").list.contains(platform.value))["row"]
+        enough = counts.filter((pl.col("available_on") == platform.value)
+                               & (pl.col("len") >= per_platform))["movie_id"]
+        short = on.filter(~pl.col("id").is_in(enough.implode()))["row"].to_numpy()
+        if len(columns) == 0 or len(short) == 0:
+            continue
+        # Twice as many as needed: some are already on the list, some are one film.
+        extra.append(top_k_among(matrix=features.matrix, rows=short,
+                                 columns=columns.to_numpy(), groups=index.groups,
+                                 k=2 * per_platform))
+    if not extra:
+        return neighbours
+    found = pl.concat(extra).unique(["query", "neighbour"], keep="first")
+    lowest = neighbours.group_by("movie_id").agg(low=pl.col("score").min(),
+                                                 last=pl.col("rank").max())
+    fill = (pl.DataFrame({"movie_id": ids.gather(found["query"]),
+                          "neighbour_id": ids.gather(found["neighbour"]),
+                          "content": found["score"]})
+            .with_columns(reason=pl.lit(None, dtype=pl.String))
+            .join(neighbours.select("movie_id", "neighbour_id"), on=["movie_id", "neighbour_id"],
+                  how="anti")
+            .join(lowest, on="movie_id", how="left")
+            .with_columns(score=pl.col("low").fill_null(1.0) * pl.col("content"))
+            .sort(["movie_id", "score", "neighbour_id"], descending=[False, True, False])
+            .with_columns(rank=pl.col("last").fill_null(0)
+                          + pl.int_range(1, pl.len() + 1).over("movie_id")))
+    return (pl.concat([neighbours, fill.select(neighbours.columns).cast(neighbours.schema)])
+            .sort("movie_id", "rank"))
+
+
+def _explain_fill(*, index: MovieIndex, features: ContentFeatures,
+                  neighbours: pl.DataFrame) -> pl.DataFrame:
+    """Reasons for the kept fill rows (reason null): explained after the cut, as few as kept."""
+    rows = pl.DataFrame({"id": index.ids, "row": np.arange(index.size, dtype=np.int32)})
+    missing = (neighbours.with_columns(position=pl.int_range(0, pl.len()))
+               .filter(pl.col("reason").is_null())
+               .join(rows.rename({"id": "movie_id", "row": "query"}), on="movie_id")
+               .join(rows.rename({"id": "neighbour_id", "row": "neighbour"}), on="neighbour_id")
+               .sort("position"))
+    if missing.is_empty():
+        return neighbours
+    reasons = explain(movies=index.movies, features=features,
+                      neighbours=missing.with_columns(collab=pl.lit(0.0)), liked_rows=set())
+    explained = pl.DataFrame({"position": missing["position"], "why": reasons},
+                             schema={"position": pl.Int64, "why": pl.String})
+    return (neighbours.with_columns(position=pl.int_range(0, pl.len()).cast(pl.Int64))
+            .join(explained, on="position", how="left")
+            .with_columns(reason=pl.coalesce("reason", "why"))
+            .select(neighbours.columns))
+
+
+def top_k_among(*, matrix: sparse.csr_matrix, rows: np.ndarray, columns: np.ndarray,
+                groups: np.ndarray, k: int, block_rows: int = BLOCK_ROWS) -> pl.DataFrame:
+    """For each query row, the k columns (rows of `matrix` among `columns`) most similar by dot
+    product, never one of its own film; query, neighbour, score, best first."""
+    columns = np.asarray(columns, dtype=np.int64)
+    transposed = matrix[columns].T.tocsr()
+    frames = []
+    for start in range(0, len(rows), block_rows):
+        block = np.asarray(rows[start:start + block_rows], dtype=np.int64)
+        scores = (matrix[block] @ transposed).toarray()
+        scores[groups[block][:, None] == groups[columns][None, :]] = -np.inf
+        top_rows, top_columns, values = top_k_positive(scores=scores,
+                                                       k=min(k, len(columns)))
+        frames.append(pl.DataFrame({"query": block[top_rows].astype(np.int32),
+                                    "neighbour": columns[top_columns].astype(np.int32),
+                                    "score": values.astype(np.float64)}))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
