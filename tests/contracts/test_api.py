@@ -30,7 +30,8 @@ def answer_models(app: FastAPI) -> dict[str, type[BaseModel]]:
     openapi = app.openapi()
     models = {}
     for path, operations in openapi["paths"].items():
-        answer = operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        operation = operations.get("get") or operations["post"]
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
         name = answer["$ref"].rsplit("/", 1)[-1]
         model = getattr(api, name, None)
         assert isinstance(model, type), f"{app.title} {path}: {name} is not in contracts.api"
@@ -48,7 +49,8 @@ def answer_models(app: FastAPI) -> dict[str, type[BaseModel]]:
 
 def test_the_title_record_is_the_catalog_column_list_in_order() -> None:
     fields = api.TitleRead.model_fields
-    assert list(fields) == list(CATALOG_COLUMNS)
+    # Then the platforms listing that film (issue 13), which the catalog works out.
+    assert list(fields) == [*CATALOG_COLUMNS, "available_on"]
     for name, kind in CATALOG_COLUMNS.items():
         annotation = fields[name].annotation
         types = set(get_args(annotation)) or {annotation}
@@ -67,7 +69,9 @@ def test_every_contract_model_is_answered_by_some_internal_route() -> None:
     models = {value for value in vars(api).values()
               if isinstance(value, type) and issubclass(value, BaseModel)
               and value.__module__ == api.__name__}
-    nested = {api.TitleHit, api.NeighbourRead}  # parts of a list answer, never alone
+    # Parts of a list answer, never alone; and the body of POST /v1/taste.
+    nested = {api.TitleHit, api.NeighbourRead, api.FilmRead, api.LikedRead, api.TasteItemRead,
+              api.TasteRequest}
     assert models - nested == answered
 
 

@@ -89,11 +89,13 @@ PUBLIC_ROUTES = {
     "/get_actor": {"platform", "year"},
     "/prod_per_county": {"tipo", "pais", "anio"},
     "/get_contents": {"rating"},
-    "/get_recommendation": {"titulo"},
-    "/titles/{id}": {"id"},
+    "/get_recommendation": {"titulo", "platform", "type", "year"},
+    "/titles/{id}": {"id", "platform"},
+    "/search": {"q", "limit", "platform"},
     "/healthz": set(),
     "/readyz": set(),
 }
+POST_ROUTES = {"/recommendations"}
 
 
 async def test_openapi_lists_every_route_with_an_example_for_every_parameter(gateway, dead_url):
@@ -102,7 +104,11 @@ async def test_openapi_lists_every_route_with_an_example_for_every_parameter(gat
         docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
-    assert set(spec["paths"]) == set(PUBLIC_ROUTES)
+    assert set(spec["paths"]) == set(PUBLIC_ROUTES) | POST_ROUTES
+    body = spec["paths"]["/recommendations"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["example"]["liked"], "POST /recommendations documents no example body"
+    assert {"200", "404", "413", "422", "503"} <= set(
+        spec["paths"]["/recommendations"]["post"]["responses"])
     for path, names in PUBLIC_ROUTES.items():
         operation = spec["paths"][path]["get"]
         parameters = {p["name"]: p for p in operation.get("parameters", [])}
