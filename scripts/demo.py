@@ -41,37 +41,44 @@ class Demo:
     console: Console
     failures: list[str] = field(default_factory=list)
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    def get(self, path: str, params: dict[str, Any] | None = None,
+            body: Any = None) -> httpx.Response:
+        """GET, or POST `body` as JSON when one is given."""
         try:
+            if body is not None:
+                return self.client.post(path, params=params, json=body)
             return self.client.get(path, params=params)
         except httpx.HTTPError as exc:
-            raise DemoFailure(f"GET {path} did not answer: {exc!r}") from exc
+            raise DemoFailure(f"{'POST' if body is not None else 'GET'} {path} did not answer: "
+                              f"{exc!r}") from exc
 
     def call(self, table: Table, path: str, params: dict[str, Any] | None, *, expect: int,
-             check: Any, summary: Any = None) -> Any:
+             check: Any, summary: Any = None, body: Any = None) -> Any:
         """One request, one table row; a wrong status or answer is recorded as a failure."""
         started = time.perf_counter()
+        asked = request_text(path, params) + (f" {json.dumps(body)}" if body is not None else "")
         try:
-            response = self.get(path, params)
+            response = self.get(path, params, body)
         except DemoFailure as exc:
             self.failures.append(str(exc))
-            table.add_row(Text(request_text(path, params)), "[red]no answer", Text(str(exc)), "")
+            table.add_row(Text(asked), "[red]no answer", Text(str(exc)), "")
             return None
         elapsed = f"{1000 * (time.perf_counter() - started):.0f} ms"
-        body = response.json() if response.headers.get("content-type", "").startswith(
+        answer = response.json() if response.headers.get("content-type", "").startswith(
             "application/json") else response.text
         problem = None
         if response.status_code != expect:
             problem = f"expected HTTP {expect}, got {response.status_code}"
-        elif not check(body):
+        elif not check(answer):
             problem = "the answer does not have the promised shape"
         status = f"[{'red' if problem else 'green'}]{response.status_code}"
-        shown = summary(body) if summary and not problem else show(body)
-        table.add_row(Text(request_text(path, params)), status, Text(shown), elapsed)
+        shown = summary(answer) if summary and not problem else show(answer)
+        table.add_row(Text(asked), status, Text(shown), elapsed)
         if problem:
-            self.failures.append(f"GET {request_text(path, params)}: {problem}: {show(body)}")
+            self.failures.append(f"{'POST' if body is not None else 'GET'} {asked}: {problem}: "
+                                 f"{show(answer)}")
             return None
-        return body
+        return answer
 
 
 def request_text(path: str, params: dict[str, Any] | None) -> str:
@@ -97,6 +104,19 @@ def calls_table(title: str) -> Table:
     table.add_column("answer", overflow="fold", ratio=1)
     table.add_column("time", justify="right", no_wrap=True)
     return table
+
+
+def find_show(demo: Demo) -> dict[str, Any] | None:
+    """A TV show with recommendations, read from title pages; None when none is found."""
+    for number in PROBE_NUMBERS:
+        for letter in PROBE_LETTERS:
+            response = demo.get(f"/titles/{letter}s{number}")
+            if response.status_code != 200:
+                continue
+            page = response.json()
+            if page["title"]["type"] == "tv show" and page["recommendations"]["items"]:
+                return page
+    return None
 
 
 def find_movie(demo: Demo) -> dict[str, Any]:
@@ -162,12 +182,57 @@ def recommendations(demo: Demo, page: dict[str, Any]) -> None:
     if answer:
         reasons = Table(title=f"GET /titles/{movie['id']}: why each movie is recommended for "
                               f"'{movie['title']}'", title_justify="left")
-        for column in ("#", "recommended", "score", "reason"):
+        for column in ("#", "recommended", "score", "where to watch", "reason"):
             reasons.add_column(column)
         for rank, item in enumerate(answer["recommendations"]["items"], 1):
             reasons.add_row(str(rank), Text(item["title"]), f"{item['score']:.3f}",
-                            Text(item["reason"]))
+                            ", ".join(item.get("available_on", [])), Text(item["reason"]))
         demo.console.print(reasons)
+
+
+def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
+    """Issue 13 once each: a platform filter, where to watch, a TV show, "I liked these",
+    and search as you type."""
+    movie, items = page["title"], page["recommendations"]["items"]
+    table = calls_table("For people with several subscriptions")
+    # A platform one of the recommendations is on, other than the movie's own if possible.
+    offered = [p for item in items for p in item.get("available_on", [])]
+    platform = next((p for p in offered if p != movie["platform"]), movie["platform"])
+    demo.call(table, "/get_recommendation", {"titulo": movie["title"], "platform": platform},
+              expect=200, check=lambda b: isinstance(b, list) and 1 <= len(b) <= 5)
+    demo.call(table, f"/titles/{movie['id']}", {"platform": platform}, expect=200,
+              check=lambda b: bool(b["recommendations"]["items"]) and all(
+                  platform in i["available_on"] for i in b["recommendations"]["items"]),
+              summary=lambda b: "where to watch: " + "; ".join(
+                  f"{i['title']} ({', '.join(i['available_on'])})"
+                  for i in b["recommendations"]["items"]))
+    show = find_show(demo)
+    if show is None:
+        demo.failures.append("no TV show with recommendations among the title pages read")
+    else:
+        demo.call(table, "/get_recommendation", {"titulo": show["title"]["title"]}, expect=200,
+                  check=lambda b: isinstance(b, list) and 1 <= len(b) <= 5)
+        demo.call(table, f"/titles/{show['title']['id']}", None, expect=200,
+                  check=lambda b: all(i["type"] == "tv show"
+                                      for i in b["recommendations"]["items"]),
+                  summary=lambda b: "a show gets shows: " + ", ".join(
+                      f"{i['title']} ({i['type']})" for i in b["recommendations"]["items"]))
+    liked = [movie["title"], items[0]["title"], misspelt(movie["title"]) + " ii"]
+    demo.call(table, "/recommendations", None, expect=200,
+              body={"liked": liked, "n": 5},
+              check=lambda b: bool(b["items"]) and len(b["unknown"]) == 1
+              and not {i["title"] for i in b["items"]} & set(liked),
+              summary=lambda b: "; ".join(f"{i['title']} {i['score']:.2f} ({i['reason']})"
+                                          for i in b["items"])
+              + f"; unknown: {b['unknown'][0]['query']!r}, did you mean "
+              + ", ".join(b["unknown"][0]["suggestions"][:3]))
+    typed = movie["title"][: max(3, len(movie["title"]) // 2)]
+    demo.call(table, "/search", {"q": typed, "limit": 5}, expect=200,
+              check=lambda b: movie["title"] in [h["title"] for h in b["results"]],
+              summary=lambda b: "; ".join(
+                  f"{h['title']} ({h['type']}, {h['release_year']}, "
+                  f"{', '.join(h['available_on'])})" for h in b["results"]))
+    demo.console.print(table)
 
 
 def page_summary(page: dict[str, Any]) -> str:
@@ -280,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         queries(demo, page["title"])
         recommendations(demo, page)
+        subscriptions(demo, page)
         errors(demo, page["title"])
     explain_model(demo, args.recsys_url.rstrip("/"), args.timeout)
     seconds = time.perf_counter() - started

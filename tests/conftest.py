@@ -117,10 +117,11 @@ def app_client() -> AppClient:
 
 
 class HandWrittenModel:
-    """A hand-written recommender version over sample movies, published to a test Redis.
+    """A hand-written recommender version over sample titles, published to a test Redis.
 
     `publish(redis_url, meta=...)` writes it under a fresh key prefix and returns that prefix;
-    only ns1 ("the long night") has neighbours, best first.
+    only ns1 ("the long night") and the show ns4 ("blue waters") have neighbours, best first.
+    Each title is on the platform its id's letter names.
     """
 
     movies: ClassVar[dict[str, str]] = {
@@ -128,11 +129,19 @@ class HandWrittenModel:
         "ns5": "tango story", "as8": "last tango", "hs7": "night drive",
         "hs8": "morning drive", "ds8": "winter song",
     }
+    shows: ClassVar[dict[str, str]] = {
+        "ns4": "blue waters", "as9": "the chronicles", "ns6": "quiet town",
+    }
     neighbours_of_ns1: ClassVar[list[tuple[str, float, str]]] = [
         ("ns2", 0.91, "shared director: ana ruiz"), ("hs7", 0.80, "shared genres: dramas"),
         ("as8", 0.72, "liked by the same viewers"), ("ns5", 0.64, "shared country: argentina"),
         ("hs8", 0.51, "liked by the same viewers"), ("ds8", 0.40, "shared genres: dramas"),
     ]
+    neighbours_of_ns4: ClassVar[list[tuple[str, float, str]]] = [
+        ("as9", 0.7, "shared genres: docuseries"), ("ns6", 0.6, "shared country: argentina"),
+    ]
+    platforms: ClassVar[dict[str, str]] = {"a": "amazon", "d": "disney", "h": "hulu",
+                                           "n": "netflix"}
 
     def publish(self, redis_url: str, *, meta: dict, prefix_name: str = "test") -> str:
         import polars as pl
@@ -140,12 +149,18 @@ class HandWrittenModel:
 
         prefix = f"{prefix_name}-{uuid.uuid4().hex[:8]}"
         neighbours = pl.DataFrame(
-            [{"movie_id": "ns1", "rank": rank, "neighbour_id": other, "score": score,
+            [{"movie_id": query, "rank": rank, "neighbour_id": other, "score": score,
               "reason": reason}
-             for rank, (other, score, reason) in enumerate(self.neighbours_of_ns1, 1)],
+             for query, ranked in (("ns1", self.neighbours_of_ns1),
+                                   ("ns4", self.neighbours_of_ns4))
+             for rank, (other, score, reason) in enumerate(ranked, 1)],
             schema={"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
                     "score": pl.Float64, "reason": pl.String})
-        titles = pl.DataFrame({"id": list(self.movies), "title": list(self.movies.values())})
+        kinds = {**dict.fromkeys(self.movies, "movie"), **dict.fromkeys(self.shows, "tv show")}
+        names = {**self.movies, **self.shows}
+        titles = pl.DataFrame({"id": list(names), "title": list(names.values()),
+                               "type": [kinds[i] for i in names],
+                               "available_on": [[self.platforms[i[0]]] for i in names]})
         publish_neighbours(redis_url=redis_url, key_prefix=prefix, neighbours=neighbours,
                            titles=titles, meta=meta)
         return prefix

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 from catalog_service.exceptions import CatalogUnreadable
 from catalog_service.index import CatalogIndex, build_index, load_index
-from contracts.domain import ContentKind
+from catalog_service.service import search_titles
+from contracts.domain import ContentKind, Platform
 
 ROWS: list[dict[str, Any]] = [
     # netflix 2020: two 120-minute movies tie, the alphabetically first title wins.
@@ -215,3 +216,20 @@ def test_a_title_two_films_share_is_two_films_the_most_rated_movie_first(
     ]
     assert index.records["as10"].available_on == ["amazon"]
     assert index.records["ns10"].available_on == ["hulu", "netflix"]
+
+
+def test_search_as_you_type_gives_one_hit_per_film_on_the_platforms_asked(
+        make_frame: Callable[[list[dict[str, Any]]], pl.DataFrame]) -> None:
+    index = build_index(make_frame(LES_MIS), data_version="v1")
+
+    # "les mis" starts "les miserables" (95 + its similarity share), one hit per film.
+    hits = search_titles(index=index, query="Les Mis", limit=5)
+    assert [(h.id, h.type, h.release_year, h.available_on) for h in hits] == [
+        ("hs10", "movie", 2012, ["hulu", "netflix"]), ("as10", "movie", 2020, ["amazon"]),
+        ("ns11", "tv show", 2019, ["netflix"])]
+    # fuzz.ratio("les mis", "les miserables") = 2 * 7 / (7 + 14) * 100 = 66.67: 95 + 5 * 0.6667.
+    assert hits[0].similarity == round((95 + 5 * 2 * 7 / 21) / 100, 4)
+    on_amazon = search_titles(index=index, query="les mis", limit=5,
+                              platforms=[Platform.amazon])
+    assert [h.id for h in on_amazon] == ["as10"]  # jaws is too far from "les mis"
+    assert [h.title for h in search_titles(index=index, query="ja", limit=1)] == ["jaws"]

@@ -56,15 +56,16 @@ async def test_title_page_has_the_record_and_the_reasons(gateway, catalog_sample
         [score for _, score, _ in model.neighbours_of_ns1])
 
 
-async def test_title_page_of_a_show_has_no_recommendations(gateway, catalog_sample, recsys_real):
+async def test_title_page_of_a_title_the_model_lacks_has_no_recommendations(
+        gateway, catalog_sample, recsys_real):
     async with gateway(catalog=catalog_sample, recsys=recsys_real) as client:
-        response = await client.get("/titles/ns4")
+        response = await client.get("/titles/hs9")  # a catalog show the model does not name
     assert response.status_code == 200, response.text
     page = response.json()
     assert page["title"]["type"] == "tv show"
     assert page["recommendations"]["available"] is False
     assert page["recommendations"]["items"] == []
-    assert "ns4" in page["recommendations"]["detail"]
+    assert "hs9" in page["recommendations"]["detail"]
 
 
 async def test_ready_when_both_services_are(gateway, catalog_sample, recsys_real, dead_url):
@@ -77,3 +78,36 @@ async def test_ready_when_both_services_are(gateway, catalog_sample, recsys_real
     assert (degraded.status_code, degraded.json()["status"]) == (200, "degraded")
     assert degraded.json()["downstreams"]["catalog service"]["ready"] is False
     assert degraded.json()["downstreams"]["recsys service"]["ready"] is True
+
+
+async def test_issue_13_routes_through_real_processes(gateway, catalog_sample, recsys_real):
+    """Answers worked out by hand from the hand-written model (tests/conftest.py)."""
+    async with gateway(catalog=catalog_sample, recsys=recsys_real) as client:
+        hulu = await client.get("/get_recommendation",
+                                params={"titulo": "the long night", "platform": "HULU"})
+        page = await client.get("/titles/ns1", params={"platform": ["hulu", "disney"]})
+        show = await client.get("/get_recommendation", params={"titulo": "Blue Waters"})
+        taste = await client.post("/recommendations", json={
+            "liked": ["the long night", "the long nigth ii"], "platform": ["hulu"]})
+        none = await client.post("/recommendations", json={"liked": ["the long nigth ii"]})
+        search = await client.get("/search", params={"q": "the long", "limit": 3})
+    # hulu's two neighbours of ns1, best first: night drive 0.80, morning drive 0.51.
+    assert hulu.json() == ["night drive", "morning drive"]
+    items = page.json()["recommendations"]["items"]
+    assert [(i["id"], i["available_on"]) for i in items] == [
+        ("hs7", ["hulu"]), ("hs8", ["hulu"]), ("ds8", ["disney"])]
+    assert page.json()["title"]["available_on"] == ["netflix"]
+    assert show.json() == ["the chronicles", "quiet town"]  # a show gets shows
+    body = taste.json()
+    assert [(i["title"], i["score"], i["because"]) for i in body["items"]] == [
+        ("night drive", 0.8, ["the long night"]), ("morning drive", 0.51, ["the long night"])]
+    assert body["unknown"][0]["query"] == "the long nigth ii"
+    assert "the long night" in body["unknown"][0]["suggestions"]
+    assert none.status_code == 404
+    assert none.json()["parameter"] == "liked"
+    assert "the long night" in none.json()["suggestions"]
+    hits = search.json()["results"]
+    assert search.status_code == 200
+    assert hits[0]["title"] == "the long night"
+    assert hits[0]["available_on"] == ["netflix"]
+    assert 0 < hits[0]["similarity"] <= 100

@@ -1,14 +1,18 @@
 """Fixtures of the recsys tests: a key prefix per test, hand-written frames, a publisher."""
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import httpx
 import polars as pl
 import pytest
 import redis
 from etl_job.films import film_table
 from etl_job.publish import publish_neighbours
+from recsys_service.config import Settings
+from recsys_service.main import create_app
+from testkit.apps import AppClient
 
 from harness import RedisServer
 
@@ -85,6 +89,16 @@ def model_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
 def prefix() -> str:
     """A key prefix of the test's own, so tests share the session's Redis without clashing."""
     return f"test-recs-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def client(redis_server: Any, prefix: str,
+                 app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The recsys app in-process over the session's Redis, reading under the test's prefix."""
+    settings = Settings(redis_url=redis_server.url, redis_key_prefix=prefix)
+    app = create_app(settings)
+    async with app_client(app, base_url="http://recsys") as http:
+        yield http
 
 
 @pytest.fixture

@@ -1,22 +1,10 @@
 """The recsys internal API in-process, reading a real Redis the tests published into."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
 from etl_job.publish import rollback
-from recsys_service.config import Settings
-from recsys_service.main import create_app
-from testkit.apps import AppClient
-
-
-@pytest.fixture
-async def client(redis_server, prefix: str,
-                 app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(redis_url=redis_server.url, redis_key_prefix=prefix)
-    app = create_app(settings)
-    async with app_client(app, base_url="http://recsys") as http:
-        yield http
 
 
 def _ids(body: dict) -> list[str]:

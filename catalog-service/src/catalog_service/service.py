@@ -1,6 +1,6 @@
 """The catalog queries, each answered from the precomputed index."""
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 
@@ -24,6 +24,8 @@ _SEARCHES: OrderedDict[tuple[str, str, int, frozenset[str] | None], list[TitleHi
     OrderedDict())
 # Titles holding every word of the query score from here up to 100 (100 = the same title).
 CONTAINS_ALL_WORDS_SCORE = 90.0
+# Titles starting with what was typed ("toy sto" -> "toy story") score from here up to 100.
+STARTS_WITH_SCORE = 95.0
 
 
 def _filters(**filters: object) -> str:
@@ -155,15 +157,13 @@ def _search(*, index: CatalogIndex, normalised: str, limit: int,
     holding = _holding_every_word(index=index, words=normalised.split())
     if positions is not None:
         holding = holding & positions
-    for _, similarity, position in process.extract(
-        normalised,
-        {position: index.search_choices[position] for position in sorted(holding)},
-        scorer=fuzz.ratio,
-        processor=None,
-        limit=limit,
-    ):
-        share = (100 - CONTAINS_ALL_WORDS_SCORE) / 100
-        scores[position] = CONTAINS_ALL_WORDS_SCORE + similarity * share
+    _raise(scores, index=index, query=normalised, positions=holding, limit=limit,
+           floor=CONTAINS_ALL_WORDS_SCORE)
+    # As you type: the titles starting with the text so far, a range of the sorted choices.
+    starts = range(bisect_left(index.search_choices, normalised),
+                   bisect_left(index.search_choices, normalised + "\uffff"))
+    _raise(scores, index=index, query=normalised, limit=limit, floor=STARTS_WITH_SCORE,
+           positions=[p for p in starts if positions is None or p in positions])
     hits: list[TitleHit] = []
     for position, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
         for entry in index.search_films[position]:
@@ -172,6 +172,20 @@ def _search(*, index: CatalogIndex, normalised: str, limit: int,
         if len(hits) >= limit:
             break
     return hits[:limit]
+
+
+def _raise(scores: dict[int, float], *, index: CatalogIndex, query: str,
+           positions: Collection[int], limit: int, floor: float) -> None:
+    """Score the `limit` closest of `positions` from `floor` up to 100 (kept if higher)."""
+    for _, similarity, position in process.extract(
+        query,
+        {position: index.search_choices[position] for position in sorted(positions)},
+        scorer=fuzz.ratio,
+        processor=None,
+        limit=limit,
+    ):
+        raised = floor + similarity * (100 - floor) / 100
+        scores[position] = max(raised, scores.get(position, 0.0))
 
 
 def _holding_every_word(*, index: CatalogIndex, words: list[str]) -> frozenset[int]:

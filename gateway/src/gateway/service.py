@@ -20,6 +20,7 @@ from gateway.body import TasteRequest
 from gateway.clients import CatalogClient, RecsysClient
 from gateway.schemas import (
     RecommendationsRead,
+    SearchHitRead,
     SearchPageRead,
     TastePageRead,
     TitlePageRead,
@@ -114,7 +115,7 @@ async def search(*, catalog: CatalogClient, query: str, limit: int,
     """Catalog titles matching what was typed, one hit per film, similarity 0-100."""
     hits = await catalog.search_titles(query=query, limit=limit, platforms=platforms)
     return SearchPageRead(query=query, results=[
-        hit.model_copy(update={"similarity": round((hit.similarity or 0) * 100, 2)})
+        SearchHitRead(**{**hit.model_dump(), "similarity": round(hit.similarity * 100, 2)})
         for hit in hits])
 
 

@@ -1,0 +1,59 @@
+"""POST /recommendations refuses bad bodies with a clear 4xx in the one error shape, before
+asking any downstream (both are dead here), and reads at most 16 KB of a body."""
+
+import json
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+async def client(gateway, dead_url):
+    async with gateway(catalog=dead_url, recsys=dead_url) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("body", "status", "parameter", "words"), [
+    (json.dumps({"liked": ["x"] * 10_000}), 413, "body", "16384 bytes"),
+    (json.dumps({"liked": [f"t{i}" for i in range(21)]}), 422, "liked", "1 to 20"),
+    (json.dumps({"liked": []}), 422, "liked", "1 to 20"),
+    (json.dumps({"liked": ["toy story", ""]}), 422, "liked", "at least 1 character"),
+    (json.dumps({"liked": ["toy story", "?!"]}), 422, "liked", "letter or digit"),
+    (json.dumps({"liked": ["Toy Story", "toy  story!"]}), 422, "liked", "each title once"),
+    (json.dumps({"liked": ["toy story"], "n": 0}), 422, "n", "greater than or equal to 1"),
+    (json.dumps({"liked": ["toy story"], "n": 51}), 422, "n", "less than or equal to 50"),
+    (json.dumps({"liked": ["toy story"], "platform": ["hbo"]}), 422, "platform", "netflix"),
+    (json.dumps({"liked": "toy story"}), 422, "liked", "valid array"),
+    (json.dumps({"n": 3}), 422, "liked", "required"),
+    ("toy story, the matrix", 422, "body", "JSON object"),
+    ("[1, 2]", 422, "body", "JSON object"),
+    ("", 422, "body", "JSON object"),
+])
+async def test_a_bad_body_is_a_clear_4xx(client: httpx.AsyncClient, body: str, status: int,
+                                         parameter: str, words: str) -> None:
+    response = await client.post("/recommendations", content=body,
+                                 headers={"content-type": "application/json"})
+
+    assert response.status_code == status, response.text
+    error = response.json()
+    assert error["parameter"] == parameter
+    assert words in error["detail"]
+    assert len(response.content) < 1000  # the bad input is never echoed whole
+
+
+async def test_a_10_mb_body_is_refused_unread(client: httpx.AsyncClient) -> None:
+    async def ten_megabytes():
+        for _ in range(160):
+            yield b"[" + b"1," * 32_767 + b"1]"
+
+    response = await client.post("/recommendations", content=ten_megabytes(),
+                                 headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+async def test_a_good_body_reaches_recsys(client: httpx.AsyncClient) -> None:
+    response = await client.post("/recommendations", json={"liked": ["toy story"]})
+    # Valid, so the gateway asks recsys, which is dead here.
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"

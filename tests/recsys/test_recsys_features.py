@@ -1,0 +1,164 @@
+"""Issue 13 in recsys on a hand-written model, every expected answer worked out by hand:
+platform filters, one film listed once with its platforms, films sharing a title, the taste
+of several liked titles."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+from etl_job.films import film_table
+
+# id -> (title, type, year, ratings); the platform is the id's first letter.
+CATALOG: dict[str, tuple[str, str, int, int]] = {
+    "ns1": ("the long night", "movie", 2001, 10),
+    "as2": ("red river", "movie", 1990, 0),
+    "hs3": ("blue sky", "movie", 2005, 0),
+    "ns3": ("Blue Sky!", "movie", 2005, 0),  # the same film as hs3: same title and year
+    "ds4": ("green hill", "movie", 2010, 0),
+    "as5": ("yellow sea", "movie", 2011, 0),
+    "ns6": ("black cat", "movie", 2012, 0),
+    "hs7": ("white dog", "movie", 2013, 0),
+    "as8": ("grey owl", "movie", 2014, 0),
+    "ns9": ("pink fox", "movie", 2015, 0),
+    "ns10": ("gold bee", "movie", 2016, 0),
+    # One title, three films: the 2012 film (most rated), a 2020 film, a show.
+    "ns20": ("les misérables", "movie", 2012, 50),
+    "as20": ("les miserables", "movie", 2020, 5),
+    "ns21": ("les miserables", "tv show", 2019, 90),
+    "hs30": ("white tide", "tv show", 2018, 0),
+}
+PLATFORMS = {"a": "amazon", "d": "disney", "h": "hulu", "n": "netflix"}
+NEIGHBOURS: dict[str, list[tuple[str, float, str]]] = {
+    "ns1": [("as2", 0.9, "r"), ("hs3", 0.8, "r"), ("ns3", 0.75, "r"), ("ds4", 0.7, "r"),
+            ("as5", 0.6, "r"), ("ns6", 0.5, "r"), ("hs7", 0.4, "r"), ("as8", 0.3, "r"),
+            ("ns9", 0.2, "r"), ("ns10", 0.1, "r")],
+    "as2": [("hs3", 0.5, "r"), ("ns6", 0.4, "r"), ("ns1", 0.3, "r"), ("ds4", 0.1, "r")],
+    "ns20": [("ns6", 0.9, "r")],
+    "as20": [("as5", 0.9, "r")],
+    "ns21": [("hs30", 0.9, "r")],
+}
+
+
+@pytest.fixture
+def publish_features(publish: Callable[..., str], frames: Callable[..., Any]) -> Callable[[], str]:
+    catalog = pl.DataFrame({
+        "id": list(CATALOG), "title": [v[0] for v in CATALOG.values()],
+        "type": [v[1] for v in CATALOG.values()],
+        "release_year": [v[2] for v in CATALOG.values()],
+        "platform": [PLATFORMS[i[0]] for i in CATALOG],
+        "rating_count": [v[3] for v in CATALOG.values()]},
+        schema_overrides={"release_year": pl.Int32, "rating_count": pl.Int32})
+    _, neighbours = frames({"ns1": "the long night"}, NEIGHBOURS)
+    return lambda: publish(titles=film_table(catalog), neighbours=neighbours)
+
+
+async def _titles(client: httpx.AsyncClient, **params: Any) -> list[str]:
+    response = await client.get("/v1/neighbours", params=params)
+    assert response.status_code == 200, response.text
+    return [n["title"] for n in response.json()["neighbours"]]
+
+
+async def test_a_film_on_two_platforms_is_listed_once_with_both(
+        client: httpx.AsyncClient, publish_features: Callable[[], str]) -> None:
+    publish_features()
+    body = (await client.get("/v1/neighbours", params={"title": "the long night", "k": 5})).json()
+
+    assert [(n["id"], n["score"], n["available_on"]) for n in body["neighbours"]] == [
+        ("as2", 0.9, ["amazon"]), ("hs3", 0.8, ["hulu", "netflix"]), ("ds4", 0.7, ["disney"]),
+        ("as5", 0.6, ["amazon"]), ("ns6", 0.5, ["netflix"])]
+
+
+@pytest.mark.parametrize(("platform", "expected"), [
+    # netflix or hulu: blue sky (.8), black cat (.5), white dog (.4), pink fox (.2), gold bee (.1)
+    (["netflix", "hulu"], ["blue sky", "black cat", "white dog", "pink fox", "gold bee"]),
+    ("netflix,hulu", ["blue sky", "black cat", "white dog", "pink fox", "gold bee"]),
+    (["disney"], ["green hill"]),
+    (["amazon", "disney"], ["red river", "green hill", "yellow sea", "grey owl"]),
+])
+async def test_a_platform_filter_keeps_the_best_on_those_platforms(
+        client: httpx.AsyncClient, publish_features: Callable[[], str], platform: Any,
+        expected: list[str]) -> None:
+    publish_features()
+    assert await _titles(client, title="the long night", k=5, platform=platform) == expected
+    by_id = (await client.get("/v1/neighbours/ns1", params={"k": 5, "platform": platform}))
+    assert [n["title"] for n in by_id.json()["neighbours"]] == expected
+
+
+async def test_a_bare_title_means_the_most_rated_movie_and_year_or_type_pick_the_others(
+        client: httpx.AsyncClient, publish_features: Callable[[], str]) -> None:
+    publish_features()
+    bare = (await client.get("/v1/neighbours", params={"title": "Les Misérables"})).json()
+
+    assert (bare["film"], [n["title"] for n in bare["neighbours"]]) == (
+        {"ids": ["ns20"], "type": "movie", "release_year": 2012}, ["black cat"])
+    assert [(f["type"], f["release_year"]) for f in bare["others"]] == [
+        ("movie", 2020), ("tv show", 2019)]
+    assert await _titles(client, title="les miserables", year=2020) == ["yellow sea"]
+    assert await _titles(client, title="les miserables", type="tv show") == ["white tide"]
+    assert await _titles(client, title="les miserables", type="series") == ["white tide"]
+    missing = await client.get("/v1/neighbours", params={"title": "les miserables",
+                                                         "year": 1999})
+    assert missing.status_code == 404
+    assert missing.json()["parameter"] == "year"
+    assert "movie 2012" in missing.json()["detail"]
+
+
+async def test_the_taste_of_two_titles_sums_their_scores(
+        client: httpx.AsyncClient, publish_features: Callable[[], str]) -> None:
+    publish_features()
+    response = await client.post("/v1/taste", json={
+        "liked": ["The Long Night", "red river", "the matrx"], "n": 4})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["liked"] == [{"query": "The Long Night", "id": "ns1", "title": "the long night"},
+                             {"query": "red river", "id": "as2", "title": "red river"}]
+    assert body["unknown"] == ["the matrx"]
+    # blue sky .8 + .5, black cat .5 + .4, green hill .7 + .1, yellow sea .6; neither liked
+    # title comes back (red river is in the long night's list, the long night in red river's).
+    assert [(i["title"], i["score"], i["because"]) for i in body["items"]] == [
+        ("blue sky", 1.3, ["the long night", "red river"]),
+        ("black cat", 0.9, ["the long night", "red river"]),
+        ("green hill", 0.8, ["the long night", "red river"]),
+        ("yellow sea", 0.6, ["the long night"]),
+    ]
+    assert body["items"][0]["reason"] == "because you liked the long night and red river"
+    assert body["items"][0]["available_on"] == ["hulu", "netflix"]
+    assert body["items"][3]["reason"] == "because you liked the long night"
+
+
+async def test_the_taste_keeps_the_platforms_asked_for(
+        client: httpx.AsyncClient, publish_features: Callable[[], str]) -> None:
+    publish_features()
+    body = (await client.post("/v1/taste", json={
+        "liked": ["the long night", "red river"], "platform": ["disney"]})).json()
+
+    assert [(i["title"], i["score"]) for i in body["items"]] == [("green hill", 0.8)]
+
+
+async def test_a_taste_of_unknown_titles_only_is_a_404(
+        client: httpx.AsyncClient, publish_features: Callable[[], str]) -> None:
+    publish_features()
+    response = await client.post("/v1/taste", json={"liked": ["nothing like it", "nor this"]})
+
+    assert response.status_code == 404
+    assert response.json()["parameter"] == "liked"
+    assert "'nothing like it'" in response.json()["detail"]
+
+
+async def test_the_taste_reads_redis_in_three_round_trips_for_any_number_of_titles(
+        client: httpx.AsyncClient, publish_features: Callable[[], str], redis_client) -> None:
+    publish_features()
+    # A first request opens the pooled connection (its handshake commands are not counted).
+    assert (await client.post("/v1/taste", json={"liked": ["gold bee"]})).status_code == 200
+    counted = []
+    for liked in (["the long night"], ["the long night", "red river", "les miserables",
+                                       "white tide", "gold bee"]):
+        before = int(redis_client.info("stats")["total_commands_processed"])
+        assert (await client.post("/v1/taste", json={"liked": liked})).status_code == 200
+        counted.append(int(redis_client.info("stats")["total_commands_processed"]) - before)
+    # GET current, HMGET title index, HMGET lists + HMGET titles (one pipeline), plus the
+    # INFO of the measurement itself: the same count for one title and for five.
+    assert counted == [5, 5]
