@@ -49,7 +49,7 @@ async def test_a_10_mb_body_is_refused_unread(client: httpx.AsyncClient) -> None
     response = await client.post("/recommendations", content=ten_megabytes(),
                                  headers={"content-type": "application/json"})
     assert response.status_code == 413
-    assert response.json()["code"] == "payload_too_large"
+    assert response.json()["code"] == "body_too_large"
 
 
 async def test_a_good_body_reaches_recsys(client: httpx.AsyncClient) -> None:

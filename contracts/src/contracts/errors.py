@@ -43,7 +43,7 @@ class InvalidParameter(ServiceError):
 
 class PayloadTooLarge(ServiceError):
     status_code = 413
-    code = "payload_too_large"
+    code = "body_too_large"  # the code contracts.guard gives a body past its own bound
 
 
 class NotFound(ServiceError):
