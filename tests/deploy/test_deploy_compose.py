@@ -12,10 +12,11 @@ import pytest
 # The settings each part reads (its Settings class plus the base's LOG_LEVEL).
 SETTINGS: dict[str, set[str]] = {
     "etl-job": {"DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "LOG_LEVEL"},
-    "catalog-service": {"CATALOG_PATH", "LOG_LEVEL"},
-    "recsys-service": {"REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_TIMEOUT_SECONDS", "LOG_LEVEL"},
+    "catalog-service": {"CATALOG_PATH", "LOG_LEVEL", "INTERNAL_TOKEN"},
+    "recsys-service": {"REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_TIMEOUT_SECONDS", "LOG_LEVEL",
+                       "INTERNAL_TOKEN"},
     "gateway": {"CATALOG_SERVICE_URL", "RECSYS_SERVICE_URL", "DOWNSTREAM_TIMEOUT_SECONDS",
-                "LOG_LEVEL"},
+                "LOG_LEVEL", "INTERNAL_TOKEN", "DOCS_ENABLED", "METRICS_PORT"},
 }
 EXPECTED_DEPENDS_ON = {
     "redis": {},

@@ -16,10 +16,12 @@ NAME = "app.kubernetes.io/name"
 STATELESS = ("catalog-service", "recsys-service", "gateway")
 SETTINGS: dict[str, set[str]] = {
     "etl-job": {"DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "LOG_LEVEL"},
-    "catalog-service": {"CATALOG_PATH", "LOG_LEVEL"},
-    "recsys-service": {"REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_TIMEOUT_SECONDS", "LOG_LEVEL"},
+    "catalog-service": {"CATALOG_PATH", "LOG_LEVEL", "INTERNAL_TOKEN"},
+    "recsys-service": {"REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_TIMEOUT_SECONDS", "LOG_LEVEL",
+                       "INTERNAL_TOKEN"},
     "gateway": {"CATALOG_SERVICE_URL", "RECSYS_SERVICE_URL", "DOWNSTREAM_TIMEOUT_SECONDS",
-                "LOG_LEVEL"},
+                "LOG_LEVEL", "INTERNAL_TOKEN", "DOCS_ENABLED", "METRICS_PORT",
+                "RATE_LIMIT_CLIENT_HEADER"},
 }
 # Who may open a connection to whom; the ingress controller lives in namespace ingress-nginx.
 EXPECTED_EDGES = {

@@ -44,8 +44,9 @@ def test_compose_file_matches_the_compose_schema(compose_validator, compose) -> 
 def test_compose_file_matches_the_schema_after_interpolation(
     compose_validator, compose, env_example, compose_interpolate
 ) -> None:
-    # What `docker compose config` would produce from .env.example with the secret filled in.
-    env = {**env_example, "REDIS_PASSWORD": "0123456789abcdef"}
+    # What `docker compose config` would produce from .env.example with the secrets filled in.
+    env = {**env_example, "REDIS_PASSWORD": "0123456789abcdef",
+           "INTERNAL_TOKEN": "fedcba9876543210"}
     rendered = compose_interpolate(compose, env)
     assert compose_errors(compose_validator, rendered) == []
     assert rendered["services"]["gateway"]["ports"] == [f"{env_example['GATEWAY_PORT']}:8000"]

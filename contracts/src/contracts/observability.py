@@ -20,6 +20,8 @@ from prometheus_client import (
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.redaction import redact_text
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # Catalog and recsys answers name the data (ETL run) or model version they came from, so the
 # gateway can keep answers per version (gateway.cache).
@@ -51,11 +53,12 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "logger": record.name,
             "request_id": request_id_var.get(),
-            "message": record.getMessage(),
+            # A URL's credentials (REDIS_URL's password) never reach a log line.
+            "message": redact_text(record.getMessage()),
         }
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = redact_text(self.formatException(record.exc_info))
         return orjson.dumps(line, default=str).decode()
 
 
@@ -182,13 +185,20 @@ class ObservabilityMiddleware:
 
 def install_observability(app: FastAPI, *, service: str, log_level: str = "info",
                           access_log: bool = True, slow_seconds: float = 0.5,
-                          data_version: DataVersion | None = None) -> Metrics:
-    """JSON logs, the one request-id/metrics/version middleware and /metrics; returns metrics."""
+                          data_version: DataVersion | None = None,
+                          metrics_route: bool = True) -> Metrics:
+    """JSON logs, the one request-id/metrics/version middleware and /metrics; returns metrics.
+
+    `metrics_route=False` leaves /metrics off the app (the gateway then serves it on a port
+    of its own, METRICS_PORT, that the public listener does not share).
+    """
     configure_logging(service, log_level)
     metrics = Metrics(service)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log,
                        slow_seconds=slow_seconds, data_version=data_version)
     app.state.metrics = metrics
+    if not metrics_route:
+        return metrics
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -4,6 +4,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from contracts.redaction import redact_text
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
@@ -238,22 +239,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except ShrinkRefused as exc:
-        print(f"etl-job: error: {exc}; the run was discarded, `current` is unchanged",
-              file=sys.stderr)
-        return EXIT_SHRINK_REFUSED
+        return _fail(f"{exc}; the run was discarded, `current` is unchanged", EXIT_SHRINK_REFUSED)
     except EtlError as exc:
-        print(f"etl-job: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(exc), EXIT_BAD_INPUT)
     except SwitchPending as exc:
-        print(f"etl-job: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
     except RedisError as exc:
-        print(f"etl-job: error: Redis is unavailable ({exc}); nothing was switched",
-              file=sys.stderr)
-        return 1
+        return _fail(f"Redis is unavailable ({exc}); nothing was switched", 1)
     except OSError as exc:
-        print(f"etl-job: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
+
+
+def _fail(message: str, code: int) -> int:
+    """One line on stderr, with any URL's password (REDIS_URL's) replaced by ***."""
+    print(redact_text(f"etl-job: error: {message}"), file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

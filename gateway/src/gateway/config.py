@@ -25,6 +25,12 @@ class Settings(GuardSettings):
     # Answers kept at most (both downstreams together): a title record is a few KB kept, so
     # this bounds the cache at some tens of MB whatever the traffic.
     downstream_cache_entries: int = Field(default=4096, ge=1)
+    # What the public listener shows beyond the API: /docs, /redoc and /openapi.json (on by
+    # default for local use; off in the compose and k8s production setup).
+    docs_enabled: bool = True
+    # When set, /metrics is served on this port only (its own listener, for Prometheus inside
+    # the cluster) and not on the public one.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Per-client rate limit of the public API (gateway.ratelimit), `limits` notation: several
     # rules joined by ';', each must admit a request. Empty: no limit.
     rate_limit: str = "30/second;900/minute"

@@ -9,6 +9,7 @@ from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
 from contracts.web import install_error_handlers
 from fastapi import FastAPI
+from prometheus_client import start_http_server
 
 from gateway.cache import AnswerCache
 from gateway.clients import (
@@ -24,6 +25,7 @@ from gateway.health import ready_gauge
 from gateway.page import install_page
 from gateway.ratelimit import install_rate_limit
 from gateway.router import router
+from gateway.security import SecurityHeaders
 
 
 class State(TypedDict):
@@ -38,29 +40,39 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     timeout = settings.downstream_timeout_seconds
     metrics: DownstreamMetrics = app.state.downstream_metrics
     cache: AnswerCache[Cached] | None = app.state.answer_cache
+    # /metrics on a listener of its own (prometheus_client's), off the public port.
+    exporter = (start_http_server(settings.metrics_port, registry=app.state.metrics.registry)
+                if settings.metrics_port is not None else None)
     token = (settings.internal_token.get_secret_value() if settings.internal_token
              else None)
     catalog_transport, recsys_transport = (downstream_transport(settings),
                                            downstream_transport(settings))
-    async with (
-        build_http_client(str(settings.catalog_service_url), settings,
-                          catalog_transport) as catalog_http,
-        build_http_client(str(settings.recsys_service_url), settings,
-                          recsys_transport) as recsys_http,
-    ):
-        yield {
-            "catalog_client": CatalogClient(catalog_http, timeout_seconds=timeout, metrics=metrics,
-                                            cache=cache, transport=catalog_transport,
-                                            token=token),
-            "recsys_client": RecsysClient(recsys_http, timeout_seconds=timeout, metrics=metrics,
-                                          cache=cache, transport=recsys_transport,
-                                          token=token),
-        }
+    try:
+        async with (
+            build_http_client(str(settings.catalog_service_url), settings,
+                              catalog_transport) as catalog_http,
+            build_http_client(str(settings.recsys_service_url), settings,
+                              recsys_transport) as recsys_http,
+        ):
+            yield {
+                "catalog_client": CatalogClient(
+                    catalog_http, timeout_seconds=timeout, metrics=metrics, cache=cache,
+                    transport=catalog_transport, token=token),
+                "recsys_client": RecsysClient(
+                    recsys_http, timeout_seconds=timeout, metrics=metrics, cache=cache,
+                    transport=recsys_transport, token=token),
+            }
+    finally:
+        if exporter is not None:
+            exporter[0].shutdown()
+            exporter[0].server_close()
 
 
 def create_app(settings: Settings | None = None, *,
                clock: Callable[[], float] = time.monotonic) -> FastAPI:
     """Build the app; without `settings` they come from the environment (missing URL: no start)."""
+    settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    docs = settings.docs_enabled
     app = FastAPI(
         title="Streaming catalog gateway",
         version="1.0.0",
@@ -68,20 +80,24 @@ def create_app(settings: Settings | None = None, *,
                     "and movie recommendations.",
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
-    app.state.settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    app.state.settings = settings
     # One cache for both downstreams, made here so a test can give it a clock of its own.
     app.state.answer_cache = (
         AnswerCache(ttl=app.state.settings.downstream_cache_seconds,
                     max_entries=app.state.settings.downstream_cache_entries, timer=clock)
         if app.state.settings.downstream_cache_seconds > 0 else None)
     install_rate_limit(app, app.state.settings)
-    metrics = install_observability(app, service="gateway", log_level=app.state.settings.log_level)
+    metrics = install_observability(app, service="gateway", log_level=settings.log_level,
+                                    metrics_route=settings.metrics_port is None)
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
     app.state.downstream_metrics = DownstreamMetrics(metrics)
     app.state.downstream_ready = ready_gauge(metrics)
     install_error_handlers(app)
     install_guard(app, app.state.settings, require_token=False)
+    app.add_middleware(SecurityHeaders)
     app.include_router(router)
     install_page(app)
     return app

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 
-from contracts.redaction import redact_url
+from contracts.redaction import redact_text
 from fastapi import FastAPI
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -123,5 +123,5 @@ def install_rate_limit(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RateLimit, rules=parse_many(settings.rate_limit),
                        storage=storage_for(settings),
                        client_header=settings.rate_limit_client_header, state=app.state,
-                       storage_name=f"Redis ({redact_url(redis.get_secret_value())})" if redis
+                       storage_name=f"Redis ({redact_text(redis.get_secret_value())})" if redis
                        else "memory")
