@@ -154,11 +154,14 @@ def _measure_costs(stack: Stack, paths: dict[str, list[str]], results: RandomRes
     for scenario in PROFILED:
         # A fresh slice of the list: the measured runs above already walked the first.
         walk = paths[scenario][len(paths[scenario]) // 2:]
-        load, services = profiled(
-            pids, seconds, work_dir / "profiles" / scenario.replace("/", "_"),
-            lambda walk=walk: run_wrk(stack.gateway.url, walk, connections=results.reference,
-                                      seconds=seconds))
-        results.costs.append(Cost(scenario, load.requests, load.seconds, services))
+
+        def load(walk: list[str] = walk) -> LoadResult:
+            return run_wrk(stack.gateway.url, walk, connections=results.reference,
+                           seconds=seconds)
+
+        result, services = profiled(
+            pids, seconds, work_dir / "profiles" / scenario.replace("/", "_"), load)
+        results.costs.append(Cost(scenario, result.requests, result.seconds, services))
 
 
 def _ratio(load: LoadResult | None, base: LoadResult | None) -> float | None:

@@ -117,7 +117,7 @@ class Metrics:
 def _incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")[:128]
+            candidate: str = value.decode("latin-1")[:128]
             if candidate and set(candidate) <= _ACCEPTED_ID_CHARS:
                 return candidate
     return uuid.uuid4().hex

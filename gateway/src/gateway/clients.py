@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -42,7 +42,6 @@ from gateway.config import Settings
 from gateway.transport import AiohttpPoolTransport
 
 Answer = TypeVar("Answer", bound=BaseModel)
-QueryValue = str | int | float | None
 
 
 def downstream_transport(settings: Settings) -> AiohttpPoolTransport:
@@ -122,13 +121,13 @@ class DownstreamClient:
         self._cache = cache
 
     @staticmethod
-    def _target(path: str, params: dict[str, QueryValue] | None) -> str:
+    def _target(path: str, params: Mapping[str, object] | None) -> str:
         """Path and query, encoded once (spaces as '+', '+' as %2B): the URL and the cache key."""
         query = urlencode({key: value for key, value in (params or {}).items()
                            if value is not None})
         return f"{path}?{query}" if query else path
 
-    async def _get(self, path: str, params: dict[str, QueryValue] | None = None,
+    async def _get(self, path: str, params: Mapping[str, object] | None = None,
                    route: str | None = None, body: BaseModel | None = None) -> Reply:
         """GET (or, with a body, POST it as JSON) and read the whole answer, bounded in time."""
         # Sent as encoded here (the cache key), so the downstream reads what the gateway read.
@@ -184,7 +183,7 @@ class DownstreamClient:
             return None
 
     async def get_json(self, path: str, answer: type[Answer],
-                       params: dict[str, QueryValue] | None = None,
+                       params: Mapping[str, object] | None = None,
                        route: str | None = None) -> Answer:
         """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence.
 
