@@ -4,7 +4,7 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -76,7 +76,7 @@ class Reply:
 
 
 # What the cache keeps per question: the parsed answer, or the body of a 404 to raise again.
-Cached = BaseModel | ErrorBody
+Cached: TypeAlias = BaseModel | ErrorBody
 
 
 class DownstreamMetrics:
