@@ -2,11 +2,13 @@
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,11 +43,41 @@ def page_catalog(start_service: Callable[..., Any], sample_catalog_dir: Path) ->
 
 
 @pytest.fixture(scope="session")
+def page_neighbours(hand_written_model: Any) -> dict[str, list[tuple[str, float, str]]]:
+    """The model the page tests publish: ns1's hand-written list, and a short one for ns2
+    ("another long night") naming netflix and hulu titles only, so a filter on disney or
+    amazon leaves nothing."""
+    return {"ns1": list(hand_written_model.neighbours_of_ns1),
+            "ns2": [("ns1", 0.90, "shared director: ana ruiz"),
+                    ("hs7", 0.50, "liked by the same viewers")]}
+
+
+def _publish(redis_url: str, catalog_dir: Path,
+             neighbours: dict[str, list[tuple[str, float, str]]], name: str) -> str:
+    """Publish `neighbours` over the sample catalog's titles (with the platforms listing each
+    film, as the ETL publishes them) under a fresh key prefix; returns the prefix."""
+    from etl_job.publish import publish_neighbours
+    from etl_job.republish import model_titles
+
+    prefix = f"test-{name}-{uuid.uuid4().hex[:8]}"
+    rows = [{"movie_id": movie, "rank": rank, "neighbour_id": other, "score": score,
+             "reason": reason}
+            for movie, ranked in neighbours.items()
+            for rank, (other, score, reason) in enumerate(ranked, start=1)]
+    frame = pl.DataFrame(rows, schema={"movie_id": pl.String, "rank": pl.Int32,
+                                       "neighbour_id": pl.String, "score": pl.Float64,
+                                       "reason": pl.String})
+    titles = model_titles(pl.read_parquet(catalog_dir / "catalog.parquet"))
+    publish_neighbours(redis_url=redis_url, key_prefix=prefix, neighbours=frame, titles=titles,
+                       meta={"model_version": name})
+    return prefix
+
+
+@pytest.fixture(scope="session")
 def page_stack(redis_server: Any, start_service: Callable[..., Any], page_catalog: str,
-               hand_written_model: Any) -> Stack:
-    """Catalog (sample), recsys over the hand-written model in the tests' Redis, the gateway."""
-    prefix = hand_written_model.publish(redis_server.url, meta={"model_version": "webpage-test"},
-                                        prefix_name="test-webpage")
+               sample_catalog_dir: Path, page_neighbours: dict) -> Stack:
+    """Catalog (sample), recsys over the page's model in the tests' Redis, the gateway."""
+    prefix = _publish(redis_server.url, sample_catalog_dir, page_neighbours, "webpage")
     recsys = start_service("recsys_service.main:create_app",
                            {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix})
     return Stack(gateway=_stack(start_service, page_catalog, recsys.url), recsys=recsys.url,
@@ -54,10 +86,10 @@ def page_stack(redis_server: Any, start_service: Callable[..., Any], page_catalo
 
 @pytest.fixture(scope="session")
 def stack_without_recsys(redis_server: Any, start_service: Callable[..., Any],
-                         page_catalog: str, hand_written_model: Any) -> Stack:
+                         page_catalog: str, sample_catalog_dir: Path,
+                         page_neighbours: dict) -> Stack:
     """A second gateway whose recsys process was started, answered, then stopped for real."""
-    prefix = hand_written_model.publish(redis_server.url, meta={"model_version": "webpage-down"},
-                                        prefix_name="test-webpage-down")
+    prefix = _publish(redis_server.url, sample_catalog_dir, page_neighbours, "webpage-down")
     recsys = start_service("recsys_service.main:create_app",
                            {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix})
     gateway = _stack(start_service, page_catalog, recsys.url)

@@ -108,6 +108,25 @@ def test_no_serious_accessibility_violation(page_stack, open_page, viewport):
     assert violations == [], [(v["id"], v["help"], len(v["nodes"])) for v in violations]
 
 
+def test_no_serious_accessibility_violation_in_the_interactive_states(page_stack, open_page):
+    """Suggestions open, a taste list with a "did you mean", a filter that leaves nothing."""
+    page = open_page(page_stack.gateway, bypass_csp=True)
+    page.goto("/#/titles/ns2")
+    page.get_by_role("checkbox", name="Disney+").check()
+    expect(page.locator("#title-view .recommendations .notice-info")).to_be_visible()
+    page.locator("#liked-input").fill("zzqxw")
+    page.locator("#liked-input").press("Enter")
+    page.locator("#liked-input").fill("the long nigth")
+    page.locator("#liked-input").press("Enter")
+    page.get_by_role("button", name="Recommend for these").click()
+    expect(page.locator("#liked-results .notice-warn").first).to_be_visible()
+    page.locator("#search-input").press_sequentially("long", delay=20)
+    expect(page.locator("#search-listbox [role=option]").first).to_be_visible()
+    page.locator("#search-input").press("ArrowDown")
+    violations = axe_violations(page)
+    assert violations == [], [(v["id"], v["help"], len(v["nodes"])) for v in violations]
+
+
 def test_phone_width_screenshot(page_stack, open_page):
     page = open_page(page_stack.gateway, viewport=PHONE, device_scale_factor=2,
                      is_mobile=True, has_touch=True)
