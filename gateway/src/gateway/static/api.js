@@ -24,19 +24,13 @@ async function request(path, options = {}) {
   return body;
 }
 
-function withPlatforms(params, platforms) {
-  const query = new URLSearchParams(params);
-  for (const platform of platforms) query.append("platform", platform);
-  return query.toString();
-}
-
 export function search(text, { limit = 8, signal } = {}) {
-  return request(`search?${withPlatforms({ q: text, limit }, [])}`, { signal });
+  return request(`search?${new URLSearchParams({ q: text, limit })}`, { signal });
 }
 
 export function titlePage(id, platforms, { signal } = {}) {
-  const query = withPlatforms({}, platforms);
-  return request(`titles/${encodeURIComponent(id)}${query ? `?${query}` : ""}`, { signal });
+  const query = new URLSearchParams(platforms.map((platform) => ["platform", platform]));
+  return request(`titles/${encodeURIComponent(id)}${platforms.length ? `?${query}` : ""}`, { signal });
 }
 
 export function recommendationsFor(liked, platforms, { n = 10, signal } = {}) {
