@@ -10,13 +10,14 @@ export OUTPUT_DIR ?= var/etl
 # part directory:python package, for the isolated-install check
 PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda bench:bench harness:harness
 
-.PHONY: help uv sync up down status etl eda demo bench test lint check-deps pytest \
+.PHONY: help uv sync up down status etl eda demo bench test test-fast lint typecheck check-deps pytest \
 	base-images images compose-smoke
 
 help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
 	@echo "make down    stop the services started by make up"
-	@echo "make test    lint, check each part installs alone, run the whole test suite"
+	@echo "make test    lint, type-check, check each part installs alone, run the whole test suite"
+	@echo "make test-fast  lint and the unit tests only (in-process; no real data, processes or deploy)"
 	@echo "make etl     re-run the ETL (DATA_DIR -> OUTPUT_DIR, train, publish to REDIS_URL)"
 	@echo "make eda     the exploratory report on OUTPUT_DIR/current: reports/eda.html + PNGs"
 	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
@@ -81,6 +82,10 @@ compose-smoke: sync
 lint: sync
 	$(UV) run --locked ruff check .
 
+# mypy: strict on contracts/, the default checks elsewhere (settings in pyproject.toml).
+typecheck: sync
+	$(UV) run --locked mypy
+
 check-deps: uv
 	@for part in $(PARTS); do \
 	  dir=$${part%%:*}; pkg=$${part##*:}; \
@@ -91,4 +96,8 @@ check-deps: uv
 pytest: sync
 	$(UV) run --locked pytest
 
-test: lint check-deps pytest
+test: lint typecheck check-deps pytest
+
+# The quick loop while coding (under a minute): tests marked unit by tests/conftest.py.
+test-fast: lint
+	$(UV) run --locked pytest -q -m "not e2e and not deploy and not slow"

@@ -33,6 +33,28 @@ def _real_data_dir() -> Path:
 REAL_DATA = _real_data_dir()
 
 
+# How far a test reaches, for `make test-fast` (markers registered in pyproject.toml). A test
+# gets e2e when it starts real service processes, runs the ETL's console script or a browser;
+# slow when it reads the real dataset; deploy under tests/deploy; unit otherwise (functions and
+# apps in this process, the tests' own redis-server allowed). A module may also mark itself.
+E2E_FIXTURES = {"start_service", "etl", "browser"}
+SLOW_FIXTURES = {"real_data_dir"}
+DEPLOY_DIR = REPO / "tests" / "deploy"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.path.is_relative_to(DEPLOY_DIR):
+            item.add_marker(pytest.mark.deploy)
+        if fixtures & E2E_FIXTURES:
+            item.add_marker(pytest.mark.e2e)
+        if fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if not any(item.get_closest_marker(name) for name in ("e2e", "deploy", "slow")):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def sample_data_dir() -> Path:
     """The small hand-written dataset under tests/fixtures/sample."""

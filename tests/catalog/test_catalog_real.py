@@ -167,7 +167,8 @@ async def test_country_production_answers_the_issue_example(
 async def test_contents_every_rating(client: httpx.AsyncClient, titles: list[Title]) -> None:
     counts = Counter(t.rating for t in titles)
     assert "" not in counts
-    cases = [({"rating": r}, {"count": n}) for r, n in counts.items()]
+    cases: list[tuple[dict[str, str], dict[str, int] | None]] = [
+        ({"rating": r}, {"count": n}) for r, n in counts.items()]
     cases.append(({"rating": "x-rated"}, None))
     await _check(client, "/v1/contents", cases)
     body = (await client.get("/v1/contents", params={"rating": "x-rated"})).json()

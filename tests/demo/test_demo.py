@@ -10,6 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+# Runs a real browser / real processes.
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "scripts" / "demo.py"
 METRICS = {"k": 5, "seed": 42, "holdout_fraction": 0.2, "train_users": 536,

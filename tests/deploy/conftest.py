@@ -342,8 +342,8 @@ def parse_dockerfile(text: str, path: Path = Path("Dockerfile")) -> Dockerfile:
         elif keyword == "FROM":
             parts = rest.split()
             base = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), parts[0])
-            name = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else None
-            stages.append(Stage(base=base, name=name))
+            alias = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else None
+            stages.append(Stage(base=base, name=alias))
         else:
             stages[-1].instructions.append(Instruction(keyword, rest, number))
     return Dockerfile(path=path, args=args, stages=stages)

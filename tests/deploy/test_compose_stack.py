@@ -130,8 +130,7 @@ def test_every_public_api_route_is_checked() -> None:
     from gateway.config import Settings
     from gateway.main import create_app
 
-    settings = Settings.model_construct(catalog_service_url="http://catalog",
-                                        recsys_service_url="http://recsys")
+    settings = Settings(catalog_service_url="http://catalog", recsys_service_url="http://recsys")
     assert set(create_app(settings).openapi()["paths"]) == set(CATALOG_ROUTES) | OTHER_ROUTES
 
 

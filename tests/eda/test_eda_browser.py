@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from matplotlib.image import imread
 
+# Runs a real browser / real processes.
+pytestmark = pytest.mark.e2e
+
 # The flags this machine needs (see the machine notes): no sandbox as root, no GPU, and no
 # background networking, since the network is closed and Chromium would keep trying.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

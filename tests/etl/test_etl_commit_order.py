@@ -17,10 +17,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 import redis
-from contracts.redis_layout import RedisLayout, decode_meta
+from contracts.redis_layout import RedisLayout, as_text, decode_meta
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE
 from etl_job.publish import version_problem
 from etl_job.steps import STEPS
+from testkit.stored import stored
 
 ETL_SETTINGS = ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_CLUSTER")
 
@@ -62,9 +63,9 @@ def _symlink_run(out: Path) -> str:
 
 def _redis_version(client: redis.Redis, layout: RedisLayout) -> str:
     """The version recsys would serve, checked whole (every hash at its recorded size)."""
-    version = client.get(layout.current).decode()
+    version = stored(client.get(layout.current)).decode()
     assert version_problem(client, layout=layout, version=version) is None
-    meta = decode_meta(client.get(layout.meta(version)))
+    meta = decode_meta(stored(client.get(layout.meta(version))))
     assert meta["model"]["run_id"] == version
     return version
 
@@ -113,7 +114,7 @@ def test_a_kill_at_any_step_leaves_one_whole_version_and_repair_joins_the_halves
         assert client.llen(layout.retired) == 0, step
         # Only committed versions (current and the rollback target) live without expiry;
         # a staged version that never became current expires by its build TTL.
-        committed = {v.decode() for v in client.lrange(layout.versions, 0, -1)}
+        committed = {as_text(v) for v in client.lrange(layout.versions, 0, -1)}
         assert expected in committed
         assert _keys_without_expiry(client, layout) == {
             layout.current, layout.versions,
@@ -129,7 +130,7 @@ def test_publish_reloads_an_emptied_redis_from_the_run_without_retraining(
     assert etl(env, "run").returncode == 0
     layout = RedisLayout(prefix)
     client = redis.Redis.from_url(redis_server.url)
-    version = client.get(layout.current).decode()
+    version = stored(client.get(layout.current)).decode()
     before = {key: client.hgetall(key) for key in layout.version_keys(version)[:3]}
     client.unlink(*client.scan_iter(match=layout.match_all))  # Redis came back empty
 
@@ -138,7 +139,7 @@ def test_publish_reloads_an_emptied_redis_from_the_run_without_retraining(
     assert "republished" in done.stdout
     assert "no retraining" in done.stdout
     assert "evaluation" not in done.stdout.lower()  # no evaluation table: nothing retrained
-    assert client.get(layout.current).decode() == version
+    assert stored(client.get(layout.current)).decode() == version
     assert {key: client.hgetall(key) for key in before} == before
     again = etl(env, "publish")
     assert again.returncode == 0

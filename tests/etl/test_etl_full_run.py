@@ -7,8 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 import redis
-from contracts.redis_layout import RedisLayout, decode_meta, decode_neighbours
+from contracts.redis_layout import RedisLayout, as_text, decode_meta, decode_neighbours
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE
+from testkit.stored import stored
 
 
 @pytest.fixture
@@ -27,23 +28,23 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
     manifest = json.loads((tmp_path / "out" / "current" / MANIFEST_FILE).read_text())
     client = redis.Redis.from_url(redis_server.url)
     layout = RedisLayout(prefix)
-    version = client.get(layout.current).decode()
+    version = stored(client.get(layout.current)).decode()
     assert manifest["redis"] == {"version": version, "key_prefix": prefix}
     assert manifest["evaluation"]["verdict"] == "inconclusive"
     assert set(manifest["evaluation"]["models"]) == {
         "popularity", "content only", "collaborative only", "blend"}
     assert {"evaluate", "train", "publish"} <= set(manifest["stage_seconds"])
-    meta = decode_meta(client.get(layout.meta(version)))
+    meta = decode_meta(stored(client.get(layout.meta(version))))
     assert meta["model"]["run_id"] == manifest["run_id"]
     # Every catalog movie and show has neighbours; none is itself, movies get movies and
     # shows get shows.
     catalog = pl.read_parquet(tmp_path / "out" / "current" / CATALOG_FILE)
     movies = set(catalog.filter(pl.col("type") == "movie")["id"])
     shows = set(catalog.filter(pl.col("type") == "tv show")["id"])
-    stored = {key.decode(): decode_neighbours(value)
+    lists = {as_text(key): decode_neighbours(value)
               for key, value in client.hgetall(layout.neighbours(version)).items()}
-    assert set(stored) == movies | shows
-    for movie_id, neighbours in stored.items():
+    assert set(lists) == movies | shows
+    for movie_id, neighbours in lists.items():
         ids = [n.id for n in neighbours]
         assert movie_id not in ids
         assert set(ids) <= (movies if movie_id in movies else shows)
@@ -84,12 +85,12 @@ def test_rollback_and_evaluate_commands(etl, sample_data_dir: Path, tmp_path: Pa
     assert nothing_to_roll_back.returncode == 2
     assert etl(env, "run").returncode == 0
     client = redis.Redis.from_url(redis_server.url)
-    first = client.get(RedisLayout(prefix).current).decode()
+    first = stored(client.get(RedisLayout(prefix).current)).decode()
     assert etl(env, "run").returncode == 0
-    assert client.get(RedisLayout(prefix).current).decode() != first
+    assert stored(client.get(RedisLayout(prefix).current)).decode() != first
     rolled = etl(env, "rollback")
     assert rolled.returncode == 0, rolled.stderr
-    assert client.get(RedisLayout(prefix).current).decode() == first
+    assert stored(client.get(RedisLayout(prefix).current)).decode() == first
     assert first in rolled.stdout
     # The catalog follows the model back: the symlink names the run of the version rolled to.
     assert (tmp_path / "out" / "current").resolve().name == first

@@ -73,7 +73,8 @@ def frames() -> Callable[..., tuple[pl.DataFrame, pl.DataFrame]]:
     """frames(titles, neighbours) -> (titles frame, neighbours frame) in the publisher's shape."""
 
     def build(titles: dict[str, str],
-              neighbours: dict[str, list[tuple[str, float, str]]]) -> tuple[pl.DataFrame, ...]:
+              neighbours: dict[str, list[tuple[str, float, str]]]
+              ) -> tuple[pl.DataFrame, pl.DataFrame]:
         return titles_frame(titles), neighbours_frame(neighbours)
 
     return build

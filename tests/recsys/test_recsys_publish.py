@@ -22,6 +22,7 @@ from etl_job.publish import (
     current_version,
     rollback,
 )
+from testkit.stored import stored
 
 
 def _prefix_keys(client: redis.Redis, prefix: str) -> set[str]:
@@ -36,7 +37,7 @@ def test_publish_writes_a_version_and_makes_it_current(
     assert current_version(redis_url=redis_server.url, key_prefix=prefix) == version
     assert _prefix_keys(redis_client, prefix) == {layout.current, layout.versions,
                                                   *layout.version_keys(version)}
-    as1 = decode_neighbours(redis_client.hget(layout.neighbours(version), "as1"))
+    as1 = decode_neighbours(stored(redis_client.hget(layout.neighbours(version), "as1")))
     assert [(n.id, n.title, n.score, n.reason) for n in as1] == [
         ("ns1", "the matrix", 0.95, "liked by the same viewers"),
         ("hs1", "alien", 0.8, "director: ridley scott"),
@@ -46,14 +47,14 @@ def test_publish_writes_a_version_and_makes_it_current(
     assert redis_client.hget(layout.titles(version), "ns5") == "amélie".encode()
 
     def ids(title: str) -> list[tuple[str, ...]]:
-        return [film.ids for film in decode_films(redis_client.hget(layout.title_index(version),
-                                                                    title))]
+        return [film.ids for film in decode_films(
+            stored(redis_client.hget(layout.title_index(version), title)))]
 
     # No year given: one film per title, its records together.
     assert ids("the matrix") == [("as1", "ns1")]
     assert ids("amelie") == [("ns5",)]
     assert ids("schindlers list") == [("ns3",)]
-    meta = decode_meta(redis_client.get(layout.meta(version)))
+    meta = decode_meta(stored(redis_client.get(layout.meta(version))))
     assert meta["model"]["metrics"] == {"blend": {"hr_at_5": 0.31, "tail_hr_at_5": 0.12}}
     assert (meta["movies"], meta["movies_with_neighbours"], meta["neighbour_rows"]) == (9, 9, 20)
     # A committed version carries no TTL: it lives until a later publish ages it out.
@@ -70,7 +71,7 @@ def test_second_publish_switches_current_and_keeps_the_first(
     assert current_version(redis_url=redis_server.url, key_prefix=prefix) == second
     assert committed_versions(redis_url=redis_server.url, key_prefix=prefix) == [second, first]
     assert redis_client.exists(*layout.version_keys(first)) == 4
-    second_meta = decode_meta(redis_client.get(layout.meta(second)))
+    second_meta = decode_meta(stored(redis_client.get(layout.meta(second))))
     assert second_meta["model"] == {"model_version": "second"}
 
 
@@ -211,6 +212,6 @@ def test_meta_keeps_numbers_of_numpy_and_dates(
         publish: Callable[..., str], redis_client: redis.Redis, prefix: str) -> None:
     version = publish(meta={"blend_weight": np.float32(0.5), "users": np.int64(42),
                             "trained_at": datetime.date(2026, 1, 2)})
-    meta = decode_meta(redis_client.get(RedisLayout(prefix).meta(version)))
+    meta = decode_meta(stored(redis_client.get(RedisLayout(prefix).meta(version))))
 
     assert meta["model"] == {"blend_weight": 0.5, "users": 42, "trained_at": "2026-01-02"}

@@ -4,6 +4,7 @@ import shutil
 import socket
 import subprocess
 import time
+from functools import partial
 from pathlib import Path
 
 from harness.processes import redis_answers
@@ -64,7 +65,7 @@ class RedisCluster:
     def start(self, timeout: float = 30.0) -> None:
         for node, port in zip(self.nodes, self.ports, strict=True):
             node.launch()
-            node.wait_until(lambda port=port: redis_answers(port), timeout=timeout,
+            node.wait_until(partial(redis_answers, port), timeout=timeout,
                             what=f"answering on port {port}")
         subprocess.run(["redis-cli", "--cluster", "create",
                         *(f"{LOCALHOST}:{port}" for port in self.ports),

@@ -9,12 +9,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from contracts.observability import DATA_VERSION_HEADER, REQUEST_ID_HEADER
+from contracts.web import UNKNOWN_ROUTE as UNKNOWN_ROUTE_CODE
 
 Answer = tuple[int, Any]
 # A fixed answer, or one worked out from the query string ({"k": ["5"]}).
 Route = Answer | Callable[[dict[str, list[str]]], Answer]
-# What Starlette answers for a route it does not have.
-UNKNOWN_ROUTE: Answer = (404, {"detail": "Not Found"})
+# What a service answers for a path no route serves (contracts.web).
+UNKNOWN_ROUTE: Answer = (404, {"code": UNKNOWN_ROUTE_CODE, "detail": "No such route."})
 
 
 class StandIn:
@@ -34,7 +35,10 @@ class StandIn:
         self.request_ids: list[str | None] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll: stop() waits for the loop to notice (the default 0.5 s per server adds
+        # up over the gateway tests).
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                         daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def answer(self, path: str, status: int, body: Any) -> None:

@@ -33,5 +33,5 @@ async def _fetch_with_aiohttp(self: clients.DownstreamClient, target: str,
 
 
 def create_app() -> FastAPI:
-    clients.DownstreamClient._fetch = _fetch_with_aiohttp  # type: ignore[method-assign]
+    clients.DownstreamClient._fetch = _fetch_with_aiohttp  # type: ignore[method-assign, assignment]
     return create_gateway()

@@ -5,6 +5,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import uvloop
 from catalog_service.index import CatalogIndex
@@ -63,23 +64,24 @@ async def _redis_costs(redis_url: str, key_prefix: str, movie_ids: list[str],
         RecsysSettings(redis_url=redis_url, redis_key_prefix=key_prefix))
     layout = RedisLayout(key_prefix)
     try:
-        version = (await store.client.get(layout.current)).decode()
-        packed = [await store.client.hget(layout.neighbours(version), movie_id)
-                  for movie_id in movie_ids]
-        packed = [value for value in packed if value is not None]
+        version = await store.current_version()
+        fetched = [await store.client.hget(layout.neighbours(version), movie_id)
+                   for movie_id in movie_ids]
+        packed = [value for value in fetched if value is not None]
         keys = [normalise_title(title) for title in titles]
         results = []
-        for name, calls in (
+        timed: list[tuple[str, list[Callable[[], Awaitable[object]]]]] = [
             ("raw HGET of one packed neighbour list",
-             [lambda m=m: store.client.hget(layout.neighbours(version), m) for m in movie_ids]),
+             [partial(store.client.hget, layout.neighbours(version), m) for m in movie_ids]),
             ("NeighbourStore.movie (current + pipelined title/list, decoded)",
-             [lambda m=m: store.movie(m) for m in movie_ids]),
+             [partial(store.movie, m) for m in movie_ids]),
             ("NeighbourStore.title (current, index, lists, decoded)",
-             [lambda k=k: store.title(k) for k in keys]),
-        ):
+             [partial(store.title, k) for k in keys]),
+        ]
+        for name, calls in timed:
             micros, count = await _per_await(calls)
             results.append(Cost(name, micros, count))
-        micros, count = _per_call([lambda p=p: decode_neighbours(p) for p in packed])
+        micros, count = _per_call([partial(decode_neighbours, p) for p in packed])
         results.append(Cost("decode one packed list of 20 (zlib + JSON)", micros, count))
         return results
     finally:

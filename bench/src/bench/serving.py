@@ -66,7 +66,8 @@ def running_stack(*, catalog_path: Path, redis_url: str, key_prefix: str, logs: 
 
 def answered(base_url: str, queries: list[Query]) -> tuple[list[Query], list[Query]]:
     """Split queries into those answered 200 and the others (left out of the load)."""
-    good, bad = [], []
+    good: list[Query] = []
+    bad: list[Query] = []
     with httpx.Client(base_url=base_url, timeout=10) as client:
         for query in queries:
             (good if client.get(query.path).status_code == 200 else bad).append(query)

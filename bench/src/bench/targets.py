@@ -77,8 +77,8 @@ def catalog_call(index: CatalogIndex, query: Query) -> Callable[[], object]:
         platform = Platform(p["platform"])
         return lambda: service.top_cast_name(index=index, platform=platform, year=p["year"])
     if query.route == "prod_per_county":
-        kind = ContentKind(p["tipo"])
-        return lambda: service.count_country_production(index=index, kind=kind,
+        content = ContentKind(p["tipo"])
+        return lambda: service.count_country_production(index=index, kind=content,
                                                         country=p["pais"], year=p["anio"])
     if query.route == "get_contents":
         return lambda: service.count_rated_titles(index=index, rating=p["rating"])

@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
     )
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     app.state.settings = settings
     install_observability(app, service="catalog-service", log_level=settings.log_level,
                           access_log=False, slow_seconds=settings.slow_request_seconds,

@@ -93,7 +93,8 @@ def platform_list(value: object) -> object:
 
 def title_type(value: object) -> object:
     """`movie`, or `tv show` in the spellings prod_per_county accepts (`serie`, `series`)."""
-    kind = CONTENT_KIND_ALIASES.get(casefold_text(value))  # type: ignore[arg-type]
+    folded = casefold_text(value)
+    kind = CONTENT_KIND_ALIASES.get(folded) if isinstance(folded, str) else None
     if kind is ContentKind.pelicula:
         return CATALOG_TYPE_MOVIE
     if kind is ContentKind.serie:
@@ -102,7 +103,8 @@ def title_type(value: object) -> object:
 
 
 def content_kind(value: object) -> object:
-    return CONTENT_KIND_ALIASES.get(casefold_text(value), value)  # type: ignore[arg-type]
+    folded = casefold_text(value)
+    return CONTENT_KIND_ALIASES.get(folded, value) if isinstance(folded, str) else value
 
 
 # Annotated types the services use for query parameters: forgiving of case and spaces,

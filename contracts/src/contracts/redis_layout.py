@@ -129,9 +129,21 @@ def encode_neighbours(neighbours: list[Neighbour]) -> bytes:
     return zlib.compress(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def decode_neighbours(packed: bytes) -> list[Neighbour]:
+# A value as redis-py types it; the clients run without decode_responses, so it is bytes.
+Stored = bytes | str
+
+
+def as_bytes(value: Stored) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def as_text(value: Stored) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def decode_neighbours(packed: Stored) -> list[Neighbour]:
     """Unpack what encode_neighbours wrote, best first."""
-    rows = json.loads(zlib.decompress(packed))
+    rows = json.loads(zlib.decompress(as_bytes(packed)))
     return [Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3],
                       type=row[4], release_year=row[5], available_on=tuple(row[6]))
             if len(row) >= 7 else
@@ -145,9 +157,9 @@ def encode_films(films: list[FilmEntry]) -> bytes:
     return json.dumps(rows, separators=(",", ":")).encode()
 
 
-def decode_films(packed: bytes) -> list[FilmEntry]:
+def decode_films(packed: Stored) -> list[FilmEntry]:
     return [FilmEntry(ids=tuple(row[0]), type=row[1], release_year=row[2], ratings=row[3])
-            for row in json.loads(packed)]
+            for row in json.loads(as_bytes(packed))]
 
 
 def _json_value(value: Any) -> Any:
@@ -163,6 +175,6 @@ def encode_meta(meta: dict[str, Any]) -> bytes:
     return json.dumps(meta, separators=(",", ":"), ensure_ascii=False, default=_json_value).encode()
 
 
-def decode_meta(packed: bytes) -> dict[str, Any]:
-    decoded = json.loads(packed)
+def decode_meta(packed: Stored) -> dict[str, Any]:
+    decoded = json.loads(as_bytes(packed))
     return decoded if isinstance(decoded, dict) else {"value": decoded}

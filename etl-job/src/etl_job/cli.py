@@ -25,7 +25,7 @@ class SettingsError(EtlError):
 def load_settings() -> Settings:
     """Settings from the environment, with one readable sentence when one is missing or bad."""
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -100,7 +100,7 @@ def run_evaluate(_: argparse.Namespace) -> int:
         raise SettingsError(f"no current run in OUTPUT_DIR={settings.output_dir}: "
                             "run `etl-job run` (or `etl-job catalog`) first")
     try:
-        _, verdict = judged_evaluation(catalog=pl.read_parquet(current / CATALOG_FILE),
+        _report, verdict = judged_evaluation(catalog=pl.read_parquet(current / CATALOG_FILE),
                                        ratings=pl.read_parquet(current / RATINGS_FILE),
                                        seed=settings.train_seed)
     except BlendDominated as exc:

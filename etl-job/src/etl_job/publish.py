@@ -9,7 +9,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import polars as pl
 import redis
@@ -19,6 +19,7 @@ from contracts.redis_layout import (
     MAX_NEIGHBOURS,
     Neighbour,
     RedisLayout,
+    as_text,
     decode_meta,
     encode_films,
     encode_meta,
@@ -41,13 +42,13 @@ DEFAULT_KEEP_VERSIONS = 2
 
 NEIGHBOUR_COLUMNS = {"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
                      "score": pl.Float64, "reason": pl.String}
-TITLE_COLUMNS = {"id": pl.String, "title": pl.String}
+TITLE_COLUMNS = pl.Schema({"id": pl.String, "title": pl.String})
 # Optional title columns (etl_job.films.film_table); a frame without them publishes movies of
 # unknown year and platforms, one film per record title.
-FILM_COLUMNS = {"type": pl.String, "release_year": pl.Int32, "film": pl.String,
-                "available_on": pl.List(pl.String), "ratings": pl.Int64}
+FILM_COLUMNS = pl.Schema({"type": pl.String(), "release_year": pl.Int32(), "film": pl.String(),
+                          "available_on": pl.List(pl.String), "ratings": pl.Int64()})
 
-Client = redis.Redis | RedisCluster
+Client: TypeAlias = redis.Redis | RedisCluster
 
 
 class PublishError(RuntimeError):
@@ -167,13 +168,13 @@ def expire_retired(client: Client, *, layout: RedisLayout,
     committed = set(_committed(client, layout))
     done = []
     for raw in client.lrange(layout.retired, 0, -1):
-        version = raw.decode()
+        version = as_text(raw)
         if version not in committed:  # committed again since (a repair): keep its keys
             pipe = client.pipeline(transaction=False)
             for key in layout.version_keys(version):
                 pipe.expire(key, expire_seconds)
             pipe.execute()
-        client.lrem(layout.retired, 0, raw)
+        client.lrem(layout.retired, 0, version)
         done.append(version)
     return done
 
@@ -223,7 +224,7 @@ def current_version(*, redis_url: str, key_prefix: str, cluster: bool = False) -
         value = client.get(RedisLayout(key_prefix).current)
     finally:
         client.close()
-    return value.decode() if value is not None else None
+    return as_text(value) if value is not None else None
 
 
 def committed_versions(*, redis_url: str, key_prefix: str, cluster: bool = False) -> list[str]:
@@ -334,10 +335,10 @@ def _chunks(items: Iterable[tuple[str, Any]], size: int) -> Iterator[list[tuple[
 def _committed(client: Any, layout: RedisLayout) -> list[str]:
     """Committed versions, newest first, with `current` always at the head (control slot)."""
     current = client.get(layout.current)
-    listed = [v.decode() for v in client.lrange(layout.versions, 0, -1)]
+    listed = [as_text(v) for v in client.lrange(layout.versions, 0, -1)]
     if current is None:
         return listed
-    head = current.decode()
+    head = as_text(current)
     return [head, *(v for v in listed if v != head)]
 
 

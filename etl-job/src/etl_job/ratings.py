@@ -3,6 +3,7 @@
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from contracts.schema import RATINGS_COLUMNS, RAW_RATINGS_REQUIRED
@@ -104,12 +105,13 @@ def check_ratings(raw: pl.LazyFrame, catalog_ids: pl.Series) -> pl.LazyFrame:
         pl.col("timestamp_value").is_null(),
         pl.col("movie_id").is_null(),
     )
-    code: pl.Expr | pl.When | pl.Then = pl
+    # pl, then When, then Then...: polars types no common base for the chain's links.
+    code: Any = pl
     for index, failed in enumerate(failures):
-        code = code.when(failed).then(pl.lit(index, pl.UInt8))  # type: ignore[union-attr]
+        code = code.when(failed).then(pl.lit(index, pl.UInt8))
     return typed.with_columns(
         pl.col("_rating").cast(RATINGS_SCHEMA["rating"]).alias("rating_value"),
-        code.alias("reason_code"),  # type: ignore[union-attr]
+        code.alias("reason_code"),
     ).drop("_user", "_rating", "_doubled")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from contracts.redis_layout import RedisLayout
+from contracts.redis_layout import RedisLayout, as_text
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE, NEIGHBOURS_FILE
 
 from etl_job.errors import EtlError
@@ -80,7 +80,7 @@ def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
     try:
         current = client.get(layout.current)
         whole = version_problem(client, layout=layout, version=version) is None
-        if whole and current is not None and current.decode() == version:
+        if whole and current is not None and as_text(current) == version:
             expire_retired(client, layout=layout)
             return Reconciled("in_place", run.name, version, time.perf_counter() - started)
         action = "switched"

@@ -13,6 +13,7 @@ from contracts.redis_layout import (
     FilmEntry,
     Neighbour,
     RedisLayout,
+    as_text,
     decode_films,
     decode_meta,
     decode_neighbours,
@@ -125,7 +126,7 @@ class NeighbourStore:
             raise NoCurrentVersion(
                 f"No model is published in Redis (no current version under key prefix "
                 f"{self.layout.prefix!r}); run `etl-job publish`.")
-        return version.decode()
+        return as_text(version)
 
     async def movie(self, movie_id: str) -> MovieEntry:
         """The title and neighbour list of one catalog movie id in the current version."""
@@ -135,7 +136,7 @@ class NeighbourStore:
                 pipe.hget(self.layout.titles(version), movie_id)
                 pipe.hget(self.layout.neighbours(version), movie_id)
                 title, packed = await pipe.execute()
-        return MovieEntry(version=version, title=title.decode() if title is not None else None,
+        return MovieEntry(version=version, title=as_text(title) if title is not None else None,
                           neighbours=decode_neighbours(packed) if packed is not None else None)
 
     async def title(self, normalised_title: str) -> TitleEntry:

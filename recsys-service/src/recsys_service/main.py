@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
     )
-    settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    settings = settings if settings is not None else Settings()
     app.state.settings = settings
     install_observability(app, service="recsys-service", log_level=settings.log_level,
                           access_log=False, slow_seconds=settings.slow_request_seconds)

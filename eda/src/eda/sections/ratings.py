@@ -1,6 +1,7 @@
 """The user ratings: how they spread over users and titles, their values, their dates."""
 
 from datetime import UTC, datetime
+from typing import cast
 
 import polars as pl
 
@@ -40,8 +41,9 @@ def long_tail(ratings: pl.DataFrame, key: str, slug: str, who: str, title: str) 
         right.set_xlabel(f"{who[:-1]} rank (log scale)")
         right.set_ylabel("ratings (log scale)")
         tenth = max(1, counts.len() // 10)
-        head_share = share(counts.head(tenth).sum(), counts.sum())
-        finding = (f"Median {counts.median():g} ratings per {who[:-1]}, the most {counts.max():,}; "
+        head_share = share(float(counts.head(tenth).sum()), float(counts.sum()))
+        finding = (f"Median {cast(float, counts.median()):g} ratings per {who[:-1]}, "
+                   f"the most {cast(int, counts.max()):,}; "
                    f"the top 10% of {who} ({tenth:,}) account for {head_share} of all ratings.")
     return Figure(slug=slug, title=title,
                   caption=f"Left: how many {who} have each number of ratings (log count). Right: "
@@ -60,7 +62,8 @@ def rating_values(ratings: pl.DataFrame) -> Figure:
         axes.set_ylabel("ratings")
         mode = values.sort(["count", "rating"], descending=[True, False]).row(0, named=True)
         whole = ratings.filter(pl.col("rating") == pl.col("rating").round()).height
-        finding = (f"Mean {ratings['rating'].mean():.2f} stars; the most common value is "
+        mean = cast(float, ratings["rating"].mean())
+        finding = (f"Mean {mean:.2f} stars; the most common value is "
                    f"{mode['rating']:g} ({share(mode['count'], ratings.height)}); "
                    f"{share(whole, ratings.height)} of ratings are whole stars.")
     else:
@@ -115,7 +118,7 @@ def unrated_movies(run: RunData) -> Figure:
     head = run.ratings.group_by("movie_id").len().sort("len", descending=True).head(HEAD)
     if run.ratings.height:
         finding += (f" The {HEAD} most-rated titles hold "
-                    f"{share(head['len'].sum(), run.ratings.height)} of all ratings.")
+                    f"{share(float(head['len'].sum()), run.ratings.height)} of all ratings.")
     return Figure(slug="unrated_movies", title="Catalog movies with and without ratings",
                   caption="Movies per platform split by whether any user rated them; the label "
                           "is the share with no rating.", finding=finding,

@@ -112,7 +112,7 @@ def distribution(frame: pl.DataFrame) -> Figure:
         if not values:
             no_data(axes, "no file scores")
             continue
-        axes.hist(values, bins=BIN_EDGES, color=PLATFORM_COLOURS[platform], alpha=0.8)
+        axes.hist(values, bins=BIN_EDGES.tolist(), color=PLATFORM_COLOURS[platform], alpha=0.8)
         axes.axhline(len(values) / (len(BIN_EDGES) - 1), color=NEUTRAL, linestyle="--",
                      label="uniform")
         axes.legend(fontsize=7)

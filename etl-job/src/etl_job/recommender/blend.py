@@ -5,8 +5,8 @@ from scipy import sparse
 
 from etl_job.recommender.similarity import pair_scores
 
-BLEND_SCHEMA = {"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64,
-                "content": pl.Float64, "collab": pl.Float64}
+BLEND_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64,
+                          "content": pl.Float64, "collab": pl.Float64})
 
 
 def check_weight(weight: float) -> None:

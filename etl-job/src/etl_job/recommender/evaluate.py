@@ -70,8 +70,8 @@ def hit_rates(*, name: str, recommendations: pl.DataFrame, liked: pl.DataFrame,
     count = per_query.height
     return ModelScore(
         name=name,
-        hr_at_k=round(per_query["hit"].sum() / count, 4) if count else 0.0,
-        tail_hr_at_k=round(per_query["tail"].sum() / count, 4) if count else 0.0,
+        hr_at_k=round(float(per_query["hit"].sum()) / count, 4) if count else 0.0,
+        tail_hr_at_k=round(float(per_query["tail"].sum()) / count, 4) if count else 0.0,
         queries=count,
         distinct_recommended=recommended["neighbour"].n_unique(),
     )

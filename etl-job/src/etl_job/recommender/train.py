@@ -20,13 +20,13 @@ log = logging.getLogger(__name__)
 # Each signal proposes this many candidates per movie before the blend keeps the top k.
 CANDIDATES = 50
 
-NEIGHBOURS_SCHEMA: dict[str, pl.DataType] = {
+NEIGHBOURS_SCHEMA = pl.Schema({
     "movie_id": pl.String(),
     "rank": pl.Int32(),
     "neighbour_id": pl.String(),
     "score": pl.Float64(),
     "reason": pl.String(),
-}
+})
 
 
 def candidate_lists(*, index: MovieIndex, features: ContentFeatures, ratings: pl.DataFrame,
