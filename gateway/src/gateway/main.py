@@ -71,7 +71,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
 def create_app(settings: Settings | None = None, *,
                clock: Callable[[], float] = time.monotonic) -> FastAPI:
     """Build the app; without `settings` they come from the environment (missing URL: no start)."""
-    settings = settings if settings is not None else Settings()  # type: ignore[call-arg]
+    settings = settings if settings is not None else Settings()
     docs = settings.docs_enabled
     app = FastAPI(
         title="Streaming catalog gateway",
