@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -127,7 +128,8 @@ def markdown(record: dict[str, Any]) -> str:
     sizes = record["sizes"]
     stage_names = list(dict.fromkeys(st["name"] for s in sizes for st in s["stages"]))
     out = ["# ETL scaling (GENERATED ratings)", "",
-           f"Written by `{record['command']}` on {record['date']}; machine: {record['machine']}. "
+           f"Written by `{record['command']}` on {record['date']} (commit "
+           f"{record.get('commit', 'not recorded')}); machine: {record['machine']}. "
            "The ratings are generated (`bench.generate`), never real viewer behaviour. The "
            "machine is shared with other work: compare sizes as ratios of this one run.", "",
            "| ratings | users | exit | wall s | peak RSS MB | "
@@ -149,6 +151,13 @@ def markdown(record: dict[str, Any]) -> str:
     for s in failed:
         out += ["", f"### {s['rows']:,} ratings failed", "", "```", s["output_tail"], "```"]
     return "\n".join(out) + "\n"
+
+
+def _commit() -> str:
+    """The code measured: the checkout's commit (the ETL's key layout and depth change)."""
+    done = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                              keep_data=args.keep_data))
         # Written after every size, so a stopped run still leaves what it measured.
         record = {
+            "commit": _commit(),
             "command": "python -m bench.scaling " + " ".join(argv if argv is not None
                                                              else sys.argv[1:]),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
