@@ -34,7 +34,7 @@ def _distinct(titles: list[str]) -> list[str]:
         key = normalise_title(title)
         if key in seen:
             raise PydanticCustomError(
-                "duplicate_title", "Input should name each title once ({first!r} and {again!r} "
+                "duplicate_title", "Input should name each title once ('{first}' and '{again}' "
                 "are the same title)", {"first": seen[key], "again": title})
         seen[key] = title
     return titles
@@ -60,7 +60,10 @@ TASTE_OPENAPI: dict[str, Any] = {"requestBody": {"required": True, "content": {
             "type": "object", "required": ["liked"],
             "properties": {
                 "liked": {"type": "array", "minItems": 1, "maxItems": MAX_LIKED,
-                          "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                          "uniqueItems": True,
+                          "items": {"type": "string", "minLength": 1, "maxLength": 200,
+                                    # a letter or digit somewhere, as the validator demands
+                                    "pattern": r"[^\W_]"},
                           "description": "Titles you liked, each once (any case, accents "
                                          "and punctuation forgiven)."},
                 "platform": {"type": "array", "items": {

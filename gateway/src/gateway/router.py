@@ -70,7 +70,19 @@ CountryQuery = Annotated[TextParam, _query("Country as the catalog names it.", "
 AnioQuery = Annotated[YearParam, _query("Release year.", 2018)]
 RatingQuery = Annotated[TextParam, _query(
     "Maturity rating: tv-ma, pg-13, 13+ (write + as %2B), g ...", "tv-ma")]
-TituloQuery = Annotated[TextParam, AfterValidator(_has_words), _query(
+# The schema declares what the validators enforce, so a client (or a fuzzer) reading the
+# OpenAPI never sends a request it calls valid that the gateway then refuses.
+HAS_WORDS_PATTERN = r"[^\W_]"  # a letter or digit somewhere (titles are compared normalised)
+
+
+def _words_query(description: str, example: str) -> Any:
+    """A text query parameter whose schema says it needs a letter or digit (_has_words)."""
+    return Query(description=description, examples=[example],
+                 openapi_examples={example: {"value": example}},
+                 json_schema_extra={"pattern": HAS_WORDS_PATTERN})
+
+
+TituloQuery = Annotated[TextParam, AfterValidator(_has_words), _words_query(
     "A movie title; case, accents, punctuation are forgiven.", "the irishman")]
 PlatformsQuery = Annotated[PlatformListParam | None, _query(
     f"Only titles available on these platforms ({_PLATFORMS}): repeat the parameter "
@@ -85,13 +97,14 @@ YearOfTitle = Annotated[YearParam | None, _query(
     2012)]
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                               max_length=100), AfterValidator(_has_words),
-                       _query("What was typed so far: a title or its start, typos forgiven.",
-                              "toy sto")]
+                       _words_query("What was typed so far: a title or its start, typos "
+                                    "forgiven.", "toy sto")]
 SearchLimit = Annotated[int, Query(ge=1, le=50, description="At most this many hits, 1-50.",
                                    examples=[10], openapi_examples={"10": {"value": 10}})]
 TitleId = Annotated[str, AfterValidator(_catalog_id), Path(
     alias="id", description="Catalog id: platform letter, 's', the platform's show number.",
-    examples=["ns42"], openapi_examples={"ns42": {"value": "ns42"}})]
+    examples=["ns42"], openapi_examples={"ns42": {"value": "ns42"}},
+    json_schema_extra={"pattern": r"^\s*[adhnADHN][sS][0-9]{1,9}\s*$"})]
 
 
 @router.get("/get_max_duration", responses=_example("the irishman"))
