@@ -72,19 +72,20 @@ def test_extra_histograms_are_registered_once() -> None:
 
 
 async def test_internal_services_log_only_errors_and_slow_requests(capsys) -> None:
-    import asyncio
-
+    # The request durations come from a clock the routes move: no sleeping against the bound.
+    now = [0.0]
     app = FastAPI()
-    install_observability(app, service="quiet-svc", access_log=False, slow_seconds=0.05,
-                          data_version=lambda scope: "v7")
+    install_observability(app, service="quiet-svc", access_log=False, slow_seconds=0.5,
+                          data_version=lambda scope: "v7", timer=lambda: now[0])
 
     @app.get("/fast")
     async def fast() -> int:
+        now[0] += 0.49
         return 1
 
     @app.get("/slow")
     async def slow() -> int:
-        await asyncio.sleep(0.1)
+        now[0] += 0.5
         return 2
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

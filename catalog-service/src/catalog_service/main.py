@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
@@ -35,10 +35,15 @@ async def load(settings: Settings) -> CatalogHolder:
     return CatalogHolder(index=index, source=source)
 
 
-async def follow_new_runs(settings: Settings, holder: CatalogHolder) -> None:
+# What the follower waits with between checks: asyncio.sleep, or a test's hand-stepped clock.
+Wait = Callable[[float], Awaitable[None]]
+
+
+async def follow_new_runs(settings: Settings, holder: CatalogHolder,
+                          wait: Wait = asyncio.sleep) -> None:
     """Swap in the catalog of a new ETL run once CATALOG_PATH leads to it; keep the old on error."""
     while True:
-        await asyncio.sleep(settings.catalog_reload_seconds)
+        await wait(settings.catalog_reload_seconds)
         if loaded_source(settings.catalog_path) == holder.source:
             continue
         try:
@@ -59,7 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     """
     settings: Settings = app.state.settings
     holder = await load(settings)
-    follower = (asyncio.create_task(follow_new_runs(settings, holder))
+    follower = (asyncio.create_task(follow_new_runs(settings, holder, app.state.reload_wait))
                 if settings.catalog_reload_seconds > 0 else None)
     try:
         yield {"catalog": holder}
@@ -76,8 +81,11 @@ def data_version(scope: Scope) -> str | None:
     return holder.index.data_version if holder is not None else None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; settings come from the environment unless given (tests give them)."""
+def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.sleep) -> FastAPI:
+    """Build the app; settings come from the environment unless given (tests give them).
+
+    `reload_wait` is how the follower of new runs waits between checks (tests step it by hand).
+    """
     app = FastAPI(
         title="catalog-service",
         version="1",
@@ -87,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     settings = settings or Settings()
     app.state.settings = settings
+    app.state.reload_wait = reload_wait
     install_observability(app, service="catalog-service", log_level=settings.log_level,
                           access_log=False, slow_seconds=settings.slow_request_seconds,
                           data_version=data_version)

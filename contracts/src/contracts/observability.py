@@ -136,8 +136,10 @@ class ObservabilityMiddleware:
     """
 
     def __init__(self, app: ASGIApp, metrics: Metrics, *, access_log: bool = True,
-                 slow_seconds: float = 0.5, data_version: DataVersion | None = None) -> None:
+                 slow_seconds: float = 0.5, data_version: DataVersion | None = None,
+                 timer: Callable[[], float] = time.perf_counter) -> None:
         self.app = app
+        self.timer = timer
         self.metrics = metrics
         self.access_log = access_log
         self.slow_seconds = slow_seconds
@@ -149,7 +151,7 @@ class ObservabilityMiddleware:
             return
         request_id = _incoming_request_id(scope)
         token = request_id_var.set(request_id)
-        started = time.perf_counter()
+        started = self.timer()
         status = 500
         added = [(b"x-request-id", request_id.encode("latin-1"))]
         version = self.data_version(scope) if self.data_version is not None else None
@@ -166,7 +168,7 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            elapsed = time.perf_counter() - started
+            elapsed = self.timer() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
             self.metrics.observe_request(method, route, status, elapsed)
@@ -186,8 +188,11 @@ class ObservabilityMiddleware:
 def install_observability(app: FastAPI, *, service: str, log_level: str = "info",
                           access_log: bool = True, slow_seconds: float = 0.5,
                           data_version: DataVersion | None = None,
-                          metrics_route: bool = True) -> Metrics:
+                          metrics_route: bool = True,
+                          timer: Callable[[], float] = time.perf_counter) -> Metrics:
     """JSON logs, the one request-id/metrics/version middleware and /metrics; returns metrics.
+
+    `timer` measures request durations (a test passes a clock it moves by hand).
 
     `metrics_route=False` leaves /metrics off the app (the gateway then serves it on a port
     of its own, METRICS_PORT, that the public listener does not share).
@@ -195,7 +200,7 @@ def install_observability(app: FastAPI, *, service: str, log_level: str = "info"
     configure_logging(service, log_level)
     metrics = Metrics(service)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log,
-                       slow_seconds=slow_seconds, data_version=data_version)
+                       slow_seconds=slow_seconds, data_version=data_version, timer=timer)
     app.state.metrics = metrics
     if not metrics_route:
         return metrics
