@@ -56,7 +56,8 @@ class Demo:
              check: Any, summary: Any = None, body: Any = None) -> Any:
         """One request, one table row; a wrong status or answer is recorded as a failure."""
         started = time.perf_counter()
-        asked = request_text(path, params) + (f" {json.dumps(body)}" if body is not None else "")
+        # A body is printed below the table (it would squeeze the answer column).
+        asked = request_text(path, params) if body is None else f"POST {path} (body below)"
         try:
             response = self.get(path, params, body)
         except DemoFailure as exc:
@@ -218,8 +219,8 @@ def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
                   summary=lambda b: "a show gets shows: " + ", ".join(
                       f"{i['title']} ({i['type']})" for i in b["recommendations"]["items"]))
     liked = [movie["title"], items[0]["title"], misspelt(movie["title"]) + " ii"]
-    demo.call(table, "/recommendations", None, expect=200,
-              body={"liked": liked, "n": 5},
+    taste = {"liked": liked, "n": 5}
+    demo.call(table, "/recommendations", None, expect=200, body=taste,
               check=lambda b: bool(b["items"]) and len(b["unknown"]) == 1
               and not {i["title"] for i in b["items"]} & set(liked),
               summary=lambda b: "; ".join(f"{i['title']} {i['score']:.2f} ({i['reason']})"
@@ -233,6 +234,7 @@ def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
                   f"{h['title']} ({h['type']}, {h['release_year']}, "
                   f"{', '.join(h['available_on'])})" for h in b["results"]))
     demo.console.print(table)
+    demo.console.print(Text(f"POST /recommendations body: {json.dumps(taste)}"))
 
 
 def page_summary(page: dict[str, Any]) -> str:

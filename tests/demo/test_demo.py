@@ -94,6 +94,21 @@ def test_demo_shows_reasons_errors_and_the_model(demo_run, stack, hand_written_m
     assert "134 users (20% of them, seed 42) are held out" in out
 
 
+def test_demo_shows_each_issue_13_capability_once(demo_run):
+    out = demo_run.stdout
+    # ns1's recommendations are on four platforms: the filter takes the first other than
+    # netflix (ns1's own), hulu, whose two are night drive and morning drive.
+    assert "/get_recommendation?titulo=the+long+night&platform=hulu" in out
+    assert '["night drive", "morning drive"]' in out
+    assert "where to watch: night drive (hulu); morning drive (hulu)" in out
+    assert "/get_recommendation?titulo=blue+waters" in out
+    assert "a show gets shows: the chronicles (tv show), quiet town (tv show)" in out
+    assert "POST /recommendations (body below)" in out
+    assert "because you liked the long night" in out
+    assert "unknown: 'the long niht ii'" in out
+    assert "/search?q=the+lon&limit=5" in out
+
+
 def test_demo_fails_when_the_gateway_is_down(unused_port):
     result = run_demo("--gateway-url", f"http://127.0.0.1:{unused_port()}", "--timeout", "2")
     assert result.returncode == 1
