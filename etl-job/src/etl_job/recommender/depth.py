@@ -60,17 +60,19 @@ def keep_for_platforms(*, neighbours: pl.DataFrame, films: pl.DataFrame,
 
 def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.DataFrame,
                     depth: int) -> pl.DataFrame:
-    """Movies' trained lists and shows' content lists, each topped up per platform
-    (platform_fill) and cut by keep_for_platforms: what the ETL publishes."""
+    """Movies' trained lists and shows' content lists (`depth` deep), each topped up per
+    platform (platform_fill), cut by keep_for_platforms and explained where a reason is
+    missing: what the ETL publishes."""
     lists = []
-    for kind, trained in ((CATALOG_TYPE_MOVIE, movies),
-                          (CATALOG_TYPE_SHOW, show_neighbours(catalog=catalog, top_k=depth))):
+    for kind in (CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW):
         index = index_movies(catalog=catalog, kind=kind)
         if index.size < 2:
             continue
         with threadpool_limits(limits=1, user_api="blas"):
             features = build_content_features(movies=index.movies)
-            filled = platform_fill(index=index, features=features, neighbours=trained,
+            ranked = (movies if kind == CATALOG_TYPE_MOVIE
+                      else show_neighbours(index=index, features=features, top_k=depth))
+            filled = platform_fill(index=index, features=features, neighbours=ranked,
                                    films=films)
         kept = keep_for_platforms(neighbours=filled, films=films)
         lists.append(_explain_fill(index=index, features=features, neighbours=kept))
@@ -124,7 +126,8 @@ def platform_fill(*, index: MovieIndex, features: ContentFeatures, neighbours: p
 
 def _explain_fill(*, index: MovieIndex, features: ContentFeatures,
                   neighbours: pl.DataFrame) -> pl.DataFrame:
-    """Reasons for the kept fill rows (reason null): explained after the cut, as few as kept."""
+    """Reasons for the kept rows that have none (fill rows, shows): written after the cut, as
+    few as kept."""
     rows = pl.DataFrame({"id": index.ids, "row": np.arange(index.size, dtype=np.int32)})
     missing = (neighbours.with_columns(position=pl.int_range(0, pl.len()))
                .filter(pl.col("reason").is_null())
