@@ -23,7 +23,7 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
            "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
     done = etl(env, "run")
     assert done.returncode == 0, done.stderr
-    # The sample is too small to judge the blend: the run says so and ships the default weight.
+    # The sample is too small to judge the blend: the run says so and ships the default blend.
     assert "too few to judge" in done.stdout
     manifest = json.loads((tmp_path / "out" / "current" / MANIFEST_FILE).read_text())
     client = redis.Redis.from_url(redis_server.url)
@@ -32,7 +32,11 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
     assert manifest["redis"] == {"version": version, "key_prefix": prefix}
     assert manifest["evaluation"]["verdict"] == "inconclusive"
     assert set(manifest["evaluation"]["models"]) == {
-        "popularity", "content only", "collaborative only", "blend"}
+        "popularity", "content only", "BM25 item-item only", "EASE only (λ 200)",
+        "EASE only (λ 500)", "EASE only (λ 1000)", "blend"}
+    assert manifest["evaluation"]["sample"]["max_queries"] == 20_000
+    assert manifest["model"]["blend"] == {"ease": 1.0, "bm25": 0.5, "content": 1.0,
+                                          "lam": 500.0}  # the default, shipped as inconclusive
     assert {"evaluate", "train", "publish"} <= set(manifest["stage_seconds"])
     meta = decode_meta(stored(client.get(layout.meta(version))))
     assert meta["model"]["run_id"] == manifest["run_id"]
@@ -114,7 +118,10 @@ def test_real_run_passes_the_evaluation_guard(etl, real_data_dir: Path, tmp_path
     # "by a wide margin": at least 1.5x content-only on both metrics.
     assert blend["hr_at_k"] >= 1.5 * content["hr_at_k"]
     assert blend["tail_hr_at_k"] >= 1.5 * content["tail_hr_at_k"]
-    for name in ("popularity", "content only", "collaborative only"):
-        other = models[name]
+    assert set(models) > {"popularity", "content only", "BM25 item-item only",
+                          "EASE only (λ 500)", "blend"}
+    for name, other in models.items():
+        if name == "blend":
+            continue
         assert not (other["hr_at_k"] >= blend["hr_at_k"]
                     and other["tail_hr_at_k"] >= blend["tail_hr_at_k"]), name

@@ -165,7 +165,7 @@ def test_manifest_counts_rows_fixes_and_rejections(manifest: dict[str, Any]) -> 
         "duration_moved_from_rating": 2, "null_rating_to_g": 3, "whitespace_trimmed": 3,
         "date_unparseable": 1, "date_missing": 8, "duration_unparseable": 0,
         "score_invalid": 1, "score_derived_from_ratings": 4, "duplicate_ids": 1,
-        "names_without_letters": 0,
+        "names_without_letters": 0, "placeholder_titles": 0,
     }
     assert manifest["fixes"]["duration_moved_from_rating"]["by_platform"]["hulu"] == 2
     assert manifest["fixes"]["score_derived_from_ratings"]["by_platform"] == {

@@ -206,3 +206,25 @@ def test_to_catalog_schema_is_exactly_the_contract() -> None:
     expected = {"str": pl.String, "int32": pl.Int32, "date": pl.Date, "float64": pl.Float64}
     assert {name: shaped.schema[name] for name in shaped.columns} == {
         name: expected[kind] for name, kind in CATALOG_COLUMNS.items()}
+
+
+def test_placeholder_rule_flags_test_entries_and_no_real_film() -> None:
+    rows = [
+        ("title before 1c onboarding - 5", "title before 1c onboarding - 5", True),
+        ("clip: act 4 - title after removing 1c - 2", "1", True),
+        ("act 2 - series 6", "1", True),
+        ("testing title - parichey is using this title", "test movie for upload", True),
+        ("indian title", "this is the synopsis for my indian title. it describes what", True),
+        ("x-ray 1c test title", "test season", True),
+        # Near misses: real films whose title or description only looks alike.
+        ("untitled horror movie", "a comedy about making a horror movie", False),
+        ("act of valor", "an elite team of navy seals", False),
+        ("the testament of sister new devil", "basara tojo is a high school student", False),
+        ("maria bamford: the special special special",
+         "maria bamford: the special special special", False),
+        ("title", None, False),
+    ]
+    frame = pl.DataFrame({"title": [r[0] for r in rows], "description": [r[1] for r in rows]},
+                         schema={"title": pl.String, "description": pl.String})
+    assert frame.select(transform.is_placeholder()).to_series().to_list() == [r[2] for r in rows]
+    assert transform.count_placeholders(frame) == 6

@@ -3,10 +3,13 @@
 import polars as pl
 import pytest
 from contracts.titles import normalise_title
-from etl_job.recommender import NEIGHBOURS_SCHEMA, train
+from etl_job.recommender import NEIGHBOURS_SCHEMA, Blend, train
 
 MOVIES = {"ns1", "as1", "ns2", "ds1", "ds2", "hs1", "hs2", "as2"}
 UNRATED_OR_UNLIKED = ["as1", "as2", "hs1", "hs2"]
+BLEND = Blend(ease=1.0, bm25=0.5, content=1.0, lam=1.0)
+BY_VIEWERS = Blend(ease=1.0, bm25=1.0, content=0.1, lam=1.0)
+BY_CONTENT = Blend(ease=0.1, bm25=0.1, content=1.0, lam=1.0)
 
 
 def lists(neighbours: pl.DataFrame) -> dict[str, list[str]]:
@@ -16,7 +19,7 @@ def lists(neighbours: pl.DataFrame) -> dict[str, list[str]]:
 
 
 def test_schema_is_exact_and_every_movie_has_k_neighbours(tiny_catalog, tiny_ratings):
-    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=3)
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=3)
     assert dict(neighbours.schema) == NEIGHBOURS_SCHEMA
     assert list(neighbours.columns) == ["movie_id", "rank", "neighbour_id", "score", "reason"]
     assert set(neighbours["movie_id"]) == MOVIES
@@ -25,7 +28,7 @@ def test_schema_is_exact_and_every_movie_has_k_neighbours(tiny_catalog, tiny_rat
 
 
 def test_ranks_run_from_one_and_scores_never_rise(tiny_catalog, tiny_ratings):
-    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=4)
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=4)
     for (_movie,), group in neighbours.group_by("movie_id"):
         ordered = group.sort("rank")
         assert ordered["rank"].to_list() == [1, 2, 3, 4]
@@ -35,7 +38,7 @@ def test_ranks_run_from_one_and_scores_never_rise(tiny_catalog, tiny_ratings):
 
 
 def test_never_itself_the_same_title_elsewhere_nor_a_tv_show(tiny_catalog, tiny_ratings):
-    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=7)
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=7)
     titles = dict(zip(tiny_catalog["id"], tiny_catalog["title"], strict=True))
     assert "ns3" not in set(neighbours["movie_id"]) | set(neighbours["neighbour_id"])
     for movie, neighbour in neighbours.select("movie_id", "neighbour_id").iter_rows():
@@ -48,8 +51,8 @@ def test_never_itself_the_same_title_elsewhere_nor_a_tv_show(tiny_catalog, tiny_
 
 
 def test_top_k_keeps_the_best_and_no_more(tiny_catalog, tiny_ratings):
-    two = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=2))
-    five = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=5))
+    two = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=2))
+    five = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=5))
     for movie in MOVIES:
         assert len(two[movie]) == 2
         assert len(five[movie]) == 5
@@ -57,8 +60,8 @@ def test_top_k_keeps_the_best_and_no_more(tiny_catalog, tiny_ratings):
 
 
 def test_movies_nobody_liked_keep_their_content_ranking(tiny_catalog, tiny_ratings):
-    low = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.1, top_k=3))
-    high = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.9, top_k=3))
+    low = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BY_CONTENT, top_k=3))
+    high = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BY_VIEWERS, top_k=3))
     for movie in UNRATED_OR_UNLIKED:
         assert low[movie] == high[movie]
     assert high["hs1"][0] == "hs2"  # the two farm documentaries
@@ -68,21 +71,24 @@ def test_movies_nobody_liked_keep_their_content_ranking(tiny_catalog, tiny_ratin
 def test_the_weight_moves_liked_movies_between_content_and_viewers(tiny_catalog, tiny_ratings):
     # Viewers who like the heist (ns1) also like the space cats (ds1); its content neighbour is
     # the other heist film ns2.
-    by_viewers = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.9,
+    by_viewers = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BY_VIEWERS,
                              top_k=3))
-    by_content = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.1,
+    by_content = lists(train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BY_CONTENT,
                              top_k=3))
     assert by_viewers["ns1"][0] == "ds1"
     assert by_content["ns1"][0] == "ns2"
 
 
 def test_reasons_name_what_is_shared(tiny_catalog, tiny_ratings):
-    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=3)
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=3)
     reason = dict(zip(zip(neighbours["movie_id"], neighbours["neighbour_id"], strict=True),
                       neighbours["reason"], strict=True))
+    # What the films share leads when content is the stronger share, what viewers did when
+    # EASE is; "people who liked" only where someone liked both (user 4 liked ns1 and ns2).
     assert reason[("ns1", "ns2")] == ("shared genres: thrillers; same director: ann lee; "
-                                      "shared cast: bob stone")
-    assert reason[("ns1", "ds1")] == "liked by the same viewers"
+                                      "shared cast: bob stone; people who liked the heist also "
+                                      "liked this")
+    assert reason[("ns1", "ds1")] == "people who liked the heist also liked this"
     # "documentaries" and "documentary" are one genre, named by its first spelling on a tie.
     # Description words come heaviest first, alphabetically on a tie.
     assert reason[("hs1", "hs2")] == ("shared genres: documentaries; "
@@ -93,16 +99,20 @@ def test_reasons_name_what_is_shared(tiny_catalog, tiny_ratings):
 
 
 def test_bad_arguments_are_refused(tiny_catalog, tiny_ratings):
-    with pytest.raises(ValueError, match="blend_weight"):
-        train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=1.5)
+    with pytest.raises(ValueError, match="blend weights"):
+        Blend(ease=-1.0, bm25=0.0, content=1.0, lam=1.0)
+    with pytest.raises(ValueError, match="not all 0"):
+        Blend(ease=0.0, bm25=0.0, content=0.0, lam=1.0)
+    with pytest.raises(ValueError, match="lambda"):
+        Blend(ease=1.0, bm25=0.0, content=1.0, lam=0.0)
     with pytest.raises(ValueError, match="top_k"):
-        train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=0)
+        train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=0)
     with pytest.raises(ValueError, match="description"):
-        train(catalog=tiny_catalog.drop("description"), ratings=tiny_ratings, blend_weight=0.5)
+        train(catalog=tiny_catalog.drop("description"), ratings=tiny_ratings, blend=BLEND)
 
 
 def test_short_lists_are_filled_with_popular_films_said_as_much(tiny_catalog, tiny_ratings):
-    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend_weight=0.5, top_k=3)
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=3)
     hs1 = neighbours.filter(pl.col("movie_id") == "hs1").sort("rank")
     # Only hs2 shares anything with the farm film; the rest are the most liked films.
     assert hs1["neighbour_id"].to_list() == ["hs2", "ds1", "ns1"]
@@ -112,7 +122,7 @@ def test_short_lists_are_filled_with_popular_films_said_as_much(tiny_catalog, ti
 
 def test_without_ratings_content_alone_ranks_and_nothing_claims_viewers(tiny_catalog,
                                                                          tiny_ratings):
-    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings.clear(), blend_weight=0.5,
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings.clear(), blend=BLEND,
                        top_k=3)
     assert set(neighbours["movie_id"]) == MOVIES
     assert set(neighbours.group_by("movie_id").len()["len"]) == {3}

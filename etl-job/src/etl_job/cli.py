@@ -61,7 +61,8 @@ def run_all(args: argparse.Namespace) -> int:
     gates = publication_gates(settings, args)
     step = ModelStep(redis_url=require_redis_url(settings, "run"),
                      key_prefix=settings.redis_key_prefix, seed=settings.train_seed,
-                     gates=gates, cluster=settings.redis_cluster)
+                     max_queries=settings.eval_max_queries, gates=gates,
+                     cluster=settings.redis_cluster)
     try:
         run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
                                 keep_runs=settings.keep_runs, model_step=step, gates=gates)
@@ -102,7 +103,8 @@ def run_evaluate(_: argparse.Namespace) -> int:
     try:
         _report, verdict = judged_evaluation(catalog=pl.read_parquet(current / CATALOG_FILE),
                                        ratings=pl.read_parquet(current / RATINGS_FILE),
-                                       seed=settings.train_seed)
+                                       seed=settings.train_seed,
+                                       max_queries=settings.eval_max_queries)
     except BlendDominated as exc:
         print(exc.report.table())
         print(f"etl-job: error: {exc}", file=sys.stderr)

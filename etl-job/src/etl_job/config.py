@@ -20,6 +20,9 @@ class Settings(BaseServiceSettings):
     redis_cluster: bool = False
     # Seed of the user split of the offline evaluation.
     train_seed: int = 42
+    # Queries the offline evaluation scores at most (whole held-out users drawn at random), so
+    # its time stays bounded as ratings grow; the manifest reports the sample and its interval.
+    eval_max_queries: int = Field(default=20_000, ge=1)
     # Publication gates (etl_job.gates): the largest share any figure may fall by against the
     # current run, and whether a larger fall is accepted (`--accept-shrink` does it once).
     max_shrink: float = Field(default=0.10, ge=0, le=1)

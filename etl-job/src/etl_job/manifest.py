@@ -19,6 +19,10 @@ FIX_DESCRIPTIONS = {
     "score_derived_from_ratings": "score computed as mean user rating x 20 (no score column)",
     "duplicate_ids": "later rows of an id already seen, sent to quarantine",
     "names_without_letters": "director/cast items with no letter at all (such as '1') removed",
+    "placeholder_titles": "platform test entries flagged by the written rule "
+                          "(etl_job.transform.is_placeholder: '1c'/'onboarding'/'act N - title N'/"
+                          "test titles, or a test/template description): kept in the catalog, "
+                          "never recommended, no neighbours",
 }
 
 

@@ -97,6 +97,7 @@ def clean_platform(raw: RawCatalog) -> CleanPlatform:
         "date_unparseable": bad_dates, "date_missing": missing_dates,
         "duration_unparseable": bad_durations, "score_invalid": bad_scores,
         "names_without_letters": nameless,
+        "placeholder_titles": transform.count_placeholders(frame),
     }
     quarantine = pl.concat([raw.quarantine, invalid, duplicates])
     return CleanPlatform(platform=raw.platform, frame=frame, quarantine=quarantine,

@@ -1,4 +1,4 @@
-"""The model step of a run: evaluate offline, train at the chosen weight, stage it in Redis."""
+"""The model step of a run: evaluate offline, train the chosen blend, stage it in Redis."""
 
 import time
 from dataclasses import dataclass
@@ -14,8 +14,9 @@ from etl_job.errors import EtlError
 from etl_job.films import film_table
 from etl_job.gates import PublicationGates
 from etl_job.publish import commit_version, connect, discard_version, stage_version
-from etl_job.recommender import BlendDominated, EvaluationReport, evaluate, train
+from etl_job.recommender import Blend, BlendDominated, EvaluationReport, evaluate, train
 from etl_job.recommender.depth import published_lists
+from etl_job.recommender.evaluate import MAX_QUERIES
 from etl_job.republish import model_titles, reconcile_redis, version_meta
 from etl_job.steps import reached
 
@@ -23,9 +24,9 @@ from etl_job.steps import reached
 # best and the 10 best on every platform.
 TOP_K = 50
 # Below this many evaluation queries the hit rates say nothing (the hand-written sample has
-# none): the guard cannot judge, so the run ships DEFAULT_BLEND_WEIGHT and says so.
+# none): the guard cannot judge, so the run ships DEFAULT_BLEND and says so.
 MIN_QUERIES = 100
-DEFAULT_BLEND_WEIGHT = 0.6
+DEFAULT_BLEND = Blend(ease=1.0, bm25=0.5, content=1.0, lam=500.0)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class ModelStep:
     key_prefix: str
     seed: int = 42
     min_queries: int = MIN_QUERIES
+    # Queries the offline evaluation scores at most (EVAL_MAX_QUERIES).
+    max_queries: int = MAX_QUERIES
     # The run's publication gates: the movies with neighbours are compared before publishing.
     gates: PublicationGates | None = None
     cluster: bool = False
@@ -79,19 +82,21 @@ class ModelStep:
 
 def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
                     staging: Path, step: ModelStep) -> tuple[dict[str, Any], dict[str, float]]:
-    """Offline evaluation picks the blend weight (BlendDominated stops the run), then train.
+    """Offline evaluation picks the blend (BlendDominated stops the run), then train.
 
     The version id is the run id, so the run and its Redis version name each other.
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     report, verdict = judged_evaluation(catalog=catalog, ratings=ratings, seed=step.seed,
-                                        min_queries=step.min_queries)
-    weight = report.blend_weight if verdict == "passed" else DEFAULT_BLEND_WEIGHT
+                                        min_queries=step.min_queries,
+                                        max_queries=step.max_queries)
+    blend = Blend(**report.blend_settings) if verdict == "passed" else DEFAULT_BLEND
     seconds["evaluate"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    neighbours = train(catalog=catalog, ratings=ratings, blend_weight=weight, top_k=TOP_K)
+    facts: dict[str, Any] = {}
+    neighbours = train(catalog=catalog, ratings=ratings, blend=blend, top_k=TOP_K, facts=facts)
     films = film_table(catalog)
     neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K)
     seconds["train"] = round(time.perf_counter() - started, 3)
@@ -100,10 +105,14 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str
 
     evaluation = {**report.as_dict(), "verdict": verdict}
     model = {
-        "kind": "hybrid: TF-IDF content (scikit-learn) + BM25 item-item (implicit), blended",
+        "kind": "hybrid: EASE (numpy/scipy) + BM25 item-item (implicit) + TF-IDF content "
+                "(scikit-learn), blended",
         "run_id": run_id,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "blend_weight": weight,
+        "blend_weight": blend.label,
+        "blend": {"ease": blend.ease, "bm25": blend.bm25, "content": blend.content,
+                  "lam": blend.lam},
+        **facts,
         "evaluation_verdict": verdict,
         "top_k": TOP_K,
         "movies": neighbours["movie_id"].n_unique(),
@@ -127,13 +136,14 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str
 
 
 def judged_evaluation(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int,
-                      min_queries: int = MIN_QUERIES) -> tuple[EvaluationReport, str]:
+                      min_queries: int = MIN_QUERIES,
+                      max_queries: int = MAX_QUERIES) -> tuple[EvaluationReport, str]:
     """The report and its verdict: "passed", or "inconclusive" when there are too few queries.
 
     A dominated blend on enough queries raises BlendDominated, which stops the run.
     """
     try:
-        report = evaluate(catalog=catalog, ratings=ratings, seed=seed)
+        report = evaluate(catalog=catalog, ratings=ratings, seed=seed, max_queries=max_queries)
     except BlendDominated as exc:
         if exc.report.blend.queries >= min_queries:
             raise
@@ -143,5 +153,5 @@ def judged_evaluation(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int
         return report, "passed"
     print(f"etl-job: warning: the offline evaluation has {report.blend.queries} queries "
           f"(fewer than {min_queries}), too few to judge the blend; shipping the default "
-          f"blend weight {DEFAULT_BLEND_WEIGHT}", flush=True)
+          f"{DEFAULT_BLEND.label}", flush=True)
     return report, "inconclusive"

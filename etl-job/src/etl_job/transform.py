@@ -18,6 +18,15 @@ DATE_FORMAT = "%B %d, %Y"  # "September 25, 2021"
 # A duration, as found in `duration` and sometimes by mistake in `rating`: "74 min", "2 seasons".
 DURATION_PATTERN = r"^(\d+)\s*(min|season)s?$"
 SCORE_RANGE = (0, 100)
+# The written rule for a platform's test entries (amazon carries "Title before 1C onboarding - 5",
+# "Clip: ACT 4 - Title after removing 1C - 2", "testing title - ..." with director and cast "1"
+# and a description that is the title or a number): a title naming the "1C" onboarding, an
+# "act N - title|series" clip, or a test title; or a description that says it is a test or a
+# template synopsis. They stay in the catalog (every query counts them) but are never
+# recommended and get no neighbours. Checked against every match in the four real files.
+PLACEHOLDER_TITLE = (r"\b1c\b|\bonboarding\b|^(clip: )?act \d+ - (title|series)\b"
+                     r"|^test(ing)? title\b|\btest title\b")
+PLACEHOLDER_DESCRIPTION = r"^(test (movie|season)\b|this is the synopsis for)"
 POLARS_TYPES: dict[str, pl.DataType] = {
     "str": pl.String(), "int32": pl.Int32(), "int64": pl.Int64(), "date": pl.Date(),
     "float32": pl.Float32(), "float64": pl.Float64(),
@@ -102,6 +111,19 @@ def reject_invalid_rows(frame: pl.DataFrame) -> Split:
     kept = marked.filter(pl.col("_reason").is_null()).drop("_reason")
     refused = marked.filter(pl.col("_reason").is_not_null())
     return kept.with_columns(year.alias("release_year")), _to_quarantine(refused, pl.col("_reason"))
+
+
+def is_placeholder() -> pl.Expr:
+    """True for a platform's test entry by PLACEHOLDER_TITLE / PLACEHOLDER_DESCRIPTION."""
+    title = pl.col("title").str.to_lowercase().str.contains(PLACEHOLDER_TITLE)
+    description = (pl.col("description").str.to_lowercase()
+                   .str.contains(PLACEHOLDER_DESCRIPTION).fill_null(False))
+    return (title.fill_null(False) | description).alias("placeholder")
+
+
+def count_placeholders(frame: pl.DataFrame) -> int:
+    """How many rows are placeholder titles (flagged, kept: see is_placeholder)."""
+    return int(frame.select(is_placeholder().sum()).item())
 
 
 def add_ids(frame: pl.DataFrame) -> pl.DataFrame:

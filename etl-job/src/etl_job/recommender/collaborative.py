@@ -62,3 +62,4 @@ def collaborative_neighbours(*, ratings: pl.DataFrame, groups: np.ndarray, rows:
     return (frame.filter(pl.Series(~same_film))
             .sort(["query", "score", "neighbour"], descending=[False, True, False])
             .group_by("query", maintain_order=True).head(k))
+

@@ -74,6 +74,10 @@ def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.Da
                       else show_neighbours(index=index, features=features, top_k=depth))
             filled = platform_fill(index=index, features=features, neighbours=ranked,
                                    films=films)
+        # Placeholder titles (etl_job.transform.is_placeholder) get no list and are on none.
+        flagged = pl.Series(index.placeholder_ids(), dtype=pl.String).implode()
+        filled = filled.filter(~pl.col("movie_id").is_in(flagged)
+                               & ~pl.col("neighbour_id").is_in(flagged))
         kept = keep_for_platforms(neighbours=filled, films=films)
         lists.append(_explain_fill(index=index, features=features, neighbours=kept))
     return pl.concat(lists) if lists else movies.clear()

@@ -1,6 +1,8 @@
 """EASE (Steck, WWW 2019): a closed-form item-item model on the users' liked movies."""
 
 import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -13,11 +15,13 @@ from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_positive
 log = logging.getLogger(__name__)
 
 # The solve holds one dense items x items float32 matrix (movies² x 4 bytes: 1 GB at 16k movies)
-# and costs movies³ / 3 multiply-adds twice over. Past this many liked movies only the most-liked
-# ones enter the model; the others get no EASE signal (BM25 and content still rank them).
-MAX_ITEMS = 20_000
+# and costs ~movies³ multiply-adds (potrf + potri): at the benchmark's 16.5k liked movies one solve
+# took 170 s on the loaded 2-core box, 6k took 4 s. Past this many liked movies only the most
+# liked enter the model (86% of the benchmark's likes); the others get no EASE signal, BM25 and
+# content still rank them.
+MAX_ITEMS = 6_000
 DEFAULT_LAMBDA = 200.0
-LAMBDA_GRID = (50.0, 200.0, 500.0)
+LAMBDA_GRID = (200.0, 500.0, 1000.0)
 # Columns of XᵀX built per sparse product: ~16k x 1024 entries in flight at most.
 GRAM_BLOCK = 1024
 # Rows of B scored per top-k pass: 512 x 16k float32 scores, ~35 MB per array.
@@ -128,13 +132,72 @@ def weights_neighbours(*, weights: np.ndarray, movies: np.ndarray, groups: np.nd
     return pl.concat(frames)
 
 
+@dataclass(frozen=True)
+class EaseModel:
+    """EASE weights over the movies it knows: column c of `weights` is catalog row movies[c]."""
+
+    weights: np.ndarray
+    movies: np.ndarray
+    lam: float
+    # Liked movies past MAX_ITEMS, left out of the model (0 when none).
+    left_out: int = 0
+    # XᵀX before the solve (users who liked both movies), kept only when asked for.
+    co_likes: np.ndarray | None = None
+
+    def neighbours(self, *, groups: np.ndarray, rows: np.ndarray, k: int) -> pl.DataFrame:
+        """Top-k positive neighbours of each query row the model knows (see weights_neighbours)."""
+        return weights_neighbours(weights=self.weights, movies=self.movies, groups=groups,
+                                  rows=rows, k=k)
+
+    def pair_scores(self, *, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """B[left[i], right[i]] per pair of catalog rows; NaN where the model knows either not."""
+        return self._lookup(self.weights, left=left, right=right)
+
+    def co_like_counts(self, *, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Users who liked both movies of each pair; 0 where the model knows either not."""
+        if self.co_likes is None:
+            raise ValueError("this EASE model was fitted without keep_co_likes")
+        counts = self._lookup(self.co_likes, left=left, right=right)
+        return np.nan_to_num(counts, nan=0.0).astype(np.int64)
+
+    def _lookup(self, matrix: np.ndarray, *, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+        size = int(max(self.movies.max(initial=-1), left.max(initial=-1),
+                       right.max(initial=-1))) + 1
+        column = np.full(size, -1, dtype=np.int64)
+        column[self.movies] = np.arange(len(self.movies))
+        known = (column[left] >= 0) & (column[right] >= 0)
+        values = np.full(len(left), np.nan, dtype=np.float64)
+        values[known] = matrix[column[left[known]], column[right[known]]]
+        return values
+
+
+def fit_ease(*, ratings: pl.DataFrame, lambdas: Sequence[float],
+             threshold: float = POSITIVE_RATING, max_items: int = MAX_ITEMS,
+             keep_co_likes: bool = False) -> Iterator[EaseModel]:
+    """One EaseModel per lambda, in order; XᵀX is built once and copied for each solve.
+
+    Nothing is yielded when nobody liked anything. keep_co_likes keeps a copy of XᵀX (one
+    more items² float32 matrix) so reasons can check that someone liked both films.
+    """
+    liked, movies = positive_matrix(ratings=ratings, threshold=threshold)
+    if liked.nnz == 0:
+        return
+    left_out = max(liked.shape[1] - max_items, 0)
+    liked, movies = keep_most_liked(liked, movies, max_items)
+    gram = gram_matrix(liked)
+    co_likes = gram.copy() if keep_co_likes else None
+    for position, lam in enumerate(lambdas):
+        last = position == len(lambdas) - 1
+        yield EaseModel(weights=ease_weights(gram, lam=lam, overwrite=last), movies=movies,
+                        lam=float(lam), left_out=left_out, co_likes=co_likes)
+
+
 def ease_neighbours(*, ratings: pl.DataFrame, groups: np.ndarray, rows: np.ndarray, k: int,
                     lam: float = DEFAULT_LAMBDA, threshold: float = POSITIVE_RATING,
                     max_items: int = MAX_ITEMS) -> pl.DataFrame:
     """Top-k EASE neighbours (query, neighbour, score > 0) of each query row someone liked."""
-    liked, movies = positive_matrix(ratings=ratings, threshold=threshold)
-    if liked.nnz == 0:
-        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    liked, movies = keep_most_liked(liked, movies, max_items)
-    weights = ease_weights(gram_matrix(liked), lam=lam, overwrite=True)
-    return weights_neighbours(weights=weights, movies=movies, groups=groups, rows=rows, k=k)
+    for model in fit_ease(ratings=ratings, lambdas=[lam], threshold=threshold,
+                          max_items=max_items):
+        return model.neighbours(groups=groups, rows=rows, k=k)
+    return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)

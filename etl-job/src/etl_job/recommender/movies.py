@@ -7,6 +7,8 @@ import polars as pl
 from contracts.domain import CATALOG_TYPE_MOVIE
 from contracts.titles import film_key, normalise_title
 
+from etl_job.transform import is_placeholder
+
 REQUIRED_CATALOG_COLUMNS = ("id", "type", "title", "listed_in", "description", "director",
                             "cast", "country")
 REQUIRED_RATINGS_COLUMNS = ("user_id", "movie_id", "rating")
@@ -20,10 +22,39 @@ class MovieIndex:
     ids: list[str]
     # groups[i] numbers the film of row i (contracts.titles.film_key): one group, one film.
     groups: np.ndarray
+    # placeholder[i]: row i is a platform's test entry (etl_job.transform.is_placeholder), kept
+    # in the catalog but never recommended and given no neighbours.
+    placeholder: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    def _placeholders(self) -> np.ndarray:
+        if self.placeholder is None:
+            return np.zeros(self.size, dtype=bool)
+        return self.placeholder
+
+    def recommendable_rows(self) -> np.ndarray:
+        """Rows of every movie that gets neighbours and may be one: all but placeholders."""
+        return np.flatnonzero(~self._placeholders()).astype(np.int64)
+
+    def without_placeholder_rows(self, rows: np.ndarray) -> np.ndarray:
+        """`rows` in order, placeholder rows left out."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return rows[~self._placeholders()[rows]]
+
+    def placeholder_ids(self) -> list[str]:
+        """Catalog ids of the placeholder titles."""
+        return [self.ids[row] for row in np.flatnonzero(self._placeholders())]
+
+    def without_placeholders(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        """Rows of a query/neighbour frame where neither movie is a placeholder."""
+        flagged = np.flatnonzero(self._placeholders())
+        if len(flagged) == 0:
+            return pairs
+        rows = pl.Series(flagged, dtype=pl.Int32).implode()
+        return pairs.filter(~pl.col("query").is_in(rows) & ~pl.col("neighbour").is_in(rows))
 
 
 def _require(frame: pl.DataFrame, columns: tuple[str, ...], name: str) -> None:
@@ -45,7 +76,9 @@ def index_movies(*, catalog: pl.DataFrame, kind: str = CATALOG_TYPE_MOVIE) -> Mo
             for i, (t, y) in enumerate(zip(movies["title"].to_list(), years, strict=True))]
     numbers: dict[str, int] = {}
     groups = np.array([numbers.setdefault(key, len(numbers)) for key in keys], dtype=np.int64)
-    return MovieIndex(movies=movies, ids=movies["id"].to_list(), groups=groups)
+    placeholder = movies.select(is_placeholder()).to_series().fill_null(False).to_numpy()
+    return MovieIndex(movies=movies, ids=movies["id"].to_list(), groups=groups,
+                      placeholder=placeholder)
 
 
 def index_ratings(*, ratings: pl.DataFrame, index: MovieIndex) -> pl.DataFrame:

@@ -48,8 +48,8 @@ def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarra
             queries.append(query)
             neighbours.append(row)
             found += 1
-    return pl.DataFrame({"query": queries, "neighbour": neighbours, "score": 0.0,
-                         "content": 0.0, "collab": 0.0}, schema=BLEND_SCHEMA)
+    return pl.DataFrame({"query": queries, "neighbour": neighbours, "score": 0.0, "ease": 0.0,
+                         "bm25": 0.0, "content": 0.0}, schema=BLEND_SCHEMA)
 
 
 def fill_short_lists(*, neighbours: pl.DataFrame, order: np.ndarray, groups: np.ndarray,

@@ -33,6 +33,7 @@ def genre_names(listed_in: pl.Series) -> pl.Series:
 def _movie_lists(movies: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({
         "row": pl.int_range(0, movies.height, dtype=pl.Int32, eager=True),
+        "title": movies["title"].cast(pl.String).fill_null(""),
         "genres": genre_names(movies["listed_in"]),
         "genre_words": genre_word_lists(movies["listed_in"]).list.unique().list.sort(),
         **{column: name_lists(movies[column]) for column in ("director", "cast", "country")},
@@ -65,14 +66,31 @@ def shared_words(*, features: ContentFeatures, left: np.ndarray, right: np.ndarr
             .sort("pair")["word"].fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
 
+def _viewers() -> pl.Expr:
+    """What viewers did, when it is true: EASE with a co-like names the query, BM25 says less."""
+    people = pl.lit("people who liked ") + pl.col("title") + pl.lit(" also liked this")
+    return (pl.when((pl.col("ease") > 0) & pl.col("co_liked")).then(people)
+            .when(pl.col("bm25") > 0).then(pl.lit(LIKED_BY_SAME_VIEWERS)))
+
+
 def explain(*, movies: pl.DataFrame, features: ContentFeatures, neighbours: pl.DataFrame,
             liked_rows: set[int]) -> list[str]:
-    """One reason per row of a query/neighbour/collab frame (row numbers index `movies`)."""
+    """One reason per row of a blended frame (row numbers index `movies`).
+
+    `neighbours` carries each signal's share of the score (ease, bm25, content) and co_liked
+    (someone liked both films). What viewers did comes first when a viewers' signal is the
+    strongest share, after what the films share otherwise.
+    """
+    # Lists explained by content alone (shows, platform fills) may carry no signal columns.
+    defaults = {"ease": pl.lit(0.0), "bm25": pl.lit(0.0), "content": pl.lit(1.0),
+                "co_liked": pl.lit(False)}
+    neighbours = neighbours.with_columns(
+        **{name: value for name, value in defaults.items() if name not in neighbours.columns})
     lists = _movie_lists(movies)
     words = shared_words(features=features, left=neighbours["query"].to_numpy(),
                          right=neighbours["neighbour"].to_numpy())
     liked = pl.Series(sorted(liked_rows), dtype=pl.Int32).implode()
-    pairs = (neighbours.select("query", "neighbour", "collab")
+    pairs = (neighbours.select("query", "neighbour", "ease", "bm25", "content", "co_liked")
              .with_columns(words=words, order=pl.int_range(0, pl.len()),
                            liked=pl.col("neighbour").is_in(liked))
              .join(lists, left_on="query", right_on="row", how="left")
@@ -81,13 +99,16 @@ def explain(*, movies: pl.DataFrame, features: ContentFeatures, neighbours: pl.D
     # "action" and "action & adventure" share a word, not a whole genre name.
     genres = pl.when(genres.list.len() > 0).then(genres).otherwise(
         _shared("genre_words", MAX_GENRES))
-    shared = pl.concat_str([
+    content = [
         _part("shared genres: ", genres),
         _part("same director: ", _shared("director", MAX_NAMES)),
         _part("shared cast: ", _shared("cast", MAX_NAMES)),
         _part("similar description: ", pl.col("words")),
-        pl.when(pl.col("collab") > 0).then(pl.lit(LIKED_BY_SAME_VIEWERS)),
-    ], separator="; ", ignore_nulls=True)
+    ]
+    viewers_lead = pl.max_horizontal("ease", "bm25") > pl.col("content")
+    shared = pl.when(viewers_lead).then(
+        pl.concat_str([_viewers(), *content], separator="; ", ignore_nulls=True)
+    ).otherwise(pl.concat_str([*content, _viewers()], separator="; ", ignore_nulls=True))
     # Only when nothing above is shared: the country, else what put the film on the list.
     fallback = pl.coalesce(
         _part("same country: ", _shared("country", MAX_NAMES)),

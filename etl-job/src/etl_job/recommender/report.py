@@ -1,37 +1,70 @@
-"""The offline evaluation's result: per-model hit rates, rendered as a table or a JSON-able dict."""
+"""The offline evaluation's result: per-model scores, the shipped blend, as a table or a dict."""
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 POPULARITY = "popularity"
 CONTENT = "content only"
-COLLABORATIVE = "collaborative only"
+BM25 = "BM25 item-item only"
 BLEND = "blend"
+# The issue's targets for the shipped blend, both at once.
+TARGET_HR = 0.80
+TARGET_TAIL = 0.33
+SELECTION_RULE = (
+    f"ship the blend with the best HR@5 among the blends that no single signal dominates "
+    f"(equal or better on both HR@5 and tail HR@5) and whose tail HR@5 is at least "
+    f"{TARGET_TAIL:g} (the target); if none reaches {TARGET_TAIL:g}, the undominated blend with "
+    f"the best tail HR@5; ties go to the blend listed first")
+
+
+def ease_name(lam: float) -> str:
+    return f"EASE only (λ {lam:g})"
 
 
 @dataclass(frozen=True)
 class ModelScore:
-    """HR@k and tail HR@k of one model over the held-out queries."""
+    """One model's scores over the held-out queries."""
 
     name: str
     hr_at_k: float
     tail_hr_at_k: float
     queries: int
     distinct_recommended: int
+    ndcg_at_10: float = 0.0
+    coverage: float = 0.0
+    # 95% bootstrap interval of HR@k, held-out users resampled.
+    hr_interval: tuple[float, float] = (0.0, 0.0)
 
     def dominates(self, other: "ModelScore") -> bool:
         """Equal or better than `other` on both HR@k and tail HR@k."""
         return self.hr_at_k >= other.hr_at_k and self.tail_hr_at_k >= other.tail_hr_at_k
 
 
+def choose_blend(*, grid: Sequence[ModelScore],
+                 baselines: Sequence[ModelScore]) -> tuple[int, bool]:
+    """(position of the shipped blend in `grid`, whether it is undominated): SELECTION_RULE."""
+    if not grid:
+        raise ValueError("the blend grid is empty")
+    undominated = [i for i, s in enumerate(grid) if not any(b.dominates(s) for b in baselines)]
+    pool = undominated or list(range(len(grid)))
+    floor = [i for i in pool if grid[i].tail_hr_at_k >= TARGET_TAIL]
+    if floor:
+        best = max(floor, key=lambda i: (grid[i].hr_at_k, grid[i].tail_hr_at_k, -i))
+    else:
+        best = max(pool, key=lambda i: (grid[i].tail_hr_at_k, grid[i].hr_at_k, -i))
+    return best, bool(undominated)
+
+
 @dataclass(frozen=True)
 class EvaluationReport:
-    """Scores of the baselines and the shipped blend, the weights tried, and the setup."""
+    """Every single signal and every blend tried, the shipped one, and the setup."""
 
     baselines: tuple[ModelScore, ...]
-    blend: ModelScore
-    blend_weight: float
-    grid: dict[float, ModelScore]
+    grid: tuple[ModelScore, ...]
+    # Per grid entry: its weights and lambda, {"ease", "bm25", "content", "lam"}.
+    grid_settings: tuple[dict[str, float], ...]
+    shipped: int
     k: int
     seed: int
     holdout_fraction: float
@@ -39,61 +72,125 @@ class EvaluationReport:
     held_out_users: int
     liked_rating: float
     tail_cutoff: int
+    sample: dict[str, int] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def blend(self) -> ModelScore:
+        """The shipped blend's scores."""
+        return self.grid[self.shipped]
+
+    @property
+    def blend_settings(self) -> dict[str, float]:
+        return self.grid_settings[self.shipped]
+
+    @property
     def models(self) -> tuple[ModelScore, ...]:
-        """Baselines then the shipped blend, in table order."""
-        return (*self.baselines, self.blend)
+        """Single signals then every blend, in table order."""
+        return (*self.baselines, *self.grid)
 
     def dominating_baselines(self) -> list[ModelScore]:
-        """The single-signal baselines that are equal or better than the blend on both metrics."""
+        """The single signals that are equal or better than the shipped blend on both metrics."""
         return [b for b in self.baselines if b.dominates(self.blend)]
 
     def table(self) -> str:
-        """Plain-text table of the models, then the blend weights tried."""
-        k = self.k
-        header = (f"offline evaluation: {self.held_out_users} held-out users "
-                  f"({self.holdout_fraction:.0%}, seed {self.seed}), models trained on the other "
-                  f"{self.train_users}\nliked = rated {self.liked_rating:g} or more; tail = hits "
-                  f"outside the {self.tail_cutoff} most-rated movies only")
-        names = [self._label(m) for m in self.models]
-        width = max(len(n) for n in [*names, "model"])
-        lines = [header, "",
-                 f"{'model':<{width}}  {f'HR@{k}':>7}  {f'tail HR@{k}':>11}  {'queries':>8}  "
-                 f"{'distinct movies':>15}"]
-        for name, model in zip(names, self.models, strict=True):
-            lines.append(f"{name:<{width}}  {model.hr_at_k:>7.4f}  {model.tail_hr_at_k:>11.4f}  "
-                         f"{model.queries:>8d}  {model.distinct_recommended:>15d}")
-        tried = ", ".join(f"{w:g}: {s.hr_at_k:.4f}/{s.tail_hr_at_k:.4f}"
-                          for w, s in sorted(self.grid.items()))
-        lines += ["", f"blend weights tried (HR@{k}/tail HR@{k}): {tried}"]
-        return "\n".join(lines)
+        """Plain-text table of every model, the shipped blend marked, then the rule."""
+        return render_table(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form for the manifest and the model metadata."""
         return {
-            "k": self.k,
-            "seed": self.seed,
-            "holdout_fraction": self.holdout_fraction,
-            "train_users": self.train_users,
-            "held_out_users": self.held_out_users,
-            "liked_rating": self.liked_rating,
-            "tail_cutoff": self.tail_cutoff,
-            "blend_weight": self.blend_weight,
-            "models": {m.name: _score_dict(m) for m in self.models},
-            "blend_grid": [{"weight": w, **_score_dict(s)} for w, s in sorted(self.grid.items())],
+            "k": self.k, "ndcg_k": 10, "seed": self.seed,
+            "holdout_fraction": self.holdout_fraction, "train_users": self.train_users,
+            "held_out_users": self.held_out_users, "liked_rating": self.liked_rating,
+            "tail_cutoff": self.tail_cutoff, "sample": self.sample,
+            "blend_weight": self.blend.name, "blend": self.blend_settings,
+            "lambda": self.blend_settings["lam"],
+            "selection_rule": SELECTION_RULE,
+            "targets": {"hr_at_k": TARGET_HR, "tail_hr_at_k": TARGET_TAIL,
+                        "met": self.blend.hr_at_k >= TARGET_HR
+                        and self.blend.tail_hr_at_k >= TARGET_TAIL},
+            "models": {m.name: _score_dict(m) for m in self.baselines}
+            | {BLEND: _score_dict(self.blend)},
+            "blend_grid": [{"name": s.name, **settings, **_score_dict(s),
+                            "shipped": i == self.shipped}
+                           for i, (s, settings) in enumerate(
+                               zip(self.grid, self.grid_settings, strict=True))],
             "parameters": self.parameters,
         }
-
-    def _label(self, model: ModelScore) -> str:
-        return f"{BLEND} (weight {self.blend_weight:g})" if model is self.blend else model.name
 
 
 def _score_dict(score: ModelScore) -> dict[str, Any]:
     values = asdict(score)
     values.pop("name")
+    values["hr_interval"] = list(score.hr_interval)
     return values
+
+
+def _rows(evaluation: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
+    rows = [(name, values, False) for name, values in evaluation["models"].items()
+            if name != BLEND]
+    rows += [(entry["name"], entry, bool(entry["shipped"])) for entry in evaluation["blend_grid"]]
+    return rows
+
+
+def _header(evaluation: dict[str, Any]) -> str:
+    k, sample = evaluation["k"], evaluation.get("sample") or {}
+    sampled = ""
+    if sample:
+        sampled = (f"; {sample['sampled_queries']} of {sample['held_out_queries']} queries "
+                   f"({sample['sampled_users']} users, at most {sample['max_queries']})")
+    return (f"{evaluation['held_out_users']} held-out users ({evaluation['holdout_fraction']:.0%},"
+            f" seed {evaluation['seed']}), models trained on the other "
+            f"{evaluation['train_users']}{sampled}; liked = rated {evaluation['liked_rating']:g} "
+            f"or more; tail = hits outside the {evaluation['tail_cutoff']} most-rated movies; "
+            f"HR@{k} with its 95% bootstrap interval (users resampled)")
+
+
+def render_table(evaluation: dict[str, Any]) -> str:
+    """The plain-text table the ETL prints, from the manifest's evaluation section."""
+    k = evaluation["k"]
+    rows = _rows(evaluation)
+    width = max(len(name) for name, _, _ in rows) + 2
+    lines = [f"offline evaluation: {_header(evaluation)}", "",
+             f"{'model':<{width}}  {f'HR@{k}':>6}  {'95% interval':>15}  {f'tail HR@{k}':>11}  "
+             f"{'NDCG@10':>7}  {'coverage':>8}  {'queries':>7}"]
+    for name, values, shipped in rows:
+        low, high = values["hr_interval"]
+        label = f"{'* ' if shipped else ''}{name}"
+        lines.append(f"{label:<{width}}  {values['hr_at_k']:>6.4f}  {f'{low:.3f}-{high:.3f}':>15}"
+                     f"  {values['tail_hr_at_k']:>11.4f}  {values['ndcg_at_10']:>7.4f}  "
+                     f"{values['coverage']:>8.4f}  {values['queries']:>7d}")
+    lines += ["", f"* shipped: {evaluation['blend_weight']}", f"rule: {SELECTION_RULE}",
+              _target_line(evaluation)]
+    return "\n".join(lines)
+
+
+def _target_line(evaluation: dict[str, Any]) -> str:
+    shipped = evaluation["models"][BLEND]
+    verdict = "met" if evaluation["targets"]["met"] else "NOT met"
+    return (f"targets HR@{evaluation['k']} >= {TARGET_HR:g} and tail >= {TARGET_TAIL:g} at once: "
+            f"{verdict} (shipped {shipped['hr_at_k']:.4f} / {shipped['tail_hr_at_k']:.4f})")
+
+
+def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
+    """The README's evaluation table, from a manifest's evaluation section."""
+    k = evaluation["k"]
+    lines = [f"Generated from {source or 'a run manifest'} by "
+             "`python -m etl_job.recommender.readme_table`: " + _header(evaluation) + ".", "",
+             f"| model | HR@{k} | 95% interval | tail HR@{k} | NDCG@10 | coverage | queries |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, values, shipped in _rows(evaluation):
+        low, high = values["hr_interval"]
+        cells = [name, f"{values['hr_at_k']:.4f}", f"{low:.3f}-{high:.3f}",
+                 f"{values['tail_hr_at_k']:.4f}", f"{values['ndcg_at_10']:.4f}",
+                 f"{values['coverage']:.4f}", str(values["queries"])]
+        if shipped:
+            cells = [f"**{cell}**" for cell in cells[:5]] + cells[5:]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
+              f"{_target_line(evaluation)}."]
+    return "\n".join(lines)
 
 
 class BlendDominated(RuntimeError):
@@ -105,6 +202,6 @@ class BlendDominated(RuntimeError):
             f"{b.name} (HR@{report.k} {b.hr_at_k:.4f} >= {report.blend.hr_at_k:.4f}, tail HR@"
             f"{report.k} {b.tail_hr_at_k:.4f} >= {report.blend.tail_hr_at_k:.4f})"
             for b in report.dominating_baselines())
-        super().__init__(f"the blend (weight {report.blend_weight:g}) is dominated by "
-                         f"{beaten_by}; at no weight tried does it beat every single-signal "
-                         f"baseline on HR@{report.k} or tail HR@{report.k}")
+        super().__init__(f"the blend ({report.blend.name}) is dominated by {beaten_by}; no "
+                         f"blend tried beats every single signal on HR@{report.k} or tail "
+                         f"HR@{report.k}")

@@ -1,19 +1,27 @@
-"""Training: content and collaborative neighbours for every catalog movie, blended, with reasons."""
+"""Training: EASE, BM25 and content neighbours for every catalog movie, blended, with reasons."""
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from etl_job.recommender.blend import blend_neighbours, check_weight
+from etl_job.recommender.blend import (
+    Blend,
+    blend_neighbours,
+    candidate_pairs,
+    reference_scores,
+)
 from etl_job.recommender.collaborative import collaborative_neighbours
+from etl_job.recommender.ease import MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import ContentFeatures, build_content_features
 from etl_job.recommender.movies import MovieIndex, index_movies, index_ratings
 from etl_job.recommender.popularity import fill_short_lists, liked_rows, popularity_order
 from etl_job.recommender.reasons import explain
-from etl_job.recommender.similarity import top_k_neighbours
+from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_neighbours
 
 log = logging.getLogger(__name__)
 
@@ -29,38 +37,79 @@ NEIGHBOURS_SCHEMA = pl.Schema({
 })
 
 
-def candidate_lists(*, index: MovieIndex, features: ContentFeatures, ratings: pl.DataFrame,
-                    rows: np.ndarray, candidates: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Content and collaborative candidate frames (query, neighbour, score) for the given rows."""
+@dataclass(frozen=True)
+class SignalLists:
+    """Each signal's candidates (query, neighbour, score) for some query rows."""
+
+    content: pl.DataFrame
+    bm25: pl.DataFrame
+
+
+def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: pl.DataFrame,
+                 rows: np.ndarray, candidates: int) -> SignalLists:
+    """Content and BM25 candidate frames for the given rows, placeholder titles left out."""
     content = top_k_neighbours(matrix=features.matrix, rows=rows, groups=index.groups,
                                k=candidates)
-    collab = collaborative_neighbours(ratings=ratings, groups=index.groups, rows=rows,
-                                      k=candidates)
-    return content, collab
+    bm25 = collaborative_neighbours(ratings=ratings, groups=index.groups, rows=rows,
+                                    k=candidates)
+    return SignalLists(content=index.without_placeholders(content),
+                       bm25=index.without_placeholders(bm25))
 
 
-def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend_weight: float,
-          top_k: int = 20) -> pl.DataFrame:
-    """The top_k blended neighbours of every catalog movie, with score and reason."""
-    check_weight(blend_weight)
+def ease_list(*, model: EaseModel | None, index: MovieIndex, rows: np.ndarray,
+              candidates: int) -> pl.DataFrame:
+    """EASE's candidates for the rows (none without a model), placeholder titles left out."""
+    if model is None:
+        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
+    return index.without_placeholders(model.neighbours(groups=index.groups, rows=rows,
+                                                       k=candidates))
+
+
+def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend: Blend, top_k: int = 20,
+          max_items: int = MAX_ITEMS, facts: dict[str, Any] | None = None) -> pl.DataFrame:
+    """The top_k blended neighbours of every catalog movie but placeholders, with reasons.
+
+    `facts`, when given, receives the EASE stage's figures (seconds, movies, movies left out)
+    for the manifest.
+    """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     started = time.perf_counter()
     index = index_movies(catalog=catalog)
     rated = index_ratings(ratings=ratings, index=index)
+    rows = index.recommendable_rows()
+    candidates = max(CANDIDATES, top_k)
     # The heavy parts are sparse products and implicit's own threads; BLAS threads would only
-    # compete with them on a small machine.
+    # compete with them on a small machine. EASE's solve is BLAS itself and gets the threads.
     with threadpool_limits(limits=1, user_api="blas"):
         features = build_content_features(movies=index.movies)
-        content, collab = candidate_lists(index=index, features=features, ratings=rated,
-                                          rows=np.arange(index.size),
-                                          candidates=max(CANDIDATES, top_k))
-    blended = blend_neighbours(content=content, collab=collab, features=features.matrix,
-                               weight=blend_weight, k=top_k)
-    blended = fill_short_lists(neighbours=blended,
-                               order=popularity_order(ratings=rated, n_movies=index.size),
-                               groups=index.groups, rows=np.arange(index.size), k=top_k)
-    reasons = explain(movies=index.movies, features=features, neighbours=blended,
+        lists = signal_lists(index=index, features=features, ratings=rated, rows=rows,
+                             candidates=candidates)
+    ease_started = time.perf_counter()
+    model = next(fit_ease(ratings=rated, lambdas=[blend.lam], max_items=max_items,
+                          keep_co_likes=True), None)
+    if facts is not None:
+        facts["ease"] = {"seconds": round(time.perf_counter() - ease_started, 3),
+                         "movies": 0 if model is None else len(model.movies),
+                         "movies_left_out": 0 if model is None else model.left_out,
+                         "max_movies": max_items, "lambda": blend.lam}
+    pairs = candidate_pairs(content=lists.content, bm25=lists.bm25,
+                            ease=ease_list(model=model, index=index, rows=rows,
+                                           candidates=candidates),
+                            features=features.matrix, ease_model=model)
+    blended = blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs),
+                               k=top_k)
+    del pairs
+    order = index.without_placeholder_rows(popularity_order(ratings=rated, n_movies=index.size))
+    blended = fill_short_lists(neighbours=blended, order=order, groups=index.groups, rows=rows,
+                               k=top_k)
+    # EASE only speaks for pairs it knows, so its co-like counts are all a reason needs.
+    co_liked = (model.co_like_counts(left=blended["query"].to_numpy(),
+                                     right=blended["neighbour"].to_numpy()) > 0
+                if model is not None else np.zeros(blended.height, dtype=bool))
+    del model
+    reasons = explain(movies=index.movies, features=features,
+                      neighbours=blended.with_columns(co_liked=pl.Series(co_liked)),
                       liked_rows=liked_rows(ratings=rated))
     ids = pl.Series("id", index.ids, dtype=pl.String)
     neighbours = pl.DataFrame({
@@ -70,6 +119,6 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend_weight: float,
         "score": blended["score"],
         "reason": reasons,
     }).cast(NEIGHBOURS_SCHEMA)
-    log.info("trained neighbours for %d movies (%d rated) in %.1fs", index.size,
-             collab["query"].n_unique(), time.perf_counter() - started)
+    log.info("trained neighbours for %d movies (%d liked) in %.1fs", len(rows),
+             lists.bm25["query"].n_unique(), time.perf_counter() - started)
     return neighbours
