@@ -24,7 +24,11 @@ def sample_results() -> Results:
         command="DATA_DIR=/d etl-job run", returncode=0, seconds=130.0, peak_rss=3000 * MB,
         stages=[Stage("catalog", 1.0, 300 * MB), Stage("ratings", 2.0, 700 * MB),
                 Stage("train", 100.0, 2900 * MB)],
-        manifest={"rows": {"catalog": 22998, "ratings": 11024289, "quarantine": 0}})
+        manifest={"rows": {"catalog": 22998, "ratings": 11024289, "quarantine": 0},
+                  "model": {"ease": {"seconds": 7.5, "movies": 6000, "movies_left_out": 10481,
+                                     "max_movies": 6000, "lambda": 500.0}},
+                  "evaluation": {"parameters": {"ease_fit_seconds": 21.25,
+                                                "ease_lambdas_tried": [200.0, 500.0, 1000.0]}}})
     return Results(
         date="2026-01-01 00:00 UTC", machine={"Machine": "test box, 2 cores"},
         commands=["make bench"],
@@ -77,6 +81,9 @@ def test_render_has_every_section_and_figure(tmp_path: Path):
         assert heading in text
     assert "11,024,289 generated ratings by 270,896 users" in text
     assert "| train | 100.00 | 2,900 MB |" in text
+    assert ("EASE stage (inside the stages above): 7.50 s in train (XᵀX and one float32 "
+            "Cholesky solve over 6,000 movies, 10,481 less-liked ones past the 6,000 bound left "
+            "to BM25 and content), 21.25 s in evaluate (3 lambdas on the training split).") in text
     assert "| **whole process** | **130.00** | **3,000 MB** |" in text
     assert "| ratings read_csv x files, concat, checks, groupby | 9.00 | 2.00 | 4.50x |" in text
     assert "| get_count_platform | 16 | 3,000 | 1.00 | 5.00 | 0 | 0.43x |" in text

@@ -150,6 +150,7 @@ def _etl_section(results: Results) -> list[str]:
     lines += ["", "Stage peaks: the process tree's RSS sampled every 50 ms, windows placed by "
               "the manifest's stage seconds ending at the manifest's write; the whole-process "
               "peak is the kernel's (wait4 ru_maxrss)."]
+    lines += _ease_lines(etl.manifest)
     rows_info = etl.manifest.get("rows", {})
     if rows_info:
         lines += ["", f"Rows: {rows_info.get('catalog', 0):,} catalog titles, "
@@ -170,6 +171,19 @@ def _etl_section(results: Results) -> list[str]:
                   f"lazy scan + group_by of the same files (no checks) took "
                   f"{pandas['polars_floor_seconds']:.2f} s: the floor for the ratings stage."]
     return lines
+
+
+def _ease_lines(manifest: dict[str, Any]) -> list[str]:
+    """The EASE stage inside evaluate and train, from the manifest (issue 9)."""
+    ease = (manifest.get("model") or {}).get("ease")
+    if not ease:
+        return []
+    fits = ((manifest.get("evaluation") or {}).get("parameters") or {})
+    return ["", f"EASE stage (inside the stages above): {ease['seconds']:.2f} s in train "
+            f"(XᵀX and one float32 Cholesky solve over {ease['movies']:,} movies, "
+            f"{ease['movies_left_out']:,} less-liked ones past the {ease['max_movies']:,} bound "
+            f"left to BM25 and content), {fits.get('ease_fit_seconds', 0):.2f} s in evaluate "
+            f"({len(fits.get('ease_lambdas_tried', []))} lambdas on the training split)."]
 
 
 def _load_rows(loads: list[TargetLoad], baseline: TargetLoad, reference: int) -> list[list[str]]:

@@ -1,7 +1,7 @@
 """Offline evaluation on held-out users: every single signal and every blend tried, one shipped."""
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import polars as pl
@@ -15,7 +15,7 @@ from etl_job.recommender.blend import (
     top_per_query,
 )
 from etl_job.recommender.collaborative import BM25_B, BM25_K1, POSITIVE_RATING
-from etl_job.recommender.ease import LAMBDA_GRID, MAX_ITEMS, fit_ease
+from etl_job.recommender.ease import LAMBDA_GRID, MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import FIELD_WEIGHTS, build_content_features
 from etl_job.recommender.metrics import NDCG_K, RESAMPLES, score_model
 from etl_job.recommender.movies import index_movies, index_ratings
@@ -128,8 +128,9 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
         score(BM25, top_per_query(neighbours=lists.bm25, k=depth)),
     ]
     grid: list[ModelScore] = []
-    models = fit_ease(ratings=train_ratings, lambdas=[b.lam for b in blends[::len(weights)]],
-                      max_items=max_items)
+    models = _single_threaded(fit_ease(ratings=train_ratings,
+                                       lambdas=[b.lam for b in blends[::len(weights)]],
+                                       max_items=max_items))
     left_out = 0
     fitting = time.perf_counter()
     ease_seconds = 0.0
@@ -179,6 +180,16 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
     if not undominated:
         raise BlendDominated(report)
     return report
+
+
+def _single_threaded(models: Iterator[EaseModel]) -> Iterator[EaseModel]:
+    """Each EASE solve with one BLAS thread (see train.py: two spin on a loaded small box)."""
+    while True:
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = next(models, None)
+        if model is None:
+            return
+        yield model
 
 
 def _chunks(items: Sequence[Blend], size: int) -> list[Sequence[Blend]]:

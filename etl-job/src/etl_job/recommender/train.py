@@ -80,14 +80,16 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend: Blend, top_k: 
     rows = index.recommendable_rows()
     candidates = max(CANDIDATES, top_k)
     # The heavy parts are sparse products and implicit's own threads; BLAS threads would only
-    # compete with them on a small machine. EASE's solve is BLAS itself and gets the threads.
+    # compete with them on a small machine. EASE's solve is BLAS itself, yet one thread too:
+    # on the shared 2-core box two OpenBLAS threads spin against the other processes and took
+    # 54-65 s for the 6,000-movie solve where one took 17-22 s (same run, loaded machine).
     with threadpool_limits(limits=1, user_api="blas"):
         features = build_content_features(movies=index.movies)
         lists = signal_lists(index=index, features=features, ratings=rated, rows=rows,
                              candidates=candidates)
-    ease_started = time.perf_counter()
-    model = next(fit_ease(ratings=rated, lambdas=[blend.lam], max_items=max_items,
-                          keep_co_likes=True), None)
+        ease_started = time.perf_counter()
+        model = next(fit_ease(ratings=rated, lambdas=[blend.lam], max_items=max_items,
+                              keep_co_likes=True), None)
     if facts is not None:
         facts["ease"] = {"seconds": round(time.perf_counter() - ease_started, 3),
                          "movies": 0 if model is None else len(model.movies),
