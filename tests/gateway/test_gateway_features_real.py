@@ -18,7 +18,7 @@ from etl_job.publish import publish_neighbours
 from etl_job.recommender import train
 from etl_job.recommender.depth import published_lists
 from etl_job.republish import model_titles
-from etl_job.training import DEFAULT_BLEND_WEIGHT, TOP_K
+from etl_job.training import DEFAULT_BLEND, TOP_K
 from testkit.raw_csv import RawTitle, read_titles
 
 pytestmark = pytest.mark.slow
@@ -31,8 +31,7 @@ def recsys_trained(redis_server: Any, start_service: Callable[..., Any],
     """recsys-service over the real model (trained as the ETL does) under a prefix of our own."""
     catalog = pl.read_parquet(real_catalog_dir / CATALOG_FILE)
     ratings = pl.read_parquet(real_catalog_dir / RATINGS_FILE)
-    trained = train(catalog=catalog, ratings=ratings, blend_weight=DEFAULT_BLEND_WEIGHT,
-                    top_k=TOP_K)
+    trained = train(catalog=catalog, ratings=ratings, blend=DEFAULT_BLEND, top_k=TOP_K)
     lists = published_lists(catalog=catalog, movies=trained, films=film_table(catalog),
                             depth=TOP_K)
     prefix = f"test-real-{uuid.uuid4().hex[:8]}"
