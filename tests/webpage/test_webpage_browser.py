@@ -65,6 +65,21 @@ def test_a_card_opens_its_title(page_stack, open_page, hand_written_model):
     expect(heading).to_be_focused()
 
 
+def test_loading_is_shown_while_the_answer_is_on_its_way(page_stack, open_page):
+    page = open_page(page_stack.gateway)
+    held = []  # the request is held in the browser, then sent on to the real gateway
+    page.route("**/titles/ns1", lambda route: held.append(route))
+    page.goto("/#/titles/ns1")
+    view = page.locator("#title-view")
+    expect(view.locator(".loading")).to_have_text("Loading the title…")
+    expect(view).to_have_attribute("aria-busy", "true")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(view.locator(".card")).to_have_count(SHOWN)
+    expect(view).not_to_have_attribute("aria-busy", "true")
+    expect(view.locator(".loading")).to_have_count(0)
+
+
 def test_unknown_id_says_so(page_stack, open_page):
     page = open_page(page_stack.gateway)
     page.goto("/#/titles/ns999")
