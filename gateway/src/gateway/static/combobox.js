@@ -110,6 +110,7 @@ export function combobox({ form, input, listbox, status, onPick, onSubmit, limit
     event.preventDefault();
     cancel();
     open(false);
+    status.textContent = "";
     const text = input.value.trim();
     if (text) onSubmit(text);
   });
