@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.docs import install_docs
 from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
 from contracts.web import install_error_handlers
@@ -92,7 +93,9 @@ def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.
         summary="The six catalog queries and title lookups, answered from the ETL's catalog.",
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
+        docs_url=None, redoc_url=None,  # contracts.docs serves them without a CDN
     )
+    install_docs(app)
     settings = settings or Settings()
     app.state.settings = settings
     app.state.reload_wait = reload_wait

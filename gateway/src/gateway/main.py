@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.docs import install_docs
 from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
 from contracts.web import install_error_handlers
@@ -80,9 +81,11 @@ def create_app(settings: Settings | None = None, *,
                     "and movie recommendations.",
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
-        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        docs_url=None, redoc_url=None,  # contracts.docs serves them without a CDN
         openapi_url="/openapi.json" if docs else None,
     )
+    if docs:
+        install_docs(app)
     app.state.settings = settings
     # One cache for both downstreams, made here so a test can give it a clock of its own.
     app.state.answer_cache = (

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from contracts.docs import install_docs
 from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
 from contracts.web import install_error_handlers
@@ -45,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Precomputed movie neighbours, read from the versioned layout in Redis.",
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
+        docs_url=None, redoc_url=None,  # contracts.docs serves them without a CDN
     )
+    install_docs(app)
     settings = settings if settings is not None else Settings()
     app.state.settings = settings
     install_observability(app, service="recsys-service", log_level=settings.log_level,
