@@ -10,15 +10,16 @@ export OUTPUT_DIR ?= var/etl
 # part directory:python package, for the isolated-install check
 PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service recsys-service:recsys_service gateway:gateway eda:eda bench:bench harness:harness
 
-.PHONY: help uv sync up down status etl eda demo bench test test-fast lint typecheck check-deps pytest \
+.PHONY: help uv sync up down status etl eda demo bench clean test test-fast lint typecheck check-deps pytest \
 	base-images images compose-smoke
 
 help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
 	@echo "make down    stop the services started by make up"
+	@echo "make clean   make down, and delete the run's Redis keys (REDIS_KEY_PREFIX only)"
 	@echo "make test    lint, type-check, check each part installs alone, run the whole test suite"
 	@echo "make test-fast  lint and the unit tests only (in-process; no real data, processes or deploy)"
-	@echo "make etl     re-run the ETL (DATA_DIR -> OUTPUT_DIR, train, publish to REDIS_URL)"
+	@echo "make etl     re-run the ETL (DATA_DIR, else the one make up used -> OUTPUT_DIR, Redis)"
 	@echo "make eda     the exploratory report on OUTPUT_DIR/current: reports/eda.html + PNGs"
 	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
 	@echo "make bench   generated full-scale data, ETL/serving/memory benchmarks -> bench/results.md"
@@ -44,8 +45,13 @@ status:
 
 # Re-run the whole ETL (catalog, evaluation, training, Redis publish) while the stack runs;
 # recsys follows the new model at once, `make up` again reloads the catalog.
+# On the DATA_DIR `make up` used (remembered in .run/) unless DATA_DIR names a dataset.
 etl: sync
-	@REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" $(UV) run --locked etl-job run
+	@$(UV) run --locked python scripts/stack.py etl
+
+# Stop the stack and delete this run's Redis keys (REDIS_KEY_PREFIX:* only, never FLUSHDB).
+clean: sync
+	@$(UV) run --locked python scripts/stack.py clean
 
 # The exploratory report over the current ETL run: reports/eda.html plus its figures as PNG.
 eda: sync

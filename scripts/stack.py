@@ -1,9 +1,10 @@
-"""Run the whole system on this machine: `make up` / `make down` / `make status` call this."""
+"""Run the whole system on this machine: `make up`, `down`, `status`, `etl`, `clean` call this."""
 
 import argparse
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -13,17 +14,36 @@ REPO = Path(__file__).resolve().parents[1]
 RUN_DIR = REPO / ".run"
 SAMPLE_DATA = REPO / "tests" / "fixtures" / "sample"
 READY_TIMEOUT_SECONDS = 60
+# The dataset `make up` used, so `make etl` runs on it again without being told.
+REMEMBERED_DATA_DIR = RUN_DIR / "data_dir"
+# Two queries that answer on each dataset, printed (with their live answer) after `make up`.
+EXAMPLES = {
+    "sample": ["/get_count_platform?platform=netflix",
+               "/get_max_duration?platform=netflix&year=2020"],
+    "real": ["/get_count_platform?platform=netflix",
+             "/get_actor?platform=netflix&year=2018"],
+}
 
 
 def env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
-def data_dir() -> Path:
+def holds_dataset(path: Path) -> bool:
+    return (path / "netflix_titles.csv").is_file()
+
+
+def data_dir(*, remembered: bool = False) -> Path:
+    """DATA_DIR if it holds the data, else (`make etl`) the one `make up` used, else the sample."""
     configured = Path(env("DATA_DIR", "data/raw"))
     path = configured if configured.is_absolute() else REPO / configured
-    if (path / "netflix_titles.csv").is_file():
+    if holds_dataset(path):
         return path.resolve()
+    if remembered and REMEMBERED_DATA_DIR.is_file():
+        last = Path(REMEMBERED_DATA_DIR.read_text().strip())
+        if holds_dataset(last):
+            print(f"DATA_DIR {configured} holds no dataset; using {last}, the one `make up` used.")
+            return last
     print(f"DATA_DIR {configured} holds no dataset; using the hand-written sample in "
           f"{SAMPLE_DATA.relative_to(REPO)} (point DATA_DIR at the real data to serve it).")
     return SAMPLE_DATA
@@ -38,7 +58,7 @@ def services() -> list[Service]:
     catalog_port = int(env("CATALOG_PORT", "8101"))
     recsys_port = int(env("RECSYS_PORT", "8102"))
     gateway_port = int(env("GATEWAY_PORT", "8000"))
-    redis = {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "recs")}
+    redis = {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()}
     catalog_path = output_dir() / "current" / "catalog.parquet"
     return [
         Service("catalog-service", "catalog_service.main:create_app",
@@ -65,8 +85,7 @@ def ensure_redis() -> None:
     url = urlparse(redis_url())
     host, port = url.hostname or "127.0.0.1", url.port or 6379
     if port_open(port, host):
-        print(f"Redis answers at {host}:{port}; using it (key prefix "
-              f"{env('REDIS_KEY_PREFIX', 'recs')!r}).")
+        print(f"Redis answers at {host}:{port}; using it (key prefix {key_prefix()!r}).")
         return
     if host not in ("127.0.0.1", "localhost"):
         sys.exit(f"Redis at {host}:{port} does not answer and is not local: start it, "
@@ -108,15 +127,39 @@ def check_ports_free() -> None:
                      f"{service.name.split('-')[0].upper()}_PORT to a free one.")
 
 
+def key_prefix() -> str:
+    return env("REDIS_KEY_PREFIX", "recs")
+
+
+def run_etl(data: Path) -> int:
+    """`etl-job run` on `data` into OUTPUT_DIR, publishing to REDIS_URL; its exit code."""
+    etl_env = {"DATA_DIR": str(data), "OUTPUT_DIR": str(output_dir()),
+               "REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()}
+    print(f"Running the ETL on {data} -> {etl_env['OUTPUT_DIR']} ...")
+    return subprocess.run([sys.executable, "-m", "etl_job.cli", "run"], cwd=REPO,
+                          env={**os.environ, **etl_env}, check=False).returncode
+
+
+def print_examples(gateway_url: str, data: Path) -> None:
+    """Two queries that answer on the data being served, each with its live answer."""
+    print("\nTry:")
+    for path in EXAMPLES["sample" if data == SAMPLE_DATA else "real"]:
+        try:
+            with urllib.request.urlopen(gateway_url + path, timeout=10) as answer:
+                body = answer.read().decode()
+        except OSError as error:  # URLError and HTTPError included
+            body = f"(no answer: {error})"
+        print(f"  curl '{gateway_url}{path}'\n  {body}")
+
+
 def up() -> None:
     down(quiet=True)
     check_ports_free()
     ensure_redis()
-    etl_env = {"DATA_DIR": str(data_dir()), "OUTPUT_DIR": str(output_dir()),
-               "REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "recs")}
-    print(f"Running the ETL on {etl_env['DATA_DIR']} -> {etl_env['OUTPUT_DIR']} ...")
-    subprocess.run([sys.executable, "-m", "etl_job.cli", "run"], cwd=REPO,
-                   env={**os.environ, **etl_env}, check=True)
+    data = data_dir()
+    if run_etl(data) != 0:
+        sys.exit("The ETL failed (its message is above); nothing was started.")
+    REMEMBERED_DATA_DIR.write_text(str(data))
     started = []
     for service in services():
         service.launch()
@@ -131,6 +174,35 @@ def up() -> None:
     gateway = started[-1]
     print(f"\nPage:    {gateway.url}/  (find a title, where to watch it, recommendations)")
     print(f"API:     {gateway.url}  (docs: {gateway.url}/docs)  — stop with `make down`.")
+    print_examples(gateway.url, data)
+
+
+def etl() -> None:
+    """`make etl`: the whole ETL again, on the DATA_DIR `make up` used unless one is given."""
+    sys.exit(run_etl(data_dir(remembered=True)))
+
+
+def clean() -> None:
+    """`make clean`: stop the stack, delete this run's Redis keys (REDIS_KEY_PREFIX only).
+
+    Never FLUSHDB: the Redis may be shared, so only keys of the prefix are unlinked.
+    """
+    url = urlparse(redis_url())
+    if port_open(url.port or 6379, url.hostname or "127.0.0.1"):
+        import redis
+        from contracts.redis_layout import RedisLayout
+
+        client = redis.Redis.from_url(redis_url())
+        try:
+            keys = list(client.scan_iter(match=RedisLayout(key_prefix()).match_all, count=1000))
+            for start in range(0, len(keys), 1000):
+                client.unlink(*keys[start:start + 1000])
+        finally:
+            client.close()
+        print(f"deleted {len(keys)} Redis keys under prefix {key_prefix()!r} at {redis_url()}")
+    else:
+        print(f"no Redis answers at {redis_url()}: no keys to delete")
+    down()
 
 
 def down(quiet: bool = False) -> None:
@@ -153,9 +225,9 @@ def status() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status"])
-    command = parser.parse_args().command
-    {"up": up, "down": down, "status": status}[command]()
+    commands = {"up": up, "down": down, "status": status, "etl": etl, "clean": clean}
+    parser.add_argument("command", choices=list(commands))
+    commands[parser.parse_args().command]()
 
 
 if __name__ == "__main__":
