@@ -1,31 +1,19 @@
 """The real catalog's movies as the generator needs them: catalog ids, genres, file score."""
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 from contracts.domain import CATALOG_TYPE_MOVIE, Platform
+from contracts.genres import genre_words
 
-# Words platforms add to genre names without naming a genre ("dramas" vs "drama movies").
-_GENRE_FILLER = frozenset({"movies", "movie", "films", "film", "and", "tv", "shows", "show"})
-_WORD = re.compile(r"[a-z0-9]+")
 NO_GENRE = "other"
 
 
 def genre_key(name: str) -> str:
-    """One key per genre across platforms: lowercase words, filler dropped, plurals folded."""
-    words = []
-    for word in _WORD.findall(name.lower()):
-        if word in _GENRE_FILLER:
-            continue
-        if len(word) > 4 and word.endswith("ies"):
-            word = word[:-3] + "y"
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        words.append(word)
-    return " ".join(words) or NO_GENRE
+    """One key per genre across platforms (contracts.genres); a name of filler only is 'other'."""
+    return " ".join(genre_words(name)) or NO_GENRE
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """What the titles are: genres per platform, countries, directors, actors, missing values."""
 
 import polars as pl
+from contracts.genres import genre_display
 from contracts.schema import CATALOG_COLUMNS
 
 from eda.data import PLATFORMS, RunData, list_items, share, top_items
@@ -32,10 +33,24 @@ def _platform_totals(catalog: pl.DataFrame) -> dict[str, int]:
     return dict(catalog.group_by("platform").len().iter_rows())
 
 
+def harmonised_genres(catalog: pl.DataFrame) -> pl.DataFrame:
+    """One row per (title, genre), the platforms' spellings of a genre folded into the most
+    used one ('dramas' and 'drama', 'documentaries' and 'documentary'; contracts.genres)."""
+    items = list_items(catalog, "listed_in")
+    if items.is_empty():
+        return items
+    display = genre_display(dict(items.group_by("item").len().iter_rows()))
+    return (items.with_columns(pl.col("item").replace_strict(display, return_dtype=pl.String))
+            .unique(["id", "item"], maintain_order=True))
+
+
 def genres_by_platform(catalog: pl.DataFrame) -> Figure:
     totals = _platform_totals(catalog)
-    items = list_items(catalog, "listed_in")
-    genres = top_items(catalog, "listed_in", TOP_GENRES)["item"].to_list()
+    labels = list_items(catalog, "listed_in")
+    items = harmonised_genres(catalog)
+    genres = (items.group_by("item").agg(titles=pl.col("id").n_unique())
+              .sort(["titles", "item"], descending=[True, False]).head(TOP_GENRES)["item"]
+              .to_list())
     counts = {(p, g): n for p, g, n in items.group_by("platform", "item")
               .agg(pl.col("id").n_unique()).iter_rows()}
     figure, (axes,) = new_figure(height=5.5, width=8.5)
@@ -55,15 +70,17 @@ def genres_by_platform(catalog: pl.DataFrame) -> Figure:
     top_per = (items.group_by("platform", "item").len()
                .sort(["len", "item"], descending=[True, False])
                .group_by("platform", maintain_order=True).first().sort("platform"))
-    per_platform_labels = items.group_by("platform").agg(pl.col("item").n_unique())
+    per_platform_labels = labels.group_by("platform").agg(pl.col("item").n_unique())
     finding = ("Most common genre: " + ", ".join(
         f"{p} '{g}' ({share(n, totals.get(p, 0))})" for p, g, n in top_per.iter_rows())
-        + "; genre labels are each platform's own (" + ", ".join(
+        + ". Genre labels are each platform's own (" + ", ".join(
             f"{p} {n}" for p, n in per_platform_labels.sort("platform").iter_rows())
-        + " distinct labels), so the same genre appears under several names.")
+        + " distinct labels); the spellings of one genre ('dramas' and 'drama', 'comedies' "
+          "and 'comedy', 'tv dramas') are counted as one, under the most used spelling.")
     return Figure(slug="genres_by_platform", title="Genres by platform",
                   caption=f"Share of each platform's titles listed under the {TOP_GENRES} "
-                          "genres named most often overall (a title may have several genres).",
+                          "genres named most often overall (a title may have several genres; "
+                          "each platform's spellings of a genre folded into one).",
                   finding=finding, png=png_bytes(figure))
 
 

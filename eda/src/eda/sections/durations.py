@@ -78,7 +78,7 @@ def duration_figures(run: RunData) -> list[Figure]:
         longest = seasons.sort("duration_int", "id", descending=[True, False]).row(0, named=True)
         finding += ("; median seasons " + ", ".join(f"{p} {m:g}" for p, m in medians.iter_rows())
                     + f"; the longest-running is '{longest['title']}' "
-                      f"({longest['duration_int']} seasons, {longest['platform']})")
+                      f"({counted(longest['duration_int'], 'season')}, {longest['platform']})")
     show_figure = Figure(
         slug="show_seasons", title="TV show durations (seasons)",
         caption="Seasons of every tv show per platform, same box-plot conventions.",
@@ -86,9 +86,14 @@ def duration_figures(run: RunData) -> list[Figure]:
     return [movie_figure, show_figure]
 
 
+def counted(number: int, unit: str) -> str:
+    """'1 season', '2 seasons'; minutes stay 'min' whatever the number."""
+    return f"{number} {unit}" if number == 1 or unit == "min" else f"{number} {unit}s"
+
+
 def _title_rows(frame: pl.DataFrame, unit: str) -> list[list[object]]:
     return [[r["id"], r["title"], r["platform"], r["release_year"],
-             "missing" if r["duration_int"] is None else f"{r['duration_int']} {unit}"]
+             "missing" if r["duration_int"] is None else counted(r["duration_int"], unit)]
             for r in frame.iter_rows(named=True)]
 
 
@@ -117,9 +122,9 @@ def duration_tables(run: RunData) -> list[Table]:
               note=f"{missing.height:,} in all ({per_platform(missing)}); the first {LISTED} "
                    "by id are listed."),
         Table("movies_in_seasons", "Movies whose duration is given in seasons", columns,
-              _title_rows(in_seasons.sort("id").head(LISTED), "seasons"),
+              _title_rows(in_seasons.sort("id").head(LISTED), "season"),
               note=f"{in_seasons.height:,} in all ({per_platform(in_seasons)}): a type or "
                    "duration the source got wrong, kept as is and left out of the minutes."),
         Table("longest_shows", f"The {LISTED} longest-running tv shows", columns,
-              _title_rows(longest_shows.head(LISTED), "seasons")),
+              _title_rows(longest_shows.head(LISTED), "season")),
     ]

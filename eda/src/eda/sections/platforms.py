@@ -1,13 +1,16 @@
 """Per platform: titles by type, release years, dates added, maturity ratings, durations."""
 
+import datetime
+
 import polars as pl
+from matplotlib import colormaps
 
 from eda.data import MOVIE, PLATFORMS, SHOW, RunData, share
 from eda.model import Figure, Section
 from eda.plots import PLATFORM_COLOURS, integer_x, new_figure, no_data, png_bytes
 from eda.sections.durations import duration_figures, duration_tables
 
-TOP_RATINGS = 10
+TOP_RATINGS_PER_PLATFORM = 5
 
 
 def platform_section(run: RunData) -> Section:
@@ -78,6 +81,16 @@ def release_years(catalog: pl.DataFrame) -> Figure:
                   png=png_bytes(figure))
 
 
+def partial_year_note(catalog: pl.DataFrame) -> str:
+    """The data ends during its last year: say so, or its low count reads as a decline."""
+    newest = catalog["date_added"].max()
+    if not isinstance(newest, datetime.date) or (newest.month, newest.day) == (12, 31):
+        return ""
+    days = (newest - datetime.date(newest.year, 1, 1)).days + 1
+    return (f" {newest.year} is a partial year: the newest title was added on "
+            f"{newest.isoformat()} ({days} of its days), so its lower count is not a decline.")
+
+
 def dates_added(catalog: pl.DataFrame) -> Figure:
     figure, (axes,) = new_figure(height=3.8)
     per_year = (catalog.filter(pl.col("date_added").is_not_null())
@@ -104,6 +117,7 @@ def dates_added(catalog: pl.DataFrame) -> Figure:
         peak = per_year.sort(["len", "year"], descending=[True, False]).row(0, named=True)
         finding += (f"; the busiest year was {peak['year']} on {peak['platform']} "
                     f"({peak['len']:,} titles added).")
+        finding += partial_year_note(catalog)
     return Figure(slug="dates_added", title="Date added over time",
                   caption="Titles added per calendar year on each platform (titles without a "
                           "date_added are left out; the legend says how many).",
@@ -111,17 +125,32 @@ def dates_added(catalog: pl.DataFrame) -> Figure:
                   png=png_bytes(figure))
 
 
-def maturity_ratings(catalog: pl.DataFrame) -> Figure:
+def shown_ratings(catalog: pl.DataFrame) -> list[str]:
+    """The labels the chart names, most common overall first: each platform's own top ones.
+
+    Not the overall top: the systems differ (US TV, MPAA, age-based), so an overall top-N hid
+    most of Disney's labels (tv-g, its most common, included) in 'other'.
+    """
     overall = catalog["rating"].value_counts().sort(["count", "rating"],
                                                     descending=[True, False])
-    top = overall["rating"].head(TOP_RATINGS).to_list()
+    per_platform = (catalog.group_by("platform", "rating").len()
+                    .sort(["len", "rating"], descending=[True, False])
+                    .group_by("platform", maintain_order=True).head(TOP_RATINGS_PER_PLATFORM))
+    shown = set(per_platform["rating"].to_list())
+    return [r for r in overall["rating"].to_list() if r in shown]
+
+
+def maturity_ratings(catalog: pl.DataFrame) -> Figure:
+    overall = catalog["rating"].value_counts()
+    top = shown_ratings(catalog)
     labelled = catalog.with_columns(
         label=pl.when(pl.col("rating").is_in(top)).then(pl.col("rating")).otherwise(pl.lit("other")))
     counts = _counts(labelled, "platform", "label")
     totals = _counts(catalog, "platform")
     figure, (axes,) = new_figure(height=3.8)
     categories = [*top, "other"]
-    colours = [f"C{i % 10}" for i in range(len(top))] + ["#bbbbbb"]
+    palette = colormaps["tab20"]  # up to 20 distinct labels
+    colours = [palette(i % 20) for i in range(len(top))] + ["#bbbbbb"]
     left = [0.0] * len(PLATFORMS)
     for category, colour in zip(categories, colours, strict=True):
         shares = [counts.get((p, category), 0) / max(totals.get((p,), 0), 1) for p in PLATFORMS]
@@ -138,7 +167,8 @@ def maturity_ratings(catalog: pl.DataFrame) -> Figure:
                    f"{p} {r} ({share(n, totals.get((p,), 0))})" for p, r, n in top_per.iter_rows())
                + ".")
     return Figure(slug="maturity_ratings", title="Maturity rating mix",
-                  caption=f"Share of each maturity rating per platform: the {TOP_RATINGS} most "
-                          "common labels overall, the rest grouped as 'other'.",
+                  caption="Share of each maturity rating per platform: every label among a "
+                          f"platform's {TOP_RATINGS_PER_PLATFORM} most common, the rest grouped "
+                          "as 'other'.",
                   finding=finding, png=png_bytes(figure))
 

@@ -1,11 +1,11 @@
 """Content features: weighted TF-IDF over genres, description, director, cast and country."""
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from contracts.genres import GENRE_FILLER, WORD, stem_word
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -21,26 +21,6 @@ FIELD_WEIGHTS: dict[str, float] = {
     "country": 0.1,
 }
 LIST_FIELDS = ("director", "cast", "country")
-# Words that platforms add to genre names without saying anything about the film.
-_GENRE_FILLER = frozenset({"movies", "movie", "films", "film", "and", "tv", "shows", "show"})
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def stem_word(word: str) -> str:
-    """Fold the plurals platforms disagree on: 'dramas' -> 'drama', 'comedies' -> 'comedy'."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def genre_key(genre: str) -> str:
-    """One comparable key per genre name, so 'dramas' on one platform matches 'drama' on another."""
-    words = [stem_word(w) for w in _WORD.findall(genre.lower()) if w not in _GENRE_FILLER]
-    return " ".join(words) or genre.strip().lower()
-
-
 def name_lists(values: pl.Series) -> pl.Series:
     """Comma-separated names as lists of stripped, non-empty, lowercase names (vectorised)."""
     return (values.cast(pl.String).fill_null("").str.to_lowercase().str.split(",")
@@ -50,9 +30,9 @@ def name_lists(values: pl.Series) -> pl.Series:
 
 def genre_word_lists(values: pl.Series) -> pl.Series:
     """Word tokens of the genre names per movie: filler words dropped, plurals folded."""
-    words = values.cast(pl.String).fill_null("").str.to_lowercase().str.extract_all(_WORD.pattern)
+    words = values.cast(pl.String).fill_null("").str.to_lowercase().str.extract_all(WORD.pattern)
     vocabulary = words.explode().drop_nulls().unique().to_list()
-    stems = {w: stem_word(w) for w in vocabulary if w not in _GENRE_FILLER}
+    stems = {w: stem_word(w) for w in vocabulary if w not in GENRE_FILLER}
     return words.list.eval(
         pl.element().replace_strict(stems, default=None, return_dtype=pl.String).drop_nulls())
 

@@ -1,11 +1,11 @@
 """Short, true reasons for a neighbour: what the two films share, or who liked both."""
 
-from collections import Counter
 
 import numpy as np
 import polars as pl
+from contracts.genres import genre_display
 
-from etl_job.recommender.features import ContentFeatures, genre_key, genre_word_lists, name_lists
+from etl_job.recommender.features import ContentFeatures, genre_word_lists, name_lists
 
 MAX_NAMES = 2
 MAX_GENRES = 3
@@ -19,12 +19,7 @@ ANOTHER_FILM = "another film in the catalog"
 def genre_names(listed_in: pl.Series) -> pl.Series:
     """Each movie's genres, spelled one way across platforms ('drama' and 'dramas' agree)."""
     per_movie = name_lists(listed_in)
-    spellings: dict[str, Counter[str]] = {}
-    for name, count in per_movie.explode().drop_nulls().value_counts().iter_rows():
-        spellings.setdefault(genre_key(name), Counter())[name] += count
-    # The most common spelling of a genre names it, the alphabetically first on a tie.
-    display = {name: min(counts, key=lambda n: (-counts[n], n))
-               for counts in spellings.values() for name in counts}
+    display = genre_display(dict(per_movie.explode().drop_nulls().value_counts().iter_rows()))
     return per_movie.list.eval(
         pl.element().replace_strict(display, return_dtype=pl.String)).list.unique(
         maintain_order=True)
