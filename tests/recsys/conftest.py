@@ -126,7 +126,5 @@ def publish(redis_server: Any, prefix: str) -> Callable[..., str]:
 @pytest.fixture(scope="module")
 def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A redis-server for tests that stop, freeze and restart it, apart from the session's."""
-    server = RedisServer(tmp_path_factory.mktemp("own-redis"))
-    server.start()
-    yield server
-    server.stop()
+    with RedisServer(tmp_path_factory.mktemp("own-redis")) as server:
+        yield server

@@ -50,12 +50,8 @@ class RedisProcess(harness.RedisServer):
 
 @contextmanager
 def own_redis(workdir: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(workdir)
-    server.start()
-    try:
+    with RedisProcess(workdir) as server:
         yield server
-    finally:
-        server.stop()
 
 
 class Service(harness.Service):

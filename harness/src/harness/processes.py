@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Self
 
 LOCALHOST = "127.0.0.1"
 # uvicorn --http: httptools with bounds on the request head (contracts/server.py).
@@ -120,6 +121,17 @@ class Process:
     @property
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
+
+    def start(self) -> None:
+        """Start it (subclasses also wait until it is ready)."""
+        self.launch()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def launch(self) -> None:
         """Start the command without waiting for it to be ready."""
