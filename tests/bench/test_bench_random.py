@@ -64,3 +64,24 @@ def test_verdicts_and_tables_of_a_random_run():
     assert "| mix | gateway | 0.40 | 0.50 |" in text
     assert "uvicorn 75%" in text
     assert "py-spy failed." in text
+
+
+async def test_the_aiohttp_arm_is_the_gateway_on_another_client(monkeypatch, app_client):
+    from gateway.clients import DownstreamClient
+    from testkit.stand_in import StandIn
+
+    from bench import aiohttp_gateway
+
+    # The arm swaps the client method for the whole process: put it back after the test.
+    monkeypatch.setattr(DownstreamClient, "_fetch", DownstreamClient._fetch)
+    with StandIn({"/v1/count-platform": (200, {"count": 7})}, version="v1") as catalog:
+        for name, value in (("CATALOG_SERVICE_URL", catalog.url),
+                            ("RECSYS_SERVICE_URL", catalog.url), ("RATE_LIMIT", "")):
+            monkeypatch.setenv(name, value)
+        app = aiohttp_gateway.create_app()
+        assert DownstreamClient._fetch is aiohttp_gateway._fetch_with_aiohttp
+        async with app_client(app) as client:
+            answer = await client.get("/get_count_platform", params={"platform": "hulu"})
+        await aiohttp_gateway.close_sessions()
+    assert (answer.status_code, answer.json()) == (200, 7)
+    assert catalog.requests == ["/v1/count-platform?platform=hulu"]

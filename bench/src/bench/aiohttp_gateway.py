@@ -9,29 +9,41 @@ import aiohttp
 import httpx
 from contracts.observability import DATA_VERSION_HEADER
 from fastapi import FastAPI
+from gateway.clients import DownstreamClient, Reply
 from gateway.main import create_app as create_gateway
-
-from gateway import clients
+from pydantic import BaseModel
 
 _sessions: dict[int, aiohttp.ClientSession] = {}
 
 
-async def _fetch_with_aiohttp(self: clients.DownstreamClient, target: str,
-                              headers: dict[str, str]) -> clients.Reply:
+async def _fetch_with_aiohttp(self: DownstreamClient, target: str,
+                              headers: dict[str, str],
+                              body: BaseModel | None = None) -> Reply:
     session = _sessions.get(id(self))
     if session is None:
         session = _sessions[id(self)] = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=100), auto_decompress=False)
+    method, data = ("GET", None) if body is None else ("POST", body.model_dump_json())
+    if data is not None:
+        headers = {**headers, "content-type": "application/json"}
     try:
-        async with session.get(self._base_url + target, headers=headers) as answer:
-            body = await answer.read()
+        async with session.request(method, self._base_url + target, headers=headers,
+                                   data=data) as answer:
+            content = await answer.read()
     except aiohttp.ClientConnectorError as error:
         raise httpx.ConnectError(str(error)) from error
     except aiohttp.ClientError as error:
         raise httpx.ReadError(str(error)) from error
-    return clients.Reply(answer.status, body, answer.headers.get(DATA_VERSION_HEADER))
+    return Reply(answer.status, content, answer.headers.get(DATA_VERSION_HEADER))
+
+
+async def close_sessions() -> None:
+    """Close the arm's sessions (the process ends with them otherwise; a test closes them)."""
+    for session in _sessions.values():
+        await session.close()
+    _sessions.clear()
 
 
 def create_app() -> FastAPI:
-    clients.DownstreamClient._fetch = _fetch_with_aiohttp  # type: ignore[method-assign, assignment]
+    DownstreamClient._fetch = _fetch_with_aiohttp  # type: ignore[method-assign]
     return create_gateway()

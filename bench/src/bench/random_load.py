@@ -107,10 +107,20 @@ def run_random(stack: Stack, *, catalog_path: Path, seconds: float, reference: i
     _measure_costs(stack, paths, results, seconds=seconds, work_dir=work_dir, progress=progress)
     if aiohttp_arm:
         progress("random traffic: the same gateway on aiohttp's own client ...")
-        arm = stack.extra_gateway("gateway-aiohttp", {}, app="bench.aiohttp_gateway:create_app")
-        shipped = dict(results.pids)
-        # Each route twice, back to back, so both arms meet the same machine: the shipped
-        # gateway (httpx API) and the arm, each walking a fresh part of the route's paths.
+        try:
+            _measure_arm(stack, paths, results, seconds=seconds, progress=progress)
+        except Exception as error:  # a broken arm must not cost the run's other figures
+            results.repeated.append(f"the aiohttp arm did not run ({error!s:.200})")
+    return results
+
+
+def _measure_arm(stack: Stack, paths: dict[str, list[str]], results: RandomResults, *,
+                 seconds: float, progress: Callable[[str], None]) -> None:
+    arm = stack.extra_gateway("gateway-aiohttp", {}, app="bench.aiohttp_gateway:create_app")
+    shipped = dict(results.pids)
+    # Each route twice, back to back, so both arms meet the same machine: the shipped gateway
+    # (httpx API) and the arm, each walking a fresh part of the route's paths.
+    try:
         for route in ("get_score_count", "titles/{id}", MIX):
             half = len(paths[route]) // 2
             for name, service, walk in ((f"{route} (httpx, shipped)", stack.gateway,
@@ -118,10 +128,10 @@ def run_random(stack: Stack, *, catalog_path: Path, seconds: float, reference: i
                                         (f"{route} (aiohttp arm)", arm, paths[route][:half])):
                 results.pids = {**shipped, "gateway": service.pid or 0}
                 results.aiohttp_arm.append(random_target(
-                    name, service.url, walk, seconds=seconds, reference=reference,
+                    name, service.url, walk, seconds=seconds, reference=results.reference,
                     results=results, progress=progress))
+    finally:
         results.pids = shipped
-    return results
 
 
 def _measure_loads(stack: Stack, index: CatalogIndex, paths: dict[str, list[str]],
