@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from deploy.files import PARTS, SAME_PART, compose_links
 from testkit.public_answers import (
     contents,
     max_duration,
@@ -27,12 +28,6 @@ from testkit.raw_csv import RawTitle, read_titles
 PROJECT = os.environ.get("COMPOSE_SMOKE_PROJECT", "")
 pytestmark = pytest.mark.skipif(not PROJECT, reason="run by `make compose-smoke` (Docker)")
 
-# Who may open connections to whom: the design the compose networks encode (the same graph as
-# the Kubernetes NetworkPolicies, ingress aside).
-LINKS = {frozenset(pair) for pair in (("gateway", "catalog-service"),
-                                      ("gateway", "recsys-service"),
-                                      ("recsys-service", "redis"), ("etl-job", "redis"),
-                                      ("etl-guard", "redis"))}
 PORTS = {"redis": 6379, "catalog-service": 8000, "recsys-service": 8000, "gateway": 8000}
 FOLLOW_TIMEOUT_SECONDS = 120
 # Run inside a container: can it resolve each name, and open a TCP connection to any address
@@ -201,6 +196,16 @@ def test_the_services_follow_a_new_etl_run(gateway, rows) -> None:
     assert get(gateway, "/get_count_platform", platform="disney") == len(movies(rows, "disney"))
 
 
+@pytest.mark.parametrize("service", ["etl-guard", "catalog-service", "recsys-service", "gateway"])
+def test_each_image_holds_its_part_and_no_other_nor_dev_tools(service: str) -> None:
+    part = SAME_PART.get(service, service).replace("-", "_")
+    others = [p.replace("-", "_") for p in PARTS if p.replace("-", "_") != part]
+    probe = ("import importlib.util as u, sys; "
+             "print(' '.join(n for n in sys.argv[1:] if u.find_spec(n)))")
+    found = in_container(service, probe, part, "contracts", *others, "pytest", "ruff").split()
+    assert found == [part, "contracts"]
+
+
 def test_only_the_gateway_publishes_a_port() -> None:
     ids = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}").split()
     published = {}
@@ -236,7 +241,10 @@ def probe_targets() -> dict[str, tuple[int, list[str]]]:
 
 @pytest.mark.parametrize("source", ["etl-job", "etl-guard", "catalog-service", "recsys-service",
                                     "gateway"])
-def test_the_networks_let_through_only_the_designed_links(source: str) -> None:
+def test_the_networks_let_through_only_the_designed_links(compose, source: str) -> None:
+    # The compose file's graph, which test_deploy_compose.py holds equal to the Kubernetes
+    # NetworkPolicies'.
+    links = compose_links(compose)
     targets = {name: value for name, value in probe_targets().items() if name != source}
     if source == "etl-job":  # a one-shot: probe from a new container on its networks
         result = compose("run", "--rm", "--no-deps", "etl-job", "python", "-c", PROBE,
@@ -246,6 +254,7 @@ def test_the_networks_let_through_only_the_designed_links(source: str) -> None:
     else:
         output = in_container(source, PROBE, json.dumps(targets))
     found = json.loads(output.strip().splitlines()[-1])
-    expected = {name: {"resolves": frozenset({source, name}) in LINKS,
-                       "connects": frozenset({source, name}) in LINKS} for name in targets}
+    part = SAME_PART.get(source, source)
+    expected = {name: {"resolves": frozenset({part, name}) in links,
+                       "connects": frozenset({part, name}) in links} for name in targets}
     assert found == expected

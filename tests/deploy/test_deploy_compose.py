@@ -2,22 +2,11 @@
 storage, the network graph and the settings names."""
 
 import copy
-import importlib
-import itertools
 import re
 from typing import Any
 
-import pytest
+from deploy.files import COMPOSE_FILE, compose_links, policy_edges
 
-# The settings each part reads (its Settings class plus the base's LOG_LEVEL).
-SETTINGS: dict[str, set[str]] = {
-    "etl-job": {"DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "LOG_LEVEL"},
-    "catalog-service": {"CATALOG_PATH", "LOG_LEVEL", "INTERNAL_TOKEN"},
-    "recsys-service": {"REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_TIMEOUT_SECONDS", "LOG_LEVEL",
-                       "INTERNAL_TOKEN"},
-    "gateway": {"CATALOG_SERVICE_URL", "RECSYS_SERVICE_URL", "DOWNSTREAM_TIMEOUT_SECONDS",
-                "LOG_LEVEL", "INTERNAL_TOKEN", "DOCS_ENABLED", "METRICS_PORT"},
-}
 EXPECTED_DEPENDS_ON = {
     "redis": {},
     "etl-job": {"redis": "service_healthy"},
@@ -26,18 +15,6 @@ EXPECTED_DEPENDS_ON = {
     "recsys-service": {"redis": "service_healthy", "etl-job": "service_completed_successfully"},
     "gateway": {"catalog-service": "service_healthy", "recsys-service": "service_healthy"},
 }
-# Who can reach whom: the same pairs as the Kubernetes NetworkPolicies, undirected.
-EXPECTED_LINKS = {
-    frozenset({"gateway", "catalog-service"}),
-    frozenset({"gateway", "recsys-service"}),
-    frozenset({"recsys-service", "redis"}),
-    frozenset({"etl-job", "redis"}),
-    # The guard is the etl-job image (Kubernetes: an etl-job pod); it shares the ETL's network.
-    frozenset({"etl-guard", "redis"}),
-    frozenset({"etl-guard", "etl-job"}),
-}
-
-
 def depends_on(service: dict[str, Any]) -> dict[str, str]:
     value = service.get("depends_on") or {}
     if isinstance(value, list):  # the short form means service_started
@@ -48,17 +25,6 @@ def depends_on(service: dict[str, Any]) -> dict[str, str]:
 def published(compose: dict[str, Any]) -> set[str]:
     return {name for name, service in compose["services"].items()
             if service.get("ports") or service.get("network_mode") == "host"}
-
-
-def links(compose: dict[str, Any]) -> set[frozenset[str]]:
-    """Pairs of services sharing a network (each can open connections to the other)."""
-    members: dict[str, set[str]] = {}
-    for name, service in compose["services"].items():
-        networks = service.get("networks") or ["default"]
-        for network in networks:
-            members.setdefault(network, set()).add(name)
-    return {frozenset(pair) for group in members.values()
-            for pair in itertools.combinations(sorted(group), 2)}
 
 
 def test_services_are_the_five_parts(compose) -> None:
@@ -98,8 +64,14 @@ def test_the_rule_catches_a_second_published_port(compose) -> None:
     assert published(broken) == {"gateway", "redis"}
 
 
-def test_network_links_match_the_kubernetes_policies(compose) -> None:
-    assert links(compose) == EXPECTED_LINKS
+def kubernetes_links(manifests) -> set[frozenset[str]]:
+    """The NetworkPolicy edges between pods of the namespace, undirected."""
+    return {frozenset(edge) for edge in policy_edges(manifests)
+            if edge[0] != "*" and not edge[0].startswith("namespace:")}
+
+
+def test_network_links_match_the_kubernetes_policies(compose, applied_manifests) -> None:
+    assert compose_links(compose) == kubernetes_links(applied_manifests)
     internal = {name for name, spec in compose["networks"].items() if (spec or {}).get("internal")}
     # Every network but the gateway's public one is internal.
     assert set(compose["networks"]) - internal == {"edge"}
@@ -109,7 +81,8 @@ def test_network_links_match_the_kubernetes_policies(compose) -> None:
 def test_the_link_rule_catches_an_extra_network(compose) -> None:
     broken = copy.deepcopy(compose)
     broken["services"]["catalog-service"]["networks"].append("etl-redis")
-    assert frozenset({"catalog-service", "redis"}) in links(broken) - EXPECTED_LINKS
+    assert frozenset({"catalog-service", "redis"}) in compose_links(broken) - compose_links(
+        compose)
 
 
 def test_every_container_is_hardened(compose) -> None:
@@ -162,48 +135,49 @@ def test_the_etl_output_volume_is_written_by_the_etl_and_read_by_the_catalog(com
             assert "etl-data" not in sources, name
 
 
-@pytest.mark.parametrize("part", sorted(SETTINGS))
-def test_environment_names_are_the_parts_settings(compose, part: str) -> None:
-    service = compose["services"][part]
-    assert set(service["environment"]) == SETTINGS[part]
-
-
-def test_images_are_built_from_the_repository_root(compose) -> None:
-    for part in SETTINGS:
-        service = compose["services"][part]
-        assert service["build"] == {"context": ".", "dockerfile": f"{part}/Dockerfile"}
-        registry, tag = "${IMAGE_REGISTRY:-streaming-recs}", "${IMAGE_TAG:-0.1.0}"
-        assert service["image"] == f"{registry}/{part}:{tag}"
-
-
-def test_compose_variables_and_env_example_agree(
-    compose, env_example, compose_variables, compose_interpolate
-) -> None:
-    references = list(compose_variables(compose))
-    names = {reference.name for reference in references}
+def test_every_compose_variable_is_documented_in_env_example(env_example) -> None:
+    # `${NAME` in the file, `$${...}` (compose's escape, a shell variable) aside.
+    names = set(re.findall(r"(?<!\$)\$\{(\w+)", COMPOSE_FILE.read_text()))
     # COMPOSE_PROJECT_NAME is read by the compose command itself, not by the file.
-    assert names == set(env_example) - {"COMPOSE_PROJECT_NAME"}, (
-        "every compose variable in .env.example and back")
-    for reference in references:
-        if reference.operator in {":-", "-"}:
-            # The file's default is the documented one.
-            assert reference.argument == env_example[reference.name], reference
+    assert names == set(env_example) - {"COMPOSE_PROJECT_NAME"}
+
+
+def secrets_filled(env_example: dict[str, str]) -> dict[str, str]:
+    """.env.example with its secrets (the values it leaves empty) filled in."""
+    return {**env_example, **{key: f"{key.lower()}-0123456789" for key, value in
+                              env_example.items() if value == ""}}
+
+
+def test_compose_refuses_to_start_without_each_secret(render_compose, env_example) -> None:
+    secrets = [key for key, value in env_example.items() if value == ""]
+    assert "REDIS_PASSWORD" in secrets
+    for secret in secrets:
+        refused = render_compose({**secrets_filled(env_example), secret: ""})
+        assert refused.returncode != 0, secret
+        assert f"set {secret} in .env" in refused.stderr, refused.stderr
+
+
+def test_the_files_defaults_are_the_documented_ones(render_compose, env_example) -> None:
+    filled = secrets_filled(env_example)
+    with_defaults = render_compose({k: v for k, v in filled.items() if env_example[k] == ""})
+    documented = render_compose(filled)
+    assert with_defaults.returncode == 0, with_defaults.stderr
+    assert with_defaults.stdout == documented.stdout
+
+
+def test_every_documented_variable_reaches_the_file(render_compose, env_example) -> None:
+    # Each value changed (numbers stay numbers): each new value shows in the rendered file.
+    changed = {}
+    for key, value in env_example.items():
+        if key == "COMPOSE_PROJECT_NAME":
+            continue
+        if re.fullmatch(r"\d+", value):
+            changed[key] = str(int(value) + 17)
+        elif re.fullmatch(r"\d+\.\d+", value):
+            changed[key] = f"{float(value) + 0.17:.2f}"
         else:
-            assert reference.operator == ":?", f"{reference.name} needs a default or :?"
-    # The secret has no default: an empty value stops `docker compose` with a clear message.
-    assert env_example["REDIS_PASSWORD"] == ""
-    with pytest.raises(KeyError, match="REDIS_PASSWORD"):
-        compose_interpolate(compose, env_example)
-
-
-
-@pytest.mark.parametrize("part", sorted(SETTINGS))
-def test_settings_names_are_fields_of_the_parts_settings_class(part: str) -> None:
-    # A misspelt variable would be ignored silently (settings ignore unknown names), and a
-    # required field nobody sets would stop start-up: compare with the code itself.
-    config = importlib.import_module(f"{part.replace('-', '_')}.config")
-    fields = config.Settings.model_fields
-    names = {name.upper() for name in fields}
-    required = {name.upper() for name, info in fields.items() if info.is_required()}
-    assert SETTINGS[part] <= names, f"not read by {part}: {SETTINGS[part] - names}"
-    assert required <= SETTINGS[part], f"required but never set: {required - SETTINGS[part]}"
+            changed[key] = f"{value or 'secret'}-changed"
+    rendered = render_compose(changed)
+    assert rendered.returncode == 0, rendered.stderr
+    missing = {key for key, value in changed.items() if value.lstrip("./") not in rendered.stdout}
+    assert missing == set()
