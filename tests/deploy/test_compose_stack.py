@@ -54,7 +54,7 @@ print(json.dumps(found))
 """
 
 
-def compose(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def compose_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     command = json.loads(os.environ["COMPOSE_SMOKE_COMMAND"])
     return subprocess.run([*command, *args], capture_output=True, text=True, check=False,
                           timeout=timeout)
@@ -179,9 +179,9 @@ def service_versions() -> dict[str, str]:
 
 def test_the_services_follow_a_new_etl_run(gateway, rows) -> None:
     before = service_versions()
-    rerun = compose("run", "--rm", "etl-job")
+    rerun = compose_cli("run", "--rm", "etl-job")
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
-    read = compose("run", "--rm", "--no-deps", "etl-job", "python", "-c",
+    read = compose_cli("run", "--rm", "--no-deps", "etl-job", "python", "-c",
                    "print(open('/data/etl/current/manifest.json').read())", timeout=120)
     assert read.returncode == 0, read.stderr
     manifest = json.loads(read.stdout[read.stdout.index("{"):])
@@ -247,7 +247,7 @@ def test_the_networks_let_through_only_the_designed_links(compose, source: str) 
     links = compose_links(compose)
     targets = {name: value for name, value in probe_targets().items() if name != source}
     if source == "etl-job":  # a one-shot: probe from a new container on its networks
-        result = compose("run", "--rm", "--no-deps", "etl-job", "python", "-c", PROBE,
+        result = compose_cli("run", "--rm", "--no-deps", "etl-job", "python", "-c", PROBE,
                          json.dumps(targets), timeout=120)
         assert result.returncode == 0, result.stderr
         output = result.stdout
