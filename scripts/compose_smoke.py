@@ -37,8 +37,10 @@ def data_dir() -> Path:
 def stack_env(bases: base_images.BaseImages, port: int) -> dict[str, str]:
     """Every variable the compose file reads, set here so that neither a developer's .env nor
     this shell's settings (make exports DATA_DIR) change the stack under test."""
-    return {**os.environ, **env_example(),
-            "REDIS_PASSWORD": secrets.token_hex(24), "REDIS_IMAGE": bases.redis,
+    documented = env_example()
+    # The secrets are the values .env.example leaves empty: fresh random ones for this stack.
+    fresh = {key: secrets.token_hex(24) for key, value in documented.items() if not value}
+    return {**os.environ, **documented, **fresh, "REDIS_IMAGE": bases.redis,
             "DATA_DIR": str(data_dir()), "GATEWAY_PORT": str(port)}
 
 

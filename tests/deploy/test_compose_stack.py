@@ -118,7 +118,8 @@ CATALOG_ROUTES: dict[str, tuple[dict[str, Any], Callable[[list[RawTitle]], Any]]
                                                               2018)}),
     "/get_contents": ({"rating": "TV-MA"}, lambda rows: contents(rows, "tv-ma")),
 }
-OTHER_ROUTES = {"/get_recommendation", "/titles/{id}", "/healthz", "/readyz"}
+OTHER_ROUTES = {"/get_recommendation", "/titles/{id}", "/search", "/recommendations", "/healthz",
+                "/readyz"}
 
 
 def test_every_public_api_route_is_checked() -> None:
@@ -149,6 +150,24 @@ def test_title_page_has_the_record_and_the_reasons(gateway, rows, toy_story) -> 
     assert (page["title"]["title"], page["title"]["release_year"]) == (raw.title, raw.year)
     items = {item["id"]: item for item in page["recommendations"]["items"]}
     assert "same director: john lasseter" in items[sequel]["reason"]
+
+
+def test_search_finds_the_film_on_its_platforms(gateway, rows) -> None:
+    answer = get(gateway, "/search", q="toy sto")
+    hit = next(h for h in answer["results"] if h["title"] == "toy story")
+    listed = {r.platform for r in movies(rows) if r.title == "toy story"
+              and r.year == hit["release_year"]}
+    assert listed
+    assert listed <= set(hit["available_on"])
+
+
+def test_a_taste_gets_the_sequel_and_not_the_liked_film(gateway) -> None:
+    response = gateway.post("/recommendations", json={"liked": ["toy story"], "n": 5})
+    assert response.status_code == 200, response.text
+    titles = [item["title"] for item in response.json()["items"]]
+    assert len(titles) == 5
+    assert "toy story 2" in titles
+    assert "toy story" not in titles
 
 
 def test_health_and_readiness(gateway) -> None:
