@@ -34,11 +34,12 @@ REAL_DATA = _real_data_dir()
 
 
 # How far a test reaches, for `make test-fast` (markers registered in pyproject.toml). A test
-# gets e2e when it starts real service processes, runs the ETL's console script or a browser;
-# slow when it reads the real dataset; deploy under tests/deploy; unit otherwise (functions and
-# apps in this process, the tests' own redis-server allowed). A module may also mark itself.
-E2E_FIXTURES = {"start_service", "etl", "browser"}
-SLOW_FIXTURES = {"real_data_dir"}
+# gets e2e when it starts real service processes, a Redis Cluster, the ETL's console script or a
+# browser; slow when it reads the real dataset or renders the whole EDA report; deploy under
+# tests/deploy; unit otherwise (functions and apps in this process, the tests' own redis-server
+# allowed). A module or test may also mark itself.
+E2E_FIXTURES = {"start_service", "etl", "browser", "redis_cluster"}
+SLOW_FIXTURES = {"real_data_dir", "sample_report"}
 DEPLOY_DIR = REPO / "tests" / "deploy"
 
 

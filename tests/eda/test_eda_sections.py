@@ -113,6 +113,7 @@ def test_a_gateway_that_is_down_is_a_note_not_a_crash(sample_catalog_dir: Path):
     assert "The gateway at http://down.test gave no example recommendations." in notes
 
 
+@pytest.mark.slow  # renders every figure of the report (~10 s of matplotlib)
 def test_a_thin_run_still_renders_every_figure(sample_catalog_dir: Path, tmp_path: Path):
     """No ratings, no hulu titles, a manifest with nothing but its id: gaps are said, not hit."""
     from eda.report import build_report
