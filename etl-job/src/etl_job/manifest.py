@@ -12,7 +12,7 @@ FIX_DESCRIPTIONS = {
                                   "moved to duration, rating set to g",
     "null_rating_to_g": "empty maturity rating set to g",
     "whitespace_trimmed": "text cells with stray spaces trimmed (list items included)",
-    "date_unparseable": "date_added that is not 'Month D, YYYY' set to null",
+    "date_unparseable": "date_added that is not 'Month D, YYYY' (year 1900-2100) set to null",
     "date_missing": "date_added empty, left null",
     "duration_unparseable": "duration that is not 'N min' / 'N season(s)' left null",
     "score_invalid": "score that is not an integer 0-100 set to null",

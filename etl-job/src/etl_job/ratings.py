@@ -59,6 +59,9 @@ def scan_ratings_file(path: Path, header: list[str]) -> pl.LazyFrame:
     scan = pl.scan_csv(
         path, has_header=False, skip_rows=1, schema={**positional, _EXTRA: pl.String()},
         missing_columns="insert", truncate_ragged_lines=True, encoding="utf8-lossy",
+        # A first line with two fields too many made the scan raise (a SchemaError, the whole
+        # run lost); the extra column already marks such lines wrong_field_count.
+        extra_columns="ignore",
     )
     wanted = {f"_c{header.index(name)}": name for name in RAW_RATINGS_REQUIRED}
     return scan.with_row_index("line", offset=2).select(

@@ -5,7 +5,7 @@ count it; each rejection returns the kept rows and the refused ones in quarantin
 """
 
 import polars as pl
-from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW
+from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, YEAR_MAX, YEAR_MIN
 from contracts.schema import CATALOG_COLUMNS
 
 LIST_COLUMNS = ("director", "cast", "country", "listed_in")
@@ -168,7 +168,10 @@ def fill_missing_rating(frame: pl.DataFrame) -> Fixed:
 def parse_dates(frame: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
     """date_added "September 25, 2021" -> Date; returns (frame, unparseable, missing)."""
     text = pl.col("date_added").str.replace_all(r"\s+", " ")
-    parsed = text.str.to_date(DATE_FORMAT, strict=False)
+    # "September 25, 0" parses as the year 0, which Python's dates (every reader of the
+    # catalog) cannot hold: a year outside the domain's range is as unparseable as "soon".
+    day = text.str.to_date(DATE_FORMAT, strict=False)
+    parsed = pl.when(day.dt.year().is_between(YEAR_MIN, YEAR_MAX)).then(day)
     counts = frame.select(
         (pl.col("date_added").is_not_null() & parsed.is_null()).sum().alias("bad"),
         pl.col("date_added").is_null().sum().alias("missing"),
