@@ -5,7 +5,6 @@ stack down (`down -v`) and check that nothing of it is left."""
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,10 @@ import base_images
 import images
 from docker_engine import REPO, EngineError, compose_command, env_example, run
 
+from harness import free_port
+
 HEALTH_TIMEOUT_SECONDS = 600
 SMOKE_TESTS = "tests/deploy/test_compose_stack.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def data_dir() -> Path:
