@@ -59,10 +59,17 @@ def candidate_pairs(*, content: pl.DataFrame, bm25: pl.DataFrame, ease: pl.DataF
     movie not, i.e. nobody liked it); bm25 the item-item score where BM25 listed the pair, else
     0 when both movies were liked by someone and null when not.
     """
+    keys = {"query": pl.Int32, "neighbour": pl.Int32}
     pairs = (pl.concat([frame.select("query", "neighbour") for frame in (content, bm25, ease)])
-             .cast({"query": pl.Int32, "neighbour": pl.Int32}).unique(maintain_order=True))
+             .cast(keys).unique(maintain_order=True)
+             .join(content.select("query", "neighbour", pl.col("score").alias("listed"))
+                   .cast(keys), on=["query", "neighbour"], how="left"))
     left, right = pairs["query"].to_numpy(), pairs["neighbour"].to_numpy()
-    exact_content = pair_scores(matrix=features, left=left, right=right)
+    # The content list already holds its pairs' exact cosine: only the others are computed.
+    missing = pairs["listed"].is_null().to_numpy()
+    exact_content = pairs["listed"].fill_null(0.0).to_numpy().astype(np.float64)
+    exact_content[missing] = pair_scores(matrix=features, left=left[missing],
+                                         right=right[missing])
     if ease_model is not None:
         exact_ease = ease_model.pair_scores(left=left, right=right)
     else:
