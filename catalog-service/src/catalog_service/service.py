@@ -17,7 +17,8 @@ SEARCH_MIN_SCORE = 50.0
 # The longest catalog title has 98 characters: past this a query cannot be a title, and
 # scoring all of a 200-character one cost twice as much for nothing.
 SEARCH_MAX_CHARS = 100
-SEARCH_CACHE_ENTRIES = 4096
+# About 5 KB of hits each: a few MB at most, whatever the traffic.
+SEARCH_CACHE_ENTRIES = 1024
 # (data version, normalised query, limit, platforms) -> hits; a new ETL run's answers never
 # mix in.
 _SEARCHES: OrderedDict[tuple[str, str, int, frozenset[str] | None], list[TitleHit]] = (
