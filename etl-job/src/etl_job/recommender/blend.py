@@ -59,7 +59,7 @@ def candidate_pairs(*, content: pl.DataFrame, bm25: pl.DataFrame, ease: pl.DataF
     movie not, i.e. nobody liked it); bm25 the item-item score where BM25 listed the pair, else
     0 when both movies were liked by someone and null when not.
     """
-    keys = {"query": pl.Int32, "neighbour": pl.Int32}
+    keys = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32})
     pairs = (pl.concat([frame.select("query", "neighbour") for frame in (content, bm25, ease)])
              .cast(keys).unique(maintain_order=True)
              .join(content.select("query", "neighbour", pl.col("score").alias("listed"))
