@@ -130,3 +130,25 @@ def test_sigterm_cuts_no_request_in_flight(stack_factory):
     assert all(isinstance(r, httpx.Response) and r.status_code == 200 for r in results), results
     # Then it exited (uvicorn re-raises SIGTERM once its graceful shutdown is done).
     assert stack.gateway.popen.wait(timeout=10) in (0, -signal.SIGTERM)
+
+
+def test_past_max_in_flight_the_gateway_sheds_at_once_instead_of_queueing(stack_factory):
+    # Four requests wait on a frozen catalog; a fifth must not queue behind them.
+    stack = stack_factory(MAX_IN_FLIGHT="4", DOWNSTREAM_TIMEOUT_SECONDS="5")
+    client = stack.client(limits=httpx.Limits(max_connections=8))
+    with client, concurrent.futures.ThreadPoolExecutor(4) as pool:
+        with stack.frozen(stack.catalog):
+            waiting = [pool.submit(client.get, f"/get_score_count?platform=netflix&scored={n}"
+                                               "&year=2020") for n in range(4)]
+            time.sleep(1.5)  # all four are in flight now
+            shed, seconds = timed_get(client, RECOMMENDATION)
+            probe = client.get("/healthz")
+            metrics = httpx.get(f"{stack.gateway.url}/metrics", timeout=30).text
+        answered = [future.result().status_code for future in waiting]
+    assert shed.status_code == 503
+    assert shed.json()["code"] == "overloaded"
+    assert shed.headers["retry-after"] == "1"
+    assert seconds < 1  # at once, not after the others
+    assert probe.status_code == 200  # probes are never shed
+    assert metric(metrics, "http_requests_shed_total", reason="overloaded") == 1
+    assert answered == [200] * 4  # thawed in time: every waiting request is answered
