@@ -185,6 +185,8 @@ def test_report_renders_and_serialises():
     assert report.held_out_users == 9
     assert report.train_users == 36
     assert report.sample["sampled_queries"] == report.blend.queries
+    low, high = report.blend.hr_interval
+    assert report.as_dict()["sample"]["hr_interval_width"] == pytest.approx(high - low)
     table = report.table()
     for label in ("HR@5", "tail HR@5", "NDCG@10", "coverage", "95% interval",
                   "EASE only (λ 50)", f"* {report.blend.name}", "rule: ", "targets"):

@@ -103,7 +103,10 @@ class EvaluationReport:
             "k": self.k, "ndcg_k": 10, "seed": self.seed,
             "holdout_fraction": self.holdout_fraction, "train_users": self.train_users,
             "held_out_users": self.held_out_users, "liked_rating": self.liked_rating,
-            "tail_cutoff": self.tail_cutoff, "sample": self.sample,
+            "tail_cutoff": self.tail_cutoff,
+            # The sample's size and what it buys: the shipped blend's HR@k interval width.
+            "sample": {**self.sample, "hr_interval_width": round(
+                self.blend.hr_interval[1] - self.blend.hr_interval[0], 4)},
             "blend_weight": self.blend.name, "blend": self.blend_settings,
             "lambda": self.blend_settings["lam"],
             "selection_rule": SELECTION_RULE,
@@ -137,9 +140,13 @@ def _rows(evaluation: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
 def _header(evaluation: dict[str, Any]) -> str:
     k, sample = evaluation["k"], evaluation.get("sample") or {}
     sampled = ""
+    low, high = evaluation["models"][BLEND]["hr_interval"]
+    sample = {"hr_interval_width": high - low, **sample} if sample else sample
     if sample:
         sampled = (f"; {sample['sampled_queries']} of {sample['held_out_queries']} queries "
-                   f"({sample['sampled_users']} users, at most {sample['max_queries']})")
+                   f"({sample['sampled_users']} users, at most {sample['max_queries']}; the "
+                   f"shipped blend's HR@{evaluation['k']} interval is "
+                   f"{sample['hr_interval_width']:.3f} wide)")
     return (f"{evaluation['held_out_users']} held-out users ({evaluation['holdout_fraction']:.0%},"
             f" seed {evaluation['seed']}), models trained on the other "
             f"{evaluation['train_users']}{sampled}; liked = rated {evaluation['liked_rating']:g} "
