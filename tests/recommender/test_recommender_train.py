@@ -4,6 +4,9 @@ import polars as pl
 import pytest
 from contracts.titles import normalise_title
 from etl_job.recommender import NEIGHBOURS_SCHEMA, Blend, train
+from etl_job.recommender.features import build_content_features
+from etl_job.recommender.movies import index_movies
+from etl_job.recommender.reasons import explain
 
 MOVIES = {"ns1", "as1", "ns2", "ds1", "ds2", "hs1", "hs2", "as2"}
 UNRATED_OR_UNLIKED = ["as1", "as2", "hs1", "hs2"]
@@ -131,3 +134,21 @@ def test_without_ratings_content_alone_ranks_and_nothing_claims_viewers(tiny_cat
     fillers = neighbours.filter(pl.col("score") == 0)
     assert fillers.height > 0
     assert set(fillers["reason"]) == {"another film in the catalog"}
+
+
+def test_viewers_reasons_are_claimed_only_as_far_as_true(tiny_catalog):
+    index = index_movies(catalog=tiny_catalog)
+    features = build_content_features(movies=index.movies)
+    row = {movie_id: i for i, movie_id in enumerate(index.ids)}
+    # ns1 -> ds1 share nothing in content: what viewers did is the whole reason.
+    pairs = pl.DataFrame({
+        "query": [row["ns1"]] * 3, "neighbour": [row["ds1"]] * 3,
+        "ease": [0.9, 0.9, 0.0], "bm25": [0.0, 0.4, 0.7], "content": [0.0, 0.0, 0.0],
+        "co_liked": [True, False, False]}).cast({"query": pl.Int32, "neighbour": pl.Int32})
+    reasons = explain(movies=index.movies, features=features, neighbours=pairs, liked_rows=set())
+    assert reasons == [
+        "people who liked the heist also liked this",
+        # EASE without anyone liking both claims nothing about people; BM25 still says its part.
+        "liked by the same viewers",
+        "liked by the same viewers",
+    ]
