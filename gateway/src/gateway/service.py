@@ -30,6 +30,9 @@ from gateway.schemas import (
 logger = logging.getLogger("gateway")
 
 RECOMMENDATION_COUNT = 5
+# Asked of recsys for get_recommendation: two films may share a title (les miserables 2012 and
+# 2020), and the answer is five distinct titles.
+RECOMMENDATION_CANDIDATES = 10
 TITLE_PAGE_NEIGHBOURS = 10
 SUGGESTION_COUNT = 5
 # Ask the search for more than we show: a title two films share comes back twice.
@@ -97,7 +100,7 @@ async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, ti
     """The five titles most similar to the film (or show) `title`, best first, only those on
     `platforms` when given; `kind` and `year` pick among films sharing the title."""
     try:
-        answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_COUNT,
+        answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_CANDIDATES,
                                                   platforms=platforms, kind=kind, year=year)
     except NotFound as miss:
         if miss.body.parameter in ("type", "year"):
