@@ -8,6 +8,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from contracts.redaction import redact_text
+
 from harness import NotReady, Process, RedisServer, Service, port_open, stop_pid
 
 REPO = Path(__file__).resolve().parents[1]
@@ -199,9 +201,10 @@ def clean() -> None:
                 client.unlink(*keys[start:start + 1000])
         finally:
             client.close()
-        print(f"deleted {len(keys)} Redis keys under prefix {key_prefix()!r} at {redis_url()}")
+        print(f"deleted {len(keys)} Redis keys under prefix {key_prefix()!r} at "
+              f"{redact_text(redis_url())}")
     else:
-        print(f"no Redis answers at {redis_url()}: no keys to delete")
+        print(f"no Redis answers at {redact_text(redis_url())}: no keys to delete")
     down()
 
 

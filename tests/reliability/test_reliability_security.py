@@ -3,6 +3,9 @@ shows, and no Redis password in any log line or answer."""
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -98,3 +101,13 @@ def test_the_log_formatter_redacts_any_url_credentials():
                                None)
     line = json.loads(JsonFormatter("test").format(record))
     assert line["message"] == "cannot reach rediss://***@redis:6380/1"
+
+
+def test_etl_job_errors_never_show_the_redis_password(tmp_path: Path):
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "OUTPUT_DIR": str(tmp_path / "out"),
+           "REDIS_URL": f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"}
+    done = subprocess.run([str(Path(sys.executable).with_name("etl-job")), "rollback"],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith("etl-job: error: Redis is unavailable")
+    assert PASSWORD not in done.stdout + done.stderr
