@@ -14,6 +14,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +142,8 @@ def debootstrap(root: Path, packages: tuple[str, ...]) -> None:
     if shutil.which("debootstrap") is None or os.geteuid() != 0:
         raise SystemExit("stand-in base images need debootstrap, run as root: "
                          "`apt-get install debootstrap`")
-    cache = CACHE_DIR / "debootstrap"
+    # One package cache per image: the stand-ins are built at the same time.
+    cache = CACHE_DIR / "debootstrap" / packages[0]
     cache.mkdir(parents=True, exist_ok=True)
     command = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
                f"--cache-dir={cache}", SUITE, str(root), mirror()]
@@ -206,18 +210,28 @@ def ensure_standins(images: BaseImages) -> BaseImages:
     builders = ((names.python, images.python, build_python, PYTHON_PACKAGES),
                 (names.uv, images.uv, build_uv, ()),
                 (names.redis, images.redis, build_redis, REDIS_PACKAGES))
-    for name, stands_for, build, packages in builders:
-        digest = recipe(name, stands_for, *packages)
-        if current_recipe(name) == digest:
-            print(f"{name}: cached (recipe {digest})", flush=True)
-            continue
-        print(f"{name}: building the local stand-in for {stands_for}", flush=True)
-        previous = image_id(name)
-        build(name, stands_for, digest)
-        if previous:
-            # The superseded stand-in, now untagged; kept if a container still uses it.
-            run(["docker", "image", "rm", previous], timeout=60)
+    # At once: each mostly waits on downloads and dpkg, so together they take about as long
+    # as the slowest one rather than the sum (CI builds them on every clean machine).
+    with ThreadPoolExecutor(max_workers=len(builders)) as pool:
+        for future in [pool.submit(ensure_standin, *builder) for builder in builders]:
+            future.result()
     return names
+
+
+def ensure_standin(name: str, stands_for: str, build: Callable[[str, str, str], None],
+                   packages: tuple[str, ...]) -> None:
+    digest = recipe(name, stands_for, *packages)
+    if current_recipe(name) == digest:
+        print(f"{name}: cached (recipe {digest})", flush=True)
+        return
+    print(f"{name}: building the local stand-in for {stands_for}", flush=True)
+    previous = image_id(name)
+    started = time.monotonic()
+    build(name, stands_for, digest)
+    print(f"{name}: built in {time.monotonic() - started:.0f} s", flush=True)
+    if previous:
+        # The superseded stand-in, now untagged; kept if a container still uses it.
+        run(["docker", "image", "rm", previous], timeout=60)
 
 
 def resolve(mode: str | None = None) -> BaseImages:
