@@ -43,11 +43,17 @@ class Demo:
 
     def get(self, path: str, params: dict[str, Any] | None = None,
             body: Any = None) -> httpx.Response:
-        """GET, or POST `body` as JSON when one is given."""
+        """GET, or POST `body` as JSON when one is given; a 429 (the gateway's per-client rate
+        limit: the demo is one client asking ~40 questions in a second) is asked again once,
+        after the Retry-After it names."""
         try:
-            if body is not None:
-                return self.client.post(path, params=params, json=body)
-            return self.client.get(path, params=params)
+            for _ in range(2):
+                response = (self.client.post(path, params=params, json=body) if body is not None
+                            else self.client.get(path, params=params))
+                if response.status_code != 429:
+                    break
+                time.sleep(min(float(response.headers.get("retry-after", "1") or 1), 5.0))
+            return response
         except httpx.HTTPError as exc:
             raise DemoFailure(f"{'POST' if body is not None else 'GET'} {path} did not answer: "
                               f"{exc!r}") from exc
