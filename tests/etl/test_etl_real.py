@@ -1,6 +1,5 @@
 """The real dataset through the ETL, checked against plain-`csv` computations over the raw files."""
 
-import csv
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -9,7 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE, RATINGS_FILE
-from testkit.raw_csv import FILES, RawTitle, clean, read_records
+from testkit.raw_csv import FILES, RawTitle, clean, read_ratings, read_records
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +103,8 @@ def test_null_ratings_and_dates_are_counted(raw: dict, cleaned: dict, manifest: 
 def test_rating_counts_and_averages_match_the_ratings_files(real_data_dir: Path, catalog: dict,
                                                             real_catalog_dir: Path) -> None:
     sums: dict[str, list[float]] = defaultdict(list)
-    for path in sorted((real_data_dir / "ratings").glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            for record in csv.DictReader(handle):
-                sums[record["movieId"]].append(float(record["rating"]))
+    for _, movie_id, stars in read_ratings(real_data_dir):
+        sums[movie_id].append(stars)
     assert sum(len(v) for v in sums.values()) == 27251
     assert pl.read_parquet(real_catalog_dir / RATINGS_FILE).height == 27251
     for title_id, row in catalog.items():

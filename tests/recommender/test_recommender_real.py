@@ -1,6 +1,5 @@
 """The recommender on the real catalogs and MovieLens ratings; expectations from plain csv."""
 
-import csv
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from contracts.schema import CATALOG_FILE, RATINGS_FILE
 from contracts.titles import normalise_title
 from etl_job.recommender import Blend, EvaluationReport, evaluate, train
-from testkit.raw_csv import read_records
+from testkit.raw_csv import read_ratings, read_records
 
 
 def raw_titles(data_dir: Path) -> dict[str, tuple[str, str]]:
@@ -23,15 +22,6 @@ def raw_years(data_dir: Path) -> dict[str, str]:
     """id -> release year as written in the four platform files."""
     return {title_id: row["release_year"].strip()
             for title_id, row in read_records(data_dir).items()}
-
-
-def raw_ratings(data_dir: Path) -> list[tuple[int, str, float]]:
-    rows = []
-    for path in sorted((data_dir / "ratings").glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows += [(int(r["userId"]), r["movieId"], float(r["rating"]))
-                     for r in csv.DictReader(handle)]
-    return rows
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +75,7 @@ def test_the_shipped_blend_is_undominated_and_every_signal_is_a_row(report):
 def test_split_queries_and_popularity_match_a_plain_computation(report, real_data_dir):
     titles = raw_titles(real_data_dir)
     movies = {i for i, (kind, _) in titles.items() if kind == "movie"}
-    ratings = [r for r in raw_ratings(real_data_dir) if r[1] in movies]
+    ratings = [r for r in read_ratings(real_data_dir) if r[1] in movies]
     users = sorted({user for user, _, _ in ratings})
     held = set(np.random.default_rng(42).permutation(users)[:round(0.2 * len(users))].tolist())
     assert (report.held_out_users, report.train_users) == (len(held), len(users) - len(held))
@@ -135,7 +125,7 @@ def test_every_movie_but_placeholders_gets_twenty_valid_neighbours(neighbours, r
 def liked_by(data_dir: Path) -> dict[str, set[int]]:
     """Movie id -> the users who rated it 3.5 or more (the collaborative signals' 'liked')."""
     fans: dict[str, set[int]] = defaultdict(set)
-    for user, movie, rating in raw_ratings(data_dir):
+    for user, movie, rating in read_ratings(data_dir):
         if rating >= 3.5:
             fans[movie].add(user)
     return fans
@@ -167,7 +157,7 @@ UNRATED_SEQUELS = [("frozen", "frozen 2"), ("spy kids", "spy kids 3: game over")
 @pytest.mark.parametrize(("film", "sequel"), UNRATED_SEQUELS)
 def test_an_unrated_sequel_reaches_the_top_five(neighbours, real_data_dir, film, sequel):
     records = read_records(real_data_dir)
-    rated = {movie for _, movie, _ in raw_ratings(real_data_dir)}
+    rated = {movie for _, movie, _ in read_ratings(real_data_dir)}
     by_title = {(r["type"].lower(), r["title"].lower()): i for i, r in records.items()}
     film_id, sequel_id = by_title[("movie", film)], by_title[("movie", sequel)]
     assert liked_by(real_data_dir)[film_id]

@@ -53,6 +53,16 @@ def read_records(data_dir: Path) -> dict[str, dict[str, str]]:
     return records
 
 
+def read_ratings(data_dir: Path) -> list[tuple[int, str, float]]:
+    """Every (user id, catalog id, stars) of the ratings files, in file order."""
+    rows = []
+    for path in sorted((data_dir / "ratings").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows += [(int(r["userId"]), r["movieId"], float(r["rating"]))
+                     for r in csv.DictReader(handle)]
+    return rows
+
+
 def read_titles(data_dir: Path) -> list[RawTitle]:
     """Every title of the four platforms, cleaned by hand."""
     return [clean(title_id, record) for title_id, record in read_records(data_dir).items()]
