@@ -77,8 +77,7 @@ def test_a_huge_header_is_refused_before_it_is_read(bounded: Stack):
 
 
 def test_unfinished_huge_headers_do_not_grow_the_gateway(bounded: Stack):
-    pid = bounded.gateway.pid
-    assert pid is not None
+    pid = bounded.gateway.running_pid()
     before = rss_bytes(pid)
     host, port = bounded.gateway.url.removeprefix("http://").split(":")
     sockets = []

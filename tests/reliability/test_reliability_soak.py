@@ -85,9 +85,9 @@ def test_a_minute_of_mixed_traffic_has_no_errors_and_no_growth(shipped: Stack):
     processes = {"gateway": shipped.gateway, "catalog": shipped.catalog,
                  "recsys": shipped.recsys}
     warm, _ = asyncio.run(paced(shipped.gateway.url, WARM_UP_SECONDS, seed=1))
-    before = {name: rss(process.popen.pid) for name, process in processes.items()}
+    before = {name: rss(process.running_pid()) for name, process in processes.items()}
     outcomes, sent = asyncio.run(paced(shipped.gateway.url, SOAK_SECONDS, seed=2))
-    after = {name: rss(process.popen.pid) for name, process in processes.items()}
+    after = {name: rss(process.running_pid()) for name, process in processes.items()}
     assert sum(outcomes.values()) == sent == SOAK_SECONDS * RATE
     errors = {outcome: count for outcome, count in (warm + outcomes).items()
               if not outcome.isdigit() or int(outcome) >= 500}

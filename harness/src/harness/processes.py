@@ -118,6 +118,12 @@ class Process:
     def pid(self) -> int | None:
         return self.popen.pid if self.popen is not None else None
 
+    def running_pid(self) -> int:
+        """The pid of the started process; NotReady if it was never started or was stopped."""
+        if self.popen is None:
+            raise NotReady(f"{self.name} is not started")
+        return self.popen.pid
+
     @property
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
