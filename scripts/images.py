@@ -6,7 +6,7 @@ import subprocess
 import time
 
 import base_images
-from docker_engine import REPO, EngineError, buildkit_client, env_example
+from docker_engine import REPO, EngineError, buildkit_client, env_example, run
 
 LOG_DIR = REPO / ".run" / "image-builds"
 
@@ -26,6 +26,7 @@ def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, 
                "--tag", image_name(part),
                "--build-arg", f"PYTHON_IMAGE={bases.python}",
                "--build-arg", f"UV_IMAGE={bases.uv}", "."]
+    previous = base_images.image_id(image_name(part))
     started = time.monotonic()
     with log.open("w") as handle:
         result = subprocess.run(command, cwd=REPO, env=env, stdout=handle,
@@ -36,6 +37,10 @@ def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, 
         raise SystemExit(f"{tail}\nbuilding {image_name(part)} failed after {elapsed:.0f} s "
                          f"(whole log: {log.relative_to(REPO)})")
     print(f"{image_name(part)}: built in {elapsed:.0f} s", flush=True)
+    if previous and previous != base_images.image_id(image_name(part)):
+        # The image this build replaced, now untagged: rebuilds would pile them up (CI runs
+        # on the same engine). Kept if a container still uses it.
+        run(["docker", "image", "rm", previous], timeout=60)
 
 
 def main() -> None:
