@@ -2,11 +2,12 @@
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from contracts.errors import UpstreamUnavailable
 from contracts.observability import Metrics
 from contracts.redis_layout import (
@@ -25,6 +26,13 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
 from recsys_service.config import Settings
+
+# Adds a version's reads to a pipeline.
+Reads = Callable[[Any, str], object]
+
+
+def _neighbours(packed: bytes) -> list[Neighbour]:
+    return decode_neighbours(packed, loads=orjson.loads)
 
 
 class NoCurrentVersion(UpstreamUnavailable):
@@ -60,6 +68,9 @@ class NeighbourStore:
         self.client = client
         self.layout = layout
         self.timeout_seconds = timeout_seconds
+        # The version the last call found current: the next call asks for `current` and that
+        # version's keys in one round trip, and reads again only if `current` moved.
+        self.last_version: str | None = None
         self.latency = (metrics.histogram("redis_read_duration_seconds",
                                           "Redis reads per request, by operation and outcome.",
                                           ["operation", "outcome"])
@@ -128,16 +139,32 @@ class NeighbourStore:
                 f"{self.layout.prefix!r}); run `etl-job publish`.")
         return as_text(version)
 
+    async def _read(self, reads: Reads) -> tuple[str, list[Any]]:
+        """`current` and `reads` of the version it names: one round trip while the version
+        is the one last seen, two when it moved (or on the first call)."""
+        version = self.last_version
+        if version is not None:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.get(self.layout.current)
+                reads(pipe, version)
+                current, *results = await pipe.execute()
+            if current is not None and as_text(current) == version:
+                return version, results
+        version = await self._current()
+        async with self.client.pipeline(transaction=False) as pipe:
+            reads(pipe, version)
+            results = await pipe.execute()
+        self.last_version = version
+        return version, results
+
     async def movie(self, movie_id: str) -> MovieEntry:
         """The title and neighbour list of one catalog movie id in the current version."""
         async with self._bounded("movie"):
-            version = await self._current()
-            async with self.client.pipeline(transaction=False) as pipe:
-                pipe.hget(self.layout.titles(version), movie_id)
-                pipe.hget(self.layout.neighbours(version), movie_id)
-                title, packed = await pipe.execute()
+            version, (title, packed) = await self._read(
+                lambda pipe, version: (pipe.hget(self.layout.titles(version), movie_id),
+                                       pipe.hget(self.layout.neighbours(version), movie_id)))
         return MovieEntry(version=version, title=as_text(title) if title is not None else None,
-                          neighbours=decode_neighbours(packed) if packed is not None else None)
+                          neighbours=_neighbours(packed) if packed is not None else None)
 
     async def title(self, normalised_title: str) -> TitleEntry:
         """Every film whose normalised title matches, with its records' neighbour lists."""
@@ -145,12 +172,12 @@ class NeighbourStore:
 
     async def titles(self, normalised_titles: list[str], *,
                      operation: str = "titles") -> list[TitleEntry]:
-        """The films of several normalised titles and all their lists: three round trips
-        (version, title index, lists) whatever the number of titles."""
+        """The films of several normalised titles and all their lists: two round trips
+        (version with title index, lists) whatever the number of titles."""
         async with self._bounded(operation):
-            version = await self._current()
-            packed_films = await self.client.hmget(self.layout.title_index(version),
-                                                   normalised_titles)
+            version, (packed_films,) = await self._read(
+                lambda pipe, version: pipe.hmget(self.layout.title_index(version),
+                                                 normalised_titles))
             films = [decode_films(packed) if packed is not None else []
                      for packed in packed_films]
             ids = list(dict.fromkeys(i for found in films for film in found for i in film.ids))
@@ -161,7 +188,7 @@ class NeighbourStore:
                     pipe.hmget(self.layout.neighbours(version), ids)
                     pipe.hmget(self.layout.titles(version), ids)
                     packed_lists, names = await pipe.execute()
-        lists = {movie_id: decode_neighbours(packed)
+        lists = {movie_id: _neighbours(packed)
                  for movie_id, packed in zip(ids, packed_lists, strict=True)
                  if packed is not None}
         titles = {movie_id: name.decode() for movie_id, name in zip(ids, names, strict=True)

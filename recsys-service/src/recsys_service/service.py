@@ -5,7 +5,8 @@ TitleNeighboursRead, TasteRead) and encoded once by the route, without a model o
 neighbour.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
+from itertools import islice, pairwise
 from typing import Any
 
 from contracts.api import ModelRead
@@ -21,13 +22,13 @@ def _film(neighbour: Neighbour) -> str:
     return film_key(neighbour.title, neighbour.release_year, neighbour.type)
 
 
-def on_platforms(neighbours: list[Neighbour],
-                 platforms: Collection[Platform] | None) -> list[Neighbour]:
-    """Only the films available on at least one of `platforms` (all when none given)."""
+def on_platforms(neighbours: Iterable[Neighbour],
+                 platforms: Collection[Platform] | None) -> Iterable[Neighbour]:
+    """Only the films available on at least one of `platforms` (all when none given), lazily."""
     if not platforms:
         return neighbours
     allowed = {p.value for p in platforms}
-    return [n for n in neighbours if allowed.intersection(n.available_on)]
+    return (n for n in neighbours if allowed.intersection(n.available_on))
 
 
 async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str, k: int,
@@ -42,9 +43,9 @@ async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str, k: int,
     # Lists published before film identity may name the movie's own title on another
     # platform: a title page never recommends its own title.
     own = normalise_title(entry.title)
-    neighbours = [n for n in merge_neighbours(lists=[entry.neighbours or []],
-                                              query_ids={movie_id})
-                  if normalise_title(n.title) != own]
+    neighbours = (n for n in best_neighbours(lists=[entry.neighbours or []],
+                                             query_ids={movie_id})
+                  if normalise_title(n.title) != own)
     return {"movie_id": movie_id, "title": entry.title, "model_version": entry.version,
             "neighbours": _read(on_platforms(neighbours, platforms), k)}
 
@@ -93,7 +94,7 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
     film = pick_film(entry.films, kind=kind, year=year)
     if film is None:
         raise _no_film(title, entry.films, kind, year)
-    merged = merge_neighbours(lists=_lists(entry, film), query_ids=set(film.ids))
+    merged = best_neighbours(lists=_lists(entry, film), query_ids=set(film.ids))
     return {"query": title, "matched_ids": list(film.ids), "film": _film_read(film),
             "others": [_film_read(f) for f in entry.films if f is not film],
             "model_version": entry.version,
@@ -119,6 +120,32 @@ def merge_neighbours(*, lists: list[list[Neighbour]], query_ids: set[str]) -> li
                 best[key] = neighbour
     # Stable sort: equal scores keep the order the lists gave them.
     return sorted((n for key, n in best.items() if key not in own), key=lambda n: -n.score)
+
+
+def best_neighbours(*, lists: list[list[Neighbour]], query_ids: set[str]
+                    ) -> Iterator[Neighbour]:
+    """merge_neighbours' answer, lazily: one list ranked best first (as the ETL publishes
+    them) is walked only as far as the caller reads, keying ~k films instead of all ~60."""
+    if len(lists) != 1 or not _ranked(lists[0]):
+        yield from merge_neighbours(lists=lists, query_ids=query_ids)
+        return
+    ranked = lists[0]
+    # As merge_neighbours: a film listed under one of the query's ids is the query film.
+    own = {_film(n) for n in ranked if n.id in query_ids}
+    seen: set[str] = set()
+    for neighbour in ranked:
+        if neighbour.id in query_ids:
+            continue
+        key = _film(neighbour)
+        # Ranked: a film's first row has its best score, and first rows come out in
+        # merge_neighbours' (stable) order.
+        if key not in seen and key not in own:
+            seen.add(key)
+            yield neighbour
+
+
+def _ranked(neighbours: list[Neighbour]) -> bool:
+    return all(a.score >= b.score for a, b in pairwise(neighbours))
 
 
 async def taste(*, store: NeighbourStore, liked: list[str],
@@ -193,6 +220,6 @@ def _item(n: Neighbour) -> dict[str, Any]:
             "release_year": n.release_year, "available_on": list(n.available_on)}
 
 
-def _read(neighbours: list[Neighbour], k: int) -> list[dict[str, Any]]:
+def _read(neighbours: Iterable[Neighbour], k: int) -> list[dict[str, Any]]:
     """The best k as contracts.api.NeighbourRead objects."""
-    return [_item(n) for n in neighbours[:k]]
+    return [_item(n) for n in islice(neighbours, k)]
