@@ -43,7 +43,12 @@ SLOW_FIXTURES = {"real_data_dir", "sample_report"}
 DEPLOY_DIR = REPO / "tests" / "deploy"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("COMPOSE_SMOKE_PROJECT"):
+        stack_tests = [item for item in items if item.get_closest_marker("compose")]
+        if stack_tests:
+            config.hook.pytest_deselected(items=stack_tests)
+            items[:] = [item for item in items if not item.get_closest_marker("compose")]
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.path.is_relative_to(DEPLOY_DIR):
