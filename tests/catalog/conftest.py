@@ -8,10 +8,8 @@ from typing import Any
 
 import polars as pl
 import pytest
-from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE
-
-_TYPES = {"str": pl.String, "date": pl.Date, "int32": pl.Int32, "float64": pl.Float64}
-CATALOG_SCHEMA = {name: _TYPES[kind] for name, kind in CATALOG_COLUMNS.items()}
+from contracts.frames import CATALOG_SCHEMA
+from contracts.schema import CATALOG_FILE, MANIFEST_FILE
 
 
 def catalog_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -13,18 +13,13 @@ from contracts.domain import (
     DOCUMENTARY_WORDS,
     ContentKind,
 )
+from contracts.frames import CATALOG_SCHEMA
 from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE
 from contracts.titles import film_key, normalise_title
 
 from catalog_service.exceptions import CatalogUnreadable
 from catalog_service.records import TitleRecords
 
-_POLARS_TYPES: dict[str, type[pl.DataType]] = {
-    "str": pl.String,
-    "date": pl.Date,
-    "int32": pl.Int32,
-    "float64": pl.Float64,
-}
 # The three filters of max-duration, in the order of MaxDurationKey; None in a key = no filter.
 _DURATION_FILTERS = ("release_year", "platform", "duration_type")
 
@@ -95,7 +90,7 @@ def read_catalog(path: Path) -> tuple[pl.DataFrame, str]:
         raise CatalogUnreadable(f"{parquet}: missing catalog columns {', '.join(missing)}.")
     try:
         frame = frame.select(
-            pl.col(name).cast(_POLARS_TYPES[kind]) for name, kind in CATALOG_COLUMNS.items()
+            pl.col(name).cast(dtype) for name, dtype in CATALOG_SCHEMA.items()
         )
     except pl.exceptions.PolarsError as exc:
         raise CatalogUnreadable(f"{parquet}: a column has the wrong type ({exc}).") from exc

@@ -6,15 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from contracts.schema import RATINGS_COLUMNS, RAW_RATINGS_REQUIRED
+from contracts.frames import RATINGS_SCHEMA
+from contracts.schema import RAW_RATINGS_REQUIRED
 
 from etl_job.errors import InputFileMissing, RequiredColumnMissing, UnreadableInput
 from etl_job.quarantine import empty_quarantine
-from etl_job.transform import POLARS_TYPES
 
-RATINGS_SCHEMA: dict[str, pl.DataType] = {
-    name: POLARS_TYPES[kind] for name, kind in RATINGS_COLUMNS.items()
-}
 RATINGS_GLOB = "ratings/*.csv"
 _EXTRA = "_extra_fields"
 # Reasons in the order they are checked; a refused row carries the index of its first failure.

@@ -6,7 +6,7 @@ count it; each rejection returns the kept rows and the refused ones in quarantin
 
 import polars as pl
 from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, YEAR_MAX, YEAR_MIN
-from contracts.schema import CATALOG_COLUMNS
+from contracts.frames import CATALOG_SCHEMA
 
 LIST_COLUMNS = ("director", "cast", "country", "listed_in")
 PEOPLE_COLUMNS = ("director", "cast")
@@ -27,13 +27,6 @@ SCORE_RANGE = (0, 100)
 PLACEHOLDER_TITLE = (r"\b1c\b|\bonboarding\b|^(clip: )?act \d+ - (title|series)\b"
                      r"|^test(ing)? title\b|\btest title\b")
 PLACEHOLDER_DESCRIPTION = r"^(test (movie|season)\b|this is the synopsis for)"
-POLARS_TYPES: dict[str, pl.DataType] = {
-    "str": pl.String(), "int32": pl.Int32(), "int64": pl.Int64(), "date": pl.Date(),
-    "float32": pl.Float32(), "float64": pl.Float64(),
-}
-CATALOG_SCHEMA: dict[str, pl.DataType] = {
-    name: POLARS_TYPES[kind] for name, kind in CATALOG_COLUMNS.items()
-}
 
 Fixed = tuple[pl.DataFrame, int]
 Split = tuple[pl.DataFrame, pl.DataFrame]
