@@ -1,6 +1,7 @@
 """Fixtures of the ETL tests: the `etl-job` console script run as a real process."""
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,3 +26,25 @@ def run_etl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 @pytest.fixture(scope="session")
 def etl() -> EtlRunner:
     return run_etl
+
+
+
+@pytest.fixture
+def writable_copy(tmp_path: Path) -> Callable[[Path], Path]:
+    """Copy a dataset folder where the test may change it (the originals are read-only)."""
+    def copy(source: Path) -> Path:
+        target = tmp_path / "data"
+        shutil.copytree(source, target)
+        return target
+    return copy
+
+
+@pytest.fixture
+def catalog_run(etl: EtlRunner, tmp_path: Path) -> Callable[[Path], Path]:
+    """Run `etl-job catalog` over a dataset; the output folder, holding one good run."""
+    def run(data: Path) -> Path:
+        output = tmp_path / "out"
+        done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "catalog")
+        assert done.returncode == 0, done.stderr
+        return output
+    return run

@@ -1,6 +1,5 @@
 """`etl-job catalog` (the catalog step of `run`) as a real process: exit codes, clear errors."""
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -9,19 +8,14 @@ from etl_job.cli import main
 
 
 @pytest.fixture
-def data(sample_data_dir: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "data"
-    shutil.copytree(sample_data_dir, copy)
-    return copy
+def data(sample_data_dir: Path, writable_copy) -> Path:
+    return writable_copy(sample_data_dir)
 
 
 @pytest.fixture
-def first_run(etl, data: Path, tmp_path: Path) -> Path:
+def first_run(catalog_run, data: Path) -> Path:
     """An output folder holding one good run, for the failures to leave alone."""
-    output = tmp_path / "out"
-    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "catalog")
-    assert done.returncode == 0, done.stderr
-    return output
+    return catalog_run(data)
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess[str], *names: str) -> None:

@@ -5,7 +5,6 @@ published (exit 0, made current). Every run here is the real `etl-job` process.
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -16,20 +15,15 @@ NETFLIX = "netflix_titles.csv"
 
 
 @pytest.fixture
-def data(real_data_dir: Path, tmp_path: Path) -> Path:
-    """A writable copy of the real dataset (the original is read-only)."""
-    copy = tmp_path / "data"
-    shutil.copytree(real_data_dir, copy)
-    return copy
+def data(real_data_dir: Path, writable_copy) -> Path:
+    """A writable copy of the real dataset."""
+    return writable_copy(real_data_dir)
 
 
 @pytest.fixture
-def published(etl, data: Path, tmp_path: Path) -> Path:
+def published(catalog_run, data: Path) -> Path:
     """An output folder whose current run is the real, whole dataset."""
-    output = tmp_path / "out"
-    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(output)}, "catalog")
-    assert done.returncode == 0, done.stderr
-    return output
+    return catalog_run(data)
 
 
 def manifest(output: Path) -> dict:
