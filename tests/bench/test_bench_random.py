@@ -66,6 +66,26 @@ def test_verdicts_and_tables_of_a_random_run():
     assert "py-spy failed." in text
 
 
+def test_each_ratio_is_to_the_bare_run_right_before_it():
+    """A burst of other work during one bare run must not skew every ratio: each target is
+    compared with the bare run taken right before it, the arm with their median."""
+    results = RandomResults(16, baseline=_target(BASELINE, 5000),
+                            gateway=[_target("get_score_count", 1000), _target(MIX, 800)],
+                            internal=[_target("catalog /v1/score-count", 3500)],
+                            aiohttp_arm=[_target("mix (aiohttp arm)", 900)])
+    bare = {"get_score_count": 2000.0, MIX: 4000.0, "catalog /v1/score-count": 7000.0}
+    results.bare_before = {name: LoadResult(16, int(rps * 5), 5.0, 1.0, 5.0, 20.0, 0)
+                           for name, rps in bare.items()}
+    found = {target: measured for target, measured, _ in checks(results)}
+    assert found["random get_score_count: at least 0.15x the bare app"] == f"{1000 / 2000:.2f}x"
+    assert found["random mix: at least 0.2x the bare app"] == f"{800 / 4000:.2f}x"
+    assert (found["catalog /v1/score-count alone: at least 0.6x the bare app"]
+            == f"{3500 / 7000:.2f}x")
+    text = "\n".join(render(results))
+    assert f"| mix (aiohttp arm) | 16 closed | 900 | 1.00 | 5.00 | 0 | {900 / 4000:.2f}x |" in text
+    assert "3 closed-loop runs: 2,000 to 7,000 req/s, median 4,000" in text
+
+
 async def test_the_aiohttp_arm_is_the_gateway_on_another_client(monkeypatch, app_client):
     from gateway.clients import DownstreamClient
     from testkit.stand_in import StandIn
