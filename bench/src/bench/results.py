@@ -37,6 +37,10 @@ class Results:
     redis_costs: list[Cost] = field(default_factory=list)
     service_rss: dict[str, int] = field(default_factory=dict)
     redis_memory: dict[str, int] = field(default_factory=dict)
+    redis_empty: dict[str, int] = field(default_factory=dict)  # INFO memory before the ETL
+    # what the published version holds: keys, titles with a list, neighbour rows, list depth
+    redis_contents: dict[str, int] = field(default_factory=dict)
+    load_average_end: float | None = None
     left_out: dict[str, int] = field(default_factory=dict)  # route -> queries without a 200
     notes: list[str] = field(default_factory=list)
     changes: str = ""

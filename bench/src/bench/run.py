@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 from catalog_service.index import load_index
+from contracts.redis_layout import MAX_NEIGHBOURS, RedisLayout, as_text, decode_meta
 from contracts.schema import CURRENT_LINK
 
 from bench import generate
@@ -27,6 +29,7 @@ from bench.load import wrk_binary
 from bench.procs import PYTHON, own_redis, run_measured
 from bench.random_load import run_random
 from bench.results import Results, write
+from bench.results_json import write_json
 from bench.serving import BASELINE, answered, load_target, running_stack
 from bench.targets import ROUTES, route_queries
 
@@ -114,6 +117,21 @@ def pandas_reference(data: Path, logs: Path) -> dict[str, Any]:
     return {**json.loads(line), "peak_rss": measured.peak_rss}
 
 
+def published_contents(redis_url: str, key_prefix: str) -> dict[str, int]:
+    """What the current version holds (its meta, as the ETL wrote it) and the key count."""
+    layout = RedisLayout(key_prefix)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        current = client.get(layout.current)
+        meta = decode_meta(client.get(layout.meta(as_text(current)))) if current else {}
+        return {"keys": int(client.dbsize()), "titles": int(meta.get("movies", 0)),
+                "titles_with_neighbours": int(meta.get("movies_with_neighbours", 0)),
+                "neighbour_rows": int(meta.get("neighbour_rows", 0)),
+                "max_neighbours": MAX_NEIGHBOURS}
+    finally:
+        client.close()
+
+
 def serve(args: argparse.Namespace, results: Results, *, run_dir: Path, redis_url: str,
           logs: Path) -> None:
     index = load_index(run_dir)
@@ -167,6 +185,7 @@ def run(args: argparse.Namespace) -> Results:
     with own_redis(work / "redis") as redis_server:
         output_dir = work / "etl"
         shutil.rmtree(output_dir, ignore_errors=True)
+        results.redis_empty = redis_server.info_memory()
         say("etl: etl-job run on the generated data ...")
         results.etl = run_etl(data_dir=data, output_dir=output_dir, redis_url=redis_server.url,
                               key_prefix=KEY_PREFIX, repo=REPO, log_path=logs / "etl.log")
@@ -174,6 +193,7 @@ def run(args: argparse.Namespace) -> Results:
         say(f"etl: exit {results.etl.returncode} in {results.etl.seconds:.1f} s, peak "
             f"{results.etl.peak_rss / 2**20:,.0f} MB")
         results.redis_memory = redis_server.info_memory()
+        results.redis_contents = published_contents(redis_server.url, KEY_PREFIX)
         say("pandas: the same work the pandas way ...")
         results.pandas = pandas_reference(data, logs)
         results.commands.append(f"python -m bench.pandas_way --data-dir {data}")
@@ -186,8 +206,9 @@ def run(args: argparse.Namespace) -> Results:
             "-s <rotating queries + JSON summary>.lua <url>")
         serve(args, results, run_dir=output_dir / CURRENT_LINK, redis_url=redis_server.url,
               logs=logs)
+    results.load_average_end = round(os.getloadavg()[0], 2)
     results.notes.append("Load average (1 min) at the end: "
-                         f"{os.getloadavg()[0]:.2f}; the machine is shared, so figures move "
+                         f"{results.load_average_end:.2f}; the machine is shared, so figures move "
                          "between runs.")
     return results
 
@@ -220,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results = run(args)
     write(results, args.results)
-    say(f"bench: {args.results} written in {time.perf_counter() - started:.0f} s")
+    write_json(results, args.results.with_suffix(".json"))
+    say(f"bench: {args.results} and its .json written in {time.perf_counter() - started:.0f} s")
     return 0
 
 

@@ -1,0 +1,63 @@
+"""bench/results.json: every figure of one `python -m bench.run`, for docs/capacity.md.
+
+The same `Results` that results.md renders, as plain JSON: dataclasses become objects of their
+fields (a wrk run gains its `rps`), py-spy profiles keep the top frames results.md shows, and
+the ETL manifest keeps the sections results.md reads. `bench.capacity` reads this file.
+"""
+
+import dataclasses
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.load import LoadResult
+from bench.profile import Profile
+from bench.results import Results
+
+SCHEMA_VERSION = 1
+PROFILE_TOP = 8
+# The manifest sections results.md shows (rows, EASE, the evaluation's sample and fits).
+MANIFEST_KEYS = ("rows", "model", "stage_seconds", "run_seconds")
+EVALUATION_KEYS = ("parameters", "sample")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of a figure: dataclasses, dicts, lists, paths and numbers."""
+    if isinstance(value, Profile):
+        return {"samples": value.samples,
+                "packages": dict(value.top(value.packages, PROFILE_TOP)),
+                "self_frames": dict(value.top(value.self_frames, PROFILE_TOP))}
+    if isinstance(value, LoadResult):
+        return {**{f.name: getattr(value, f.name) for f in dataclasses.fields(value)},
+                "rps": value.rps}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Counter | dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def manifest_subset(manifest: dict[str, Any]) -> dict[str, Any]:
+    kept = {key: manifest[key] for key in MANIFEST_KEYS if key in manifest}
+    evaluation = manifest.get("evaluation") or {}
+    kept["evaluation"] = {key: evaluation[key] for key in EVALUATION_KEYS if key in evaluation}
+    return kept
+
+
+def as_json(results: Results) -> dict[str, Any]:
+    """The whole results.json document."""
+    document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **plain(results)}
+    document.pop("changes", None)  # prose (bench/changes.md), not a figure
+    if results.etl is not None:
+        document["etl"]["manifest"] = manifest_subset(results.etl.manifest)
+    return document
+
+
+def write_json(results: Results, path: Path) -> None:
+    path.write_text(json.dumps(as_json(results), indent=1, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
