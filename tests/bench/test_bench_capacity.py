@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.capacity import render
+from bench.capacity import main, render
 from bench.capacity_model import build, load
 from bench.etl import EtlResult, Stage
 from bench.load import LoadResult
-from bench.random_load import RandomResults
+from bench.profile import Profile, ServiceCost
+from bench.random_load import Cost, RandomResults
 from bench.results import Results
 from bench.results_json import as_json, write_json
 from bench.serving import BASELINE, TargetLoad
@@ -163,6 +164,10 @@ def test_results_json_from_a_run_feeds_the_model(tmp_path: Path):
                                                 "recsys-service": 0.8},
                                 "mix": {"gateway": 0.9, "catalog-service": 0.3,
                                         "recsys-service": 0.4}})
+    profile = Profile.parse("main (uvicorn/main.py:1);send (uvicorn/protocol.py:9) 30\n"
+                            "main (uvicorn/main.py:1);dumps (orjson/x.py:2) 10\n")
+    random.costs = [Cost("mix", 400, 2.0, [ServiceCost("gateway", 0.4, profile),
+                                           ServiceCost("recsys-service", 0.1, "py-spy failed")])]
     etl = EtlResult("etl-job run", 0, 90.0, 1900 * MB, [Stage("catalog", 0.7, 400 * MB)],
                     {"rows": {"catalog": 22_998, "ratings": 11_000_000}, "inputs": {"x": 1},
                      "evaluation": {"parameters": {"ease_fit_seconds": 3.0}, "per_user": [1]}})
@@ -175,6 +180,11 @@ def test_results_json_from_a_run_feeds_the_model(tmp_path: Path):
     assert document == as_json(results)
     assert "changes" not in document
     assert document["random"]["gateway"][0]["closed"]["16"]["rps"] == 1000 / 2.0
+    gateway_cost, recsys_cost = document["random"]["costs"][0]["services"]
+    assert gateway_cost["profile"] == {"samples": 40, "packages": {"uvicorn": 0.75, "orjson": 0.25},
+                                       "self_frames": {"send (uvicorn)": 0.75,
+                                                       "dumps (orjson)": 0.25}}
+    assert recsys_cost["profile"] == "py-spy failed"
     assert document["etl"]["manifest"] == {
         "rows": {"catalog": 22_998, "ratings": 11_000_000},
         "evaluation": {"parameters": {"ease_fit_seconds": 3.0}}}
@@ -203,3 +213,21 @@ def test_published_contents_reads_the_current_versions_meta(redis_server, hand_w
     assert found["neighbour_rows"] == len(model.neighbours_of_ns1) + len(model.neighbours_of_ns4)
     assert found["keys"] >= 6  # current, versions and the version's four keys
     assert published_contents(redis_server.url, "nothing-published-here")["titles"] == 0
+
+
+def test_the_command_refuses_files_without_the_figures_it_needs(tmp_path: Path, capsys):
+    results, scaling = hand_made()
+    del results["random"]  # a bench.run whose ETL failed never reached the serving part
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    (tmp_path / "scaling.json").write_text(json.dumps(scaling))
+    out = tmp_path / "capacity.md"
+    out.write_text("before")
+    args = ["--results", str(tmp_path / "results.json"), "--scaling",
+            str(tmp_path / "scaling.json"), "--out", str(out)]
+    assert main(args) == 1
+    assert out.read_text() == "before"
+    assert "KeyError: 'random'" in capsys.readouterr().err
+    results, _ = hand_made()
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    assert main(args) == 0
+    assert out.read_text() == render(build(results, scaling))

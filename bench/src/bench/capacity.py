@@ -258,7 +258,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling", type=Path, default=REPO / "bench" / "scaling.json")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "capacity.md")
     args = parser.parse_args(argv)
-    args.out.write_text(render(load(args.results, args.scaling)), encoding="utf-8")
+    try:
+        model = load(args.results, args.scaling)
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        print(f"bench.capacity: cannot build the model from {args.results} and {args.scaling} "
+              f"({type(error).__name__}: {error}); {args.out} left as it was. It needs a "
+              "bench.run that reached random traffic and a bench.scaling with a finished size.",
+              file=sys.stderr)
+        return 1
+    args.out.write_text(render(model), encoding="utf-8")
     print(f"bench.capacity: {args.out} written from {args.results} and {args.scaling}")
     return 0
 

@@ -59,5 +59,7 @@ def as_json(results: Results) -> dict[str, Any]:
 
 
 def write_json(results: Results, path: Path) -> None:
-    path.write_text(json.dumps(as_json(results), indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    # default=str: a figure of a type added later is written as text rather than losing the
+    # run's file at the very end of a long benchmark.
+    path.write_text(json.dumps(as_json(results), indent=1, ensure_ascii=False, default=str)
+                    + "\n", encoding="utf-8")
