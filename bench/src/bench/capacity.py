@@ -58,7 +58,8 @@ def _sources(model: Model) -> list[str]:
                      for s in model.sources])
     lines += ["", "The ratings are GENERATED (`bench.generate`), the catalog is the real one. "
               "Seconds depend on how busy the machine was (the load column); CPU per request "
-              "(read from the kernel for each process) and memory much less. MB = 2²⁰ bytes, "
+              "(read from the kernel for each process) less, though it too rises on a busy "
+              "machine (fewer requests per wake-up), and memory hardly. MB = 2²⁰ bytes, "
               "GiB = 2³⁰.", "",
               "**Planning inputs** (choices, not measurements):", "",
               f"- the worked example: {PLANNED_RPS:,} requests/s and "
