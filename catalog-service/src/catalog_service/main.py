@@ -11,7 +11,7 @@ from typing import TypedDict
 from contracts.docs import install_docs
 from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
-from contracts.web import install_error_handlers
+from contracts.web import install_error_handlers, install_routes
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import Scope
@@ -104,6 +104,5 @@ def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.
                           data_version=data_version)
     install_error_handlers(app)
     install_guard(app, settings, require_token=True)
-    app.include_router(health_router)
-    app.include_router(router)
+    install_routes(app, health_router, router)
     return app

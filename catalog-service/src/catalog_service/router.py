@@ -21,13 +21,15 @@ from contracts.domain import (
     TextParam,
     YearParam,
 )
-from contracts.web import ERROR_RESPONSES, JsonAnswer
+from contracts.web import ERROR_RESPONSES, JsonAnswer, plain_router
 from fastapi import APIRouter, Path, Query, Response
 
 from catalog_service import service
 from catalog_service.dependencies import CatalogIndexDep
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+# PlainRoutes: the internal routes parse their parameters without FastAPI's dependency
+# solving (same validation, same 422s, same OpenAPI; contracts.web.PlainRoute).
+router = plain_router(prefix="/v1", responses=ERROR_RESPONSES)
 health_router = APIRouter(tags=["health"])
 
 
