@@ -2,11 +2,20 @@
 
 import json
 import logging
+import random
 
 import httpx
 import pytest
-from contracts.observability import JsonFormatter, Metrics, install_observability, request_id_var
+from contracts.observability import (
+    LATENCY_BUCKETS,
+    JsonFormatter,
+    Metrics,
+    install_observability,
+    request_id_var,
+)
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def _app() -> FastAPI:
@@ -99,3 +108,34 @@ async def test_internal_services_log_only_errors_and_slow_requests(capsys) -> No
     assert lines[0]["level"] == "warning"
     assert lines[0]["route"] == "/slow"
     assert lines[0]["slow"] is True
+
+
+def test_request_metrics_expose_what_prometheus_client_would() -> None:
+    # The same observations through prometheus_client's own Counter and Histogram, whose
+    # exposition is the reference (their `_created` series aside), bucket bounds included.
+    rng = random.Random(5)
+    metrics = Metrics("svc")
+    reference = CollectorRegistry()
+    counter = Counter("http_requests_total", "HTTP requests by route and status.",
+                      ["service", "method", "route", "status"], registry=reference)
+    histogram = Histogram("http_request_duration_seconds", "HTTP request latency.",
+                          ["service", "method", "route"], buckets=LATENCY_BUCKETS,
+                          registry=reference)
+    for _ in range(2000):
+        method, route = rng.choice([("GET", "/v1/a"), ("GET", "/v1/b/{id}"), ("POST", "/v1/c")])
+        status = rng.choice([200, 200, 404, 422, 503])
+        seconds = rng.choice([*LATENCY_BUCKETS, rng.uniform(0, 3), rng.expovariate(300)])
+        metrics.observe_request(method, route, status, seconds)
+        counter.labels("svc", method, route, str(status)).inc()
+        histogram.labels("svc", method, route).observe(seconds)
+
+    def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples if not sample.name.endswith("_created")}
+
+    got = samples(bytes(metrics.render().body).decode())
+    expected = samples(generate_latest(reference).decode())
+    assert len(expected) > 50
+    assert got.keys() == expected.keys()
+    assert all(got[key] == pytest.approx(value) for key, value in expected.items())

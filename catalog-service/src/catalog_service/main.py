@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.
         telemetry=NO_NATIVE_TELEMETRY,
         docs_url=None, redoc_url=None,  # contracts.docs serves them without a CDN
     )
+    # First: a request is matched against the routes in order, so the docs and /metrics,
+    # rarely asked, come after the queries.
+    install_routes(app, health_router, router)
     install_docs(app)
     settings = settings or Settings()
     app.state.settings = settings
@@ -104,5 +107,4 @@ def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.
                           data_version=data_version)
     install_error_handlers(app)
     install_guard(app, settings, require_token=True)
-    install_routes(app, health_router, router)
     return app
