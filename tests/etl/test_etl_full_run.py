@@ -32,8 +32,8 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
     assert manifest["redis"] == {"version": version, "key_prefix": prefix}
     assert manifest["evaluation"]["verdict"] == "inconclusive"
     assert set(manifest["evaluation"]["models"]) == {
-        "popularity", "content only", "BM25 item-item only", "EASE only (λ 200)",
-        "EASE only (λ 500)", "EASE only (λ 1000)", "blend"}
+        "popularity", "content only", "BM25 item-item only", "EASE only (λ 500)",
+        "EASE only (λ 2000)", "EASE only (λ 8000)", "blend"}
     assert manifest["evaluation"]["sample"]["max_queries"] == 20_000
     assert manifest["model"]["blend"] == {"ease": 1.0, "bm25": 0.5, "content": 1.0,
                                           "lam": 500.0}  # the default, shipped as inconclusive

@@ -176,12 +176,14 @@ WEIGHTS = ((1.0, 0.0, 0.5), (1.0, 0.5, 1.0))
 def test_report_renders_and_serialises():
     catalog, ratings = taste_world()
     report = evaluate(catalog=catalog, ratings=ratings, lambdas=[5.0, 50.0], weights=WEIGHTS,
-                      tail_cutoff=5, resamples=100)
+                      tails=(0, 2), tail_cutoff=5, resamples=100)
     assert isinstance(report, EvaluationReport)
     names = [m.name for m in report.models]
     assert names[:5] == ["popularity", "content only", "BM25 item-item only",
                          "EASE only (λ 5)", "EASE only (λ 50)"]
-    assert len(report.grid) == 4
+    assert len(report.grid) == 8
+    assert names[5:7] == ["blend ease 1 + bm25 0 + content 0.5 (λ 5)",
+                          "blend ease 1 + bm25 0 + content 0.5 (λ 5), 2 of 5 outside the head"]
     assert report.held_out_users == 9
     assert report.train_users == 36
     assert report.sample["sampled_queries"] == report.blend.queries
@@ -196,10 +198,27 @@ def test_report_renders_and_serialises():
     assert data["lambda"] in (5.0, 50.0)
     assert data["models"]["blend"]["hr_at_k"] == report.blend.hr_at_k
     assert [row["shipped"] for row in data["blend_grid"]].count(True) == 1
-    assert {(row["ease"], row["bm25"], row["content"], row["lam"])
-            for row in data["blend_grid"]} == {(*w, lam) for w in WEIGHTS for lam in (5.0, 50.0)}
+    assert {(row["ease"], row["bm25"], row["content"], row["lam"], row["tail"])
+            for row in data["blend_grid"]} == {(*w, lam, tail) for w in WEIGHTS
+                                               for lam in (5.0, 50.0) for tail in (0, 2)}
+    # The shipped blend again on another split: seed + 1, other held-out users, same blend.
+    second = data["second_split"]
+    assert second["seed"] == 43
+    assert second["held_out_users"] == 9
+    assert 0.0 <= second["hr_at_k"] <= 1.0
+    assert second["queries"] > 0
+    assert report.second_split is not None
+    assert second == json.loads(json.dumps(report.second_split.as_dict()))
+    # The same figures as a whole evaluation on seed 43 that tries the shipped blend alone.
+    shipped = report.blend_settings
+    alone = evaluate(catalog=catalog, ratings=ratings, seed=43, lambdas=[shipped["lam"]],
+                     weights=[(shipped["ease"], shipped["bm25"], shipped["content"])],
+                     tails=[shipped["tail"]], tail_cutoff=5, resamples=100)
+    assert report.second_split.score == alone.blend
+    assert "second split (seed 43, 9 other held-out users" in table
     markdown = markdown_table(data, source="a test")
     assert f"| **{report.blend.name}** |" in markdown
+    assert "The second split (seed 43" in markdown
     assert markdown.count("\n| ") == len(report.models) + 2  # header, rule, a row per model
 
 
@@ -209,7 +228,7 @@ def test_blend_equal_to_a_baseline_on_both_metrics_is_refused():
     catalog, ratings = taste_world()
     with pytest.raises(BlendDominated, match="dominated by content only") as raised:
         evaluate(catalog=catalog, ratings=ratings, lambdas=[50.0], weights=[(0.0, 0.0, 1.0)],
-                 tail_cutoff=5, resamples=50)
+                 tails=(0,), tail_cutoff=5, resamples=50)
     report = raised.value.report
     content = report.baselines[1]
     assert (report.blend.hr_at_k, report.blend.tail_hr_at_k) == (
@@ -246,6 +265,10 @@ def test_evaluate_refuses_bad_arguments(tiny_catalog, tiny_ratings):
         evaluate(catalog=tiny_catalog, ratings=tiny_ratings, weights=[(-0.1, 0.0, 1.0)])
     with pytest.raises(ValueError, match="k must be"):
         evaluate(catalog=tiny_catalog, ratings=tiny_ratings, k=0)
+    with pytest.raises(ValueError, match="tail shares"):
+        evaluate(catalog=tiny_catalog, ratings=tiny_ratings, tails=[6])
+    with pytest.raises(ValueError, match="at least one"):
+        evaluate(catalog=tiny_catalog, ratings=tiny_ratings, tails=[])
 
 
 def test_readme_table_is_written_between_its_markers_from_a_manifest(tmp_path, capsys):

@@ -53,8 +53,8 @@ PLACEHOLDER_MOVIES = {
 def test_the_shipped_blend_is_undominated_and_every_signal_is_a_row(report):
     print("\n" + report.table())
     popularity, content, bm25, *ease = report.baselines
-    assert [e.name for e in ease] == ["EASE only (λ 200)", "EASE only (λ 500)",
-                                      "EASE only (λ 1000)"]
+    assert [e.name for e in ease] == ["EASE only (λ 500)", "EASE only (λ 2000)",
+                                      "EASE only (λ 8000)"]
     blend = report.blend
     assert blend.hr_at_k >= 2 * content.hr_at_k
     assert blend.tail_hr_at_k >= 2 * content.tail_hr_at_k

@@ -8,6 +8,7 @@ from scipy import sparse
 
 from etl_job.recommender.ease import EaseModel
 from etl_job.recommender.similarity import pair_scores
+from etl_job.recommender.tail import WINDOW
 
 SIGNALS = ("ease", "bm25", "content")
 # Each signal's score is divided by the larger of the query's best score and this quantile of
@@ -28,12 +29,14 @@ BLEND_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "score": pl.
 
 @dataclass(frozen=True)
 class Blend:
-    """Weights of the three signals and the EASE lambda they were measured with."""
+    """Weights of the three signals, the EASE lambda they were measured with, and how many of
+    every 5 places go to films outside the most-rated head (recommender.tail; 0: none kept)."""
 
     ease: float
     bm25: float
     content: float
     lam: float
+    tail: int = 0
 
     def __post_init__(self) -> None:
         weights = (self.ease, self.bm25, self.content)
@@ -41,11 +44,15 @@ class Blend:
             raise ValueError(f"blend weights must be >= 0 and not all 0, got {weights}")
         if self.lam <= 0:
             raise ValueError(f"the EASE lambda must be positive, got {self.lam}")
+        if not 0 <= self.tail <= WINDOW:
+            raise ValueError(f"the tail share must be 0 to {WINDOW} of {WINDOW} places, "
+                             f"got {self.tail}")
 
     @property
     def label(self) -> str:
+        share = f", {self.tail} of {WINDOW} outside the head" if self.tail else ""
         return (f"blend ease {self.ease:g} + bm25 {self.bm25:g} + content {self.content:g} "
-                f"(λ {self.lam:g})")
+                f"(λ {self.lam:g}){share}")
 
     def weight(self, signal: str) -> float:
         return float(getattr(self, signal))

@@ -19,9 +19,15 @@ from etl_job.recommender.collaborative import collaborative_neighbours
 from etl_job.recommender.ease import MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import ContentFeatures, build_content_features
 from etl_job.recommender.movies import MovieIndex, index_movies, index_ratings
-from etl_job.recommender.popularity import fill_short_lists, liked_rows, popularity_order
+from etl_job.recommender.popularity import (
+    fill_short_lists,
+    liked_rows,
+    most_rated,
+    popularity_order,
+)
 from etl_job.recommender.reasons import explain
 from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_neighbours
+from etl_job.recommender.tail import HEAD_SIZE, reserve_tail
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +105,9 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend: Blend, top_k: 
                             ease=ease_list(model=model, index=index, rows=rows,
                                            candidates=candidates),
                             features=features.matrix, ease_model=model)
-    blended = blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs),
-                               k=top_k)
+    blended = reserve_tail(blend_neighbours(pairs=pairs, blend=blend,
+                                            references=reference_scores(pairs), k=top_k),
+                           head=most_rated(ratings=rated, count=HEAD_SIZE), slots=blend.tail)
     del pairs
     order = index.without_placeholder_rows(popularity_order(ratings=rated, n_movies=index.size))
     blended = fill_short_lists(neighbours=blended, order=order, groups=index.groups, rows=rows,
