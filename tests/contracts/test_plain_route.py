@@ -20,6 +20,7 @@ from contracts.domain import (
     PlatformParam,
     ScoreParam,
     TextParam,
+    TitleTypeParam,
     YearParam,
 )
 from contracts.errors import NotFound, UpstreamUnavailable
@@ -31,6 +32,13 @@ from contracts.web import (
     plain_router,
 )
 from fastapi import Depends, FastAPI, Path, Query, Request, Response
+from pydantic import AfterValidator
+
+
+def _short(value: str) -> str:
+    if len(value) > 4:
+        raise ValueError("at most 4 characters")
+    return value.upper()
 
 
 async def store(request: Request) -> dict[str, int]:
@@ -67,13 +75,22 @@ def make_app() -> FastAPI:
         return JsonAnswer({"id": item_id, "text": text, "limit": limit,
                            "path": request.url.path})
 
-    # Not plain: a sync endpoint, a list parameter, an answer FastAPI serialises.
+    # Lists of values (every occurrence of the key) and a Literal parse plainly too.
+    @router.get("/many")
+    async def many(platform: Annotated[PlatformListParam, Query()],
+                   also: Annotated[PlatformListParam | None, Query()] = None,
+                   type: Annotated[TitleTypeParam | None, Query()] = None) -> Response:
+        return JsonAnswer({"platform": platform, "also": also, "type": type})
+
+    # A path value under another name (an alias), checked by a validator of its own.
+    @router.get("/named/{id}")
+    async def named(item_id: Annotated[Annotated[str, AfterValidator(_short)],
+                                       Path(alias="id")]) -> Response:
+        return JsonAnswer({"id": item_id})
+
+    # Not plain: a sync endpoint, an answer FastAPI serialises.
     @router.get("/sync")
     def sync(platform: Annotated[PlatformParam, Query()]) -> Response:
-        return JsonAnswer({"platform": platform})
-
-    @router.get("/many")
-    async def many(platform: Annotated[PlatformListParam, Query()]) -> Response:
         return JsonAnswer({"platform": platform})
 
     @router.get("/model")
@@ -108,6 +125,12 @@ VALID = {"platform": ["netflix", "Disney", " amazon "], "scored": ["0", "42", "1
          "year": ["1900", "2018", "2100"], "duration_type": ["min", "season"],
          "kind": ["movie", "series", "tv show"]}
 ITEM_IDS = ["ns42", "NS42", "%20", "a%2Fb", "%C3%A9", "x" * 300, "%FF"]
+MANY = {"platform": ["netflix", "HULU,disney", "netflix,netflix", " amazon ", "hbo", "",
+                     ",", "netflix,hbo"],
+        "also": ["hulu", "Disney,amazon", "", "x"],
+        "type": ["movie", "tv show", "Serie", "pelicula", "cartoon", ""]}
+VALID_MANY = {"platform": ["netflix", "HULU,disney", " amazon "], "also": ["hulu", "Disney,amazon"],
+              "type": ["movie", "tv show", "Serie"]}
 
 
 def random_requests(count: int, seed: int = 11) -> list[tuple[str, dict[str, str]]]:
@@ -115,7 +138,17 @@ def random_requests(count: int, seed: int = 11) -> list[tuple[str, dict[str, str
     requests = []
     for _ in range(count):
         headers = {"x-down": "1"} if rng.random() < 0.05 else {}
-        if rng.random() < 0.25:
+        if rng.random() < 0.1:
+            path = f"/v1/named/{rng.choice(ITEM_IDS)}"
+            query = []
+        elif rng.random() < 0.2:
+            # Each key 0-3 times: a list takes every occurrence, a single value the last.
+            query = [(name, rng.choice(VALID_MANY[name] if rng.random() < 0.8 else values))
+                     for name, values in MANY.items()
+                     for _ in range(rng.choice((0, 1, 1, 1, 2, 3)))]
+            rng.shuffle(query)
+            path = "/v1/many"
+        elif rng.random() < 0.25:
             query = [("text", rng.choice(["  Hello ", "", " ", "x" * 201, "%2B", "a+b"])),
                      ("limit", rng.choice(["1", "5", "0", "6", "two", ""]))]
             query = [pair for pair in query if rng.random() < 0.7]
@@ -139,13 +172,14 @@ def random_requests(count: int, seed: int = 11) -> list[tuple[str, dict[str, str
 def test_only_routes_of_single_values_parse_plainly() -> None:
     plain = {route.path: route.plain for route in make_app().routes
              if isinstance(route, PlainRoute)}
-    assert plain == {"/v1/count": True, "/v1/items/{item_id}": True, "/v1/sync": False,
-                     "/v1/many": False, "/v1/model": False}
+    assert plain == {"/v1/count": True, "/v1/items/{item_id}": True, "/v1/many": True,
+                     "/v1/named/{id}": True, "/v1/sync": False, "/v1/model": False}
 
 
 async def test_plain_parse_answers_as_fastapi_does() -> None:
     plain, reference = make_app(), framework_only(make_app())
     statuses: dict[int, int] = {}
+    lists: dict[int, int] = {}  # statuses of the route taking lists
     different = []
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(app=plain), base_url="http://t") as a,
@@ -155,6 +189,8 @@ async def test_plain_parse_answers_as_fastapi_does() -> None:
         for url, headers in random_requests(500):
             got, expected = await a.get(url, headers=headers), await b.get(url, headers=headers)
             statuses[expected.status_code] = statuses.get(expected.status_code, 0) + 1
+            if url.startswith("/v1/many"):
+                lists[expected.status_code] = lists.get(expected.status_code, 0) + 1
             if ((got.status_code, got.content, got.headers.get("content-type"))
                     != (expected.status_code, expected.content,
                         expected.headers.get("content-type"))):
@@ -164,6 +200,7 @@ async def test_plain_parse_answers_as_fastapi_does() -> None:
     # The sample reaches both sides of the plain parse and the errors after it.
     assert min(statuses.get(200, 0), statuses.get(422, 0)) >= 100, statuses
     assert min(statuses.get(404, 0), statuses.get(503, 0)) >= 1, statuses
+    assert min(lists.get(200, 0), lists.get(422, 0)) >= 20, lists
 
 
 @pytest.mark.parametrize("url", ["/v1/count?platform=hulu&scored=5&year=2018",

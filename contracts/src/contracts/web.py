@@ -111,30 +111,48 @@ _IMMUTABLE_DEFAULTS = (type(None), int, float, str, bool, enum.Enum)
 class _Param:
     """One query or path parameter as the plain parse reads it."""
 
-    __slots__ = ("default", "field", "in_path", "loc", "name", "required")
+    __slots__ = ("default", "field", "in_path", "loc", "many", "name", "required")
 
     def __init__(self, field: Any, *, in_path: bool) -> None:
         self.field = field
         self.name: str = field.name
         self.in_path = in_path
+        # A list of values: every occurrence of the key, as FastAPI's getlist reads it.
+        self.many = not in_path and _scalars(field.field_info.annotation)
         self.loc = ("path" if in_path else "query", field.alias)
         self.required: bool = field.field_info.is_required()
         self.default = field.default
 
 
 def _scalar(annotation: Any) -> bool:
-    """A single value (an optional one too): int, float, str, bool or an Enum."""
+    """A single value (an optional one too): int, float, str, bool, an Enum or a Literal."""
     if typing.get_origin(annotation) is typing.Annotated:
         return _scalar(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) is typing.Literal:
+        return all(isinstance(arg, _SCALARS) for arg in typing.get_args(annotation))
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return all(arg is type(None) or _scalar(arg) for arg in typing.get_args(annotation))
     return isinstance(annotation, type) and (issubclass(annotation, _SCALARS)
                                               or issubclass(annotation, enum.Enum))
 
 
+def _scalars(annotation: Any) -> bool:
+    """A list of single values (`platform=a&platform=b`), an optional one too."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _scalars(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return len(args) == 1 and _scalars(args[0])
+    return origin is list and _scalar(typing.get_args(annotation)[0])
+
+
 def _plain_param(field: Any) -> bool:
     info = field.field_info
-    return (_scalar(info.annotation) and info.validation_alias is None
+    # An alias is read as FastAPI reads it (the key named `field.alias`); alias choices or
+    # paths are left to FastAPI.
+    return ((_scalar(info.annotation) or _scalars(info.annotation))
+            and info.validation_alias in (None, field.alias)
             and not info.validate_default
             and (info.is_required() or isinstance(field.default, _IMMUTABLE_DEFAULTS)))
 
@@ -157,7 +175,8 @@ def _answers_a_response(endpoint: Callable[..., Any]) -> bool:
 
 
 def _parses_plainly(route: APIRoute) -> bool:
-    """Whether every input of the route is a single query or path value or the request."""
+    """Whether every input of the route is a single query or path value, a list of query
+    values, or the request."""
     dependant = route.dependant
     return (route.body_field is None and inspect.iscoroutinefunction(route.endpoint)
             and _answers_a_response(route.endpoint)
@@ -184,7 +203,8 @@ def _query_values(query_string: bytes) -> dict[str, str]:
 class PlainRoute(APIRoute):
     """An APIRoute that parses its parameters itself, without FastAPI's dependency solving.
 
-    For a route whose parameters are single query or path values and whose dependencies take
+    For a route whose parameters are single query or path values (or lists of single query
+    values, every occurrence of the key as FastAPI reads them) and whose dependencies take
     only the request (`async`), the route's ASGI app reads the values from the scope, validates
     each with the parameter's own pydantic field, awaits the dependencies and the endpoint,
     and sends the Response the endpoint returns. Anything it does not accept (a missing or
@@ -214,13 +234,19 @@ class PlainRoute(APIRoute):
         endpoint: Callable[..., Awaitable[Response]] = dependant.call  # type: ignore[assignment]
         request_name = dependant.request_param_name
         needs_request = bool(dependencies) or request_name is not None
+        takes_lists = any(param.many for param in params)
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             query = _query_values(scope["query_string"])
+            # Every (name, value) in order, for the parameters that take a list.
+            pairs = (parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                     if takes_lists else [])
             path_params = scope.get("path_params", {})
             values: dict[str, Any] = {}
             for param in params:
-                raw = (path_params if param.in_path else query).get(param.loc[1])
+                raw = ([value for key, value in pairs if key == param.loc[1]] or None
+                       if param.many else
+                       (path_params if param.in_path else query).get(param.loc[1]))
                 if raw is None:
                     if param.required:
                         return await fastapi_app(scope, receive, send)

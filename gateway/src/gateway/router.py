@@ -17,7 +17,7 @@ from contracts.domain import (
 from contracts.titles import normalise_title
 from contracts.web import ERROR_RESPONSES, JsonAnswer, plain_router
 from fastapi import Path, Query, Request, Response
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from gateway import health, service
@@ -54,6 +54,11 @@ def _has_words(value: str) -> str:
     if not normalise_title(value):
         raise PydanticCustomError("no_words", "Input should contain at least one letter or digit")
     return value
+
+
+def _model_answer(answer: BaseModel) -> Response:
+    """A model's answer encoded once by pydantic (as FastAPI's response model would be)."""
+    return JsonAnswer(answer.model_dump_json().encode())
 
 
 def _example(value: Any) -> dict[int | str, dict[str, Any]]:
@@ -163,36 +168,37 @@ async def get_contents(catalog: CatalogClientDep, rating: RatingQuery) -> Respon
     return JsonAnswer(await service.content_count(catalog=catalog, rating=rating))
 
 
-@router.get("/get_recommendation", responses=_example(
+@router.get("/get_recommendation", response_model=list[str], responses=_example(
     ["goodfellas", "casino", "mean streets", "the departed", "taxi driver"]))
 async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
                              titulo: TituloQuery, platform: PlatformsQuery = None,
-                             type: TypeQuery = None, year: YearOfTitle = None) -> list[str]:
+                             type: TypeQuery = None, year: YearOfTitle = None) -> Response:
     """The five titles most similar to `titulo`, best first; a 404 suggests close titles.
 
     A movie gets movies, a TV show gets TV shows (by content). With `platform`, only titles
     available on those platforms: still five whenever the catalog has them. A title that is
     both a movie and a show answers the movie's list (`type=tv show` for the show's); a title
     two films share answers the most rated, then the newest (`year` picks the other)."""
-    return await service.recommended_titles(recsys=recsys, catalog=catalog, title=titulo,
-                                            platforms=platform, kind=type, year=year)
+    return JsonAnswer(await service.recommended_titles(
+        recsys=recsys, catalog=catalog, title=titulo, platforms=platform, kind=type, year=year))
 
 
-@router.get("/titles/{id}", responses=ERROR_RESPONSES)
+@router.get("/titles/{id}", response_model=TitlePageRead, responses=ERROR_RESPONSES)
 async def get_title(catalog: CatalogClientDep, recsys: RecsysClientDep,
-                    title_id: TitleId, platform: PlatformsQuery = None) -> TitlePageRead:
+                    title_id: TitleId, platform: PlatformsQuery = None) -> Response:
     """A title's catalog record (with the platforms listing that film) and its
     recommendations: reasons, and where each can be watched; `platform` keeps only those."""
-    return await service.title_page(catalog=catalog, recsys=recsys, title_id=title_id,
-                                    platforms=platform)
+    return _model_answer(await service.title_page(catalog=catalog, recsys=recsys,
+                                                  title_id=title_id, platforms=platform))
 
 
-@router.get("/search", responses=ERROR_RESPONSES)
+@router.get("/search", response_model=SearchPageRead, responses=ERROR_RESPONSES)
 async def search(catalog: CatalogClientDep, q: SearchText, limit: SearchLimit = 10,
-                 platform: PlatformsQuery = None) -> SearchPageRead:
+                 platform: PlatformsQuery = None) -> Response:
     """Catalog titles matching as you type (prefix, all words, typos), one hit per film:
     type, year and the platforms listing it. Nothing close: an empty list, not a 404."""
-    return await service.search(catalog=catalog, query=q, limit=limit, platforms=platform)
+    return _model_answer(await service.search(catalog=catalog, query=q, limit=limit,
+                                              platforms=platform))
 
 
 @router.post("/recommendations", responses={413: ERROR_RESPONSES[422], **ERROR_RESPONSES},
