@@ -187,8 +187,13 @@ async def test_metrics_show_redis_read_latency_by_operation(
     publish()
     assert (await client.get("/v1/neighbours/ns1")).status_code == 200
     assert (await client.get("/v1/neighbours", params={"title": "the matrix"})).status_code == 200
+    # A platform filter decodes the lists: the reads of the lists, not of the pages.
+    assert (await client.get("/v1/neighbours", params={"title": "alien",
+                                                       "platform": "hulu"})).status_code == 200
     text = (await client.get("/metrics")).text
-    assert 'redis_read_duration_seconds_count{operation="movie",outcome="ok"} 1.0' in text
+    assert 'redis_read_duration_seconds_count{operation="page",outcome="ok"} 1.0' in text
+    assert 'redis_read_duration_seconds_count{operation="title_page",outcome="ok"} 1.0' in text
     assert 'redis_read_duration_seconds_count{operation="title",outcome="ok"} 1.0' in text
+    assert 'operation="movie"' not in text
     assert ('http_requests_total{method="GET",route="/v1/neighbours/{movie_id}",'
             'service="recsys-service",status="200"} 1.0') in text

@@ -209,3 +209,19 @@ def test_etl_runs_repairs_and_republishes_on_a_cluster(
     run("rollback")
     assert (tmp_path / "out" / "current").resolve().name == first
     assert stored(cluster_client.get(layout.current)).decode() == first
+
+
+async def test_the_taste_script_runs_on_a_cluster_as_on_one_redis(
+        cluster_publish: Callable[..., str], cluster_recsys: httpx.AsyncClient,
+        publish: Callable[..., str], client: httpx.AsyncClient) -> None:
+    cluster_publish()
+    publish()
+    body = {"liked": ["The Matrix", "alien", "no such film"], "n": 10}
+    # The cluster's masters do not know the script yet: the first call loads it (NOSCRIPT).
+    answers = [(await recsys.post("/v1/taste", json=body)).json()
+               for recsys in (cluster_recsys, cluster_recsys, client)]
+    for answer in answers:
+        answer.pop("model_version")
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["unknown"] == ["no such film"]
+    assert answers[0]["items"]

@@ -3,8 +3,8 @@
 import random
 
 import pytest
+from contracts.neighbour_lists import best_neighbours, merge_neighbours
 from contracts.redis_layout import Neighbour
-from recsys_service.service import best_neighbours, merge_neighbours
 
 TITLES = ["heat", "Heat!", "alien", "the matrix", "amélie", "amelie", "toy story"]
 

@@ -57,6 +57,10 @@ def test_publish_writes_a_version_and_makes_it_current(
     meta = decode_meta(stored(redis_client.get(layout.meta(version))))
     assert meta["model"]["metrics"] == {"blend": {"hr_at_5": 0.31, "tail_hr_at_5": 0.12}}
     assert (meta["movies"], meta["movies_with_neighbours"], meta["neighbour_rows"]) == (9, 9, 20)
+    # A page per record, one per normalised title: 7, the two records of "the matrix" and
+    # the two "heat" films sharing one each.
+    assert (meta["pages"], meta["title_pages"]) == (9, 7)
+    assert redis_client.hlen(layout.title_pages(version)) == 7
     # A committed version carries no TTL: it lives until a later publish ages it out.
     assert all(redis_client.ttl(key) == -1 for key in layout.version_keys(version))
 
@@ -70,7 +74,7 @@ def test_second_publish_switches_current_and_keeps_the_first(
     assert first != second
     assert current_version(redis_url=redis_server.url, key_prefix=prefix) == second
     assert committed_versions(redis_url=redis_server.url, key_prefix=prefix) == [second, first]
-    assert redis_client.exists(*layout.version_keys(first)) == 4
+    assert redis_client.exists(*layout.version_keys(first)) == len(layout.version_keys(first))
     second_meta = decode_meta(stored(redis_client.get(layout.meta(second))))
     assert second_meta["model"] == {"model_version": "second"}
 

@@ -1,6 +1,7 @@
 """The Redis key layout of published recommendations and the packing of neighbour lists."""
 
 import json
+import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from typing import Any
 # Bumped when the key names or the value encodings change; stored in every version's meta.
 # 2: hash-tagged keys (Redis Cluster), the `retired` list, title_index_entries in the meta.
 # 3: neighbour rows carry type, year and platforms; the title index holds films (issue 13).
-LAYOUT_VERSION = 3
+# 4: `pages` and `title_pages`: the unfiltered answers, pre-serialised (issue 11).
+LAYOUT_VERSION = 4
 # A stored list holds the TOP_NEIGHBOURS best films overall plus, for every platform, the
 # PLATFORM_NEIGHBOURS best films available there (etl_job.recommender.depth): a platform filter
 # (one platform or several) then still leaves that many, exactly as a deeper list would.
@@ -17,6 +19,10 @@ TOP_NEIGHBOURS = 20
 PLATFORM_NEIGHBOURS = 10
 PLATFORM_COUNT = 4
 MAX_NEIGHBOURS = TOP_NEIGHBOURS + PLATFORM_COUNT * PLATFORM_NEIGHBOURS
+# A page holds an unfiltered answer's first PAGE_NEIGHBOURS neighbours: what the gateway asks
+# for (10, for title pages and recommendations); a deeper or filtered request decodes the
+# lists instead. Deeper pages cost Redis memory (about 1 MB per 1,000 titles per neighbour).
+PAGE_NEIGHBOURS = 10
 # Scores are cosine-like numbers; four decimals rank identically and pack shorter.
 SCORE_DECIMALS = 4
 
@@ -69,6 +75,10 @@ class RedisLayout:
     - `{prefix:version}:title_index`  hash: normalise_title(title) -> packed films, the one a
                                       bare title means first (movie, most rated, newest)
     - `{prefix:version}:meta`         string: JSON of the model metadata and metrics
+    - `{prefix:version}:pages`        hash: title id -> packed page (pack_page): the answer of
+                                      GET /v1/neighbours/{id} as JSON, cut at any k
+    - `{prefix:version}:title_pages`  hash: normalise_title(title) -> packed page: the answer
+                                      of GET /v1/neighbours?title= after its `query` field
 
     Readers resolve `current` once per request, then read only that version's keys. A version
     is written completely (and its TTL removed) before `current` names it and stays intact
@@ -107,10 +117,16 @@ class RedisLayout:
     def meta(self, version: str) -> str:
         return f"{{{self.prefix}:{version}}}:meta"
 
+    def pages(self, version: str) -> str:
+        return f"{{{self.prefix}:{version}}}:pages"
+
+    def title_pages(self, version: str) -> str:
+        return f"{{{self.prefix}:{version}}}:title_pages"
+
     def version_keys(self, version: str) -> tuple[str, ...]:
         """Every key one version owns (one hash slot)."""
         return (self.neighbours(version), self.titles(version), self.title_index(version),
-                self.meta(version))
+                self.meta(version), self.pages(version), self.title_pages(version))
 
     @property
     def match_all(self) -> str:
@@ -154,6 +170,40 @@ def decode_neighbours(packed: Stored, *,
             if len(row) >= 7 else
             Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3])
             for row in rows]
+
+
+# A page: a byte holding n (the neighbours it has), a byte saying whether those are all the
+# answer has, then n + 1 little-endian uint32 offsets into the body (where the head ends,
+# where each neighbour ends), then the body zlib'd: the answer's JSON up to its neighbours'
+# `[`, then the neighbours joined by commas. The answer's JSON ends with PAGE_TAIL.
+# zlib: the field names repeat in every neighbour, so a page packs to about a third, and
+# inflating it costs microseconds.
+PAGE_TAIL = b"]}"
+_OFFSET = struct.Struct("<I")
+
+
+def pack_page(head: bytes, items: list[bytes], *, complete: bool) -> bytes:
+    """Pack an answer's head and its first neighbours (at most 255), each already JSON."""
+    if len(items) > 255:
+        raise ValueError(f"a page holds at most 255 neighbours, got {len(items)}")
+    ends = [len(head)]
+    for number, item in enumerate(items):
+        ends.append(ends[-1] + len(item) + (1 if number else 0))
+    header = bytes((len(items), int(complete))) + b"".join(_OFFSET.pack(e) for e in ends)
+    return header + zlib.compress(head + b",".join(items))
+
+
+def cut_page(packed: bytes, k: int) -> bytes | None:
+    """The answer with its first k neighbours as JSON bytes; None when the page holds fewer
+    than k and the answer has more (the caller then decodes the lists)."""
+    count = packed[0]
+    if k > count and not packed[1]:
+        return None
+    (end,) = _OFFSET.unpack_from(packed, 2 + _OFFSET.size * min(k, count))
+    # Inflated only as far as the k-th neighbour.
+    body = zlib.decompressobj().decompress(memoryview(packed)[2 + _OFFSET.size * (count + 1):],
+                                           end)
+    return body + PAGE_TAIL
 
 
 def encode_films(films: list[FilmEntry]) -> bytes:

@@ -17,6 +17,7 @@ from contracts.domain import CATALOG_TYPE_MOVIE
 from contracts.redis_layout import (
     LAYOUT_VERSION,
     MAX_NEIGHBOURS,
+    SCORE_DECIMALS,
     Neighbour,
     RedisLayout,
     as_text,
@@ -29,6 +30,7 @@ from contracts.titles import film_key
 from redis.cluster import RedisCluster
 
 from etl_job.films import films_by_title
+from etl_job.pages import movie_page, title_page
 from etl_job.steps import reached
 
 logger = logging.getLogger(__name__)
@@ -100,19 +102,30 @@ def stage_version(client: Client, *, layout: RedisLayout, version: str,
     """Write a version's keys with a build TTL; readers cannot see it until commit_version."""
     neighbours, titles = _checked_frames(neighbours=neighbours, titles=titles)
     started = time.perf_counter()
-    packed = dict(_packed_neighbours(neighbours=neighbours, titles=titles))
+    lists = dict(_neighbour_lists(neighbours=neighbours, titles=titles))
+    packed = {movie_id: encode_neighbours(ranked) for movie_id, ranked in lists.items()}
     title_items = dict(zip(titles["id"].to_list(), titles["title"].to_list(), strict=True))
-    index = {key: encode_films(films) for key, films in films_by_title(titles).items()}
+    films = films_by_title(titles)
+    index = {key: encode_films(found) for key, found in films.items()}
+    pages = {movie_id: movie_page(version=version, movie_id=movie_id, title=title,
+                                  neighbours=lists.get(movie_id, []))
+             for movie_id, title in title_items.items()}
+    title_pages = {key: page for key, found in films.items()
+                   if (page := title_page(version=version, films=found, lists=lists))
+                   is not None}
     version_meta = {"version": version, "layout_version": LAYOUT_VERSION,
                     "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "movies": len(title_items), "movies_with_neighbours": len(packed),
-                    "title_index_entries": len(index),
+                    "title_index_entries": len(index), "pages": len(pages),
+                    "title_pages": len(title_pages),
                     "neighbour_rows": neighbours.height, "model": meta}
     # Leftovers of an earlier attempt at the same version would mix into the hashes.
     client.unlink(*layout.version_keys(version))
     _write_hash(client, layout.neighbours(version), packed, build_ttl_seconds)
     _write_hash(client, layout.titles(version), title_items, build_ttl_seconds)
     _write_hash(client, layout.title_index(version), index, build_ttl_seconds)
+    _write_hash(client, layout.pages(version), pages, build_ttl_seconds)
+    _write_hash(client, layout.title_pages(version), title_pages, build_ttl_seconds)
     client.set(layout.meta(version), encode_meta(version_meta), ex=build_ttl_seconds)
     logger.info("staged version %s: %d movies, %d neighbour rows in %.2fs", version,
                 len(packed), neighbours.height, time.perf_counter() - started)
@@ -127,6 +140,11 @@ def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str
     expected = {layout.neighbours(version): meta.get("movies_with_neighbours"),
                 layout.titles(version): meta.get("movies"),
                 layout.title_index(version): meta.get("title_index_entries")}
+    # Versions of layout 3 and before have no pages: whole without them (recsys then decodes).
+    for key, count in ((layout.pages(version), meta.get("pages")),
+                       (layout.title_pages(version), meta.get("title_pages"))):
+        if count is not None:
+            expected[key] = count
     pipe = client.pipeline(transaction=False)
     for key in expected:
         pipe.hlen(key)
@@ -292,10 +310,10 @@ def _with_film_columns(titles: pl.DataFrame) -> pl.DataFrame:
     return titles
 
 
-def _packed_neighbours(*, neighbours: pl.DataFrame,
-                       titles: pl.DataFrame) -> Iterator[tuple[str, bytes]]:
-    """Movie id -> its packed list, best first, with each neighbour's title, type, year and
-    platforms."""
+def _neighbour_lists(*, neighbours: pl.DataFrame,
+                     titles: pl.DataFrame) -> Iterator[tuple[str, list[Neighbour]]]:
+    """Movie id -> its list, best first, with each neighbour's title, type, year and
+    platforms; scores rounded as packed, so the lists are what recsys decodes."""
     named = titles.select(pl.col("id").alias("neighbour_id"),
                           pl.col("title").alias("neighbour_title"), "type", "release_year",
                           "available_on")
@@ -305,10 +323,8 @@ def _packed_neighbours(*, neighbours: pl.DataFrame,
                .agg("neighbour_id", "neighbour_title", "score", "reason", "type",
                     "release_year", "available_on"))
     for movie_id, *columns in grouped.iter_rows():
-        yield movie_id, encode_neighbours([
-            Neighbour(id=i, title=t, score=s, reason=r, type=k, release_year=y,
-                      available_on=tuple(a))
-            for i, t, s, r, k, y, a in zip(*columns, strict=True)])
+        yield movie_id, [Neighbour(i, t, round(s, SCORE_DECIMALS), r, k, y, tuple(a))
+                         for i, t, s, r, k, y, a in zip(*columns, strict=True)]
 
 
 def _write_hash(client: Client, key: str, items: dict[str, Any], ttl: int) -> None:

@@ -23,12 +23,42 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError
 
 from recsys_service.config import Settings
 
 # Adds a version's reads to a pipeline.
 Reads = Callable[[Any, str], object]
+
+# The films of several normalised titles and every list and name of their records, read in
+# one call from one version's keys (one hash slot, so a cluster runs it too).
+# KEYS: title_index, neighbours, titles of that version; ARGV: normalised titles.
+# Answers {films per title (nil when unknown), their ids once each in order, each id's
+# packed list, each id's name}.
+TITLES_SCRIPT = """
+local found, ids, seen = {}, {}, {}
+for i, key in ipairs(ARGV) do
+  local packed = redis.call('HGET', KEYS[1], key)
+  found[i] = packed
+  if packed then
+    for _, film in ipairs(cjson.decode(packed)) do
+      for _, id in ipairs(film[1]) do
+        if not seen[id] then
+          seen[id] = true
+          ids[#ids + 1] = id
+        end
+      end
+    end
+  end
+end
+local lists, names = {}, {}
+if #ids > 0 then
+  lists = redis.call('HMGET', KEYS[2], unpack(ids))
+  names = redis.call('HMGET', KEYS[3], unpack(ids))
+end
+return {found, ids, lists, names}
+"""
 
 
 def _neighbours(packed: bytes) -> list[Neighbour]:
@@ -71,6 +101,8 @@ class NeighbourStore:
         # The version the last call found current: the next call asks for `current` and that
         # version's keys in one round trip, and reads again only if `current` moved.
         self.last_version: str | None = None
+        # Registered once: its SHA is known here, the server learns the script on first use.
+        self.titles_script: AsyncScript = client.register_script(TITLES_SCRIPT)
         self.latency = (metrics.histogram("redis_read_duration_seconds",
                                           "Redis reads per request, by operation and outcome.",
                                           ["operation", "outcome"])
@@ -157,6 +189,21 @@ class NeighbourStore:
         self.last_version = version
         return version, results
 
+    async def page(self, movie_id: str) -> tuple[str, bytes | None]:
+        """The stored answer page of one catalog id (None: no page) and its version."""
+        async with self._bounded("page"):
+            version, (page,) = await self._read(
+                lambda pipe, version: pipe.hget(self.layout.pages(version), movie_id))
+        return version, page
+
+    async def title_page(self, normalised_title: str) -> tuple[str, bytes | None]:
+        """The stored answer page of a bare title (None: no page) and its version."""
+        async with self._bounded("title_page"):
+            version, (page,) = await self._read(
+                lambda pipe, version: pipe.hget(self.layout.title_pages(version),
+                                                normalised_title))
+        return version, page
+
     async def movie(self, movie_id: str) -> MovieEntry:
         """The title and neighbour list of one catalog movie id in the current version."""
         async with self._bounded("movie"):
@@ -170,28 +217,44 @@ class NeighbourStore:
         """Every film whose normalised title matches, with its records' neighbour lists."""
         return (await self.titles([normalised_title], operation="title"))[0]
 
+    def _titles_keys(self, version: str) -> tuple[str, str, str]:
+        return (self.layout.title_index(version), self.layout.neighbours(version),
+                self.layout.titles(version))
+
     async def titles(self, normalised_titles: list[str], *,
                      operation: str = "titles") -> list[TitleEntry]:
-        """The films of several normalised titles and all their lists: two round trips
-        (version with title index, lists) whatever the number of titles."""
+        """The films of several normalised titles and all their lists: one round trip
+        (`current` and the script over that version's keys) whatever the number of titles.
+
+        EVALSHA rides in the pipeline; redis-py's Script object would add a SCRIPT EXISTS
+        round trip to every pipeline, so a server that does not know the script yet (first
+        call, restart, failover) answers NOSCRIPT once and the script is loaded then. A
+        cluster pipeline refuses EVALSHA (and `current` lives on another node anyway): there
+        `current`, then the script on the version's node (the Script object loads it when
+        NOSCRIPT)."""
+        def reads(pipe: Any, version: str) -> object:
+            keys = self._titles_keys(version)
+            return pipe.evalsha(self.titles_script.sha, len(keys), *keys, *normalised_titles)
+
         async with self._bounded(operation):
-            version, (packed_films,) = await self._read(
-                lambda pipe, version: pipe.hmget(self.layout.title_index(version),
-                                                 normalised_titles))
-            films = [decode_films(packed) if packed is not None else []
-                     for packed in packed_films]
-            ids = list(dict.fromkeys(i for found in films for film in found for i in film.ids))
-            packed_lists: list[bytes | None] = []
-            names: list[bytes | None] = []
-            if ids:
-                async with self.client.pipeline(transaction=False) as pipe:
-                    pipe.hmget(self.layout.neighbours(version), ids)
-                    pipe.hmget(self.layout.titles(version), ids)
-                    packed_lists, names = await pipe.execute()
+            if isinstance(self.client, RedisCluster):
+                version = await self._current()
+                answer = await self.titles_script(keys=self._titles_keys(version),
+                                                  args=normalised_titles)
+            else:
+                try:
+                    version, (answer,) = await self._read(reads)
+                except NoScriptError:
+                    await self.client.script_load(self.titles_script.script)
+                    version, (answer,) = await self._read(reads)
+        packed_films, raw_ids, packed_lists, names = answer
+        films = [decode_films(packed) if packed is not None else []
+                 for packed in packed_films]
+        ids = [as_text(raw) for raw in raw_ids]
         lists = {movie_id: _neighbours(packed)
                  for movie_id, packed in zip(ids, packed_lists, strict=True)
                  if packed is not None}
-        titles = {movie_id: name.decode() for movie_id, name in zip(ids, names, strict=True)
+        titles = {movie_id: as_text(name) for movie_id, name in zip(ids, names, strict=True)
                   if name is not None}
         return [TitleEntry(version=version, films=found,
                            lists={i: lists[i] for film in found for i in film.ids if i in lists},

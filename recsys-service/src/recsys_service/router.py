@@ -43,7 +43,7 @@ async def neighbours_by_id(
     """The titles most similar to one catalog title, with scores, reasons, platforms."""
     answer = await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k,
                                                 platforms=platform)
-    return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
+    return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 
 @router.get("/neighbours", response_model=TitleNeighboursRead)
@@ -62,7 +62,7 @@ async def neighbours_by_title(
     """The titles most similar to a film; a bare title means its movie, most rated, newest."""
     answer = await service.neighbours_for_title(store=store, title=title, k=k,
                                                 platforms=platform, kind=type, year=year)
-    return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
+    return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 
 @router.post("/taste", response_model=TasteRead)
@@ -70,7 +70,7 @@ async def taste(store: NeighbourStoreDep, body: TasteRequest) -> Response:
     """The n best titles for someone who liked these: the sum of their neighbour scores."""
     answer = await service.taste(store=store, liked=body.liked, platforms=body.platform,
                                  n=body.n)
-    return JsonAnswer(answer, headers={DATA_VERSION_HEADER: answer["model_version"]})
+    return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 
 @router.get("/model")
