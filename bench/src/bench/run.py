@@ -28,8 +28,9 @@ from bench.inprocess import catalog_costs, redis_costs
 from bench.load import wrk_binary
 from bench.procs import PYTHON, own_redis, run_measured
 from bench.random_load import run_random
+from bench.readme_summary import update as update_readme
 from bench.results import Results, write
-from bench.results_json import write_json
+from bench.results_json import as_json, write_json
 from bench.serving import BASELINE, answered, load_target, running_stack
 from bench.targets import ROUTES, route_queries
 
@@ -223,6 +224,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--catalog-dir", type=Path, default=generate.DEFAULT_CATALOG_DIR)
     parser.add_argument("--work-dir", type=Path, default=REPO / "var" / "bench")
     parser.add_argument("--results", type=Path, default=REPO / "bench" / "results.md")
+    parser.add_argument("--readme", type=Path, default=REPO / "README.md",
+                        help="README whose serving summary (between its markers) is rewritten")
     parser.add_argument("--seconds", type=int, default=5, help="wrk seconds per cell")
     parser.add_argument("--concurrency", type=lambda text: [int(x) for x in text.split(",")],
                         default=[1, 16, 64])
@@ -242,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args)
     write(results, args.results)
     write_json(results, args.results.with_suffix(".json"))
+    if args.readme is not None and update_readme(args.readme, as_json(results)):
+        say(f"bench: {args.readme}'s serving summary rewritten from this run")
     say(f"bench: {args.results} and its .json written in {time.perf_counter() - started:.0f} s")
     return 0
 
