@@ -106,8 +106,9 @@ class RequestMetrics:
         where = (method, route)
         per_bucket = self.latency.get(where)
         if per_bucket is None:
-            per_bucket = self.latency[where] = [0] * (len(self.buckets) + 1)
+            # The sum first: the gateway's exporter thread may read between the two lines.
             self.seconds[where] = 0.0
+            per_bucket = self.latency[where] = [0] * (len(self.buckets) + 1)
         # A bucket counts the requests at or under its bound (Prometheus' `le`).
         per_bucket[bisect_left(self.buckets, seconds)] += 1
         self.seconds[where] += seconds
@@ -127,7 +128,7 @@ class RequestMetrics:
                 running += count
                 cumulative.append((bound, float(running)))
             latency.add_metric([self.service, method, route], cumulative,
-                               sum_value=self.seconds[(method, route)])
+                               sum_value=self.seconds.get((method, route), 0.0))
         yield latency
 
 
