@@ -64,6 +64,15 @@ def test_verdicts_and_tables_of_a_random_run():
     assert "| mix | gateway | 0.40 | 0.50 |" in text
     assert "uvicorn 75%" in text
     assert "py-spy failed." in text
+    # Each miss is stated with the profile of its load: the gateway's under the mix (2 CPU
+    # seconds over 4,000 requests), and the CPU each process spent in its closed-loop run.
+    misses = text.split("### Each miss and its profile")[1]
+    assert ("- random mix: at least 0.2x the bare app: 0.16x. CPU ms per request in its "
+            "closed-loop run: catalog-service 0.20, gateway 0.50. Profile: gateway under `mix`: "
+            "0.50 ms CPU per request; by package uvicorn 75%, fastapi 25%; top frames "
+            "`send (uvicorn)` 75%, `handle (fastapi)` 25%.") in misses
+    assert "- random mix: p99 under 25 ms at half load: 40.0 ms." in misses
+    assert "get_score_count: at least" not in misses  # met: not a miss
 
 
 def test_each_ratio_is_to_the_bare_run_right_before_it():

@@ -29,7 +29,12 @@ from bench.serving import BASELINE, Stack, TargetLoad, running_stack
 PATHS_PER_ROUTE = 20_000
 AIOHTTP_ARM = "gateway on aiohttp's own client (bench-only arm)"
 TARGET_MIX, TARGET_ROUTE, TARGET_INTERNAL, TARGET_P99_MS = 0.20, 0.15, 0.6, 25.0
-PROFILED = ("get_score_count", "titles/{id}", MIX)
+PROFILED = ("get_score_count", "get_recommendation", "titles/{id}", MIX)
+# Each internal service alone is explained by its own profile under the gateway load that asks
+# it the same thing (that service's py-spy in that run).
+INTERNAL_PROFILES = {"catalog /v1/score-count": ("catalog-service", "get_score_count"),
+                     "catalog /v1/titles/{id}": ("catalog-service", "titles/{id}"),
+                     "recsys /v1/neighbours/{id}": ("recsys-service", "titles/{id}")}
 
 
 @dataclass
@@ -300,6 +305,48 @@ def render(results: RandomResults) -> list[str]:
                 lines[-1] += (f"{profile.samples:,} samples holding the GIL. Self time by "
                               f"package: {packages}. "
                               f"Top self frames: {frames}.")
+    return lines + _misses(results)
+
+
+def _profile_summary(results: RandomResults, service: str, scenario: str) -> str | None:
+    """CPU per request and the top self frames of one service under one profiled load."""
+    cost = next((c for c in results.costs if c.scenario == scenario), None)
+    found = next((s for s in cost.services if s.name == service), None) if cost else None
+    if cost is None or found is None:
+        return None
+    summary = (f"{service} under `{scenario}`: {found.ms_per_request(cost.requests):.2f} ms "
+               "CPU per request")
+    if isinstance(found.profile, str):
+        return f"{summary} ({found.profile})"
+    frames = ", ".join(f"`{name}` {share:.0%}" for name, share
+                       in found.profile.top(found.profile.self_frames, 4))
+    packages = ", ".join(f"{name} {share:.0%}" for name, share
+                         in found.profile.top(found.profile.packages, 4))
+    return f"{summary}; by package {packages}; top frames {frames}"
+
+
+def _misses(results: RandomResults) -> list[str]:
+    """Each missed random-traffic target with the profile that explains where its CPU went."""
+    missed = [(target, measured) for target, measured, ok in checks(results) if not ok]
+    if not missed or not results.costs:
+        return []
+    lines = ["", "### Each miss and its profile", ""]
+    for target, measured in missed:
+        name = target.removeprefix("random ").split(":")[0].removesuffix(" alone")
+        if name in INTERNAL_PROFILES:
+            service, scenario = INTERNAL_PROFILES[name]
+        else:
+            service = "gateway"
+            scenario = name if any(c.scenario == name for c in results.costs) else MIX
+        summary = _profile_summary(results, service, scenario)
+        cpu = results.cpu.get(name, {})
+        spent = ", ".join(f"{who} {ms:.2f}" for who, ms in sorted(cpu.items()) if ms >= 0.01)
+        lines.append(f"- {target}: {measured}. CPU ms per request in its closed-loop run: "
+                     f"{spent or 'not measured'}. " + (f"Profile: {summary}." if summary else
+                                                       "No profile of this load."))
+    lines += ["", "A p99 at half load is mostly time spent waiting for one of the two cores the "
+              "client, the bare app and the services share, so it follows the CPU per request "
+              "of the processes on the request's path."]
     return lines
 
 
