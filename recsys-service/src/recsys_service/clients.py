@@ -107,6 +107,9 @@ class NeighbourStore:
                                           "Redis reads per request, by operation and outcome.",
                                           ["operation", "outcome"])
                         if metrics is not None else None)
+        # Each (operation, outcome)'s observe, bound once: `labels()` takes a lock and hashes
+        # the labels on every call.
+        self._observers: dict[tuple[str, str], Callable[[float], None]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> "NeighbourStore":
@@ -160,8 +163,16 @@ class NeighbourStore:
                 f"Redis is unavailable ({type(error).__name__}); try again shortly."
             ) from error
         finally:
-            if self.latency is not None:
-                self.latency.labels(operation, outcome).observe(time.perf_counter() - started)
+            self._observe(operation, outcome, time.perf_counter() - started)
+
+    def _observe(self, operation: str, outcome: str, seconds: float) -> None:
+        if self.latency is None:
+            return
+        observe = self._observers.get((operation, outcome))
+        if observe is None:
+            observe = self._observers[operation, outcome] = self.latency.labels(
+                operation, outcome).observe
+        observe(seconds)
 
     async def _current(self) -> str:
         version = await self.client.get(self.layout.current)
