@@ -152,3 +152,25 @@ def test_viewers_reasons_are_claimed_only_as_far_as_true(tiny_catalog):
         "liked by the same viewers",
         "liked by the same viewers",
     ]
+
+
+def test_known_content_lists_are_reused_and_give_the_same_lists(tiny_catalog, tiny_ratings):
+    from etl_job.recommender.movies import index_ratings
+    from etl_job.recommender.train import signal_lists
+
+    index = index_movies(catalog=tiny_catalog)
+    rated = index_ratings(ratings=tiny_ratings, index=index)
+    features = build_content_features(movies=index.movies)
+    rows = index.recommendable_rows()
+
+    def content(chosen, known=None):
+        return signal_lists(index=index, features=features, ratings=rated, rows=chosen,
+                            candidates=3, known_content=known).content
+
+    fresh = content(rows)
+    assert fresh["query"].n_unique() > 3
+    # Lists known for the first rows, the rest computed: the same as all computed at once.
+    assert content(rows, known=content(rows[:3])).equals(fresh)
+    # Known lists of rows not asked for are left out.
+    assert content(rows[:2], known=fresh).equals(
+        fresh.filter(pl.col("query").is_in(rows[:2].tolist())))

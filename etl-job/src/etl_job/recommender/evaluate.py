@@ -213,8 +213,9 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
                                             ease=lists.bm25.clear(), features=features.matrix,
                                             ease_model=None), blends)
     shipped, undominated = choose_blend(grid=grid, baselines=baselines)
-    second = second_split(index=index, rated=rated, features=features, blend=blends[shipped],
-                          seed=seed + 1 if second_seed is None else second_seed,
+    second = second_split(index=index, rated=rated, features=features, content=lists.content,
+                          blend=blends[shipped], seed=seed + 1 if second_seed is None
+                          else second_seed,
                           holdout_fraction=holdout_fraction, k=k, max_queries=max_queries,
                           tail_cutoff=tail_cutoff, max_items=max_items, resamples=resamples)
     report = EvaluationReport(
@@ -242,15 +243,17 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
 
 
 def second_split(*, index: MovieIndex, rated: pl.DataFrame, features: ContentFeatures,
-                 blend: Blend, seed: int, holdout_fraction: float, k: int, max_queries: int,
-                 tail_cutoff: int, max_items: int, resamples: int) -> SecondSplit:
-    """The blend's scores on another seeded split: every model trained again on its users."""
+                 content: pl.DataFrame, blend: Blend, seed: int, holdout_fraction: float,
+                 k: int, max_queries: int, tail_cutoff: int, max_items: int,
+                 resamples: int) -> SecondSplit:
+    """The blend's scores on another seeded split: every model trained again on its users
+    (the first split's content lists, `content`, kept for the movies they cover)."""
     split = make_split(index=index, rated=rated, seed=seed, holdout_fraction=holdout_fraction,
                        max_queries=max_queries, tail_cutoff=tail_cutoff)
     depth = max(k, NDCG_K)
     with threadpool_limits(limits=1, user_api="blas"):
         lists = signal_lists(index=index, features=features, ratings=split.train,
-                             rows=split.rows, candidates=CANDIDATES)
+                             rows=split.rows, candidates=CANDIDATES, known_content=content)
     model = next(_single_threaded(fit_ease(ratings=split.train, lambdas=[blend.lam],
                                            max_items=max_items)), None)
     ease = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)

@@ -52,10 +52,23 @@ class SignalLists:
 
 
 def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: pl.DataFrame,
-                 rows: np.ndarray, candidates: int) -> SignalLists:
-    """Content and BM25 candidate frames for the given rows, placeholder titles left out."""
-    content = top_k_neighbours(matrix=features.matrix, rows=rows, groups=index.groups,
-                               k=candidates)
+                 rows: np.ndarray, candidates: int,
+                 known_content: pl.DataFrame | None = None) -> SignalLists:
+    """Content and BM25 candidate frames for the given rows, placeholder titles left out.
+
+    `known_content`: content lists already found with the same features and `candidates`
+    (content depends on the catalog alone), kept for the rows they cover; only the other rows
+    are computed.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    known = (known_content.filter(pl.col("query").is_in(pl.Series(rows).implode()))
+             if known_content is not None else pl.DataFrame(schema=NEIGHBOUR_SCHEMA))
+    missing = rows[~np.isin(rows, known["query"].to_numpy())]
+    schema = pl.Schema(NEIGHBOUR_SCHEMA)
+    content = (pl.concat([known.cast(schema),
+                          top_k_neighbours(matrix=features.matrix, rows=missing,
+                                           groups=index.groups, k=candidates).cast(schema)])
+               .sort("query", maintain_order=True))
     bm25 = collaborative_neighbours(ratings=ratings, groups=index.groups, rows=rows,
                                     k=candidates)
     return SignalLists(content=index.without_placeholders(content),
