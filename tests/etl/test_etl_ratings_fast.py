@@ -19,10 +19,13 @@ def test_clean_files_give_what_the_checked_path_gives(tmp_path: Path) -> None:
     files = [write(tmp_path, "1.csv", "userId,rating,timestamp,movieId\n1,4.5,100,ns1\n"
                                       "2,0.5,101,hs3\n"),
              write(tmp_path, "2.csv", "movieId,userId,timestamp,rating\nns1,3,102,5.0\n")]
-    fast = load_ratings_fast(files, CATALOG_IDS)
+    out = tmp_path / "ratings.parquet"
+    fast = load_ratings_fast(files, CATALOG_IDS, out)
     assert fast is not None
     checked = valid_ratings(check_ratings(scan_ratings(files), CATALOG_IDS)).collect()
-    assert fast.valid.equals(checked)
+    assert pl.read_parquet(out).equals(checked)  # written to disk, read back lazily
+    assert fast.valid.collect().equals(checked)
+    assert fast.kept == checked.height
     assert fast.refused.height == 0
     stats = {row["movie_id"]: (row["rating_count"], row["avg_rating"])
              for row in fast.stats.iter_rows(named=True)}
@@ -41,4 +44,6 @@ def test_any_row_to_quarantine_sends_the_load_to_the_checked_path(tmp_path: Path
                                                                   bad_line: str) -> None:
     text = f"userId,rating,timestamp,movieId\n2,4.0,1,ns2\n{bad_line}\n"
     files = [write(tmp_path, "1.csv", text)]
-    assert load_ratings_fast(files, CATALOG_IDS) is None
+    out = tmp_path / "ratings.parquet"
+    assert load_ratings_fast(files, CATALOG_IDS, out) is None
+    assert not out.exists()  # no half-written file left for the checked path to trip on

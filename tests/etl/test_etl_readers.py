@@ -83,15 +83,17 @@ def test_reader_stops_on_a_missing_or_empty_file(tmp_path: Path) -> None:
 def load(tmp_path: Path, *bodies: str,
          ids: tuple[str, ...] = ("ns1", "ds2")) -> ratings_mod.Ratings:
     files = [write(tmp_path / "ratings" / f"{n}.csv", body) for n, body in enumerate(bodies, 1)]
-    return ratings_mod.load_ratings(files, pl.Series(ids))
+    return ratings_mod.load_ratings(files, pl.Series(ids), tmp_path / "ratings.parquet")
 
 
 def test_ratings_valid_rows_are_typed_and_aggregated(tmp_path: Path) -> None:
     result = load(tmp_path, "userId,rating,timestamp,movieId\n1,4.5,100,ns1\n2,0.5,200,ns1\n",
                   "movieId,userId,timestamp,rating\nds2,3, 300 ,5\n")  # other column order
-    assert result.valid.schema == pl.Schema({"user_id": pl.Int32, "movie_id": pl.String,
+    assert result.valid.collect_schema() == pl.Schema({"user_id": pl.Int32, "movie_id": pl.String,
                                              "rating": pl.Float32, "timestamp": pl.Int64})
-    assert result.valid.rows() == [(1, "ns1", 4.5, 100), (2, "ns1", 0.5, 200), (3, "ds2", 5.0, 300)]
+    assert result.kept == 3
+    assert result.valid.collect().rows() == [(1, "ns1", 4.5, 100), (2, "ns1", 0.5, 200),
+                                             (3, "ds2", 5.0, 300)]
     stats = {row["movie_id"]: row for row in result.stats.to_dicts()}
     assert stats["ns1"]["rating_count"] == 2
     assert stats["ns1"]["avg_rating"] == pytest.approx(2.5)
@@ -119,7 +121,8 @@ def test_ratings_refused_rows_carry_file_line_reason_and_text(tmp_path: Path) ->
         "2,2.5,100,ds2",      # 16 valid
     ]) + "\n"
     result = load(tmp_path, body)
-    assert result.valid["user_id"].to_list() == [1, 2]
+    assert result.valid.collect()["user_id"].to_list() == [1, 2]
+    assert result.kept == 2
     codes = [reason.split(":")[0] for reason in result.refused["reason"].to_list()]
     assert result.refused["line"].to_list() == list(range(3, 16))
     assert codes == ["missing_user_id", "bad_user_id", "bad_user_id", "bad_rating",
@@ -134,7 +137,7 @@ def test_ratings_refused_rows_carry_file_line_reason_and_text(tmp_path: Path) ->
 @pytest.mark.parametrize("value", ["0.5", "1", "1.5", "2.0", "4.5", "5", "5.0"])
 def test_every_half_star_from_half_to_five_is_valid(tmp_path: Path, value: str) -> None:
     result = load(tmp_path, f"userId,rating,timestamp,movieId\n1,{value},100,ns1\n")
-    assert result.valid["rating"].to_list() == [float(value)]
+    assert result.valid.collect()["rating"].to_list() == [float(value)]
 
 
 def test_ratings_header_without_movie_id_stops_the_run(tmp_path: Path) -> None:

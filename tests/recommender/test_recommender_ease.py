@@ -4,6 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 from etl_job.recommender import ease
+from etl_job.recommender.movies import RatedMatrix
 from scipy import sparse
 
 # 5 users x 6 movies; nobody liked movie 5.
@@ -81,7 +82,8 @@ def test_neighbours_rank_positive_weights_and_skip_the_same_film():
         pl.DataFrame({"user_id": [1], "row": pl.Series([5], dtype=pl.Int32), "rating": [1.0]}),
     ])
     groups = np.array([0, 1, 2, 3, 4, 5])
-    frame = ease.ease_neighbours(ratings=ratings, groups=groups, rows=np.arange(6), k=2, lam=1.0)
+    rated = RatedMatrix.from_frame(ratings)
+    frame = ease.ease_neighbours(ratings=rated, groups=groups, rows=np.arange(6), k=2, lam=1.0)
     expected = direct_ease(LIKED, 1.0)
     for query in range(5):
         positive = np.sort(expected[query][expected[query] > 0])[::-1][:2]
@@ -91,7 +93,7 @@ def test_neighbours_rank_positive_weights_and_skip_the_same_film():
         assert expected[query, got["neighbour"].to_numpy()] == pytest.approx(positive, abs=1e-5)
     assert 5 not in set(frame["query"]) | set(frame["neighbour"])
     # Movies 0 and 1 as one film (the same title on two platforms): never each other's neighbour.
-    same = ease.ease_neighbours(ratings=ratings, groups=np.array([0, 0, 2, 3, 4, 5]),
+    same = ease.ease_neighbours(ratings=rated, groups=np.array([0, 0, 2, 3, 4, 5]),
                                 rows=np.array([0, 1]), k=5, lam=1.0)
     pairs = set(same.select("query", "neighbour").iter_rows())
     assert not pairs & {(0, 1), (1, 0)}

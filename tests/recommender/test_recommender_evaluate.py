@@ -8,30 +8,32 @@ import pytest
 from etl_job.recommender import BlendDominated, EvaluationReport, ModelScore, evaluate
 from etl_job.recommender.evaluate import sample_users, split_users
 from etl_job.recommender.metrics import bootstrap_interval, per_query_table, score_model
+from etl_job.recommender.movies import RatedMatrix
 from etl_job.recommender.readme_table import README_END, README_START
 from etl_job.recommender.readme_table import main as readme_main
 from etl_job.recommender.report import choose_blend, markdown_table
 
 
-def ratings_of(users: int, movies: int = 3) -> pl.DataFrame:
-    return pl.DataFrame({"user_id": np.repeat(np.arange(1, users + 1), movies),
-                         "row": np.tile(np.arange(movies), users).astype(np.int32),
-                         "rating": 4.0})
+def ratings_of(users: int, movies: int = 3) -> RatedMatrix:
+    return RatedMatrix.from_frame(pl.DataFrame({
+        "user_id": np.repeat(np.arange(1, users + 1), movies),
+        "row": np.tile(np.arange(movies), users).astype(np.int32),
+        "rating": 4.0}))
 
 
 def test_split_is_deterministic_user_disjoint_and_sized():
     ratings = ratings_of(50)
     train_a, held_a = split_users(ratings=ratings, seed=7, holdout_fraction=0.2)
     train_b, held_b = split_users(ratings=ratings, seed=7, holdout_fraction=0.2)
-    assert train_a.equals(train_b)
-    assert held_a.equals(held_b)
-    train_users, held_users = set(train_a["user_id"]), set(held_a["user_id"])
+    assert train_a.frame().equals(train_b.frame())
+    assert held_a.frame().equals(held_b.frame())
+    train_users, held_users = set(train_a.frame()["user_id"]), set(held_a.frame()["user_id"])
     assert not train_users & held_users
     assert train_users | held_users == set(range(1, 51))
     assert len(held_users) == 10
     assert train_a.height + held_a.height == ratings.height  # every rating of a user goes along
     _, held_other = split_users(ratings=ratings, seed=8, holdout_fraction=0.2)
-    assert set(held_other["user_id"]) != held_users
+    assert set(held_other.frame()["user_id"]) != held_users
 
 
 def test_split_refuses_a_fraction_leaving_a_side_empty():

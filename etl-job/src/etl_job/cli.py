@@ -102,7 +102,7 @@ def run_evaluate(_: argparse.Namespace) -> int:
                             "run `etl-job run` (or `etl-job catalog`) first")
     try:
         _report, verdict = judged_evaluation(catalog=pl.read_parquet(current / CATALOG_FILE),
-                                       ratings=pl.read_parquet(current / RATINGS_FILE),
+                                       ratings=pl.scan_parquet(current / RATINGS_FILE),
                                        seed=settings.train_seed,
                                        max_queries=settings.eval_max_queries)
     except BlendDominated as exc:

@@ -106,12 +106,12 @@ def previous_manifest(output_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def data_figures(*, catalog: pl.DataFrame, ratings: pl.DataFrame) -> dict[str, int]:
+def data_figures(*, catalog: pl.DataFrame, ratings_kept: int) -> dict[str, int]:
     """The figures compared run to run: rows per platform and type, and ratings kept."""
     counts = catalog.group_by("platform", "type").len().sort("platform", "type")
     figures = {f"catalog rows {platform} {kind}": rows
                for platform, kind, rows in counts.iter_rows()}
-    figures["ratings kept"] = ratings.height
+    figures["ratings kept"] = ratings_kept
     return figures
 
 
@@ -153,10 +153,11 @@ class PublicationGates:
         for path in ratings:
             self._structure[f"{path.parent.name}/{path.name}"] = ratings_file_structure(path)
 
-    def check_data(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame) -> None:
+    def check_data(self, *, catalog: pl.DataFrame, ratings_kept: int) -> None:
         """Shrink gate over the catalog and ratings, before the model is trained or published."""
         # A platform and type the previous run had and this one lacks fell to 0.
-        self._compare(data_figures(catalog=catalog, ratings=ratings), vanished="catalog rows")
+        self._compare(data_figures(catalog=catalog, ratings_kept=ratings_kept),
+                      vanished="catalog rows")
 
     def check_model(self, neighbours: pl.DataFrame) -> None:
         """Shrink gate over the movies that got neighbours, before they are published."""

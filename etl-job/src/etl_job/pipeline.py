@@ -45,8 +45,8 @@ class ModelStep(Protocol):
     See training.py; the version it stages is named by the run id.
     """
 
-    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
-                 staging: Path) -> tuple[dict[str, Any], dict[str, float]]: ...
+    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
+                 run_id: str, staging: Path) -> tuple[dict[str, Any], dict[str, float]]: ...
 
     def switch(self, *, version: str) -> None: ...
 
@@ -142,7 +142,8 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
                  for path, platform in zip(catalogs, Platform, strict=True)]
     cleaned = pl.concat([clean.frame for clean in platforms], how="diagonal_relaxed")
     stages.lap("catalog")
-    ratings = load_ratings(ratings_paths, cleaned["id"])
+    # Streamed into the run's ratings.parquet: the accepted rows are never held in memory.
+    ratings = load_ratings(ratings_paths, cleaned["id"], out=staging / RATINGS_FILE)
     stages.lap("ratings")
     catalog = transform.join_rating_stats(cleaned, ratings.stats)
     derived: dict[str, int] = {}
@@ -152,10 +153,9 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
             catalog.filter(pl.col("platform") == clean.platform.value))
         parts.append(part)
     catalog = transform.to_catalog_schema(pl.concat(parts))
-    gates.check_data(catalog=catalog, ratings=ratings.valid)
+    gates.check_data(catalog=catalog, ratings_kept=ratings.kept)
 
     catalog.write_parquet(staging / CATALOG_FILE)
-    ratings.valid.write_parquet(staging / RATINGS_FILE)
     catalog_refused = pl.concat([clean.quarantine for clean in platforms])
     write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
     stages.lap("write")
@@ -164,7 +164,8 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     model_seconds: dict[str, float] = {}
     if model_step is not None:
         model_sections, model_seconds = model_step(catalog=catalog, ratings=ratings.valid,
-                                                   run_id=run_id, staging=staging)
+                                                   ratings_kept=ratings.kept, run_id=run_id,
+                                                   staging=staging)
         stages.lap("model")
 
     fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
@@ -178,7 +179,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
         "data_version": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_seconds": None,
-        "rows": {"catalog": catalog.height, "ratings": ratings.valid.height,
+        "rows": {"catalog": catalog.height, "ratings": ratings.kept,
                  "quarantine": catalog_refused.height + ratings.refused.height,
                  "catalog_by_platform": rows_per_platform(catalog)},
         "score_source": {clean.platform.value: "file" if clean.has_score else "ratings"

@@ -135,11 +135,12 @@ def refused_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
 
 @dataclass(frozen=True)
 class Ratings:
-    """The outcome of one ratings ingest."""
+    """The outcome of one ratings ingest; the accepted rows are on disk, not in memory."""
 
-    valid: pl.DataFrame  # RATINGS_SCHEMA
+    valid: pl.LazyFrame  # RATINGS_SCHEMA: a scan of the parquet file the load wrote
     refused: pl.DataFrame  # quarantine layout
     stats: pl.DataFrame  # movie_id, rating_count, avg_rating
+    kept: int  # rows in `valid`
 
 
 def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
@@ -157,58 +158,63 @@ def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
     return pl.concat([one(path) for path in files])
 
 
-def all_valid(typed: pl.DataFrame) -> bool:
-    """True when every typed row passes every check of REASONS (nothing to quarantine)."""
+def any_invalid(typed: pl.LazyFrame) -> bool:
+    """True when a typed row fails a check of REASONS (something to quarantine); one streaming
+    pass that keeps nothing."""
     doubled = pl.col("rating_value") * 2
     failed = typed.select(
         pl.any_horizontal(pl.all().is_null()).any()
-        | ((doubled != doubled.round(0)) | ~doubled.is_between(1, 10)).any()).item()
-    return not failed
+        | ((doubled != doubled.round(0)) | ~doubled.is_between(1, 10)).any())
+    return bool(failed.collect(engine="streaming").item())
 
 
-def load_ratings_fast(files: list[Path], catalog_ids: pl.Series) -> Ratings | None:
-    """The ratings read typed in one pass, or None when any row would need quarantine.
+def written(out: Path, refused: pl.DataFrame) -> Ratings:
+    """The Ratings of a load whose accepted rows are in `out`: stats and count read back."""
+    valid = pl.scan_parquet(out)
+    stats = rating_stats(valid.select("movie_id", "rating")).collect(engine="streaming")
+    kept = valid.select(pl.len()).collect().item()
+    return Ratings(valid=valid, refused=refused, stats=stats, kept=kept)
+
+
+def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> Ratings | None:
+    """The ratings read typed and streamed into `out`, or None when a row needs quarantine.
 
     A value that does not parse, a ragged line, a null, a rating that is not a half star or
     an unknown movie id sends the whole load to the checked text path (load_ratings), which
     names every refused line; clean input, the common case, never builds a string column.
+    Two streaming passes over the files (check, then write): neither holds the ratings.
     """
     known = pl.Enum(catalog_ids.drop_nulls().unique().sort())
     try:
-        typed = scan_typed(files, known).collect(engine="streaming")
+        if any_invalid(scan_typed(files, known)):
+            return None
+        scan_typed(files, known).select(
+            pl.col(renamed).cast(dtype).alias(name) for name, dtype, renamed in (
+                ("user_id", RATINGS_SCHEMA["user_id"], "user_id"),
+                ("movie_id", RATINGS_SCHEMA["movie_id"], "movie_id"),
+                ("rating", RATINGS_SCHEMA["rating"], "rating_value"),
+                ("timestamp", RATINGS_SCHEMA["timestamp"], "timestamp_value"))
+        ).sink_parquet(out)
     except pl.exceptions.PolarsError:
+        out.unlink(missing_ok=True)
         return None
-    if not all_valid(typed):
-        return None
-    valid = typed.select(
-        pl.col(renamed).cast(dtype).alias(name) for name, dtype, renamed in (
-            ("user_id", RATINGS_SCHEMA["user_id"], "user_id"),
-            ("movie_id", RATINGS_SCHEMA["movie_id"], "movie_id"),
-            ("rating", RATINGS_SCHEMA["rating"], "rating_value"),
-            ("timestamp", RATINGS_SCHEMA["timestamp"], "timestamp_value")))
-    stats = rating_stats(typed.lazy().select("movie_id",
-                                             pl.col("rating_value").alias("rating")))
-    return Ratings(valid=valid, refused=empty_quarantine(), stats=stats.collect())
+    return written(out, empty_quarantine())
 
 
-def load_ratings(files: list[Path], catalog_ids: pl.Series) -> Ratings:
-    """Scan, check and aggregate every ratings file: typed in one pass when all is clean.
+def load_ratings(files: list[Path], catalog_ids: pl.Series, out: Path) -> Ratings:
+    """Scan, check and write every ratings file into `out` (parquet), aggregating as it goes.
 
-    Otherwise every column is read as text and checked; only the typed columns are kept in
-    memory, and a second pass fetches the refused rows' file, line and text.
+    Typed in one pass when all is clean; otherwise every column is read as text and checked,
+    the accepted rows streamed into `out` and a second pass keeps the refused rows' file, line
+    and text (the only rows held in memory).
     """
-    fast = load_ratings_fast(files, catalog_ids)
+    fast = load_ratings_fast(files, catalog_ids, out)
     if fast is not None:
         return fast
     checked = check_ratings(scan_ratings(files), catalog_ids)
-    typed = checked.select("user_id", "movie_id", "rating_value", "timestamp_value",
-                           "reason_code").collect(engine="streaming")
-    accepted = typed.lazy().filter(pl.col("reason_code").is_null())
-    stats = rating_stats(accepted.select("movie_id", pl.col("rating_value").alias("rating")))
-    refused = (refused_ratings(checked).collect(engine="streaming")
-               if typed["reason_code"].null_count() < typed.height else empty_quarantine())
-    return Ratings(valid=valid_ratings(typed.lazy()).collect(), refused=refused,
-                   stats=stats.collect())
+    valid_ratings(checked).sink_parquet(out)
+    refused = refused_ratings(checked).collect(engine="streaming")
+    return written(out, refused if refused.height else empty_quarantine())
 
 
 def rating_stats(ratings: pl.LazyFrame) -> pl.LazyFrame:

@@ -43,14 +43,15 @@ class ModelStep:
     gates: PublicationGates | None = None
     cluster: bool = False
 
-    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
-                 staging: Path) -> tuple[dict[str, Any], dict[str, float]]:
+    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
+                 run_id: str, staging: Path) -> tuple[dict[str, Any], dict[str, float]]:
         """Evaluate, train, keep the neighbours in the run, stage them in Redis (not current).
 
-        Returns the manifest sections and the seconds per stage.
+        `ratings` is a scan of the run's ratings.parquet: each stage reads it in chunks into
+        its own compact matrix. Returns the manifest sections and the seconds per stage.
         """
-        return train_and_stage(catalog=catalog, ratings=ratings, run_id=run_id,
-                               staging=staging, step=self)
+        return train_and_stage(catalog=catalog, ratings=ratings, ratings_kept=ratings_kept,
+                               run_id=run_id, staging=staging, step=self)
 
     def switch(self, *, version: str) -> None:
         """Make the staged version Redis' `current` (after the run's symlink switched)."""
@@ -80,8 +81,9 @@ class ModelStep:
             client.close()
 
 
-def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str,
-                    staging: Path, step: ModelStep) -> tuple[dict[str, Any], dict[str, float]]:
+def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
+                    run_id: str, staging: Path,
+                    step: ModelStep) -> tuple[dict[str, Any], dict[str, float]]:
     """Offline evaluation picks the blend (BlendDominated stops the run), then train.
 
     The version id is the run id, so the run and its Redis version name each other.
@@ -116,7 +118,7 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str
         "evaluation_verdict": verdict,
         "top_k": TOP_K,
         "movies": neighbours["movie_id"].n_unique(),
-        "ratings": ratings.height,
+        "ratings": ratings_kept,
     }
     neighbours.write_parquet(staging / NEIGHBOURS_FILE)
     reached("neighbours_written")
@@ -135,7 +137,8 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.DataFrame, run_id: str
     return sections, seconds
 
 
-def judged_evaluation(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int,
+def judged_evaluation(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame,
+                      seed: int,
                       min_queries: int = MIN_QUERIES,
                       max_queries: int = MAX_QUERIES) -> tuple[EvaluationReport, str]:
     """The report and its verdict: "passed", or "inconclusive" when there are too few queries.

@@ -1,39 +1,78 @@
 """Collaborative similarity: implicit's BM25 item-item model on the users' positive ratings."""
 
-import warnings
-
 import numpy as np
 import polars as pl
-from implicit.nearest_neighbours import BM25Recommender
-from implicit.utils import ParameterWarning
+from implicit.nearest_neighbours import ItemItemRecommender
 from scipy import sparse
+
+from etl_job.recommender.movies import RatedMatrix
 
 # Chosen by the offline evaluation on the real ratings (see evaluate.py and the manifest):
 # a half-star above the middle counts as liking a film, and BM25 damps users who like everything.
 POSITIVE_RATING = 3.5
 BM25_K1 = 1.2
 BM25_B = 0.75
+# Users weighted per pass by bm25_weighted: a few MB of float64 in flight.
+WEIGHT_BLOCK = 65_536
 
 NEIGHBOUR_SCHEMA = {"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64}
 
 
-def positive_matrix(*, ratings: pl.DataFrame,
-                    threshold: float = POSITIVE_RATING) -> tuple[sparse.csr_matrix, np.ndarray]:
+def positive_matrix(*, ratings: RatedMatrix, threshold: float = POSITIVE_RATING,
+                    max_items: int | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Users x liked-movies matrix (1 where rated `threshold` or more) and each column's row.
 
     Only movies someone liked get a column: BM25 normalises by the average column length, which
-    empty columns would distort.
+    empty columns would distort. With `max_items`, only the `max_items` most liked movies
+    (ties to the lower row) get one. Rows are every user of `ratings`, in order (a user who
+    liked nothing has an empty row, which changes neither BM25 nor EASE).
     """
-    liked = ratings.filter(pl.col("rating") >= threshold)
-    _, users = np.unique(liked["user_id"].to_numpy(), return_inverse=True)
-    movies, columns = np.unique(liked["row"].to_numpy(), return_inverse=True)
-    matrix = sparse.csr_matrix((np.ones(len(users), dtype=np.float32), (users, columns)),
-                               shape=(int(users.max(initial=-1)) + 1, len(movies)))
-    matrix.data[:] = 1.0  # a user who rated a movie twice still liked it once
-    return matrix, movies.astype(np.int64)
+    liked = ratings.liked(threshold)
+    likes = np.bincount(liked.indices, minlength=liked.shape[1])
+    movies = np.flatnonzero(likes)
+    if max_items is not None and len(movies) > max_items:
+        movies = np.sort(movies[np.lexsort((movies, -likes[movies]))[:max_items]])
+    column = np.full(liked.shape[1], -1, dtype=np.int32)
+    column[movies] = np.arange(len(movies), dtype=np.int32)
+    if max_items is not None and len(movies) < int(np.count_nonzero(likes)):
+        # Drop the other columns' entries in place (no second copy of the matrix).
+        liked.data[column[liked.indices] < 0] = 0.0
+        liked.eliminate_zeros()
+    liked.indices = column[liked.indices]
+    liked = sparse.csr_matrix((liked.data, liked.indices, liked.indptr),
+                              shape=(liked.shape[0], len(movies)))
+    return liked, movies.astype(np.int64)
 
 
-def collaborative_neighbours(*, ratings: pl.DataFrame, groups: np.ndarray, rows: np.ndarray,
+def bm25_weighted(liked: sparse.csr_matrix, *, k1: float = BM25_K1, b: float = BM25_B,
+                  block: int = WEIGHT_BLOCK) -> sparse.csr_matrix:
+    """implicit's `bm25_weight(liked.T, k1, b).T` as a CSR over `liked`'s own indices.
+
+    implicit builds it through COO copies and several float64 temporaries the size of the
+    matrix (~40 bytes per like: the step's largest allocation at 33M ratings); here the values
+    are computed a block of users at a time, with implicit's dtypes and order of operations
+    (float32 until the idf, float64 after: the same bits), into the one float64 array its kNN
+    needs. A user is a term, a movie a document: idf per user, length norm per movie.
+    """
+    liked = sparse.csr_matrix(liked, dtype=np.float32)
+    n_items = liked.shape[1]
+    per_user = np.diff(liked.indptr)
+    idf = np.log(float(n_items)) - np.log1p(per_user.astype(np.int64))
+    lengths = np.bincount(liked.indices, weights=liked.data,
+                          minlength=n_items).astype(np.float32)
+    norm = (1.0 - b) + b * lengths / lengths.mean()
+    weights = np.empty(liked.nnz, dtype=np.float64)
+    for start in range(0, liked.shape[0], block):
+        stop = min(start + block, liked.shape[0])
+        first, last = liked.indptr[start], liked.indptr[stop]
+        values = liked.data[first:last]
+        owners = np.repeat(np.arange(start, stop), per_user[start:stop])
+        weights[first:last] = (values * (k1 + 1.0)
+                               / (k1 * norm[liked.indices[first:last]] + values)) * idf[owners]
+    return sparse.csr_matrix((weights, liked.indices, liked.indptr), shape=liked.shape)
+
+
+def collaborative_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: np.ndarray,
                              k: int, threshold: float = POSITIVE_RATING) -> pl.DataFrame:
     """Top-k movies liked by the same users, for each query row that any user liked.
 
@@ -45,11 +84,13 @@ def collaborative_neighbours(*, ratings: pl.DataFrame, groups: np.ndarray, rows:
     queries = np.isin(movies, rows)
     if liked.nnz == 0 or not queries.any():
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    model = BM25Recommender(K=k + 1, K1=BM25_K1, B=BM25_B)
-    with warnings.catch_warnings():
-        # implicit hands its own BM25 weighting to the kNN as COO and then warns about it.
-        warnings.simplefilter("ignore", ParameterWarning)
-        model.fit(liked, show_progress=False)
+    # BM25Recommender.fit is bm25_weight + ItemItemRecommender.fit: the weighting is done
+    # here in place (bm25_weighted), the kNN by implicit.
+    model = ItemItemRecommender(K=k + 1)
+    weighted = bm25_weighted(liked)
+    del liked
+    model.fit(weighted, show_progress=False)
+    del weighted
     # model.similarity holds what similar_items returns, the top k + 1 per movie (itself
     # included); reading its rows at once avoids similar_items' per-movie Python loop.
     similarity = model.similarity[np.flatnonzero(queries)].tocoo()

@@ -10,6 +10,7 @@ from scipy import sparse
 from scipy.linalg import lapack
 
 from etl_job.recommender.collaborative import POSITIVE_RATING, positive_matrix
+from etl_job.recommender.movies import RatedMatrix
 from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_positive
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK) -> np.ndar
     12 bytes per entry; the blocks keep the peak at the dense result plus one block.
     """
     liked = sparse.csc_matrix(liked, dtype=np.float32)
-    transposed = liked.T.tocsr()
+    transposed = liked.T  # a CSC matrix's transpose is a CSR over the same arrays: no copy
     n = liked.shape[1]
     gram = np.zeros((n, n), dtype=np.float32)
     for start in range(0, n, block):
@@ -175,7 +176,7 @@ class EaseModel:
         return values
 
 
-def fit_ease(*, ratings: pl.DataFrame, lambdas: Sequence[float],
+def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
              threshold: float = POSITIVE_RATING, max_items: int = MAX_ITEMS,
              keep_co_likes: bool = False) -> Iterator[EaseModel]:
     """One EaseModel per lambda, in order; XᵀX is built once and copied for each solve.
@@ -183,11 +184,15 @@ def fit_ease(*, ratings: pl.DataFrame, lambdas: Sequence[float],
     Nothing is yielded when nobody liked anything. keep_co_likes keeps a copy of XᵀX (one
     more items² float32 matrix) so reasons can check that someone liked both films.
     """
-    liked, movies = positive_matrix(ratings=ratings, threshold=threshold)
+    liked, movies = positive_matrix(ratings=ratings, threshold=threshold, max_items=max_items)
     if liked.nnz == 0:
         return
-    left_out = max(liked.shape[1] - max_items, 0)
-    liked, movies = keep_most_liked(liked, movies, max_items)
+    likes = int(np.count_nonzero(ratings.per_movie(threshold)[0]))
+    left_out = max(likes - max_items, 0)
+    if left_out:
+        log.warning("EASE: %d liked movies, past the bound of %d; the %d least liked get no "
+                    "EASE signal", likes, max_items, left_out)
+    liked = liked.tocsc()  # the one copy gram_matrix works from
     gram = gram_matrix(liked)
     co_likes = gram.copy() if keep_co_likes else None
     for position, lam in enumerate(lambdas):
@@ -196,7 +201,7 @@ def fit_ease(*, ratings: pl.DataFrame, lambdas: Sequence[float],
                         lam=float(lam), left_out=left_out, co_likes=co_likes)
 
 
-def ease_neighbours(*, ratings: pl.DataFrame, groups: np.ndarray, rows: np.ndarray, k: int,
+def ease_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: np.ndarray, k: int,
                     lam: float = DEFAULT_LAMBDA, threshold: float = POSITIVE_RATING,
                     max_items: int = MAX_ITEMS) -> pl.DataFrame:
     """Top-k EASE neighbours (query, neighbour, score > 0) of each query row someone liked."""

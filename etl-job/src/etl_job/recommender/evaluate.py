@@ -19,7 +19,7 @@ from etl_job.recommender.collaborative import BM25_B, BM25_K1, POSITIVE_RATING
 from etl_job.recommender.ease import LAMBDA_GRID, MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import FIELD_WEIGHTS, ContentFeatures, build_content_features
 from etl_job.recommender.metrics import NDCG_K, RESAMPLES, score_model
-from etl_job.recommender.movies import MovieIndex, index_movies, index_ratings
+from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_movies, index_ratings
 from etl_job.recommender.popularity import (
     fill_short_lists,
     most_rated,
@@ -59,19 +59,20 @@ __all__ = ["LIKED_RATING", "MAX_QUERIES", "TAIL_GRID", "WEIGHT_GRID", "BlendDomi
            "EvaluationReport", "ModelScore", "evaluate", "sample_users", "split_users"]
 
 
-def split_users(*, ratings: pl.DataFrame, seed: int,
-                holdout_fraction: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_users(*, ratings: RatedMatrix, seed: int,
+                holdout_fraction: float) -> tuple[RatedMatrix, RatedMatrix]:
     """(training, held-out) ratings: a seeded random `holdout_fraction` of users is held out."""
     if not 0.0 < holdout_fraction < 1.0:
         raise ValueError(f"holdout_fraction must be between 0 and 1, got {holdout_fraction}")
-    users = np.sort(ratings["user_id"].unique().to_numpy())
+    users = ratings.users  # ascending, each with at least one rating
     held_count = round(len(users) * holdout_fraction)
     if held_count == 0 or held_count == len(users):
         raise ValueError(f"cannot hold out {holdout_fraction:g} of {len(users)} users and keep "
                          "both sides non-empty")
     held = np.random.default_rng(seed).permutation(users)[:held_count]
-    is_held = pl.col("user_id").is_in(pl.Series(held).implode())
-    return ratings.filter(~is_held), ratings.filter(is_held)
+    is_held = np.isin(users, held)
+    return (ratings.of_users(np.flatnonzero(~is_held)),
+            ratings.of_users(np.flatnonzero(is_held)))
 
 
 def sample_users(*, liked: pl.DataFrame, seed: int,
@@ -98,8 +99,8 @@ class Split:
     """One held-out split: the training ratings and what is scored against them."""
 
     seed: int
-    train: pl.DataFrame
-    held_out: pl.DataFrame
+    train: RatedMatrix
+    held_out: RatedMatrix
     # user_id, row: the sampled held-out users' liked movies (the queries).
     liked: pl.DataFrame
     sample: dict[str, int]
@@ -109,12 +110,12 @@ class Split:
     order: np.ndarray
 
 
-def make_split(*, index: MovieIndex, rated: pl.DataFrame, seed: int, holdout_fraction: float,
+def make_split(*, index: MovieIndex, rated: RatedMatrix, seed: int, holdout_fraction: float,
                max_queries: int, tail_cutoff: int) -> Split:
-    """The seeded split of `rated` (index_ratings' frame) and its sampled queries."""
+    """The seeded split of `rated` (index_ratings' matrix) and its sampled queries."""
     train_ratings, held_out = split_users(ratings=rated, seed=seed,
                                           holdout_fraction=holdout_fraction)
-    all_liked = held_out.filter(pl.col("rating") >= LIKED_RATING).select("user_id", "row")
+    all_liked = held_out.frame(LIKED_RATING).select("user_id", "row")
     liked, sample = sample_users(liked=all_liked, seed=seed, max_queries=max_queries)
     return Split(
         seed=seed, train=train_ratings, held_out=held_out, liked=liked, sample=sample,
@@ -134,7 +135,7 @@ def shipped_lists(*, blended: pl.DataFrame, tail: int, split: Split, index: Movi
                             rows=split.rows, k=depth)
 
 
-def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
+def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame, seed: int = 42,
              holdout_fraction: float = 0.2, k: int = 5,
              lambdas: Sequence[float] = LAMBDA_GRID,
              weights: Sequence[tuple[float, float, float]] = WEIGHT_GRID,
@@ -223,8 +224,8 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
         grid_settings=tuple({"ease": b.ease, "bm25": b.bm25, "content": b.content,
                              "lam": b.lam, "tail": b.tail} for b in blends),
         shipped=shipped, k=k, seed=seed, holdout_fraction=holdout_fraction,
-        train_users=split.train["user_id"].n_unique(),
-        held_out_users=split.held_out["user_id"].n_unique(),
+        train_users=split.train.n_users,
+        held_out_users=split.held_out.n_users,
         liked_rating=LIKED_RATING, tail_cutoff=tail_cutoff, sample=split.sample,
         second_split=second,
         parameters={
@@ -242,7 +243,7 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame, seed: int = 42,
     return report
 
 
-def second_split(*, index: MovieIndex, rated: pl.DataFrame, features: ContentFeatures,
+def second_split(*, index: MovieIndex, rated: RatedMatrix, features: ContentFeatures,
                  content: pl.DataFrame, blend: Blend, seed: int, holdout_fraction: float,
                  k: int, max_queries: int, tail_cutoff: int, max_items: int,
                  resamples: int) -> SecondSplit:
@@ -265,7 +266,7 @@ def second_split(*, index: MovieIndex, rated: pl.DataFrame, features: ContentFea
         blended=blended, tail=blend.tail, split=split, index=index, depth=depth),
         liked=split.liked, head=split.head, k=k, recommendable=len(index.recommendable_rows()),
         seed=seed, resamples=resamples)
-    return SecondSplit(seed=seed, held_out_users=split.held_out["user_id"].n_unique(),
+    return SecondSplit(seed=seed, held_out_users=split.held_out.n_users,
                        score=score)
 
 

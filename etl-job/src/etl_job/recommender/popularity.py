@@ -5,29 +5,26 @@ import polars as pl
 
 from etl_job.recommender.blend import BLEND_SCHEMA
 from etl_job.recommender.collaborative import POSITIVE_RATING
+from etl_job.recommender.movies import RatedMatrix
 
 
-def popularity_order(*, ratings: pl.DataFrame, n_movies: int,
+def popularity_order(*, ratings: RatedMatrix, n_movies: int,
                      threshold: float = POSITIVE_RATING) -> np.ndarray:
     """Movie rows by number of positive ratings, then of ratings, then row; unrated rows last."""
-    counts = ratings.group_by("row").agg(
-        liked=(pl.col("rating") >= threshold).sum(), rated=pl.len())
-    ranked = (pl.DataFrame({"row": np.arange(n_movies, dtype=np.int32)})
-              .join(counts.cast({"row": pl.Int32}), on="row", how="left")
-              .fill_null(0)
-              .sort(["liked", "rated", "row"], descending=[True, True, False]))
-    return ranked["row"].to_numpy()
+    liked, rated = ratings.per_movie(threshold, size=n_movies)
+    return np.lexsort((np.arange(n_movies), -rated, -liked))
 
 
-def liked_rows(*, ratings: pl.DataFrame, threshold: float = POSITIVE_RATING) -> set[int]:
+def liked_rows(*, ratings: RatedMatrix, threshold: float = POSITIVE_RATING) -> set[int]:
     """Rows of the movies someone rated `threshold` or more."""
-    return set(ratings.filter(pl.col("rating") >= threshold)["row"].unique().to_list())
+    return set(np.flatnonzero(ratings.per_movie(threshold)[0]).tolist())
 
 
-def most_rated(*, ratings: pl.DataFrame, count: int) -> set[int]:
+def most_rated(*, ratings: RatedMatrix, count: int) -> set[int]:
     """Rows of the `count` movies with the most ratings (ties broken by row)."""
-    counts = ratings.group_by("row").len().sort(["len", "row"], descending=[True, False])
-    return set(counts["row"].head(count).to_list())
+    rated = ratings.per_movie(0.0)[1]
+    rows = np.flatnonzero(rated)
+    return set(rows[np.lexsort((rows, -rated[rows]))][:count].tolist())
 
 
 def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarray, k: int,

@@ -18,7 +18,7 @@ from etl_job.recommender.blend import (
 from etl_job.recommender.collaborative import collaborative_neighbours
 from etl_job.recommender.ease import MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import ContentFeatures, build_content_features
-from etl_job.recommender.movies import MovieIndex, index_movies, index_ratings
+from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_movies, index_ratings
 from etl_job.recommender.popularity import (
     fill_short_lists,
     liked_rows,
@@ -51,7 +51,7 @@ class SignalLists:
     bm25: pl.DataFrame
 
 
-def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: pl.DataFrame,
+def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: RatedMatrix,
                  rows: np.ndarray, candidates: int,
                  known_content: pl.DataFrame | None = None) -> SignalLists:
     """Content and BM25 candidate frames for the given rows, placeholder titles left out.
@@ -84,8 +84,9 @@ def ease_list(*, model: EaseModel | None, index: MovieIndex, rows: np.ndarray,
                                                        k=candidates))
 
 
-def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame, blend: Blend, top_k: int = 20,
-          max_items: int = MAX_ITEMS, facts: dict[str, Any] | None = None) -> pl.DataFrame:
+def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame, blend: Blend,
+          top_k: int = 20, max_items: int = MAX_ITEMS,
+          facts: dict[str, Any] | None = None) -> pl.DataFrame:
     """The top_k blended neighbours of every catalog movie but placeholders, with reasons.
 
     `facts`, when given, receives the EASE stage's figures (seconds, movies, movies left out)
