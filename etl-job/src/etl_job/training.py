@@ -17,6 +17,7 @@ from etl_job.publish import commit_version, connect, discard_version, stage_vers
 from etl_job.recommender import Blend, BlendDominated, EvaluationReport, evaluate, train
 from etl_job.recommender.depth import published_lists
 from etl_job.recommender.evaluate import MAX_QUERIES
+from etl_job.recommender.movies import RatedMatrix, index_movies, index_ratings
 from etl_job.republish import model_titles, reconcile_redis, version_meta
 from etl_job.steps import reached
 
@@ -90,7 +91,9 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    report, verdict = judged_evaluation(catalog=catalog, ratings=ratings, seed=step.seed,
+    # One read of ratings.parquet into the compact matrix, for the evaluation and the training.
+    rated = index_ratings(ratings=ratings, index=index_movies(catalog=catalog))
+    report, verdict = judged_evaluation(catalog=catalog, ratings=rated, seed=step.seed,
                                         min_queries=step.min_queries,
                                         max_queries=step.max_queries)
     blend = Blend(**report.blend_settings) if verdict == "passed" else DEFAULT_BLEND
@@ -98,7 +101,8 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
 
     started = time.perf_counter()
     facts: dict[str, Any] = {}
-    neighbours = train(catalog=catalog, ratings=ratings, blend=blend, top_k=TOP_K, facts=facts)
+    neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K, facts=facts)
+    del rated
     films = film_table(catalog)
     neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K)
     seconds["train"] = round(time.perf_counter() - started, 3)
@@ -137,7 +141,8 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     return sections, seconds
 
 
-def judged_evaluation(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame,
+def judged_evaluation(*, catalog: pl.DataFrame,
+                      ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
                       seed: int,
                       min_queries: int = MIN_QUERIES,
                       max_queries: int = MAX_QUERIES) -> tuple[EvaluationReport, str]:

@@ -135,8 +135,8 @@ def shipped_lists(*, blended: pl.DataFrame, tail: int, split: Split, index: Movi
                             rows=split.rows, k=depth)
 
 
-def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame, seed: int = 42,
-             holdout_fraction: float = 0.2, k: int = 5,
+def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
+             seed: int = 42, holdout_fraction: float = 0.2, k: int = 5,
              lambdas: Sequence[float] = LAMBDA_GRID,
              weights: Sequence[tuple[float, float, float]] = WEIGHT_GRID,
              tails: Sequence[int] = TAIL_GRID,

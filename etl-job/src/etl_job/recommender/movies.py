@@ -185,14 +185,20 @@ def _half_stars(ratings: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(ratings, dtype=np.float64) * 2).astype(np.uint8)
 
 
-def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame, index: MovieIndex,
+def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: MovieIndex,
                   chunk_rows: int = CHUNK_ROWS) -> RatedMatrix:
     """The ratings of catalog movies as a RatedMatrix, built `chunk_rows` ratings at a time.
 
     `ratings` (user_id, movie_id, rating) may be lazy, e.g. a scan of the run's ratings.parquet:
     a first streaming pass counts each user's ratings, a second places the chunks; no frame of
-    every rating is ever held.
+    every rating is ever held. A RatedMatrix of the same index (built once for the evaluation
+    and the training) is returned as it is.
     """
+    if isinstance(ratings, RatedMatrix):
+        if ratings.n_movies != index.size:
+            raise ValueError(f"the ratings matrix has {ratings.n_movies} movie columns, the "
+                             f"index {index.size} movies")
+        return ratings
     frame = ratings.lazy()
     _require_lazy(frame, REQUIRED_RATINGS_COLUMNS, "ratings")
     movies = pl.Enum(index.ids)

@@ -84,7 +84,8 @@ def ease_list(*, model: EaseModel | None, index: MovieIndex, rows: np.ndarray,
                                                        k=candidates))
 
 
-def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame, blend: Blend,
+def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
+          blend: Blend,
           top_k: int = 20, max_items: int = MAX_ITEMS,
           facts: dict[str, Any] | None = None) -> pl.DataFrame:
     """The top_k blended neighbours of every catalog movie but placeholders, with reasons.
