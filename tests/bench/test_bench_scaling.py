@@ -17,8 +17,8 @@ def test_verdicts_name_each_target_met_or_missed() -> None:
     assert lines[0] == ("seconds per extra million ratings: 1M→11M 7.0 s, 11M→33M 10.0 s "
                         "(linear time keeps these equal)")
     assert lines[1] == ("peak memory 33M / 11M = 2.50 (target < 1.5): MISSED: the peak is in "
-                        "stage ratings (5,000 MB, x2.50 of its peak at 11M): it holds the "
-                        "ratings in memory, so it grows with them")
+                        "stage ratings (5,000 MB, x2.50 of its peak at 11M; stage ratings "
+                        "grew most, +3,000 MB)")
     assert lines[2].startswith("33M wall 300 s (target < 240 s): MISSED: the longest stage is "
                                "train (150 s of 300); load average (1 min) 3.5 on ")
     assert lines[3].startswith("33M peak 4.88 GB (target < 4 GB): MISSED: the peak is in stage")

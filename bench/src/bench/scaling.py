@@ -106,15 +106,20 @@ def _top(size: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _peak_why(big: dict[str, Any], mid: dict[str, Any] | None) -> str:
-    """The stage holding the peak, and how it grew from the middle size."""
+    """The stage holding the peak, how it grew from the middle size, and which stage grew most."""
     stage = _top(big, "peak_rss_bytes")
-    grown = ""
-    if mid is not None:
-        before = {st["name"]: st["peak_rss_bytes"] for st in mid["stages"]}.get(stage["name"])
-        if before:
-            grown = f", x{stage['peak_rss_bytes'] / before:.2f} of its peak at 11M"
-    return (f"the peak is in stage {stage['name']} ({stage['peak_rss_bytes'] / MB:,.0f} MB"
-            f"{grown}): it holds the ratings in memory, so it grows with them")
+    text = f"the peak is in stage {stage['name']} ({stage['peak_rss_bytes'] / MB:,.0f} MB"
+    if mid is None:
+        return text + ")"
+    before = {st["name"]: st["peak_rss_bytes"] for st in mid["stages"]}
+    if before.get(stage["name"]):
+        text += f", x{stage['peak_rss_bytes'] / before[stage['name']]:.2f} of its peak at 11M"
+    grown = [(st["peak_rss_bytes"] - before[st["name"]], st["name"]) for st in big["stages"]
+             if st["peak_rss_bytes"] and before.get(st["name"])]
+    if grown:
+        most, name = max(grown)
+        text += f"; stage {name} grew most, +{most / MB:,.0f} MB"
+    return text + ")"
 
 
 def _time_why(big: dict[str, Any]) -> str:

@@ -158,22 +158,12 @@ def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
     return pl.concat([one(path) for path in files])
 
 
-def any_invalid(typed: pl.LazyFrame) -> bool:
-    """True when a typed row fails a check of REASONS (something to quarantine); one streaming
-    pass that keeps nothing."""
-    doubled = pl.col("rating_value") * 2
-    failed = typed.select(
-        pl.any_horizontal(pl.all().is_null()).any()
-        | ((doubled != doubled.round(0)) | ~doubled.is_between(1, 10)).any())
-    return bool(failed.collect(engine="streaming").item())
-
-
 def written(out: Path, refused: pl.DataFrame) -> Ratings:
     """The Ratings of a load whose accepted rows are in `out`: stats and count read back."""
     valid = pl.scan_parquet(out)
     stats = rating_stats(valid.select("movie_id", "rating")).collect(engine="streaming")
-    kept = valid.select(pl.len()).collect().item()
-    return Ratings(valid=valid, refused=refused, stats=stats, kept=kept)
+    return Ratings(valid=valid, refused=refused, stats=stats,
+                   kept=int(stats["rating_count"].sum()))
 
 
 def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> Ratings | None:
@@ -182,23 +172,33 @@ def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> R
     A value that does not parse, a ragged line, a null, a rating that is not a half star or
     an unknown movie id sends the whole load to the checked text path (load_ratings), which
     names every refused line; clean input, the common case, never builds a string column.
-    Two streaming passes over the files (check, then write): neither holds the ratings.
+    One streaming pass over the files writes `out` (a failed check is written as a null);
+    one pass over `out` finds any null and aggregates the stats. Neither holds the ratings.
     """
     known = pl.Enum(catalog_ids.drop_nulls().unique().sort())
+    doubled = pl.col("rating_value") * 2
+    half_star = (doubled == doubled.round(0)) & doubled.is_between(1, 10)
     try:
-        if any_invalid(scan_typed(files, known)):
-            return None
         scan_typed(files, known).select(
-            pl.col(renamed).cast(dtype).alias(name) for name, dtype, renamed in (
-                ("user_id", RATINGS_SCHEMA["user_id"], "user_id"),
-                ("movie_id", RATINGS_SCHEMA["movie_id"], "movie_id"),
-                ("rating", RATINGS_SCHEMA["rating"], "rating_value"),
-                ("timestamp", RATINGS_SCHEMA["timestamp"], "timestamp_value"))
+            pl.col("user_id").cast(RATINGS_SCHEMA["user_id"]),
+            pl.col("movie_id").cast(RATINGS_SCHEMA["movie_id"]),
+            pl.when(half_star).then(pl.col("rating_value")).cast(RATINGS_SCHEMA["rating"])
+            .alias("rating"),
+            pl.col("timestamp_value").cast(RATINGS_SCHEMA["timestamp"]).alias("timestamp"),
         ).sink_parquet(out)
+        summary = pl.scan_parquet(out).group_by("movie_id").agg(
+            pl.len().cast(pl.Int32).alias("rating_count"),
+            pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
+            pl.any_horizontal(pl.all().is_null()).sum().alias("failed"),
+        ).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         out.unlink(missing_ok=True)
         return None
-    return written(out, empty_quarantine())
+    if summary["movie_id"].null_count() or summary["failed"].sum():
+        out.unlink()
+        return None
+    return Ratings(valid=pl.scan_parquet(out), refused=empty_quarantine(),
+                   stats=summary.drop("failed"), kept=int(summary["rating_count"].sum()))
 
 
 def load_ratings(files: list[Path], catalog_ids: pl.Series, out: Path) -> Ratings:
