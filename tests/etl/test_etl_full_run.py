@@ -36,7 +36,7 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
         "EASE only (λ 2000)", "EASE only (λ 8000)", "blend"}
     assert manifest["evaluation"]["sample"]["max_queries"] == 20_000
     assert manifest["model"]["blend"] == {"ease": 1.0, "bm25": 0.5, "content": 1.0,
-                                          "lam": 500.0}  # the default, shipped as inconclusive
+                                          "lam": 500.0, "tail": 0}  # the default (inconclusive)
     assert {"evaluate", "train", "publish"} <= set(manifest["stage_seconds"])
     meta = decode_meta(stored(client.get(layout.meta(version))))
     assert meta["model"]["run_id"] == manifest["run_id"]

@@ -117,7 +117,7 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "blend_weight": blend.label,
         "blend": {"ease": blend.ease, "bm25": blend.bm25, "content": blend.content,
-                  "lam": blend.lam},
+                  "lam": blend.lam, "tail": blend.tail},
         **facts,
         "evaluation_verdict": verdict,
         "top_k": TOP_K,
