@@ -237,10 +237,15 @@ class PlainRoute(APIRoute):
         takes_lists = any(param.many for param in params)
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            query = _query_values(scope["query_string"])
-            # Every (name, value) in order, for the parameters that take a list.
-            pairs = (parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-                     if takes_lists else [])
+            if takes_lists:
+                # Every (name, value) in order, for the parameters that take a list; the
+                # single values from the same parse (the last of a repeated name wins).
+                pairs = parse_qsl(scope["query_string"].decode("latin-1"),
+                                  keep_blank_values=True)
+                query = dict(pairs)
+            else:
+                pairs = []
+                query = _query_values(scope["query_string"])
             path_params = scope.get("path_params", {})
             values: dict[str, Any] = {}
             for param in params:
