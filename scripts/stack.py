@@ -51,6 +51,12 @@ def data_dir(*, remembered: bool = False) -> Path:
     return SAMPLE_DATA
 
 
+def remember_data_dir(data: Path) -> None:
+    """Keep the dataset `make up` served for `make etl` (a fresh clone has no .run yet)."""
+    RUN_DIR.mkdir(exist_ok=True)
+    REMEMBERED_DATA_DIR.write_text(str(data))
+
+
 def output_dir() -> Path:
     path = Path(env("OUTPUT_DIR", "var/etl"))
     return (path if path.is_absolute() else REPO / path).resolve()
@@ -161,7 +167,7 @@ def up() -> None:
     data = data_dir()
     if run_etl(data) != 0:
         sys.exit("The ETL failed (its message is above); nothing was started.")
-    REMEMBERED_DATA_DIR.write_text(str(data))
+    remember_data_dir(data)
     started = []
     for service in services():
         service.launch()
