@@ -198,8 +198,8 @@ def recommendations(demo: Demo, page: dict[str, Any]) -> None:
 
 
 def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
-    """Issue 13 once each: a platform filter, where to watch, a TV show, "I liked these",
-    and search as you type."""
+    """The subscription features once each: a platform filter, where to watch, a TV show,
+    "I liked these", and search as you type."""
     movie, items = page["title"], page["recommendations"]["items"]
     table = calls_table("For people with several subscriptions")
     # A platform one of the recommendations is on, other than the movie's own if possible.

@@ -1,7 +1,7 @@
 """The six queries on the real dataset, each answer recomputed with plain `csv` over the raw files.
 
 The expected values never go through the ETL or the service: testkit.raw_csv reads the raw CSVs
-again and applies the issue's semantics by hand. Each test walks many parameter combinations and
+again and applies the documented semantics by hand. Each test walks many parameter combinations and
 reports every mismatch at once.
 """
 

@@ -49,7 +49,7 @@ def answer_models(app: FastAPI) -> dict[str, type[BaseModel]]:
 
 def test_the_title_record_is_the_catalog_column_list_in_order() -> None:
     fields = api.TitleRead.model_fields
-    # Then the platforms listing that film (issue 13), which the catalog works out.
+    # Then the platforms listing that film, which the catalog works out.
     assert list(fields) == [*CATALOG_COLUMNS, "available_on"]
     for name, kind in CATALOG_COLUMNS.items():
         annotation = fields[name].annotation

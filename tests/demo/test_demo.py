@@ -94,7 +94,7 @@ def test_demo_shows_reasons_errors_and_the_model(demo_run, stack, hand_written_m
     assert "134 users (20% of them, seed 42) are held out" in out
 
 
-def test_demo_shows_each_issue_13_capability_once(demo_run):
+def test_demo_shows_each_subscription_feature_once(demo_run):
     out = demo_run.stdout
     # ns1's recommendations are on four platforms: the filter takes the first other than
     # netflix (ns1's own), hulu, whose two are night drive and morning drive.

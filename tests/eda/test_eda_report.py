@@ -9,7 +9,7 @@ import pytest
 from eda.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# What the issue asks for, section by section (hand-written, not read from the code).
+# What the report must hold, section by section (hand-written, not read from the code).
 EXPECTED_SECTIONS = ["platforms", "content", "score", "ratings", "quality", "recommender"]
 EXPECTED_FIGURES = {
     "platforms": ["titles_by_type", "release_years", "dates_added", "maturity_ratings",

@@ -1,6 +1,6 @@
 """Publication gates on the real files: truncated or emptied input and large shrinks are refused.
 
-Issue 12, failure 1: a netflix file cut inside a quoted field, or reduced to its header, was
+A netflix file cut inside a quoted field, or reduced to its header, was
 published (exit 0, made current). Every run here is the real `etl-job` process.
 """
 

@@ -19,7 +19,7 @@ def raw(real_data_dir: Path) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def cleaned(raw: dict[str, dict[str, Any]]) -> dict[str, RawTitle]:
-    """Every raw row with the issue's rules applied by hand (testkit.raw_csv)."""
+    """Every raw row with the cleaning rules applied by hand (testkit.raw_csv)."""
     return {title_id: clean(title_id, record) for title_id, record in raw.items()}
 
 
@@ -64,7 +64,7 @@ def test_the_295_durations_in_the_rating_column_are_moved(cleaned: dict, catalog
 
 
 def expected_row(title: RawTitle) -> dict[str, Any]:
-    """What the issue says a raw row becomes, computed without the ETL's code."""
+    """What the cleaning rules say a raw row becomes, computed without the ETL's code."""
     return {
         "title": title.title,
         "type": title.type,

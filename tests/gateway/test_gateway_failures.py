@@ -99,7 +99,7 @@ async def test_the_gateway_sends_only_the_filters_given(gateway, scripted, dead_
 
 async def test_readyz_degrades_by_route_and_names_each_downstream(gateway, scripted, dead_url,
                                                                    hanging_url):
-    # Issue 12, failure 2: one unready downstream used to fail the probe (503), taking every
+    # One unready downstream used to fail the probe (503), taking every
     # gateway pod out of the Service although half the API works.
     ready, unready = scripted(), scripted()
     ready.answer("/readyz", 200, {"status": "ready"})

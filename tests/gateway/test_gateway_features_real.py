@@ -1,6 +1,7 @@
-"""Issue 13 through the gateway on the real data: real catalog and recsys processes, a real
-model trained and published to the tests' own Redis; every expectation checked against the
-raw CSVs read by hand (testkit.raw_csv), never the project's own code path."""
+"""Platform filters, where to watch, TV shows and taste through the gateway on the real data:
+real catalog and recsys processes, a real model trained and published to the tests' own Redis;
+every expectation checked against the raw CSVs read by hand (testkit.raw_csv), never the
+project's own code path."""
 
 import random
 import unicodedata

@@ -80,7 +80,8 @@ async def test_ready_when_both_services_are(gateway, catalog_sample, recsys_real
     assert degraded.json()["downstreams"]["recsys service"]["ready"] is True
 
 
-async def test_issue_13_routes_through_real_processes(gateway, catalog_sample, recsys_real):
+async def test_filters_platforms_and_taste_through_real_processes(gateway, catalog_sample,
+                                                                   recsys_real):
     """Answers worked out by hand from the hand-written model (tests/conftest.py)."""
     async with gateway(catalog=catalog_sample, recsys=recsys_real) as client:
         hulu = await client.get("/get_recommendation",

@@ -1,6 +1,6 @@
-"""Issue 13 in recsys on a hand-written model, every expected answer worked out by hand:
-platform filters, one film listed once with its platforms, films sharing a title, the taste
-of several liked titles."""
+"""Subscription features in recsys on a hand-written model, every expected answer worked out
+by hand: platform filters, one film listed once with its platforms, films sharing a title, the
+taste of several liked titles."""
 
 from collections.abc import Callable
 from typing import Any

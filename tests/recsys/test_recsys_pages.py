@@ -1,4 +1,4 @@
-"""Pre-serialised answers (issue 11) and the one-round-trip taste read (issue 13).
+"""Pre-serialised answers and the one-round-trip taste read.
 
 The pages a version carries must answer byte for byte what recsys answers from the decoded
 lists: the same version is asked with its pages and again with them removed (recsys then

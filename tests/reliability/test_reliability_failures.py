@@ -1,7 +1,7 @@
 """Processes killed, stalled and stopped under a real stack: what the client gets, every time.
 
-The scenarios that already held in the operator's trial (issue 12) and failure 7 (a stalled
-catalog collected the work the gateway had given up on, and did all of it once resumed).
+The scenarios of the operator's failure trial, and a stalled catalog (it used to collect
+the work the gateway had given up on, and did all of it once resumed).
 """
 
 import concurrent.futures
@@ -56,7 +56,7 @@ def test_a_stalled_catalog_is_a_503_within_the_timeout_while_recommendations_wor
 
 
 def test_a_stalled_catalog_does_not_do_the_work_callers_gave_up_on(stack: Stack):
-    # Issue 12, failure 7: every request the gateway abandoned at a stalled catalog was queued
+    # Every request the gateway abandoned at a stalled catalog was queued
     # there and processed once it resumed. Each carries its deadline now; past it, none is.
     asked = 60
     urls = [f"/get_score_count?platform=netflix&scored={n}&year=2020" for n in range(asked)]

@@ -1,7 +1,7 @@
 """Bounds on every request, against real processes: hostile heads, bodies, rates and inputs.
 
-Issue 12, failures 3 (one 50 MB header accepted, eight unfinished ones took the gateway from
-72 to 453 MB, slow headers never timed out) and 4 (no rate limit; a 422 echoed a 60 KB input).
+Each once failed: one 50 MB header was accepted, eight unfinished ones took the gateway from
+72 to 453 MB, slow headers never timed out, nothing limited the rate, a 422 echoed a 60 KB input.
 """
 
 import contextlib

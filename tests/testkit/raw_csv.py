@@ -1,6 +1,6 @@
 """The raw CSVs read again with the `csv` module only: the oracle the real-data tests check.
 
-The issue's cleaning rules applied by hand, never through the ETL's code: values trimmed and
+The documented cleaning rules applied by hand, never through the ETL's code: values trimmed and
 lowercased, an empty rating becomes "g", a duration found in the rating column (with an empty
 duration) moves to duration and the rating becomes "g", cast items without a letter are dropped
 (amazon lists "1" 35 times), a score outside 0..100 is no score.

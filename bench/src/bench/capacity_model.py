@@ -17,7 +17,7 @@ from typing import Any
 from bench.random_traffic import MIX
 
 SERVICES = ("gateway", "catalog-service", "recsys-service")
-# Planning inputs of the worked example (issue 15): what the deployment must carry.
+# Planning inputs of the worked example: what the deployment must carry.
 PLANNED_RPS = 5_000
 PLANNED_RATINGS = 100_000_000
 # The HPAs' CPU target: pods are counted so that each runs at this share of its core.

@@ -204,7 +204,7 @@ def _ratio(load: LoadResult | None, base: LoadResult | None) -> float | None:
 
 
 def checks(results: RandomResults) -> list[tuple[str, str, bool]]:
-    """(target, measured, met) for the issue's random-traffic targets."""
+    """(target, measured, met) for the random-traffic targets."""
     found = []
     for load in results.gateway:
         wanted = TARGET_MIX if load.name == MIX else TARGET_ROUTE

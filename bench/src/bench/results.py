@@ -75,7 +75,7 @@ def _miss(measured: float, target: float, *, lower_is_better: bool) -> str:
 
 
 def checks(results: Results) -> list[Check]:
-    """Each target of the issue against this run's figure."""
+    """Each serving target against this run's figure."""
     found: list[Check] = []
     etl = results.etl
     if etl is not None and etl.returncode == 0:
@@ -178,7 +178,7 @@ def _etl_section(results: Results) -> list[str]:
 
 
 def _ease_lines(manifest: dict[str, Any]) -> list[str]:
-    """The EASE stage inside evaluate and train, from the manifest (issue 9)."""
+    """The EASE stage inside evaluate and train, from the manifest."""
     ease = (manifest.get("model") or {}).get("ease")
     if not ease:
         return []

@@ -6,7 +6,7 @@ lookups and never reaches routing, caches or the access log (it has its own warn
 - more than `max_in_flight` requests at once -> an immediate 503 with `Retry-After`, instead of
   a queue that grows while callers time out;
 - `X-Request-Deadline` (unix seconds, set by the gateway on every downstream call) already past
-  -> 503 without doing the work: the caller gave up, as after a stall (issue 12, failure 7);
+  -> 503 without doing the work: the caller gave up, as after a stall;
 - a body over `max_body_bytes` -> 413 (read at most that much, whatever Content-Length says);
 - with an internal token set, a request without it -> 401 (the probes and /metrics excepted).
 The comparison of deadlines assumes the hosts' clocks agree to well under the gateway's

@@ -83,7 +83,7 @@ class RequestMetrics:
     """http_requests_total and http_request_duration_seconds, counted in plain dicts.
 
     A prometheus_client Counter and Histogram take a lock per value they touch (three per
-    request, 3-6% of an internal service's request in py-spy, issue 11); the requests are all
+    request, 3-6% of an internal service's request in py-spy); the requests are all
     counted on the event loop's thread, so plain integers do, and the registry reads them
     through `collect()` when /metrics is scraped (the same names, labels and buckets).
     """

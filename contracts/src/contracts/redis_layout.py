@@ -9,8 +9,8 @@ from typing import Any
 
 # Bumped when the key names or the value encodings change; stored in every version's meta.
 # 2: hash-tagged keys (Redis Cluster), the `retired` list, title_index_entries in the meta.
-# 3: neighbour rows carry type, year and platforms; the title index holds films (issue 13).
-# 4: `pages` and `title_pages`: the unfiltered answers, pre-serialised (issue 11).
+# 3: neighbour rows carry type, year and platforms; the title index holds films.
+# 4: `pages` and `title_pages`: the unfiltered answers, pre-serialised.
 LAYOUT_VERSION = 4
 # A stored list holds the TOP_NEIGHBOURS best films overall plus, for every platform, the
 # PLATFORM_NEIGHBOURS best films available there (etl_job.recommender.depth): a platform filter

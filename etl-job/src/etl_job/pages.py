@@ -4,7 +4,7 @@ A page is the JSON recsys-service would answer for GET /v1/neighbours/{id} (or, 
 `query` field, for GET /v1/neighbours?title=) with no filter, built here from the same
 functions the service uses (contracts.neighbour_lists) over the lists exactly as the service
 decodes them, and encoded by the same encoder (orjson): the common request is then one HGET
-whose bytes go out as they are (issue 11).
+whose bytes go out as they are.
 """
 
 from collections.abc import Iterator

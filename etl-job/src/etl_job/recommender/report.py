@@ -8,7 +8,7 @@ POPULARITY = "popularity"
 CONTENT = "content only"
 BM25 = "BM25 item-item only"
 BLEND = "blend"
-# The targets for the shipped blend, both at once.
+# The quality targets for the shipped blend, both at once.
 TARGET_HR = 0.80
 TARGET_TAIL = 0.33
 SELECTION_RULE = (

@@ -1,4 +1,4 @@
-"""A share of every list kept for films outside the most-rated head (issue 9's tail HR@5)."""
+"""A share of every list kept for films outside the most-rated head (scored apart)."""
 
 import polars as pl
 
