@@ -6,6 +6,7 @@ from contracts.errors import UpstreamUnavailable
 from fastapi import Depends, Request
 
 from catalog_service.index import CatalogIndex
+from catalog_service.service import SearchCache
 
 
 async def get_index(request: Request) -> CatalogIndex:
@@ -21,3 +22,11 @@ async def get_index(request: Request) -> CatalogIndex:
 
 
 CatalogIndexDep = Annotated[CatalogIndex, Depends(get_index)]
+
+
+async def get_search_cache(request: Request) -> SearchCache:
+    """The lifespan's cache of fuzzy-search answers (shared by the thread-pool workers)."""
+    return request.state.search_cache
+
+
+SearchCacheDep = Annotated[SearchCache, Depends(get_search_cache)]

@@ -19,11 +19,13 @@ from starlette.types import Scope
 from catalog_service.config import Settings
 from catalog_service.index import CatalogHolder, load_index, loaded_source
 from catalog_service.router import health_router, router
+from catalog_service.service import SearchCache
 
 logger = logging.getLogger("catalog_service")
 
 class State(TypedDict):
     catalog: CatalogHolder
+    search_cache: SearchCache
 
 
 async def load(settings: Settings) -> CatalogHolder:
@@ -68,7 +70,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     follower = (asyncio.create_task(follow_new_runs(settings, holder, app.state.reload_wait))
                 if settings.catalog_reload_seconds > 0 else None)
     try:
-        yield {"catalog": holder}
+        yield {"catalog": holder,
+               "search_cache": SearchCache(max_entries=settings.search_cache_entries)}
     finally:
         if follower is not None:
             follower.cancel()

@@ -25,7 +25,7 @@ from contracts.web import ERROR_RESPONSES, JsonAnswer, plain_router
 from fastapi import APIRouter, Path, Query, Response
 
 from catalog_service import service
-from catalog_service.dependencies import CatalogIndexDep
+from catalog_service.dependencies import CatalogIndexDep, SearchCacheDep
 
 # PlainRoutes: the internal routes parse their parameters without FastAPI's dependency
 # solving (same validation, same 422s, same OpenAPI; contracts.web.PlainRoute).
@@ -112,6 +112,7 @@ async def contents(
 @router.get("/titles/search", tags=["titles"], response_model=TitleSearchRead)
 def search_titles(
     index: CatalogIndexDep,
+    cache: SearchCacheDep,
     q: Annotated[
         str, _query("A title, roughly spelt.", "the godfater", min_length=1, max_length=200)
     ],
@@ -121,7 +122,8 @@ def search_titles(
         "Only films on these platforms (repeat it, or comma-separate).", ["netflix"])] = None,
 ) -> Response:
     """Films and shows whose title is closest to `q`, best first, one hit per film."""
-    hits = service.search_titles(index=index, query=q, limit=limit, platforms=platform)
+    hits = service.search_titles(index=index, query=q, limit=limit, platforms=platform,
+                                 cache=cache)
     return JsonAnswer({"results": [hit.model_dump() for hit in hits]})
 
 

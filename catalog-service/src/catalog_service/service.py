@@ -1,9 +1,10 @@
 """The catalog queries, each answered from the precomputed index."""
 
+import threading
 from bisect import bisect_left, bisect_right
-from collections import OrderedDict
 from collections.abc import Collection, Mapping
 
+from cachetools import LRUCache
 from contracts.api import TitleHit
 from contracts.domain import ContentKind, DurationType, Platform
 from contracts.errors import InvalidParameter, NotFound, echo
@@ -17,12 +18,6 @@ SEARCH_MIN_SCORE = 50.0
 # The longest catalog title has 98 characters: past this a query cannot be a title, and
 # scoring all of a 200-character one cost twice as much for nothing.
 SEARCH_MAX_CHARS = 100
-# About 5 KB of hits each: a few MB at most, whatever the traffic.
-SEARCH_CACHE_ENTRIES = 1024
-# (data version, normalised query, limit, platforms) -> hits; a new ETL run's answers never
-# mix in.
-_SEARCHES: OrderedDict[tuple[str, str, int, frozenset[str] | None], list[TitleHit]] = (
-    OrderedDict())
 # Titles holding every word of the query score from here up to 100 (100 = the same title).
 CONTAINS_ALL_WORDS_SCORE = 90.0
 # Titles starting with what was typed ("toy sto" -> "toy story") score from here up to 100.
@@ -105,14 +100,45 @@ def title_record(*, index: CatalogIndex, title_id: str) -> bytes:
     return record
 
 
+# (data version, normalised query, limit, platforms): a new ETL run's answers never mix in.
+SearchKey = tuple[str, str, int, frozenset[str] | None]
+
+
+class SearchCache:
+    """Search answers kept for repeated questions, least recently used out first.
+
+    The search route runs in FastAPI's thread pool, so many threads share one cache; every
+    read and write holds the lock (an LRU read reorders the entries, so reads write too).
+    The scan itself runs outside it: two threads asking the same new question both scan,
+    and neither waits for the other.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self._hits: LRUCache[SearchKey, list[TitleHit]] = LRUCache(maxsize=max_entries)
+        self._lock = threading.Lock()
+
+    def get(self, key: SearchKey) -> list[TitleHit] | None:
+        with self._lock:
+            return self._hits.get(key)
+
+    def put(self, key: SearchKey, hits: list[TitleHit]) -> None:
+        with self._lock:
+            self._hits[key] = hits
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._hits)
+
+
 def search_titles(*, index: CatalogIndex, query: str, limit: int,
-                  platforms: Collection[Platform] | None = None) -> list[TitleHit]:
+                  platforms: Collection[Platform] | None = None,
+                  cache: SearchCache | None = None) -> list[TitleHit]:
     """Films and shows whose normalised title is closest to the query's, best first, one hit
     per film (a title two films share gives two hits), only those on `platforms` if given.
 
     The fuzzy scan is the catalog's most expensive answer (an unknown title's suggestions), so
     its cost is bounded: the query is cut to SEARCH_MAX_CHARS (longer than any title), and
-    answers are kept per data version for repeated questions (SEARCH_CACHE_ENTRIES, LRU).
+    answers are kept per data version in `cache` for repeated questions.
     """
     normalised = normalise_title(query)[:SEARCH_MAX_CHARS].strip()
     if not normalised:
@@ -122,14 +148,12 @@ def search_titles(*, index: CatalogIndex, query: str, limit: int,
         )
     allowed = frozenset(p.value for p in platforms) if platforms else None
     key = (index.data_version, normalised, limit, allowed)
-    kept = _SEARCHES.get(key)
+    kept = cache.get(key) if cache is not None else None
     if kept is not None:
-        _SEARCHES.move_to_end(key)
         return kept
     hits = _search(index=index, normalised=normalised, limit=limit, allowed=allowed)
-    _SEARCHES[key] = hits
-    while len(_SEARCHES) > SEARCH_CACHE_ENTRIES:
-        _SEARCHES.popitem(last=False)
+    if cache is not None:
+        cache.put(key, hits)
     return hits
 
 
