@@ -22,8 +22,8 @@ help:
 	@echo "make etl     re-run the ETL (DATA_DIR, else the one make up used -> OUTPUT_DIR, Redis)"
 	@echo "make eda     the exploratory report on OUTPUT_DIR/current: reports/eda.html + PNGs"
 	@echo "make demo    call every gateway route (GATEWAY_URL) and explain the recommender"
-	@echo "make bench   generated full-scale data, ETL/serving/memory benchmarks -> bench/results.md,"
-	@echo "             the ETL scaling table -> bench/scaling.md, the capacity model -> docs/capacity.md"
+	@echo "make bench   generated full-scale data, ETL/serving/memory/scaling benchmarks -> bench/*.json,"
+	@echo "             rendered as bench/results.md"
 	@echo "make images  build the four container images (Docker Engine; stand-in bases if no registry)"
 	@echo "make compose-smoke  build, docker compose up on DATA_DIR, smoke-test via the gateway, down -v"
 
@@ -66,13 +66,13 @@ demo: sync
 	  --recsys-url "$(or $(RECSYS_URL),http://127.0.0.1:$(or $(RECSYS_PORT),8102))"
 
 # Benchmarks at full scale on GENERATED ratings (~15-25 min on 2 cores); never part of `make test`.
-# Then the ETL scaling table at 1M/11M/33M ratings (bench/scaling.md + .json; ~10 min more,
-# 33M needs ~6 GB of memory): SCALING_ARGS="--rows 1000000,11000000" to stop earlier.
-# Last, docs/capacity.md from bench/results.json + bench/scaling.json (python -m bench.capacity).
+# Then the ETL at 1M/11M/33M ratings (bench/scaling.json; ~10 min more, 33M needs ~6 GB of
+# memory): SCALING_ARGS="--rows 1000000,11000000" to stop earlier.
+# Last, bench/results.md rendered from the two JSON files (python -m bench.report, seconds).
 bench: sync
 	@$(UV) run --locked python -m bench.run $(BENCH_ARGS)
 	@$(UV) run --locked python -m bench.scaling $(SCALING_ARGS)
-	@$(UV) run --locked python -m bench.capacity
+	@$(UV) run --locked python -m bench.report
 
 # Containers (Docker Engine; as root: apt-get install docker.io docker-compose debootstrap).
 # BASE_IMAGES=auto|official|stand-in: stand-ins are local images made from Debian's packages

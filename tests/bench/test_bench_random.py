@@ -6,8 +6,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from bench.load import LoadResult
 from bench.profile import Profile, ServiceCost
-from bench.random_load import Cost, RandomResults, checks, render
+from bench.random_load import Cost, RandomResults
 from bench.random_traffic import MIX, RANDOM_ROUTES, internal_paths, mixed, random_paths
+from bench.report import checks, render
+from bench.results import plain
 from bench.serving import BASELINE, TargetLoad
 from catalog_service.index import load_index
 
@@ -40,7 +42,12 @@ def _target(name: str, rps: float, p99: float = 5.0, paced_p99: float = 4.0) -> 
     return target
 
 
-def test_verdicts_and_tables_of_a_random_run():
+def random_checks(results: RandomResults) -> dict[str, tuple[str, bool]]:
+    return {target: (measured, ok)
+            for target, measured, ok in checks({"random": plain(results)})}
+
+
+def test_verdicts_of_a_random_run_and_its_profile_summary():
     profile = Profile.parse(
         "main (app/main.py:1);handle (fastapi/routing.py:10);send (uvicorn/impl.py:5) 30\n"
         "main (app/main.py:1);handle (fastapi/routing.py:10) 10\n"
@@ -53,26 +60,13 @@ def test_verdicts_and_tables_of_a_random_run():
                             internal=[_target("catalog /v1/score-count", 3500)])
     results.costs = [Cost(MIX, 4000, 5.0, [ServiceCost("gateway", 2.0, profile),
                                            ServiceCost("catalog-service", 0.5, "py-spy failed")])]
-    results.cpu = {MIX: {"gateway": 0.5, "catalog-service": 0.2}}
-    found = {target: (measured, ok) for target, measured, ok in checks(results)}
+    found = random_checks(results)
     assert found["random get_score_count: at least 0.15x the bare app"] == ("0.20x", True)
     assert found["random mix: at least 0.2x the bare app"] == ("0.16x", False)
     assert found["random mix: p99 under 25 ms at half load"] == ("40.0 ms", False)
     assert found["catalog /v1/score-count alone: at least 0.6x the bare app"] == ("0.70x", True)
-    text = "\n".join(render(results))
-    assert "| mix | 16 closed | 800 |" in text
-    assert "| mix | gateway | 0.40 | 0.50 |" in text
-    assert "uvicorn 75%" in text
-    assert "py-spy failed." in text
-    # Each miss is stated with the profile of its load: the gateway's under the mix (2 CPU
-    # seconds over 4,000 requests), and the CPU each process spent in its closed-loop run.
-    misses = text.split("### Each miss and its profile")[1]
-    assert ("- random mix: at least 0.2x the bare app: 0.16x. CPU ms per request in its "
-            "closed-loop run: catalog-service 0.20, gateway 0.50. Profile: gateway under `mix`: "
-            "0.50 ms CPU per request; by package uvicorn 75%, fastapi 25%; top frames "
-            "`send (uvicorn)` 75%, `handle (fastapi)` 25%.") in misses
-    assert "- random mix: p99 under 25 ms at half load: 40.0 ms." in misses
-    assert "get_score_count: at least" not in misses  # met: not a miss
+    text = render({"date": "d", "machine": {}, "commands": [], "random": plain(results)}, None)
+    assert "py-spy, `mix`, gateway: 40 samples; top self frames `send (uvicorn)` 75%" in text
 
 
 def test_each_ratio_is_to_the_bare_run_right_before_it():
@@ -85,14 +79,13 @@ def test_each_ratio_is_to_the_bare_run_right_before_it():
     bare = {"get_score_count": 2000.0, MIX: 4000.0, "catalog /v1/score-count": 7000.0}
     results.bare_before = {name: LoadResult(16, int(rps * 5), 5.0, 1.0, 5.0, 20.0, 0)
                            for name, rps in bare.items()}
-    found = {target: measured for target, measured, _ in checks(results)}
+    found = {target: measured for target, (measured, _) in random_checks(results).items()}
     assert found["random get_score_count: at least 0.15x the bare app"] == f"{1000 / 2000:.2f}x"
     assert found["random mix: at least 0.2x the bare app"] == f"{800 / 4000:.2f}x"
     assert (found["catalog /v1/score-count alone: at least 0.6x the bare app"]
             == f"{3500 / 7000:.2f}x")
-    text = "\n".join(render(results))
-    assert f"| mix (aiohttp arm) | 16 closed | 900 | 1.00 | 5.00 | 0 | {900 / 4000:.2f}x |" in text
-    assert "3 closed-loop runs: 2,000 to 7,000 req/s, median 4,000" in text
+    text = render({"date": "d", "machine": {}, "commands": [], "random": plain(results)}, None)
+    assert f"| mix (aiohttp arm) | 16 | 900 | 1.00 | 5.00 | 0 | {900 / 4000:.2f}x |" in text
 
 
 async def test_the_aiohttp_arm_is_the_gateway_on_another_client(monkeypatch, app_client):

@@ -1,4 +1,4 @@
-"""`make bench`: generate full-scale data, measure ETL, serving, costs and memory, write results.md.
+"""`make bench`: generate full-scale data, measure ETL, serving, costs and memory -> results.json.
 
 Everything runs against processes of its own: a redis-server on a free port (never the
 machine's 6379), an OUTPUT_DIR under var/bench, services on free ports.
@@ -28,16 +28,13 @@ from bench.inprocess import catalog_costs, redis_costs
 from bench.load import wrk_binary
 from bench.procs import PYTHON, own_redis, run_measured
 from bench.random_load import run_random
-from bench.readme_summary import update as update_readme
-from bench.results import Results, write
-from bench.results_json import as_json, write_json
+from bench.results import Results, write_json
 from bench.serving import BASELINE, answered, load_target, running_stack
 from bench.targets import ROUTES, route_queries
 
 REPO = generate.REPO
 KEY_PREFIX = "bench"
 NO_CACHE = "Gateway with its answer cache off (DOWNSTREAM_CACHE_SECONDS=0): two hops per call"
-CHANGES = Path(__file__).resolve().parents[2] / "changes.md"
 
 
 def say(message: str) -> None:
@@ -178,8 +175,7 @@ def run(args: argparse.Namespace) -> Results:
     results = Results(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), machine=machine(),
         commands=[f"uv run --locked python -m bench.run {' '.join(args.argv)}".strip()],
-        reference_connections=args.reference, load_seconds=args.seconds,
-        changes=CHANGES.read_text(encoding="utf-8") if CHANGES.is_file() else "")
+        reference_connections=args.reference, load_seconds=args.seconds)
     data, results.generated = data_dir(args)
     results.commands.append(f"python -m bench.generate --rows {args.rows} --seed {args.seed} "
                             f"--out {data}")
@@ -223,9 +219,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="write the generated data again even if it matches")
     parser.add_argument("--catalog-dir", type=Path, default=generate.DEFAULT_CATALOG_DIR)
     parser.add_argument("--work-dir", type=Path, default=REPO / "var" / "bench")
-    parser.add_argument("--results", type=Path, default=REPO / "bench" / "results.md")
-    parser.add_argument("--readme", type=Path, default=REPO / "README.md",
-                        help="README whose serving summary (between its markers) is rewritten")
+    parser.add_argument("--results", type=Path, default=REPO / "bench" / "results.json")
     parser.add_argument("--seconds", type=int, default=5, help="wrk seconds per cell")
     parser.add_argument("--concurrency", type=lambda text: [int(x) for x in text.split(",")],
                         default=[1, 16, 64])
@@ -243,11 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()
     started = time.perf_counter()
     results = run(args)
-    write(results, args.results)
-    write_json(results, args.results.with_suffix(".json"))
-    if args.readme is not None and update_readme(args.readme, as_json(results)):
-        say(f"bench: {args.readme}'s serving summary rewritten from this run")
-    say(f"bench: {args.results} and its .json written in {time.perf_counter() - started:.0f} s")
+    write_json(results, args.results)
+    say(f"bench: {args.results} written in {time.perf_counter() - started:.0f} s")
     return 0
 
 

@@ -1,10 +1,9 @@
-"""`make bench` scaling table: the full ETL at 1M, 11M and 33M generated ratings.
+"""`make bench` scaling: the full ETL at 1M, 11M and 33M generated ratings.
 
 Each size gets its own generated DATA_DIR (bench.generate, GENERATED data), its own
 redis-server and OUTPUT_DIR; `etl-job run` is measured as a process (wall seconds, peak RSS
-sampled, and each stage's seconds and peak from its manifest). Writes bench/scaling.md (the
-table and the scaling targets, met or not) and bench/scaling.json (every figure, for
-docs/capacity.md).
+sampled, and each stage's seconds and peak from its manifest). Writes bench/scaling.json
+(every figure and the scaling targets, met or not); bench.report renders it.
 """
 
 import argparse
@@ -129,35 +128,6 @@ def _time_why(big: dict[str, Any]) -> str:
             f"{os.cpu_count()} CPUs after the run, so the machine was shared")
 
 
-def markdown(record: dict[str, Any]) -> str:
-    sizes = record["sizes"]
-    stage_names = list(dict.fromkeys(st["name"] for s in sizes for st in s["stages"]))
-    out = ["# ETL scaling (GENERATED ratings)", "",
-           f"Written by `{record['command']}` on {record['date']} (commit "
-           f"{record.get('commit', 'not recorded')}); machine: {record['machine']}. "
-           "The ratings are generated (`bench.generate`), never real viewer behaviour. The "
-           "machine is shared with other work: compare sizes as ratios of this one run.", "",
-           "| ratings | users | exit | wall s | peak RSS MB | "
-           + " | ".join(f"{n} s / MB" for n in stage_names) + " |",
-           "| --- " * (5 + len(stage_names)) + "|"]
-    for s in sizes:
-        by_name = {st["name"]: st for st in s["stages"]}
-        cells = []
-        for name in stage_names:
-            st = by_name.get(name)
-            peak = st and st["peak_rss_bytes"]
-            cells.append("—" if st is None else
-                         f"{st['seconds']:.1f} / {peak / MB:,.0f}" if peak else
-                         f"{st['seconds']:.1f} / —")
-        out.append(f"| {s['rows']:,} | {s['users']:,} | {s['returncode']} | {s['seconds']:.1f} "
-                   f"| {s['peak_rss_bytes'] / MB:,.0f} | " + " | ".join(cells) + " |")
-    out += ["", "## Targets", ""] + [f"- {line}" for line in record["verdicts"]]
-    failed = [s for s in sizes if s["returncode"] != 0]
-    for s in failed:
-        out += ["", f"### {s['rows']:,} ratings failed", "", "```", s["output_tail"], "```"]
-    return "\n".join(out) + "\n"
-
-
 def _commit() -> str:
     """The code measured: the checkout's commit (the ETL's key layout and depth change)."""
     done = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
@@ -171,17 +141,10 @@ def main(argv: list[str] | None = None) -> int:
                         default=list(SIZES), help="comma-separated ratings counts")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=REPO / "var" / "bench" / "scaling")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "scaling.md")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "scaling.json")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the generated folders (several GB at 33M)")
-    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
-                        help="only write --out again from a scaling.json (no measuring)")
     args = parser.parse_args(argv)
-    if args.render is not None:
-        record = json.loads(args.render.read_text(encoding="utf-8"))
-        record["verdicts"] = verdicts(record["sizes"])
-        args.out.write_text(markdown(record), encoding="utf-8")
-        return 0
     args.work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     sizes: list[dict[str, Any]] = []
@@ -199,9 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": sizes, "verdicts": verdicts(sizes),
             "seconds": round(time.perf_counter() - started, 1),
         }
-        args.out.write_text(markdown(record), encoding="utf-8")
-        args.out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n",
-                                                 encoding="utf-8")
+        args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     say(f"{args.out} written in {time.perf_counter() - started:.0f} s")
     return 0 if all(s["returncode"] == 0 for s in sizes) else 1
 
