@@ -143,6 +143,7 @@ def test_past_max_in_flight_the_gateway_sheds_at_once_instead_of_queueing(stack_
             time.sleep(1.5)  # all four are in flight now
             shed, seconds = timed_get(client, RECOMMENDATION)
             probe = client.get("/healthz")
+            ready = client.get("/readyz")
             metrics = httpx.get(f"{stack.gateway.url}/metrics", timeout=30).text
         answered = [future.result().status_code for future in waiting]
     assert shed.status_code == 503
@@ -150,5 +151,30 @@ def test_past_max_in_flight_the_gateway_sheds_at_once_instead_of_queueing(stack_
     assert shed.headers["retry-after"] == "1"
     assert seconds < 1  # at once, not after the others
     assert probe.status_code == 200  # probes are never shed
+    assert ready.status_code == 503  # but a process shedding requests is not ready
+    assert ready.json()["code"] == "overloaded"
     assert metric(metrics, "http_requests_shed_total", reason="overloaded") == 1
     assert answered == [200] * 4  # thawed in time: every waiting request is answered
+
+
+def test_one_client_cannot_hold_every_slot(stack_factory):
+    # Two requests of one address wait on a frozen catalog: its third is refused at once,
+    # another address is still admitted.
+    stack = stack_factory(MAX_IN_FLIGHT="8", MAX_CLIENT_IN_FLIGHT="2",
+                          DOWNSTREAM_TIMEOUT_SECONDS="5")
+    client = stack.client(limits=httpx.Limits(max_connections=8))
+    other = httpx.Client(base_url=stack.gateway.url, timeout=30,
+                         transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+    with client, other, concurrent.futures.ThreadPoolExecutor(3) as pool:
+        with stack.frozen(stack.catalog):
+            waiting = [pool.submit(client.get, f"/get_score_count?platform=netflix&scored={n}"
+                                               "&year=2020") for n in range(2)]
+            time.sleep(1.5)  # both are in flight now
+            refused, seconds = timed_get(client, RECOMMENDATION)
+            admitted = pool.submit(other.get, RECOMMENDATION)
+            time.sleep(0.5)
+        answered = [future.result().status_code for future in [*waiting, admitted]]
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "too_many_at_once"
+    assert seconds < 1
+    assert answered == [200] * 3

@@ -3,8 +3,14 @@
 `RequestGuard` is pure ASGI and the outermost layer, so a refused request costs a few header
 lookups and never reaches routing, caches or the access log (it has its own warning line and
 `http_requests_shed_total{reason}`):
+- a body is read whole, within `body_timeout_seconds`, BEFORE the request counts as in flight:
+  a client that promises a body and never sends it holds a socket, not a slot, and gets 408;
+- one client (its address, or the header naming it behind a proxy) waits on at most
+  `max_client_body_waits` unfinished bodies and has at most `max_client_in_flight` requests
+  in flight -> 429 beyond, so one address cannot hold every slot;
 - more than `max_in_flight` requests at once -> an immediate 503 with `Retry-After`, instead of
-  a queue that grows while callers time out;
+  a queue that grows while callers time out; while it sheds so, /readyz answers 503 (a process
+  that refuses everything is not ready);
 - `X-Request-Deadline` (unix seconds, set by the gateway on every downstream call) already past
   -> 503 without doing the work: the caller gave up, as after a stall;
 - a body over `max_body_bytes` -> 413 (read at most that much, whatever Content-Length says);
@@ -13,10 +19,12 @@ The comparison of deadlines assumes the hosts' clocks agree to well under the ga
 downstream timeout (NTP does; the default timeout is 2 s).
 """
 
+import asyncio
 import hmac
 import json
 import logging
 import time
+from collections import Counter as Tally
 from collections.abc import Iterable
 
 from fastapi import FastAPI
@@ -28,8 +36,12 @@ from contracts.settings import BaseServiceSettings
 
 DEADLINE_HEADER = "X-Request-Deadline"
 TOKEN_HEADER = "X-Internal-Token"
+READY_PATH = "/readyz"
 # Probes must answer under load (a shed liveness probe restarts a busy pod) and carry no token.
-UNGUARDED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+UNGUARDED_PATHS = frozenset({"/healthz", READY_PATH, "/metrics"})
+# /readyz stays 503 this long after the last request shed for load: a probe that happens to
+# land between two refusals must not call a shedding process ready.
+SATURATION_MEMORY_SECONDS = 2.0
 
 logger = logging.getLogger("contracts.guard")
 
@@ -39,7 +51,13 @@ class GuardSettings(BaseServiceSettings):
 
     # Requests handled at once before new ones get a fast 503 (each service sets its default).
     max_in_flight: int = Field(default=64, ge=1)
+    # Of those, at most this many from one client (unset: max_in_flight, no per-client cap).
+    max_client_in_flight: int | None = Field(default=None, ge=1)
+    # Unfinished bodies one client may be sending at once; more get 429 straight away.
+    max_client_body_waits: int = Field(default=16, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=0)
+    # The whole body must arrive within this many seconds of its head, else 408.
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
     # Shared by the gateway (sends it) and the internal services (require it); unset: off.
     internal_token: SecretStr | None = None
 
@@ -48,19 +66,33 @@ class RequestGuard:
     """Pure ASGI; see the module docstring for what it refuses and why."""
 
     def __init__(self, app: ASGIApp, *, max_in_flight: int, max_body_bytes: int,
+                 body_timeout_seconds: float = 10.0, max_client_in_flight: int | None = None,
+                 max_client_body_waits: int = 16, client_header: str | None = None,
                  token: str | None = None, registry: CollectorRegistry | None = None,
                  unguarded: Iterable[str] = UNGUARDED_PATHS) -> None:
         self.app = app
         self.max_in_flight = max_in_flight
+        self.max_client_in_flight = max_client_in_flight or max_in_flight
+        self.max_client_body_waits = max_client_body_waits
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
+        self.client_header = client_header.lower().encode() if client_header else None
         self.token = token.encode() if token else None
         self.unguarded = frozenset(unguarded)
         self.in_flight = 0
+        self.client_in_flight: Tally[str] = Tally()
+        self.client_body_waits: Tally[str] = Tally()
+        self.last_overload = float("-inf")
         self.shed = Counter("http_requests_shed_total", "Requests refused before the app ran.",
                             ["reason"], registry=registry) if registry is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.unguarded:
+            if scope["type"] == "http" and scope["path"] == READY_PATH and self.saturated():
+                await self._refuse(send, scope, 503, "overloaded", (
+                    f"Not ready: the service is shedding requests ({self.max_in_flight} "
+                    "in flight at once)."), count=False)
+                return
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -68,18 +100,44 @@ class RequestGuard:
         if refusal is not None:
             await self._refuse(send, scope, *refusal)
             return
+        client = self._client(scope, headers)
+        if self._may_have_body(headers):
+            refusal, body = await self._body(client, receive)
+            if refusal is not None:
+                await self._refuse(send, scope, *refusal)
+                return
+            receive = _replay(body, receive)
+        if self.in_flight >= self.max_in_flight:
+            self.last_overload = time.monotonic()
+            await self._refuse(send, scope, 503, "overloaded", (
+                f"The service is handling {self.max_in_flight} requests at once; "
+                "try again shortly."))
+            return
+        if self.client_in_flight[client] >= self.max_client_in_flight:
+            await self._refuse(send, scope, 429, "too_many_at_once", (
+                f"This client already has {self.max_client_in_flight} requests in flight; "
+                "wait for an answer before sending more."))
+            return
         self.in_flight += 1
+        self.client_in_flight[client] += 1
         try:
-            if self._may_have_body(headers):
-                body = await self._read_body(receive)
-                if body is None:
-                    await self._refuse(send, scope, 413, "body_too_large",
-                                       f"The request body exceeds {self.max_body_bytes} bytes.")
-                    return
-                receive = _replay(body, receive)
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+            _release(self.client_in_flight, client)
+
+    def saturated(self) -> bool:
+        """Whether the guard is shedding for load now or was a moment ago."""
+        return (self.in_flight >= self.max_in_flight
+                or time.monotonic() - self.last_overload < SATURATION_MEMORY_SECONDS)
+
+    def _client(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
+        if self.client_header is not None:
+            named = headers.get(self.client_header)
+            if named:
+                return named.decode("latin-1").split(",")[0].strip()[:64]
+        peer = scope.get("client")
+        return str(peer[0]) if peer else "unknown"
 
     def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
         if self.token is not None and not hmac.compare_digest(
@@ -94,9 +152,6 @@ class RequestGuard:
             if expired:
                 return 503, "deadline_passed", ("The caller's deadline passed before the "
                                                 "request was served; it was not started.")
-        if self.in_flight >= self.max_in_flight:
-            return 503, "overloaded", (f"The service is handling {self.max_in_flight} requests "
-                                       "at once; try again shortly.")
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             return 413, "body_too_large", f"The request body exceeds {self.max_body_bytes} bytes."
@@ -105,6 +160,27 @@ class RequestGuard:
     @staticmethod
     def _may_have_body(headers: dict[bytes, bytes]) -> bool:
         return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
+
+    async def _body(self, client: str,
+                    receive: Receive) -> tuple[tuple[int, str, str] | None, list[Message]]:
+        """The body's messages, read within the deadline, or why the request is refused."""
+        if self.client_body_waits[client] >= self.max_client_body_waits:
+            return (429, "too_many_unfinished_bodies", (
+                f"This client is already sending {self.max_client_body_waits} request bodies "
+                "that have not arrived; finish those first.")), []
+        self.client_body_waits[client] += 1
+        try:
+            async with asyncio.timeout(self.body_timeout_seconds):
+                body = await self._read_body(receive)
+        except TimeoutError:
+            return (408, "body_timeout", (
+                f"The request body did not arrive within {self.body_timeout_seconds:g} s.")), []
+        finally:
+            _release(self.client_body_waits, client)
+        if body is None:
+            return (413, "body_too_large",
+                    f"The request body exceeds {self.max_body_bytes} bytes."), []
+        return None, body
 
     async def _read_body(self, receive: Receive) -> list[Message] | None:
         """The body's messages, or None once it grows past the bound (the rest is not read)."""
@@ -119,20 +195,28 @@ class RequestGuard:
                 return messages
 
     async def _refuse(self, send: Send, scope: Scope, status: int, code: str,
-                      detail: str) -> None:
-        if self.shed is not None:
+                      detail: str, *, count: bool = True) -> None:
+        if self.shed is not None and count:
             self.shed.labels(code).inc()
         logger.warning("refused %s %s: %s", scope["method"], scope["path"], detail,
                        extra={"fields": {"status": status, "reason": code}})
         body = json.dumps({"code": code, "detail": detail}).encode()
         headers = [(b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode())]
-        if status == 503:
+        if status in (429, 503):
             headers.append((b"retry-after", b"1"))
-        if status == 413:  # the body is left unread: the connection cannot be reused
+        if status in (408, 413) or code == "too_many_unfinished_bodies":
+            # The body is left unread: the connection cannot be reused.
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _release(tally: Tally[str], client: str) -> None:
+    """One fewer for the client; a client at zero leaves the tally, which stays small."""
+    tally[client] -= 1
+    if tally[client] <= 0:
+        del tally[client]
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -147,14 +231,20 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-def install_guard(app: FastAPI, settings: GuardSettings, *, require_token: bool) -> None:
+def install_guard(app: FastAPI, settings: GuardSettings, *, require_token: bool,
+                  client_header: str | None = None) -> None:
     """Add the guard as the outermost layer: call it after install_observability.
 
-    Internal services require the token (when set); the gateway sends it instead.
+    Internal services require the token (when set); the gateway sends it instead, and names
+    its clients by `client_header` when a proxy in front sets one.
     """
     token = settings.internal_token if require_token else None
     metrics = getattr(app.state, "metrics", None)
     app.add_middleware(RequestGuard, max_in_flight=settings.max_in_flight,
+                       max_client_in_flight=settings.max_client_in_flight,
+                       max_client_body_waits=settings.max_client_body_waits,
                        max_body_bytes=settings.max_body_bytes,
+                       body_timeout_seconds=settings.body_timeout_seconds,
+                       client_header=client_header,
                        token=token.get_secret_value() if token else None,
                        registry=metrics.registry if metrics is not None else None)

@@ -12,6 +12,9 @@ class Settings(GuardSettings):
     # The gateway waits on two hops of up to downstream_timeout_seconds: more room than the
     # internal services before it sheds (GuardSettings has the rest of the guard).
     max_in_flight: int = Field(default=256, ge=1)
+    # A quarter of them per client (named by rate_limit_client_header behind a proxy), so one
+    # address cannot hold every slot; the internal services' one caller is the gateway.
+    max_client_in_flight: int | None = Field(default=64, ge=1)
     recsys_service_url: AnyHttpUrl
     # One bound for every downstream call: connect, send, wait and read all fit inside it,
     # so a caller gets a 503 no later than this many seconds after the gateway asked.

@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None, *,
     app.state.downstream_metrics = DownstreamMetrics(metrics)
     app.state.downstream_ready = ready_gauge(metrics)
     install_error_handlers(app)
-    install_guard(app, app.state.settings, require_token=False)
+    install_guard(app, app.state.settings, require_token=False,
+                  client_header=app.state.settings.rate_limit_client_header)
     app.add_middleware(SecurityHeaders)
     # The routes on the app itself: FastAPI 0.165 serves an included router through an
     # _IncludedRouter that walks its candidates up to three times per request.
