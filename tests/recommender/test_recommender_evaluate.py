@@ -213,9 +213,14 @@ def test_report_renders_and_serialises():
     assert second == json.loads(json.dumps(report.second_split.as_dict()))
     # The same figures as a whole evaluation on seed 43 that tries the shipped blend alone.
     shipped = report.blend_settings
-    alone = evaluate(catalog=catalog, ratings=ratings, seed=43, lambdas=[shipped["lam"]],
-                     weights=[(shipped["ease"], shipped["bm25"], shipped["content"])],
-                     tails=[shipped["tail"]], tail_cutoff=5, resamples=100)
+    # On so small a world the blend may tie a single signal there (refused as dominated):
+    # the figures are what is compared.
+    try:
+        alone = evaluate(catalog=catalog, ratings=ratings, seed=43, lambdas=[shipped["lam"]],
+                         weights=[(shipped["ease"], shipped["bm25"], shipped["content"])],
+                         tails=[shipped["tail"]], tail_cutoff=5, resamples=100)
+    except BlendDominated as exc:
+        alone = exc.report
     assert report.second_split.score == alone.blend
     assert "second split (seed 43, 9 other held-out users" in table
     markdown = markdown_table(data, source="a test")

@@ -4,11 +4,9 @@ direct constructions they replace."""
 import numpy as np
 import polars as pl
 import pytest
-from etl_job.recommender.collaborative import bm25_weighted, positive_matrix
+from etl_job.recommender.collaborative import positive_matrix
 from etl_job.recommender.ease import keep_most_liked
 from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_ratings
-from implicit.nearest_neighbours import bm25_weight
-from scipy import sparse
 
 IDS = ["as1", "ds2", "hs3", "ns4", "ns5"]
 
@@ -75,15 +73,6 @@ def test_positive_matrix_keeps_the_most_liked_columns_like_keep_most_liked():
     kept, kept_movies = positive_matrix(ratings=rated, max_items=3)
     assert kept_movies.tolist() == expected_movies.tolist()
     assert np.array_equal(kept.toarray(), expected.toarray())
-
-
-def test_bm25_weighted_is_implicits_bm25_weight_bit_for_bit():
-    rng = np.random.default_rng(4)
-    liked = sparse.csr_matrix((rng.random((300, 40)) < 0.2).astype(np.float32))
-    expected = bm25_weight(liked.T, K1=1.2, B=0.75).T.tocsr()
-    got = bm25_weighted(liked.copy(), k1=1.2, b=0.75, block=17)  # several user blocks
-    assert got.dtype == np.float64
-    assert np.array_equal(got.toarray(), expected.toarray())
 
 
 def test_from_frame_and_split_rows_keep_each_users_ratings():

@@ -35,7 +35,7 @@ def test_block_top_k_equals_brute_force(block_rows: int, workers: int):
     groups[[1, 2, 3]] = 1  # rows 1-3 are one film
     expected = brute_force(dense, groups, k=5)
     got = as_lists(top_k_neighbours(matrix=sparse.csr_matrix(dense), rows=np.arange(40),
-                                    groups=groups, k=5, block_rows=block_rows, workers=workers))
+                                    groups=groups, k=5, block_rows=block_rows, threads=workers))
     for query in range(40):
         assert [n for n, _ in got.get(query, [])] == [n for n, _ in expected[query]]
         assert np.allclose([s for _, s in got.get(query, [])], [s for _, s in expected[query]])
@@ -62,7 +62,7 @@ def test_top_k_positive_breaks_ties_by_lower_column():
     scores = np.array([[0.5, 0.9, 0.5, 0.0, 0.5, -np.inf],
                        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
                        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]], dtype=np.float32)
-    rows, columns, values = top_k_positive(scores=scores, k=3, sample_every=2)
+    rows, columns, values = top_k_positive(scores=scores, k=3)
     assert rows.tolist() == [0, 0, 0, 2, 2, 2]
     assert columns.tolist() == [1, 0, 2, 5, 4, 3]
     assert np.allclose(values, [0.9, 0.5, 0.5, 0.6, 0.5, 0.4])

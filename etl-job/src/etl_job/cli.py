@@ -62,7 +62,7 @@ def run_all(args: argparse.Namespace) -> int:
     step = ModelStep(redis_url=require_redis_url(settings, "run"),
                      key_prefix=settings.redis_key_prefix, seed=settings.train_seed,
                      max_queries=settings.eval_max_queries, gates=gates,
-                     cluster=settings.redis_cluster)
+                     cluster=settings.redis_cluster, threads=settings.recommender_threads)
     try:
         run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
                                 keep_runs=settings.keep_runs, model_step=step, gates=gates)
@@ -104,7 +104,8 @@ def run_evaluate(_: argparse.Namespace) -> int:
         _report, verdict = judged_evaluation(catalog=pl.read_parquet(current / CATALOG_FILE),
                                        ratings=pl.scan_parquet(current / RATINGS_FILE),
                                        seed=settings.train_seed,
-                                       max_queries=settings.eval_max_queries)
+                                       max_queries=settings.eval_max_queries,
+                                       threads=settings.recommender_threads)
     except BlendDominated as exc:
         print(exc.report.table())
         print(f"etl-job: error: {exc}", file=sys.stderr)

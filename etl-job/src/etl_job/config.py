@@ -1,9 +1,15 @@
 """Settings of the ETL job, read from the environment."""
 
+import os
 from pathlib import Path
 
 from contracts.settings import BaseServiceSettings
 from pydantic import Field
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which a container's cpuset sets)."""
+    return len(os.sched_getaffinity(0))
 
 
 class Settings(BaseServiceSettings):
@@ -23,6 +29,8 @@ class Settings(BaseServiceSettings):
     # Queries the offline evaluation scores at most (whole held-out users drawn at random), so
     # its time stays bounded as ratings grow; the manifest reports the sample and its interval.
     eval_max_queries: int = Field(default=20_000, ge=1)
+    # Threads of the recommender's parallel parts (sparse products, top-k blocks, implicit's kNN).
+    recommender_threads: int = Field(default_factory=usable_cpus, ge=1)
     # Publication gates (etl_job.gates): the largest share any figure may fall by against the
     # current run, and whether a larger fall is accepted (`--accept-shrink` does it once).
     max_shrink: float = Field(default=0.10, ge=0, le=1)

@@ -43,6 +43,8 @@ class ModelStep:
     # The run's publication gates: the movies with neighbours are compared before publishing.
     gates: PublicationGates | None = None
     cluster: bool = False
+    # Threads of the recommender's parallel parts (RECOMMENDER_THREADS; None: the usable CPUs).
+    threads: int | None = None
 
     def __call__(self, *, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
                  run_id: str, staging: Path) -> tuple[dict[str, Any], dict[str, float]]:
@@ -95,16 +97,18 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     rated = index_ratings(ratings=ratings, index=index_movies(catalog=catalog))
     report, verdict = judged_evaluation(catalog=catalog, ratings=rated, seed=step.seed,
                                         min_queries=step.min_queries,
-                                        max_queries=step.max_queries)
+                                        max_queries=step.max_queries, threads=step.threads)
     blend = Blend(**report.blend_settings) if verdict == "passed" else DEFAULT_BLEND
     seconds["evaluate"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
     facts: dict[str, Any] = {}
-    neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K, facts=facts)
+    neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K, facts=facts,
+                       threads=step.threads)
     del rated
     films = film_table(catalog)
-    neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K)
+    neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K,
+                                 threads=step.threads)
     seconds["train"] = round(time.perf_counter() - started, 3)
     if step.gates is not None:
         step.gates.check_model(neighbours)
@@ -145,13 +149,15 @@ def judged_evaluation(*, catalog: pl.DataFrame,
                       ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
                       seed: int,
                       min_queries: int = MIN_QUERIES,
-                      max_queries: int = MAX_QUERIES) -> tuple[EvaluationReport, str]:
+                      max_queries: int = MAX_QUERIES,
+                      threads: int | None = None) -> tuple[EvaluationReport, str]:
     """The report and its verdict: "passed", or "inconclusive" when there are too few queries.
 
     A dominated blend on enough queries raises BlendDominated, which stops the run.
     """
     try:
-        report = evaluate(catalog=catalog, ratings=ratings, seed=seed, max_queries=max_queries)
+        report = evaluate(catalog=catalog, ratings=ratings, seed=seed, max_queries=max_queries,
+                          threads=threads)
     except BlendDominated as exc:
         if exc.report.blend.queries >= min_queries:
             raise

@@ -2,9 +2,10 @@
 
 import numpy as np
 import polars as pl
-from implicit.nearest_neighbours import ItemItemRecommender
+from implicit.nearest_neighbours import BM25Recommender
 from scipy import sparse
 
+from etl_job.config import usable_cpus
 from etl_job.recommender.movies import RatedMatrix
 
 # Chosen by the offline evaluation on the real ratings (see evaluate.py and the manifest):
@@ -12,8 +13,6 @@ from etl_job.recommender.movies import RatedMatrix
 POSITIVE_RATING = 3.5
 BM25_K1 = 1.2
 BM25_B = 0.75
-# Users weighted per pass by bm25_weighted: a few MB of float64 in flight.
-WEIGHT_BLOCK = 65_536
 
 NEIGHBOUR_SCHEMA = {"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64}
 
@@ -44,36 +43,9 @@ def positive_matrix(*, ratings: RatedMatrix, threshold: float = POSITIVE_RATING,
     return liked, movies.astype(np.int64)
 
 
-def bm25_weighted(liked: sparse.csr_matrix, *, k1: float = BM25_K1, b: float = BM25_B,
-                  block: int = WEIGHT_BLOCK) -> sparse.csr_matrix:
-    """implicit's `bm25_weight(liked.T, k1, b).T` as a CSR over `liked`'s own indices.
-
-    implicit builds it through COO copies and several float64 temporaries the size of the
-    matrix (~40 bytes per like: the step's largest allocation at 33M ratings); here the values
-    are computed a block of users at a time, with implicit's dtypes and order of operations
-    (float32 until the idf, float64 after: the same bits), into the one float64 array its kNN
-    needs. A user is a term, a movie a document: idf per user, length norm per movie.
-    """
-    liked = sparse.csr_matrix(liked, dtype=np.float32)
-    n_items = liked.shape[1]
-    per_user = np.diff(liked.indptr)
-    idf = np.log(float(n_items)) - np.log1p(per_user.astype(np.int64))
-    lengths = np.bincount(liked.indices, weights=liked.data,
-                          minlength=n_items).astype(np.float32)
-    norm = (1.0 - b) + b * lengths / lengths.mean()
-    weights = np.empty(liked.nnz, dtype=np.float64)
-    for start in range(0, liked.shape[0], block):
-        stop = min(start + block, liked.shape[0])
-        first, last = liked.indptr[start], liked.indptr[stop]
-        values = liked.data[first:last]
-        owners = np.repeat(np.arange(start, stop), per_user[start:stop])
-        weights[first:last] = (values * (k1 + 1.0)
-                               / (k1 * norm[liked.indices[first:last]] + values)) * idf[owners]
-    return sparse.csr_matrix((weights, liked.indices, liked.indptr), shape=liked.shape)
-
-
 def collaborative_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: np.ndarray,
-                             k: int, threshold: float = POSITIVE_RATING) -> pl.DataFrame:
+                             k: int, threshold: float = POSITIVE_RATING,
+                             threads: int | None = None) -> pl.DataFrame:
     """Top-k movies liked by the same users, for each query row that any user liked.
 
     Columns query, neighbour (movie rows), score (BM25 item-item similarity, > 0), best first;
@@ -84,13 +56,9 @@ def collaborative_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: 
     queries = np.isin(movies, rows)
     if liked.nnz == 0 or not queries.any():
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    # BM25Recommender.fit is bm25_weight + ItemItemRecommender.fit: the weighting is done
-    # here in place (bm25_weighted), the kNN by implicit.
-    model = ItemItemRecommender(K=k + 1)
-    weighted = bm25_weighted(liked)
+    model = BM25Recommender(K=k + 1, K1=BM25_K1, B=BM25_B, num_threads=threads or usable_cpus())
+    model.fit(liked, show_progress=False)
     del liked
-    model.fit(weighted, show_progress=False)
-    del weighted
     # model.similarity holds what similar_items returns, the top k + 1 per movie (itself
     # included); reading its rows at once avoids similar_items' per-movie Python loop.
     similarity = model.similarity[np.flatnonzero(queries)].tocoo()

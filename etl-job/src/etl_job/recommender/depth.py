@@ -59,7 +59,7 @@ def keep_for_platforms(*, neighbours: pl.DataFrame, films: pl.DataFrame,
 
 
 def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.DataFrame,
-                    depth: int) -> pl.DataFrame:
+                    depth: int, threads: int | None = None) -> pl.DataFrame:
     """Movies' trained lists and shows' content lists (`depth` deep), each topped up per
     platform (platform_fill), cut by keep_for_platforms and explained where a reason is
     missing: what the ETL publishes."""
@@ -71,7 +71,8 @@ def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.Da
         with threadpool_limits(limits=1, user_api="blas"):
             features = build_content_features(movies=index.movies)
             ranked = (movies if kind == CATALOG_TYPE_MOVIE
-                      else show_neighbours(index=index, features=features, top_k=depth))
+                      else show_neighbours(index=index, features=features, top_k=depth,
+                                           threads=threads))
             filled = platform_fill(index=index, features=features, neighbours=ranked,
                                    films=films)
         # Placeholder titles (etl_job.transform.is_placeholder) get no list and are on none.

@@ -10,9 +10,10 @@ import polars as pl
 from scipy import sparse
 from scipy.linalg import lapack
 
+from etl_job.config import usable_cpus
 from etl_job.recommender.collaborative import POSITIVE_RATING, positive_matrix
 from etl_job.recommender.movies import RatedMatrix
-from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, WORKERS, top_k_positive
+from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_positive
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,14 @@ BLOCK_ROWS = 512
 
 
 def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK,
-                workers: int = WORKERS) -> np.ndarray:
+                threads: int | None = None) -> np.ndarray:
     """XᵀX as a dense float32 matrix, built a block of columns at a time.
 
     A single sparse XᵀX over ~16k popular movies is nearly dense, and scipy would hold it with
     12 bytes per entry; the blocks keep the peak at the dense result plus one block per worker.
-    Sparse products release the GIL: `workers` threads use both cores of the box (11M
-    generated ratings, load ~1.2: 3.7 s -> 2.1-2.4 s; the entries are co-like counts, exact in
-    float32, so the threads change no bit).
+    Sparse products release the GIL: `threads` threads (default: the usable CPUs) share the
+    blocks (11M generated ratings on a 2-core box, load ~1.2: 3.7 s -> 2.1-2.4 s with 2; the
+    entries are co-like counts, exact in float32, so the threads change no bit).
     """
     liked = sparse.csc_matrix(liked, dtype=np.float32)
     transposed = liked.T  # a CSC matrix's transpose is a CSR over the same arrays: no copy
@@ -52,7 +53,7 @@ def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK,
         stop = min(start + block, n)
         gram[:, start:stop] = (transposed @ liked[:, start:stop]).toarray()
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=threads or usable_cpus()) as pool:
         list(pool.map(fill, range(0, n, block)))
     return gram
 
@@ -187,7 +188,7 @@ class EaseModel:
 
 def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
              threshold: float = POSITIVE_RATING, max_items: int = MAX_ITEMS,
-             keep_co_likes: bool = False) -> Iterator[EaseModel]:
+             keep_co_likes: bool = False, threads: int | None = None) -> Iterator[EaseModel]:
     """One EaseModel per lambda, in order; XᵀX is built once and copied for each solve.
 
     Nothing is yielded when nobody liked anything. keep_co_likes keeps a copy of XᵀX (one
@@ -202,7 +203,7 @@ def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
         log.warning("EASE: %d liked movies, past the bound of %d; the %d least liked get no "
                     "EASE signal", likes, max_items, left_out)
     liked = liked.tocsc()  # the one copy gram_matrix works from
-    gram = gram_matrix(liked)
+    gram = gram_matrix(liked, threads=threads)
     co_likes = gram.copy() if keep_co_likes else None
     for position, lam in enumerate(lambdas):
         last = position == len(lambdas) - 1

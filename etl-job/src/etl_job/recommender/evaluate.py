@@ -142,7 +142,7 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
              tails: Sequence[int] = TAIL_GRID,
              tail_cutoff: int = TAIL_CUTOFF, max_queries: int = MAX_QUERIES,
              max_items: int = MAX_ITEMS, resamples: int = RESAMPLES,
-             second_seed: int | None = None) -> EvaluationReport:
+             second_seed: int | None = None, threads: int | None = None) -> EvaluationReport:
     """Score popularity, content, BM25, EASE per lambda and every blend; ship one by the rule.
 
     The shipped blend is then scored on a second split (held-out users drawn with
@@ -166,7 +166,7 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
     with threadpool_limits(limits=1, user_api="blas"):
         features = build_content_features(movies=index.movies)
         lists = signal_lists(index=index, features=features, ratings=split.train,
-                             rows=split.rows, candidates=CANDIDATES)
+                             rows=split.rows, candidates=CANDIDATES, threads=threads)
 
     def score(name: str, recommendations: pl.DataFrame) -> ModelScore:
         return score_model(name=name, recommendations=recommendations, liked=split.liked,
@@ -194,7 +194,7 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
     grid: list[ModelScore] = []
     models = _single_threaded(fit_ease(ratings=split.train,
                                        lambdas=[b.lam for b in blends[::per_lambda]],
-                                       max_items=max_items))
+                                       max_items=max_items, threads=threads))
     left_out = 0
     fitting = time.perf_counter()
     ease_seconds = 0.0
@@ -218,7 +218,8 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
                           blend=blends[shipped], seed=seed + 1 if second_seed is None
                           else second_seed,
                           holdout_fraction=holdout_fraction, k=k, max_queries=max_queries,
-                          tail_cutoff=tail_cutoff, max_items=max_items, resamples=resamples)
+                          tail_cutoff=tail_cutoff, max_items=max_items, resamples=resamples,
+                          threads=threads)
     report = EvaluationReport(
         baselines=tuple(baselines), grid=tuple(grid),
         grid_settings=tuple({"ease": b.ease, "bm25": b.bm25, "content": b.content,
@@ -246,7 +247,7 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
 def second_split(*, index: MovieIndex, rated: RatedMatrix, features: ContentFeatures,
                  content: pl.DataFrame, blend: Blend, seed: int, holdout_fraction: float,
                  k: int, max_queries: int, tail_cutoff: int, max_items: int,
-                 resamples: int) -> SecondSplit:
+                 resamples: int, threads: int | None = None) -> SecondSplit:
     """The blend's scores on another seeded split: every model trained again on its users
     (the first split's content lists, `content`, kept for the movies they cover)."""
     split = make_split(index=index, rated=rated, seed=seed, holdout_fraction=holdout_fraction,
@@ -254,9 +255,10 @@ def second_split(*, index: MovieIndex, rated: RatedMatrix, features: ContentFeat
     depth = max(k, NDCG_K)
     with threadpool_limits(limits=1, user_api="blas"):
         lists = signal_lists(index=index, features=features, ratings=split.train,
-                             rows=split.rows, candidates=CANDIDATES, known_content=content)
+                             rows=split.rows, candidates=CANDIDATES, known_content=content,
+                             threads=threads)
     model = next(_single_threaded(fit_ease(ratings=split.train, lambdas=[blend.lam],
-                                           max_items=max_items)), None)
+                                           max_items=max_items, threads=threads)), None)
     ease = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)
     pairs = candidate_pairs(content=lists.content, bm25=lists.bm25, ease=ease,
                             features=features.matrix, ease_model=model)

@@ -8,6 +8,7 @@ import polars as pl
 from contracts.genres import GENRE_FILLER, WORD, stem_word
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 # Relative weight of each field in the cosine. The story carries most of the signal; genres are
 # few and broad (thousands of films are just "dramas"), so at equal weight they would swamp it;
@@ -85,11 +86,5 @@ def build_content_features(*, movies: pl.DataFrame,
     stacked = sparse.hstack(
         [blocks[name] * np.float32(np.sqrt(weights[name])) for name in FIELD_WEIGHTS],
         format="csr", dtype=np.float32)
-    return ContentFeatures(matrix=_l2_normalise(stacked), description=description,
-                           description_terms=terms)
-
-
-def _l2_normalise(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ matrix)
+    return ContentFeatures(matrix=normalize(stacked, norm="l2", copy=False),
+                           description=description, description_terms=terms)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from etl_job.recommender.report import ModelScore
 
@@ -17,7 +18,9 @@ def bootstrap_interval(*, per_query: pl.DataFrame, column: str = "hit", seed: in
     """Percentile interval of the mean of `column` over queries, users resampled with replacement.
 
     A user's queries share their taste, so they move together: resampling queries one by one
-    would understate the interval. Deterministic for a seed.
+    would understate the interval. scipy's bootstrap resamples the users (their hits and query
+    counts paired); the statistic is the resample's hits over its queries. Deterministic for
+    a seed.
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1, got {level}")
@@ -26,16 +29,21 @@ def bootstrap_interval(*, per_query: pl.DataFrame, column: str = "hit", seed: in
                 .sort("user_id"))
     if per_user.height == 0:
         return 0.0, 0.0
-    hits, queries = per_user["hits"].to_numpy(), per_user["queries"].to_numpy()
-    rng = np.random.default_rng(seed)
-    means = []
-    for start in range(0, resamples, _RESAMPLE_CHUNK):
-        size = min(_RESAMPLE_CHUNK, resamples - start)
-        picks = rng.integers(0, len(hits), size=(size, len(hits)))
-        means.append(hits[picks].sum(axis=1) / queries[picks].sum(axis=1))
-    tail = (1.0 - level) / 2
-    low, high = np.quantile(np.concatenate(means), [tail, 1.0 - tail])
-    return round(float(low), 4), round(float(high), 4)
+    hits = per_user["hits"].to_numpy()
+    queries = per_user["queries"].to_numpy().astype(np.float64)
+    if per_user.height == 1:  # every resample is the one user: no spread (scipy needs two)
+        rate = round(float(hits.sum() / queries.sum()), 4)
+        return rate, rate
+
+    def hit_rate(hits: np.ndarray, queries: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.sum(hits, axis=axis) / np.sum(queries, axis=axis)
+
+    result = stats.bootstrap((hits, queries), hit_rate, paired=True, vectorized=True,
+                             n_resamples=resamples, batch=_RESAMPLE_CHUNK,
+                             confidence_level=level, method="percentile",
+                             rng=np.random.default_rng(seed))
+    interval = result.confidence_interval
+    return round(float(interval.low), 4), round(float(interval.high), 4)
 
 
 def per_query_table(*, recommendations: pl.DataFrame, liked: pl.DataFrame, head: set[int],

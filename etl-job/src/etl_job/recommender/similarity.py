@@ -1,17 +1,16 @@
 """Cosine nearest neighbours over sparse rows, computed block by block with a top-k per row."""
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
 from scipy import sparse
 
+from etl_job.config import usable_cpus
+
 # 512 query rows x ~16k movies is ~35 MB of float32 scores per block in flight: bounded whatever
 # the catalog size.
 BLOCK_ROWS = 512
-# Sparse products and argpartition release the GIL, so two threads use both cores of the box.
-WORKERS = min(2, os.cpu_count() or 1)
 
 # Pairs scored per gather in pair_scores: 100k pairs x ~100 terms each is ~120 MB in flight.
 PAIR_CHUNK = 100_000
@@ -19,20 +18,17 @@ PAIR_CHUNK = 100_000
 NEIGHBOUR_SCHEMA = {"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64}
 
 
-def top_k_positive(*, scores: np.ndarray, k: int,
-                   sample_every: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def top_k_positive(*, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row, column and value of each row's k largest positive entries, best first.
 
-    Ties go to the lower column, so the result is exact and deterministic. Rather than
-    argpartition every full row (the slow part), the k-th largest value of every
-    `sample_every`-th column is a lower bound of the row's k-th largest; only the few entries
-    at or above it get sorted.
+    Ties go to the lower column, so the result is exact and deterministic: numpy's
+    argpartition finds each row's k-th largest value, and every entry at or above it is
+    sorted (argpartition alone would pick among equal values at the cut arbitrarily).
     """
     n_rows, n = scores.shape
-    sample = scores[:, ::sample_every] if n // sample_every >= k else scores
-    width = sample.shape[1]
-    if width >= k:
-        bound = np.partition(sample, width - k, axis=1)[:, width - k]
+    if n >= k:
+        kth = np.argpartition(scores, n - k, axis=1)[:, n - k]
+        bound = np.take_along_axis(scores, kth[:, None], axis=1).ravel()
     else:
         bound = np.zeros(n_rows, dtype=scores.dtype)
     bound = np.maximum(bound, np.finfo(scores.dtype).tiny)
@@ -40,10 +36,8 @@ def top_k_positive(*, scores: np.ndarray, k: int,
     flat = np.flatnonzero(scores >= bound[:, None])
     rows, columns = np.divmod(flat, n)
     values = scores.ravel()[flat].astype(np.float64)
-    # One float64 key sorts by row, then value descending (rows are spaced wider than any
-    # value); the stable sort keeps the lower column first on a tie.
-    span = 2.0 * float(values.max(initial=0.0)) + 1.0
-    order = np.argsort(rows * span - values, kind="stable")
+    # Sorted by row, then value descending; the stable sort keeps the lower column first on a tie.
+    order = np.lexsort((-values, rows))
     rows, columns, values = rows[order], columns[order], values[order]
     rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows]
     keep = rank < k
@@ -63,12 +57,13 @@ def _block_top_k(*, matrix: sparse.csr_matrix, transposed: sparse.csr_matrix, bl
 
 
 def top_k_neighbours(*, matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.ndarray, k: int,
-                     block_rows: int = BLOCK_ROWS, workers: int = WORKERS) -> pl.DataFrame:
+                     block_rows: int = BLOCK_ROWS, threads: int | None = None) -> pl.DataFrame:
     """Top-k rows by dot product for each query row, skipping rows of the query's own group.
 
     `groups[i]` identifies the film of row i (its normalised title): a row never neighbours
     itself nor another row of its group. Returns columns query, neighbour (row numbers) and
-    score, only for positive scores, best first within each query.
+    score, only for positive scores, best first within each query. Blocks run on `threads`
+    threads (default: the usable CPUs): sparse products and numpy's partition release the GIL.
     """
     rows = np.asarray(rows, dtype=np.int64)
     k = min(k, matrix.shape[0] - 1)
@@ -80,7 +75,7 @@ def top_k_neighbours(*, matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.
     def run(block: np.ndarray) -> pl.DataFrame:
         return _block_top_k(matrix=matrix, transposed=transposed, block=block, groups=groups, k=k)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=threads or usable_cpus()) as pool:
         frames = list(pool.map(run, blocks))
     return pl.concat(frames)
 

@@ -53,7 +53,8 @@ class SignalLists:
 
 def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: RatedMatrix,
                  rows: np.ndarray, candidates: int,
-                 known_content: pl.DataFrame | None = None) -> SignalLists:
+                 known_content: pl.DataFrame | None = None,
+                 threads: int | None = None) -> SignalLists:
     """Content and BM25 candidate frames for the given rows, placeholder titles left out.
 
     `known_content`: content lists already found with the same features and `candidates`
@@ -67,10 +68,11 @@ def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: Rated
     schema = pl.Schema(NEIGHBOUR_SCHEMA)
     content = (pl.concat([known.cast(schema),
                           top_k_neighbours(matrix=features.matrix, rows=missing,
-                                           groups=index.groups, k=candidates).cast(schema)])
+                                           groups=index.groups, k=candidates,
+                                           threads=threads).cast(schema)])
                .sort("query", maintain_order=True))
     bm25 = collaborative_neighbours(ratings=ratings, groups=index.groups, rows=rows,
-                                    k=candidates)
+                                    k=candidates, threads=threads)
     return SignalLists(content=index.without_placeholders(content),
                        bm25=index.without_placeholders(bm25))
 
@@ -87,11 +89,11 @@ def ease_list(*, model: EaseModel | None, index: MovieIndex, rows: np.ndarray,
 def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
           blend: Blend,
           top_k: int = 20, max_items: int = MAX_ITEMS,
-          facts: dict[str, Any] | None = None) -> pl.DataFrame:
+          facts: dict[str, Any] | None = None, threads: int | None = None) -> pl.DataFrame:
     """The top_k blended neighbours of every catalog movie but placeholders, with reasons.
 
     `facts`, when given, receives the EASE stage's figures (seconds, movies, movies left out)
-    for the manifest.
+    for the manifest. `threads`: of the parallel parts (default: the usable CPUs).
     """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
@@ -107,10 +109,10 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
     with threadpool_limits(limits=1, user_api="blas"):
         features = build_content_features(movies=index.movies)
         lists = signal_lists(index=index, features=features, ratings=rated, rows=rows,
-                             candidates=candidates)
+                             candidates=candidates, threads=threads)
         ease_started = time.perf_counter()
         model = next(fit_ease(ratings=rated, lambdas=[blend.lam], max_items=max_items,
-                              keep_co_likes=True), None)
+                              keep_co_likes=True, threads=threads), None)
     if facts is not None:
         facts["ease"] = {"seconds": round(time.perf_counter() - ease_started, 3),
                          "movies": 0 if model is None else len(model.movies),
