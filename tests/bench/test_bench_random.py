@@ -95,13 +95,13 @@ async def test_the_aiohttp_arm_is_the_gateway_on_another_client(monkeypatch, app
     from bench import aiohttp_gateway
 
     # The arm swaps the client method for the whole process: put it back after the test.
-    monkeypatch.setattr(DownstreamClient, "_fetch", DownstreamClient._fetch)
+    monkeypatch.setattr(DownstreamClient, "_call", DownstreamClient._call)
     with StandIn({"/v1/count-platform": (200, {"count": 7})}, version="v1") as catalog:
         for name, value in (("CATALOG_SERVICE_URL", catalog.url),
                             ("RECSYS_SERVICE_URL", catalog.url), ("RATE_LIMIT", "")):
             monkeypatch.setenv(name, value)
         app = aiohttp_gateway.create_app()
-        assert DownstreamClient._fetch is aiohttp_gateway._fetch_with_aiohttp
+        assert DownstreamClient._call is aiohttp_gateway._call_with_aiohttp
         async with app_client(app) as client:
             answer = await client.get("/get_count_platform", params={"platform": "hulu"})
         await aiohttp_gateway.close_sessions()

@@ -3,10 +3,10 @@
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 from contracts.api import (
     ActorRead,
@@ -34,47 +34,32 @@ from contracts.observability import (
     request_id_var,
 )
 from contracts.web import UNKNOWN_ROUTE
+from httpx_aiohttp import AiohttpTransport
 from pydantic import BaseModel, ValidationError
 
 from gateway.body import TasteRequest
 from gateway.cache import AnswerCache
 from gateway.config import Settings
-from gateway.transport import AiohttpPoolTransport
 
 Answer = TypeVar("Answer", bound=BaseModel)
-# The body of every GET: empty, shared (httpx reads a ByteStream without consuming it).
-_NO_BODY = httpx.ByteStream(b"")
 
 
-def downstream_transport(settings: Settings) -> AiohttpPoolTransport:
-    """The pooled transport of one downstream (httpx over aiohttp's pool, gateway.transport).
+def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
+    """The one long-lived httpx client of a downstream; the lifespan closes it (and its pool).
 
-    On this project's 2-core benchmark httpx's own pool (httpcore) took most of the gateway's
-    CPU per call.
+    It sends through httpx-aiohttp's transport (aiohttp's connection pool): with httpx's own
+    pool a one-hop gateway route took 3-4x the gateway CPU per request (bench/changes.md).
     """
-    return AiohttpPoolTransport(max_connections=settings.downstream_max_connections,
-                                keepalive_expiry=settings.downstream_keepalive_expiry_seconds)
-
-
-def build_http_client(base_url: str, settings: Settings,
-                      transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one long-lived httpx client for a downstream; the lifespan closes it (and its pool)."""
+    limits = httpx.Limits(max_connections=settings.downstream_max_connections,
+                          max_keepalive_connections=settings.downstream_max_connections,
+                          keepalive_expiry=settings.downstream_keepalive_expiry_seconds)
     return httpx.AsyncClient(
         base_url=base_url,
-        transport=transport or downstream_transport(settings),
+        transport=AiohttpTransport(limits=limits),
         timeout=httpx.Timeout(settings.downstream_timeout_seconds),
         follow_redirects=False,
         trust_env=False,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What a downstream answered: status, body (read whole), and the data version it named."""
-
-    status_code: int
-    content: bytes
-    version: str | None = None
 
 
 # What the cache keeps per question: the parsed answer, or the body of a 404 to raise again.
@@ -99,29 +84,18 @@ class DownstreamMetrics:
 
 
 class DownstreamClient:
-    """GET JSON from one internal service; every way it can fail becomes a ServiceError."""
+    """JSON from one internal service over its httpx client; every way a call can fail becomes
+    a ServiceError here, in `_call` (the transport) and `_parse` (the answer)."""
 
     service_name = "downstream service"
 
     def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float,
                  metrics: DownstreamMetrics | None = None,
                  cache: AnswerCache[Cached] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None,
                  token: str | None = None) -> None:
         self._http = http
         # The internal services require the shared token when one is set (contracts.guard).
         self._token_header = {TOKEN_HEADER: token} if token else {}
-        # Each call is one httpx.Request made from a prebuilt base URL, Host header and
-        # timeout, handed straight to the pooled transport when the caller gives it:
-        # client.get()'s request building (URL merging, default headers, cookies, auth and
-        # redirect hooks) cost about 100 µs of CPU a call on the benchmark machine, as much as
-        # the rest of the call. A GET is built with `stream=` (no body to encode): httpx's
-        # content encoding and header preparation then cost nothing (the Host header they
-        # would add is prebuilt here).
-        self._send = transport.handle_async_request if transport is not None else http.send
-        self._base_url = str(http.base_url).rstrip("/")
-        self._host_header = {"Host": http.base_url.netloc.decode("ascii")}
-        self._extensions = {"timeout": http.timeout.as_dict()}
         self._timeout = timeout_seconds
         self._metrics = metrics
         self._cache = cache
@@ -133,11 +107,10 @@ class DownstreamClient:
                            if value is not None})
         return f"{path}?{query}" if query else path
 
-    async def _get(self, path: str, params: Mapping[str, object] | None = None,
-                   route: str | None = None, body: BaseModel | None = None) -> Reply:
-        """GET (or, with a body, POST it as JSON) and read the whole answer, bounded in time."""
-        # Sent as encoded here (the cache key), so the downstream reads what the gateway read.
-        target = self._target(path, params)
+    async def _call(self, target: str, *, body: BaseModel | None = None,
+                    route: str | None = None) -> httpx.Response:
+        """GET `target` (path and query), or POST `body` as JSON to it; the whole call is
+        bounded in time and a failure to get any answer becomes UpstreamUnavailable."""
         # The deadline lets a stalled service drop what the gateway has given up on.
         headers = {REQUEST_ID_HEADER: request_id_var.get(),
                    DEADLINE_HEADER: f"{time.time() + self._timeout:.3f}", **self._token_header}
@@ -147,43 +120,30 @@ class DownstreamClient:
             # This bounds the whole call, so a server that trickles bytes cannot hold a
             # caller longer than the timeout either.
             async with asyncio.timeout(self._timeout):
-                reply = await self._fetch(target, headers, body)
-            outcome = str(reply.status_code)
-            return reply
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            # Our own deadline, or the transport's connect or read timeout: the service was
-            # there (or might be) but did not answer in time. A refused connection is an
-            # httpx.ConnectError (gateway.transport), never a timeout.
-            outcome = "timeout"
-            unit = "second" if self._timeout == 1 else "seconds"
-            raise UpstreamUnavailable(
-                f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
-            ) from exc
-        except httpx.TransportError as exc:
-            outcome = "unreachable"
-            raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
+                if body is None:
+                    response = await self._http.get(target, headers=headers)
+                else:
+                    response = await self._http.post(
+                        target, content=body.model_dump_json(),
+                        headers={**headers, "content-type": "application/json"})
+            outcome = str(response.status_code)
+            return response
+        except (TimeoutError, httpx.TransportError) as exc:
+            outcome = "unreachable" if _unreachable(exc) else "timeout"
+            raise UpstreamUnavailable(self._failure(outcome)) from exc
         finally:
             if self._metrics is not None:
-                self._metrics.observe(self.service_name, route or path, outcome,
-                                      time.perf_counter() - started)
+                self._metrics.observe(self.service_name, route or target.partition("?")[0],
+                                      outcome, time.perf_counter() - started)
 
-    async def _fetch(self, target: str, headers: dict[str, str],
-                     body: BaseModel | None = None) -> Reply:
-        """One GET (or POST of `body` as JSON) through the httpx API; transport failures raise
-        httpx errors."""
-        if body is None:
-            request = httpx.Request("GET", self._base_url + target,
-                                    headers={**self._host_header, **headers},
-                                    stream=_NO_BODY, extensions=self._extensions)
-        else:
-            request = httpx.Request("POST", self._base_url + target,
-                                    headers={**headers, "content-type": "application/json"},
-                                    content=body.model_dump_json(), extensions=self._extensions)
-        response = await self._send(request)
-        return Reply(response.status_code, await response.aread(),
-                     response.headers.get(DATA_VERSION_HEADER))
+    def _failure(self, outcome: str) -> str:
+        """The sentence of a call that got no answer: not there, or not in time."""
+        if outcome == "unreachable":
+            return f"The {self.service_name} cannot be reached."
+        unit = "second" if self._timeout == 1 else "seconds"
+        return f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
 
-    def _error_body(self, response: Reply) -> ErrorBody | None:
+    def _error_body(self, response: httpx.Response) -> ErrorBody | None:
         try:
             return ErrorBody.model_validate_json(response.content)
         except ValidationError:
@@ -204,22 +164,23 @@ class DownstreamClient:
                 raise NotFound(cached.detail, parameter=cached.parameter,
                                accepted=cached.accepted, suggestions=cached.suggestions)
             return cached  # type: ignore[return-value]  # the same key always asks one type
-        reply = await self._get(path, params, route)
+        response = await self._call(key, route=route or path)
+        version = response.headers.get(DATA_VERSION_HEADER)
         try:
-            parsed = self._parse(reply, path, answer)
+            parsed = self._parse(response, path, answer)
         except NotFound as miss:
             if self._cache is not None:
-                self._cache.put(self.service_name, key, miss.body, version=reply.version)
+                self._cache.put(self.service_name, key, miss.body, version=version)
             raise
         if self._cache is not None:
-            self._cache.put(self.service_name, key, parsed, version=reply.version)
+            self._cache.put(self.service_name, key, parsed, version=version)
         return parsed
 
     async def post_json(self, path: str, body: BaseModel, answer: type[Answer]) -> Answer:
         """POST `body` as JSON and parse the answer; never cached (a POST asks something new)."""
-        return self._parse(await self._get(path, body=body), path, answer)
+        return self._parse(await self._call(path, body=body), path, answer)
 
-    def _parse(self, response: Reply, path: str, answer: type[Answer]) -> Answer:
+    def _parse(self, response: httpx.Response, path: str, answer: type[Answer]) -> Answer:
         if response.status_code in (404, 422):
             body = self._error_body(response)
             if body is None or body.code == UNKNOWN_ROUTE:
@@ -248,7 +209,7 @@ class DownstreamClient:
     async def is_ready(self) -> bool:
         """True when the service's own /readyz answers 200 in time."""
         try:
-            response = await self._get("/readyz")
+            response = await self._call("/readyz")
         except UpstreamUnavailable:
             return False
         return response.status_code == 200
@@ -315,6 +276,19 @@ class RecsysClient(DownstreamClient):
 
     async def taste(self, body: TasteRequest) -> TasteRead:
         return await self.post_json("/v1/taste", body, TasteRead)
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether a failed call found no service (refused, no such host) rather than a slow one.
+
+    A timeout of our own or of httpx is slow; any other transport error is unreachable, and so
+    is httpx-aiohttp's ConnectTimeout when aiohttp's own error was a failure to connect: that
+    transport reports a refused connection as `httpx.ConnectTimeout` and chains aiohttp's
+    error as the cause, which tells them apart without a clock.
+    """
+    if isinstance(error.__cause__, aiohttp.ClientConnectorError):
+        return True
+    return not isinstance(error, (TimeoutError, httpx.TimeoutException))
 
 
 def _joined(platforms: Sequence[str] | None) -> str | None:

@@ -19,7 +19,6 @@ from gateway.clients import (
     DownstreamMetrics,
     RecsysClient,
     build_http_client,
-    downstream_transport,
 )
 from gateway.config import Settings
 from gateway.health import ready_gauge
@@ -46,22 +45,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
                 if settings.metrics_port is not None else None)
     token = (settings.internal_token.get_secret_value() if settings.internal_token
              else None)
-    catalog_transport, recsys_transport = (downstream_transport(settings),
-                                           downstream_transport(settings))
     try:
         async with (
-            build_http_client(str(settings.catalog_service_url), settings,
-                              catalog_transport) as catalog_http,
-            build_http_client(str(settings.recsys_service_url), settings,
-                              recsys_transport) as recsys_http,
+            build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
+            build_http_client(str(settings.recsys_service_url), settings) as recsys_http,
         ):
             yield {
                 "catalog_client": CatalogClient(
                     catalog_http, timeout_seconds=timeout, metrics=metrics, cache=cache,
-                    transport=catalog_transport, token=token),
+                    token=token),
                 "recsys_client": RecsysClient(
                     recsys_http, timeout_seconds=timeout, metrics=metrics, cache=cache,
-                    transport=recsys_transport, token=token),
+                    token=token),
             }
     finally:
         if exporter is not None:
