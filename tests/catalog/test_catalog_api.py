@@ -8,7 +8,9 @@ import httpx
 import polars as pl
 import pytest
 from catalog_service.config import Settings
+from catalog_service.dependencies import get_index
 from catalog_service.exceptions import CatalogUnreadable
+from catalog_service.index import CatalogIndex, load_index
 from catalog_service.main import create_app
 from contracts.schema import CATALOG_COLUMNS
 from pydantic import ValidationError
@@ -278,3 +280,22 @@ async def test_unreadable_catalog_stops_start_up(tmp_path: Path, app_client: App
     with pytest.raises(CatalogUnreadable, match="no catalog parquet"):
         async with app_client(app):
             pass
+
+
+async def test_a_dependency_override_replaces_the_index_on_every_route(
+        catalog_path: Path, tmp_path: Path, make_frame: Callable[..., pl.DataFrame],
+        write_run: Callable[..., Path], app_client: AppClient) -> None:
+    other = load_index(write_run(tmp_path / "other", make_frame(
+        [{"id": "ns9", "title": "the only film", "release_year": 1999}]), run_id="other-run"))
+
+    async def other_index() -> CatalogIndex:
+        return other
+
+    app = create_app(Settings(catalog_path=catalog_path))
+    app.dependency_overrides[get_index] = other_index
+    async with app_client(app, base_url="http://t") as overridden:
+        assert await get(overridden, "/v1/count-platform?platform=netflix") == {"count": 1}
+        assert (await get(overridden, "/v1/titles/ns9"))["title"] == "the only film"
+        assert await get(overridden, "/v1/titles/ns1", status=404)
+        assert await get(overridden, "/readyz") == {"status": "ready", "rows": 1,
+                                                    "data_version": "other-run"}

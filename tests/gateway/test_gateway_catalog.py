@@ -1,7 +1,12 @@
 """The gateway over the real catalog service (a process) on the hand-written sample."""
 
+from typing import Any
+
 import httpx
 import pytest
+from gateway.config import Settings
+from gateway.dependencies import get_catalog_client
+from gateway.main import create_app
 
 # Hand-computed answers from tests/fixtures/sample/README.md.
 SAMPLE_ANSWERS = [
@@ -141,3 +146,23 @@ async def test_gateway_process_serves_the_catalog_over_http(start_service, catal
     assert bad.json()["parameter"] == "platform"
     assert (ready.status_code, ready.json()["status"]) == (200, "degraded")
     assert ready.json()["downstreams"]["recsys service"]["ready"] is False
+
+
+class _AnsweringCatalog:
+    """A catalog client that knows one longest film and asks no downstream."""
+
+    async def max_duration(self, **_: Any) -> str:
+        return "a film from the override"
+
+
+async def test_a_dependency_override_replaces_the_catalog_client(app_client, dead_url):
+    async def answering_catalog() -> _AnsweringCatalog:
+        return _AnsweringCatalog()
+
+    app = create_app(Settings(catalog_service_url=dead_url, recsys_service_url=dead_url))
+    async with app_client(app, base_url="http://gateway") as client:
+        assert (await client.get("/get_max_duration")).status_code == 503
+        app.dependency_overrides[get_catalog_client] = answering_catalog
+        response = await client.get("/get_max_duration", params={"year": 2018})
+    assert response.status_code == 200, response.text
+    assert response.json() == "a film from the override"

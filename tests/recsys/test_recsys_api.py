@@ -1,10 +1,16 @@
 """The recsys internal API in-process, reading a real Redis the tests published into."""
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from etl_job.publish import rollback
+from recsys_service.clients import NeighbourStore
+from recsys_service.config import Settings
+from recsys_service.dependencies import get_store
+from recsys_service.main import create_app
+from testkit.apps import AppClient
 
 
 def _ids(body: dict) -> list[str]:
@@ -197,3 +203,31 @@ async def test_metrics_show_redis_read_latency_by_operation(
     assert 'operation="movie"' not in text
     assert ('http_requests_total{method="GET",route="/v1/neighbours/{movie_id}",'
             'service="recsys-service",status="200"} 1.0') in text
+
+
+async def test_a_dependency_override_replaces_the_store_on_every_route(
+        redis_server: Any, publish: Callable[..., str], prefix: str,
+        app_client: AppClient) -> None:
+    version = publish()
+    # The app itself reads a prefix nothing was published under: only the override can answer.
+    app = create_app(Settings(redis_url=redis_server.url, redis_key_prefix=f"{prefix}-empty"))
+    published = NeighbourStore.from_settings(
+        Settings(redis_url=redis_server.url, redis_key_prefix=prefix))
+
+    async def published_store() -> NeighbourStore:
+        return published
+
+    async with app_client(app, base_url="http://recsys") as plain:
+        assert (await plain.get("/v1/neighbours/ns1")).status_code == 503
+    app.dependency_overrides[get_store] = published_store
+    try:
+        async with app_client(app, base_url="http://recsys") as overridden:
+            by_id = await overridden.get("/v1/neighbours/ns1", params={"k": 1})
+            by_title = await overridden.get("/v1/neighbours", params={"title": "heat"})
+            ready = await overridden.get("/readyz")
+    finally:
+        await published.aclose()
+    assert by_id.status_code == 200, by_id.text
+    assert _ids(by_id.json()) == ["hs2"]
+    assert by_title.status_code == 200, by_title.text
+    assert ready.json() == {"status": "ready", "model_version": version}

@@ -11,7 +11,7 @@ from typing import TypedDict
 from contracts.docs import install_docs
 from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
-from contracts.web import install_error_handlers, install_routes
+from contracts.web import install_error_handlers
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import Scope
@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.
     )
     # First: a request is matched against the routes in order, so the docs and /metrics,
     # rarely asked, come after the queries.
-    install_routes(app, health_router, router)
+    app.include_router(health_router)
+    app.include_router(router)
     install_docs(app)
     settings = settings or Settings()
     app.state.settings = settings

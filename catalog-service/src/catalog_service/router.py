@@ -21,18 +21,14 @@ from contracts.domain import (
     TextParam,
     YearParam,
 )
-from contracts.web import ERROR_RESPONSES, JsonAnswer, plain_router
+from contracts.web import ERROR_RESPONSES, JsonAnswer
 from fastapi import APIRouter, Path, Query, Response
 
 from catalog_service import service
 from catalog_service.dependencies import CatalogIndexDep, SearchCacheDep
 
-# PlainRoutes: the internal routes parse their parameters without FastAPI's dependency
-# solving (same validation, same 422s, same OpenAPI; contracts.web.PlainRoute).
-router = plain_router(prefix="/v1", responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 health_router = APIRouter(tags=["health"])
-
-
 
 def _query(description: str, example: object, **constraints: Any) -> Any:
     """A query parameter documented with its example (in the schema and for the docs' picker)."""

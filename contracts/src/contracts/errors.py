@@ -25,6 +25,11 @@ class ErrorBody(BaseModel):
     suggestions: list[str] | None = None
 
 
+def error_json(body: ErrorBody) -> bytes:
+    """The one way an error body becomes JSON, for a FastAPI handler and a raw ASGI layer alike."""
+    return body.model_dump_json(exclude_none=True).encode()
+
+
 class ServiceError(Exception):
     status_code = 500
     code = "internal_error"

@@ -8,7 +8,7 @@ from typing import TypedDict
 from contracts.docs import install_docs
 from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
-from contracts.web import install_error_handlers, install_routes
+from contracts.web import install_error_handlers
 from fastapi import FastAPI
 from prometheus_client import start_http_server
 
@@ -97,8 +97,6 @@ def create_app(settings: Settings | None = None, *,
     install_guard(app, app.state.settings, require_token=False,
                   client_header=app.state.settings.rate_limit_client_header)
     app.add_middleware(SecurityHeaders)
-    # The routes on the app itself: FastAPI 0.165 serves an included router through an
-    # _IncludedRouter that walks its candidates up to three times per request.
-    install_routes(app, router)
+    app.include_router(router)
     install_page(app)
     return app

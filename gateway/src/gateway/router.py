@@ -15,8 +15,8 @@ from contracts.domain import (
     YearParam,
 )
 from contracts.titles import normalise_title
-from contracts.web import ERROR_RESPONSES, JsonAnswer, plain_router
-from fastapi import Path, Query, Request, Response
+from contracts.web import ERROR_RESPONSES, JsonAnswer
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -25,10 +25,8 @@ from gateway.body import TASTE_OPENAPI, TasteRequest, read_json_body
 from gateway.dependencies import CatalogClientDep, RecsysClientDep
 from gateway.schemas import ReadyRead, SearchPageRead, TastePageRead, TitlePageRead
 
-# PlainRoutes (contracts.web): a route whose parameters are single query or path values is
-# parsed without FastAPI's dependency solving and answers its value encoded once (orjson);
-# the same validation, 422s and OpenAPI document. The others are served by FastAPI as before.
-router = plain_router()
+# Answers leave as JSON encoded once (JsonAnswer); `response_model` names their shape for the docs.
+router = APIRouter()
 
 _PLATFORMS = ", ".join(p.value for p in Platform)
 _KINDS = "pelicula (or movie), serie (or series, tv show), documental (or documentary)"

@@ -8,7 +8,7 @@ from typing import TypedDict
 from contracts.docs import install_docs
 from contracts.guard import install_guard
 from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
-from contracts.web import install_error_handlers, install_routes
+from contracts.web import install_error_handlers
 from fastapi import FastAPI
 
 from recsys_service.clients import NeighbourStore
@@ -55,6 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           access_log=False, slow_seconds=settings.slow_request_seconds)
     install_error_handlers(app)
     install_guard(app, app.state.settings, require_token=True)
-    # On the app itself: an included router costs a walk of its routes per request.
-    install_routes(app, health_router, router)
+    app.include_router(health_router)
+    app.include_router(router)
     return app

@@ -14,15 +14,13 @@ from contracts.api import (
 from contracts.domain import PlatformListParam, TitleTypeParam, YearParam
 from contracts.observability import DATA_VERSION_HEADER
 from contracts.redis_layout import MAX_NEIGHBOURS
-from contracts.web import ERROR_RESPONSES, JsonAnswer, plain_router
+from contracts.web import ERROR_RESPONSES, JsonAnswer
 from fastapi import APIRouter, Path, Query, Response
 
 from recsys_service import service
 from recsys_service.dependencies import NeighbourStoreDep
 
-# PlainRoutes (contracts.web): the routes that answer a Response parse their parameters without
-# FastAPI's dependency solving (same validation, same 422s, same OpenAPI).
-router = plain_router(prefix="/v1", responses=ERROR_RESPONSES, tags=["neighbours"])
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["neighbours"])
 health_router = APIRouter(tags=["health"])
 
 K_DESCRIPTION = f"How many neighbours, 1-{MAX_NEIGHBOURS}, best first."
