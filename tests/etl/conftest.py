@@ -28,6 +28,22 @@ def etl() -> EtlRunner:
     return run_etl
 
 
+@pytest.fixture(scope="session")
+def etl_killed_at() -> EtlRunner:
+    """`etl-job run` SIGKILLed when it logs the named commit step (testkit/killed_etl.py);
+    each step reached is appended to the file `steps_log` names, if given."""
+    from testkit.killed_etl import SCRIPT
+
+    def run(env: dict[str, str], step: str, steps_log: Path | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if k not in ETL_SETTINGS}
+        log = {"STEPS_LOG": str(steps_log)} if steps_log else {}
+        return subprocess.run([sys.executable, str(SCRIPT), "run"], capture_output=True,
+                              text=True, env={**clean, **env, "KILL_AT": step, **log},
+                              timeout=300, check=False)
+    return run
+
+
 
 @pytest.fixture
 def writable_copy(tmp_path: Path) -> Callable[[Path], Path]:

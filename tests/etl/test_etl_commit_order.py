@@ -1,16 +1,13 @@
 """One commit order: `etl-job run` killed at every step boundary never leaves a split version.
 
-The job runs as a real process with a fault-injection hook (etl_job.steps.set_hook) that
-SIGKILLs it at one named boundary; no sleeps, no timing. After each kill the two `current`s
+The job runs as a real process (testkit/killed_etl.py) whose logging handler SIGKILLs it when
+the run logs one named commit step; no sleeps, no timing. After each kill the two `current`s
 (the symlink the catalog reads, the Redis key recsys reads) each name one whole version, the
 old or the new one as the boundary says; `etl-job repair` then brings them together and
 leaves no `.partial` folder and no key without an expiry behind.
 """
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,34 +17,11 @@ import redis
 from contracts.redis_layout import RedisLayout, as_text, decode_meta
 from contracts.schema import CATALOG_FILE, MANIFEST_FILE
 from etl_job.publish import version_problem
-from etl_job.steps import STEPS
+from testkit.killed_etl import COMMIT_STEPS as STEPS
 from testkit.stored import stored
 
-ETL_SETTINGS = ("DATA_DIR", "OUTPUT_DIR", "REDIS_URL", "REDIS_KEY_PREFIX", "REDIS_CLUSTER")
-
-# Runs the real CLI with a hook that logs every boundary and kills the process at KILL_AT.
-KILLER = """
-import os, signal, sys
-from etl_job import steps
-
-def hook(step):
-    with open(os.environ["STEPS_LOG"], "a") as log:
-        log.write(step + "\\n")
-    if step == os.environ["KILL_AT"]:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-steps.set_hook(hook)
-from etl_job.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
 COMMIT_POINT = STEPS.index("current_switched")
 REDIS_SWITCH = STEPS.index("redis_switched")
-
-def _run_killed_at(env: dict[str, str], step: str, log: Path) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ETL_SETTINGS}
-    return subprocess.run([sys.executable, "-c", KILLER, "run"], capture_output=True, text=True,
-                          env={**clean, **env, "KILL_AT": step, "STEPS_LOG": str(log)},
-                          timeout=300, check=False)
 
 
 def _symlink_run(out: Path) -> str:
@@ -77,7 +51,7 @@ def _keys_without_expiry(client: redis.Redis, layout: RedisLayout) -> set[str]:
 
 @pytest.mark.slow
 def test_a_kill_at_any_step_leaves_one_whole_version_and_repair_joins_the_halves(
-        etl, sample_data_dir: Path, tmp_path: Path, redis_server) -> None:
+        etl, etl_killed_at, sample_data_dir: Path, tmp_path: Path, redis_server) -> None:
     out = tmp_path / "out"
     prefix = f"commit-{uuid.uuid4().hex[:8]}"
     env = {"DATA_DIR": str(sample_data_dir), "OUTPUT_DIR": str(out),
@@ -87,7 +61,7 @@ def test_a_kill_at_any_step_leaves_one_whole_version_and_repair_joins_the_halves
 
     # A whole run first, which also proves the hook sees every boundary, in order.
     log = tmp_path / "steps.log"
-    done = _run_killed_at(env, "none", log)
+    done = etl_killed_at(env, "none", log)
     assert done.returncode == 0, done.stderr
     assert log.read_text().split() == list(STEPS)
 
@@ -95,7 +69,7 @@ def test_a_kill_at_any_step_leaves_one_whole_version_and_repair_joins_the_halves
         old = _symlink_run(out)
         assert _redis_version(client, layout) == old
         runs_before = set((out / "runs").iterdir())
-        killed = _run_killed_at(env, step, tmp_path / f"steps-{step}.log")
+        killed = etl_killed_at(env, step, tmp_path / f"steps-{step}.log")
         assert killed.returncode == -9, (step, killed.stderr)
         new_folders = set((out / "runs").iterdir()) - runs_before
         assert len(new_folders) == 1, (step, new_folders)
@@ -151,9 +125,9 @@ def test_redis_failing_after_the_commit_point_rolls_forward_on_repair(
         sample_data_dir: Path, tmp_path: Path, redis_server) -> None:
     """An exception (not a kill) between the two switches: exit 1 naming the repair, which works."""
     from etl_job.errors import SwitchPending
+    from etl_job.model_step import ModelStep
     from etl_job.pipeline import build_catalog
     from etl_job.republish import reconcile_redis
-    from etl_job.training import ModelStep
 
     class RedisLostAtSwitch(ModelStep):
         def switch(self, *, version: str) -> None:

@@ -58,7 +58,7 @@ def test_prune_keeps_the_newest_runs_and_never_the_current_one(tmp_path: Path) -
 def test_a_staging_folder_is_never_listed_or_pruned(tmp_path: Path) -> None:
     finished_run(tmp_path, "r1")
     runs.start_run(output_dir=tmp_path, run_id="r0")  # another run still writing
-    assert runs.prune_runs(output_dir=tmp_path, keep=1) == []
+    assert runs.prune_runs(output_dir=tmp_path, keep=2) == []
     assert (tmp_path / "runs" / "r0.partial").is_dir()
     assert [p.name for p in runs.list_runs(output_dir=tmp_path)] == ["r1"]
 
@@ -67,3 +67,28 @@ def test_start_run_refuses_to_reuse_a_folder(tmp_path: Path) -> None:
     runs.start_run(output_dir=tmp_path, run_id="r1")
     with pytest.raises(FileExistsError):
         runs.start_run(output_dir=tmp_path, run_id="r1")
+
+
+def test_pruning_keeps_the_rollback_target_and_refuses_to_keep_fewer_than_two(
+        tmp_path: Path) -> None:
+    for run_id in ("r1", "r2", "r3", "r4"):
+        finished_run(tmp_path, run_id)
+    runs.switch_current(output_dir=tmp_path, run_dir=tmp_path / "runs" / "r2")  # a rollback
+    assert runs.prune_runs(output_dir=tmp_path, keep=2) == []  # r1: r2's rollback target
+    assert [p.name for p in runs.list_runs(output_dir=tmp_path)] == ["r1", "r2", "r3", "r4"]
+    with pytest.raises(ValueError, match="rollback target"):
+        runs.prune_runs(output_dir=tmp_path, keep=1)
+
+
+def test_cleaning_removes_renamed_runs_never_made_current_but_keeps_rolled_back_ones(
+        tmp_path: Path) -> None:
+    for run_id in ("r1", "r2", "r3"):
+        finished_run(tmp_path, run_id)
+    runs.switch_current(output_dir=tmp_path, run_dir=tmp_path / "runs" / "r2")  # a rollback
+    killed = runs.start_run(output_dir=tmp_path, run_id="r4")
+    killed.rename(tmp_path / "runs" / "r4")  # killed between its rename and the switch
+    runs.start_run(output_dir=tmp_path, run_id="r5")  # killed while writing
+    cleaned = runs.clean_killed_runs(output_dir=tmp_path)
+    assert (cleaned.staging, cleaned.uncommitted) == (["r5.partial"], ["r4"])
+    assert [p.name for p in runs.list_runs(output_dir=tmp_path)] == ["r1", "r2", "r3"]
+    assert runs.committed_runs(output_dir=tmp_path) == ["r1", "r2", "r3"]

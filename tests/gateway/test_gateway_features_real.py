@@ -15,11 +15,11 @@ import polars as pl
 import pytest
 from contracts.schema import CATALOG_FILE, RATINGS_FILE
 from etl_job.films import film_table
+from etl_job.model_step import DEFAULT_BLEND, TOP_K
 from etl_job.publish import publish_neighbours
 from etl_job.recommender import train
 from etl_job.recommender.depth import published_lists
 from etl_job.republish import model_titles
-from etl_job.training import DEFAULT_BLEND, TOP_K
 from testkit.raw_csv import RawTitle, read_titles
 
 pytestmark = pytest.mark.slow

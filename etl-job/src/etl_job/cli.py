@@ -53,9 +53,9 @@ def publication_gates(settings: Settings, args: argparse.Namespace) -> Publicati
 
 def run_all(args: argparse.Namespace) -> int:
     """`etl-job run`: catalog and ratings, offline evaluation, training, publish to Redis."""
+    from etl_job.model_step import ModelStep
     from etl_job.pipeline import build_catalog  # Polars loads only when a step runs
     from etl_job.recommender import BlendDominated
-    from etl_job.training import ModelStep
 
     settings = load_settings()
     gates = publication_gates(settings, args)
@@ -92,8 +92,8 @@ def run_evaluate(_: argparse.Namespace) -> int:
     import polars as pl
     from contracts.schema import CATALOG_FILE, CURRENT_LINK, RATINGS_FILE
 
+    from etl_job.model_step import judged_evaluation
     from etl_job.recommender import BlendDominated
-    from etl_job.training import judged_evaluation
 
     settings = load_settings()
     current = settings.output_dir / CURRENT_LINK
@@ -115,35 +115,39 @@ def run_evaluate(_: argparse.Namespace) -> int:
 
 
 def run_rollback(_: argparse.Namespace) -> int:
-    """`etl-job rollback`: the previous run and model version become current again.
-
-    Same order as a run: the `current` symlink first (the commit point), then Redis.
-    """
-    from contracts.redis_layout import RedisLayout
-
-    from etl_job.publish import RollbackUnavailable, connect, rollback, rollback_target
-    from etl_job.runs import RUNS_DIR, run_lock, switch_current
+    """`etl-job rollback`: the previous run and model version become current again, both
+    halves or neither (a refusal exits 2 and says why)."""
+    from etl_job.republish import roll_back
+    from etl_job.runs import run_lock
 
     settings = load_settings()
     redis_url = require_redis_url(settings, "rollback")
     with run_lock(settings.output_dir):
-        client = connect(redis_url, cluster=settings.redis_cluster)
+        _clean_killed_runs(settings)
+        version = roll_back(output_dir=settings.output_dir, redis_url=redis_url,
+                            key_prefix=settings.redis_key_prefix, cluster=settings.redis_cluster)
+    print(f"etl-job: current run and model version are now {version}")
+    return 0
+
+
+def _clean_killed_runs(settings: Settings) -> None:
+    """Under the run lock: remove what killed runs left, drop their staged Redis keys."""
+    from contracts.redis_layout import RedisLayout
+
+    from etl_job.publish import connect, discard_version
+    from etl_job.runs import clean_killed_runs
+
+    cleaned = clean_killed_runs(output_dir=settings.output_dir)
+    if cleaned.names():
+        print(f"etl-job: removed what killed runs left: {', '.join(cleaned.names())}")
+    if cleaned.uncommitted and settings.redis_url:
+        client = connect(settings.redis_url, cluster=settings.redis_cluster)
         try:
-            target = rollback_target(client, layout=RedisLayout(settings.redis_key_prefix))
-        except RollbackUnavailable as exc:
-            raise SettingsError(str(exc)) from None
+            for version in cleaned.uncommitted:
+                discard_version(client, layout=RedisLayout(settings.redis_key_prefix),
+                                version=version)
         finally:
             client.close()
-        run_dir = settings.output_dir / RUNS_DIR / target
-        if run_dir.is_dir():
-            switch_current(output_dir=settings.output_dir, run_dir=run_dir)
-        else:
-            print(f"etl-job: warning: no run folder {run_dir} for version {target}; only "
-                  "Redis is rolled back", file=sys.stderr)
-        version = rollback(redis_url=redis_url, key_prefix=settings.redis_key_prefix,
-                           cluster=settings.redis_cluster)
-    print(f"etl-job: current model version is now {version}")
-    return 0
 
 
 def _reconcile(settings: Settings, command: str) -> str:
@@ -170,15 +174,13 @@ def run_repair(args: argparse.Namespace) -> int:
     """`etl-job repair`: clean what killed runs left, then make Redis follow the current run."""
     import time
 
-    from etl_job.runs import RunInProgress, clean_partials, run_lock
+    from etl_job.runs import RunInProgress, run_lock
 
     settings = load_settings()
     while True:
         try:
             with run_lock(settings.output_dir):
-                removed = clean_partials(output_dir=settings.output_dir)
-                if removed:
-                    print(f"etl-job: removed what killed runs left: {', '.join(removed)}")
+                _clean_killed_runs(settings)
                 print(f"etl-job: {_reconcile(settings, 'repair')}", flush=True)
         except RunInProgress as exc:  # the running job finishes its own switch
             print(f"etl-job: {exc}; nothing repaired", flush=True)
@@ -195,12 +197,13 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
                 run_catalog),
     "evaluate": ("print the offline evaluation of the recommender on the current run's data",
                  run_evaluate),
-    "rollback": ("switch the current run and Redis back to the previous model version",
-                 run_rollback),
+    "rollback": ("switch the current run and Redis back to the previous model version "
+                 "(both or neither)", run_rollback),
     "publish": ("load the current run's stored neighbours into Redis and make them current "
                 "(seconds, no retraining): after Redis lost its data", run_publish),
-    "repair": ("finish what a killed run left: remove runs/*.partial, make Redis follow the "
-               "current run (republishing it if Redis lost it)", run_repair),
+    "repair": ("finish what a killed run left: remove runs/*.partial and renamed runs that "
+               "never became current, make Redis follow the run `current` names "
+               "(republishing it if Redis lost it)", run_repair),
 }
 
 

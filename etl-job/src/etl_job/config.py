@@ -4,7 +4,9 @@ import os
 from pathlib import Path
 
 from contracts.settings import BaseServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
+
+from etl_job.runs import MIN_KEEP_RUNS
 
 
 def usable_cpus() -> int:
@@ -17,7 +19,8 @@ class Settings(BaseServiceSettings):
 
     data_dir: Path
     output_dir: Path
-    keep_runs: int = Field(default=3, ge=1)
+    # Runs kept on disk: at least the current one and the rollback target.
+    keep_runs: int = 3
     # redis://[user:password@]host:port/db, or rediss:// for TLS. Required by `run` and
     # `rollback` (checked there), not by `catalog` and `evaluate`, which never touch Redis.
     redis_url: str | None = None
@@ -35,3 +38,11 @@ class Settings(BaseServiceSettings):
     # current run, and whether a larger fall is accepted (`--accept-shrink` does it once).
     max_shrink: float = Field(default=0.10, ge=0, le=1)
     accept_shrink: bool = False
+
+    @field_validator("keep_runs")
+    @classmethod
+    def _keeps_the_rollback_target(cls, value: int) -> int:
+        if value < MIN_KEEP_RUNS:
+            raise ValueError(f"KEEP_RUNS must be {MIN_KEEP_RUNS} or more: the current run and the "
+                             "previous one, which `etl-job rollback` returns to")
+        return value

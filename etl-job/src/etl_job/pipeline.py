@@ -26,15 +26,15 @@ from etl_job.manifest import describe_files, fix_table, rows_per_platform, write
 from etl_job.quarantine import count_by_reason, write_quarantine
 from etl_job.ratings import load_ratings, ratings_files, ratings_header
 from etl_job.runs import (
-    clean_partials,
+    clean_killed_runs,
     discard_run,
     finish_run,
+    log_step,
     new_run_id,
     prune_runs,
     run_lock,
     start_run,
 )
-from etl_job.steps import reached
 
 DEFAULT_KEEP_RUNS = 3
 
@@ -42,7 +42,7 @@ DEFAULT_KEEP_RUNS = 3
 class ModelStep(Protocol):
     """Trains and stages the model before the run becomes current, switches it after.
 
-    See training.py; the version it stages is named by the run id.
+    See model_step.py; the version it stages is named by the run id.
     """
 
     def __call__(self, *, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
@@ -159,7 +159,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     catalog_refused = pl.concat([clean.quarantine for clean in platforms])
     write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
     stages.lap("write")
-    reached("files_written")
+    log_step("files_written")
     model_sections: dict[str, Any] = {}
     model_seconds: dict[str, float] = {}
     if model_step is not None:
@@ -202,7 +202,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     stages.laps.pop("model", None)
     manifest["stage_seconds"] = {**stages.laps, **model_seconds}
     write_manifest(manifest, staging / MANIFEST_FILE)
-    reached("manifest_written")
+    log_step("manifest_written")
 
 
 def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_KEEP_RUNS,
@@ -210,7 +210,8 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
                   gates: PublicationGates | None = None) -> Path:
     """Run the catalog step (then the model step, if given) into output_dir/runs/<run_id>.
 
-    One commit order (steps.STEPS): everything is written into runs/<id>.partial and the
+    One commit order (docs/operations.md names each boundary, logged by
+    runs.log_step): everything is written into runs/<id>.partial and the
     model staged in Redis first; then the run is renamed, synced and `current` switched to it
     (the commit point); then Redis' `current` follows. A failure before the commit point
     removes the run's folder and staged keys and leaves both `current`s as they were; a crash
@@ -224,8 +225,10 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
     gates = gates if gates is not None else PublicationGates.for_output(output_dir)
     gates.check_inputs(catalogs, ratings_paths)
     with run_lock(output_dir):
-        clean_partials(output_dir=output_dir)
+        killed = clean_killed_runs(output_dir=output_dir)
         if model_step is not None:
+            for version in killed.uncommitted:  # staged, never current: drop its keys now
+                model_step.discard(version=version)
             model_step.reconcile(output_dir=output_dir)
         run_id = new_run_id()
         staging = start_run(output_dir=output_dir, run_id=run_id)
@@ -243,12 +246,12 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
                 if model_step is not None:
                     model_step.discard(version=run_id)
                 raise
-        reached("current_switched")
+        log_step("current_switched")
         if model_step is not None:
             try:
                 model_step.switch(version=run_id)
             except Exception as exc:  # committed on disk: roll forward, never back
                 raise SwitchPending(run_dir, exc) from exc
         prune_runs(output_dir=output_dir, keep=keep_runs)
-        reached("pruned")
+        log_step("pruned")
     return run_dir

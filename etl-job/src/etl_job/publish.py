@@ -31,7 +31,7 @@ from redis.cluster import RedisCluster
 
 from etl_job.films import films_by_title
 from etl_job.pages import movie_page, title_page
-from etl_job.steps import reached
+from etl_job.runs import log_step
 
 logger = logging.getLogger(__name__)
 
@@ -170,13 +170,13 @@ def commit_version(client: Client, *, layout: RedisLayout, version: str,
     for key in layout.version_keys(version):
         pipe.persist(key)
     pipe.execute()
-    reached("version_persisted")
+    log_step("version_persisted")
     client.transaction(
         lambda pipe: _switch(pipe, layout=layout, version=version, keep_versions=keep_versions),
         layout.current, layout.versions)
-    reached("redis_switched")
+    log_step("redis_switched")
     expire_retired(client, layout=layout, expire_seconds=expire_seconds)
-    reached("retired_expired")
+    log_step("retired_expired")
     logger.info("version %s is current under prefix %r", version, layout.prefix)
 
 

@@ -1,4 +1,5 @@
-"""Make Redis serve the current run's model: finish a cut switch, reload an emptied Redis."""
+"""Keep the two halves together: Redis serves the current run's model (finish a cut switch,
+reload an emptied Redis), and a rollback moves both halves or neither."""
 
 import json
 import time
@@ -13,13 +14,21 @@ from contracts.schema import CATALOG_FILE, MANIFEST_FILE, NEIGHBOURS_FILE
 from etl_job.errors import EtlError
 from etl_job.films import film_table
 from etl_job.publish import (
+    PublishError,
+    RollbackUnavailable,
     commit_version,
     connect,
     expire_retired,
+    rollback,
+    rollback_target,
     stage_version,
     version_problem,
 )
-from etl_job.runs import current_run
+from etl_job.runs import RUNS_DIR, current_run, switch_current
+
+
+class RollbackRefused(EtlError):
+    """A rollback that cannot move both halves (run folder and Redis version); nothing moved."""
 
 
 @dataclass(frozen=True)
@@ -98,3 +107,61 @@ def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
     finally:
         client.close()
     return Reconciled(action, run.name, version, round(time.perf_counter() - started, 3))
+
+
+def roll_back(*, output_dir: Path, redis_url: str, key_prefix: str,
+              cluster: bool = False) -> str:
+    """Move the `current` symlink and Redis' `current` back to the previous version, or
+    neither (RollbackRefused says why); returns the version now current.
+
+    Checked before anything moves: both halves name the same version now, Redis keeps a whole
+    previous version, and its run folder is on disk with that version in its manifest. The
+    symlink moves first (the commit point, as in a run); if Redis then refuses, it moves back.
+    """
+    output_dir = Path(output_dir)
+    current = current_run(output_dir=output_dir)
+    layout = RedisLayout(key_prefix)
+    client = connect(redis_url, cluster=cluster)
+    try:
+        served = client.get(layout.current)
+        try:
+            target = rollback_target(client, layout=layout)
+        except RollbackUnavailable as exc:
+            raise RollbackRefused(f"{exc} Nothing was moved.") from None
+    finally:
+        client.close()
+    served_text = as_text(served) if served is not None else None
+    if current is None or current.name != served_text:
+        raise RollbackRefused(
+            f"the halves disagree before the rollback: the `current` symlink names run "
+            f"{current.name if current else None}, Redis serves version {served_text}; run "
+            "`etl-job repair` first (it makes Redis follow the symlink). Nothing was moved.")
+    run_dir = output_dir / RUNS_DIR / target
+    problem = _run_problem(run_dir, version=target)
+    if problem is not None:
+        raise RollbackRefused(f"Redis could roll back to version {target}, but {problem}, so "
+                              "the catalog could not follow. Nothing was moved.")
+    switch_current(output_dir=output_dir, run_dir=run_dir)
+    try:
+        done = rollback(redis_url=redis_url, key_prefix=key_prefix, cluster=cluster)
+        if done != target:  # another writer committed in between: the halves would split
+            raise PublishError(f"Redis rolled back to {done}, not {target}")
+    except BaseException as exc:
+        switch_current(output_dir=output_dir, run_dir=current)
+        if isinstance(exc, PublishError):
+            raise RollbackRefused(f"{exc}; the symlink was moved back to run {current.name}, "
+                                  "so nothing changed") from None
+        raise
+    return target
+
+
+def _run_problem(run_dir: Path, *, version: str) -> str | None:
+    """Why run_dir cannot be the catalog half of `version` (a sentence), or None."""
+    manifest_path = run_dir / MANIFEST_FILE
+    if not manifest_path.is_file():
+        return f"its run folder {run_dir} is not on disk (pruned or removed)"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    named = (manifest.get("redis") or {}).get("version")
+    if named != version:
+        return f"the run folder {run_dir} holds model version {named}, not {version}"
+    return None

@@ -19,7 +19,7 @@ from etl_job.recommender.depth import published_lists
 from etl_job.recommender.evaluate import MAX_QUERIES
 from etl_job.recommender.movies import RatedMatrix, index_movies, index_ratings
 from etl_job.republish import model_titles, reconcile_redis, version_meta
-from etl_job.steps import reached
+from etl_job.runs import log_step
 
 # Candidates ranked per title before the platform cut (etl_job.recommender.depth) keeps the 20
 # best and the 10 best on every platform.
@@ -129,7 +129,7 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
         "ratings": ratings_kept,
     }
     neighbours.write_parquet(staging / NEIGHBOURS_FILE)
-    reached("neighbours_written")
+    log_step("neighbours_written")
     started = time.perf_counter()
     sections = {"model": model, "evaluation": evaluation,
                 "redis": {"version": run_id, "key_prefix": step.key_prefix}}
@@ -141,7 +141,7 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     finally:
         client.close()
     seconds["publish"] = round(time.perf_counter() - started, 3)
-    reached("redis_staged")
+    log_step("redis_staged")
     return sections, seconds
 
 
