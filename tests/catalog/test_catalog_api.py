@@ -163,7 +163,8 @@ async def test_title_record(client: httpx.AsyncClient) -> None:
     assert body["country"] == "argentina, spain"
     assert body["date_added"] == "2021-01-01"
     assert body["avg_rating"] is None
-    assert set(body) == {*CATALOG_COLUMNS, "available_on"}
+    assert set(body) == {*CATALOG_COLUMNS, "available_on", "series"}
+    assert body["series"] == []  # no other film extends or shares its title
     assert body["available_on"] == ["amazon"]
     assert (await get(client, "/v1/titles/AS2"))["id"] == "as2"
 

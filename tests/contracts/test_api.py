@@ -49,8 +49,8 @@ def answer_models(app: FastAPI) -> dict[str, type[BaseModel]]:
 
 def test_the_title_record_is_the_catalog_column_list_in_order() -> None:
     fields = api.TitleRead.model_fields
-    # Then the platforms listing that film, which the catalog works out.
-    assert list(fields) == [*CATALOG_COLUMNS, "available_on"]
+    # Then the platforms listing that film and its series, which the catalog works out.
+    assert list(fields) == [*CATALOG_COLUMNS, "available_on", "series"]
     for name, kind in CATALOG_COLUMNS.items():
         annotation = fields[name].annotation
         types = set(get_args(annotation)) or {annotation}
@@ -69,9 +69,9 @@ def test_every_contract_model_is_answered_by_some_internal_route() -> None:
     models = {value for value in vars(api).values()
               if isinstance(value, type) and issubclass(value, BaseModel)
               and value.__module__ == api.__name__}
-    # Parts of a list answer, never alone; and the body of POST /v1/taste.
+    # Parts of a list answer (or of a title record), never alone; and the body of POST /v1/taste.
     nested = {api.TitleHit, api.NeighbourRead, api.FilmRead, api.LikedRead, api.TasteItemRead,
-              api.TasteRequest}
+              api.TasteRequest, api.SeriesEntryRead}
     assert models - nested == answered
 
 

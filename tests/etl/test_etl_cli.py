@@ -31,7 +31,7 @@ def test_run_writes_a_run_and_reports_it(first_run: Path) -> None:
     current = first_run / "current"
     assert current.is_symlink()
     assert {p.name for p in current.iterdir()} == {
-        "catalog.parquet", "ratings.parquet", "quarantine.csv", "manifest.json"}
+        "catalog.parquet", "ratings.parquet", "quarantine.csv", "series.parquet", "manifest.json"}
 
 
 def test_missing_platform_file_exits_2_naming_the_file(etl, data: Path, first_run: Path) -> None:

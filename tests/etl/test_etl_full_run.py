@@ -37,7 +37,8 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
     assert manifest["evaluation"]["sample"]["max_queries"] == 20_000
     assert manifest["model"]["blend"] == {"ease": 1.0, "bm25": 0.5, "content": 1.0,
                                           "lam": 500.0, "tail": 0}  # the default (inconclusive)
-    assert {"evaluate", "train", "publish"} <= set(manifest["stage_seconds"])
+    assert {"evaluate", "train", "series_evaluation", "publish"} <= set(
+        manifest["stage_seconds"])
     meta = decode_meta(stored(client.get(layout.meta(version))))
     assert meta["model"]["run_id"] == manifest["run_id"]
     # Every catalog movie and show has neighbours; none is itself, movies get movies and
@@ -113,6 +114,16 @@ def test_real_run_passes_the_evaluation_guard(etl, real_data_dir: Path, tmp_path
     evaluation = json.loads((tmp_path / "out" / "current" / MANIFEST_FILE).read_text())[
         "evaluation"]
     assert evaluation["verdict"] == "passed"
+    # Series: the hand-listed catalog series reach their target on the published lists, and
+    # the cold start of the shipped blend is reported with its interval, beside the table.
+    known, cold = evaluation["series"]["known_series"], evaluation["series"]["cold_start"]
+    assert known["hit_rate"] >= 0.9, known["missed"]
+    assert known["films"] >= 100
+    assert cold["hidden_films"] > 0
+    for arm in ("blend", "blend_with_series"):
+        low, high = cold[arm]["hr_interval"]
+        assert low <= cold[arm]["cold_hr_at_k"] <= high
+    assert "item cold start:" in done.stdout
     models = evaluation["models"]
     blend, content = models["blend"], models["content only"]
     # "by a wide margin": at least 1.5x content-only on both metrics.

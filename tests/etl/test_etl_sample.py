@@ -17,6 +17,7 @@ from contracts.schema import (
     RATINGS_COLUMNS,
     RATINGS_FILE,
     SCHEMA_VERSION,
+    SERIES_FILE,
 )
 from etl_job import pipeline
 from etl_job.errors import RequiredColumnMissing
@@ -196,7 +197,7 @@ def test_manifest_lists_inputs_with_sizes_and_checksums(
         assert entry["bytes"] == len(data)
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
     outputs = {entry["path"]: entry for entry in manifest["outputs"]}
-    assert set(outputs) == {CATALOG_FILE, RATINGS_FILE, QUARANTINE_FILE}
+    assert set(outputs) == {CATALOG_FILE, RATINGS_FILE, QUARANTINE_FILE, SERIES_FILE}
     for name, entry in outputs.items():
         assert entry["bytes"] == (sample_catalog_dir / name).stat().st_size
     assert manifest["run_seconds"] > 0

@@ -176,3 +176,31 @@ async def test_search_finds_films_as_you_type(client, by_title) -> None:
                             if hit["title"] in ("les misérables", "les miserables")}
     nothing = await client.get("/search", params={"q": "qqqqzzzzxxxx"})
     assert (nothing.status_code, nothing.json()["results"]) == (200, [])
+
+
+async def test_a_film_of_a_series_lists_the_next_and_its_page_shows_the_series(
+        client, by_title) -> None:
+    # From the raw files: the numbered toy story films, and the one record of toy story 3.
+    numbered = {fold(f"toy story {n}".strip()): n for n in ("", "2", "3", "4")}
+    films = sorted({(r.year, r.title.casefold()) for key in numbered for r in by_title[key]
+                    if r.type == "movie"})
+    assert [title for _, title in films] == ["toy story", "toy story 2", "toy story 3",
+                                             "toy story 4"]
+    answer = (await client.get("/get_recommendation", params={"titulo": "toy story 3"})).json()
+    assert "toy story 4" in [title.casefold() for title in answer]
+    (third,) = [r for r in by_title[fold("toy story 3")] if r.type == "movie"]
+    series = (await client.get(f"/titles/{third.id}")).json()["title"]["series"]
+    titles = [entry["title"].casefold() for entry in series]
+    # The whole series in release order (shorts between the numbered films), each where the raw
+    # files list it.
+    assert [t for t in titles if fold(t) in numbered] == [title for _, title in films]
+    years = [entry["release_year"] for entry in series]
+    assert years == sorted(years)
+    for entry in series:
+        assert entry["available_on"] == sorted(_platforms_of(
+            by_title, entry["title"], "movie", entry["release_year"])), entry
+    # A false friend stays out: frozen's series is not frozen planet's.
+    (frozen,) = [r for r in by_title[fold("frozen")] if r.type == "movie" and r.year == 2013]
+    frozen_series = (await client.get(f"/titles/{frozen.id}")).json()["title"]["series"]
+    assert "frozen 2" in [entry["title"].casefold() for entry in frozen_series]
+    assert not [e for e in frozen_series if "planet" in e["title"].casefold()]

@@ -5,6 +5,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from contracts.domain import (
@@ -14,7 +15,7 @@ from contracts.domain import (
     ContentKind,
 )
 from contracts.frames import CATALOG_SCHEMA
-from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE
+from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE, SERIES_FILE
 from contracts.titles import film_key, normalise_title
 
 from catalog_service.exceptions import CatalogUnreadable
@@ -110,14 +111,46 @@ def loaded_source(path: Path) -> Path:
     return path.resolve()
 
 
+def read_series(path: Path) -> pl.DataFrame | None:
+    """The run's series.parquet beside the catalog (id, film, series_id, position), or None
+    for a run written before the ETL found series."""
+    parquet = (path if path.is_dir() else path.parent) / SERIES_FILE
+    if not parquet.is_file():
+        return None
+    try:
+        return pl.read_parquet(parquet, columns=["id", "film", "series_id", "position"])
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise CatalogUnreadable(f"{parquet}: not the ETL's series parquet ({exc}).") from exc
+
+
 def load_index(path: Path) -> CatalogIndex:
-    """Read the catalog at `path` and precompute every lookup table."""
+    """Read the catalog at `path` (and its series) and precompute every lookup table."""
     frame, run_id = read_catalog(path)
-    return build_index(frame, data_version=run_id)
+    return build_index(frame, data_version=run_id, series=read_series(path))
 
 
-def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
-    """Precompute every lookup table from a frame in the CATALOG_COLUMNS layout."""
+def series_entries(*, series: pl.DataFrame,
+                   films: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """id -> every film of its series in order (one record each: the smallest id), with its
+    title, year and platforms: the `series` of a title record."""
+    entries = (series.join(films.select("id", "title", "release_year", "available_on"),
+                           on="id", how="inner")
+               .sort("series_id", "position", "id")
+               .unique("film", keep="first", maintain_order=True))
+    per_series: dict[int, list[dict[str, Any]]] = {}
+    for row in entries.iter_rows(named=True):
+        per_series.setdefault(row["series_id"], []).append(
+            {"id": row["id"], "title": row["title"], "release_year": row["release_year"],
+             "available_on": row["available_on"]})
+    return {record: per_series[number]
+            for record, number in series.select("id", "series_id").iter_rows()
+            if number in per_series}
+
+
+def build_index(frame: pl.DataFrame, *, data_version: str,
+                series: pl.DataFrame | None = None) -> CatalogIndex:
+    """Precompute every lookup table from a frame in the CATALOG_COLUMNS layout (and the
+    ETL's series, when the run has them)."""
     movies = frame.filter(pl.col("type") == CATALOG_TYPE_MOVIE)
     countries, production = _country_production(frame)
     films = film_table(frame)
@@ -139,7 +172,9 @@ def build_index(frame: pl.DataFrame, *, data_version: str) -> CatalogIndex:
             frame.filter(pl.col("rating").is_not_null()).group_by("rating").len().iter_rows()
         ),
         records=TitleRecords(frame.join(films.select("id", "available_on").unique("id"),
-                                        on="id", how="left")),
+                                        on="id", how="left"),
+                             series=series_entries(series=series, films=films)
+                             if series is not None else {}),
         search_choices=choices,
         search_entries=[found[0] for found in per_choice],
         search_films=per_choice,

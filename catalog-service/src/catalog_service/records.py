@@ -1,6 +1,7 @@
 """Title records kept as their JSON answer: a few bytes each instead of a model object each."""
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 import polars as pl
 from contracts.api import TitleRead
@@ -13,9 +14,12 @@ class TitleRecords(Mapping[str, TitleRead]):
     as is skips validating and serialising a model per request.
     """
 
-    def __init__(self, frame: pl.DataFrame) -> None:
-        self._json = {row["id"]: TitleRead.model_validate(row).model_dump_json().encode()
-                      for row in frame.iter_rows(named=True)}
+    def __init__(self, frame: pl.DataFrame,
+                 series: Mapping[str, list[dict[str, Any]]] | None = None) -> None:
+        series = series or {}
+        self._json = {row["id"]: TitleRead.model_validate(
+            {**row, "series": series.get(row["id"], [])}).model_dump_json().encode()
+            for row in frame.iter_rows(named=True)}
 
     def __getitem__(self, title_id: str) -> TitleRead:
         return TitleRead.model_validate_json(self._json[title_id])

@@ -12,6 +12,15 @@ MAX_LIKED = 20
 MAX_TASTE_ITEMS = 50
 
 
+class SeriesEntryRead(BaseModel):
+    """One film of a title's series, in release order, and where it streams."""
+
+    id: str = Field(examples=["ds627"])
+    title: str = Field(examples=["toy story 4"])
+    release_year: int | None = Field(default=None, examples=[2019])
+    available_on: list[str] = Field(default_factory=list, examples=[["disney"]])
+
+
 class TitleRead(BaseModel):
     """One catalog record: every column of contracts.schema.CATALOG_COLUMNS, in that order.
 
@@ -40,6 +49,8 @@ class TitleRead(BaseModel):
     avg_rating: float | None = None
     # The platforms listing this film (same normalised title, release year and type).
     available_on: list[str] = Field(default_factory=list, examples=[["hulu", "netflix"]])
+    # Every film of its series in order, this one included (empty: not part of a series).
+    series: list[SeriesEntryRead] = Field(default_factory=list)
 
 
 class MaxDurationRead(BaseModel):

@@ -50,4 +50,7 @@ QUARANTINE_FILE: Final = "quarantine.csv"
 # The model's neighbour lists (movie_id, rank, neighbour_id, score, reason): what Redis serves,
 # kept with the run so `etl-job publish` can load Redis again without retraining.
 NEIGHBOURS_FILE: Final = "neighbours.parquet"
+# The catalog's series (etl_job.recommender.series: id, film, series, position, number, size),
+# found from the catalog alone: the catalog service shows each title's series from it.
+SERIES_FILE: Final = "series.parquet"
 CURRENT_LINK: Final = "current"  # OUTPUT_DIR/current -> runs/<run id>

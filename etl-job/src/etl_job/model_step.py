@@ -18,6 +18,8 @@ from etl_job.recommender import Blend, BlendDominated, EvaluationReport, evaluat
 from etl_job.recommender.depth import published_lists
 from etl_job.recommender.evaluate import MAX_QUERIES
 from etl_job.recommender.movies import RatedMatrix, index_movies, index_ratings
+from etl_job.recommender.report import series_lines
+from etl_job.recommender.series_eval import series_evaluation
 from etl_job.republish import model_titles, reconcile_redis, version_meta
 from etl_job.runs import log_step
 
@@ -105,15 +107,20 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     facts: dict[str, Any] = {}
     neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K, facts=facts,
                        threads=step.threads)
-    del rated
     films = film_table(catalog)
     neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K,
                                  threads=step.threads)
     seconds["train"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    series = series_evaluation(catalog=catalog, ratings=rated, neighbours=neighbours,
+                               films=films, blend=blend, seed=step.seed)
+    print(series_lines(series), flush=True)
+    seconds["series_evaluation"] = round(time.perf_counter() - started, 3)
+    del rated
     if step.gates is not None:
         step.gates.check_model(neighbours)
 
-    evaluation = {**report.as_dict(), "verdict": verdict}
+    evaluation = {**report.as_dict(), "verdict": verdict, "series": series}
     model = {
         "kind": "hybrid: EASE (numpy/scipy) + BM25 item-item (implicit) + TF-IDF content "
                 "(scikit-learn), blended",

@@ -16,6 +16,7 @@ from contracts.schema import (
     QUARANTINE_FILE,
     RATINGS_FILE,
     SCHEMA_VERSION,
+    SERIES_FILE,
 )
 
 from etl_job import transform
@@ -25,6 +26,7 @@ from etl_job.gates import PublicationGates
 from etl_job.manifest import describe_files, fix_table, rows_per_platform, write_manifest
 from etl_job.quarantine import count_by_reason, write_quarantine
 from etl_job.ratings import load_ratings, ratings_files, ratings_header
+from etl_job.recommender.series import detect_series
 from etl_job.runs import (
     clean_killed_runs,
     discard_run,
@@ -156,6 +158,8 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     gates.check_data(catalog=catalog, ratings_kept=ratings.kept)
 
     catalog.write_parquet(staging / CATALOG_FILE)
+    series = detect_series(catalog)
+    series.write_parquet(staging / SERIES_FILE)
     catalog_refused = pl.concat([clean.quarantine for clean in platforms])
     write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
     stages.lap("write")
@@ -171,7 +175,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
                                     derived[clean.platform.value]} for clean in platforms}
     written = [staging / name for name in (CATALOG_FILE, RATINGS_FILE, QUARANTINE_FILE,
-                                           NEIGHBOURS_FILE)]
+                                           SERIES_FILE, NEIGHBOURS_FILE)]
     outputs = describe_files([path for path in written if path.is_file()], staging)
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -185,6 +189,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
         "score_source": {clean.platform.value: "file" if clean.has_score else "ratings"
                          for clean in platforms},
         "score_note": score_note(platforms, catalog, derived),
+        "series": {"series": series["series_id"].n_unique(), "films": series["film"].n_unique()},
         "fixes": fix_table(fixes),
         "rejections": {
             "catalog": {"total": catalog_refused.height,

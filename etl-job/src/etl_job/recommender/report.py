@@ -188,7 +188,8 @@ def render_table(evaluation: dict[str, Any]) -> str:
     lines += ["", f"* shipped: {evaluation['blend_weight']}", f"rule: {SELECTION_RULE}",
               _target_line(evaluation)]
     second = _second_line(evaluation)
-    return "\n".join(lines + ([second] if second else []))
+    series = [series_lines(evaluation["series"])] if evaluation.get("series") else []
+    return "\n".join(lines + ([second] if second else []) + series)
 
 
 def _target_line(evaluation: dict[str, Any]) -> str:
@@ -213,6 +214,28 @@ def _second_line(evaluation: dict[str, Any]) -> str:
             f"{second['queries']} queries: targets {'met' if met else 'NOT met'}")
 
 
+def series_lines(series: dict[str, Any]) -> str:
+    """Two sentences for the ETL's output and the README: the list's hit rate, cold HR@k."""
+    known, cold = series["known_series"], series["cold_start"]
+    verdict = "met" if known["hit_rate"] >= series["target_hit_rate"] else "NOT met"
+    lines = [f"series: {known['hits']} of {known['films']} films of {known['series']} "
+             f"hand-listed catalog series ({known['hit_rate']:.1%}) show another film of their "
+             f"series in their first {known['k']} (target >= {series['target_hit_rate']:.0%}: "
+             f"{verdict})"]
+    if "blend_with_series" in cold:
+        plain, placed = cold["blend"], cold["blend_with_series"]
+        lines.append(
+            f"item cold start: {cold['hidden_films']} liked films with every rating hidden, "
+            f"models retrained; a hidden film is back in the first {cold['k']} of a film its "
+            f"viewer liked for {placed['cold_hr_at_k']:.4f} of (viewer, film) pairs "
+            f"({placed['hr_interval'][0]:.4f}-{placed['hr_interval'][1]:.4f}; "
+            f"{plain['cold_hr_at_k']:.4f} without the series step), "
+            f"{cold['viewers']} viewers, {cold['queries']} (viewer, liked film) queries")
+    else:
+        lines.append(f"item cold start: no film liked twice to hide ({cold['queries']} queries)")
+    return "\n".join(lines)
+
+
 def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
     """The README's evaluation table, from a manifest's evaluation section."""
     k = evaluation["k"]
@@ -231,6 +254,9 @@ def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
     second = _second_line(evaluation)
     lines += ["", f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
               f"{_target_line(evaluation)}." + (f" The {second}." if second else "")]
+    if evaluation.get("series"):
+        lines += ["", *(f"{line[0].upper()}{line[1:]}." for line
+                        in series_lines(evaluation["series"]).splitlines())]
     return "\n".join(lines)
 
 

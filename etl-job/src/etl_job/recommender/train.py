@@ -26,6 +26,7 @@ from etl_job.recommender.popularity import (
     popularity_order,
 )
 from etl_job.recommender.reasons import explain
+from etl_job.recommender.series import with_series
 from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_neighbours
 from etl_job.recommender.tail import HEAD_SIZE, reserve_tail
 
@@ -90,7 +91,8 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
           blend: Blend,
           top_k: int = 20, max_items: int = MAX_ITEMS,
           facts: dict[str, Any] | None = None, threads: int | None = None) -> pl.DataFrame:
-    """The top_k blended neighbours of every catalog movie but placeholders, with reasons.
+    """The top_k blended neighbours of every catalog movie but placeholders, with reasons;
+    an entry of a series shows another entry in its first places (recommender.series).
 
     `facts`, when given, receives the EASE stage's figures (seconds, movies, movies left out)
     for the manifest. `threads`: of the parallel parts (default: the usable CPUs).
@@ -145,6 +147,8 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
         "score": blended["score"],
         "reason": reasons,
     }).cast(NEIGHBOURS_SCHEMA)
+    # After the blend and its re-ranking: the next film of a series is placed, not scored.
+    neighbours = with_series(neighbours=neighbours, catalog=catalog)
     log.info("trained neighbours for %d movies (%d liked) in %.1fs", len(rows),
              lists.bm25["query"].n_unique(), time.perf_counter() - started)
     return neighbours

@@ -103,6 +103,19 @@ function card(item) {
     item.reason ? el("p", { class: "reason" }, item.reason) : null);
 }
 
+// The whole series in order, this title marked, each film with where it streams.
+function renderSeries(record) {
+  if (!record.series?.length) return null;
+  const entry = (film) => el("li", { class: "series-entry" },
+    film.id === record.id
+      ? el("strong", { class: "title-text", "aria-current": "page" }, film.title)
+      : el("a", { href: `#/titles/${film.id}`, class: "title-text" }, film.title),
+    " ", badges(film));
+  return el("section", { class: "series", "aria-labelledby": "series-heading" },
+    el("h3", { id: "series-heading" }, `The series, in order (${record.series.length} films)`),
+    el("ol", { class: "series-list" }, record.series.map(entry)));
+}
+
 function emptyFilter(platforms) {
   return notice("info", `Nothing to show on ${platformWords(platforms)}.`,
     "Tick another service, or untick them all to see every one.");
@@ -152,7 +165,7 @@ async function showTitle(id, { focus = false } = {}) {
   }
   if (ticket !== titleTicket) return;
   const { section, count } = renderRecommendations(page.recommendations, platforms);
-  view.replaceChildren(renderRecord(page.title), section);
+  view.replaceChildren(...[renderRecord(page.title), renderSeries(page.title), section].filter(Boolean));
   view.dataset.id = id;
   view.removeAttribute("aria-busy");
   say(`${page.title.title}: ${count === null ? "no recommendations right now" : `${count} recommendations`}.`);

@@ -1,0 +1,319 @@
+"""Series found in the catalog itself, and the next entry of a series placed in every list.
+
+Two films (same type) are entries of one series when one title extends the other by a number,
+a roman numeral or a subtitle (`toy story` / `toy story 2`, `frozen` / `frozen 2`, `the lord of
+the rings: the two towers`), or both extend one base that way (`toy story 2` / `toy story 4`),
+and they share a director or a cast member: `frozen planet` and `up in the air` extend `frozen`
+and `up` in words only, with nobody in common. Remakes (the same title, another year) are not a
+series. The step that uses them (place_series) is applied to finished lists, after the blend and
+any re-ranking, so the blend stays unaware of it.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+from contracts.titles import film_key, normalise_title
+
+from etl_job.recommender.features import name_lists
+from etl_job.transform import is_placeholder
+
+# The entry a film must show within its first WITHIN places, put at PLACE when the blend left it
+# out: the blend's best match stays first, the next film of the series comes right after it.
+WITHIN = 5
+PLACE = 2
+NEXT_REASON = "the next film of the series"
+PREVIOUS_REASON = "the previous film of the series"
+
+SERIES_SCHEMA = pl.Schema({
+    "id": pl.String(),  # a catalog record of an entry
+    "film": pl.String(),  # its film key (contracts.titles.film_key)
+    "series_id": pl.Int32(),  # numbers the series (two series may share a name)
+    "series": pl.String(),  # its name: the words its titles start with (`toy story`)
+    "position": pl.Int32(),  # 1, 2, ... in release order
+    # The entry's number (`toy story 3`: 3; the title the numbered ones extend: 1), else null.
+    "number": pl.Int32(),
+    "size": pl.Int32(),  # entries of the series in the catalog
+})
+
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
+          "xi": 11, "xii": 12}
+# Words that may stand between a base and its number: `john wick chapter 2`, `kill bill vol 2`.
+_NUMBER_WORDS = frozenset({"part", "chapter", "vol", "volume", "episode", "book"})
+# Dropped from the end of a series' name: `the lord of the rings the` -> `the lord of the rings`.
+_FILLER = frozenset({"the", "a", "an", "and", "of", "in", "on", "to"})
+# A subtitle starts after a colon or a spaced dash in the title as written.
+_SUBTITLE = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s)\s*")
+# Four digits are a year or a name (`blade runner 2049` still pairs through a shared name as a
+# subtitle), not an entry number.
+_MAX_NUMBER_DIGITS = 3
+
+
+@dataclass(frozen=True)
+class _Film:
+    key: str
+    kind: str
+    norm: str
+    year: int
+    people: frozenset[str]
+
+
+def _numbered(norm: str) -> tuple[str, int] | None:
+    """(base, number) of a title ending in a number or a roman numeral, else None."""
+    words = norm.split()
+    if len(words) < 2:
+        return None
+    last = words[-1]
+    if last.isdigit() and len(last) <= _MAX_NUMBER_DIGITS:
+        number = int(last)
+    elif last in _ROMAN:
+        number = _ROMAN[last]
+    else:
+        return None
+    base = words[:-1]
+    if len(base) > 1 and base[-1] in _NUMBER_WORDS:
+        base = base[:-1]
+    return " ".join(base), number
+
+
+def _bases(title: str, norm: str) -> list[str]:
+    """The bases a title extends by a number or a subtitle (none for a plain title)."""
+    found = []
+    numbered = _numbered(norm)
+    if numbered is not None:
+        found.append(numbered[0])
+    head = _SUBTITLE.split(title, maxsplit=1)
+    if len(head) == 2 and head[1].strip():
+        base = normalise_title(head[0])
+        numbered_base = _numbered(base)
+        found += [base] + ([numbered_base[0]] if numbered_base else [])
+    return [base for base in dict.fromkeys(found) if base and base != norm]
+
+
+def _numbers(norms: list[str]) -> dict[str, int | None]:
+    """Each title's entry number: its own, 1 for the title numbered entries extend, else None."""
+    numbered = {norm: _numbered(norm) for norm in norms}
+    bases = {found[0] for found in numbered.values() if found is not None}
+    return {norm: found[1] if found is not None else (1 if norm in bases else None)
+            for norm, found in numbered.items()}
+
+
+def _common_words(norms: list[str]) -> str:
+    """The words every title starts with (`star wars`), a trailing `the`/`and` dropped, else
+    the first title."""
+    common = norms[0].split()
+    for norm in norms[1:]:
+        words = norm.split()
+        size = 0
+        while size < min(len(common), len(words)) and common[size] == words[size]:
+            size += 1
+        common = common[:size]
+    while common and common[-1] in _FILLER:
+        common.pop()
+    return " ".join(common) or norms[0]
+
+
+def detect_series(catalog: pl.DataFrame) -> pl.DataFrame:
+    """Every catalog record of a film that has other entries of its series in the catalog:
+    id, film, series, position, size (SERIES_SCHEMA), ordered by series and position."""
+    # Placeholder titles (a platform's test entries) are never recommended, so never an entry.
+    year = (pl.col("release_year") if "release_year" in catalog.columns
+            else pl.lit(None, dtype=pl.Int32).alias("release_year"))
+    records = (catalog.filter(~is_placeholder())
+               .select("id", "type", "title", year, "director", "cast")
+               .unique("id", keep="first").sort("id"))
+    people = (name_lists(records["director"]).list.concat(name_lists(records["cast"]))
+              .to_list())
+    films: dict[str, _Film] = {}
+    ids: dict[str, list[str]] = {}
+    titles: dict[str, str] = {}
+    for (record, kind, title, year, *_), names in zip(records.iter_rows(), people, strict=True):
+        norm = normalise_title(title or "")
+        if not norm:
+            continue
+        key = film_key(title, year, kind)
+        ids.setdefault(key, []).append(record)
+        known = films.get(key)
+        merged = frozenset(names) | (known.people if known else frozenset())
+        films[key] = _Film(key=key, kind=kind, norm=norm, year=int(year or 0), people=merged)
+        titles.setdefault(key, title)
+    pairs = _pairs(films.values(), titles)
+    groups = _components(pairs)
+    rows = []
+    for number, members in enumerate(groups):
+        numbers = _numbers([films[k].norm for k in members])
+        ordered = sorted(members, key=lambda k: (films[k].year, numbers[films[k].norm] or 1,
+                                                 films[k].norm))
+        name = _common_words([films[k].norm for k in ordered])
+        for position, key in enumerate(ordered, start=1):
+            rows += [(record, key, number, name, position, numbers[films[key].norm],
+                      len(ordered))
+                     for record in ids[key]]
+    return (pl.DataFrame(rows, schema=SERIES_SCHEMA, orient="row")
+            .sort("series", "series_id", "position", "id"))
+
+
+def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs of films of one series: same type, different titles, one extending the other (or
+    both one base) by a number or subtitle, or one extending the other's whole title by words;
+    a director or cast member in common (a numbered entry of a film without names passes)."""
+    by_title: dict[tuple[str, str], list[_Film]] = {}
+    for film in films:
+        by_title.setdefault((film.kind, film.norm), []).append(film)
+    # (type, base) -> films that are that title, and films that extend it.
+    plain: dict[tuple[str, str], list[_Film]] = {}
+    extending: dict[tuple[str, str], list[tuple[_Film, bool]]] = {}
+    for (kind, norm), same in by_title.items():
+        plain.setdefault((kind, norm), []).extend(same)
+        words = norm.split()
+        for film in same:
+            bases = _bases(titles[film.key], norm)
+            for base in bases:
+                extending.setdefault((kind, base), []).append((film, True))
+            # A longer title starting with another film's whole title, by words only.
+            for cut in range(1, len(words)):
+                prefix = " ".join(words[:cut])
+                if prefix not in bases and (kind, prefix) in by_title:
+                    extending.setdefault((kind, prefix), []).append((film, False))
+    found = []
+    for anchor, extensions in extending.items():
+        numbered = [film for film, derived in extensions if derived]
+        for film, derived in extensions:
+            # Films extending one base by a number or subtitle are entries of one another;
+            # a film extending a title by words alone pairs with that title only.
+            partners = plain.get(anchor, []) + (numbered if derived else [])
+            for other in partners:
+                if other.norm != film.norm and _same_people(film, other, numbered=derived):
+                    found.append((film.key, other.key))
+    return found
+
+
+def _same_people(left: _Film, right: _Film, *, numbered: bool) -> bool:
+    if left.people & right.people:
+        return True
+    return numbered and (not left.people or not right.people) and _numbered(left.norm) is not None
+
+
+def _components(pairs: list[tuple[str, str]]) -> list[set[str]]:
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for left, right in pairs:
+        parent[root(left)] = root(right)
+    groups: dict[str, set[str]] = {}
+    for key in list(parent):
+        groups.setdefault(root(key), set()).add(key)
+    return sorted((members for members in groups.values() if len(members) > 1), key=min)
+
+
+def series_targets(series: pl.DataFrame) -> pl.DataFrame:
+    """Per catalog record of an entry: the entry its list must show, as one record id of that
+    film, and the reason to give. The next entry is the next number for a numbered one
+    (`toy story 3` -> `toy story 4`, whatever shorts came out between), else the next in
+    release order; the last entry gets the one before it (by number where it has one).
+
+    Columns query, target (catalog ids), reason."""
+    entries = (series.group_by("film", maintain_order=True)
+               .agg(pl.col("series_id", "position", "number").first(),
+                    target=pl.col("id").min())
+               .sort("series_id", "position"))
+    chosen: dict[str, tuple[str, str]] = {}
+    for _, group in entries.group_by("series_id", maintain_order=True):
+        films = group.rows(named=True)
+        for at, entry in enumerate(films):
+            later = [f for f in films if entry["number"] is not None and f["number"] is not None
+                     and f["number"] > entry["number"]]
+            earlier = [f for f in films if entry["number"] is not None
+                       and f["number"] is not None and f["number"] < entry["number"]]
+            if later:
+                pick = min(later, key=lambda f: (f["number"], f["position"]))
+                chosen[entry["film"]] = (pick["target"], NEXT_REASON)
+            elif at + 1 < len(films):
+                chosen[entry["film"]] = (films[at + 1]["target"], NEXT_REASON)
+            elif earlier:
+                pick = max(earlier, key=lambda f: (f["number"], f["position"]))
+                chosen[entry["film"]] = (pick["target"], PREVIOUS_REASON)
+            else:
+                chosen[entry["film"]] = (films[at - 1]["target"], PREVIOUS_REASON)
+    picks = pl.DataFrame([(film, target, reason) for film, (target, reason) in chosen.items()],
+                         schema={"film": pl.String, "target": pl.String, "reason": pl.String},
+                         orient="row")
+    return (series.select(pl.col("id").alias("query"), "film")
+            .join(picks, on="film", how="inner").select("query", "target", "reason"))
+
+
+def with_series(*, neighbours: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
+    """Published lists (movie_id, rank, neighbour_id, score, reason) with each series entry's
+    target among its first WITHIN places (place_series over detect_series(catalog))."""
+    series = detect_series(catalog)
+    films = (series.select(pl.col("id").alias("item"), "film") if series.height
+             else pl.DataFrame(schema={"item": pl.String, "film": pl.String}))
+    placed = place_series(lists=neighbours.rename({"movie_id": "query",
+                                                   "neighbour_id": "neighbour"}),
+                          targets=series_targets(series), film_of=films)
+    return placed.rename({"query": "movie_id", "neighbour": "neighbour_id"})
+
+
+def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.DataFrame,
+                 within: int = WITHIN, place: int = PLACE) -> pl.DataFrame:
+    """Each list with its series target among its first `within` places.
+
+    `lists`: query, neighbour, score (and any other columns), best first per query; `targets`:
+    query, target, reason (series_targets, in the lists' item type); `film_of`: item, film, so a
+    target listed under another record of its film counts. A list whose first `within` places
+    lack the target film gets it at `place` (its other records dropped), the rest moved down;
+    scores are given back in place order so they never rise down a list, and a `reason` column,
+    when the lists have one, says why the entry is there. A `rank` column is numbered again.
+    """
+    if lists.is_empty() or targets.is_empty():
+        return lists
+    items = lists.schema["neighbour"]
+    film = film_of.select(pl.col("item").cast(items), "film")
+    wanted = (targets.select(pl.col("query").cast(lists.schema["query"]),
+                             pl.col("target").cast(items), pl.col("reason").alias("_why"))
+              .join(film.rename({"item": "target", "film": "_target_film"}), on="target",
+                    how="left"))
+    marked = (lists.with_columns(_place=pl.int_range(0, pl.len()).over("query"))
+              .join(film.rename({"item": "neighbour", "film": "_film"}), on="neighbour",
+                    how="left")
+              .join(wanted, on="query", how="left")
+              .with_columns(_is_target=(pl.col("_film") == pl.col("_target_film"))
+                            .fill_null(False)
+                            | (pl.col("neighbour") == pl.col("target")).fill_null(False)))
+    shown = marked.group_by("query").agg(
+        _shown=(pl.col("_is_target") & (pl.col("_place") < within)).any(),
+        _wanted=pl.col("target").is_not_null().any())
+    marked = marked.join(shown, on="query", how="left")
+    moving = pl.col("_wanted") & ~pl.col("_shown")
+    kept = marked.filter(~(moving & pl.col("_is_target")))
+    inserted = (marked.filter(moving).group_by("query", maintain_order=True)
+                .agg(pl.col("target").first(), pl.col("_why").first())
+                .select("query", neighbour=pl.col("target"), _why="_why",
+                        _order=pl.lit(place - 1.5)))
+    kept = kept.with_columns(_order=pl.int_range(0, pl.len()).over("query").cast(pl.Float64))
+    columns = [c for c in lists.columns if c not in ("query", "neighbour")]
+    new_rows = inserted.with_columns(
+        **{c: pl.lit(None, dtype=lists.schema[c]) for c in columns})
+    if "reason" in lists.columns:
+        new_rows = new_rows.with_columns(reason=pl.col("_why"))
+    placed = (pl.concat([kept.select(*lists.columns, "_order"),
+                         new_rows.select(*lists.columns, "_order")], how="vertical")
+              .sort("query", "_order", maintain_order=True))
+    # The entry takes the score of the place it takes; every score keeps its place's.
+    placed = placed.with_columns(score=pl.col("score").fill_null(strategy="forward")
+                                 .over("query"))
+    placed = placed.with_columns(
+        score=pl.col("score").fill_null(strategy="backward").over("query"))
+    placed = placed.with_columns(score=pl.col("score").sort(descending=True,
+                                                            nulls_last=True).over("query"))
+    if "rank" in lists.columns:
+        placed = placed.with_columns(rank=pl.int_range(1, pl.len() + 1).over("query")
+                                     .cast(lists.schema["rank"]))
+    return placed.select(lists.columns)
