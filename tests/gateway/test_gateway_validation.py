@@ -41,9 +41,14 @@ BAD_INPUT = [
     ("/get_contents", "rating", ["required"]),
     ("/get_contents?rating=", "rating", []),
     ("/get_recommendation", "titulo", ["required"]),
-    ("/get_recommendation?titulo=%20", "titulo", []),
+    # A title with no letter or digit says so in the project's words, blank ones too.
+    ("/get_recommendation?titulo=", "titulo", ["letter or digit"]),
+    ("/get_recommendation?titulo=%20%20", "titulo", ["letter or digit"]),
     ("/get_recommendation?titulo=" + "a" * 201, "titulo", ["200"]),
     ("/get_recommendation?titulo=%21%3F%20...", "titulo", ["letter or digit"]),
+    ("/search?q=%20%20", "q", ["letter or digit"]),
+    ("/search?q=%E2%80%94", "q", ["letter or digit"]),
+    ("/search?q=" + "a" * 101, "q", ["100"]),
     ("/titles/jaws", "id", ["catalog id", "ns42"]),
     ("/titles/xs12", "id", ["catalog id"]),
     ("/titles/ns12;drop", "id", ["catalog id"]),
@@ -73,6 +78,8 @@ async def test_bad_input_is_a_422_naming_the_parameter(gateway, dead_url, url, p
     "/prod_per_county?tipo=tv%20show&pais=argentina&anio=2018",
     "/prod_per_county?tipo=documentary&pais=argentina&anio=2018",
     "/titles/NS42",
+    "/search?q=%E5%8D%83%E3%81%A8%E5%8D%83%E5%B0%8B",  # titles are Unicode: 千と千尋
+    "/search?q=%C3%A9t%C3%A9",
 ])
 async def test_forgiving_spellings_pass_validation_and_reach_the_downstream(gateway, dead_url, url):
     # Accepted input goes on to the (closed) catalog, so it becomes a 503, not a 422.
@@ -106,7 +113,9 @@ async def test_openapi_lists_every_route_with_an_example_for_every_parameter(gat
     assert "swagger" in docs.text.lower()
     assert set(spec["paths"]) == set(PUBLIC_ROUTES) | POST_ROUTES
     body = spec["paths"]["/recommendations"]["post"]["requestBody"]["content"]["application/json"]
-    assert body["example"]["liked"], "POST /recommendations documents no example body"
+    # The schema FastAPI generates from contracts.api.TasteRequest, with the model's example.
+    model = spec["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert model["examples"][0]["liked"], "POST /recommendations documents no example body"
     assert {"200", "404", "413", "422", "503"} <= set(
         spec["paths"]["/recommendations"]["post"]["responses"])
     for path, names in PUBLIC_ROUTES.items():

@@ -19,6 +19,7 @@ from contracts.domain import (
     PlatformParam,
     ScoreParam,
     TextParam,
+    TitleText,
     YearParam,
 )
 from contracts.web import ERROR_RESPONSES, JsonAnswer
@@ -109,9 +110,7 @@ async def contents(
 def search_titles(
     index: CatalogIndexDep,
     cache: SearchCacheDep,
-    q: Annotated[
-        str, _query("A title, roughly spelt.", "the godfater", min_length=1, max_length=200)
-    ],
+    q: Annotated[TitleText, _query("A title, roughly spelt.", "the godfater")],
     limit: Annotated[int, _query(f"At most this many, 1-{SEARCH_LIMIT}.", 5, ge=1,
                                  le=SEARCH_LIMIT)] = 5,
     platform: Annotated[PlatformListParam | None, _query(

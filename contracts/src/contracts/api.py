@@ -3,11 +3,13 @@
 import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
-from contracts.domain import PlatformListParam
+from contracts.domain import PlatformListParam, TitleText
+from contracts.titles import normalise_title
 
-# POST /v1/taste bounds: the gateway's public body has the same.
+# The taste request's bounds (the gateway's POST /recommendations, recsys' POST /v1/taste).
 MAX_LIKED = 20
 MAX_TASTE_ITEMS = 50
 
@@ -143,16 +145,37 @@ class TitleNeighboursRead(BaseModel):
     neighbours: list[NeighbourRead]
 
 
-LikedTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                              max_length=200)]
+def distinct_titles(titles: list[str]) -> list[str]:
+    """Each title once, compared as titles are (case, accents and punctuation ignored)."""
+    seen: dict[str, str] = {}
+    for title in titles:
+        key = normalise_title(title)
+        if key in seen:
+            raise PydanticCustomError(
+                "duplicate_title", "Input should name each title once ('{first}' and '{again}' "
+                "are the same title)", {"first": seen[key], "again": title})
+        seen[key] = title
+    return titles
 
 
 class TasteRequest(BaseModel):
-    """POST /v1/taste body: titles someone liked; the answer sums their neighbour scores."""
+    """Titles someone liked (1-20, each once), optional platforms, how many answers (1-50):
+    the body of the gateway's POST /recommendations and of recsys' POST /v1/taste."""
 
-    liked: list[LikedTitle] = Field(min_length=1, max_length=MAX_LIKED)
-    platform: PlatformListParam | None = None
-    n: int = Field(default=10, ge=1, le=MAX_TASTE_ITEMS)
+    model_config = {"json_schema_extra": {
+        "examples": [{"liked": ["toy story", "the matrix"], "platform": ["netflix"], "n": 10}]}}
+
+    liked: Annotated[
+        list[TitleText],
+        Field(min_length=1, max_length=MAX_LIKED, json_schema_extra={"uniqueItems": True},
+              description="Titles you liked, each once: titles are compared ignoring case, "
+                          "accents and punctuation, so 'Up' and 'up!' are the same title "
+                          "(a 422)."),
+        AfterValidator(distinct_titles)]
+    platform: PlatformListParam | None = Field(
+        default=None, description="Only titles available on these platforms; null or absent: "
+                                  "every platform.")
+    n: int = Field(default=10, ge=1, le=MAX_TASTE_ITEMS, description="How many titles to answer.")
 
 
 class LikedRead(BaseModel):

@@ -3,8 +3,14 @@
 import enum
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from contracts.titles import normalise_title
+
+TITLE_MAX_CHARS = 200
+# What a search box takes: the longest catalog title has 98 characters.
+SEARCH_MAX_CHARS = 100
 YEAR_MIN = 1900
 YEAR_MAX = 2100
 SCORE_MIN = 0
@@ -128,4 +134,29 @@ ScoreParam = Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
 TextParam = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=200),
     Field(json_schema_extra={"pattern": r"\S"}),
+]
+
+
+def has_words(value: str) -> str:
+    """A title with a letter or digit somewhere (in any script): titles are compared
+    normalised, and one that normalises to nothing could match nothing."""
+    if not normalise_title(value):
+        raise PydanticCustomError(
+            "no_words", "Input should contain a letter or digit (in any script) to name a title")
+    return value
+
+
+# What has_words demands, as the schema says it: a Unicode letter or digit somewhere (a JSON
+# Schema regex with Unicode property escapes, so CJK, Cyrillic or accented titles are valid).
+WORDS_PATTERN = r"[\p{L}\p{N}]"
+# A title as a user types it: trimmed; white space or punctuation alone is refused in the
+# project's words (has_words), never as "at least 1 character".
+TitleText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=TITLE_MAX_CHARS),
+    AfterValidator(has_words), Field(json_schema_extra={"pattern": WORDS_PATTERN}),
+]
+# What a search box sends: a title or its start, under the same rule.
+TitleStart = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX_CHARS),
+    AfterValidator(has_words), Field(json_schema_extra={"pattern": WORDS_PATTERN}),
 ]

@@ -51,6 +51,11 @@ class PayloadTooLarge(ServiceError):
     code = "body_too_large"  # the code contracts.guard gives a body past its own bound
 
 
+class UnsupportedMediaType(ServiceError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class NotFound(ServiceError):
     status_code = 404
     code = "not_found"

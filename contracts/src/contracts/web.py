@@ -41,10 +41,21 @@ def _error(status: int, body: ErrorBody) -> Response:
 
 def validation_sentence(error: dict[str, Any]) -> tuple[str, str]:
     """Turn one pydantic error into (parameter, a sentence naming it and what is accepted)."""
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
+    where = tuple(error.get("loc", ()))
+    kind = error.get("type")
+    if where[:1] == ("body",) and (kind == "json_invalid" or len(where) == 1):
+        # The body as a whole: not JSON, not an object, or absent.
+        return "body", "The body should be a JSON object (sent as application/json)."
+    loc = [str(part) for part in where if part not in ("query", "path", "body")]
     name = loc[0] if loc else "request"
-    if error.get("type") == "missing":
+    if kind == "missing":
         return name, f"Parameter '{name}' is required."
+    given = error.get("input")
+    if kind in ("too_long", "too_short") and isinstance(given, list):
+        bound = error.get("ctx", {})
+        accepted = (f"at most {bound['max_length']}" if "max_length" in bound
+                    else f"at least {bound.get('min_length')}")
+        return name, f"Parameter '{name}' has {len(given)} items, but it accepts {accepted}."
     message = str(error.get("msg", "is not valid")).replace("Input should", "it should")
     return name, f"Parameter '{name}' got {echo(error.get('input'))}, but {message}."
 

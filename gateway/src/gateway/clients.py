@@ -15,6 +15,7 @@ from contracts.api import (
     MaxDurationRead,
     MovieNeighboursRead,
     TasteRead,
+    TasteRequest,
     TitleHit,
     TitleNeighboursRead,
     TitleRead,
@@ -37,7 +38,6 @@ from contracts.web import UNKNOWN_ROUTE
 from httpx_aiohttp import AiohttpTransport
 from pydantic import BaseModel, ValidationError
 
-from gateway.body import TasteRequest
 from gateway.cache import AnswerCache
 from gateway.config import Settings
 

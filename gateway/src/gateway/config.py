@@ -12,6 +12,9 @@ class Settings(GuardSettings):
     # The gateway waits on two hops of up to downstream_timeout_seconds: more room than the
     # internal services before it sheds (GuardSettings has the rest of the guard).
     max_in_flight: int = Field(default=256, ge=1)
+    # The one body the gateway takes (POST /recommendations: at most 20 titles of 200
+    # characters) fits well under it; the guard reads no more than this of any body.
+    max_body_bytes: int = Field(default=16_384, ge=0)
     # A quarter of them per client (named by rate_limit_client_header behind a proxy), so one
     # address cannot hold every slot; the internal services' one caller is the gateway.
     max_client_in_flight: int | None = Field(default=64, ge=1)

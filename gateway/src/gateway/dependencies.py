@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+from contracts.errors import UnsupportedMediaType
 from fastapi import Depends, Request
 
 from gateway.clients import CatalogClient, RecsysClient
@@ -19,3 +20,17 @@ async def get_recsys_client(request: Request) -> RecsysClient:
 
 CatalogClientDep = Annotated[CatalogClient, Depends(get_catalog_client)]
 RecsysClientDep = Annotated[RecsysClient, Depends(get_recsys_client)]
+
+
+async def require_json(request: Request) -> None:
+    """A body declared as anything but JSON is refused (415) before the model sees it: FastAPI
+    parses only JSON (or an undeclared body) and hands any other body to the model as bytes.
+    A route taking a JSON body lists it in `dependencies=`."""
+    declared = request.headers.get("content-type", "application/json")
+    media_type = declared.partition(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"The body is declared as {media_type or 'nothing'!r}; send it as JSON with "
+            "'Content-Type: application/json'.", parameter="content-type",
+            accepted=["application/json"])
+

@@ -3,6 +3,7 @@
 import re
 from typing import Annotated, Any
 
+from contracts.api import TasteRequest
 from contracts.domain import (
     ContentKindParam,
     DurationTypeParam,
@@ -11,18 +12,18 @@ from contracts.domain import (
     PlatformParam,
     ScoreParam,
     TextParam,
+    TitleStart,
+    TitleText,
     TitleTypeParam,
     YearParam,
 )
-from contracts.titles import normalise_title
 from contracts.web import ERROR_RESPONSES, JsonAnswer
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from gateway import health, service
-from gateway.body import TASTE_OPENAPI, TasteRequest, read_json_body
-from gateway.dependencies import CatalogClientDep, RecsysClientDep
+from gateway.dependencies import CatalogClientDep, RecsysClientDep, require_json
 from gateway.schemas import ReadyRead, SearchPageRead, TastePageRead, TitlePageRead
 
 # Answers leave as JSON encoded once (JsonAnswer); `response_model` names their shape for the docs.
@@ -44,13 +45,6 @@ def _catalog_id(value: str) -> str:
     if not CATALOG_ID.fullmatch(value):
         raise PydanticCustomError(
             "catalog_id", "Input should be a catalog id: a, d, h or n, 's', digits (like ns42)")
-    return value
-
-
-def _has_words(value: str) -> str:
-    # Titles are compared normalised; one that normalises to nothing can match nothing.
-    if not normalise_title(value):
-        raise PydanticCustomError("no_words", "Input should contain at least one letter or digit")
     return value
 
 
@@ -76,19 +70,11 @@ CountryQuery = Annotated[TextParam, _query("Country as the catalog names it.", "
 AnioQuery = Annotated[YearParam, _query("Release year.", 2018)]
 RatingQuery = Annotated[TextParam, _query(
     "Maturity rating: tv-ma, pg-13, 13+ (write + as %2B), g ...", "tv-ma")]
-# The schema declares what the validators enforce, so a client (or a fuzzer) reading the
-# OpenAPI never sends a request it calls valid that the gateway then refuses.
-HAS_WORDS_PATTERN = r"[^\W_]"  # a letter or digit somewhere (titles are compared normalised)
-
-
-def _words_query(description: str, example: str) -> Any:
-    """A text query parameter whose schema says it needs a letter or digit (_has_words)."""
-    return Query(description=description, examples=[example],
-                 openapi_examples={example: {"value": example}},
-                 json_schema_extra={"pattern": HAS_WORDS_PATTERN})
-
-
-TituloQuery = Annotated[TextParam, AfterValidator(_has_words), _words_query(
+# Titles (contracts.domain.TitleText): the schema's pattern says what the validator enforces,
+# a letter or digit in any script, so a client (or a fuzzer) reading the OpenAPI never sends a
+# request it calls valid that the gateway then refuses.
+# Lowercased: one answer-cache entry per title whatever its case.
+TituloQuery = Annotated[TitleText, StringConstraints(to_lower=True), _query(
     "A movie title; case, accents, punctuation are forgiven.", "the irishman")]
 PlatformsQuery = Annotated[PlatformListParam | None, _query(
     f"Only titles available on these platforms ({_PLATFORMS}): repeat the parameter "
@@ -101,10 +87,8 @@ YearOfTitle = Annotated[YearParam | None, _query(
     "Release year of the title asked about. Two films may share a title (les miserables 2012 "
     "and 2020): without a year the most rated answers, then the newest; year picks the other.",
     2012)]
-SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                              max_length=100), AfterValidator(_has_words),
-                       _words_query("What was typed so far: a title or its start, typos "
-                                    "forgiven.", "toy sto")]
+SearchText = Annotated[TitleStart, _query(
+    "What was typed so far: a title or its start, typos forgiven.", "toy sto")]
 SearchLimit = Annotated[int, Query(ge=1, le=50, description="At most this many hits, 1-50.",
                                    examples=[10], openapi_examples={"10": {"value": 10}})]
 TitleId = Annotated[str, AfterValidator(_catalog_id), Path(
@@ -199,17 +183,16 @@ async def search(catalog: CatalogClientDep, q: SearchText, limit: SearchLimit = 
                                               platforms=platform))
 
 
-@router.post("/recommendations", responses={413: ERROR_RESPONSES[422], **ERROR_RESPONSES},
-             openapi_extra=TASTE_OPENAPI)
-async def recommendations(request: Request, catalog: CatalogClientDep,
+@router.post("/recommendations", dependencies=[Depends(require_json)],
+             responses={413: ERROR_RESPONSES[422], 415: ERROR_RESPONSES[422], **ERROR_RESPONSES})
+async def recommendations(body: TasteRequest, catalog: CatalogClientDep,
                           recsys: RecsysClientDep) -> TastePageRead:
     """"I liked these": the `n` best titles for that taste, none of the liked ones.
 
     A title's score is the sum of its scores in the liked titles' recommendation lists; each
     item says which liked titles it comes from. Unknown liked titles are answered with
     suggestions; when none is known, a 404 with suggestions. At most 20 liked titles and a
-    16 KB body (413 past it)."""
-    body = await read_json_body(request, TasteRequest)
+    16 KB body (413 past it); a body that is not JSON is a 415."""
     return await service.recommendations_for_taste(recsys=recsys, catalog=catalog, body=body)
 
 

@@ -13,10 +13,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from contracts.api import TasteRequest
 from contracts.domain import ContentKind, DurationType, Platform
 from contracts.errors import NotFound, ServiceError
 
-from gateway.body import TasteRequest
 from gateway.clients import CatalogClient, RecsysClient
 from gateway.schemas import (
     RecommendationsRead,

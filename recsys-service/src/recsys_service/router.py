@@ -11,7 +11,7 @@ from contracts.api import (
     TasteRequest,
     TitleNeighboursRead,
 )
-from contracts.domain import PlatformListParam, TitleTypeParam, YearParam
+from contracts.domain import PlatformListParam, TitleText, TitleTypeParam, YearParam
 from contracts.observability import DATA_VERSION_HEADER
 from contracts.redis_layout import MAX_NEIGHBOURS
 from contracts.web import ERROR_RESPONSES, JsonAnswer
@@ -49,9 +49,9 @@ async def neighbours_by_id(
 @router.get("/neighbours", response_model=TitleNeighboursRead)
 async def neighbours_by_title(
     store: NeighbourStoreDep,
-    title: Annotated[str, Query(min_length=1, max_length=200, examples=["the matrix"],
-                                description="A movie title; case, accents, punctuation and "
-                                "repeated spaces do not matter.")],
+    title: Annotated[TitleText, Query(examples=["the matrix"],
+                                      description="A movie title; case, accents, punctuation "
+                                      "and repeated spaces do not matter.")],
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = 5,
     platform: Platforms = None,
     type: Annotated[TitleTypeParam | None, Query(
