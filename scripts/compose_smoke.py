@@ -40,12 +40,13 @@ def stack_env(bases: base_images.BaseImages, port: int) -> dict[str, str]:
 
 
 def wait_until_healthy(compose: list[str], env: dict[str, str]) -> None:
-    """Until the gateway's ready check passes; stops early if the ETL one-shot failed."""
+    """Until the proxy's ready check (the gateway's, through it) passes; stops early if the ETL
+    one-shot failed."""
     deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        gateway = run([*compose, "ps", "-q", "gateway"], env=env, timeout=60).stdout.strip()
-        if gateway:
-            status = run(["docker", "inspect", "--format", "{{.State.Health.Status}}", gateway],
+        proxy = run([*compose, "ps", "-q", "edge-proxy"], env=env, timeout=60).stdout.strip()
+        if proxy:
+            status = run(["docker", "inspect", "--format", "{{.State.Health.Status}}", proxy],
                          timeout=30).stdout.strip()
             if status == "healthy":
                 return
@@ -56,7 +57,7 @@ def wait_until_healthy(compose: list[str], env: dict[str, str]) -> None:
             if state and state[0] == "exited" and state[1] != "0":
                 raise SystemExit(f"the ETL one-shot exited with {state[1]}")
         time.sleep(3)
-    raise SystemExit(f"the gateway was not healthy within {HEALTH_TIMEOUT_SECONDS} s")
+    raise SystemExit(f"the proxy was not healthy within {HEALTH_TIMEOUT_SECONDS} s")
 
 
 def leftovers(project: str) -> dict[str, list[str]]:
@@ -78,7 +79,7 @@ def main() -> None:
     try:
         bases = base_images.resolve()
         client, build_env = images.buildkit_client()
-        for part in base_images.PARTS:
+        for part in images.IMAGES:
             images.build(part, bases, client, build_env)
         compose = compose_command()
     except EngineError as error:

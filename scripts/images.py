@@ -1,4 +1,5 @@
-"""Build the four images (`make images`) on the base images `base_images.py` settles on."""
+"""Build the images (`make images`: the four parts and the proxy in front of the gateway) on the
+base images `base_images.py` settles on."""
 
 import argparse
 import os
@@ -9,6 +10,8 @@ import base_images
 from docker_engine import REPO, EngineError, buildkit_client, env_example, run
 
 LOG_DIR = REPO / ".run" / "image-builds"
+# Every folder with a Dockerfile that docker-compose.yml builds.
+IMAGES = (*base_images.PARTS, "edge-proxy")
 
 
 def image_name(part: str) -> str:
@@ -45,15 +48,15 @@ def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("parts", nargs="*", choices=[*base_images.PARTS, []],
-                        help="default: all four")
+    parser.add_argument("parts", nargs="*", choices=[*IMAGES, []],
+                        help="default: all of them")
     args = parser.parse_args()
     try:
         bases = base_images.resolve()
         client, env = buildkit_client()
     except EngineError as error:
         raise SystemExit(str(error)) from None
-    for part in args.parts or base_images.PARTS:
+    for part in args.parts or IMAGES:
         build(part, bases, client, env)
 
 

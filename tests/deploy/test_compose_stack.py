@@ -1,11 +1,13 @@
 """The compose stack, running on the real data: every public route once through the published
-gateway, a second ETL run that the services follow, only the gateway's port published and the
-networks isolating as designed. `make compose-smoke` brings the stack up, runs this module and
-takes the stack down; elsewhere the module is skipped."""
+proxy and gateway, a second ETL run that the services follow, only the proxy's port published,
+the networks isolating as designed, and the proxy's bounds on hostile requests.
+`make compose-smoke` brings the stack up, runs this module and takes the stack down; elsewhere
+the module is skipped."""
 
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -227,7 +229,7 @@ def test_each_image_holds_its_part_and_no_other_nor_dev_tools(service: str) -> N
     assert found == [part, "contracts"]
 
 
-def test_only_the_gateway_publishes_a_port() -> None:
+def test_only_the_proxy_publishes_a_port() -> None:
     ids = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}").split()
     published = {}
     for details in json.loads(docker("inspect", *ids)):
@@ -237,9 +239,9 @@ def test_only_the_gateway_publishes_a_port() -> None:
         if bindings:
             published[details["Config"]["Labels"]["com.docker.compose.service"]] = bindings
     port = os.environ["GATEWAY_URL"].rsplit(":", 1)[1]
-    assert set(published) == {"gateway"}
-    assert set(published["gateway"]) == {"8000/tcp"}
-    assert set(published["gateway"]["8000/tcp"]) == {port}
+    assert set(published) == {"edge-proxy"}
+    assert set(published["edge-proxy"]) == {"8000/tcp"}
+    assert set(published["edge-proxy"]["8000/tcp"]) == {port}
 
 
 def test_every_network_but_the_edge_is_internal() -> None:
@@ -279,3 +281,102 @@ def test_the_networks_let_through_only_the_designed_links(compose, source: str) 
     expected = {name: {"resolves": frozenset({part, name}) in links,
                        "connects": frozenset({part, name}) in links} for name in targets}
     assert found == expected
+
+
+# --- the proxy's bounds (edge-proxy/nginx.conf) --------------------------------------------------
+
+PROXY_HEADER_TIMEOUT_SECONDS = 10
+
+
+def raw_exchange(payload: bytes, *, wait: float = 30.0) -> tuple[bytes, float]:
+    """Send raw bytes to the published port (stopping if it closes), return the answer and when."""
+    host, port = os.environ["GATEWAY_URL"].removeprefix("http://").split(":")
+    started = time.perf_counter()
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        try:
+            for at in range(0, len(payload), 65536):
+                sock.sendall(payload[at:at + 65536])
+        except OSError:
+            pass  # refused mid-way: read the answer it sent before closing
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    return answer, time.perf_counter() - started
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
+
+
+def error_body(answer: bytes) -> dict[str, Any]:
+    return json.loads(answer.split(b"\r\n\r\n", 1)[1])
+
+
+def head(path: str, *headers: bytes) -> bytes:
+    return b"GET %s HTTP/1.1\r\nHost: gateway\r\n%s\r\n" % (
+        path.encode(), b"".join(h + b"\r\n" for h in headers))
+
+
+def test_a_huge_header_is_refused_before_it_is_read() -> None:
+    answer, seconds = raw_exchange(head("/get_count_platform?platform=netflix",
+                                        b"X-Big: " + b"a" * (50 << 20)))
+    assert status_of(answer) == 431
+    assert error_body(answer)["code"] == "headers_too_large"
+    assert seconds < 5
+
+
+def test_too_many_headers_and_too_long_urls_are_refused() -> None:
+    many, _ = raw_exchange(head("/get_count_platform?platform=netflix",
+                                *(b"X-%d: %s" % (n, b"v" * 20) for n in range(2000))))
+    long_url, _ = raw_exchange(head("/get_contents?rating=" + "a" * 9000))
+    assert status_of(many) == 431  # the count is bounded by the head's size
+    assert status_of(long_url) == 414
+    assert error_body(long_url)["code"] == "url_too_long"
+
+
+def test_a_slow_head_is_cut_after_the_header_timeout() -> None:
+    started = b"GET /get_count_platform?platform=netflix HTTP/1.1\r\nHost: gateway\r\n"
+    answer, seconds = raw_exchange(started)  # the blank line never comes
+    assert status_of(answer) != 200
+    assert PROXY_HEADER_TIMEOUT_SECONDS - 1 <= seconds < PROXY_HEADER_TIMEOUT_SECONDS + 5
+
+
+def test_a_malformed_request_gets_the_error_shape() -> None:
+    answer, _ = raw_exchange(b"NOT HTTP AT ALL\r\n\r\n")
+    assert status_of(answer) == 400
+    assert error_body(answer)["code"] == "bad_request"
+
+
+def test_bodies_that_never_come_leave_others_served_and_cap_the_address(gateway) -> None:
+    # Seen from the proxy every connection from this host has one address: 60 promised bodies
+    # stay under its 64 connections, so another request is still served; past 64, 429 at once.
+    host, port = os.environ["GATEWAY_URL"].removeprefix("http://").split(":")
+    promise = (b"GET /get_count_platform?platform=netflix HTTP/1.1\r\nHost: gateway\r\n"
+               b"Content-Length: 1\r\n\r\n")
+    sockets = []
+    try:
+        for _ in range(60):
+            sockets.append(socket.create_connection((host, int(port)), timeout=5))
+            sockets[-1].sendall(promise)
+        time.sleep(1)
+        served = gateway.get("/get_count_platform", params={"platform": "netflix"},
+                             headers={"Connection": "close"})
+        extra = []
+        for _ in range(10):
+            sockets.append(socket.create_connection((host, int(port)), timeout=5))
+            sockets[-1].sendall(promise)
+            extra.append(sockets[-1])
+        refused = []
+        for sock in extra:
+            try:
+                refused.append(status_of(sock.recv(4096)))
+            except OSError:
+                refused.append(0)
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert served.status_code == 200, served.text
+    assert refused.count(429) >= 5, refused

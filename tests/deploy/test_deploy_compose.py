@@ -14,7 +14,11 @@ EXPECTED_DEPENDS_ON = {
     "catalog-service": {"etl-job": "service_completed_successfully"},
     "recsys-service": {"redis": "service_healthy", "etl-job": "service_completed_successfully"},
     "gateway": {"catalog-service": "service_healthy", "recsys-service": "service_healthy"},
+    "edge-proxy": {"gateway": "service_healthy"},
 }
+# The reverse proxy in front of the gateway: in Kubernetes the ingress controller, outside the
+# namespace, is its counterpart.
+PROXY = "edge-proxy"
 def depends_on(service: dict[str, Any]) -> dict[str, str]:
     value = service.get("depends_on") or {}
     if isinstance(value, list):  # the short form means service_started
@@ -27,7 +31,7 @@ def published(compose: dict[str, Any]) -> set[str]:
             if service.get("ports") or service.get("network_mode") == "host"}
 
 
-def test_services_are_the_five_parts(compose) -> None:
+def test_services_are_the_parts_and_the_proxy(compose) -> None:
     assert set(compose["services"]) == set(EXPECTED_DEPENDS_ON)
 
 
@@ -40,28 +44,28 @@ def test_every_awaited_service_has_a_healthcheck(compose) -> None:
     awaited = {dependency for service in compose["services"].values()
                for dependency, condition in depends_on(service).items()
                if condition == "service_healthy"}
-    assert awaited == {"redis", "catalog-service", "recsys-service"}
+    assert awaited == {"redis", "catalog-service", "recsys-service", "gateway"}
     for name in awaited:
         check = compose["services"][name].get("healthcheck") or {}
         assert check.get("test"), name
         assert not check.get("disable"), name
-    for name in ("catalog-service", "recsys-service", "gateway"):
+    for name in ("catalog-service", "recsys-service", "gateway", PROXY):
         test = " ".join(compose["services"][name]["healthcheck"]["test"])
         # Readiness, over Python's urllib (no curl in slim images), on the service's port.
         assert "urllib.request.urlopen('http://127.0.0.1:8000/readyz'" in test, name
 
 
-def test_only_the_gateway_publishes_a_port(compose) -> None:
-    assert published(compose) == {"gateway"}
-    assert all(str(port).endswith(":8000") for port in compose["services"]["gateway"]["ports"])
+def test_only_the_proxy_publishes_a_port(compose) -> None:
+    assert published(compose) == {PROXY}
+    assert all(str(port).endswith(":8000") for port in compose["services"][PROXY]["ports"])
     for service in compose["services"].values():
-        assert "expose" not in service or service is compose["services"]["gateway"]
+        assert "expose" not in service
 
 
 def test_the_rule_catches_a_second_published_port(compose) -> None:
     broken = copy.deepcopy(compose)
     broken["services"]["redis"]["ports"] = ["6379:6379"]
-    assert published(broken) == {"gateway", "redis"}
+    assert published(broken) == {PROXY, "redis"}
 
 
 def kubernetes_links(manifests) -> set[frozenset[str]]:
@@ -71,11 +75,16 @@ def kubernetes_links(manifests) -> set[frozenset[str]]:
 
 
 def test_network_links_match_the_kubernetes_policies(compose, applied_manifests) -> None:
-    assert compose_links(compose) == kubernetes_links(applied_manifests)
+    links = compose_links(compose)
+    proxied = {link for link in links if PROXY in link}
+    assert links - proxied == kubernetes_links(applied_manifests)
+    # The proxy reaches the gateway alone, as the ingress controller's policy allows.
+    assert proxied == {frozenset({PROXY, "gateway"})}
+    assert ("namespace:ingress-nginx", "gateway") in policy_edges(applied_manifests)
     internal = {name for name, spec in compose["networks"].items() if (spec or {}).get("internal")}
-    # Every network but the gateway's public one is internal.
+    # Every network but the proxy's public one is internal.
     assert set(compose["networks"]) - internal == {"edge"}
-    assert compose["services"]["gateway"]["networks"][0] == "edge"
+    assert compose["services"][PROXY]["networks"][0] == "edge"
 
 
 def test_the_link_rule_catches_an_extra_network(compose) -> None:

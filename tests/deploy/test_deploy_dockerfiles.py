@@ -73,7 +73,9 @@ def test_kubernetes_runs_the_images_command(dockerfiles, all_manifests, part: st
                 if (t := pod_template(m.doc)) is not None
                 for c in t["spec"]["containers"] if c["name"] == part]
     assert commands, f"no container named {part}"
-    assert all(c == image_command for c in commands), commands
+    # A service's command lives once, in its image; the job's manifests may name it again.
+    allowed = [None] if part in SERVICES else [None, image_command]
+    assert all(c in allowed for c in commands), commands
 
 
 @pytest.mark.parametrize("part", SERVICES)

@@ -114,7 +114,7 @@ def hadolint(path: Path) -> list[dict[str, Any]]:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("part", PARTS)
+@pytest.mark.parametrize("part", [*PARTS, "edge-proxy"])
 def test_dockerfile_passes_hadolint(part: str) -> None:
     findings = hadolint(REPO / part / "Dockerfile")
     assert [(f["line"], f["code"], f["message"]) for f in findings] == []

@@ -4,9 +4,10 @@ Each once failed: one 50 MB header was accepted, eight unfinished ones took the 
 72 to 453 MB, slow headers never timed out, nothing limited the rate, a 422 echoed a 60 KB input.
 """
 
-import contextlib
+import random
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,18 +19,17 @@ from harness import Service
 
 pytestmark = pytest.mark.slow
 
-HEADER_TIMEOUT = 1.0
 RATE = "20/minute"
 
 
 @pytest.fixture(scope="module")
 def bounded(tmp_path_factory: pytest.TempPathFactory, sample_catalog_dir: Path,
             hand_written_model) -> Iterator[Stack]:
-    """A stack whose gateway times out heads after 1 s and admits 20 requests a minute per
-    client, the client being named by X-Real-IP (as behind ingress-nginx)."""
+    """A stack whose gateway admits 20 requests a minute per client, the client being named
+    by X-Real-IP (as behind ingress-nginx)."""
     with stack_starter(tmp_path_factory.mktemp("bounded"), sample_catalog_dir,
                        hand_written_model) as start:
-        yield start(HTTP_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT), RATE_LIMIT=RATE,
+        yield start(RATE_LIMIT=RATE,
                     RATE_LIMIT_CLIENT_HEADER="X-Real-IP")
 
 
@@ -54,60 +54,6 @@ def raw_exchange(url: str, payload: bytes, *, wait: float = 10.0) -> tuple[bytes
 
 def status_of(answer: bytes) -> int:
     return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
-def request(path: str, *headers: bytes) -> bytes:
-    return b"GET %s HTTP/1.1\r\nHost: gateway\r\nX-Real-IP: 10.0.0.%d\r\n%s\r\n" % (
-        path.encode(), hash(path) % 200 + 20, b"".join(h + b"\r\n" for h in headers))
-
-
-def test_a_huge_header_is_refused_before_it_is_read(bounded: Stack):
-    answer, seconds = raw_exchange(bounded.gateway.url, request(
-        "/get_count_platform?platform=netflix", b"X-Big: " + b"a" * (50 << 20)))
-    assert status_of(answer) == 431
-    assert b'"code": "headers_too_large"' in answer
-    assert seconds < 3  # was 4.3 s, all 50 MB read and the request served
-
-
-def test_unfinished_huge_headers_do_not_grow_the_gateway(bounded: Stack):
-    pid = bounded.gateway.running_pid()
-    before = rss_bytes(pid)
-    host, port = bounded.gateway.url.removeprefix("http://").split(":")
-    sockets = []
-    for _ in range(8):
-        sock = socket.create_connection((host, int(port)), timeout=10)
-        sockets.append(sock)
-        with contextlib.suppress(OSError):  # the gateway closed it once past its bound
-            sock.sendall(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (8 << 20))  # never finished
-    grown = rss_bytes(pid) - before
-    for sock in sockets:
-        sock.close()
-    assert grown < 16 << 20, f"the gateway grew by {grown >> 20} MB"  # 64 MB were sent
-
-
-def test_too_many_headers_and_too_long_urls_are_refused(bounded: Stack):
-    many, _ = raw_exchange(bounded.gateway.url, request(
-        "/get_count_platform?platform=netflix", *(b"X-%d: 1" % n for n in range(200))))
-    long_url, _ = raw_exchange(bounded.gateway.url, request("/get_contents?rating=" + "a" * 9000))
-    assert status_of(many) == 431
-    assert b"more than 100 headers" in many
-    assert status_of(long_url) == 414
-
-
-def test_a_slow_head_is_cut_after_the_header_timeout(bounded: Stack):
-    started = b"GET /get_count_platform?platform=netflix HTTP/1.1\r\nHost: gateway\r\n"
-    answer, seconds = raw_exchange(bounded.gateway.url, started)  # the blank line never comes
-    silent, silent_seconds = raw_exchange(bounded.gateway.url, b"")
-    assert status_of(answer) == status_of(silent) == 408
-    assert HEADER_TIMEOUT <= seconds < HEADER_TIMEOUT + 2
-    assert HEADER_TIMEOUT <= silent_seconds < HEADER_TIMEOUT + 2
 
 
 def test_a_large_body_is_refused_unread(bounded: Stack):
@@ -174,3 +120,17 @@ def test_an_error_echoes_only_a_short_prefix_of_the_bad_value(bounded: Stack):
         assert answer.status_code == 422
         assert len(answer.content) < 600  # was the whole value back (60 KB in, 60 KB out)
         assert "x" * 60 + "'... (6000 characters)" in answer.json()["detail"]
+
+
+def test_forwarded_for_from_loopback_does_not_make_new_clients(bounded: Stack):
+    # Only RATE_LIMIT_CLIENT_HEADER names a client: X-Forwarded-For is not trusted, even from
+    # 127.0.0.1 (uvicorn trusts it from there unless told not to).
+    rng = random.Random(7)
+    forwarded = [".".join(str(rng.randrange(1, 255)) for _ in range(4)) for _ in range(1000)]
+    with bounded.client() as client:
+        statuses = Counter(client.get("/get_count_platform?platform=netflix",
+                                      headers={"X-Forwarded-For": address}).status_code
+                           for address in forwarded)
+    # 20 a minute, and a few more where the sliding window straddles two minutes.
+    assert statuses[200] <= 25
+    assert statuses[429] >= 975

@@ -1,11 +1,13 @@
 """A uvicorn service or a redis-server on a free port: started, waited for, stopped, logged.
 
-Standard library only, so the stack script, the tests and the benchmarks share it without
-importing any service.
+Standard library and dockerfile-parse only, so the stack script, the tests and the benchmarks
+share it without importing any service. A service runs the command its image runs (the
+Dockerfile's CMD), on loopback and a port of its own.
 """
 
 import contextlib
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -19,10 +21,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
+from dockerfile_parse import DockerfileParser
+
 LOCALHOST = "127.0.0.1"
-# uvicorn --http: httptools with bounds on the request head (contracts/server.py).
-BOUNDED_HTTP_PROTOCOL = "contracts.server:BoundedHttpToolsProtocol"
 LOG_TAIL_CHARS = 2000
+# The workspace root: this file is harness/src/harness/processes.py.
+REPO = Path(__file__).resolve().parents[3]
+# An app with no image of its own (the benchmarks' bare app) is served as the gateway is.
+DEFAULT_IMAGE = "gateway"
 
 
 class NotReady(RuntimeError):
@@ -193,6 +199,30 @@ class Process:
         return f"\n--- last lines of {self.log_path.name} ---\n{tail}" if tail else ""
 
 
+def image_command(part: str) -> list[str]:
+    """The exec-form CMD of `<part>/Dockerfile`: what the image, compose and Kubernetes run."""
+    command = json.loads(DockerfileParser(str(REPO / part / "Dockerfile")).cmd or "null")
+    if not isinstance(command, list) or not command:
+        raise ValueError(f"{part}/Dockerfile has no exec-form CMD")
+    return [str(word) for word in command]
+
+
+def serve_command(app: str, port: int) -> list[str]:
+    """The image's uvicorn command for `app`, on loopback at `port`, by this interpreter.
+
+    The image is the folder named after the app's package (`catalog_service.main:create_app`
+    -> catalog-service/), else the gateway's.
+    """
+    part = app.split(".", 1)[0].replace("_", "-")
+    command = image_command(part if (REPO / part / "Dockerfile").is_file() else DEFAULT_IMAGE)
+    if command[0] != "uvicorn" or "--factory" not in command:
+        raise ValueError(f"the image's CMD is not a uvicorn app factory: {command}")
+    replaced = {command.index("--factory") + 1: app, command.index("--host") + 1: LOCALHOST,
+                command.index("--port") + 1: str(port)}
+    return [sys.executable, "-m", "uvicorn",
+            *(replaced.get(at, word) for at, word in enumerate(command) if at > 0)]
+
+
 class Service(Process):
     """A FastAPI app factory ("package.main:create_app") under uvicorn, the way `make up` runs it.
 
@@ -205,10 +235,7 @@ class Service(Process):
         self.app = app
         self.port = port or free_port()
         self.ready_path = ready_path
-        # As deployed: bounds on request heads and a slow-header timeout (contracts/server.py).
-        command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", LOCALHOST,
-                   "--port", str(self.port), "--log-level", "warning",
-                   "--http", BOUNDED_HTTP_PROTOCOL, *extra_args]
+        command = [*serve_command(app, self.port), "--log-level", "warning", *extra_args]
         super().__init__(name, command, log_path=log_path, env=env, cwd=cwd)
 
     @property
