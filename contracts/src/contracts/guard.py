@@ -21,7 +21,6 @@ downstream timeout (NTP does; the default timeout is 2 s).
 
 import asyncio
 import hmac
-import json
 import logging
 import time
 from collections import Counter as Tally
@@ -32,6 +31,7 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import Field, SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.errors import ErrorBody, error_json
 from contracts.settings import BaseServiceSettings
 
 DEADLINE_HEADER = "X-Request-Deadline"
@@ -200,7 +200,7 @@ class RequestGuard:
             self.shed.labels(code).inc()
         logger.warning("refused %s %s: %s", scope["method"], scope["path"], detail,
                        extra={"fields": {"status": status, "reason": code}})
-        body = json.dumps({"code": code, "detail": detail}).encode()
+        body = error_json(ErrorBody(code=code, detail=detail))
         headers = [(b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode())]
         if status in (429, 503):
