@@ -38,6 +38,8 @@ def catalog_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
             "score_source": "file",
             "rating_count": 0,
             "avg_rating": None,
+            "display_title": None, "display_director": None, "display_cast": None,
+            "display_listed_in": None, "display_description": None,
             **row,
         })
     return pl.DataFrame(full, schema=CATALOG_SCHEMA)

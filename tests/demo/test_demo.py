@@ -104,7 +104,7 @@ def test_demo_shows_each_subscription_feature_once(demo_run):
     assert "/get_recommendation?titulo=blue+waters" in out
     assert "a show gets shows: the chronicles (tv show), quiet town (tv show)" in out
     assert "POST /recommendations (body below)" in out
-    assert "because you liked the long night" in out
+    assert "Because you liked the long night." in out
     assert "unknown: 'the long niht ii'" in out
     assert "/search?q=the+lon&limit=5" in out
 

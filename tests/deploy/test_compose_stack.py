@@ -153,7 +153,7 @@ def test_title_page_has_the_record_and_the_reasons(gateway, rows, toy_story) -> 
     page = get(gateway, f"/titles/{original}")
     assert (page["title"]["title"], page["title"]["release_year"]) == (raw.title, raw.year)
     items = {item["id"]: item for item in page["recommendations"]["items"]}
-    assert "same director: john lasseter" in items[sequel]["reason"]
+    assert "Same director: John Lasseter." in items[sequel]["reason"]
 
 
 def test_search_finds_the_film_on_its_platforms(gateway, rows) -> None:

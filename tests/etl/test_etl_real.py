@@ -114,3 +114,23 @@ def test_rating_counts_and_averages_match_the_ratings_files(real_data_dir: Path,
             assert row["avg_rating"] == pytest.approx(sum(values) / len(values)), title_id
         else:
             assert row["avg_rating"] is None, title_id
+
+
+def _spelled_list(text: str) -> str | None:
+    names = [name.strip() for name in text.split(",")]
+    return ", ".join(name for name in names if name) or None
+
+
+def test_display_columns_keep_every_platform_spelling(raw: dict, catalog: dict) -> None:
+    for title_id, record in raw.items():
+        row = catalog[title_id]
+        assert row["display_title"] == record["title"].strip(), title_id
+        assert row["display_description"] == (record["description"].strip() or None), title_id
+        assert row["display_listed_in"] == _spelled_list(record["listed_in"]), title_id
+        cast = ", ".join(name for name in (_spelled_list(record["cast"]) or "").split(", ")
+                         if any(ch.isalpha() for ch in name))
+        assert row["display_cast"] == (cast or None), title_id
+        # The lowercase columns the queries use are the same text, folded.
+        assert row["title"] == row["display_title"].lower(), title_id
+    shown = {row["display_title"] for row in catalog.values()}
+    assert {"The Lord of the Rings: The Return of the King", "WandaVision"} <= shown

@@ -12,6 +12,7 @@ import pytest
 from contracts.schema import (
     CATALOG_COLUMNS,
     CATALOG_FILE,
+    DISPLAY_COLUMNS,
     MANIFEST_FILE,
     QUARANTINE_FILE,
     RATINGS_COLUMNS,
@@ -62,11 +63,26 @@ def test_ids_are_every_kept_row_and_no_quarantined_one(catalog: pl.DataFrame) ->
 
 
 def test_every_text_field_is_lowercase(catalog: pl.DataFrame) -> None:
-    text = [name for name, kind in CATALOG_COLUMNS.items() if kind == "str"]
+    kept_as_written = set(DISPLAY_COLUMNS.values())
+    text = [name for name, kind in CATALOG_COLUMNS.items()
+            if kind == "str" and name not in kept_as_written]
     for name in text:
         values = [v for v in catalog[name].to_list() if v is not None]
         assert values == [v.lower() for v in values], name
     assert set(catalog["type"].to_list()) == {"movie", "tv show"}
+
+
+def test_display_columns_keep_the_platform_spelling_trimmed(catalog: pl.DataFrame) -> None:
+    first = row(catalog, "ns1")
+    assert {name: first[display] for name, display in DISPLAY_COLUMNS.items()} == {
+        "title": "The Long Night", "director": "Ana Ruiz, Bo Chen",
+        "cast": "Tom Hardy, Lucia Perez", "listed_in": "Dramas, International Movies",
+        "description": "A long night in Buenos Aires."}
+    # Trimmed like the lowercase column it sits beside, and equal to it once lowercased.
+    assert row(catalog, "ns2")["display_cast"] == "Lucia Perez, Tom Hardy"
+    for name, display in DISPLAY_COLUMNS.items():
+        pairs = catalog.select(name, display).drop_nulls(name).rows()
+        assert [shown.lower() for _, shown in pairs] == [low for low, _ in pairs], name
 
 
 def test_duration_in_rating_is_moved_and_rating_becomes_g(catalog: pl.DataFrame) -> None:

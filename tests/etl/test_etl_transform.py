@@ -200,7 +200,9 @@ def test_to_catalog_schema_is_exactly_the_contract() -> None:
            "director": None, "cast": None, "country": None, "date_added": dt.date(2021, 1, 1),
            "release_year": 2020, "rating": "g", "duration_int": 90, "duration_type": "min",
            "listed_in": "dramas", "description": "d", "score": 50, "score_source": "file",
-           "rating_count": 0, "avg_rating": None, "line": 2, "raw": "x"}
+           "rating_count": 0, "avg_rating": None, "line": 2, "raw": "x",
+           "display_title": "T", "display_director": None, "display_cast": None,
+           "display_listed_in": "Dramas", "display_description": "D"}
     shaped = transform.to_catalog_schema(pl.DataFrame([row]))
     assert shaped.columns == list(CATALOG_COLUMNS)
     expected = {"str": pl.String, "int32": pl.Int32, "date": pl.Date, "float64": pl.Float64}

@@ -82,23 +82,38 @@ def test_the_weight_moves_liked_movies_between_content_and_viewers(tiny_catalog,
     assert by_content["ns1"][0] == "ns2"
 
 
-def test_reasons_name_what_is_shared(tiny_catalog, tiny_ratings):
-    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=3)
+def test_reasons_are_sentences_naming_what_is_shared_as_the_platforms_spell_it(
+        tiny_catalog, tiny_ratings):
+    # The catalog keeps each platform's spelling beside the lowercase columns.
+    spelled = tiny_catalog.with_columns(
+        pl.col(name).str.to_titlecase().alias(f"display_{name}")
+        for name in ("title", "director", "cast", "listed_in"))
+    neighbours = train(catalog=spelled, ratings=tiny_ratings, blend=BLEND, top_k=3)
     reason = dict(zip(zip(neighbours["movie_id"], neighbours["neighbour_id"], strict=True),
                       neighbours["reason"], strict=True))
     # What the films share leads when content is the stronger share, what viewers did when
     # EASE is; "people who liked" only where someone liked both (user 4 liked ns1 and ns2).
-    assert reason[("ns1", "ns2")] == ("shared genres: thrillers; same director: ann lee; "
-                                      "shared cast: bob stone; people who liked the heist also "
-                                      "liked this")
-    assert reason[("ns1", "ds1")] == "people who liked the heist also liked this"
+    assert reason[("ns1", "ns2")] == ("Shared genres: Thrillers. Same director: Ann Lee. "
+                                      "Shared cast: Bob Stone. People who liked The Heist also "
+                                      "liked this.")
+    assert reason[("ns1", "ds1")] == "People who liked The Heist also liked this."
     # "documentaries" and "documentary" are one genre, named by its first spelling on a tie.
-    # Description words come heaviest first, alphabetically on a tie.
-    assert reason[("hs1", "hs2")] == ("shared genres: documentaries; "
-                                      "similar description: farm, sheep")
-    assert reason[("as2", "ns2")] == "similar description: city"
-    assert reason[("ds1", "ds2")] == "shared genres: animation, family; similar description: rocket"
+    # Description words come heaviest first, alphabetically on a tie (they are word stems).
+    assert reason[("hs1", "hs2")] == ("Shared genres: Documentaries. "
+                                      "Similar description: farm, sheep.")
+    assert reason[("as2", "ns2")] == "Similar description: city."
+    assert reason[("ds1", "ds2")] == ("Shared genres: Animation, Family. "
+                                      "Similar description: rocket.")
     assert all(neighbours["reason"].str.len_chars() > 0)
+
+
+def test_reasons_without_kept_spellings_name_the_lowercase_ones(tiny_catalog, tiny_ratings):
+    neighbours = train(catalog=tiny_catalog, ratings=tiny_ratings, blend=BLEND, top_k=3)
+    reason = dict(zip(zip(neighbours["movie_id"], neighbours["neighbour_id"], strict=True),
+                      neighbours["reason"], strict=True))
+    assert reason[("ns1", "ds1")] == "People who liked the heist also liked this."
+    assert reason[("ds1", "ds2")] == ("Shared genres: animation, family. "
+                                      "Similar description: rocket.")
 
 
 def test_bad_arguments_are_refused(tiny_catalog, tiny_ratings):
@@ -120,7 +135,7 @@ def test_short_lists_are_filled_with_popular_films_said_as_much(tiny_catalog, ti
     # Only hs2 shares anything with the farm film; the rest are the most liked films.
     assert hs1["neighbour_id"].to_list() == ["hs2", "ds1", "ns1"]
     assert hs1["score"].to_list()[1:] == [0.0, 0.0]
-    assert hs1["reason"].to_list()[1:] == ["popular with viewers"] * 2
+    assert hs1["reason"].to_list()[1:] == ["Popular with viewers."] * 2
 
 
 def test_without_ratings_content_alone_ranks_and_nothing_claims_viewers(tiny_catalog,
@@ -133,7 +148,7 @@ def test_without_ratings_content_alone_ranks_and_nothing_claims_viewers(tiny_cat
     assert lists(neighbours)["ns1"][0] == "ns2"
     fillers = neighbours.filter(pl.col("score") == 0)
     assert fillers.height > 0
-    assert set(fillers["reason"]) == {"another film in the catalog"}
+    assert set(fillers["reason"]) == {"Another film in the catalog."}
 
 
 def test_viewers_reasons_are_claimed_only_as_far_as_true(tiny_catalog):
@@ -147,10 +162,10 @@ def test_viewers_reasons_are_claimed_only_as_far_as_true(tiny_catalog):
         "co_liked": [True, False, False]}).cast({"query": pl.Int32, "neighbour": pl.Int32})
     reasons = explain(movies=index.movies, features=features, neighbours=pairs, liked_rows=set())
     assert reasons == [
-        "people who liked the heist also liked this",
+        "People who liked the heist also liked this.",
         # EASE without anyone liking both claims nothing about people; BM25 still says its part.
-        "liked by the same viewers",
-        "liked by the same viewers",
+        "Liked by the same viewers.",
+        "Liked by the same viewers.",
     ]
 
 

@@ -125,9 +125,9 @@ async def test_the_taste_of_two_titles_sums_their_scores(
         ("green hill", 0.8, ["the long night", "red river"]),
         ("yellow sea", 0.6, ["the long night"]),
     ]
-    assert body["items"][0]["reason"] == "because you liked the long night and red river"
+    assert body["items"][0]["reason"] == "Because you liked the long night and red river."
     assert body["items"][0]["available_on"] == ["hulu", "netflix"]
-    assert body["items"][3]["reason"] == "because you liked the long night"
+    assert body["items"][3]["reason"] == "Because you liked the long night."
 
 
 async def test_the_taste_keeps_the_platforms_asked_for(

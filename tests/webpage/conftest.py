@@ -97,6 +97,20 @@ def stack_without_recsys(redis_server: Any, start_service: Callable[..., Any],
     return Stack(gateway=gateway, recsys=recsys.url, catalog=page_catalog)
 
 
+@pytest.fixture(scope="session")
+def sample_titles(sample_data_dir: Path) -> dict[str, str]:
+    """Catalog id -> title as the sample CSVs spell it ("ANOTHER Long Night"), first row of
+    an id: what the page shows."""
+    import csv
+
+    titles: dict[str, str] = {}
+    for path in sorted(sample_data_dir.glob("*_titles.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                titles.setdefault(path.name[0] + row["show_id"], row["title"].strip())
+    return titles
+
+
 def _chromium() -> str:
     if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
         if os.environ.get("CI"):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import expect
 
 PLATFORM_OF_LETTER = {"a": "amazon", "d": "disney", "h": "hulu", "n": "netflix"}
-SHOWN = 5
+SHOWN = 6
 
 
 def cards(page, where: str = "#title-view"):
@@ -30,8 +30,8 @@ def titles_asked(page) -> list[dict[str, list[str]]]:
 
 
 def test_ticking_a_platform_shows_only_its_titles_and_is_remembered(
-        page_stack, open_page, page_neighbours, hand_written_model):
-    names = hand_written_model.movies
+        page_stack, open_page, page_neighbours, sample_titles):
+    names = sample_titles
     page = open_page(page_stack.gateway)
     page.goto("/#/titles/ns1")
     expect(cards(page)).to_have_count(SHOWN)
@@ -75,7 +75,7 @@ def test_a_filter_that_leaves_nothing_says_so(page_stack, open_page, page_neighb
     expect(notice).to_contain_text("Nothing to show on Disney+.")
     expect(cards(page)).to_have_count(0)
     # The record is still there: only the recommendations were filtered.
-    expect(page.locator("#title-view-heading")).to_have_text("another long night")
+    expect(page.locator("#title-view-heading")).to_have_text("ANOTHER Long Night")
 
 
 def taste(neighbours: dict[str, list[tuple[str, float, str]]],
@@ -94,8 +94,8 @@ def taste(neighbours: dict[str, list[tuple[str, float, str]]],
 
 
 def test_liked_titles_get_a_list_for_that_taste(page_stack, open_page, page_neighbours,
-                                               hand_written_model):
-    names = hand_written_model.movies
+                                               sample_titles):
+    names = sample_titles
     page = open_page(page_stack.gateway)
     page.goto("/#/titles/ns1")
     like = page.locator("#title-view .like")
@@ -103,10 +103,10 @@ def test_liked_titles_get_a_list_for_that_taste(page_stack, open_page, page_neig
     expect(like).to_have_attribute("aria-pressed", "true")
     box = page.locator("#liked-input")
     box.press_sequentially("another long", delay=20)  # and one picked from the suggestions
-    page.locator("#liked-listbox [role=option]", has_text="another long night").click()
+    page.locator("#liked-listbox [role=option]", has_text="ANOTHER Long Night").click()
     expect(page.locator("#liked-list .chip .title-text")).to_have_text(
-        ["the long night", "another long night"])
-    page.get_by_role("button", name="Recommend for these").click()
+        ["The Long Night", "ANOTHER Long Night"])
+    page.get_by_role("button", name="Get six for these").click()
 
     expected = taste(page_neighbours, ["ns1", "ns2"])
     expect(cards(page, "#liked-results")).to_have_text([names[o] for o, _ in expected])
@@ -116,24 +116,24 @@ def test_liked_titles_get_a_list_for_that_taste(page_stack, open_page, page_neig
             expect(reasons.nth(i)).to_contain_text(names[source])
     # Night drive is on both lists: its reason names both liked titles; last tango only one.
     both = [names[o] for o, sources in expected if len(sources) == 2]
-    assert both == ["night drive"]
+    assert both == ["Night Drive"]
 
 
 def test_an_unknown_liked_title_offers_did_you_mean(page_stack, open_page, page_neighbours,
-                                                   hand_written_model):
+                                                   sample_titles):
     page = open_page(page_stack.gateway)
     page.goto("/")
     box = page.locator("#liked-input")
     box.fill("the long nigth")
     box.press("Enter")  # typed, not picked: the API decides
-    page.get_by_role("button", name="Recommend for these").click()
+    page.get_by_role("button", name="Get six for these").click()
     warning = page.locator("#liked-results .notice-warn")
     expect(warning).to_contain_text("No title matches “the long nigth”.")
     offered = warning.locator(".suggestion")
     expect(offered.first).to_be_visible()
     offered.filter(has_text="the long night").click()
     expect(page.locator("#liked-list .chip .title-text")).to_have_text(["the long night"])
-    expected = [hand_written_model.movies[o] for o, _, _ in page_neighbours["ns1"]]
+    expected = [sample_titles[o] for o, _, _ in page_neighbours["ns1"]][:SHOWN]
     expect(cards(page, "#liked-results")).to_have_text(expected)
 
 
@@ -142,6 +142,6 @@ def test_recommender_down_the_taste_list_says_so(stack_without_recsys, open_page
     page.goto("/")
     page.locator("#liked-input").fill("the long night")
     page.locator("#liked-input").press("Enter")
-    page.get_by_role("button", name="Recommend for these").click()
+    page.get_by_role("button", name="Get six for these").click()
     expect(page.locator("#liked-results .notice-warn")).to_contain_text(
         "The recommender is down right now.")

@@ -37,6 +37,8 @@ class SearchEntry:
     type: str
     release_year: int
     available_on: tuple[str, ...] = ()
+    # The platform's own spelling, for people to read (the lowercase `title` when none).
+    display_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,8 @@ def series_entries(*, series: pl.DataFrame,
                    films: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """id -> every film of its series in order (one record each: the smallest id), with its
     title, year and platforms: the `series` of a title record."""
-    entries = (series.join(films.select("id", "title", "release_year", "available_on"),
+    entries = (series.join(films.select("id", "title", "display_title", "release_year",
+                                        "available_on"),
                            on="id", how="inner")
                .sort("series_id", "position", "id")
                .unique("film", keep="first", maintain_order=True))
@@ -141,7 +144,7 @@ def series_entries(*, series: pl.DataFrame,
     for row in entries.iter_rows(named=True):
         per_series.setdefault(row["series_id"], []).append(
             {"id": row["id"], "title": row["title"], "release_year": row["release_year"],
-             "available_on": row["available_on"]})
+             "available_on": row["available_on"], "display_title": row["display_title"]})
     return {record: per_series[number]
             for record, number in series.select("id", "series_id").iter_rows()
             if number in per_series}
@@ -272,7 +275,7 @@ def film_table(frame: pl.DataFrame) -> pl.DataFrame:
     the film's ratings over all its records."""
     keys = [film_key(title or "", year, kind) for title, year, kind
             in frame.select("title", "release_year", "type").iter_rows()]
-    records = frame.select("id", "title", "type", "release_year", "platform",
+    records = frame.select("id", "title", "display_title", "type", "release_year", "platform",
                            "rating_count").with_columns(film=pl.Series(keys, dtype=pl.String))
     per_film = records.group_by("film").agg(
         available_on=pl.col("platform").unique().sort(),
@@ -291,7 +294,8 @@ def _search_table(films: pl.DataFrame) -> tuple[list[str], list[tuple[SearchEntr
             .filter(pl.col("normalised") != "")
             .sort("id")
             .group_by("normalised", "film", maintain_order=True)
-            .agg(pl.col("id").first(), pl.col("title").first(), pl.col("type").first(),
+            .agg(pl.col("id").first(), pl.col("title").first(),
+                 pl.col("display_title").first(), pl.col("type").first(),
                  pl.col("release_year").first(), pl.col("available_on").first(),
                  pl.col("ratings").first())
             .sort(["normalised", pl.col("type") != CATALOG_TYPE_MOVIE, "ratings",
@@ -300,7 +304,7 @@ def _search_table(films: pl.DataFrame) -> tuple[list[str], list[tuple[SearchEntr
     per_choice: list[list[SearchEntry]] = []
     for row in rows.iter_rows(named=True):
         entry = SearchEntry(row["id"], row["title"], row["type"], row["release_year"],
-                            tuple(row["available_on"]))
+                            tuple(row["available_on"]), row["display_title"])
         if not choices or choices[-1] != row["normalised"]:
             choices.append(row["normalised"])
             per_choice.append([])

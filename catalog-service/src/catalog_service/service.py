@@ -222,4 +222,5 @@ def _holding_every_word(*, index: CatalogIndex, words: list[str]) -> frozenset[i
 def _hit(entry: SearchEntry, score: float) -> TitleHit:
     return TitleHit(id=entry.id, title=entry.title, type=entry.type,
                     release_year=entry.release_year, available_on=list(entry.available_on),
-                    similarity=round(score / 100, 4))
+                    similarity=round(score / 100, 4),
+                    display_title=entry.display_title or entry.title)

@@ -21,6 +21,8 @@ class SeriesEntryRead(BaseModel):
     title: str = Field(examples=["toy story 4"])
     release_year: int | None = Field(default=None, examples=[2019])
     available_on: list[str] = Field(default_factory=list, examples=[["disney"]])
+    # The platform's own spelling of the title, for people to read.
+    display_title: str | None = Field(default=None, examples=["Toy Story 4"])
 
 
 class TitleRead(BaseModel):
@@ -49,6 +51,12 @@ class TitleRead(BaseModel):
     score_source: str | None = None
     rating_count: int | None = None
     avg_rating: float | None = None
+    # The platform's own spelling of title, names, genres and description, for people to read.
+    display_title: str | None = Field(default=None, examples=["Jaws"])
+    display_director: str | None = None
+    display_cast: str | None = None
+    display_listed_in: str | None = None
+    display_description: str | None = None
     # The platforms listing this film (same normalised title, release year and type).
     available_on: list[str] = Field(default_factory=list, examples=[["hulu", "netflix"]])
     # Every film of its series in order, this one included (empty: not part of a series).
@@ -95,6 +103,8 @@ class TitleHit(BaseModel):
     release_year: int = Field(examples=[1975])
     available_on: list[str] = Field(default_factory=list, examples=[["netflix"]])
     similarity: float = Field(ge=0, le=1, examples=[0.92])
+    # The platform's own spelling of the title, for people to read.
+    display_title: str | None = Field(default=None, examples=["Jaws"])
 
 
 class TitleSearchRead(BaseModel):
@@ -104,12 +114,15 @@ class TitleSearchRead(BaseModel):
 
 
 class NeighbourRead(BaseModel):
-    """One recommended film or show, best first in its list: why it is there, where to watch."""
+    """One recommended film or show, best first in its list: why it is there, where to watch.
+
+    `title` and `reason` are written for people: the platform's own spelling of names.
+    """
 
     id: str = Field(examples=["ns1234"])
-    title: str = Field(examples=["goodfellas"])
+    title: str = Field(examples=["GoodFellas"])
     score: float = Field(examples=[0.83])
-    reason: str = Field(examples=["shared director: martin scorsese"])
+    reason: str = Field(examples=["Same director: Martin Scorsese."])
     type: str = Field(default="movie", examples=["movie"])
     release_year: int | None = Field(default=None, examples=[1990])
     available_on: list[str] = Field(default_factory=list, examples=[["hulu", "netflix"]])

@@ -26,6 +26,17 @@ CATALOG_COLUMNS: Final[dict[str, str]] = {
     "score_source": "str",  # "file" or "ratings" (mean user rating x 20)
     "rating_count": "int32",  # number of user ratings, 0 when none
     "avg_rating": "float64",  # mean user rating 0.5-5, null when none
+    # The platform's own spelling of the text the columns above hold lowercased (the queries
+    # compare lowercase; people read "The Lord of the Rings: The Return of the King").
+    "display_title": "str",
+    "display_director": "str",
+    "display_cast": "str",
+    "display_listed_in": "str",
+    "display_description": "str",
+}
+# Lowercase column -> the column keeping its platform spelling.
+DISPLAY_COLUMNS: Final[dict[str, str]] = {
+    name: f"display_{name}" for name in ("title", "director", "cast", "listed_in", "description")
 }
 
 RATINGS_COLUMNS: Final[dict[str, str]] = {

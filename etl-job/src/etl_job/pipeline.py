@@ -85,7 +85,7 @@ def clean_platform(raw: RawCatalog) -> CleanPlatform:
     """Apply the catalog transformations in order, counting each fix."""
     frame, trimmed = transform.trim_whitespace(raw.frame)
     frame, nameless = transform.drop_names_without_letters(frame)
-    frame = transform.lowercase_text(frame)
+    frame = transform.lowercase_text(transform.keep_display_text(frame))
     frame, invalid = transform.reject_invalid_rows(frame)
     frame, duplicates = transform.drop_duplicate_ids(transform.add_ids(frame))
     frame, moved = transform.move_duration_from_rating(frame)

@@ -58,9 +58,19 @@ ACTIONS = {
 
 def model_titles(catalog: pl.DataFrame) -> pl.DataFrame:
     """The catalog entries a model version names, movies and shows, with their film (title,
-    type, year, the platforms listing it, its ratings): what recsys can look up."""
-    return film_table(catalog).select("id", "title", "type", "release_year", "film",
-                                      "available_on", "ratings")
+    type, year, the platforms listing it, its ratings): what recsys can look up.
+
+    The title is the platform's own spelling where the catalog keeps it: recommendations are
+    read by people; lookups go through normalise_title, which folds case either way.
+    """
+    titles = film_table(catalog).select("id", "title", "type", "release_year", "film",
+                                        "available_on", "ratings")
+    if "display_title" not in catalog.columns:
+        return titles
+    shown = catalog.select("id", "display_title").unique("id", keep="first")
+    return (titles.join(shown, on="id", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("display_title", "title").alias("title"))
+            .drop("display_title"))
 
 
 def version_meta(manifest: dict[str, Any]) -> dict[str, Any]:

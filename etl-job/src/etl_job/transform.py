@@ -7,6 +7,7 @@ count it; each rejection returns the kept rows and the refused ones in quarantin
 import polars as pl
 from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, YEAR_MAX, YEAR_MIN
 from contracts.frames import CATALOG_SCHEMA
+from contracts.schema import DISPLAY_COLUMNS
 
 LIST_COLUMNS = ("director", "cast", "country", "listed_in")
 PEOPLE_COLUMNS = ("director", "cast")
@@ -80,6 +81,13 @@ def drop_names_without_letters(frame: pl.DataFrame) -> Fixed:
     fixed = frame.with_columns(
         pl.when(expr != "").then(expr).alias(name) for name, expr in kept.items())
     return fixed, int(removed or 0)
+
+
+def keep_display_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Copy the text people read (title, names, genres, description) in the platform's own
+    spelling, before lowercase_text folds the columns the queries compare."""
+    return frame.with_columns(pl.col(name).alias(display)
+                              for name, display in DISPLAY_COLUMNS.items() if name in frame.columns)
 
 
 def lowercase_text(frame: pl.DataFrame) -> pl.DataFrame:

@@ -47,6 +47,7 @@ class SearchHitRead(BaseModel):
     release_year: int = Field(examples=[1995])
     available_on: list[str] = Field(examples=[["disney"]])
     similarity: float = Field(ge=0, le=100, examples=[100.0])
+    display_title: str | None = Field(default=None, examples=["Toy Story"])
 
 
 class SearchPageRead(BaseModel):

@@ -108,8 +108,9 @@ async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, ti
         suggestions = await _suggestions(catalog=catalog, title=title)
         # Named as the public API names it (the spec's Spanish parameter).
         raise NotFound(miss.body.detail, parameter="titulo", suggestions=suggestions) from miss
-    # recsys lists each film once, but two films may share a title; the answer is titles.
-    titles = dict.fromkeys(neighbour.title for neighbour in answer.neighbours)
+    # recsys lists each film once, but two films may share a title; the answer is titles,
+    # lowercase as every answer of the public queries (recsys names them as people read them).
+    titles = dict.fromkeys(neighbour.title.lower() for neighbour in answer.neighbours)
     return list(titles)[:RECOMMENDATION_COUNT]
 
 

@@ -163,7 +163,7 @@ async def taste(*, store: NeighbourStore, liked: list[str],
             continue
         because = [title for _, title in sorted(sources[key], key=lambda s: -s[0])]
         items.append({**neighbour_item(neighbour), "score": round(totals[key], 4),
-                      "because": because, "reason": f"because you liked {_and(because)}"})
+                      "because": because, "reason": f"Because you liked {_and(because)}."})
         if len(items) == n:
             break
     return Answer({"liked": [read for read, _, _ in found], "unknown": unknown,

@@ -1,4 +1,5 @@
-"""Short, true reasons for a neighbour: what the two films share, or who liked both."""
+"""Short, true reasons for a neighbour, as sentences: what the two films share, or who liked
+both, with names spelled as the platforms spell them."""
 
 
 import numpy as np
@@ -10,10 +11,14 @@ from etl_job.recommender.features import ContentFeatures, genre_word_lists, name
 MAX_NAMES = 2
 MAX_GENRES = 3
 MAX_WORDS = 2
-LIKED_BY_SAME_VIEWERS = "liked by the same viewers"
-POPULAR = "popular with viewers"
+LIKED_BY_SAME_VIEWERS = "Liked by the same viewers."
+POPULAR = "Popular with viewers."
 # A filler for a film with too few neighbours that nobody liked either: no more can be claimed.
-ANOTHER_FILM = "another film in the catalog"
+ANOTHER_FILM = "Another film in the catalog."
+# The column keeping each text column's platform spelling (contracts.schema.DISPLAY_COLUMNS);
+# a frame without it (hand-written tests) reads the lowercase column.
+DISPLAY = {"title": "display_title", "director": "display_director", "cast": "display_cast",
+           "listed_in": "display_listed_in"}
 
 
 def genre_names(listed_in: pl.Series) -> pl.Series:
@@ -25,10 +30,33 @@ def genre_names(listed_in: pl.Series) -> pl.Series:
         maintain_order=True)
 
 
+def _shown(movies: pl.DataFrame, column: str) -> pl.Series:
+    display = DISPLAY.get(column)
+    if display in movies.columns:
+        return movies.select(pl.coalesce(display, column)).to_series().alias(column)
+    return movies[column]
+
+
+def spellings(lowercase: pl.Series, shown: pl.Series) -> dict[str, str]:
+    """Each lowercase name of comma-separated lists -> its platform spelling (the first seen);
+    the lists are the same names, one lowercased ("tom hanks" -> "Tom Hanks")."""
+    pairs = pl.DataFrame({"low": name_lists(lowercase), "shown": _split(shown)})
+    pairs = pairs.filter(pl.col("low").list.len() == pl.col("shown").list.len())
+    exploded = pairs.explode("low", "shown").drop_nulls().unique("low", keep="first",
+                                                                 maintain_order=True)
+    return dict(exploded.iter_rows())
+
+
+def _split(values: pl.Series) -> pl.Series:
+    return (values.cast(pl.String).fill_null("").str.split(",")
+            .list.eval(pl.element().str.strip_chars())
+            .list.eval(pl.element().filter(pl.element() != "")))
+
+
 def _movie_lists(movies: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({
         "row": pl.int_range(0, movies.height, dtype=pl.Int32, eager=True),
-        "title": movies["title"].cast(pl.String).fill_null(""),
+        "title": _shown(movies, "title").cast(pl.String).fill_null(""),
         "genres": genre_names(movies["listed_in"]),
         "genre_words": genre_word_lists(movies["listed_in"]).list.unique().list.sort(),
         **{column: name_lists(movies[column]) for column in ("director", "cast", "country")},
@@ -42,6 +70,10 @@ def _shared(column: str, limit: int) -> pl.Expr:
 
 def _part(label: str, names: pl.Expr) -> pl.Expr:
     return pl.when(names.list.len() > 0).then(pl.lit(label) + names.list.join(", "))
+
+
+def _spelled(names: pl.Expr, spelling: dict[str, str]) -> pl.Expr:
+    return names.list.eval(pl.element().replace(spelling)) if spelling else names
 
 
 def shared_words(*, features: ContentFeatures, left: np.ndarray, right: np.ndarray,
@@ -63,7 +95,7 @@ def shared_words(*, features: ContentFeatures, left: np.ndarray, right: np.ndarr
 
 def _viewers() -> pl.Expr:
     """What viewers did, when it is true: EASE with a co-like names the query, BM25 says less."""
-    people = pl.lit("people who liked ") + pl.col("title") + pl.lit(" also liked this")
+    people = pl.lit("People who liked ") + pl.col("title") + pl.lit(" also liked this.")
     return (pl.when((pl.col("ease") > 0) & pl.col("co_liked")).then(people)
             .when(pl.col("bm25") > 0).then(pl.lit(LIKED_BY_SAME_VIEWERS)))
 
@@ -90,23 +122,30 @@ def explain(*, movies: pl.DataFrame, features: ContentFeatures, neighbours: pl.D
                            liked=pl.col("neighbour").is_in(liked))
              .join(lists, left_on="query", right_on="row", how="left")
              .join(lists, left_on="neighbour", right_on="row", how="left", suffix="_n"))
-    genres = _shared("genres", MAX_GENRES)
+    spelling = {column: spellings(movies[column], _shown(movies, column))
+                for column in ("director", "cast", "listed_in")}
+    genres = _spelled(_shared("genres", MAX_GENRES), spelling["listed_in"])
     # "action" and "action & adventure" share a word, not a whole genre name.
     genres = pl.when(genres.list.len() > 0).then(genres).otherwise(
         _shared("genre_words", MAX_GENRES))
+    # Each part a sentence ("Same director: John Lasseter."), the viewers' one included.
     content = [
-        _part("shared genres: ", genres),
-        _part("same director: ", _shared("director", MAX_NAMES)),
-        _part("shared cast: ", _shared("cast", MAX_NAMES)),
-        _part("similar description: ", pl.col("words")),
+        _part("Shared genres: ", genres) + pl.lit("."),
+        _part("Same director: ",
+              _spelled(_shared("director", MAX_NAMES), spelling["director"])) + pl.lit("."),
+        _part("Shared cast: ", _spelled(_shared("cast", MAX_NAMES), spelling["cast"]))
+        + pl.lit("."),
+        _part("Similar description: ", pl.col("words")) + pl.lit("."),
     ]
     viewers_lead = pl.max_horizontal("ease", "bm25") > pl.col("content")
     shared = pl.when(viewers_lead).then(
-        pl.concat_str([_viewers(), *content], separator="; ", ignore_nulls=True)
-    ).otherwise(pl.concat_str([*content, _viewers()], separator="; ", ignore_nulls=True))
+        pl.concat_str([_viewers(), *content], separator=" ", ignore_nulls=True)
+    ).otherwise(pl.concat_str([*content, _viewers()], separator=" ", ignore_nulls=True))
     # Only when nothing above is shared: the country, else what put the film on the list.
+    # Countries are kept lowercase only; their names title-case cleanly ("United States").
     fallback = pl.coalesce(
-        _part("same country: ", _shared("country", MAX_NAMES)),
+        _part("Same country: ", _shared("country", MAX_NAMES).list.eval(
+            pl.element().str.to_titlecase())) + pl.lit("."),
         pl.when(pl.col("liked")).then(pl.lit(POPULAR)).otherwise(pl.lit(ANOTHER_FILM)),
     )
     reason = pl.when(shared.fill_null("") != "").then(shared).otherwise(fallback)

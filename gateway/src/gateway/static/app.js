@@ -2,9 +2,10 @@
 
 import { recommendationsFor, search, titlePage } from "./api.js";
 import { combobox } from "./combobox.js";
-import { badges, el, normalise, notice, PLATFORM_NAMES, platformWords } from "./dom.js";
+import { badges, el, normalise, notice, PLATFORM_NAMES, platformWords, shownTitle } from "./dom.js";
 
-const SHOWN_RECOMMENDATIONS = 5;
+// Six: the words on the page say so, and six fill the grid's one, two or three columns.
+const SHOWN_RECOMMENDATIONS = 6;
 const MAX_LIKED = 20; // what POST /recommendations accepts
 const STORE = { platforms: "what-to-watch.platforms", liked: "what-to-watch.liked" };
 
@@ -64,16 +65,22 @@ function duration(record) {
   return `${record.duration_int} ${record.duration_int === 1 ? "season" : "seasons"}`;
 }
 
+// The catalog's `score` column is not shown: it is uniform noise, no rating. What viewers
+// rated, with how many ratings, is the signal there is.
+function viewersRating(record) {
+  if (!record.rating_count || record.avg_rating == null) return null;
+  const count = record.rating_count.toLocaleString("en");
+  return `${record.avg_rating.toFixed(1)} out of 5, from ${count} ${record.rating_count === 1 ? "rating" : "ratings"}`;
+}
+
 function facts(record) {
-  const viewers = record.rating_count
-    ? `${record.avg_rating?.toFixed(1) ?? "?"} out of 5, from ${record.rating_count.toLocaleString("en")} ratings`
-    : null;
-  const names = [["Director", record.director], ["Cast", record.cast], ["Country", record.country],
-    ["Genres", record.listed_in]];
-  const others = [["Duration", duration(record)], ["Age rating", record.rating?.toUpperCase()],
-    ["Score", record.score != null ? `${record.score} / 100` : null], ["Viewers", viewers]];
+  const names = [["Director", record.display_director ?? record.director],
+    ["Cast", record.display_cast ?? record.cast], ["Genres", record.display_listed_in ?? record.listed_in]];
+  const others = [["Duration", duration(record)], ["Age rating", record.rating?.toUpperCase()]];
   const row = (kind) => ([name, value]) => (value ? el("div", { class: kind }, el("dt", {}, name), el("dd", {}, value)) : null);
-  return el("dl", { class: "facts" }, names.map(row("capitalise")), others.map(row(null)));
+  // Countries are kept lowercase only; their names capitalise cleanly.
+  return el("dl", { class: "facts" }, names.map(row(null)), row("capitalise")(["Country", record.country]),
+    others.map(row(null)));
 }
 
 function likeButton(title) {
@@ -87,18 +94,26 @@ function likeButton(title) {
   }, "I liked this");
 }
 
+// The record in two parts: what a phone shows before the recommendations (title, type, year,
+// where to watch, viewers' rating), and the details after them.
 function renderRecord(record) {
-  return el("article", { class: "record" },
-    el("h2", { id: "title-view-heading", class: "title-text", tabindex: "-1" }, record.title),
-    badges(record),
-    record.description ? el("p", { class: "description" }, record.description) : null,
-    facts(record),
-    likeButton(record.title));
+  const viewers = viewersRating(record);
+  const description = record.display_description ?? record.description;
+  return {
+    head: el("article", { class: "record" },
+      el("h2", { id: "title-view-heading", class: "title-text", tabindex: "-1" }, shownTitle(record)),
+      badges(record),
+      viewers ? el("p", { class: "viewers" }, `Viewers: ${viewers}`) : null,
+      likeButton(shownTitle(record))),
+    details: el("section", { class: "record-details", "aria-label": "Details" },
+      description ? el("p", { class: "description" }, description) : null,
+      facts(record)),
+  };
 }
 
 function card(item) {
   return el("li", { class: "card" },
-    el("h4", {}, el("a", { href: `#/titles/${item.id}`, class: "title-text" }, item.title)),
+    el("h4", {}, el("a", { href: `#/titles/${item.id}`, class: "title-text" }, shownTitle(item))),
     badges(item),
     item.reason ? el("p", { class: "reason" }, item.reason) : null);
 }
@@ -108,8 +123,8 @@ function renderSeries(record) {
   if (!record.series?.length) return null;
   const entry = (film) => el("li", { class: "series-entry" },
     film.id === record.id
-      ? el("strong", { class: "title-text", "aria-current": "page" }, film.title)
-      : el("a", { href: `#/titles/${film.id}`, class: "title-text" }, film.title),
+      ? el("strong", { class: "title-text", "aria-current": "page" }, shownTitle(film))
+      : el("a", { href: `#/titles/${film.id}`, class: "title-text" }, shownTitle(film)),
     " ", badges(film));
   return el("section", { class: "series", "aria-labelledby": "series-heading" },
     el("h3", { id: "series-heading" }, `The series, in order (${record.series.length} films)`),
@@ -128,7 +143,7 @@ function renderRecommendations(recommendations, platforms) {
   const items = recommendations.items.slice(0, SHOWN_RECOMMENDATIONS);
   if (!recommendations.available) {
     section.append(notice("warn", "No recommendations right now.", recommendations.detail ?? "",
-      "The title's details above still come from the catalog."));
+      "The title’s details below still come from the catalog."));
   } else if (!items.length) {
     section.append(platforms.length ? emptyFilter(platforms)
       : notice("info", "The recommender has nothing like this title yet."));
@@ -145,6 +160,7 @@ function loading(text) {
 async function showTitle(id, { focus = false } = {}) {
   const ticket = ++titleTicket;
   const platforms = myPlatforms();
+  const typed = $("#search-input").value;
   state.titleId = id;
   view.setAttribute("aria-busy", "true");
   const shownRecs = view.querySelector(".recommendations");
@@ -165,11 +181,21 @@ async function showTitle(id, { focus = false } = {}) {
   }
   if (ticket !== titleTicket) return;
   const { section, count } = renderRecommendations(page.recommendations, platforms);
-  view.replaceChildren(...[renderRecord(page.title), renderSeries(page.title), section].filter(Boolean));
+  const { head, details } = renderRecord(page.title);
+  // Title, type, year and where to watch; what is like it; the series; the details last.
+  view.replaceChildren(...[head, section, renderSeries(page.title), details].filter(Boolean));
   view.dataset.id = id;
   view.removeAttribute("aria-busy");
-  say(`${page.title.title}: ${count === null ? "no recommendations right now" : `${count} recommendations`}.`);
+  followInSearchBox(page.title, typed);
+  say(`${shownTitle(page.title)}: ${count === null ? "no recommendations right now" : `${count} recommendations`}.`);
   if (focus) $("#title-view-heading").focus();
+}
+
+// The search box names the title shown (a pick, a card, Back), unless someone typed in it
+// while the title was on its way.
+function followInSearchBox(record, typed) {
+  const input = $("#search-input");
+  if (input.value === typed) input.value = shownTitle(record);
 }
 
 function openTitle(id) {
@@ -210,9 +236,9 @@ async function findExactly(text) {
   delete view.dataset.id;
   const lead = `No title matches “${text}”.`;
   view.replaceChildren(el("h2", { id: "title-view-heading", tabindex: "-1" }, lead),
-    hits.length ? didYouMean(hits.map((hit) => ({ label: hit.title, extra: badges(hit), go: () => openTitle(hit.id) })))
+    hits.length ? didYouMean(hits.map((hit) => ({ label: shownTitle(hit), extra: badges(hit), go: () => openTitle(hit.id) })))
       : el("p", {}, "Nothing in the catalog comes close: check the spelling, or type fewer words."));
-  say(hits.length ? `${lead} Did you mean ${hits[0].title}?` : lead);
+  say(hits.length ? `${lead} Did you mean ${shownTitle(hits[0])}?` : lead);
   $("#title-view-heading").focus();
 }
 
@@ -279,7 +305,7 @@ async function recommendLiked() {
   likedResults.replaceChildren(loading("Finding titles for that taste…"));
   let answer;
   try {
-    answer = await recommendationsFor(state.liked, platforms);
+    answer = await recommendationsFor(state.liked, platforms, { n: SHOWN_RECOMMENDATIONS });
   } catch (error) {
     if (ticket !== likedTicket) return;
     likedResults.removeAttribute("aria-busy");
@@ -316,7 +342,7 @@ renderLiked();
 combobox({
   form: $("#search-form"), input: $("#search-input"), listbox: $("#search-listbox"), status: $("#search-status"),
   onPick: (hit) => {
-    $("#search-input").value = hit.title;
+    $("#search-input").value = shownTitle(hit);
     openTitle(hit.id);
   },
   onSubmit: findExactly,
@@ -324,7 +350,7 @@ combobox({
 const likedBox = combobox({
   form: $("#liked-form"), input: $("#liked-input"), listbox: $("#liked-listbox"), status: $("#liked-search-status"),
   onPick: (hit) => {
-    addLiked(hit.title);
+    addLiked(shownTitle(hit));
     likedBox.clear();
   },
   onSubmit: (text) => {

@@ -1,10 +1,19 @@
 // A search box that suggests titles as you type: the ARIA 1.2 combobox pattern with a listbox.
 
 import { search } from "./api.js";
-import { badges, el } from "./dom.js";
+import { badges, el, shownTitle } from "./dom.js";
 
 // Long enough to skip the keystrokes of a word typed at speed, short enough to feel immediate.
 const DEBOUNCE_MS = 200;
+// Suggestions far below the best one are look-alikes, not matches: "frozn" suggests frozen
+// (91) and frozen 2 (77), not tron (67) or akron (60). Relative to the best, as a title half
+// typed ("long ni") matches every title weakly. Fewer suggestions is fine.
+const RELEVANCE_SHARE = 0.8;
+
+function relevant(hits) {
+  const best = Math.max(0, ...hits.map((hit) => hit.similarity));
+  return hits.filter((hit) => hit.similarity >= RELEVANCE_SHARE * best);
+}
 
 /**
  * Wire a form holding an input[role=combobox] and its ul[role=listbox].
@@ -44,7 +53,7 @@ export function combobox({ form, input, listbox, status, onPick, onSubmit, limit
   function render() {
     listbox.replaceChildren(...hits.map((hit, index) =>
       el("li", { id: optionId(index), role: "option", "aria-selected": "false", class: "option", onclick: () => pick(index) },
-        el("span", { class: "option-title title-text" }, hit.title), badges(hit))));
+        el("span", { class: "option-title title-text" }, shownTitle(hit)), badges(hit))));
     active = -1;
     open(hits.length > 0);
   }
@@ -55,7 +64,7 @@ export function combobox({ form, input, listbox, status, onPick, onSubmit, limit
     try {
       const answer = await search(text, { limit, signal: controller.signal });
       if (input.value.trim() !== text) return; // typed on since: a newer question is coming
-      hits = answer.results;
+      hits = relevant(answer.results);
       render();
       status.textContent = hits.length
         ? `${hits.length} ${hits.length === 1 ? "title matches" : "titles match"}: arrow keys to move, Enter to pick.`

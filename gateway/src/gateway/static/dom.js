@@ -16,6 +16,11 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/** The title as its platform spells it ("WandaVision"); the lowercase catalog one without. */
+export function shownTitle(item) {
+  return item.display_title ?? item.title;
+}
+
 /** Where a title can be watched: `available_on` when the API gives it, else its record's platform. */
 export function platformsOf(item) {
   if (item.available_on?.length) return item.available_on;
