@@ -2,13 +2,16 @@
 
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
+from contracts.schema import CATALOG_FILE, RATINGS_FILE
 from gateway.config import Settings
 from gateway.main import create_app
 from testkit.apps import AppClient
@@ -93,3 +96,27 @@ def catalog_real(start_service: Callable[..., Any], real_catalog_dir: Path) -> s
     service = start_service("catalog_service.main:create_app",
                             {"CATALOG_PATH": str(real_catalog_dir / "catalog.parquet")})
     return service.url
+
+
+@pytest.fixture(scope="session")
+def recsys_trained(redis_server: Any, start_service: Callable[..., Any],
+                   real_catalog_dir: Path) -> str:
+    """recsys-service over the real model (trained as the ETL does, with the default blend)
+    under a prefix of our own."""
+    from etl_job.films import film_table
+    from etl_job.model_step import DEFAULT_BLEND, TOP_K
+    from etl_job.publish import publish_neighbours
+    from etl_job.recommender import train
+    from etl_job.recommender.depth import published_lists
+    from etl_job.republish import model_titles
+
+    catalog = pl.read_parquet(real_catalog_dir / CATALOG_FILE)
+    ratings = pl.read_parquet(real_catalog_dir / RATINGS_FILE)
+    trained = train(catalog=catalog, ratings=ratings, blend=DEFAULT_BLEND, top_k=TOP_K)
+    lists = published_lists(catalog=catalog, movies=trained, films=film_table(catalog),
+                            depth=TOP_K)
+    prefix = f"test-real-{uuid.uuid4().hex[:8]}"
+    publish_neighbours(redis_url=redis_server.url, key_prefix=prefix, neighbours=lists,
+                       titles=model_titles(catalog), meta={"model_version": "real-test"})
+    return start_service("recsys_service.main:create_app",
+                         {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}).url

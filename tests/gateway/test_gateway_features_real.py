@@ -5,41 +5,14 @@ project's own code path."""
 
 import random
 import unicodedata
-import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import polars as pl
 import pytest
-from contracts.schema import CATALOG_FILE, RATINGS_FILE
-from etl_job.films import film_table
-from etl_job.model_step import DEFAULT_BLEND, TOP_K
-from etl_job.publish import publish_neighbours
-from etl_job.recommender import train
-from etl_job.recommender.depth import published_lists
-from etl_job.republish import model_titles
 from testkit.raw_csv import RawTitle, read_titles
 
 pytestmark = pytest.mark.slow
 PLATFORMS = ("amazon", "disney", "hulu", "netflix")
-
-
-@pytest.fixture(scope="module")
-def recsys_trained(redis_server: Any, start_service: Callable[..., Any],
-                   real_catalog_dir: Path) -> str:
-    """recsys-service over the real model (trained as the ETL does) under a prefix of our own."""
-    catalog = pl.read_parquet(real_catalog_dir / CATALOG_FILE)
-    ratings = pl.read_parquet(real_catalog_dir / RATINGS_FILE)
-    trained = train(catalog=catalog, ratings=ratings, blend=DEFAULT_BLEND, top_k=TOP_K)
-    lists = published_lists(catalog=catalog, movies=trained, films=film_table(catalog),
-                            depth=TOP_K)
-    prefix = f"test-real-{uuid.uuid4().hex[:8]}"
-    publish_neighbours(redis_url=redis_server.url, key_prefix=prefix, neighbours=lists,
-                       titles=model_titles(catalog), meta={"model_version": "real-test"})
-    return start_service("recsys_service.main:create_app",
-                         {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}).url
 
 
 @pytest.fixture(scope="module")

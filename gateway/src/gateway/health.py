@@ -2,7 +2,7 @@
 
 A gateway pod that fails its readiness probe leaves the Service, so failing it whenever one
 downstream is unwell would turn a recsys (or Redis) problem into a total outage although the
-catalog routes still work. The rule per route (README, "Operations"):
+catalog routes still work. The rule per route (docs/operations.md):
 - catalog routes (`get_max_duration` ... `get_contents`, `/search`) need the catalog service;
 - `get_recommendation` and `POST /recommendations` need the recsys service (an unknown title's
   suggestions come from the catalog; without it the 404 has none);

@@ -17,7 +17,7 @@ SIGNALS = ("ease", "bm25", "content")
 # cast is near 1 in content) while a query with weak evidence (a film 12 people liked) no
 # longer blows its best weak neighbour up to 1. Dividing by the query's best alone capped every
 # movie nobody rated below the rated ones (frozen -> frozen 2 ranked ~60th); dividing by the
-# global quantile alone cost ~4 points of HR@5. Chosen on the offline evaluation (README).
+# global quantile alone cost ~4 points of HR@5. Chosen offline (docs/recommender.md).
 REFERENCE_QUANTILES = {"ease": 0.97, "bm25": 0.97, "content": 0.999}
 
 PAIR_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "ease": pl.Float64,

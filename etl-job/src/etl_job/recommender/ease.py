@@ -26,7 +26,7 @@ MAX_ITEMS = 6_000
 DEFAULT_LAMBDA = 200.0
 # A factor of 4 apart: on the real ratings HR@5 kept rising with λ up to 16,000 (a larger λ
 # leans EASE towards the films most users share) while its tail fell; the tail share
-# (recommender.tail) is what keeps the tail then. See the README's evaluation.
+# (recommender.tail) is what keeps the tail then. See docs/recommender.md's evaluation.
 LAMBDA_GRID = (500.0, 2000.0, 8000.0)
 # Columns of XᵀX built per sparse product: ~16k x 1024 entries in flight at most.
 GRAM_BLOCK = 1024

@@ -1,4 +1,4 @@
-"""The README's evaluation table, written from a run manifest (never typed by hand)."""
+"""The evaluation table of docs/recommender.md, written from a run manifest, never by hand."""
 
 import argparse
 import json
@@ -24,9 +24,9 @@ def replace_in_readme(readme: Path, table: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m etl_job.recommender.readme_table MANIFEST [--readme README.md]`."""
+    """`python -m etl_job.recommender.readme_table MANIFEST [--readme docs/recommender.md]`."""
     parser = argparse.ArgumentParser(description="The evaluation table of a run's manifest, "
-                                     "as markdown (printed, or written into the README).")
+                                     "as markdown (printed, or put between a page's markers).")
     parser.add_argument("manifest", type=Path)
     parser.add_argument("--readme", type=Path, help="rewrite the table between its markers")
     args = parser.parse_args(argv)

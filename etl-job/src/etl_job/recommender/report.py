@@ -237,7 +237,7 @@ def series_lines(series: dict[str, Any]) -> str:
 
 
 def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
-    """The README's evaluation table, from a manifest's evaluation section."""
+    """The evaluation table of docs/recommender.md, from a manifest's evaluation section."""
     k = evaluation["k"]
     lines = [f"Generated from {source or 'a run manifest'} by "
              "`python -m etl_job.recommender.readme_table`: " + _header(evaluation) + ".", "",
