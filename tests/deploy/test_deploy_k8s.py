@@ -1,5 +1,6 @@
-"""The rules the Kubernetes manifests must keep: probes, resources, pod security, exposure,
-autoscaling, disruption budgets, the NetworkPolicy graph, storage and settings names."""
+"""The rules of this project the Kubernetes manifests must keep: which probe asks which route,
+exposure, autoscaling, disruption budgets, the NetworkPolicy graph, storage and settings names.
+Pod security, resources and the presence of probes are checkov's (test_deploy_schemas.py)."""
 
 import copy
 import re
@@ -61,64 +62,6 @@ def test_deployments_probe_readiness_and_liveness(applied_manifests, name: str) 
 
 def test_every_deployment_is_one_of_the_three_services(applied_manifests) -> None:
     assert set(objects(applied_manifests, "Deployment")) == set(STATELESS)
-
-
-def test_every_container_has_requests_and_limits(workloads) -> None:
-    for manifest, template in workloads:
-        for container in containers(template):
-            resources = container.get("resources") or {}
-            for bound in ("requests", "limits"):
-                assert {"cpu", "memory"} <= set(resources.get(bound) or {}), (
-                    f"{manifest.name}/{container['name']} lacks {bound}")
-
-
-def pod_security_violations(template: dict[str, Any]) -> list[str]:
-    """What the restricted Pod Security profile (plus a read-only root) would refuse."""
-    spec = template["spec"]
-    pod = spec.get("securityContext") or {}
-    found = []
-    if (pod.get("seccompProfile") or {}).get("type") != "RuntimeDefault":
-        found.append("pod seccompProfile is not RuntimeDefault")
-    if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
-        found.append("pod shares a host namespace")
-    if spec.get("automountServiceAccountToken") is not False:
-        found.append("pod mounts a service account token")
-    for container in containers(template):
-        context = container.get("securityContext") or {}
-        name = container["name"]
-        non_root = context.get("runAsNonRoot", pod.get("runAsNonRoot"))
-        user = context.get("runAsUser", pod.get("runAsUser"))
-        if non_root is not True or user in (None, 0):
-            found.append(f"{name} may run as root")
-        if context.get("allowPrivilegeEscalation") is not False:
-            found.append(f"{name} may escalate privileges")
-        if context.get("readOnlyRootFilesystem") is not True:
-            found.append(f"{name} has a writable root filesystem")
-        if (context.get("capabilities") or {}).get("drop") != ["ALL"]:
-            found.append(f"{name} keeps capabilities")
-        if context.get("privileged") or (context.get("capabilities") or {}).get("add"):
-            found.append(f"{name} is privileged or adds capabilities")
-        if any("hostPort" in port for port in container.get("ports") or []):
-            found.append(f"{name} binds a host port")
-    return found
-
-
-def test_every_pod_is_non_root_read_only_and_unprivileged(workloads) -> None:
-    violations = {m.name: pod_security_violations(t) for m, t in workloads}
-    assert {name: found for name, found in violations.items() if found} == {}
-
-
-def test_the_pod_security_rule_catches_a_root_writable_pod(workloads) -> None:
-    _, template = workloads[0]
-    broken = copy.deepcopy(template)
-    broken["spec"]["securityContext"]["runAsUser"] = 0
-    context = broken["spec"]["containers"][0]["securityContext"]
-    context["readOnlyRootFilesystem"] = False
-    del context["allowPrivilegeEscalation"]
-    found = " ".join(pod_security_violations(broken))
-    assert "root" in found
-    assert "writable" in found
-    assert "escalate" in found
 
 
 def test_read_only_containers_get_a_writable_tmp(workloads) -> None:

@@ -1,8 +1,10 @@
 """Offline validation: compose against the Compose specification's JSON schema, every manifest
-against the Kubernetes OpenAPI schemas (strict), every Dockerfile with hadolint."""
+against the Kubernetes OpenAPI schemas (strict), every Dockerfile with hadolint, and the
+manifests and Dockerfiles against checkov's policies (pod security, resources, probes, users)."""
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 from importlib import resources
@@ -18,6 +20,21 @@ from kubernetes_validate import utils as kubernetes_schemas
 KUBERNETES_VERSION = kubernetes_schemas.latest_version()
 HADOLINT = Path(sys.executable).with_name("hadolint")
 HADOLINT_CONFIG = Path(__file__).with_name("hadolint.yaml")
+CHECKOV_CONFIG = Path(__file__).with_name("checkov.yaml")
+# checkov runs in an environment of its own (uv's tool runner), pinned here: its own pins would
+# move cachetools, pytest and packaging backwards in the workspace's one lock.
+CHECKOV = "checkov==3.3.30"
+# A pod the restricted profile refuses: root, writable, privileged, no limits, no probes.
+BROKEN_POD = """apiVersion: v1
+kind: Pod
+metadata: {name: broken, namespace: streaming-recs}
+spec:
+  hostNetwork: true
+  containers:
+    - name: app
+      image: example/app:1.0
+      securityContext: {runAsUser: 0, privileged: true, allowPrivilegeEscalation: true}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +141,39 @@ def test_hadolint_flags_a_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python\nRUN apt-get install curl\nCMD python app.py\n")
     assert {"DL3006", "DL3025"} <= {finding["code"] for finding in hadolint(bad)}
+
+
+@pytest.fixture(scope="module")
+def checkov_failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    """checkov's failed checks per file: every manifest and Dockerfile, and a broken pod."""
+    uv = shutil.which("uv")
+    assert uv, "uv is not on the PATH: checkov runs with `uv tool run`"
+    broken = tmp_path_factory.mktemp("checkov") / "broken-pod.yaml"
+    broken.write_text(BROKEN_POD)
+    files = [*sorted((REPO / "k8s").glob("**/*.yaml")),
+             *sorted(REPO.glob("*/Dockerfile")), broken]
+    result = subprocess.run(
+        [uv, "tool", "run", "--from", CHECKOV, "checkov", "--config-file", str(CHECKOV_CONFIG),
+         "--output", "json", "--file", *map(str, files)],
+        capture_output=True, text=True, check=False, timeout=600, cwd=REPO)
+    assert result.stdout.startswith(("[", "{")), result.stderr[-2000:]
+    reports = json.loads(result.stdout)
+    found: dict[str, set[str]] = {}
+    for report in reports if isinstance(reports, list) else [reports]:
+        for check in report["results"]["failed_checks"]:
+            found.setdefault(Path(check["file_abs_path"]).name if "broken" in
+                             check["file_abs_path"] else check["file_path"],
+                             set()).add(check["check_id"])
+    return found
+
+
+def test_manifests_and_dockerfiles_pass_checkov(checkov_failures) -> None:
+    assert {path: ids for path, ids in checkov_failures.items() if path != "broken-pod.yaml"} == {}
+
+
+def test_checkov_refuses_a_root_privileged_pod_without_limits(checkov_failures) -> None:
+    # root (23), privileged (16), escalation (20), host network (19), writable root (22),
+    # no CPU and memory limits (11, 13), no probes (8, 9), seccomp (31), capabilities (37).
+    assert {f"CKV_K8S_{n}" for n in (8, 9, 11, 13, 16, 19, 20, 22, 23, 31, 37)} <= (
+        checkov_failures["broken-pod.yaml"])
+
