@@ -19,7 +19,8 @@ UNKNOWN_ROUTE: Answer = (404, {"code": UNKNOWN_ROUTE_CODE, "detail": "No such ro
 
 
 class StandIn:
-    """A threaded HTTP server on a free port answering GETs from `routes` (path -> answer).
+    """A threaded HTTP server on a free port answering GETs and POSTs from `routes` (path ->
+    answer; a POST's body is read and not looked at).
 
     A str body is sent as is, anything else as JSON. `requests` holds every path asked for (with
     its query string), `request_ids` the X-Request-ID each came with; X-Data-Version is sent
@@ -78,6 +79,10 @@ class StandIn:
                     self.send_header(DATA_VERSION_HEADER, stand_in.version)
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
 
             def log_message(self, *args: object) -> None:
                 pass

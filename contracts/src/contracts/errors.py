@@ -35,10 +35,13 @@ class ServiceError(Exception):
     code = "internal_error"
 
     def __init__(self, detail: str, *, parameter: str | None = None,
-                 accepted: list[str] | None = None, suggestions: list[str] | None = None):
+                 accepted: list[str] | None = None, suggestions: list[str] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.body = ErrorBody(code=self.code, detail=detail, parameter=parameter,
                               accepted=accepted, suggestions=suggestions)
+        # Sent with the error answer (a 429's Retry-After).
+        self.headers = headers or {}
 
 
 class InvalidParameter(ServiceError):
@@ -54,6 +57,11 @@ class PayloadTooLarge(ServiceError):
 class UnsupportedMediaType(ServiceError):
     status_code = 415
     code = "unsupported_media_type"
+
+
+class RateLimited(ServiceError):
+    status_code = 429
+    code = "rate_limited"
 
 
 class NotFound(ServiceError):

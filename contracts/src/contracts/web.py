@@ -87,7 +87,9 @@ def _http_body(request: Request, exc: HTTPException) -> ErrorBody:
 async def on_error(request: Request, exc: Exception) -> Response:
     """The one handler: every exception becomes an ErrorBody; only the unexpected are logged."""
     if isinstance(exc, ServiceError):
-        return _error(exc.status_code, exc.body)
+        response = _error(exc.status_code, exc.body)
+        response.headers.update(exc.headers)
+        return response
     if isinstance(exc, RequestValidationError):
         return _error(422, _validation_body(exc))
     if isinstance(exc, HTTPException):

@@ -40,6 +40,11 @@ class Settings(GuardSettings):
     # Per-client rate limit of the public API (gateway.ratelimit), `limits` notation: several
     # rules joined by ';', each must admit a request. Empty: no limit.
     rate_limit: str = "30/second;900/minute"
+    # What dearer requests spend of that limit beyond their 1 (gateway.ratelimit): each liked
+    # title of a POST list past the first, and each fuzzy search for an unknown title's
+    # suggestions (an unknown title cost ~2.5x a known one's CPU, mostly that search).
+    rate_limit_title_cost: int = Field(default=1, ge=0)
+    rate_limit_search_cost: int = Field(default=3, ge=0)
     # Counters in this Redis (shared by every replica) instead of the process' memory.
     rate_limit_redis_url: SecretStr | None = None
     # The header naming the client when a proxy is in front (x-real-ip behind ingress-nginx);

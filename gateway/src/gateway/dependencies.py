@@ -6,6 +6,10 @@ from contracts.errors import UnsupportedMediaType
 from fastapi import Depends, Request
 
 from gateway.clients import CatalogClient, RecsysClient
+from gateway.ratelimit import BUDGET_STATE, RateBudget
+
+# Without a rate limit (RATE_LIMIT empty) nothing sets a budget: spending is free.
+_UNLIMITED = RateBudget()
 
 
 # `async` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
@@ -18,8 +22,14 @@ async def get_recsys_client(request: Request) -> RecsysClient:
     return request.state.recsys_client
 
 
+async def get_rate_budget(request: Request) -> RateBudget:
+    """What this request may still spend of its client's rate limit (gateway.ratelimit)."""
+    return getattr(request.state, BUDGET_STATE, _UNLIMITED)
+
+
 CatalogClientDep = Annotated[CatalogClient, Depends(get_catalog_client)]
 RecsysClientDep = Annotated[RecsysClient, Depends(get_recsys_client)]
+RateBudgetDep = Annotated[RateBudget, Depends(get_rate_budget)]
 
 
 async def require_json(request: Request) -> None:

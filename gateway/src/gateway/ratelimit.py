@@ -1,8 +1,15 @@
 """Per-client rate limiting of the public API (the `limits` library), 429 with Retry-After.
 
+A request spends tokens by its cost, not one each: 1 on arrival (the RateLimit middleware),
+then more where the gateway's work is dearer, spent by gateway.service through the request's
+RateBudget before that work starts: each liked title of a POST list past the first
+(RATE_LIMIT_TITLE_COST) and each fuzzy suggestion search for an unknown title
+(RATE_LIMIT_SEARCH_COST); the `limits` counters take a cost per hit. So a client at its limit
+with the dearest requests costs the services about what one with the cheapest does.
+
 The counters live in the process (`MemoryStorage`) unless RATE_LIMIT_REDIS_URL is set, then
 in Redis, shared by every gateway replica. The sliding-window counter costs one or two
-counter updates per request and has no burst at window edges. A client is its TCP peer, or
+counter updates per hit and has no burst at window edges. A client is its TCP peer, or
 the value of RATE_LIMIT_CLIENT_HEADER when a proxy in front names it (`x-real-ip` behind
 ingress-nginx; never trust such a header when clients reach the gateway directly).
 If the Redis holding the counters fails, requests pass (logged, counted): a limiter outage
@@ -13,6 +20,7 @@ import logging
 import math
 import time
 
+from contracts.errors import RateLimited, error_json
 from contracts.redaction import redact_text
 from fastapi import FastAPI
 from limits import RateLimitItem, parse_many
@@ -30,6 +38,8 @@ UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/favicon.i
 UNLIMITED_PREFIXES = ("/static/",)
 # At most one warning this often while the counters' storage is failing.
 STORAGE_WARNING_SECONDS = 10.0
+# Where the request's RateBudget waits for the routes (request.state.rate_budget).
+BUDGET_STATE = "rate_budget"
 
 
 def storage_for(settings: Settings) -> Storage:
@@ -43,26 +53,90 @@ def storage_for(settings: Settings) -> Storage:
     return MemoryStorage()
 
 
-class RateLimit:
-    """Pure ASGI: every rule must admit the request, else 429 with the seconds to wait."""
+class ClientLimits:
+    """The rules, their counters and what a refusal or a storage failure is counted as."""
 
-    def __init__(self, app: ASGIApp, *, rules: list[RateLimitItem], storage: Storage,
-                 client_header: str | None, state: State | None = None,
-                 storage_name: str = "memory") -> None:
-        # Built with the middleware stack (first request), after /metrics' registry exists.
+    def __init__(self, *, rules: list[RateLimitItem], storage: Storage, storage_name: str,
+                 title_cost: int, search_cost: int, state: State | None = None) -> None:
+        # Made with the middleware stack (first request), after /metrics' registry exists.
         metrics = getattr(state, "metrics", None)
         registry = metrics.registry if metrics is not None else None
-        self.app = app
         self.rules = rules
         self.limiter = SlidingWindowCounterRateLimiter(storage)
-        self.client_header = client_header.lower().encode() if client_header else None
         self.storage_name = storage_name
+        self.title_cost = title_cost
+        self.search_cost = search_cost
         self._warned = 0.0
         self.limited = Counter("gateway_rate_limited_total", "Requests refused with a 429.",
                                registry=registry) if registry is not None else None
         self.failures = Counter("gateway_rate_limit_storage_errors_total",
                                 "Rate-limit checks that passed because storage failed.",
                                 registry=registry) if registry is not None else None
+
+    async def spend(self, client: str, cost: int) -> None:
+        """Take `cost` tokens from every rule, or raise RateLimited naming the first that
+        refused and when to retry."""
+        for rule in self.rules:
+            try:
+                allowed = await self.limiter.hit(rule, "gateway", client, cost=cost)
+            except Exception as exc:  # the storage (Redis) failed: let the request through
+                self._storage_failed(exc)
+                return
+            if not allowed:
+                raise await self._refusal(rule, client, cost)
+
+    async def _refusal(self, rule: RateLimitItem, client: str, cost: int) -> RateLimited:
+        try:
+            stats = await self.limiter.get_window_stats(rule, "gateway", client)
+            wait = max(1, math.ceil(stats.reset_time - time.time()))
+        except Exception:
+            wait = rule.get_expiry()
+        if self.limited is not None:
+            self.limited.inc()
+        spent = "requests" if cost == 1 else f"requests ({cost} for this one)"
+        return RateLimited(f"More than {rule} {spent} from this client; retry in {wait} s.",
+                           headers={"Retry-After": str(wait)})
+
+    def _storage_failed(self, exc: Exception) -> None:
+        if self.failures is not None:
+            self.failures.inc()
+        now = time.monotonic()
+        if now - self._warned >= STORAGE_WARNING_SECONDS:
+            self._warned = now
+            logger.warning("rate limiting is off while its %s storage fails: %s",
+                           self.storage_name, type(exc).__name__)
+
+
+class RateBudget:
+    """What one request may still spend of its client's limits; without limits, anything."""
+
+    def __init__(self, limits: ClientLimits | None = None, client: str = "") -> None:
+        self._limits = limits
+        self._client = client
+
+    async def spend_on_titles(self, count: int) -> None:
+        """Pay for `count` more liked titles (RATE_LIMIT_TITLE_COST each), or 429."""
+        if self._limits is not None and count > 0:
+            await self._limits.spend(self._client, count * self._limits.title_cost)
+
+    async def spend_on_searches(self, count: int) -> None:
+        """Pay for `count` fuzzy suggestion searches (RATE_LIMIT_SEARCH_COST each), or 429."""
+        if self._limits is not None and count > 0:
+            await self._limits.spend(self._client, count * self._limits.search_cost)
+
+
+class RateLimit:
+    """Pure ASGI: a request spends 1 token of every rule, else 429 with the seconds to wait;
+    the routes find its RateBudget for the rest in request.state."""
+
+    def __init__(self, app: ASGIApp, *, rules: list[RateLimitItem], storage: Storage,
+                 client_header: str | None, state: State | None = None,
+                 storage_name: str = "memory", title_cost: int = 1,
+                 search_cost: int = 1) -> None:
+        self.app = app
+        self.limits = ClientLimits(rules=rules, storage=storage, storage_name=storage_name,
+                                   title_cost=title_cost, search_cost=search_cost, state=state)
+        self.client_header = client_header.lower().encode() if client_header else None
 
     def _client(self, scope: Scope) -> str:
         if self.client_header is not None:
@@ -79,39 +153,23 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         client = self._client(scope)
-        for rule in self.rules:
-            try:
-                allowed = await self.limiter.hit(rule, "gateway", client)
-            except Exception as exc:  # the storage (Redis) failed: let the request through
-                self._storage_failed(exc)
-                break
-            if not allowed:
-                await self._refuse(send, rule, client)
-                return
+        try:
+            await self.limits.spend(client, 1)
+        except RateLimited as refused:
+            await self._refuse(send, refused)
+            return
+        # A state of this request's own: the server's is a copy shared by nothing else, but
+        # another server or a test client may hand every request the same one.
+        scope = {**scope, "state": {**scope.get("state", {}),
+                                    BUDGET_STATE: RateBudget(self.limits, client)}}
         await self.app(scope, receive, send)
 
-    def _storage_failed(self, exc: Exception) -> None:
-        if self.failures is not None:
-            self.failures.inc()
-        now = time.monotonic()
-        if now - self._warned >= STORAGE_WARNING_SECONDS:
-            self._warned = now
-            logger.warning("rate limiting is off while its %s storage fails: %s",
-                           self.storage_name, type(exc).__name__)
-
-    async def _refuse(self, send: Send, rule: RateLimitItem, client: str) -> None:
-        try:
-            stats = await self.limiter.get_window_stats(rule, "gateway", client)
-            wait = max(1, math.ceil(stats.reset_time - time.time()))
-        except Exception:
-            wait = rule.get_expiry()
-        if self.limited is not None:
-            self.limited.inc()
-        body = (f'{{"code":"rate_limited","detail":"More than {rule} requests from this '
-                f'client; retry in {wait} s."}}').encode()
-        await send({"type": "http.response.start", "status": 429, "headers": [
+    @staticmethod
+    async def _refuse(send: Send, refused: RateLimited) -> None:
+        body = error_json(refused.body)
+        await send({"type": "http.response.start", "status": refused.status_code, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(wait).encode())]})
+            *((name.lower().encode(), value.encode()) for name, value in refused.headers.items())]})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -123,5 +181,7 @@ def install_rate_limit(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RateLimit, rules=parse_many(settings.rate_limit),
                        storage=storage_for(settings),
                        client_header=settings.rate_limit_client_header, state=app.state,
+                       title_cost=settings.rate_limit_title_cost,
+                       search_cost=settings.rate_limit_search_cost,
                        storage_name=f"Redis ({redact_text(redis.get_secret_value())})" if redis
                        else "memory")

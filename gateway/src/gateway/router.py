@@ -17,17 +17,26 @@ from contracts.domain import (
     TitleTypeParam,
     YearParam,
 )
+from contracts.errors import ErrorBody
 from contracts.web import ERROR_RESPONSES, JsonAnswer
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from gateway import health, service
-from gateway.dependencies import CatalogClientDep, RecsysClientDep, require_json
+from gateway.dependencies import (
+    CatalogClientDep,
+    RateBudgetDep,
+    RecsysClientDep,
+    require_json,
+)
 from gateway.schemas import ReadyRead, SearchPageRead, TastePageRead, TitlePageRead
 
 # Answers leave as JSON encoded once (JsonAnswer); `response_model` names their shape for the docs.
-router = APIRouter()
+# Any public call may be refused by the client's rate limit (gateway.ratelimit).
+router = APIRouter(responses={429: {"model": ErrorBody, "description": (
+    "More than the client's rate limit; Retry-After says when to retry. Dearer requests "
+    "(long POST lists, unknown titles' suggestions) spend more of it.")}})
 
 _PLATFORMS = ", ".join(p.value for p in Platform)
 _KINDS = "pelicula (or movie), serie (or series, tv show), documental (or documentary)"
@@ -153,16 +162,19 @@ async def get_contents(catalog: CatalogClientDep, rating: RatingQuery) -> Respon
 @router.get("/get_recommendation", response_model=list[str], responses=_example(
     ["goodfellas", "casino", "mean streets", "the departed", "taxi driver"]))
 async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
-                             titulo: TituloQuery, platform: PlatformsQuery = None,
-                             type: TypeQuery = None, year: YearOfTitle = None) -> Response:
+                             budget: RateBudgetDep, titulo: TituloQuery,
+                             platform: PlatformsQuery = None, type: TypeQuery = None,
+                             year: YearOfTitle = None) -> Response:
     """The five titles most similar to `titulo`, best first; a 404 suggests close titles.
 
     A movie gets movies, a TV show gets TV shows (by content). With `platform`, only titles
     available on those platforms: still five whenever the catalog has them. A title that is
     both a movie and a show answers the movie's list (`type=tv show` for the show's); a title
-    two films share answers the most rated, then the newest (`year` picks the other)."""
+    two films share answers the most rated, then the newest (`year` picks the other).
+    An unknown title's suggestions cost RATE_LIMIT_SEARCH_COST more of the rate limit."""
     return JsonAnswer(await service.recommended_titles(
-        recsys=recsys, catalog=catalog, title=titulo, platforms=platform, kind=type, year=year))
+        recsys=recsys, catalog=catalog, budget=budget, title=titulo, platforms=platform,
+        kind=type, year=year))
 
 
 @router.get("/titles/{id}", response_model=TitlePageRead, responses=ERROR_RESPONSES)
@@ -186,14 +198,16 @@ async def search(catalog: CatalogClientDep, q: SearchText, limit: SearchLimit = 
 @router.post("/recommendations", dependencies=[Depends(require_json)],
              responses={413: ERROR_RESPONSES[422], 415: ERROR_RESPONSES[422], **ERROR_RESPONSES})
 async def recommendations(body: TasteRequest, catalog: CatalogClientDep,
-                          recsys: RecsysClientDep) -> TastePageRead:
+                          recsys: RecsysClientDep, budget: RateBudgetDep) -> TastePageRead:
     """"I liked these": the `n` best titles for that taste, none of the liked ones.
 
     A title's score is the sum of its scores in the liked titles' recommendation lists; each
     item says which liked titles it comes from. Unknown liked titles are answered with
-    suggestions; when none is known, a 404 with suggestions. At most 20 liked titles and a
-    16 KB body (413 past it); a body that is not JSON is a 415."""
-    return await service.recommendations_for_taste(recsys=recsys, catalog=catalog, body=body)
+    suggestions (the first three); when none is known, a 404 with suggestions. At most 20
+    liked titles and a 16 KB body (413 past it); a body that is not JSON is a 415. Each liked
+    title past the first, and each suggestion search, spends more of the rate limit (429)."""
+    return await service.recommendations_for_taste(recsys=recsys, catalog=catalog, body=body,
+                                                   budget=budget)
 
 
 @router.get("/healthz")

@@ -7,6 +7,10 @@ Rule for partial failure on `GET /titles/{id}` (catalog and recsys are asked con
   returned, with `recommendations.available = false`, no items, and a sentence in `detail`.
 On `GET /get_recommendation` an unknown title (recsys 404) becomes a 404 whose `suggestions`
 come from the catalog's fuzzy title search; if that search fails too, the 404 has no suggestions.
+
+Dearer work is paid for from the request's rate budget (gateway.ratelimit) before it starts:
+each liked title past the first, each fuzzy suggestion search. A request gets suggestions for
+at most SUGGESTED_TITLES unknown titles (the catalog and the answer cache keep them).
 """
 
 import asyncio
@@ -18,6 +22,7 @@ from contracts.domain import ContentKind, DurationType, Platform
 from contracts.errors import NotFound, ServiceError
 
 from gateway.clients import CatalogClient, RecsysClient
+from gateway.ratelimit import RateBudget
 from gateway.schemas import (
     RecommendationsRead,
     SearchHitRead,
@@ -37,6 +42,9 @@ TITLE_PAGE_NEIGHBOURS = 10
 SUGGESTION_COUNT = 5
 # Ask the search for more than we show: a title two films share comes back twice.
 SUGGESTION_SEARCH_LIMIT = 10
+# Unknown titles of one request that get suggestions (each a fuzzy scan of the catalog); the
+# others come back with none.
+SUGGESTED_TITLES = 3
 
 
 # The catalog names the public Spanish parameters of prod_per_county in English.
@@ -94,8 +102,17 @@ async def _suggestions(*, catalog: CatalogClient, title: str) -> list[str] | Non
     return list(dict.fromkeys(hit.title for hit in hits))[:SUGGESTION_COUNT]
 
 
+async def _suggestions_for(*, catalog: CatalogClient, budget: RateBudget,
+                           titles: Sequence[str]) -> list[list[str]]:
+    """Suggestions for each title, searched (and paid for) for the first SUGGESTED_TITLES."""
+    searched = titles[:SUGGESTED_TITLES]
+    await budget.spend_on_searches(len(searched))
+    found = await asyncio.gather(*(_suggestions(catalog=catalog, title=t) for t in searched))
+    return [hits or [] for hits in found] + [[] for _ in titles[SUGGESTED_TITLES:]]
+
+
 async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, title: str,
-                             platforms: Sequence[Platform] | None = None,
+                             budget: RateBudget, platforms: Sequence[Platform] | None = None,
                              kind: str | None = None, year: int | None = None) -> list[str]:
     """The five titles most similar to the film (or show) `title`, best first, only those on
     `platforms` when given; `kind` and `year` pick among films sharing the title."""
@@ -105,6 +122,7 @@ async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, ti
     except NotFound as miss:
         if miss.body.parameter in ("type", "year"):
             raise  # the title exists, not as that type or year: the sentence says what it is
+        await budget.spend_on_searches(1)
         suggestions = await _suggestions(catalog=catalog, title=title)
         # Named as the public API names it (the spec's Spanish parameter).
         raise NotFound(miss.body.detail, parameter="titulo", suggestions=suggestions) from miss
@@ -124,22 +142,22 @@ async def search(*, catalog: CatalogClient, query: str, limit: int,
 
 
 async def recommendations_for_taste(*, recsys: RecsysClient, catalog: CatalogClient,
-                                    body: TasteRequest) -> TastePageRead:
+                                    body: TasteRequest, budget: RateBudget) -> TastePageRead:
     """The n best titles for someone who liked `body.liked`; unknown titles come back with
-    suggestions, and when none is known it is a 404 with suggestions."""
+    suggestions (the first SUGGESTED_TITLES of them), and when none is known it is a 404 with
+    suggestions."""
+    await budget.spend_on_titles(len(body.liked) - 1)  # the request itself paid for one
     try:
         answer = await recsys.taste(body)
     except NotFound as miss:
-        suggestions = await asyncio.gather(
-            *(_suggestions(catalog=catalog, title=title) for title in body.liked))
-        merged = list(dict.fromkeys(t for found in suggestions for t in found or []))
+        suggestions = await _suggestions_for(catalog=catalog, budget=budget, titles=body.liked)
+        merged = list(dict.fromkeys(t for found in suggestions for t in found))
         raise NotFound(miss.body.detail, parameter="liked",
                        suggestions=merged[:SUGGESTION_COUNT]) from miss
-    suggestions = await asyncio.gather(
-        *(_suggestions(catalog=catalog, title=title) for title in answer.unknown))
+    suggestions = await _suggestions_for(catalog=catalog, budget=budget, titles=answer.unknown)
     return TastePageRead(
         liked=answer.liked, items=answer.items,
-        unknown=[UnknownRead(query=title, suggestions=found or [])
+        unknown=[UnknownRead(query=title, suggestions=found)
                  for title, found in zip(answer.unknown, suggestions, strict=True)])
 
 
