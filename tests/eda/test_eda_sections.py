@@ -132,3 +132,17 @@ def test_a_thin_run_still_renders_every_figure(sample_catalog_dir: Path, tmp_pat
     assert html.count("Finding: No ratings.") == 4  # per user, per title, values, activity
     assert "This manifest records no fixes table." in html
     assert "ETL run <code>thin</code>" in html
+
+
+def test_age_band_table_shows_the_mapping_and_titles_per_platform():
+    from eda.sections.platforms import age_bands
+
+    catalog = pl.DataFrame({"platform": ["netflix", "netflix", "disney", "hulu"],
+                            "age_band": ["kids", "adult", "kids", "unknown"]})
+    table = age_bands(catalog)
+    rows = {row[0]: row for row in table.rows}
+    assert list(rows) == ["kids", "family", "teen", "adult", "unknown"]
+    assert "tv-y7" in rows["kids"][1]
+    assert "tv-ma" in rows["adult"][1]
+    by_platform = dict(zip(table.columns, rows["kids"], strict=True))
+    assert (by_platform["netflix"], by_platform["disney"], by_platform["hulu"]) == ("1", "1", "0")

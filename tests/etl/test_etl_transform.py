@@ -198,7 +198,8 @@ def test_derive_score_is_mean_rating_times_20_rounded_half_away_from_zero() -> N
 def test_to_catalog_schema_is_exactly_the_contract() -> None:
     row = {"id": "ns1", "platform": "netflix", "show_id": "s1", "type": "movie", "title": "t",
            "director": None, "cast": None, "country": None, "date_added": dt.date(2021, 1, 1),
-           "release_year": 2020, "rating": "g", "duration_int": 90, "duration_type": "min",
+           "release_year": 2020, "rating": "g", "age_band": "kids", "duration_int": 90,
+           "duration_type": "min",
            "listed_in": "dramas", "description": "d", "score": 50, "score_source": "file",
            "rating_count": 0, "avg_rating": None, "line": 2, "raw": "x",
            "display_title": "T", "display_director": None, "display_cast": None,

@@ -178,3 +178,40 @@ async def test_a_film_of_a_series_lists_the_next_and_its_page_shows_the_series(
     frozen_series = (await client.get(f"/titles/{frozen.id}")).json()["title"]["series"]
     assert "frozen 2" in [entry["title"].casefold() for entry in frozen_series]
     assert not [e for e in frozen_series if "planet" in e["title"].casefold()]
+
+
+# The adult ratings as the four files spell them (lowercased): R, NC-17, TV-MA, 18+, AGES_18_.
+ADULT_RATINGS = {"r", "nc-17", "tv-ma", "18+", "ages_18_"}
+
+
+def _adult(by_title: dict[str, list[RawTitle]], title: str, kind: str,
+           year: int | None = None) -> bool:
+    """Whether the raw files rate that film adult. Two films may share a title (penelope: a
+    PG film of 2006, an 18+ one of 2018): with its year, that film; without, only a title
+    whose every film is adult-rated counts (a bare title cannot say which was meant)."""
+    films = [r for r in by_title.get(fold(title), [])
+             if r.type == kind and year in (None, r.year)]
+    return bool(films) and all(r.rating in ADULT_RATINGS for r in films)
+
+
+@pytest.mark.parametrize("title", ["frozen", "toy story"])
+@pytest.mark.parametrize("platform", [None, "netflix"])
+async def test_a_kids_film_gets_no_adult_rated_title_on_any_route(client, by_title, title: str,
+                                                                  platform: str | None) -> None:
+    records = [r for r in by_title[fold(title)] if r.type == "movie"]
+    assert records
+    assert not any(r.rating in ADULT_RATINGS for r in records)
+    params = {"titulo": title} | ({"platform": platform} if platform else {})
+    answer = (await client.get("/get_recommendation", params=params)).json()
+    page = (await client.get(f"/titles/{records[0].id}",
+                             params={"platform": platform} if platform else {})).json()
+    taste = (await client.post("/recommendations", json={
+        "liked": [title], **({"platform": [platform]} if platform else {})})).json()
+    shown = {"get_recommendation": [(t, None) for t in answer],
+             "title page": [(i["title"], i["release_year"])
+                            for i in page["recommendations"]["items"]],
+             "taste": [(i["title"], i.get("release_year")) for i in taste["items"]]}
+    for route, films in shown.items():
+        assert len(films) >= 5, (route, films)
+        assert not [(name, year) for name, year in films
+                    if _adult(by_title, name, "movie", year)], (route, films)

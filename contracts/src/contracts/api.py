@@ -43,6 +43,8 @@ class TitleRead(BaseModel):
     date_added: datetime.date | None = Field(default=None, examples=["2021-09-16"])
     release_year: int = Field(examples=[1975])
     rating: str | None = Field(default=None, examples=["pg"])
+    # Who the title is for, from its rating (contracts.audience); unknown when unrated.
+    age_band: str | None = Field(default=None, examples=["family"])
     duration_int: int | None = Field(default=None, examples=[124])
     duration_type: str | None = Field(default=None, examples=["min"])
     listed_in: str | None = None

@@ -18,6 +18,7 @@ CATALOG_COLUMNS: Final[dict[str, str]] = {
     "date_added": "date",  # null when missing or unparseable
     "release_year": "int32",
     "rating": "str",  # maturity rating; null became "g"
+    "age_band": "str",  # kids | family | teen | adult | unknown (contracts.audience)
     "duration_int": "int32",  # null when the source has no duration
     "duration_type": "str",  # min | season | null
     "listed_in": "str",  # comma-separated genres

@@ -15,10 +15,11 @@ from etl_job.films import film_table
 from etl_job.gates import PublicationGates
 from etl_job.publish import commit_version, connect, discard_version, stage_version
 from etl_job.recommender import Blend, BlendDominated, EvaluationReport, evaluate, train
+from etl_job.recommender.coherence import list_figures
 from etl_job.recommender.depth import published_lists
 from etl_job.recommender.evaluate import MAX_QUERIES
 from etl_job.recommender.movies import RatedMatrix, index_movies, index_ratings
-from etl_job.recommender.report import series_lines
+from etl_job.recommender.report import lists_line, series_lines
 from etl_job.recommender.series_eval import series_evaluation
 from etl_job.republish import model_titles, reconcile_redis, version_meta
 from etl_job.runs import log_step
@@ -120,7 +121,9 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     if step.gates is not None:
         step.gates.check_model(neighbours)
 
-    evaluation = {**report.as_dict(), "verdict": verdict, "series": series}
+    evaluation = {**report.as_dict(), "verdict": verdict, "series": series,
+                  "lists": list_figures(neighbours, catalog=catalog)}
+    print(lists_line(evaluation), flush=True)
     model = {
         "kind": "hybrid: EASE (numpy/scipy) + BM25 item-item (implicit) + TF-IDF content "
                 "(scikit-learn), blended",

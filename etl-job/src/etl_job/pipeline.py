@@ -88,6 +88,7 @@ def clean_platform(raw: RawCatalog) -> CleanPlatform:
     frame = transform.lowercase_text(transform.keep_display_text(frame))
     frame, invalid = transform.reject_invalid_rows(frame)
     frame, duplicates = transform.drop_duplicate_ids(transform.add_ids(frame))
+    frame = transform.add_age_band(frame)
     frame, moved = transform.move_duration_from_rating(frame)
     frame, null_rating = transform.fill_missing_rating(frame)
     frame, bad_dates, missing_dates = transform.parse_dates(frame)

@@ -5,6 +5,7 @@ count it; each rejection returns the kept rows and the refused ones in quarantin
 """
 
 import polars as pl
+from contracts.audience import RATING_BANDS, AgeBand
 from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, YEAR_MAX, YEAR_MIN
 from contracts.frames import CATALOG_SCHEMA
 from contracts.schema import DISPLAY_COLUMNS
@@ -141,6 +142,14 @@ def drop_duplicate_ids(frame: pl.DataFrame) -> Split:
         ordered.filter(first).select("id", pl.col("line").alias("_first_line")), on="id")
     reason = pl.format("duplicate_id: id {} already came at line {}", "id", "_first_line")
     return ordered.filter(first), _to_quarantine(refused, reason)
+
+
+def add_age_band(frame: pl.DataFrame) -> pl.DataFrame:
+    """`age_band` from the platform's own rating (contracts.audience), before a missing or
+    misplaced rating becomes `g`: a title the platform did not rate is `unknown`, not kids'."""
+    bands = {spelling: band.value for spelling, band in RATING_BANDS.items()}
+    return frame.with_columns(age_band=pl.col("rating").replace_strict(
+        bands, default=AgeBand.UNKNOWN.value, return_dtype=pl.String))
 
 
 def move_duration_from_rating(frame: pl.DataFrame) -> Fixed:

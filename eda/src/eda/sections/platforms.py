@@ -3,10 +3,11 @@
 import datetime
 
 import polars as pl
+from contracts.audience import RATING_BANDS, AgeBand
 from matplotlib import colormaps
 
 from eda.data import MOVIE, PLATFORMS, SHOW, RunData, share
-from eda.model import Figure, Section
+from eda.model import Figure, Section, Table
 from eda.plots import PLATFORM_COLOURS, integer_x, new_figure, no_data, png_bytes
 from eda.sections.durations import duration_figures, duration_tables
 
@@ -21,8 +22,25 @@ def platform_section(run: RunData) -> Section:
     section.figures += [titles_by_type(run.catalog), release_years(run.catalog),
                         dates_added(run.catalog), maturity_ratings(run.catalog),
                         *duration_figures(run)]
-    section.tables += duration_tables(run)
+    section.tables += [*duration_tables(run), age_bands(run.catalog)]
     return section
+
+
+def age_bands(catalog: pl.DataFrame) -> Table:
+    """The one age-band mapping (contracts.audience), with the titles of each band."""
+    counts = (_counts(catalog, "age_band", "platform") if "age_band" in catalog.columns
+              else {})
+    rows = []
+    for band in AgeBand:
+        spellings = sorted(s for s, b in RATING_BANDS.items() if b is band)
+        if band is AgeBand.UNKNOWN:
+            spellings.append("(empty, or a duration in the rating column)")
+        rows.append([band.value, ", ".join(spellings),
+                     *(f"{counts.get((band.value, p), 0):,}" for p in PLATFORMS)])
+    return Table(slug="age_bands", title="Age bands: every maturity rating spelling, folded",
+                 columns=["band", "ratings", *PLATFORMS], rows=rows,
+                 note="Titles per band and platform. A kids' title's recommendations hold only "
+                      "kids' and family titles; a family title's no adult-rated title.")
 
 
 def _counts(catalog: pl.DataFrame, *by: str) -> dict[tuple[str, ...], int]:

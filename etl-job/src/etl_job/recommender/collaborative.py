@@ -1,8 +1,11 @@
 """Collaborative similarity: implicit's BM25 item-item model on the users' positive ratings."""
 
+import warnings
+
 import numpy as np
 import polars as pl
 from implicit.nearest_neighbours import BM25Recommender
+from implicit.utils import ParameterWarning
 from scipy import sparse
 
 from etl_job.config import usable_cpus
@@ -57,7 +60,11 @@ def collaborative_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: 
     if liked.nnz == 0 or not queries.any():
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
     model = BM25Recommender(K=k + 1, K1=BM25_K1, B=BM25_B, num_threads=threads or usable_cpus())
-    model.fit(liked, show_progress=False)
+    with warnings.catch_warnings():
+        # BM25Recommender.fit hands its own weighting (a COO matrix) to the kNN, which warns
+        # that it converts it to CSR: implicit's path, not this caller's input.
+        warnings.simplefilter("ignore", ParameterWarning)
+        model.fit(liked, show_progress=False)
     del liked
     # model.similarity holds what similar_items returns, the top k + 1 per movie (itself
     # included); reading its rows at once avoids similar_items' per-movie Python loop.

@@ -14,6 +14,7 @@ from contracts.redis_layout import PLATFORM_NEIGHBOURS, TOP_NEIGHBOURS
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from etl_job.recommender.audience import row_bands, suited, suited_ids
 from etl_job.recommender.features import ContentFeatures, build_content_features
 from etl_job.recommender.movies import MovieIndex, index_movies
 from etl_job.recommender.reasons import explain
@@ -75,6 +76,8 @@ def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.Da
                                            threads=threads))
             filled = platform_fill(index=index, features=features, neighbours=ranked,
                                    films=films)
+        # Shows' lists and any fill: nothing unsuited to the title's audience is published.
+        filled = suited_ids(filled, index=index, bands=row_bands(index))
         # Placeholder titles (etl_job.transform.is_placeholder) get no list and are on none.
         flagged = pl.Series(index.placeholder_ids(), dtype=pl.String).implode()
         filled = filled.filter(~pl.col("movie_id").is_in(flagged)
@@ -111,7 +114,8 @@ def platform_fill(*, index: MovieIndex, features: ContentFeatures, neighbours: p
                                  k=2 * per_platform))
     if not extra:
         return neighbours
-    found = pl.concat(extra).unique(["query", "neighbour"], keep="first")
+    found = suited(pl.concat(extra).unique(["query", "neighbour"], keep="first"),
+                   bands=row_bands(index))
     lowest = neighbours.group_by("movie_id").agg(low=pl.col("score").min(),
                                                  last=pl.col("rank").max())
     fill = (pl.DataFrame({"movie_id": ids.gather(found["query"]),

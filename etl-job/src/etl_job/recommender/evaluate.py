@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
+from etl_job.recommender.audience import row_bands, suited
 from etl_job.recommender.blend import (
     Blend,
     blend_neighbours,
@@ -132,7 +133,7 @@ def shipped_lists(*, blended: pl.DataFrame, tail: int, split: Split, index: Movi
     kept = (reserve_tail(blended, head=split.head, slots=tail)
             .group_by("query", maintain_order=True).head(depth))
     return fill_short_lists(neighbours=kept, order=split.order, groups=index.groups,
-                            rows=split.rows, k=depth)
+                            rows=split.rows, k=depth, bands=row_bands(index))
 
 
 def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
@@ -173,7 +174,10 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
                            head=split.head, k=k, recommendable=len(index.recommendable_rows()),
                            seed=seed, resamples=resamples)
 
+    bands = row_bands(index)
+
     def score_blends(pairs: pl.DataFrame, chosen: Sequence[Blend]) -> list[ModelScore]:
+        pairs = suited(pairs, bands=bands)  # as train does: the audience rule is shipped
         references = reference_scores(pairs)
         scores = []
         for start in range(0, len(chosen), len(tails)):
@@ -262,6 +266,7 @@ def second_split(*, index: MovieIndex, rated: RatedMatrix, features: ContentFeat
     ease = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)
     pairs = candidate_pairs(content=lists.content, bm25=lists.bm25, ease=ease,
                             features=features.matrix, ease_model=model)
+    pairs = suited(pairs, bands=row_bands(index))
     blended = blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs),
                                k=max(CANDIDATES, depth))
     score = score_model(name=blend.label, recommendations=shipped_lists(

@@ -3,6 +3,7 @@
 import numpy as np
 import polars as pl
 
+from etl_job.recommender.audience import ALLOWED
 from etl_job.recommender.blend import BLEND_SCHEMA
 from etl_job.recommender.collaborative import POSITIVE_RATING
 from etl_job.recommender.movies import RatedMatrix
@@ -28,8 +29,10 @@ def most_rated(*, ratings: RatedMatrix, count: int) -> set[int]:
 
 
 def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarray, k: int,
-                       existing: dict[int, set[int]] | None = None) -> pl.DataFrame:
-    """For each query row, the first k rows of `order` that are not its film nor already listed."""
+                       existing: dict[int, set[int]] | None = None,
+                       bands: np.ndarray | None = None) -> pl.DataFrame:
+    """For each query row, the first k rows of `order` that are not its film nor already listed
+    (with `bands`, recommender.audience's codes per row: nor unsuited to its audience)."""
     existing = existing or {}
     queries: list[int] = []
     neighbours: list[int] = []
@@ -42,6 +45,8 @@ def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarra
             row = int(row)
             if groups[row] == groups[query] or row in taken:
                 continue
+            if bands is not None and not ALLOWED[bands[query], bands[row]]:
+                continue
             queries.append(query)
             neighbours.append(row)
             found += 1
@@ -50,8 +55,9 @@ def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarra
 
 
 def fill_short_lists(*, neighbours: pl.DataFrame, order: np.ndarray, groups: np.ndarray,
-                     rows: np.ndarray, k: int) -> pl.DataFrame:
-    """Append popular movies (score 0) to every query row that has fewer than k neighbours."""
+                     rows: np.ndarray, k: int, bands: np.ndarray | None = None) -> pl.DataFrame:
+    """Append popular movies (score 0) to every query row that has fewer than k neighbours
+    (suited to its audience, with `bands`: see popular_neighbours)."""
     counts = dict(neighbours.group_by("query").len().iter_rows())
     short = [int(row) for row in rows if counts.get(int(row), 0) < k]
     if not short:
@@ -60,7 +66,7 @@ def fill_short_lists(*, neighbours: pl.DataFrame, order: np.ndarray, groups: np.
               .group_by("query").agg(pl.col("neighbour")))
     existing = {q: set(ns) for q, ns in listed.iter_rows()}
     fillers = [popular_neighbours(order=order, groups=groups, rows=np.array([row]),
-                                  k=k - counts.get(row, 0), existing=existing)
+                                  k=k - counts.get(row, 0), existing=existing, bands=bands)
                for row in short]
     # A stable sort by query keeps each list's order and puts its fillers after it.
     return pl.concat([neighbours, *fillers]).sort("query", maintain_order=True)

@@ -187,9 +187,27 @@ def render_table(evaluation: dict[str, Any]) -> str:
                      f"{values['coverage']:>8.4f}  {values['queries']:>7d}")
     lines += ["", f"* shipped: {evaluation['blend_weight']}", f"rule: {SELECTION_RULE}",
               _target_line(evaluation)]
-    second = _second_line(evaluation)
+    extra = [_second_line(evaluation), lists_line(evaluation)]
     series = [series_lines(evaluation["series"])] if evaluation.get("series") else []
-    return "\n".join(lines + ([second] if second else []) + series)
+    return "\n".join(lines + [line for line in extra if line] + series)
+
+
+def lists_line(evaluation: dict[str, Any]) -> str:
+    """The published lists' audience, crowd-pleaser and genre figures (recommender.coherence),
+    when the run measured them."""
+    lists = evaluation.get("lists")
+    if not lists:
+        return ""
+    exposure = "; ".join(
+        f"most frequent title {where}: {lists[key]['title']} in {lists[key]['share']:.1%}"
+        for key, where in (("max_exposure_all", "over every list"),
+                           ("max_exposure_most_rated", "over the 400 most-rated films' lists"))
+        if key in lists)
+    return (f"published lists (first 5 of {lists['lists']}): kids' lists with an adult-rated "
+            f"title {lists['kids_lists_with_adult']} of {lists['kids_lists']}, family lists "
+            f"with one {lists['family_lists_with_adult']} of {lists['family_lists']}; "
+            f"{exposure}; titles sharing a genre family with their query "
+            f"{lists['genre_family_share']:.1%}")
 
 
 def _target_line(evaluation: dict[str, Any]) -> str:
@@ -252,8 +270,10 @@ def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
             cells = [f"**{cell}**" for cell in cells[:5]] + cells[5:]
         lines.append("| " + " | ".join(cells) + " |")
     second = _second_line(evaluation)
+    published = lists_line(evaluation)
     lines += ["", f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
-              f"{_target_line(evaluation)}." + (f" The {second}." if second else "")]
+              f"{_target_line(evaluation)}." + (f" The {second}." if second else "")
+              + (f" The {published}." if published else "")]
     if evaluation.get("series"):
         lines += ["", *(f"{line[0].upper()}{line[1:]}." for line
                         in series_lines(evaluation["series"]).splitlines())]

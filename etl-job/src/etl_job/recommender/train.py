@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
+from etl_job.recommender.audience import row_bands, suited
 from etl_job.recommender.blend import (
     Blend,
     blend_neighbours,
@@ -124,13 +125,16 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
                             ease=ease_list(model=model, index=index, rows=rows,
                                            candidates=candidates),
                             features=features.matrix, ease_model=model)
+    # Audience first: the lists are cut from suited candidates only, so they stay deep.
+    bands = row_bands(index)
+    pairs = suited(pairs, bands=bands)
     blended = reserve_tail(blend_neighbours(pairs=pairs, blend=blend,
                                             references=reference_scores(pairs), k=top_k),
                            head=most_rated(ratings=rated, count=HEAD_SIZE), slots=blend.tail)
     del pairs
     order = index.without_placeholder_rows(popularity_order(ratings=rated, n_movies=index.size))
     blended = fill_short_lists(neighbours=blended, order=order, groups=index.groups, rows=rows,
-                               k=top_k)
+                               k=top_k, bands=bands)
     # EASE only speaks for pairs it knows, so its co-like counts are all a reason needs.
     co_liked = (model.co_like_counts(left=blended["query"].to_numpy(),
                                      right=blended["neighbour"].to_numpy()) > 0

@@ -1,0 +1,56 @@
+"""What the published lists show, beyond HR@5: audience, crowd-pleasers, genre coherence."""
+
+from typing import Any
+
+import polars as pl
+from contracts.audience import AgeBand
+from contracts.domain import CATALOG_TYPE_MOVIE
+from contracts.genres import genre_families
+
+# The first places of a list that count as shown (the routes answer 5).
+SHOWN = 5
+# The most-rated movies whose lists the crowd-pleaser share is also measured over: the lists
+# people open most, where the same few famous films crowd in.
+MOST_RATED = 400
+
+
+def list_figures(lists: pl.DataFrame, *, catalog: pl.DataFrame, k: int = SHOWN) -> dict[str, Any]:
+    """Over the first k of every published list (movie_id, rank, neighbour_id): kids' and
+    family lists holding an adult-rated title, the largest share of lists one title is in
+    (over all lists and over the MOST_RATED most-rated movies' lists), and the mean share of a
+    list's titles sharing a genre family with its query."""
+    about = catalog.unique("id").select("id", "title", "age_band", "rating_count",
+                          families=pl.col("listed_in").map_elements(
+                              lambda text: sorted(genre_families(text)),
+                              return_dtype=pl.List(pl.String)))
+    top = (lists.filter(pl.col("rank") <= k)
+           .join(about.select(pl.col("id").alias("movie_id"), pl.col("age_band").alias("own"),
+                              pl.col("families").alias("wanted")), on="movie_id")
+           .join(about.select(pl.col("id").alias("neighbour_id"),
+                              pl.col("age_band").alias("their"), "families"),
+                 on="neighbour_id"))
+    per_list = top.group_by("movie_id", "own").agg(adult=(pl.col("their") == "adult").any())
+    figures: dict[str, Any] = {"lists": per_list.height}
+    for own in (AgeBand.KIDS, AgeBand.FAMILY):
+        of = per_list.filter(pl.col("own") == own.value)
+        figures[f"{own.value}_lists"] = of.height
+        figures[f"{own.value}_lists_with_adult"] = int(of["adult"].sum())
+    movies = catalog.filter(pl.col("type") == CATALOG_TYPE_MOVIE).unique("id")
+    popular = movies.sort(["rating_count", "id"], descending=[True, False]).head(MOST_RATED)
+    title = dict(about.select("id", "title").iter_rows())
+    for name, part in (("all", top),
+                       ("most_rated", top.filter(pl.col("movie_id").is_in(
+                           popular["id"].implode())))):
+        if part.is_empty():
+            continue
+        counts = part.group_by("neighbour_id").len().sort(["len", "neighbour_id"],
+                                                          descending=[True, False])
+        neighbour, count = counts.row(0)
+        figures[f"max_exposure_{name}"] = {"title": title.get(neighbour, neighbour),
+                                           "share": round(count / part["movie_id"].n_unique(), 4)}
+    shared = (top.filter(pl.col("wanted").list.len() > 0)
+              .with_columns(shares=pl.col("families").list.set_intersection("wanted")
+                            .list.len() > 0)
+              .group_by("movie_id").agg(pl.col("shares").mean()))
+    figures["genre_family_share"] = round(float(shared["shares"].mean() or 0.0), 4)
+    return figures
