@@ -31,8 +31,9 @@ def test_verdicts_name_each_target_met_or_missed() -> None:
 
 def test_a_failed_size_is_shown_with_its_exit_and_judged_on_the_others() -> None:
     sizes = [size(11_000_000, 80.0, 2000), size(33_000_000, 30.0, 9000, returncode=137)]
+    judged = verdicts(sizes)
     record = {"command": "python -m bench.scaling", "date": "2026-01-01 00:00 UTC",
-              "machine": "test box", "sizes": sizes, "verdicts": verdicts(sizes)}
-    assert not any(line.startswith("33M") for line in record["verdicts"])
+              "machine": "test box", "sizes": sizes, "verdicts": judged}
+    assert not any(line.startswith("33M") for line in judged)
     text = render({"date": "d", "machine": {}, "commands": []}, record)
     assert "| 33,000,000 | 137 | 30.0 | 9,000 MB | train |" in text

@@ -33,7 +33,8 @@ class Example:
 def examples(text: str) -> list[Example]:
     """Each `$ ` command of the README's console blocks with the lines shown under it."""
     found: list[Example] = []
-    in_block, command, start, shown = False, "", 0, []
+    in_block, command, start = False, "", 0
+    shown: list[str] = []
 
     def close() -> None:
         if command:
@@ -57,7 +58,9 @@ def examples(text: str) -> list[Example]:
 
 def as_pattern(shown: str) -> Any:
     """The shown answer as JSON, each `...` a MORE marker (a list item, or a key in an object)."""
-    out, stack, in_string, i = [], [], False, 0
+    out: list[str] = []
+    stack: list[str] = []
+    in_string, i = False, 0
     while i < len(shown):
         ch = shown[i]
         if in_string and ch == "\n":

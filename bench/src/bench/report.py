@@ -239,6 +239,12 @@ def render(doc: Doc, scaling: Doc | None) -> str:
     memory = [[name, _mb(rss)] for name, rss in (doc.get("service_rss") or {}).items()]
     memory += [[f"Redis {key}", _mb(v)] for key, v in (doc.get("redis_memory") or {}).items()]
     lines += ["", "## Memory", "", *_table(["process", "resident"], memory)]
+    contents, empty = doc.get("redis_contents") or {}, doc.get("redis_empty") or {}
+    if contents:
+        lines += ["", f"The published version: {contents['titles_with_neighbours']:,} titles "
+                  f"with a list, {contents['neighbour_rows']:,} neighbour rows (at most "
+                  f"{contents['max_neighbours']} a title), {contents['keys']} keys; the empty "
+                  f"server held {_mb(empty.get('used_memory'))} before the ETL."]
     lines += ["", "## ETL scaling", "", *_scaling(scaling)]
     if doc.get("notes"):
         lines += ["", "## Notes", "", *(f"- {note}" for note in doc["notes"])]
