@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from cachetools import LRUCache
 from contracts.api import TitleHit
 from contracts.domain import ContentKind, DurationType, Platform
-from contracts.errors import InvalidParameter, NotFound, echo
+from contracts.errors import NotFound, echo
 from contracts.titles import normalise_title
 from rapidfuzz import fuzz, process
 
@@ -142,10 +142,7 @@ def search_titles(*, index: CatalogIndex, query: str, limit: int,
     """
     normalised = normalise_title(query)[:SEARCH_MAX_CHARS].strip()
     if not normalised:
-        raise InvalidParameter(
-            f"Parameter 'q' got {echo(query)}, but it needs at least one letter or digit.",
-            parameter="q",
-        )
+        return []  # no letter or digit: the route refuses it first (contracts.domain.TitleText)
     allowed = frozenset(p.value for p in platforms) if platforms else None
     key = (index.data_version, normalised, limit, allowed)
     kept = cache.get(key) if cache is not None else None
