@@ -143,3 +143,86 @@ def test_movies_with_neighbours_are_compared_before_publishing():
     # A first run (nothing to compare with) and a growth pass.
     PublicationGates().check_model(neighbours)
     PublicationGates(previous={"model": {"movies": 800}}).check_model(neighbours)
+
+
+def _netflix_ids(path: Path) -> set[str]:
+    """Catalog id ("n" + show_id) of every netflix record, by the csv module."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {f"n{row[0]}" for row in list(csv.reader(handle))[1:] if row}
+
+
+def _movie_ids_rated(folder: Path) -> list[str]:
+    """The movieId of every ratings line, by the csv module."""
+    import csv
+
+    ids: list[str] = []
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            ids += [row["movieId"] for row in csv.DictReader(handle)]
+    return ids
+
+
+def test_a_catalog_file_cut_at_a_row_boundary_is_refused_and_its_quarantine_kept(
+        etl, data: Path, published: Path, real_data_dir: Path):
+    before = (published / "current").resolve()
+    lines = (real_data_dir / NETFLIX).read_bytes().splitlines(keepends=True)
+    (data / NETFLIX).write_bytes(b"".join(lines[:8369]))  # `head -n 8369`: 95% of the file
+    gone = _netflix_ids(real_data_dir / NETFLIX) - _netflix_ids(data / NETFLIX)
+    rated = _movie_ids_rated(data / "ratings")
+    vanished = sum(1 for movie in rated if movie in gone)
+    assert vanished > 1000
+
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog")
+    line = refused(done, 4, "catalog rows of platform netflix 8807 ->", "2% allowed",
+                   f"{vanished:,} ratings", "the previous run had and this one lacks",
+                   "--accept-shrink", "quarantined are kept in")
+    assert (published / "current").resolve() == before
+    kept = Path(line.split("quarantined are kept in ")[1].split(";")[0])
+    assert kept.parent == published / "refused"
+    quarantine = pl.read_csv(kept)
+    unknown = quarantine.filter(pl.col("reason").str.starts_with("unknown_movie_id"))
+    assert unknown.height == vanished
+
+    accepted = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog",
+                   "--accept-shrink")
+    assert accepted.returncode == 0, accepted.stderr
+    gates = manifest(published)["gates"]
+    assert gates["vanished_movies"]["ratings"] == vanished
+    assert gates["vanished_movies"]["movies"] == len({
+        raw.split(",")[3] for raw in unknown["raw"].to_list()})
+    assert gates["vanished_movies"]["ratings_read"] == len(rated)
+    netflix = gates["shrink"]["figures"]["catalog rows of platform netflix"]
+    assert (netflix["previous"], netflix["max_shrink"]) == (8807, 0.02)
+    assert netflix["now"] == 8807 - len(gone)
+
+
+def test_duplicated_rating_lines_are_quarantined_and_the_stats_unchanged(
+        etl, data: Path, published: Path):
+    catalog_before = pl.read_parquet(published / "current" / "catalog.parquet")
+    path = data / "ratings" / "1.csv"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join([*lines, *lines[1:2001]]))  # lines 2-2001 appended again
+    done = etl({"DATA_DIR": str(data), "OUTPUT_DIR": str(published)}, "catalog")
+    assert done.returncode == 0, done.stderr
+    rejections = manifest(published)["rejections"]["ratings"]
+    assert rejections["by_reason"] == {"duplicate_rating": 2000}
+    quarantine = pl.read_csv(published / "current" / "quarantine.csv")
+    assert quarantine["line"].to_list() == list(range(len(lines) + 1, len(lines) + 2001))
+    catalog = pl.read_parquet(published / "current" / "catalog.parquet")
+    columns = ["id", "rating_count", "avg_rating"]
+    assert catalog.select(columns).sort("id").equals(catalog_before.select(columns).sort("id"))
+    assert manifest(published)["rows"]["ratings"] == catalog_before["rating_count"].sum()
+
+
+def test_the_vanished_movie_share_and_platform_shrink_are_settings(
+        etl, data: Path, published: Path, real_data_dir: Path):
+    lines = (real_data_dir / NETFLIX).read_bytes().splitlines(keepends=True)
+    (data / NETFLIX).write_bytes(b"".join(lines[:8369]))
+    env = {"DATA_DIR": str(data), "OUTPUT_DIR": str(published),
+           "MAX_PLATFORM_SHRINK": "0.1", "MAX_VANISHED_SHARE": "0.2"}
+    assert etl(env, "catalog").returncode == 0
+    gates = manifest(published)["gates"]
+    assert (gates["shrink"]["max_platform_shrink"], gates["vanished_movies"]["max_share"]) == (
+        0.1, 0.2)

@@ -39,6 +39,7 @@ def test_clean_files_give_what_the_checked_path_gives(tmp_path: Path) -> None:
     ",4.5,100,ns1",       # no user
     "1,4.5,100,ns1,extra",  # ragged
     "1,7,100,ns1",        # out of range
+    "2,3.0,1,ns2",        # the first line's user, movie and timestamp again
 ])
 def test_any_row_to_quarantine_sends_the_load_to_the_checked_path(tmp_path: Path,
                                                                   bad_line: str) -> None:

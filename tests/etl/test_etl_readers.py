@@ -151,3 +151,21 @@ def test_ratings_header_without_movie_id_stops_the_run(tmp_path: Path) -> None:
 def test_no_ratings_files_stops_the_run(tmp_path: Path) -> None:
     with pytest.raises(InputFileMissing, match=r"ratings/\*\.csv"):
         ratings_mod.ratings_files(tmp_path)
+
+
+def test_a_repeated_user_movie_and_timestamp_is_refused_after_its_first_valid_line(
+        tmp_path: Path) -> None:
+    body = "\n".join([
+        "userId,rating,timestamp,movieId",
+        "1,9,100,ns1",        # 2 refused (not a half star): never the first of its key
+        "1,4.0,100,ns1",      # 3 valid, the first of its key
+        "1,2.0,100,ns1",      # 4 same user, movie, timestamp: duplicate
+        "1,4.0,101,ns1",      # 5 another timestamp: valid
+        "1,4.0,100,ns1",      # 6 duplicate of line 3
+    ]) + "\n"
+    result = load(tmp_path, body)
+    assert result.valid.collect().rows() == [(1, "ns1", 4.0, 100), (1, "ns1", 4.0, 101)]
+    codes = [reason.split(":")[0] for reason in result.refused["reason"].to_list()]
+    assert list(zip(result.refused["line"].to_list(), codes, strict=True)) == [
+        (2, "rating_not_half_star"), (4, "duplicate_rating"), (6, "duplicate_rating")]
+    assert result.stats.row(0) == ("ns1", 2, 4.0)

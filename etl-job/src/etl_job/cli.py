@@ -48,7 +48,9 @@ def publication_gates(settings: Settings, args: argparse.Namespace) -> Publicati
     """The run's gates, against the current run, with the shrink allowed by the settings."""
     return PublicationGates.for_output(
         settings.output_dir, max_shrink=settings.max_shrink,
-        accept_shrink=settings.accept_shrink or bool(getattr(args, "accept_shrink", False)))
+        accept_shrink=settings.accept_shrink or bool(getattr(args, "accept_shrink", False)),
+        max_platform_shrink=settings.max_platform_shrink,
+        max_vanished_share=settings.max_vanished_share)
 
 
 def run_all(args: argparse.Namespace) -> int:
@@ -215,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etl-job", description="Batch steps of the recommendation platform. "
         "Settings come from the environment: DATA_DIR, OUTPUT_DIR, REDIS_URL, "
-        "REDIS_CLUSTER, REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, ACCEPT_SHRINK.")
+        "REDIS_CLUSTER, REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, MAX_PLATFORM_SHRINK, "
+        "MAX_VANISHED_SHARE, ACCEPT_SHRINK.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, handler) in COMMANDS.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
@@ -225,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "--accept-shrink", action="store_true",
                 help="publish even if a figure fell by more than MAX_SHRINK (default 10%%) "
                      "against the current run (rows per platform and type, ratings kept, "
-                     "movies with neighbours)")
+                     "movies with neighbours), a platform's rows by more than "
+                     "MAX_PLATFORM_SHRINK (2%%), or more than MAX_VANISHED_SHARE (1%%) of "
+                     "the ratings name movies the current run has and this one lacks")
         if name == "repair":
             command.add_argument("--every", type=_seconds, default=0, metavar="SECONDS",
                                  help="repeat every SECONDS (a guard beside Redis); "

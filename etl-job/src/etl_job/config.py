@@ -38,6 +38,10 @@ class Settings(BaseServiceSettings):
     # current run, and whether a larger fall is accepted (`--accept-shrink` does it once).
     max_shrink: float = Field(default=0.10, ge=0, le=1)
     accept_shrink: bool = False
+    # Tighter, per platform: its catalog rows against the previous run's.
+    max_platform_shrink: float = Field(default=0.02, ge=0, le=1)
+    # Ratings refused because their movie was in the previous catalog, as a share of those read.
+    max_vanished_share: float = Field(default=0.01, ge=0, le=1)
 
     @field_validator("keep_runs")
     @classmethod

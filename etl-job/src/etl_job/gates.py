@@ -5,7 +5,11 @@ Two kinds of gate, each recording its figures for the manifest:
   (no quoted field left open at the end of the file, as many fields as the header); every
   ratings file has a data row and a last line with the header's field count;
 - shrink, against the current run's manifest: rows per platform and type, ratings kept and
-  movies with neighbours may not fall by more than `max_shrink` (a share) unless accepted.
+  movies with neighbours may not fall by more than `max_shrink` (a share), and each
+  platform's rows by more than the tighter `max_platform_shrink`, unless accepted;
+- vanished movies, against the current run's catalog: the ratings refused because they name a
+  movie the previous run had and this one lacks may be at most `max_vanished_share` of the
+  rating lines read, unless accepted (a catalog file cut at a row boundary looks whole).
 """
 
 from __future__ import annotations
@@ -17,14 +21,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts.schema import CURRENT_LINK, MANIFEST_FILE
+from contracts.schema import CATALOG_FILE, CURRENT_LINK, MANIFEST_FILE
 
 from etl_job.errors import EtlError
 
 if TYPE_CHECKING:  # the CLI imports this module; Polars loads only when a step runs
     import polars as pl
 
+    from etl_job.ratings import Ratings
+
 DEFAULT_MAX_SHRINK = 0.10
+# A platform's catalog rarely loses more than a few titles between runs; 5% of one is what a
+# file cut at a row boundary looks like, below the global 10%.
+DEFAULT_MAX_PLATFORM_SHRINK = 0.02
+DEFAULT_MAX_VANISHED_SHARE = 0.01
+PLATFORM_FIGURE = "catalog rows of platform "
 # A ratings file's last line is looked for in this many bytes at its end (lines are ~30 bytes).
 _TAIL_BYTES = 64 * 1024
 
@@ -111,6 +122,8 @@ def data_figures(*, catalog: pl.DataFrame, ratings_kept: int) -> dict[str, int]:
     counts = catalog.group_by("platform", "type").len().sort("platform", "type")
     figures = {f"catalog rows {platform} {kind}": rows
                for platform, kind, rows in counts.iter_rows()}
+    for platform, rows in catalog.group_by("platform").len().iter_rows():
+        figures[f"{PLATFORM_FIGURE}{platform}"] = rows
     figures["ratings kept"] = ratings_kept
     return figures
 
@@ -121,6 +134,10 @@ def manifest_figures(manifest: dict[str, Any]) -> dict[str, int]:
                for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform",
                                                                     {}).items()
                for kind, rows in kinds.items() if kind != "total"}
+    figures.update({f"{PLATFORM_FIGURE}{platform}": kinds["total"]
+                    for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform",
+                                                                        {}).items()
+                    if "total" in kinds})
     ratings = manifest.get("rows", {}).get("ratings")
     if ratings is not None:
         figures["ratings kept"] = ratings
@@ -137,14 +154,24 @@ class PublicationGates:
     previous: dict[str, Any] | None = None
     max_shrink: float = DEFAULT_MAX_SHRINK
     accept_shrink: bool = False
+    max_platform_shrink: float = DEFAULT_MAX_PLATFORM_SHRINK
+    max_vanished_share: float = DEFAULT_MAX_VANISHED_SHARE
+    # The previous run's catalog, whose ids tell a vanished movie from one never known.
+    previous_catalog: Path | None = None
     _structure: dict[str, Any] = field(default_factory=dict)
     _shrink: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _vanished: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def for_output(cls, output_dir: Path, *, max_shrink: float = DEFAULT_MAX_SHRINK,
-                   accept_shrink: bool = False) -> PublicationGates:
+                   accept_shrink: bool = False,
+                   max_platform_shrink: float = DEFAULT_MAX_PLATFORM_SHRINK,
+                   max_vanished_share: float = DEFAULT_MAX_VANISHED_SHARE) -> PublicationGates:
+        catalog = Path(output_dir) / CURRENT_LINK / CATALOG_FILE
         return cls(previous=previous_manifest(output_dir), max_shrink=max_shrink,
-                   accept_shrink=accept_shrink)
+                   accept_shrink=accept_shrink, max_platform_shrink=max_platform_shrink,
+                   max_vanished_share=max_vanished_share,
+                   previous_catalog=catalog if catalog.is_file() else None)
 
     def check_inputs(self, catalogs: list[Path], ratings: list[Path]) -> None:
         """Structure gate over every input file, before the run does any work."""
@@ -153,37 +180,67 @@ class PublicationGates:
         for path in ratings:
             self._structure[f"{path.parent.name}/{path.name}"] = ratings_file_structure(path)
 
-    def check_data(self, *, catalog: pl.DataFrame, ratings_kept: int) -> None:
-        """Shrink gate over the catalog and ratings, before the model is trained or published."""
+    def check_data(self, *, catalog: pl.DataFrame, ratings: Ratings) -> None:
+        """Shrink and vanished-movie gates over the catalog and ratings, before the model is
+        trained or published; both are checked, then one refusal names every figure."""
         # A platform and type the previous run had and this one lacks fell to 0.
-        self._compare(data_figures(catalog=catalog, ratings_kept=ratings_kept),
-                      vanished="catalog rows")
+        refusals = self._compare(data_figures(catalog=catalog, ratings_kept=ratings.kept),
+                                 vanished="catalog rows")
+        refusals += self._vanished_movies(ratings)
+        self._refuse(refusals)
+
+    def _vanished_movies(self, ratings: Ratings) -> list[str]:
+        """The ratings refused because their movie was in the previous catalog, as a share."""
+        if self.previous_catalog is None:
+            return []
+        import polars as pl
+
+        known_before = pl.read_parquet(self.previous_catalog, columns=["id"])["id"]
+        unknown = ratings.unknown_movies
+        vanished = unknown.filter(unknown.is_in(known_before.implode()))
+        share = vanished.len() / ratings.read if ratings.read else 0.0
+        self._vanished = {"ratings": vanished.len(), "movies": vanished.n_unique(),
+                          "ratings_read": ratings.read, "share": round(share, 4),
+                          "max_share": self.max_vanished_share}
+        if share <= self.max_vanished_share:
+            return []
+        return [f"{vanished.len():,} ratings ({share:.1%} of {ratings.read:,} read) name "
+                f"{vanished.n_unique():,} movies the previous run had and this one lacks "
+                f"beyond the {self.max_vanished_share:.0%} allowed"]
 
     def check_model(self, neighbours: pl.DataFrame) -> None:
         """Shrink gate over the movies that got neighbours, before they are published."""
-        self._compare({"movies with neighbours": neighbours["movie_id"].n_unique()})
+        self._refuse(self._compare({"movies with neighbours": neighbours["movie_id"].n_unique()}))
 
-    def _compare(self, now: dict[str, int], vanished: str | None = None) -> None:
+    def _compare(self, now: dict[str, int], vanished: str | None = None) -> list[str]:
         before = manifest_figures(self.previous) if self.previous else {}
         gone = {name for name in before if vanished and name.startswith(vanished)}
         shrunk = []
         for name in sorted(set(now) | gone):
             previous, current = before.get(name), now.get(name, 0)
             change = (current - previous) / previous if previous else None
+            limit = (self.max_platform_shrink if name.startswith(PLATFORM_FIGURE)
+                     else self.max_shrink)
             self._shrink[name] = {"previous": previous, "now": current,
-                                  "change": None if change is None else round(change, 4)}
-            if change is not None and -change > self.max_shrink:
-                shrunk.append(f"{name} {previous} -> {current} ({change:+.1%})")
-        if shrunk and not self.accept_shrink:
+                                  "change": None if change is None else round(change, 4),
+                                  "max_shrink": limit}
+            if change is not None and -change > limit:
+                shrunk.append(f"{name} {previous} -> {current} ({change:+.1%}) beyond the "
+                              f"{limit:.0%} allowed")
+        return shrunk
+
+    def _refuse(self, refusals: list[str]) -> None:
+        if refusals and not self.accept_shrink:
             raise ShrinkRefused(
-                f"refusing to publish: {'; '.join(shrunk)} against run "
-                f"{self.previous.get('run_id') if self.previous else None}, more than the "
-                f"{self.max_shrink:.0%} allowed; if intended, run again with --accept-shrink "
-                "(or ACCEPT_SHRINK=true)")
+                f"refusing to publish: {'; '.join(refusals)}, against run "
+                f"{self.previous.get('run_id') if self.previous else None}; if intended, run "
+                "again with --accept-shrink (or ACCEPT_SHRINK=true)")
 
     def report(self) -> dict[str, Any]:
         """Each gate's figures, for the manifest."""
         return {"structure": self._structure,
                 "shrink": {"previous_run": self.previous.get("run_id") if self.previous
                            else None, "max_shrink": self.max_shrink,
-                           "accepted": self.accept_shrink, "figures": self._shrink}}
+                           "max_platform_shrink": self.max_platform_shrink,
+                           "accepted": self.accept_shrink, "figures": self._shrink},
+                "vanished_movies": {**self._vanished, "accepted": self.accept_shrink}}

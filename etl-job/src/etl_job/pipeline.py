@@ -22,7 +22,7 @@ from contracts.schema import (
 from etl_job import transform
 from etl_job.catalog_reader import RawCatalog, read_platform_file
 from etl_job.errors import InputFileMissing, SwitchPending
-from etl_job.gates import PublicationGates
+from etl_job.gates import PublicationGates, ShrinkRefused
 from etl_job.manifest import describe_files, fix_table, rows_per_platform, write_manifest
 from etl_job.quarantine import count_by_reason, write_quarantine
 from etl_job.ratings import load_ratings, ratings_files, ratings_header
@@ -31,6 +31,7 @@ from etl_job.runs import (
     clean_killed_runs,
     discard_run,
     finish_run,
+    keep_refused_quarantine,
     log_step,
     new_run_id,
     prune_runs,
@@ -156,13 +157,13 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
             catalog.filter(pl.col("platform") == clean.platform.value))
         parts.append(part)
     catalog = transform.to_catalog_schema(pl.concat(parts))
-    gates.check_data(catalog=catalog, ratings_kept=ratings.kept)
-
+    catalog_refused = pl.concat([clean.quarantine for clean in platforms])
+    # Written before the gates: a refused run keeps the rows that explain its drop.
+    write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
+    gates.check_data(catalog=catalog, ratings=ratings)
     catalog.write_parquet(staging / CATALOG_FILE)
     series = detect_series(catalog)
     series.write_parquet(staging / SERIES_FILE)
-    catalog_refused = pl.concat([clean.quarantine for clean in platforms])
-    write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
     stages.lap("write")
     log_step("files_written")
     model_sections: dict[str, Any] = {}
@@ -247,10 +248,16 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
                            input_hashes=input_hashes, model_step=model_step,
                            gates=gates)
                 run_dir = finish_run(output_dir=output_dir, staging=staging)
-            except BaseException:
+            except BaseException as exc:
+                kept = (keep_refused_quarantine(output_dir=output_dir, staging=staging,
+                                                keep=keep_runs)
+                        if isinstance(exc, ShrinkRefused) else None)
                 discard_run(staging=staging)
                 if model_step is not None:
                     model_step.discard(version=run_id)
+                if kept is not None:
+                    raise ShrinkRefused(f"{exc}; the rows this run quarantined are kept in "
+                                        f"{kept}") from exc
                 raise
         log_step("current_switched")
         if model_step is not None:

@@ -1,7 +1,7 @@
 """The ratings: a lazy scan over ratings/*.csv, checked row by row in Polars, never in Python."""
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,10 @@ REASONS = (
     "rating_not_half_star: rating must be a half star from 0.5 to 5",
     "bad_timestamp: timestamp is not an integer",
     "unknown_movie_id: movieId is not the id of a catalog title",
+    "duplicate_rating: an earlier line has the same userId, movieId and timestamp",
 )
+UNKNOWN_MOVIE = 7
+DUPLICATE = 8
 
 
 def ratings_files(data_dir: Path) -> list[Path]:
@@ -109,9 +112,17 @@ def check_ratings(raw: pl.LazyFrame, catalog_ids: pl.Series) -> pl.LazyFrame:
     code: Any = pl
     for index, failed in enumerate(failures):
         code = code.when(failed).then(pl.lit(index, pl.UInt8))
+    # A valid line repeating an earlier valid line's user, movie and timestamp is refused, so
+    # a rating is counted once; "earlier" is file order (files in name order).
+    passed = pl.col("reason_code").is_null()
+    repeated = passed & ~pl.struct(passed.alias("_passed"), "user_id", "movie_id",
+                                   "timestamp_value").is_first_distinct()
     return typed.with_columns(
         pl.col("_rating").cast(RATINGS_SCHEMA["rating"]).alias("rating_value"),
         code.alias("reason_code"),
+    ).with_columns(
+        pl.when(repeated).then(pl.lit(DUPLICATE, pl.UInt8)).otherwise(pl.col("reason_code"))
+        .alias("reason_code"),
     ).drop("_user", "_rating", "_doubled")
 
 
@@ -124,13 +135,16 @@ def valid_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def refused_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
-    """The refused lines in quarantine layout: file, line, reason sentence, text rebuilt."""
+    """The refused lines in quarantine layout (file, line, reason sentence, text rebuilt), and
+    `unknown_movie`: the movieId of a line refused for naming no catalog title, else null."""
     fields = [pl.col(name).fill_null("") for name in RAW_RATINGS_REQUIRED]
     text = pl.concat_str([*fields, pl.col(_EXTRA)], separator=",", ignore_nulls=True)
     reason = pl.col("reason_code").replace_strict(
         list(range(len(REASONS))), list(REASONS), return_dtype=pl.String)
     return checked.filter(pl.col("reason_code").is_not_null()).select(
-        "source_file", "line", reason.alias("reason"), text.alias("raw"))
+        "source_file", "line", reason.alias("reason"), text.alias("raw"),
+        pl.when(pl.col("reason_code") == UNKNOWN_MOVIE).then(pl.col("movieId"))
+        .alias("unknown_movie"))
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,14 @@ class Ratings:
     refused: pl.DataFrame  # quarantine layout
     stats: pl.DataFrame  # movie_id, rating_count, avg_rating
     kept: int  # rows in `valid`
+    # The movieId of each line refused for naming no catalog title (the vanished-movie gate).
+    unknown_movies: pl.Series = field(default_factory=lambda: pl.Series("movieId", [],
+                                                                        pl.String))
+
+    @property
+    def read(self) -> int:
+        """Rating lines read: kept and refused."""
+        return self.kept + self.refused.height
 
 
 def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
@@ -162,8 +184,10 @@ def written(out: Path, refused: pl.DataFrame) -> Ratings:
     """The Ratings of a load whose accepted rows are in `out`: stats and count read back."""
     valid = pl.scan_parquet(out)
     stats = rating_stats(valid.select("movie_id", "rating")).collect(engine="streaming")
-    return Ratings(valid=valid, refused=refused, stats=stats,
-                   kept=int(stats["rating_count"].sum()))
+    quarantine = refused.drop("unknown_movie") if refused.height else empty_quarantine()
+    return Ratings(valid=valid, refused=quarantine, stats=stats,
+                   kept=int(stats["rating_count"].sum()),
+                   unknown_movies=refused["unknown_movie"].drop_nulls().alias("movieId"))
 
 
 def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> Ratings | None:
@@ -173,7 +197,10 @@ def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> R
     an unknown movie id sends the whole load to the checked text path (load_ratings), which
     names every refused line; clean input, the common case, never builds a string column.
     One streaming pass over the files writes `out` (a failed check is written as a null);
-    one pass over `out` finds any null and aggregates the stats. Neither holds the ratings.
+    one pass over `out` finds any null and aggregates the stats, and hashes each line's
+    (user, movie, timestamp): fewer distinct hashes than lines means a line may repeat another
+    (or two hashes collide), and the checked path decides exactly which. Only the 8-byte
+    hashes are held (88 MB at 11M ratings), never the ratings.
     """
     known = pl.Enum(catalog_ids.drop_nulls().unique().sort())
     doubled = pl.col("rating_value") * 2
@@ -186,15 +213,20 @@ def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> R
             .alias("rating"),
             pl.col("timestamp_value").cast(RATINGS_SCHEMA["timestamp"]).alias("timestamp"),
         ).sink_parquet(out)
-        summary = pl.scan_parquet(out).group_by("movie_id").agg(
-            pl.len().cast(pl.Int32).alias("rating_count"),
-            pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
-            pl.any_horizontal(pl.all().is_null()).sum().alias("failed"),
-        ).collect(engine="streaming")
+        written = pl.scan_parquet(out)
+        summary, keys = pl.collect_all([
+            written.group_by("movie_id").agg(
+                pl.len().cast(pl.Int32).alias("rating_count"),
+                pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
+                pl.any_horizontal(pl.all().is_null()).sum().alias("failed")),
+            written.select(pl.struct("user_id", "movie_id", "timestamp").hash().alias("key")),
+        ], engine="streaming")
     except pl.exceptions.PolarsError:
         out.unlink(missing_ok=True)
         return None
-    if summary["movie_id"].null_count() or summary["failed"].sum():
+    repeats = keys.height - keys["key"].n_unique()
+    del keys
+    if summary["movie_id"].null_count() or summary["failed"].sum() or repeats:
         out.unlink()
         return None
     return Ratings(valid=pl.scan_parquet(out), refused=empty_quarantine(),
@@ -214,7 +246,7 @@ def load_ratings(files: list[Path], catalog_ids: pl.Series, out: Path) -> Rating
     checked = check_ratings(scan_ratings(files), catalog_ids)
     valid_ratings(checked).sink_parquet(out)
     refused = refused_ratings(checked).collect(engine="streaming")
-    return written(out, refused if refused.height else empty_quarantine())
+    return written(out, refused)
 
 
 def rating_stats(ratings: pl.LazyFrame) -> pl.LazyFrame:

@@ -21,6 +21,8 @@ LOCK_FILE = ".etl-job.lock"
 # One run id per line, each run `current` has named: a renamed folder missing from it was
 # killed before its commit point. Kept beside runs/ so a run's folder holds only its outputs.
 COMMITTED_FILE = "committed-runs"
+# Quarantines of runs a gate refused, kept as refused/<run id>-quarantine.csv (the newest few).
+REFUSED_DIR = "refused"
 # The current run and the previous committed one (the rollback target) are always kept.
 MIN_KEEP_RUNS = 2
 # Each boundary of the commit order (docs/operations.md) is logged here with the record
@@ -116,6 +118,21 @@ def clean_killed_runs(*, output_dir: Path) -> Cleaned:
             shutil.rmtree(run)
             uncommitted.append(run.name)
     return Cleaned(staging=staging, uncommitted=uncommitted, links=links)
+
+
+def keep_refused_quarantine(*, output_dir: Path, staging: Path, keep: int) -> Path | None:
+    """Move a refused run's quarantine out of its folder before the folder goes; only the
+    newest `keep` refused quarantines stay. Returns the kept file, None if there was none."""
+    source = staging / "quarantine.csv"
+    if not source.is_file():
+        return None
+    folder = output_dir / REFUSED_DIR
+    folder.mkdir(exist_ok=True)
+    kept = folder / f"{staging.name.removesuffix(STAGING_SUFFIX)}-quarantine.csv"
+    source.rename(kept)
+    for old in sorted(folder.glob("*-quarantine.csv"))[:-keep]:
+        old.unlink()
+    return kept
 
 
 def new_run_id(now: datetime | None = None) -> str:
