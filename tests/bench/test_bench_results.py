@@ -124,3 +124,16 @@ def test_stage_windows_run_back_from_the_manifest_write():
     windows = stage_windows(stages, end=20.0)
     assert windows[0] == ("catalog", 5.0, 6.0)
     assert windows[-1] == ("custom", 18.5, 20.0)
+
+
+def test_published_contents_reads_the_current_versions_meta(redis_server, hand_written_model):
+    from bench.run import published_contents
+
+    model = hand_written_model
+    prefix = model.publish(redis_server.url, meta={"kind": "hand-written"})
+    found = published_contents(redis_server.url, prefix)
+    assert found["titles"] == len(model.movies) + len(model.shows)
+    assert found["titles_with_neighbours"] == 2  # ns1 and ns4
+    assert found["neighbour_rows"] == len(model.neighbours_of_ns1) + len(model.neighbours_of_ns4)
+    assert found["keys"] >= 6  # current, versions and the version's four keys
+    assert published_contents(redis_server.url, "nothing-published-here")["titles"] == 0
