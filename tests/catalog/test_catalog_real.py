@@ -150,7 +150,7 @@ async def test_country_production_many_countries_years_kinds(
     assert await _check(client, "/v1/country-production", cases) > 1000
 
 
-async def test_country_production_answers_the_issue_example(
+async def test_country_production_counts_argentinian_movies_of_2018_in_any_case(
     client: httpx.AsyncClient, titles: list[Title]
 ) -> None:
     count = sum(1 for t in titles if "argentina" in t.countries and t.year == 2018
