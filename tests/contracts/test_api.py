@@ -69,9 +69,10 @@ def test_every_contract_model_is_answered_by_some_internal_route() -> None:
     models = {value for value in vars(api).values()
               if isinstance(value, type) and issubclass(value, BaseModel)
               and value.__module__ == api.__name__}
-    # Parts of a list answer (or of a title record), never alone; and the body of POST /v1/taste.
+    # Parts of a list answer (or of a title record), never alone; and the body of POST /v1/taste
+    # with its items.
     nested = {api.TitleHit, api.NeighbourRead, api.FilmRead, api.LikedRead, api.TasteItemRead,
-              api.TasteRequest, api.SeriesEntryRead}
+              api.TasteRequest, api.SeriesEntryRead, api.LikedFilm}
     assert models - nested == answered
 
 

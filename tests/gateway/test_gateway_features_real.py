@@ -5,11 +5,11 @@ project's own code path."""
 
 import random
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from testkit.raw_csv import RawTitle, read_titles
+from testkit.raw_csv import RawTitle, read_ratings, read_titles
 
 pytestmark = pytest.mark.slow
 PLATFORMS = ("amazon", "disney", "hulu", "netflix")
@@ -92,6 +92,35 @@ async def test_a_title_two_films_share_answers_one_and_the_year_picks_the_other(
         "titulo": "les miserables", "year": year})).json() for year in years}
     assert picks[2012] != picks[2020]
     assert bare in (picks[2012], picks[2020])
+
+
+async def test_a_title_two_films_share_names_the_film_taken_on_every_route(
+        client, by_title, real_data_dir: Path) -> None:
+    # By hand: the films titled "les misérables" (title, year), their records, their ratings
+    # in the raw files; the one people mean most often has the most ratings, then is newest.
+    ratings = Counter(movie for _, movie, _ in read_ratings(real_data_dir))
+    films: dict[int, list[str]] = defaultdict(list)
+    for row in by_title[fold("les misérables")]:
+        if row.type == "movie":
+            films[row.year].append(row.id)
+    assert sorted(films) == [2012, 2020]
+    meant = max(films, key=lambda year: (sum(ratings[i] for i in films[year]), year))
+    other = next(year for year in films if year != meant)
+
+    bare = await client.get("/get_recommendation", params={"titulo": "les miserables"})
+    picked = await client.get("/get_recommendation", params={"titulo": "les miserables",
+                                                             "year": other})
+    assert bare.status_code == picked.status_code == 200
+    assert bare.headers["x-title-id"] == min(films[meant])
+    assert picked.headers["x-title-id"] == min(films[other])
+
+    taste = await client.post("/recommendations", json={"liked": [
+        "les misérables", {"id": "ns2121"}, {"title": "Les Miserables", "year": 2020}]})
+    assert taste.status_code == 200, taste.text
+    assert films[2012] == ["ns2121"]
+    # Each film once, in the order asked: the bare title's film, then the two named exactly.
+    assert [(f["id"], f["year"]) for f in taste.json()["liked"]] == list(dict.fromkeys([
+        (min(films[meant]), meant), ("ns2121", 2012), (min(films[2020]), 2020)]))
 
 
 async def test_title_pages_say_where_to_watch_each_recommendation(client, rows,

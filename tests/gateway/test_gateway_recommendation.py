@@ -22,6 +22,7 @@ async def test_five_titles_best_first(gateway, scripted, dead_url):
         response = await client.get("/get_recommendation", params={"titulo": " The Irishman "})
     assert response.status_code == 200
     assert response.json() == titles[:5]
+    assert response.headers["x-title-id"] == "ns1"  # the film the title was taken to mean
     # Ten asked: two films sharing a title would leave fewer than five distinct titles.
     assert recsys.requests == ["/v1/neighbours?title=the+irishman&k=10"]
 

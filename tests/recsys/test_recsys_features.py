@@ -114,8 +114,9 @@ async def test_the_taste_of_two_titles_sums_their_scores(
 
     assert response.status_code == 200
     body = response.json()
-    assert body["liked"] == [{"query": "The Long Night", "id": "ns1", "title": "the long night"},
-                             {"query": "red river", "id": "as2", "title": "red river"}]
+    assert body["liked"] == [
+        {"query": "The Long Night", "id": "ns1", "title": "the long night", "year": 2001},
+        {"query": "red river", "id": "as2", "title": "red river", "year": 1990}]
     assert body["unknown"] == ["the matrx"]
     # blue sky .8 + .5, black cat .5 + .4, green hill .7 + .1, yellow sea .6; neither liked
     # title comes back (red river is in the long night's list, the long night in red river's).
@@ -128,6 +129,51 @@ async def test_the_taste_of_two_titles_sums_their_scores(
     assert body["items"][0]["reason"] == "Because you liked the long night and red river."
     assert body["items"][0]["available_on"] == ["hulu", "netflix"]
     assert body["items"][3]["reason"] == "Because you liked the long night."
+
+
+async def test_a_liked_film_is_a_title_an_id_or_a_title_and_year(
+        client: httpx.AsyncClient, publish_features: Callable[[], str]) -> None:
+    publish_features()
+
+    async def taste(*liked: Any) -> dict[str, Any]:
+        response = await client.post("/v1/taste", json={"liked": list(liked)})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # A bare title: the most rated movie of the three sharing it (2012, 50 ratings).
+    bare = await taste("les miserables")
+    assert bare["liked"] == [{"query": "les miserables", "id": "ns20",
+                              "title": "les misérables", "year": 2012}]
+    assert [i["title"] for i in bare["items"]] == ["black cat"]
+    # Its year, or its id, takes the other film; an id of a film on two platforms keeps it.
+    by_year = await taste({"title": "Les Misérables", "year": 2020})
+    by_id = await taste({"id": "AS20"})
+    assert by_year["liked"] == [{"query": "Les Misérables (2020)", "id": "as20",
+                                 "title": "les miserables", "year": 2020}]
+    assert by_id["liked"] == [{"query": "as20", "id": "as20", "title": "les miserables",
+                               "year": 2020}]
+    assert [i["title"] for i in by_year["items"]] == [i["title"] for i in by_id["items"]] == [
+        "yellow sea"]
+    assert (await taste({"id": "ns3"}))["liked"][0] == {
+        "query": "ns3", "id": "ns3", "title": "Blue Sky!", "year": 2005}
+    # Ids and titles mixed; one naming no film is unknown, the same film twice counts once.
+    mixed = await taste({"id": "ns1"}, "the long night", {"id": "ns999"},
+                        {"title": "red river", "year": 1991})
+    assert [read["id"] for read in mixed["liked"]] == ["ns1"]
+    assert mixed["unknown"] == ["ns999", "red river (1991)"]
+
+
+@pytest.mark.parametrize("liked", [
+    {"id": "ns1", "title": "the long night"}, {"year": 2012}, {"id": "xs1"},
+    {"id": "ns1", "year": 2001}, {"title": "les miserables", "platform": "netflix"}])
+async def test_a_liked_film_that_names_no_one_film_is_a_422(
+        client: httpx.AsyncClient, publish_features: Callable[[], str],
+        liked: dict[str, Any]) -> None:
+    publish_features()
+    response = await client.post("/v1/taste", json={"liked": [liked]})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["parameter"] == "liked"
 
 
 async def test_the_taste_keeps_the_platforms_asked_for(

@@ -4,6 +4,7 @@ Expected lists are computed here from the published neighbour lists (conftest.pa
 and the catalog id's platform letter (the sample lists each film on one platform only).
 """
 
+import re
 from collections import defaultdict
 from urllib.parse import parse_qs, urlsplit
 
@@ -106,7 +107,12 @@ def test_liked_titles_get_a_list_for_that_taste(page_stack, open_page, page_neig
     page.locator("#liked-listbox [role=option]", has_text="ANOTHER Long Night").click()
     expect(page.locator("#liked-list .chip .title-text")).to_have_text(
         ["The Long Night", "ANOTHER Long Night"])
-    page.get_by_role("button", name="Get six for these").click()
+    with page.expect_request(lambda request: request.method == "POST") as sent:
+        page.get_by_role("button", name="Get six for these").click()
+    # Picked films go by id (a title two films share would be taken as the more rated one).
+    assert sent.value.post_data_json["liked"] == [{"id": "ns1"}, {"id": "ns2"}]
+    expect(page.locator("#liked-results .taken-as")).to_contain_text(
+        re.compile("the long night", re.IGNORECASE))
 
     expected = taste(page_neighbours, ["ns1", "ns2"])
     expect(cards(page, "#liked-results")).to_have_text([names[o] for o, _ in expected])

@@ -3,10 +3,17 @@
 import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from contracts.domain import PlatformListParam, TitleText
+from contracts.domain import PlatformListParam, TitleText, YearParam
 from contracts.titles import normalise_title
 
 # The taste request's bounds (the gateway's POST /recommendations, recsys' POST /v1/taste).
@@ -160,32 +167,84 @@ class TitleNeighboursRead(BaseModel):
     neighbours: list[NeighbourRead]
 
 
-def distinct_titles(titles: list[str]) -> list[str]:
-    """Each title once, compared as titles are (case, accents and punctuation ignored)."""
-    seen: dict[str, str] = {}
-    for title in titles:
-        key = normalise_title(title)
+# A catalog id: the platform's letter, 's', the platform's show number (ns2121), any case.
+CATALOG_ID_PATTERN = r"^[adhnADHN][sS][0-9]{1,9}$"
+
+
+class LikedFilm(BaseModel):
+    """A liked film named exactly: its catalog id, or its title with the release year."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"id": "ns2121"}, {"title": "les misérables", "year": 2012}]})
+
+    id: Annotated[str | None, StringConstraints(
+        strip_whitespace=True, to_lower=True, pattern=CATALOG_ID_PATTERN)] = None
+    title: TitleText | None = None
+    year: YearParam | None = None
+
+    @model_validator(mode="after")
+    def _one_film(self) -> "LikedFilm":
+        if (self.id is None) == (self.title is None):
+            raise ValueError("a liked film is {'id': 'ns2121'} or {'title': 'les misérables', "
+                             "'year': 2012}: an id or a title, not both")
+        if self.id is not None and self.year is not None:
+            raise ValueError("an id names one film already: send it without a year")
+        return self
+
+    def query(self) -> str:
+        """How the film was asked for, as the answer's `liked.query` and `unknown` name it."""
+        if self.id is not None:
+            return self.id
+        return f"{self.title} ({self.year})" if self.year is not None else str(self.title)
+
+
+# A liked film as a bare title (the one people mean most often), an id, or a title and year.
+Liked = TitleText | LikedFilm
+
+
+def liked_query(liked: Liked) -> str:
+    """The text a liked film was asked as (a title, an id, or 'title (year)')."""
+    return liked if isinstance(liked, str) else liked.query()
+
+
+def _same_film_key(liked: Liked) -> tuple[str | int | None, ...]:
+    if isinstance(liked, str):
+        return ("title", normalise_title(liked), None)
+    if liked.id is not None:
+        return ("id", liked.id)
+    return ("title", normalise_title(str(liked.title)), liked.year)
+
+
+def distinct_titles(liked: list[Liked]) -> list[Liked]:
+    """Each film once: titles compared as titles are (case, accents and punctuation ignored),
+    with their year when one is given; ids as ids."""
+    seen: dict[tuple[str | int | None, ...], str] = {}
+    for item in liked:
+        key = _same_film_key(item)
         if key in seen:
             raise PydanticCustomError(
                 "duplicate_title", "Input should name each title once ('{first}' and '{again}' "
-                "are the same title)", {"first": seen[key], "again": title})
-        seen[key] = title
-    return titles
+                "are the same title)", {"first": seen[key], "again": liked_query(item)})
+        seen[key] = liked_query(item)
+    return liked
 
 
 class TasteRequest(BaseModel):
-    """Titles someone liked (1-20, each once), optional platforms, how many answers (1-50):
+    """Films someone liked (1-20, each once), optional platforms, how many answers (1-50):
     the body of the gateway's POST /recommendations and of recsys' POST /v1/taste."""
 
     model_config = {"json_schema_extra": {
-        "examples": [{"liked": ["toy story", "the matrix"], "platform": ["netflix"], "n": 10}]}}
+        "examples": [{"liked": ["toy story", "the matrix"], "platform": ["netflix"], "n": 10},
+                     {"liked": [{"id": "ns2121"}, {"title": "les misérables", "year": 2020}]}]}}
 
     liked: Annotated[
-        list[TitleText],
+        list[Liked],
         Field(min_length=1, max_length=MAX_LIKED, json_schema_extra={"uniqueItems": True},
-              description="Titles you liked, each once: titles are compared ignoring case, "
-                          "accents and punctuation, so 'Up' and 'up!' are the same title "
-                          "(a 422)."),
+              description="Films you liked, each once: a title (the film people mean most "
+                          "often: the most rated, then the newest), {\"id\": \"ns2121\"}, or "
+                          "{\"title\": \"les misérables\", \"year\": 2012}. Titles are "
+                          "compared ignoring case, accents and punctuation, so 'Up' and 'up!' "
+                          "are the same title (a 422)."),
         AfterValidator(distinct_titles)]
     platform: PlatformListParam | None = Field(
         default=None, description="Only titles available on these platforms; null or absent: "
@@ -194,11 +253,12 @@ class TasteRequest(BaseModel):
 
 
 class LikedRead(BaseModel):
-    """A liked title as found: the query, and the film it was taken to mean."""
+    """A liked film as found: the query, and the film it was taken to mean (id, title, year)."""
 
-    query: str = Field(examples=["toy story"])
-    id: str = Field(examples=["ds123"])
-    title: str = Field(examples=["toy story"])
+    query: str = Field(examples=["les misérables"])
+    id: str = Field(examples=["ns2121"])
+    title: str = Field(examples=["les misérables"])
+    year: int | None = Field(default=None, examples=[2012])
 
 
 class TasteItemRead(NeighbourRead):

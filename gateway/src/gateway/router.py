@@ -159,8 +159,17 @@ async def get_contents(catalog: CatalogClientDep, rating: RatingQuery) -> Respon
     return JsonAnswer(await service.content_count(catalog=catalog, rating=rating))
 
 
-@router.get("/get_recommendation", response_model=list[str], responses=_example(
-    ["goodfellas", "casino", "mean streets", "the departed", "taxi driver"]))
+# Names the film a title was taken to mean, so a caller can tell which of two films sharing
+# a title answered (and ask for the other with `year` or `type`).
+TITLE_ID_HEADER = "X-Title-Id"
+_RECOMMENDATION_EXAMPLE = _example(
+    ["goodfellas", "casino", "mean streets", "the departed", "taxi driver"])
+_RECOMMENDATION_EXAMPLE[200]["headers"] = {TITLE_ID_HEADER: {
+    "description": "Catalog id of the film `titulo` was taken to mean.",
+    "schema": {"type": "string", "example": "ns2121"}}}
+
+
+@router.get("/get_recommendation", response_model=list[str], responses=_RECOMMENDATION_EXAMPLE)
 async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
                              budget: RateBudgetDep, titulo: TituloQuery,
                              platform: PlatformsQuery = None, type: TypeQuery = None,
@@ -170,11 +179,13 @@ async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
     A movie gets movies, a TV show gets TV shows (by content). With `platform`, only titles
     available on those platforms: still five whenever the catalog has them. A title that is
     both a movie and a show answers the movie's list (`type=tv show` for the show's); a title
-    two films share answers the most rated, then the newest (`year` picks the other).
+    two films share answers the most rated, then the newest (`year` picks the other); the
+    `X-Title-Id` header names the film taken.
     An unknown title's suggestions cost RATE_LIMIT_SEARCH_COST more of the rate limit."""
-    return JsonAnswer(await service.recommended_titles(
+    chosen = await service.recommended_titles(
         recsys=recsys, catalog=catalog, budget=budget, title=titulo, platforms=platform,
-        kind=type, year=year))
+        kind=type, year=year)
+    return JsonAnswer(chosen.titles, headers={TITLE_ID_HEADER: chosen.title_id})
 
 
 @router.get("/titles/{id}", response_model=TitlePageRead, responses=ERROR_RESPONSES)

@@ -16,6 +16,7 @@ at most SUGGESTED_TITLES unknown titles (the catalog and the answer cache keep t
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from contracts.api import TasteRequest
 from contracts.domain import ContentKind, DurationType, Platform
@@ -111,11 +112,21 @@ async def _suggestions_for(*, catalog: CatalogClient, budget: RateBudget,
     return [hits or [] for hits in found] + [[] for _ in titles[SUGGESTED_TITLES:]]
 
 
+@dataclass(frozen=True, slots=True)
+class Recommended:
+    """The titles recommended for a film, and the catalog id of the film the title was taken
+    to mean (a title several films share means one of them)."""
+
+    titles: list[str]
+    title_id: str
+
+
 async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, title: str,
                              budget: RateBudget, platforms: Sequence[Platform] | None = None,
-                             kind: str | None = None, year: int | None = None) -> list[str]:
+                             kind: str | None = None, year: int | None = None) -> Recommended:
     """The five titles most similar to the film (or show) `title`, best first, only those on
-    `platforms` when given; `kind` and `year` pick among films sharing the title."""
+    `platforms` when given; `kind` and `year` pick among films sharing the title, else the one
+    people mean most often (a movie before a show, the most rated, then the newest)."""
     try:
         answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_CANDIDATES,
                                                   platforms=platforms, kind=kind, year=year)
@@ -129,7 +140,8 @@ async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, ti
     # recsys lists each film once, but two films may share a title; the answer is titles,
     # lowercase as every answer of the public queries (recsys names them as people read them).
     titles = dict.fromkeys(neighbour.title.lower() for neighbour in answer.neighbours)
-    return list(titles)[:RECOMMENDATION_COUNT]
+    return Recommended(titles=list(titles)[:RECOMMENDATION_COUNT],
+                       title_id=answer.matched_ids[0])
 
 
 async def search(*, catalog: CatalogClient, query: str, limit: int,
@@ -150,7 +162,10 @@ async def recommendations_for_taste(*, recsys: RecsysClient, catalog: CatalogCli
     try:
         answer = await recsys.taste(body)
     except NotFound as miss:
-        suggestions = await _suggestions_for(catalog=catalog, budget=budget, titles=body.liked)
+        # Close titles for the liked titles (an id has none: it is not a spelling).
+        titles = [item if isinstance(item, str) else item.title for item in body.liked]
+        suggestions = await _suggestions_for(catalog=catalog, budget=budget,
+                                             titles=[title for title in titles if title])
         merged = list(dict.fromkeys(t for found in suggestions for t in found))
         raise NotFound(miss.body.detail, parameter="liked",
                        suggestions=merged[:SUGGESTION_COUNT]) from miss

@@ -7,13 +7,14 @@ shape (MovieNeighboursRead, TitleNeighboursRead, TasteRead), with the same funct
 built the pages with (contracts.neighbour_lists), encoded once by the route.
 """
 
+import asyncio
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import orjson
-from contracts.api import ModelRead
+from contracts.api import Liked, LikedFilm, ModelRead, liked_query
 from contracts.domain import Platform
 from contracts.errors import InvalidParameter, NotFound, echo
 from contracts.neighbour_lists import (
@@ -118,23 +119,61 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
                   entry.version)
 
 
-async def taste(*, store: NeighbourStore, liked: list[str],
+def _film_asked(*, liked: Liked, entry: TitleEntry | None) -> tuple[str, FilmEntry] | None:
+    """The film a liked item names, and the catalog id taken for it: the id given, or the first
+    record of the film a title (and year) means."""
+    if entry is None:
+        return None
+    if isinstance(liked, LikedFilm) and liked.id is not None:
+        film = next((f for f in entry.films if liked.id in f.ids), None)
+        return (liked.id, film) if film is not None else None
+    film = pick_film(entry.films, year=liked.year if isinstance(liked, LikedFilm) else None)
+    return (film.ids[0], film) if film is not None else None
+
+
+async def _title_keys(*, store: NeighbourStore, liked: list[Liked]) -> list[str | None]:
+    """The normalised title each liked item is looked up under (an id: its record's title;
+    None when no catalog record has that id)."""
+    ids = [item.id for item in liked if isinstance(item, LikedFilm) and item.id is not None]
+    movies = dict(zip(ids, await asyncio.gather(*(store.movie(i) for i in ids)), strict=True))
+    keys: list[str | None] = []
+    for item in liked:
+        if isinstance(item, LikedFilm) and item.id is not None:
+            title = movies[item.id].title
+            keys.append(normalise_title(title) if title is not None else None)
+        else:
+            keys.append(_key(item if isinstance(item, str) else str(item.title)))
+    return keys
+
+
+async def taste(*, store: NeighbourStore, liked: list[Liked],
                 platforms: Collection[Platform] | None, n: int) -> Answer:
-    """The n best films for someone who liked these titles: each candidate's score is the sum
-    of its scores in the liked films' lists (how EASE scores a user), never a liked film."""
-    queries = list(dict.fromkeys(title.strip() for title in liked))
-    keys = [_key(title) for title in queries]
-    entries = await store.titles(keys)
-    found: list[tuple[dict[str, str], FilmEntry, TitleEntry]] = []
+    """The n best films for someone who liked these: each candidate's score is the sum of its
+    scores in the liked films' lists (how EASE scores a user), never a liked film.
+
+    A liked item is a bare title (the film people mean most often: a movie before a show, the
+    most rated, then the newest), a catalog id, or a title with its year; `liked` in the
+    answer names the film taken for each."""
+    keys = await _title_keys(store=store, liked=liked)
+    known = list(dict.fromkeys(key for key in keys if key is not None))
+    entries = dict(zip(known, await store.titles(known), strict=True)) if known else {}
+    found: list[tuple[dict[str, Any], FilmEntry, TitleEntry]] = []
     unknown: list[str] = []
-    for query, entry in zip(queries, entries, strict=True):
-        film = pick_film(entry.films)
-        if film is None:
-            unknown.append(query)
+    taken: set[tuple[str, ...]] = set()
+    for item, key in zip(liked, keys, strict=True):
+        entry = entries.get(key) if key is not None else None
+        asked = _film_asked(liked=item, entry=entry)
+        if asked is None or entry is None:
+            unknown.append(liked_query(item))
             continue
-        name = entry.names.get(film.ids[0], normalise_title(query))
-        found.append(({"query": query, "id": film.ids[0], "title": name}, film, entry))
-    version = entries[0].version if entries else ""
+        title_id, film = asked
+        if film.ids in taken:  # the same film named twice counts once
+            continue
+        taken.add(film.ids)
+        name = entry.names.get(title_id, key or "")
+        found.append(({"query": liked_query(item).strip(), "id": title_id, "title": name,
+                       "year": film.release_year}, film, entry))
+    version = next(iter(entries.values())).version if entries else ""
     if not found:
         raise NotFound("None of the liked titles is in the catalog: "
                        f"{', '.join(echo(q) for q in unknown)}.", parameter="liked")

@@ -12,7 +12,9 @@ const STORE = { platforms: "what-to-watch.platforms", liked: "what-to-watch.like
 const $ = (selector) => document.querySelector(selector);
 const view = $("#title-view");
 const announce = $("#announce");
-const state = { titleId: null, liked: load(STORE.liked), likedAsked: false };
+// A liked film: { id, title, year } when picked (the API takes the id: the film meant, not a
+// namesake), { title } when typed (the API takes the film people mean most often).
+const state = { titleId: null, liked: loadLiked(), likedAsked: false };
 let titleTicket = 0; // only the newest title answer is drawn
 let likedTicket = 0;
 
@@ -24,6 +26,21 @@ function load(key) {
     return []; // storage off (private mode) or garbled: start afresh
   }
 }
+
+function loadLiked() {
+  try {
+    const value = JSON.parse(localStorage.getItem(STORE.liked) ?? "[]");
+    if (!Array.isArray(value)) return [];
+    // A title kept by an older page is a film typed by name.
+    return value.map((item) => (typeof item === "string" ? { title: item } : item))
+      .filter((item) => typeof item?.title === "string");
+  } catch {
+    return [];
+  }
+}
+
+const sameFilm = (a, b) => (a.id && b.id ? a.id === b.id : normalise(a.title) === normalise(b.title));
+const likedLabel = (item) => (item.year ? `${item.title} (${item.year})` : item.title);
 
 function save(key, value) {
   try {
@@ -83,16 +100,19 @@ function facts(record) {
     others.map(row(null)));
 }
 
-function likeButton(title) {
-  const liked = state.liked.some((t) => normalise(t) === normalise(title));
+function likeButton(film) {
+  const liked = state.liked.some((item) => sameFilm(item, film));
   return el("button", {
     type: "button", class: "like", "aria-pressed": String(liked),
     onclick: (event) => {
-      if (event.currentTarget.getAttribute("aria-pressed") === "true") removeLiked(title);
-      else addLiked(title);
+      if (event.currentTarget.getAttribute("aria-pressed") === "true") removeLiked(film);
+      else addLiked(film);
     },
   }, "I liked this");
 }
+
+// The film a record or a search hit is, as the liked list keeps it.
+const filmOf = (record) => ({ id: record.id, title: shownTitle(record), year: record.release_year ?? null });
 
 // The record in two parts: what a phone shows before the recommendations (title, type, year,
 // where to watch, viewers' rating), and the details after them.
@@ -104,7 +124,7 @@ function renderRecord(record) {
       el("h2", { id: "title-view-heading", class: "title-text", tabindex: "-1" }, shownTitle(record)),
       badges(record),
       viewers ? el("p", { class: "viewers" }, `Viewers: ${viewers}`) : null,
-      likeButton(shownTitle(record))),
+      likeButton(filmOf(record))),
     details: el("section", { class: "record-details", "aria-label": "Details" },
       description ? el("p", { class: "description" }, description) : null,
       facts(record)),
@@ -182,6 +202,7 @@ async function showTitle(id, { focus = false } = {}) {
   if (ticket !== titleTicket) return;
   const { section, count } = renderRecommendations(page.recommendations, platforms);
   const { head, details } = renderRecord(page.title);
+  state.record = page.title;
   // Title, type, year and where to watch; what is like it; the series; the details last.
   view.replaceChildren(...[head, section, renderSeries(page.title), details].filter(Boolean));
   view.dataset.id = id;
@@ -256,38 +277,41 @@ const likedGo = $("#liked-go");
 const likedResults = $("#liked-results");
 
 function renderLiked() {
-  likedList.replaceChildren(...state.liked.map((title) => el("li", { class: "chip" },
-    el("span", { class: "title-text" }, title),
-    el("button", { type: "button", class: "remove", "aria-label": `Remove ${title}`, onclick: () => removeLiked(title) }, "×"))));
+  likedList.replaceChildren(...state.liked.map((item) => el("li", { class: "chip" },
+    el("span", { class: "title-text" }, item.title), item.year ? ` (${item.year})` : null,
+    el("button", { type: "button", class: "remove", "aria-label": `Remove ${likedLabel(item)}`, onclick: () => removeLiked(item) }, "×"))));
   likedGo.disabled = state.liked.length === 0;
   save(STORE.liked, state.liked);
   const like = view.querySelector(".like");
-  if (like) like.replaceWith(likeButton(view.querySelector("#title-view-heading").textContent));
+  if (like && state.record) like.replaceWith(likeButton(filmOf(state.record)));
 }
 
-function addLiked(title) {
-  if (state.liked.some((t) => normalise(t) === normalise(title))) return;
+function addLiked(film) {
+  if (state.liked.some((item) => sameFilm(item, film))) return;
   if (state.liked.length >= MAX_LIKED) {
     say(`At most ${MAX_LIKED} titles: remove one first.`);
     return;
   }
-  state.liked.push(title);
+  state.liked.push(film);
   renderLiked();
-  say(`Added ${title} to the titles you liked.`);
+  say(`Added ${likedLabel(film)} to the titles you liked.`);
 }
 
-function removeLiked(title) {
-  state.liked = state.liked.filter((t) => normalise(t) !== normalise(title));
+function removeLiked(film) {
+  state.liked = state.liked.filter((item) => !sameFilm(item, film));
   renderLiked();
-  say(`Removed ${title}.`);
+  say(`Removed ${likedLabel(film)}.`);
 }
 
 function replaceLiked(query, title) {
-  state.liked = state.liked.map((t) => (t === query ? title : t));
-  state.liked = state.liked.filter((t, i) => state.liked.findIndex((u) => normalise(u) === normalise(t)) === i);
+  state.liked = state.liked.map((item) => (!item.id && item.title === query ? { title } : item));
+  state.liked = state.liked.filter((item, i) => state.liked.findIndex((other) => sameFilm(other, item)) === i);
   renderLiked();
   recommendLiked();
 }
+
+// What the API is sent: the id of a picked film, the text of a typed one.
+const likedBody = (item) => (item.id ? { id: item.id } : item.title);
 
 function unknownNotice(query, suggestions) {
   const lead = `No title matches “${query}”.`;
@@ -305,15 +329,15 @@ async function recommendLiked() {
   likedResults.replaceChildren(loading("Finding titles for that taste…"));
   let answer;
   try {
-    answer = await recommendationsFor(state.liked, platforms, { n: SHOWN_RECOMMENDATIONS });
+    answer = await recommendationsFor(state.liked.map(likedBody), platforms, { n: SHOWN_RECOMMENDATIONS });
   } catch (error) {
     if (ticket !== likedTicket) return;
     likedResults.removeAttribute("aria-busy");
     if (error.status === 404 && state.liked.length === 1) {
-      likedResults.replaceChildren(unknownNotice(state.liked[0], error.body.suggestions));
+      likedResults.replaceChildren(unknownNotice(likedLabel(state.liked[0]), error.body.suggestions));
     } else if (error.status === 404) {
       likedResults.replaceChildren(notice("warn", "None of these titles is in the catalog.", error.message),
-        error.body.suggestions?.length ? didYouMean(error.body.suggestions.map((title) => ({ label: title, go: () => { addLiked(title); recommendLiked(); } }))) : null);
+        error.body.suggestions?.length ? didYouMean(error.body.suggestions.map((title) => ({ label: title, go: () => { addLiked({ title }); recommendLiked(); } }))) : null);
     } else if (error.status === 503) {
       likedResults.replaceChildren(notice("warn", "The recommender is down right now.", error.message, "Try again in a minute."));
     } else {
@@ -325,6 +349,12 @@ async function recommendLiked() {
   if (ticket !== likedTicket) return;
   likedResults.removeAttribute("aria-busy");
   const parts = (answer.unknown ?? []).map(({ query, suggestions }) => unknownNotice(query, suggestions));
+  // Which film each liked title was taken as (a title several films share means one of them).
+  if (answer.liked?.length) {
+    parts.push(el("p", { class: "taken-as" }, "Taken as: ",
+      answer.liked.map((film, i) => [i ? ", " : "", el("a", { href: `#/titles/${film.id}`, class: "title-text" }, shownTitle(film)),
+        film.year ? ` (${film.year})` : ""])));
+  }
   if (!answer.items.length) {
     parts.push(platforms.length ? emptyFilter(platforms) : notice("info", "The recommender has nothing for that taste yet."));
   } else {
@@ -350,11 +380,11 @@ combobox({
 const likedBox = combobox({
   form: $("#liked-form"), input: $("#liked-input"), listbox: $("#liked-listbox"), status: $("#liked-search-status"),
   onPick: (hit) => {
-    addLiked(shownTitle(hit));
+    addLiked(filmOf(hit));
     likedBox.clear();
   },
   onSubmit: (text) => {
-    addLiked(text);
+    addLiked({ title: text });
     likedBox.clear();
   },
 });
