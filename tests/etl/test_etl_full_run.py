@@ -46,8 +46,18 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
     catalog = pl.read_parquet(tmp_path / "out" / "current" / CATALOG_FILE)
     movies = set(catalog.filter(pl.col("type") == "movie")["id"])
     shows = set(catalog.filter(pl.col("type") == "tv show")["id"])
-    lists = {as_text(key): decode_neighbours(value)
+    fields = {as_text(key): decode_neighbours(value)
               for key, value in client.hgetall(layout.neighbours(version)).items()}
+    lists = {key: value for key, value in fields.items() if not key.startswith("taste:")}
+    # Beside the lists, the rated movies' sparse rows of EASE's B: movies only, never
+    # their own film.
+    taste = {key.removeprefix("taste:"): value for key, value in fields.items()
+             if key.startswith("taste:")}
+    assert taste
+    assert set(taste) <= movies
+    for movie_id, row in taste.items():
+        assert movie_id not in {n.id for n in row}
+        assert {n.id for n in row} <= movies
     assert set(lists) == movies | shows
     for movie_id, neighbours in lists.items():
         ids = [n.id for n in neighbours]

@@ -101,8 +101,8 @@ def catalog_real(start_service: Callable[..., Any], real_catalog_dir: Path) -> s
 @pytest.fixture(scope="session")
 def recsys_trained(redis_server: Any, start_service: Callable[..., Any],
                    real_catalog_dir: Path) -> str:
-    """recsys-service over the real model (trained as the ETL does, with the default blend)
-    under a prefix of our own."""
+    """recsys-service over the real model (trained as the ETL does, with the default blend,
+    its taste rows included) under a prefix of our own."""
     from etl_job.films import film_table
     from etl_job.model_step import DEFAULT_BLEND, TOP_K
     from etl_job.publish import publish_neighbours
@@ -112,11 +112,14 @@ def recsys_trained(redis_server: Any, start_service: Callable[..., Any],
 
     catalog = pl.read_parquet(real_catalog_dir / CATALOG_FILE)
     ratings = pl.read_parquet(real_catalog_dir / RATINGS_FILE)
-    trained = train(catalog=catalog, ratings=ratings, blend=DEFAULT_BLEND, top_k=TOP_K)
+    taste: list[pl.DataFrame] = []
+    trained = train(catalog=catalog, ratings=ratings, blend=DEFAULT_BLEND, top_k=TOP_K,
+                    taste=taste)
     lists = published_lists(catalog=catalog, movies=trained, films=film_table(catalog),
                             depth=TOP_K)
     prefix = f"test-real-{uuid.uuid4().hex[:8]}"
     publish_neighbours(redis_url=redis_server.url, key_prefix=prefix, neighbours=lists,
-                       titles=model_titles(catalog), meta={"model_version": "real-test"})
+                       titles=model_titles(catalog), meta={"model_version": "real-test"},
+                       taste=taste[0])
     return start_service("recsys_service.main:create_app",
                          {"REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}).url

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import numpy as np
 import polars as pl
 import pytest
 from etl_job.films import film_table
@@ -220,3 +221,61 @@ async def test_the_taste_reads_redis_in_one_round_trip_for_any_number_of_titles(
         assert b"EVALSHA" in sent[0]
         assert b"GET" in sent[0]
     assert counted == [1, 1]
+
+
+# A hand-made B over the movies without a list of their own: its rows cut to the 3 largest
+# positive weights are what the ETL stores as taste rows.
+TASTE_MOVIES = ["ns1", "as2", "hs3", "ds4", "as5", "ns6", "hs7", "as8", "ns9", "ns10"]
+TASTE_B = np.array([[(7 * i + 3 * j) % 11 - 3.0 if i != j else 0.0
+                     for j in range(len(TASTE_MOVIES))] for i in range(len(TASTE_MOVIES))])
+TASTE_K = 3
+
+
+def _taste_frame() -> pl.DataFrame:
+    rows = []
+    for i, movie in enumerate(TASTE_MOVIES):
+        weights = TASTE_B[i].copy()
+        if movie == "hs3":  # hs3 and ns3 are one film: its own other record is never kept
+            continue
+        for rank, j in enumerate(np.argsort(-weights, kind="stable")[:TASTE_K], start=1):
+            if weights[j] > 0:
+                rows.append((movie, rank, TASTE_MOVIES[j], float(weights[j]), "t"))
+    return pl.DataFrame(rows, schema={"movie_id": pl.String, "rank": pl.Int32,
+                                      "neighbour_id": pl.String, "score": pl.Float64,
+                                      "reason": pl.String}, orient="row")
+
+
+async def test_a_taste_is_the_sum_of_the_liked_films_rows_of_b(
+        client: httpx.AsyncClient, publish: Callable[..., str], frames: Callable[..., Any],
+        publish_features: Callable[[], str]) -> None:
+    publish_features()  # the catalog; then the same with taste rows
+    catalog_titles = pl.DataFrame({"id": list(CATALOG), "title": [v[0] for v in CATALOG.values()],
+                                   "type": [v[1] for v in CATALOG.values()],
+                                   "release_year": [v[2] for v in CATALOG.values()],
+                                   "platform": [PLATFORMS[i[0]] for i in CATALOG],
+                                   "rating_count": [v[3] for v in CATALOG.values()]},
+                                  schema_overrides={"release_year": pl.Int32,
+                                                    "rating_count": pl.Int32})
+    _, neighbours = frames({"ns1": "the long night"}, NEIGHBOURS)
+    publish(titles=film_table(catalog_titles), neighbours=neighbours, taste=_taste_frame())
+    liked = ["the long night", "grey owl", "pink fox"]
+    body = (await client.post("/v1/taste", json={"liked": liked, "n": 5})).json()
+
+    # Direct numpy: each liked row of B cut to its 3 largest positive weights, summed.
+    sparse = np.zeros_like(TASTE_B)
+    for i in range(len(TASTE_MOVIES)):
+        top = np.argsort(-TASTE_B[i], kind="stable")[:TASTE_K]
+        sparse[i, top] = np.clip(TASTE_B[i, top], 0, None)
+    rows = [TASTE_MOVIES.index(m) for m in ("ns1", "as8", "ns9")]
+    scores = sparse[rows].sum(axis=0)
+    scores[rows] = 0.0
+    expected = [(CATALOG[TASTE_MOVIES[j]][0], round(float(scores[j]), 4))
+                for j in np.argsort(-scores, kind="stable") if scores[j] > 0][:5]
+    assert [(i["title"], i["score"]) for i in body["items"]] == expected
+    # Each item says which liked films weigh most, with their shares of its score.
+    for item in body["items"]:
+        j = next(TASTE_MOVIES.index(m) for m in TASTE_MOVIES if CATALOG[m][0] == item["title"])
+        parts = sorted(((sparse[r, j], CATALOG[TASTE_MOVIES[r]][0]) for r in rows
+                        if sparse[r, j] > 0), key=lambda p: -p[0])
+        assert item["because"] == [title for _, title in parts]
+        assert item["weights"] == pytest.approx([w / scores[j] for w, _ in parts], abs=1e-4)

@@ -262,9 +262,12 @@ class LikedRead(BaseModel):
 
 
 class TasteItemRead(NeighbourRead):
-    """A recommendation for a taste: its summed score and the liked titles it comes from."""
+    """A recommendation for a taste: its summed score and the liked titles it comes from, the
+    heaviest first."""
 
     because: list[str] = Field(examples=[["toy story"]])
+    # Each title of `because`'s share of the score, in that order (they add up to 1).
+    weights: list[float] = Field(default_factory=list, examples=[[1.0]])
 
 
 class TasteRead(BaseModel):

@@ -11,7 +11,8 @@ from typing import Any
 # 2: hash-tagged keys (Redis Cluster), the `retired` list, title_index_entries in the meta.
 # 3: neighbour rows carry type, year and platforms; the title index holds films.
 # 4: `pages` and `title_pages`: the unfiltered answers, pre-serialised.
-LAYOUT_VERSION = 4
+# 5: `taste:<id>` fields in `neighbours`: the sparse top-k of EASE's B per movie.
+LAYOUT_VERSION = 5
 # A stored list holds the TOP_NEIGHBOURS best films overall plus, for every platform, the
 # PLATFORM_NEIGHBOURS best films available there (etl_job.recommender.depth): a platform filter
 # (one platform or several) then still leaves that many, exactly as a deeper list would.
@@ -70,7 +71,10 @@ class RedisLayout:
     names it and read together by one request (a pipelined HGET of title and list, HMGET of
     lists); different versions land on different slots, so the big hashes spread over the
     cluster's masters instead of piling onto the control slot's:
-    - `{prefix:version}:neighbours`   hash: title id -> packed neighbour list
+    - `{prefix:version}:neighbours`   hash: title id -> packed neighbour list; and
+                                      taste_field(id) -> the movie's row of EASE's B cut to
+                                      its largest weights, packed the same way (score = the
+                                      weight): what a taste of several films sums
     - `{prefix:version}:titles`       hash: title id -> catalog title
     - `{prefix:version}:title_index`  hash: normalise_title(title) -> packed films, the one a
                                       bare title means first (movie, most rated, newest)
@@ -132,6 +136,14 @@ class RedisLayout:
     def match_all(self) -> str:
         """A SCAN pattern for every key of this prefix (control and versions)."""
         return f"{{{self.prefix}[}}:]*"
+
+
+TASTE_FIELD_PREFIX = "taste:"
+
+
+def taste_field(movie_id: str) -> str:
+    """The field of `neighbours` holding a movie's sparse row of B (no catalog id has a ':')."""
+    return f"{TASTE_FIELD_PREFIX}{movie_id}"
 
 
 def encode_neighbours(neighbours: list[Neighbour]) -> bytes:

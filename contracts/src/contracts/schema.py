@@ -62,6 +62,9 @@ QUARANTINE_FILE: Final = "quarantine.csv"
 # The model's neighbour lists (movie_id, rank, neighbour_id, score, reason): what Redis serves,
 # kept with the run so `etl-job publish` can load Redis again without retraining.
 NEIGHBOURS_FILE: Final = "neighbours.parquet"
+# The sparse top-k of EASE's B per movie (etl_job.recommender.taste, the neighbours' layout):
+# kept with the run so `etl-job publish` can load the taste rows again too.
+TASTE_FILE: Final = "taste.parquet"
 # The catalog's series (etl_job.recommender.series: id, film, series, position, number, size),
 # found from the catalog alone: the catalog service shows each title's series from it.
 SERIES_FILE: Final = "series.parquet"

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 from contracts.redis_layout import RedisLayout
-from contracts.schema import NEIGHBOURS_FILE
+from contracts.schema import NEIGHBOURS_FILE, TASTE_FILE
 
 from etl_job.errors import EtlError
 from etl_job.films import film_table
@@ -19,8 +19,9 @@ from etl_job.recommender.coherence import list_figures
 from etl_job.recommender.depth import published_lists
 from etl_job.recommender.evaluate import MAX_QUERIES
 from etl_job.recommender.movies import RatedMatrix, index_movies, index_ratings
-from etl_job.recommender.report import lists_line, series_lines
+from etl_job.recommender.report import lists_line, series_lines, taste_lines
 from etl_job.recommender.series_eval import series_evaluation
+from etl_job.recommender.taste_eval import taste_on_split
 from etl_job.republish import model_titles, reconcile_redis, version_meta
 from etl_job.runs import log_step
 
@@ -106,8 +107,10 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
 
     started = time.perf_counter()
     facts: dict[str, Any] = {}
+    taste_frames: list[pl.DataFrame] = []
     neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K, facts=facts,
-                       threads=step.threads)
+                       threads=step.threads, taste=taste_frames)
+    taste_table = taste_frames[0] if taste_frames else None
     films = film_table(catalog)
     neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K,
                                  threads=step.threads)
@@ -116,12 +119,14 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     series = series_evaluation(catalog=catalog, ratings=rated, neighbours=neighbours,
                                films=films, blend=blend, seed=step.seed)
     print(series_lines(series), flush=True)
+    taste = taste_on_split(catalog=catalog, ratings=rated, blend=blend, seed=step.seed)
+    print(taste_lines(taste), flush=True)
     seconds["series_evaluation"] = round(time.perf_counter() - started, 3)
     del rated
     if step.gates is not None:
         step.gates.check_model(neighbours)
 
-    evaluation = {**report.as_dict(), "verdict": verdict, "series": series,
+    evaluation = {**report.as_dict(), "verdict": verdict, "series": series, "taste": taste,
                   "lists": list_figures(neighbours, catalog=catalog)}
     print(lists_line(evaluation), flush=True)
     model = {
@@ -139,6 +144,8 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
         "ratings": ratings_kept,
     }
     neighbours.write_parquet(staging / NEIGHBOURS_FILE)
+    if taste_table is not None:
+        taste_table.write_parquet(staging / TASTE_FILE)
     log_step("neighbours_written")
     started = time.perf_counter()
     sections = {"model": model, "evaluation": evaluation,
@@ -147,7 +154,7 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     try:
         stage_version(client, layout=RedisLayout(step.key_prefix), version=run_id,
                       neighbours=neighbours, titles=model_titles(catalog),
-                      meta=version_meta(sections))
+                      meta=version_meta(sections), taste=taste_table)
     finally:
         client.close()
     seconds["publish"] = round(time.perf_counter() - started, 3)

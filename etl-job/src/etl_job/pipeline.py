@@ -17,6 +17,7 @@ from contracts.schema import (
     RATINGS_FILE,
     SCHEMA_VERSION,
     SERIES_FILE,
+    TASTE_FILE,
 )
 
 from etl_job import transform
@@ -177,7 +178,7 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
                                     derived[clean.platform.value]} for clean in platforms}
     written = [staging / name for name in (CATALOG_FILE, RATINGS_FILE, QUARANTINE_FILE,
-                                           SERIES_FILE, NEIGHBOURS_FILE)]
+                                           SERIES_FILE, NEIGHBOURS_FILE, TASTE_FILE)]
     outputs = describe_files([path for path in written if path.is_file()], staging)
     manifest = {
         "schema_version": SCHEMA_VERSION,

@@ -25,6 +25,7 @@ from contracts.redis_layout import (
     encode_films,
     encode_meta,
     encode_neighbours,
+    taste_field,
 )
 from contracts.titles import film_key
 from redis.cluster import RedisCluster
@@ -76,7 +77,8 @@ def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFr
                        keep_versions: int = DEFAULT_KEEP_VERSIONS,
                        expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
                        build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
-                       version: str | None = None, cluster: bool = False) -> str:
+                       version: str | None = None, cluster: bool = False,
+                       taste: pl.DataFrame | None = None) -> str:
     """Write a new version's keys in pipelined chunks, then make it `current`; return its id."""
     if keep_versions < 1:
         raise ValueError(f"keep_versions must be 1 or more, got {keep_versions}.")
@@ -85,7 +87,8 @@ def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFr
     client = connect(redis_url, cluster=cluster)
     try:
         stage_version(client, layout=layout, version=version, neighbours=neighbours,
-                      titles=titles, meta=meta, build_ttl_seconds=build_ttl_seconds)
+                      titles=titles, meta=meta, build_ttl_seconds=build_ttl_seconds,
+                      taste=taste)
         commit_version(client, layout=layout, version=version, keep_versions=keep_versions,
                        expire_seconds=expire_seconds)
     except BaseException:
@@ -98,12 +101,21 @@ def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFr
 
 def stage_version(client: Client, *, layout: RedisLayout, version: str,
                   neighbours: pl.DataFrame, titles: pl.DataFrame, meta: dict[str, Any],
-                  build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS) -> None:
-    """Write a version's keys with a build TTL; readers cannot see it until commit_version."""
+                  build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
+                  taste: pl.DataFrame | None = None) -> None:
+    """Write a version's keys with a build TTL; readers cannot see it until commit_version.
+
+    `taste`: the sparse rows of B (recommender.taste.taste_rows, the neighbours' layout),
+    stored as taste_field(id) fields of the neighbours hash."""
     neighbours, titles = _checked_frames(neighbours=neighbours, titles=titles)
     started = time.perf_counter()
     lists = dict(_neighbour_lists(neighbours=neighbours, titles=titles))
     packed = {movie_id: encode_neighbours(ranked) for movie_id, ranked in lists.items()}
+    taste_rows: dict[str, bytes] = {}
+    if taste is not None and taste.height:
+        taste, _ = _checked_frames(neighbours=taste, titles=titles)
+        taste_rows = {taste_field(movie_id): encode_neighbours(row) for movie_id, row
+                      in _neighbour_lists(neighbours=taste, titles=titles)}
     title_items = dict(zip(titles["id"].to_list(), titles["title"].to_list(), strict=True))
     films = films_by_title(titles)
     index = {key: encode_films(found) for key, found in films.items()}
@@ -116,12 +128,13 @@ def stage_version(client: Client, *, layout: RedisLayout, version: str,
     version_meta = {"version": version, "layout_version": LAYOUT_VERSION,
                     "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "movies": len(title_items), "movies_with_neighbours": len(packed),
+                    "taste_rows": len(taste_rows),
                     "title_index_entries": len(index), "pages": len(pages),
                     "title_pages": len(title_pages),
                     "neighbour_rows": neighbours.height, "model": meta}
     # Leftovers of an earlier attempt at the same version would mix into the hashes.
     client.unlink(*layout.version_keys(version))
-    _write_hash(client, layout.neighbours(version), packed, build_ttl_seconds)
+    _write_hash(client, layout.neighbours(version), packed | taste_rows, build_ttl_seconds)
     _write_hash(client, layout.titles(version), title_items, build_ttl_seconds)
     _write_hash(client, layout.title_index(version), index, build_ttl_seconds)
     _write_hash(client, layout.pages(version), pages, build_ttl_seconds)
@@ -137,7 +150,10 @@ def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str
     if packed_meta is None:
         return f"version {version} has no meta key in Redis"
     meta = decode_meta(packed_meta)
-    expected = {layout.neighbours(version): meta.get("movies_with_neighbours"),
+    lists = meta.get("movies_with_neighbours")
+    # Versions before layout 5 have no taste rows: whole without them.
+    expected = {layout.neighbours(version): None if lists is None
+                else lists + int(meta.get("taste_rows") or 0),
                 layout.titles(version): meta.get("movies"),
                 layout.title_index(version): meta.get("title_index_entries")}
     # Versions of layout 3 and before have no pages: whole without them (recsys then decodes).

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 from contracts.redis_layout import RedisLayout, as_text
-from contracts.schema import CATALOG_FILE, MANIFEST_FILE, NEIGHBOURS_FILE
+from contracts.schema import CATALOG_FILE, MANIFEST_FILE, NEIGHBOURS_FILE, TASTE_FILE
 
 from etl_job.errors import EtlError
 from etl_job.films import film_table
@@ -108,10 +108,12 @@ def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
             if not stored.is_file():
                 raise EtlError(f"current run {run.name} keeps no {NEIGHBOURS_FILE} (it predates "
                                "them), so it cannot be republished: run `etl-job run`")
+            taste = run / TASTE_FILE
             stage_version(client, layout=layout, version=version,
                           neighbours=pl.read_parquet(stored),
                           titles=model_titles(pl.read_parquet(run / CATALOG_FILE)),
-                          meta=version_meta(manifest))
+                          meta=version_meta(manifest),
+                          taste=pl.read_parquet(taste) if taste.is_file() else None)
             action = "republished"
         commit_version(client, layout=layout, version=version)
     finally:

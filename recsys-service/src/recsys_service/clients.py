@@ -4,13 +4,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from contracts.errors import UpstreamUnavailable
 from contracts.observability import Metrics
 from contracts.redis_layout import (
+    TASTE_FIELD_PREFIX,
     FilmEntry,
     Neighbour,
     RedisLayout,
@@ -33,14 +34,15 @@ Reads = Callable[[Any, str], object]
 
 # The films of several normalised titles and every list and name of their records, read in
 # one call from one version's keys (one hash slot, so a cluster runs it too).
-# KEYS: title_index, neighbours, titles of that version; ARGV: normalised titles.
+# KEYS: title_index, neighbours, titles of that version; ARGV: "1" to read the taste rows
+# too (else "0"), then the normalised titles.
 # Answers {films per title (nil when unknown), their ids once each in order, each id's
-# packed list, each id's name}.
+# packed list, each id's name, each id's packed taste row (none unless asked)}.
 TITLES_SCRIPT = """
 local found, ids, seen = {}, {}, {}
-for i, key in ipairs(ARGV) do
-  local packed = redis.call('HGET', KEYS[1], key)
-  found[i] = packed
+for i = 2, #ARGV do
+  local packed = redis.call('HGET', KEYS[1], ARGV[i])
+  found[i - 1] = packed
   if packed then
     for _, film in ipairs(cjson.decode(packed)) do
       for _, id in ipairs(film[1]) do
@@ -52,12 +54,19 @@ for i, key in ipairs(ARGV) do
     end
   end
 end
-local lists, names = {}, {}
+local lists, names, tastes = {}, {}, {}
 if #ids > 0 then
   lists = redis.call('HMGET', KEYS[2], unpack(ids))
   names = redis.call('HMGET', KEYS[3], unpack(ids))
+  if ARGV[1] == '1' then
+    local fields = {}
+    for i, id in ipairs(ids) do
+      fields[i] = '""" + TASTE_FIELD_PREFIX + """' .. id
+    end
+    tastes = redis.call('HMGET', KEYS[2], unpack(fields))
+  end
 end
-return {found, ids, lists, names}
+return {found, ids, lists, names, tastes}
 """
 
 
@@ -87,6 +96,8 @@ class TitleEntry:
     films: list[FilmEntry]
     lists: dict[str, list[Neighbour]]
     names: dict[str, str]
+    # id -> its sparse row of EASE's B (contracts.redis_layout.taste_field), when asked for.
+    taste: dict[str, list[Neighbour]] = field(default_factory=dict)
 
 
 class NeighbourStore:
@@ -232,8 +243,8 @@ class NeighbourStore:
         return (self.layout.title_index(version), self.layout.neighbours(version),
                 self.layout.titles(version))
 
-    async def titles(self, normalised_titles: list[str], *,
-                     operation: str = "titles") -> list[TitleEntry]:
+    async def titles(self, normalised_titles: list[str], *, operation: str = "titles",
+                     taste: bool = False) -> list[TitleEntry]:
         """The films of several normalised titles and all their lists: one round trip
         (`current` and the script over that version's keys) whatever the number of titles.
 
@@ -242,23 +253,24 @@ class NeighbourStore:
         call, restart, failover) answers NOSCRIPT once and the script is loaded then. A
         cluster pipeline refuses EVALSHA (and `current` lives on another node anyway): there
         `current`, then the script on the version's node (the Script object loads it when
-        NOSCRIPT)."""
+        NOSCRIPT). `taste`: read each id's taste row too."""
         def reads(pipe: Any, version: str) -> object:
             keys = self._titles_keys(version)
-            return pipe.evalsha(self.titles_script.sha, len(keys), *keys, *normalised_titles)
+            return pipe.evalsha(self.titles_script.sha, len(keys), *keys, *args)
+
+        args = ["1" if taste else "0", *normalised_titles]
 
         async with self._bounded(operation):
             if isinstance(self.client, RedisCluster):
                 version = await self._current()
-                answer = await self.titles_script(keys=self._titles_keys(version),
-                                                  args=normalised_titles)
+                answer = await self.titles_script(keys=self._titles_keys(version), args=args)
             else:
                 try:
                     version, (answer,) = await self._read(reads)
                 except NoScriptError:
                     await self.client.script_load(self.titles_script.script)
                     version, (answer,) = await self._read(reads)
-        packed_films, raw_ids, packed_lists, names = answer
+        packed_films, raw_ids, packed_lists, names, packed_tastes = answer
         films = [decode_films(packed) if packed is not None else []
                  for packed in packed_films]
         ids = [as_text(raw) for raw in raw_ids]
@@ -267,10 +279,15 @@ class NeighbourStore:
                  if packed is not None}
         titles = {movie_id: as_text(name) for movie_id, name in zip(ids, names, strict=True)
                   if name is not None}
+        tastes = {movie_id: _neighbours(packed)
+                  for movie_id, packed in zip(ids, packed_tastes, strict=False)
+                  if packed is not None}
         return [TitleEntry(version=version, films=found,
                            lists={i: lists[i] for film in found for i in film.ids if i in lists},
                            names={i: titles[i] for film in found for i in film.ids
-                                  if i in titles})
+                                  if i in titles},
+                           taste={i: tastes[i] for film in found for i in film.ids
+                                  if i in tastes})
                 for found in films]
 
     async def meta(self) -> dict[str, Any]:

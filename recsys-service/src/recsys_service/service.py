@@ -148,15 +148,22 @@ async def _title_keys(*, store: NeighbourStore, liked: list[Liked]) -> list[str 
 
 async def taste(*, store: NeighbourStore, liked: list[Liked],
                 platforms: Collection[Platform] | None, n: int) -> Answer:
-    """The n best films for someone who liked these: each candidate's score is the sum of its
-    scores in the liked films' lists (how EASE scores a user), never a liked film.
+    """The n best films for someone who liked these, never a liked film.
+
+    Scored as one taste by the model itself: the sum of the liked films' rows of EASE's B
+    (their taste rows, the sparse top-k the ETL keeps), x·B as EASE scores a user. A liked
+    film the model does not know (nobody rated it) adds its published list instead, scaled
+    so its best equals the best model weight of the request (or as is when no liked film has
+    a row, as for a version without taste rows). Each item names the liked titles it comes
+    from, the heaviest first, with each one's share of its score.
 
     A liked item is a bare title (the film people mean most often: a movie before a show, the
     most rated, then the newest), a catalog id, or a title with its year; `liked` in the
     answer names the film taken for each."""
     keys = await _title_keys(store=store, liked=liked)
     known = list(dict.fromkeys(key for key in keys if key is not None))
-    entries = dict(zip(known, await store.titles(known), strict=True)) if known else {}
+    entries = (dict(zip(known, await store.titles(known, taste=True), strict=True)) if known
+               else {})
     found: list[tuple[dict[str, Any], FilmEntry, TitleEntry]] = []
     unknown: list[str] = []
     taken: set[tuple[str, ...]] = set()
@@ -178,35 +185,84 @@ async def taste(*, store: NeighbourStore, liked: list[Liked],
         raise NotFound("None of the liked titles is in the catalog: "
                        f"{', '.join(echo(q) for q in unknown)}.", parameter="liked")
     liked_ids = {i for _, film, _ in found for i in film.ids}
-    totals: dict[str, float] = {}
-    sources: dict[str, list[tuple[float, str]]] = {}
-    shown: dict[str, Neighbour] = {}
-    liked_films: set[str] = set()
-    for read, film, entry in found:
+    rows = [(read, film, [entry.taste[i] for i in film.ids if i in entry.taste], entry)
+            for read, film, entry in found]
+    best_weight = max((n.score for _, _, taste_rows, _ in rows for row in taste_rows
+                       for n in row), default=0.0)
+    model = _Scores()
+    for read, film, taste_rows, entry in rows:
+        if taste_rows:
+            model.add(merge_neighbours(lists=taste_rows, query_ids=set(film.ids)),
+                      title=read["title"], liked_ids=liked_ids)
+            continue
+        # Scaled so the film weighs as much as one the model knows.
         merged = merge_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids))
-        for neighbour in merged:
-            if neighbour.id in liked_ids:
-                liked_films.add(film_of(neighbour))
-                continue
-            key = film_of(neighbour)
-            totals[key] = totals.get(key, 0.0) + neighbour.score
-            sources.setdefault(key, []).append((neighbour.score, read["title"]))
-            shown.setdefault(key, neighbour)
-    ranked = sorted((key for key in totals if key not in liked_films),
-                    key=lambda key: -totals[key])
+        scale = (best_weight / max(merged[0].score, 1e-9) if best_weight > 0 and merged
+                 else 1.0)
+        model.add(merged, title=read["title"], liked_ids=liked_ids, scale=scale)
     allowed = _allowed(platforms)
     items: list[dict[str, Any]] = []
-    for key in ranked:
-        neighbour = shown[key]
-        if allowed is not None and not allowed.intersection(neighbour.available_on):
-            continue
-        because = [title for _, title in sorted(sources[key], key=lambda s: -s[0])]
-        items.append({**neighbour_item(neighbour), "score": round(totals[key], 4),
-                      "because": because, "reason": f"Because you liked {_and(because)}."})
-        if len(items) == n:
-            break
+    listed: set[str] = set()
+    _take(model, exclude=model.liked, allowed=allowed, n=n, items=items, taken=listed)
+    if len(items) < n:
+        # The published lists (deep on every platform) fill what a filter left short.
+        lists = _Scores()
+        for read, film, _, entry in rows:
+            lists.add(merge_neighbours(lists=film_lists(entry.lists, film),
+                                       query_ids=set(film.ids)),
+                      title=read["title"], liked_ids=liked_ids)
+        _take(lists, exclude=model.liked | lists.liked | listed, allowed=allowed, n=n,
+              items=items, taken=listed)
     return Answer({"liked": [read for read, _, _ in found], "unknown": unknown,
                    "model_version": version, "items": items}, version)
+
+
+def _take(scores: "_Scores", *, exclude: set[str], allowed: set[str] | None, n: int,
+          items: list[dict[str, Any]], taken: set[str]) -> None:
+    """Append the best candidates on the allowed platforms until `items` holds n."""
+    for key in scores.ranked(exclude=exclude):
+        if len(items) == n:
+            return
+        if allowed is not None and not allowed.intersection(scores.shown[key].available_on):
+            continue
+        taken.add(key)
+        items.append(scores.item(key))
+
+
+class _Scores:
+    """Candidates' summed scores over the liked films, and who each comes from."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.sources: dict[str, list[tuple[float, str]]] = {}
+        self.shown: dict[str, Neighbour] = {}
+        self.liked: set[str] = set()
+
+    def add(self, neighbours: list[Neighbour], *, title: str, liked_ids: set[str],
+            scale: float = 1.0) -> None:
+        for neighbour in neighbours:
+            key = film_of(neighbour)
+            if neighbour.id in liked_ids:
+                self.liked.add(key)
+                continue
+            score = neighbour.score * scale
+            self.totals[key] = self.totals.get(key, 0.0) + score
+            self.sources.setdefault(key, []).append((score, title))
+            self.shown.setdefault(key, neighbour)
+
+    def ranked(self, *, exclude: set[str]) -> list[str]:
+        return sorted((key for key in self.totals if key not in exclude),
+                      key=lambda key: -self.totals[key])
+
+    def item(self, key: str) -> dict[str, Any]:
+        """The TasteItemRead of one candidate: the heaviest liked titles first."""
+        weighed = sorted(self.sources[key], key=lambda s: -s[0])
+        because = [title for _, title in weighed]
+        total = self.totals[key]
+        return {**neighbour_item(self.shown[key]), "score": round(total, 4), "because": because,
+                "weights": [round(score / total, 4) if total > 0 else 0.0
+                            for score, _ in weighed],
+                "reason": f"Because you liked {_and(because)}."}
 
 
 def _and(names: list[str]) -> str:

@@ -189,7 +189,8 @@ def render_table(evaluation: dict[str, Any]) -> str:
               _target_line(evaluation)]
     extra = [_second_line(evaluation), lists_line(evaluation)]
     series = [series_lines(evaluation["series"])] if evaluation.get("series") else []
-    return "\n".join(lines + [line for line in extra if line] + series)
+    taste = [taste_lines(evaluation["taste"])] if evaluation.get("taste") else []
+    return "\n".join(lines + [line for line in extra if line] + series + taste)
 
 
 def lists_line(evaluation: dict[str, Any]) -> str:
@@ -254,6 +255,19 @@ def series_lines(series: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def taste_lines(taste: dict[str, Any]) -> str:
+    """One sentence per arm of the taste evaluation (recommender.taste)."""
+    if not taste.get("users"):
+        return "taste: no held-out user has enough liked films to score a taste"
+    depth = taste["depth"]
+    arms = [f"{name} HR@{depth} {taste[name]['hr_at_k']:.4f} / Recall@{depth} "
+            f"{taste[name]['recall_at_k']:.4f}"
+            for name in ("sparse fold-in", "exact EASE fold-in", "merged lists")]
+    return (f"taste ({taste['users']} held-out users, {taste['given']} liked films in, "
+            f"{depth} out; sparse = the {taste['sparse_k']} largest weights of each row of B, "
+            f"what the service sums): " + "; ".join(arms))
+
+
 def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
     """The evaluation table of docs/recommender.md, from a manifest's evaluation section."""
     k = evaluation["k"]
@@ -274,9 +288,10 @@ def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
     lines += ["", f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
               f"{_target_line(evaluation)}." + (f" The {second}." if second else "")
               + (f" The {published}." if published else "")]
-    if evaluation.get("series"):
-        lines += ["", *(f"{line[0].upper()}{line[1:]}." for line
-                        in series_lines(evaluation["series"]).splitlines())]
+    extra = (series_lines(evaluation["series"]).splitlines() if evaluation.get("series")
+             else []) + ([taste_lines(evaluation["taste"])] if evaluation.get("taste") else [])
+    if extra:
+        lines += ["", *(f"{line[0].upper()}{line[1:]}." for line in extra)]
     return "\n".join(lines)
 
 

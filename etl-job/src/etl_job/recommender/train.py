@@ -30,6 +30,7 @@ from etl_job.recommender.reasons import explain
 from etl_job.recommender.series import with_series
 from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_neighbours
 from etl_job.recommender.tail import HEAD_SIZE, reserve_tail
+from etl_job.recommender.taste import taste_rows
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +92,14 @@ def ease_list(*, model: EaseModel | None, index: MovieIndex, rows: np.ndarray,
 def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
           blend: Blend,
           top_k: int = 20, max_items: int = MAX_ITEMS,
-          facts: dict[str, Any] | None = None, threads: int | None = None) -> pl.DataFrame:
+          facts: dict[str, Any] | None = None, threads: int | None = None,
+          taste: list[pl.DataFrame] | None = None) -> pl.DataFrame:
     """The top_k blended neighbours of every catalog movie but placeholders, with reasons;
     an entry of a series shows another entry in its first places (recommender.series).
 
     `facts`, when given, receives the EASE stage's figures (seconds, movies, movies left out)
-    for the manifest. `threads`: of the parallel parts (default: the usable CPUs).
+    for the manifest. `threads`: of the parallel parts (default: the usable CPUs). `taste`,
+    when given, receives the sparse top-k of EASE's B (recommender.taste.taste_rows).
     """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
@@ -139,6 +142,8 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
     co_liked = (model.co_like_counts(left=blended["query"].to_numpy(),
                                      right=blended["neighbour"].to_numpy()) > 0
                 if model is not None else np.zeros(blended.height, dtype=bool))
+    if taste is not None:
+        taste.append(taste_rows(model=model, index=index))
     del model
     reasons = explain(movies=index.movies, features=features,
                       neighbours=blended.with_columns(co_liked=pl.Series(co_liked)),

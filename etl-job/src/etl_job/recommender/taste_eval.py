@@ -1,0 +1,113 @@
+"""The taste evaluation: the sparse fold-in beside the exact one and the merged lists.
+
+On held-out users (TASTE_LIKED liked films in, the first TASTE_DEPTH out): HR and Recall of
+the sum of the liked films' sparse rows of B (what the service ranks with), the exact EASE
+fold-in (the dense B) and the merge of the liked films' shipped lists (what it did before).
+"""
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+from contracts.redis_layout import TOP_NEIGHBOURS
+from threadpoolctl import threadpool_limits
+
+from etl_job.recommender.blend import Blend, blend_neighbours, candidate_pairs, reference_scores
+from etl_job.recommender.ease import EaseModel, fit_ease
+from etl_job.recommender.evaluate import MAX_QUERIES, TAIL_CUTOFF, make_split, shipped_lists
+from etl_job.recommender.features import build_content_features
+from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_movies
+from etl_job.recommender.taste import TASTE_K, fold_in, sparse_rows
+from etl_job.recommender.train import CANDIDATES, ease_list, signal_lists
+
+TASTE_LIKED = 5
+TASTE_DEPTH = 10
+# The offline evaluation's held-out share (evaluate's default).
+HOLDOUT_FRACTION = 0.2
+
+
+def taste_evaluation(*, model: EaseModel, index: MovieIndex, liked: pl.DataFrame,
+                     lists: pl.DataFrame, seed: int, k: int = TASTE_K,
+                     given: int = TASTE_LIKED, depth: int = TASTE_DEPTH) -> dict[str, Any]:
+    """HR@depth and Recall@depth of the exact fold-in, the sparse one and the merged lists.
+
+    `liked`: held-out users' liked films (user_id, row); users with more than `given` liked
+    films the model knows give `given` of them (seeded) and are scored on the others.
+    `lists`: the shipped lists (query, neighbour, score rows, best first) of those films.
+    """
+    column = np.full(index.size, -1, dtype=np.int64)
+    column[model.movies] = np.arange(len(model.movies))
+    groups = index.groups[model.movies]
+    rng = np.random.default_rng(seed)
+    cases = []
+    for (_,), films in liked.sort("user_id").group_by("user_id", maintain_order=True):
+        known = np.unique(column[films["row"].to_numpy()])
+        known = known[known >= 0]
+        if len(known) <= given:
+            continue
+        chosen = rng.choice(known, size=given, replace=False)
+        cases.append((chosen, set(groups[np.setdiff1d(known, chosen)].tolist())))
+    result: dict[str, Any] = {"users": len(cases), "given": given, "depth": depth,
+                              "sparse_k": k}
+    if not cases:
+        return result
+    sparse = sparse_rows(model.weights, groups=groups, k=k)
+    per_query = {q: list(zip(g["neighbour"].to_list(), g["score"].to_list(), strict=True))
+                 for (q,), g in lists.group_by("query", maintain_order=True)}
+    row_of = model.movies
+    arms: dict[str, list[list[int]]] = {"exact EASE fold-in": [], "sparse fold-in": [],
+                                        "merged lists": []}
+    for chosen, _ in cases:
+        arms["exact EASE fold-in"].append(
+            groups[fold_in(model.weights, liked=chosen, groups=groups, depth=depth)].tolist())
+        arms["sparse fold-in"].append(
+            groups[fold_in(sparse, liked=chosen, groups=groups, depth=depth)].tolist())
+        arms["merged lists"].append(_merged(per_query=per_query, liked=row_of[chosen],
+                                            index=index, depth=depth))
+    for name, ranked in arms.items():
+        hits = [len(set(top) & wanted) for top, (_, wanted) in zip(ranked, cases, strict=True)]
+        result[name] = {
+            "hr_at_k": round(float(np.mean([h > 0 for h in hits])), 4),
+            "recall_at_k": round(float(np.mean([
+                h / min(depth, len(wanted)) for h, (_, wanted) in zip(hits, cases, strict=True)
+            ])), 4)}
+    return result
+
+
+def _merged(*, per_query: dict[int, list[tuple[int, float]]], liked: np.ndarray,
+            index: MovieIndex, depth: int) -> list[int]:
+    """What the route did before: each film's summed score over the liked films' lists."""
+    own = set(index.groups[liked].tolist())
+    totals: dict[int, float] = {}
+    for query in liked.tolist():
+        for neighbour, score in per_query.get(query, []):
+            film = int(index.groups[neighbour])
+            if film not in own:
+                totals[film] = totals.get(film, 0.0) + score
+    return sorted(totals, key=lambda film: -totals[film])[:depth]
+
+
+def taste_on_split(*, catalog: pl.DataFrame, ratings: RatedMatrix, blend: Blend, seed: int,
+                   holdout_fraction: float = HOLDOUT_FRACTION,
+                   max_queries: int = MAX_QUERIES) -> dict[str, Any]:
+    """taste_evaluation on the offline evaluation's split (same seed, same held-out users):
+    EASE at the blend's λ and the blend's lists trained again on its training users."""
+    index = index_movies(catalog=catalog)
+    split = make_split(index=index, rated=ratings, seed=seed, holdout_fraction=holdout_fraction,
+                       max_queries=max_queries, tail_cutoff=TAIL_CUTOFF)
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = next(fit_ease(ratings=split.train, lambdas=[blend.lam]), None)
+        if model is None:
+            return {"users": 0}
+        features = build_content_features(movies=index.movies)
+        lists = signal_lists(index=index, features=features, ratings=split.train,
+                             rows=split.rows, candidates=CANDIDATES)
+    ease = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)
+    pairs = candidate_pairs(content=lists.content, bm25=lists.bm25, ease=ease,
+                            features=features.matrix, ease_model=model)
+    blended = blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs),
+                               k=CANDIDATES)
+    shipped = shipped_lists(blended=blended, tail=blend.tail, split=split, index=index,
+                            depth=TOP_NEIGHBOURS)
+    return {"seed": seed, **taste_evaluation(model=model, index=index, liked=split.liked,
+                                             lists=shipped, seed=seed)}
