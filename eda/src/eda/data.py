@@ -22,7 +22,6 @@ class RunMissing(RuntimeError):
 class RunData:
     """One ETL run's outputs, loaded once; every section reads from here."""
 
-    run_dir: Path
     catalog: pl.DataFrame
     ratings: pl.DataFrame
     manifest: dict[str, Any]
@@ -47,7 +46,7 @@ def load_run(run_dir: Path) -> RunData:
         if not path.is_file():
             raise RunMissing(f"{name} is missing from {run_dir}: is it an ETL run directory?")
     manifest = json.loads(paths[MANIFEST_FILE].read_text(encoding="utf-8"))
-    return RunData(run_dir=run_dir.resolve(), catalog=pl.read_parquet(paths[CATALOG_FILE]),
+    return RunData(catalog=pl.read_parquet(paths[CATALOG_FILE]),
                    ratings=pl.read_parquet(paths[RATINGS_FILE]), manifest=manifest)
 
 
@@ -63,6 +62,20 @@ def top_items(frame: pl.DataFrame, column: str, n: int) -> pl.DataFrame:
     """The `n` items named in most titles (item, titles), ties broken alphabetically."""
     return (list_items(frame, column).group_by("item").agg(titles=pl.col("id").n_unique())
             .sort(["titles", "item"], descending=[True, False]).head(n))
+
+
+def counts(frame: pl.DataFrame, *by: str) -> dict[Any, int]:
+    """Rows per value of `by`: keyed by the value for one column, by a tuple for several."""
+    return {row[0] if len(by) == 1 else row[:-1]: row[-1]
+            for row in frame.group_by(*by).len().iter_rows()}
+
+
+def top_per_platform(frame: pl.DataFrame, column: str, n: int = 1) -> pl.DataFrame:
+    """(platform, value, len): each platform's `n` most common values, ties alphabetically."""
+    return (frame.group_by("platform", column).len()
+            .sort(["len", column], descending=[True, False])
+            .group_by("platform", maintain_order=True).head(n)
+            .sort("platform", maintain_order=True))
 
 
 def share(part: float, whole: float) -> str:

@@ -39,6 +39,32 @@ def integer_x(axes: Axes) -> None:
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
+def heatmap(figure: MplFigure, axes: Axes, matrix: list[list[float]], columns: Sequence[str],
+            rows: Sequence[str], *, cmap: str, label: str, vmax: float | None = None) -> None:
+    """A coloured grid (rows x columns) with each cell's value written in it, and a colour bar."""
+    image = axes.imshow(matrix, aspect="auto", cmap=cmap, vmin=0 if vmax else None, vmax=vmax)
+    axes.set_xticks(range(len(columns)), columns)
+    axes.set_yticks(range(len(rows)), rows)
+    dark = 0.6 * (vmax or max(map(max, matrix)))  # white text from here up stays readable
+    for row, values in enumerate(matrix):
+        for column, value in enumerate(values):
+            axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                      color="white" if value > dark else "black")
+    figure.colorbar(image, ax=axes, label=label)
+
+
+def grouped_bars(axes: Axes, groups: Sequence[str], series: dict[str, tuple[list[float], str]],
+                 *, fmt: str) -> None:
+    """Bars side by side per group, one series (values, colour) each, labelled with `fmt`."""
+    width = 0.8 / len(series)
+    for offset, (name, (values, colour)) in enumerate(series.items()):
+        positions = [i + (offset - (len(series) - 1) / 2) * width for i in range(len(groups))]
+        axes.bar_label(axes.bar(positions, values, width, label=name, color=colour), fmt=fmt,
+                       fontsize=8)
+    axes.set_xticks(range(len(groups)), groups)
+    axes.legend()
+
+
 def png_bytes(figure: MplFigure) -> bytes:
     """The figure rendered as PNG (100 dpi keeps the inlined report small)."""
     buffer = io.BytesIO()

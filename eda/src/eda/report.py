@@ -14,8 +14,6 @@ from eda.sections.ratings import ratings_section
 from eda.sections.recommender import recommender_section
 from eda.sections.score import score_section
 
-SECTION_SLUGS = ("platforms", "content", "score", "ratings", "quality", "recommender")
-
 
 def build_report(*, run_dir: Path, out_dir: Path, gateway_url: str | None = None,
                  transport: httpx.BaseTransport | None = None) -> Path:
@@ -26,6 +24,6 @@ def build_report(*, run_dir: Path, out_dir: Path, gateway_url: str | None = None
         quality_section(run),
         recommender_section(run, gateway_url=gateway_url, transport=transport),
     ]
+    run_dir = Path(run_dir).resolve()
     return write_report(sections=sections, out_dir=out_dir,
-                        run_id=str(run.manifest.get("run_id", run.run_dir.name)),
-                        run_dir=run.run_dir)
+                        run_id=str(run.manifest.get("run_id", run_dir.name)), run_dir=run_dir)

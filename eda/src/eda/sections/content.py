@@ -4,9 +4,9 @@ import polars as pl
 from contracts.genres import genre_display
 from contracts.schema import CATALOG_COLUMNS
 
-from eda.data import PLATFORMS, RunData, list_items, share, top_items
+from eda.data import PLATFORMS, RunData, counts, list_items, share, top_items, top_per_platform
 from eda.model import Figure, Section
-from eda.plots import barh_counts, new_figure, no_data, png_bytes
+from eda.plots import barh_counts, heatmap, new_figure, no_data, png_bytes
 
 TOP_GENRES = 15
 TOP_NAMES = 15
@@ -29,10 +29,6 @@ def content_section(run: RunData) -> Section:
     return section
 
 
-def _platform_totals(catalog: pl.DataFrame) -> dict[str, int]:
-    return dict(catalog.group_by("platform").len().iter_rows())
-
-
 def harmonised_genres(catalog: pl.DataFrame) -> pl.DataFrame:
     """One row per (title, genre), the platforms' spellings of a genre folded into the most
     used one ('dramas' and 'drama', 'documentaries' and 'documentary'; contracts.genres)."""
@@ -45,36 +41,24 @@ def harmonised_genres(catalog: pl.DataFrame) -> pl.DataFrame:
 
 
 def genres_by_platform(catalog: pl.DataFrame) -> Figure:
-    totals = _platform_totals(catalog)
-    labels = list_items(catalog, "listed_in")
+    totals = counts(catalog, "platform")
     items = harmonised_genres(catalog)
-    genres = (items.group_by("item").agg(titles=pl.col("id").n_unique())
-              .sort(["titles", "item"], descending=[True, False]).head(TOP_GENRES)["item"]
-              .to_list())
-    counts = {(p, g): n for p, g, n in items.group_by("platform", "item")
+    genres = top_items(items, "item", TOP_GENRES)["item"].to_list()
+    titles = {(p, g): n for p, g, n in items.group_by("platform", "item")
               .agg(pl.col("id").n_unique()).iter_rows()}
     figure, (axes,) = new_figure(height=5.5, width=8.5)
     if genres:
-        matrix = [[100 * counts.get((p, g), 0) / max(totals.get(p, 0), 1) for p in PLATFORMS]
-                  for g in genres]
-        image = axes.imshow(matrix, aspect="auto", cmap="Blues")
-        axes.set_xticks(range(len(PLATFORMS)), PLATFORMS)
-        axes.set_yticks(range(len(genres)), genres)
-        for row, values in enumerate(matrix):
-            for column, value in enumerate(values):
-                axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
-                          color="white" if value > 0.6 * max(map(max, matrix)) else "black")
-        figure.colorbar(image, ax=axes, label="% of the platform's titles")
+        heatmap(figure, axes, [[100 * titles.get((p, g), 0) / max(totals.get(p, 0), 1)
+                                for p in PLATFORMS] for g in genres], PLATFORMS, genres,
+                cmap="Blues", label="% of the platform's titles")
     else:
         no_data(axes)
-    top_per = (items.group_by("platform", "item").len()
-               .sort(["len", "item"], descending=[True, False])
-               .group_by("platform", maintain_order=True).first().sort("platform"))
-    per_platform_labels = labels.group_by("platform").agg(pl.col("item").n_unique())
+    labels = list_items(catalog, "listed_in").group_by("platform").agg(pl.col("item").n_unique())
     finding = ("Most common genre: " + ", ".join(
-        f"{p} '{g}' ({share(n, totals.get(p, 0))})" for p, g, n in top_per.iter_rows())
+        f"{p} '{g}' ({share(n, totals.get(p, 0))})"
+        for p, g, n in top_per_platform(items, "item").iter_rows())
         + ". Genre labels are each platform's own (" + ", ".join(
-            f"{p} {n}" for p, n in per_platform_labels.sort("platform").iter_rows())
+            f"{p} {n}" for p, n in labels.sort("platform").iter_rows())
         + " distinct labels); the spellings of one genre ('dramas' and 'drama', 'comedies' "
           "and 'comedy', 'tv dramas') are counted as one, under the most used spelling.")
     return Figure(slug="genres_by_platform", title="Genres by platform",
@@ -103,21 +87,15 @@ def top_list(catalog: pl.DataFrame, column: str, slug: str, title: str) -> Figur
 
 
 def missing_values(catalog: pl.DataFrame) -> Figure:
-    columns = [c for c in MISSING_COLUMNS if c in catalog.columns]
+    columns = MISSING_COLUMNS
     nulls = catalog.group_by("platform").agg(
         *[pl.col(c).is_null().mean().alias(c) for c in columns],
         pl.len().alias("rows"))
     by_platform = {row["platform"]: row for row in nulls.iter_rows(named=True)}
     matrix = [[100 * (by_platform.get(p, {}).get(c) or 0.0) for p in PLATFORMS] for c in columns]
     figure, (axes,) = new_figure(height=5.5, width=7.5)
-    image = axes.imshow(matrix, aspect="auto", cmap="Reds", vmin=0, vmax=100)
-    axes.set_xticks(range(len(PLATFORMS)), PLATFORMS)
-    axes.set_yticks(range(len(columns)), columns)
-    for row, values in enumerate(matrix):
-        for column, value in enumerate(values):
-            axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
-                      color="white" if value > 60 else "black")
-    figure.colorbar(image, ax=axes, label="% of the platform's titles missing it")
+    heatmap(figure, axes, matrix, PLATFORMS, columns, cmap="Reds", vmax=100,
+            label="% of the platform's titles missing it")
     # avg_rating is empty by construction wherever nobody rated: the findings are about the sources.
     source = [c for c in columns if c != "avg_rating"]
     gaps = sorted(((v, c, p) for c, values in zip(columns, matrix, strict=True) if c in source

@@ -6,9 +6,9 @@ import polars as pl
 from contracts.audience import RATING_BANDS, AgeBand
 from matplotlib import colormaps
 
-from eda.data import MOVIE, PLATFORMS, SHOW, RunData, share
+from eda.data import MOVIE, PLATFORMS, SHOW, RunData, counts, share, top_per_platform
 from eda.model import Figure, Section, Table
-from eda.plots import PLATFORM_COLOURS, integer_x, new_figure, no_data, png_bytes
+from eda.plots import PLATFORM_COLOURS, grouped_bars, integer_x, new_figure, no_data, png_bytes
 from eda.sections.durations import duration_figures, duration_tables
 
 TOP_RATINGS_PER_PLATFORM = 5
@@ -28,40 +28,30 @@ def platform_section(run: RunData) -> Section:
 
 def age_bands(catalog: pl.DataFrame) -> Table:
     """The one age-band mapping (contracts.audience), with the titles of each band."""
-    counts = (_counts(catalog, "age_band", "platform") if "age_band" in catalog.columns
-              else {})
+    titles = counts(catalog, "age_band", "platform")
     rows = []
     for band in AgeBand:
         spellings = sorted(s for s, b in RATING_BANDS.items() if b is band)
         if band is AgeBand.UNKNOWN:
             spellings.append("(empty, or a duration in the rating column)")
         rows.append([band.value, ", ".join(spellings),
-                     *(f"{counts.get((band.value, p), 0):,}" for p in PLATFORMS)])
+                     *(f"{titles.get((band.value, p), 0):,}" for p in PLATFORMS)])
     return Table(slug="age_bands", title="Age bands: every maturity rating spelling, folded",
                  columns=["band", "ratings", *PLATFORMS], rows=rows,
                  note="Titles per band and platform. A kids' title's recommendations hold only "
                       "kids' and family titles; a family title's no adult-rated title.")
 
 
-def _counts(catalog: pl.DataFrame, *by: str) -> dict[tuple[str, ...], int]:
-    return {tuple(row[:-1]): row[-1] for row in catalog.group_by(*by).len().iter_rows()}
-
-
 def titles_by_type(catalog: pl.DataFrame) -> Figure:
-    counts = _counts(catalog, "platform", "type")
+    titles = counts(catalog, "platform", "type")
     figure, (axes,) = new_figure(height=3.6)
-    width = 0.4
-    for offset, (kind, colour) in enumerate(((MOVIE, "#4477AA"), (SHOW, "#CC6677"))):
-        values = [counts.get((p, kind), 0) for p in PLATFORMS]
-        positions = [i + (offset - 0.5) * width for i in range(len(PLATFORMS))]
-        bars = axes.bar(positions, values, width, label=kind, color=colour)
-        axes.bar_label(bars, fmt="{:,.0f}", fontsize=8)
-    axes.set_xticks(range(len(PLATFORMS)), PLATFORMS)
+    grouped_bars(axes, PLATFORMS, {kind: ([titles.get((p, kind), 0) for p in PLATFORMS], colour)
+                                   for kind, colour in ((MOVIE, "#4477AA"), (SHOW, "#CC6677"))},
+                 fmt="{:,.0f}")
     axes.set_ylabel("titles")
-    axes.legend()
-    totals = {p: counts.get((p, MOVIE), 0) + counts.get((p, SHOW), 0) for p in PLATFORMS}
+    totals = {p: titles.get((p, MOVIE), 0) + titles.get((p, SHOW), 0) for p in PLATFORMS}
     largest = max(PLATFORMS, key=lambda p: totals[p])
-    more_shows = [p for p in PLATFORMS if counts.get((p, SHOW), 0) > counts.get((p, MOVIE), 0)]
+    more_shows = [p for p in PLATFORMS if titles.get((p, SHOW), 0) > titles.get((p, MOVIE), 0)]
     finding = f"{largest} has the largest catalog ({totals[largest]:,} titles); "
     finding += (f"only {', '.join(more_shows)} carries more tv shows than movies."
                 if more_shows else "every platform carries more movies than tv shows.")
@@ -114,22 +104,22 @@ def dates_added(catalog: pl.DataFrame) -> Figure:
     per_year = (catalog.filter(pl.col("date_added").is_not_null())
                 .group_by("platform", pl.col("date_added").dt.year().alias("year")).len()
                 .sort("year"))
-    missing = _counts(catalog.filter(pl.col("date_added").is_null()), "platform")
-    totals = _counts(catalog, "platform")
+    missing = counts(catalog.filter(pl.col("date_added").is_null()), "platform")
+    totals = counts(catalog, "platform")
     for platform in PLATFORMS:
         rows = per_year.filter(pl.col("platform") == platform)
         label = (f"{platform} (date missing for "
-                 f"{share(missing.get((platform,), 0), totals.get((platform,), 0))})")
+                 f"{share(missing.get(platform, 0), totals.get(platform, 0))})")
         axes.plot(rows["year"].to_list(), rows["len"].to_list(), marker="o", markersize=3,
                   label=label, color=PLATFORM_COLOURS[platform])
     axes.set_xlabel("year the title was added")
     integer_x(axes)
     axes.set_ylabel("titles added")
     axes.legend(fontsize=8)
-    worst = max(PLATFORMS, key=lambda p: missing.get((p,), 0) / max(totals.get((p,), 0), 1))
-    finding = (f"date_added is missing for {missing.get((worst,), 0):,} of "
-               f"{totals.get((worst,), 0):,} {worst} titles "
-               f"({share(missing.get((worst,), 0), totals.get((worst,), 0))}), the most of any "
+    worst = max(PLATFORMS, key=lambda p: missing.get(p, 0) / max(totals.get(p, 0), 1))
+    finding = (f"date_added is missing for {missing.get(worst, 0):,} of "
+               f"{totals.get(worst, 0):,} {worst} titles "
+               f"({share(missing.get(worst, 0), totals.get(worst, 0))}), the most of any "
                "platform")
     if per_year.height:
         peak = per_year.sort(["len", "year"], descending=[True, False]).row(0, named=True)
@@ -151,10 +141,7 @@ def shown_ratings(catalog: pl.DataFrame) -> list[str]:
     """
     overall = catalog["rating"].value_counts().sort(["count", "rating"],
                                                     descending=[True, False])
-    per_platform = (catalog.group_by("platform", "rating").len()
-                    .sort(["len", "rating"], descending=[True, False])
-                    .group_by("platform", maintain_order=True).head(TOP_RATINGS_PER_PLATFORM))
-    shown = set(per_platform["rating"].to_list())
+    shown = set(top_per_platform(catalog, "rating", TOP_RATINGS_PER_PLATFORM)["rating"])
     return [r for r in overall["rating"].to_list() if r in shown]
 
 
@@ -163,26 +150,24 @@ def maturity_ratings(catalog: pl.DataFrame) -> Figure:
     top = shown_ratings(catalog)
     labelled = catalog.with_columns(
         label=pl.when(pl.col("rating").is_in(top)).then(pl.col("rating")).otherwise(pl.lit("other")))
-    counts = _counts(labelled, "platform", "label")
-    totals = _counts(catalog, "platform")
+    labels = counts(labelled, "platform", "label")
+    totals = counts(catalog, "platform")
     figure, (axes,) = new_figure(height=3.8)
     categories = [*top, "other"]
     palette = colormaps["tab20"]  # up to 20 distinct labels
     colours = [palette(i % 20) for i in range(len(top))] + ["#bbbbbb"]
     left = [0.0] * len(PLATFORMS)
     for category, colour in zip(categories, colours, strict=True):
-        shares = [counts.get((p, category), 0) / max(totals.get((p,), 0), 1) for p in PLATFORMS]
+        shares = [labels.get((p, category), 0) / max(totals.get(p, 0), 1) for p in PLATFORMS]
         axes.barh(PLATFORMS, shares, left=left, label=category, color=colour)
         left = [a + b for a, b in zip(left, shares, strict=True)]
     axes.invert_yaxis()
     axes.set_xlabel("share of the platform's titles")
     axes.legend(ncols=6, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0))
-    top_per = (catalog.group_by("platform", "rating").len()
-               .sort(["len", "rating"], descending=[True, False])
-               .group_by("platform", maintain_order=True).first().sort("platform"))
     finding = (f"{overall.height} distinct maturity labels mix the US TV, MPAA and age-based "
                "systems; the most common per platform: " + ", ".join(
-                   f"{p} {r} ({share(n, totals.get((p,), 0))})" for p, r, n in top_per.iter_rows())
+                   f"{p} {r} ({share(n, totals.get(p, 0))})"
+                   for p, r, n in top_per_platform(catalog, "rating").iter_rows())
                + ".")
     return Figure(slug="maturity_ratings", title="Maturity rating mix",
                   caption="Share of each maturity rating per platform: every label among a "

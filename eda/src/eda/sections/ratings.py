@@ -5,7 +5,7 @@ from typing import cast
 
 import polars as pl
 
-from eda.data import PLATFORMS, RunData, share
+from eda.data import PLATFORMS, RunData, counts, share
 from eda.model import Figure, Section
 from eda.plots import NEUTRAL, integer_x, new_figure, no_data, png_bytes
 
@@ -99,11 +99,10 @@ def activity(ratings: pl.DataFrame) -> Figure:
 
 def unrated_movies(run: RunData) -> Figure:
     movies = run.movies
-    counts = dict(movies.group_by("platform").agg((pl.col("rating_count") > 0).sum())
-                  .iter_rows())
-    totals = dict(movies.group_by("platform").len().iter_rows())
-    rated = [counts.get(p, 0) for p in PLATFORMS]
-    unrated = [totals.get(p, 0) - counts.get(p, 0) for p in PLATFORMS]
+    totals = counts(movies, "platform")
+    rated = [counts(movies.filter(pl.col("rating_count") > 0), "platform").get(p, 0)
+             for p in PLATFORMS]
+    unrated = [totals.get(p, 0) - r for p, r in zip(PLATFORMS, rated, strict=True)]
     figure, (axes,) = new_figure(height=3.4)
     axes.bar(PLATFORMS, rated, label="rated", color="#0072B2")
     bars = axes.bar(PLATFORMS, unrated, bottom=rated, label="no rating", color="#bbbbbb")

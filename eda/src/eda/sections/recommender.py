@@ -6,7 +6,7 @@ import httpx
 
 from eda.data import RunData
 from eda.model import Figure, Section, Table
-from eda.plots import new_figure, png_bytes
+from eda.plots import grouped_bars, new_figure, png_bytes
 
 EXAMPLES = 3
 SHOWN = 5  # neighbours shown per example, as many as /get_recommendation returns
@@ -53,12 +53,7 @@ def _cell(value: Any, key: str = "") -> Any:
 
 def add_evaluation(section: Section, evaluation: dict[str, Any]) -> None:
     k = evaluation.get("k", 5)
-    # The ETL writes {"models": {name: scores}}; a flat {name: scores} or a list reads the same.
-    models: Any = evaluation.get("models") or {
-        name: scores for name, scores in evaluation.items()
-        if isinstance(scores, dict) and name != "parameters"}
-    if isinstance(models, list):
-        models = {str(m.get("name", i)): m for i, m in enumerate(models)}
+    models: dict[str, dict[str, Any]] = evaluation.get("models") or {}
     keys = list(dict.fromkeys(key for scores in models.values() for key in scores
                               if key != "name"))
     columns = ["model", *[METRIC_LABELS.get(key, key).format(k=k) for key in keys]]
@@ -80,24 +75,21 @@ def add_evaluation(section: Section, evaluation: dict[str, Any]) -> None:
             "blend_grid", "Blend weights tried",
             [METRIC_LABELS.get(key, key).format(k=k) for key in grid_keys],
             [[_cell(entry.get(key), key) for key in grid_keys] for entry in grid]))
-    if keys and "hr_at_k" in keys:
+    if "hr_at_k" in keys:
         section.figures.append(_evaluation_chart(models, k))
 
 
 def _evaluation_chart(models: dict[str, dict[str, Any]], k: int) -> Figure:
     names = list(models)
-    figure, (axes,) = new_figure(height=3.4)
-    width = 0.38
-    for offset, (key, colour) in enumerate((("hr_at_k", "#0072B2"), ("tail_hr_at_k", "#E69F00"))):
-        values = [float(models[name].get(key) or 0.0) for name in names]
-        bars = axes.bar([i + (offset - 0.5) * width for i in range(len(names))], values, width,
-                        label=METRIC_LABELS[key].format(k=k), color=colour)
-        axes.bar_label(bars, fmt="{:.3f}", fontsize=8)
-    axes.set_xticks(range(len(names)), names)
-    axes.set_ylabel("hit rate")
-    axes.legend()
+
     def score(name: str, key: str) -> float:
         return float(models[name].get(key) or 0.0)
+
+    figure, (axes,) = new_figure(height=3.4)
+    bars = {METRIC_LABELS[key].format(k=k): ([score(n, key) for n in names], colour)
+            for key, colour in (("hr_at_k", "#0072B2"), ("tail_hr_at_k", "#E69F00"))}
+    grouped_bars(axes, names, bars, fmt="{:.3f}")
+    axes.set_ylabel("hit rate")
 
     def distinct(name: str) -> str:
         count = models[name].get("distinct_recommended")
