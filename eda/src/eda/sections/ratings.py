@@ -1,6 +1,5 @@
 """The user ratings: how they spread over users and titles, their values, their dates."""
 
-from datetime import UTC, datetime
 from typing import cast
 
 import polars as pl
@@ -25,76 +24,74 @@ def ratings_section(run: RunData) -> Section:
     return section
 
 
+def no_ratings(slug: str, title: str, caption: str, panels: int = 1) -> Figure:
+    """The figure of a run without ratings: its panels say so."""
+    figure, axes = new_figure(panels=panels, height=3.4)
+    for panel in axes:
+        no_data(panel, "no ratings")
+    return Figure(slug=slug, title=title, caption=caption, finding="No ratings.",
+                  png=png_bytes(figure))
+
+
 def long_tail(ratings: pl.DataFrame, key: str, slug: str, who: str, title: str) -> Figure:
+    caption = (f"Left: how many {who} have each number of ratings (log count). Right: ratings "
+               f"of each {who[:-1]} by rank, both axes log: a straight fall is a long tail.")
+    if ratings.is_empty():
+        return no_ratings(slug, title, caption, panels=2)
     counts = ratings.group_by(key).len().sort("len", descending=True)["len"]
     figure, (left, right) = new_figure(panels=2, height=3.6)
-    if counts.is_empty():
-        no_data(left, "no ratings")
-        no_data(right, "no ratings")
-        finding = "No ratings."
-    else:
-        left.hist(counts.to_list(), bins=30, color=NEUTRAL, log=True)
-        left.set_xlabel(f"ratings per {who[:-1]}")
-        left.set_ylabel(f"{who} (log scale)")
-        ranks = list(range(1, counts.len() + 1))
-        right.loglog(ranks, counts.to_list(), color="#0072B2")
-        right.set_xlabel(f"{who[:-1]} rank (log scale)")
-        right.set_ylabel("ratings (log scale)")
-        tenth = max(1, counts.len() // 10)
-        head_share = share(float(counts.head(tenth).sum()), float(counts.sum()))
-        finding = (f"Median {cast(float, counts.median()):g} ratings per {who[:-1]}, "
-                   f"the most {cast(int, counts.max()):,}; "
-                   f"the top 10% of {who} ({tenth:,}) account for {head_share} of all ratings.")
-    return Figure(slug=slug, title=title,
-                  caption=f"Left: how many {who} have each number of ratings (log count). Right: "
-                          f"ratings of each {who[:-1]} by rank, both axes log: a straight fall "
-                          "is a long tail.", finding=finding, png=png_bytes(figure))
+    left.hist(counts.to_list(), bins=30, color=NEUTRAL, log=True)
+    left.set_xlabel(f"ratings per {who[:-1]}")
+    left.set_ylabel(f"{who} (log scale)")
+    right.loglog(range(1, counts.len() + 1), counts.to_list(), color="#0072B2")
+    right.set_xlabel(f"{who[:-1]} rank (log scale)")
+    right.set_ylabel("ratings (log scale)")
+    tenth = max(1, counts.len() // 10)
+    head_share = share(float(counts.head(tenth).sum()), float(counts.sum()))
+    finding = (f"Median {cast(float, counts.median()):g} ratings per {who[:-1]}, "
+               f"the most {cast(int, counts.max()):,}; "
+               f"the top 10% of {who} ({tenth:,}) account for {head_share} of all ratings.")
+    return Figure(slug=slug, title=title, caption=caption, finding=finding,
+                  png=png_bytes(figure))
 
 
 def rating_values(ratings: pl.DataFrame) -> Figure:
+    caption = "How often each half-star value from 0.5 to 5 was given."
+    if ratings.is_empty():
+        return no_ratings("rating_values", "Rating values", caption)
     values = ratings["rating"].value_counts().sort("rating")
     figure, (axes,) = new_figure(height=3.4)
-    if values.height:
-        axes.bar(values["rating"].to_list(), values["count"].to_list(), width=0.4,
-                 color="#009E73")
-        axes.set_xticks([x / 2 for x in range(1, 11)])
-        axes.set_xlabel("rating (stars)")
-        axes.set_ylabel("ratings")
-        mode = values.sort(["count", "rating"], descending=[True, False]).row(0, named=True)
-        whole = ratings.filter(pl.col("rating") == pl.col("rating").round()).height
-        mean = cast(float, ratings["rating"].mean())
-        finding = (f"Mean {mean:.2f} stars; the most common value is "
-                   f"{mode['rating']:g} ({share(mode['count'], ratings.height)}); "
-                   f"{share(whole, ratings.height)} of ratings are whole stars.")
-    else:
-        no_data(axes, "no ratings")
-        finding = "No ratings."
-    return Figure(slug="rating_values", title="Rating values",
-                  caption="How often each half-star value from 0.5 to 5 was given.",
+    axes.bar(values["rating"].to_list(), values["count"].to_list(), width=0.4, color="#009E73")
+    axes.set_xticks([x / 2 for x in range(1, 11)])
+    axes.set_xlabel("rating (stars)")
+    axes.set_ylabel("ratings")
+    mode = values.sort(["count", "rating"], descending=[True, False]).row(0, named=True)
+    whole = ratings.filter(pl.col("rating") == pl.col("rating").round()).height
+    finding = (f"Mean {cast(float, ratings['rating'].mean()):.2f} stars; the most common value "
+               f"is {mode['rating']:g} ({share(mode['count'], ratings.height)}); "
+               f"{share(whole, ratings.height)} of ratings are whole stars.")
+    return Figure(slug="rating_values", title="Rating values", caption=caption,
                   finding=finding, png=png_bytes(figure))
 
 
 def activity(ratings: pl.DataFrame) -> Figure:
-    per_year = (ratings.with_columns(year=pl.from_epoch("timestamp", time_unit="s").dt.year())
-                .group_by("year").len().sort("year"))
+    caption = "Ratings given per calendar year (UTC)."
+    if ratings.is_empty():
+        return no_ratings("rating_activity", "Rating activity over time", caption)
+    given = pl.from_epoch("timestamp", time_unit="s")
+    per_year = ratings.group_by(year=given.dt.year()).len().sort("year")
     figure, (axes,) = new_figure(height=3.4)
-    if per_year.height:
-        axes.bar(per_year["year"].to_list(), per_year["len"].to_list(), color="#CC79A7")
-        axes.set_xlabel("year the rating was given")
-        integer_x(axes)
-        axes.set_ylabel("ratings")
-        peak = per_year.sort(["len", "year"], descending=[True, False]).row(0, named=True)
-        first = datetime.fromtimestamp(int(ratings["timestamp"].min()), UTC)  # type: ignore[arg-type]
-        last = datetime.fromtimestamp(int(ratings["timestamp"].max()), UTC)  # type: ignore[arg-type]
-        finding = (f"Ratings span {first:%Y-%m-%d} to {last:%Y-%m-%d}; the busiest year is "
-                   f"{peak['year']} with {peak['len']:,} ratings "
-                   f"({share(peak['len'], ratings.height)}).")
-    else:
-        no_data(axes, "no ratings")
-        finding = "No ratings."
-    return Figure(slug="rating_activity", title="Rating activity over time",
-                  caption="Ratings given per calendar year (UTC).", finding=finding,
-                  png=png_bytes(figure))
+    axes.bar(per_year["year"].to_list(), per_year["len"].to_list(), color="#CC79A7")
+    axes.set_xlabel("year the rating was given")
+    integer_x(axes)
+    axes.set_ylabel("ratings")
+    peak = per_year.sort(["len", "year"], descending=[True, False]).row(0, named=True)
+    first, last = ratings.select(first=given.min(), last=given.max()).row(0)
+    finding = (f"Ratings span {first:%Y-%m-%d} to {last:%Y-%m-%d}; the busiest year is "
+               f"{peak['year']} with {peak['len']:,} ratings "
+               f"({share(peak['len'], ratings.height)}).")
+    return Figure(slug="rating_activity", title="Rating activity over time", caption=caption,
+                  finding=finding, png=png_bytes(figure))
 
 
 def unrated_movies(run: RunData) -> Figure:
