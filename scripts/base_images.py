@@ -17,8 +17,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from docker_engine import REPO, EngineError, ensure_daemon, env_example, run
 from dockerfile_parse import DockerfileParser
@@ -40,14 +40,16 @@ CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "
 PULL_TIMEOUT_SECONDS = 300
 
 
-@dataclass(frozen=True)
-class BaseImages:
+class BaseImages(NamedTuple):
+    """The images the builds start from, official or stand-ins."""
+
     python: str
     uv: str
     redis: str
 
     def as_env(self) -> dict[str, str]:
-        return {"PYTHON_IMAGE": self.python, "UV_IMAGE": self.uv, "REDIS_IMAGE": self.redis}
+        """The variables the compose file and the builds read them from."""
+        return dict(zip(("PYTHON_IMAGE", "UV_IMAGE", "REDIS_IMAGE"), self, strict=True))
 
 
 def official() -> BaseImages:
@@ -67,12 +69,8 @@ def standin_names(images: BaseImages) -> BaseImages:
                       redis=f"{STANDIN_REGISTRY}/redis:7-{SUITE}")
 
 
-def image_present(name: str) -> bool:
-    return run(["docker", "image", "inspect", name], timeout=30).returncode == 0
-
-
 def pulled(name: str) -> bool:
-    if image_present(name):
+    if image_inspect(name, "{{.Id}}") is not None:
         return True
     print(f"pulling {name}", flush=True)
     try:
@@ -104,15 +102,14 @@ def mirror() -> str:
     return os.environ.get("DEBIAN_MIRROR") or "http://deb.debian.org/debian"
 
 
+def image_inspect(name: str, template: str) -> str | None:
+    """`docker image inspect --format template name`, or None when there is no such image."""
+    result = run(["docker", "image", "inspect", "--format", template, name], timeout=30)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def image_id(name: str) -> str | None:
-    result = run(["docker", "image", "inspect", "--format", "{{.Id}}", name], timeout=30)
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
-def current_recipe(name: str) -> str | None:
-    result = run(["docker", "image", "inspect", "--format",
-                  f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}', name], timeout=30)
-    return result.stdout.strip() if result.returncode == 0 else None
+    return image_inspect(name, "{{.Id}}")
 
 
 def labels(name: str, stands_for: str, digest: str,
@@ -221,7 +218,7 @@ def ensure_standins(images: BaseImages) -> BaseImages:
 def ensure_standin(name: str, stands_for: str, build: Callable[[str, str, str], None],
                    packages: tuple[str, ...]) -> None:
     digest = recipe(name, stands_for, *packages)
-    if current_recipe(name) == digest:
+    if image_inspect(name, f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}') == digest:
         print(f"{name}: cached (recipe {digest})", flush=True)
         return
     print(f"{name}: building the local stand-in for {stands_for}", flush=True)

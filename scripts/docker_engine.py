@@ -7,6 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 REPO = Path(__file__).resolve().parents[1]
 DOCKERD_LOG = REPO / ".run" / "dockerd.log"
 DAEMON_WAIT_SECONDS = 60
@@ -16,12 +18,7 @@ DEBIAN_CLIENT = Path("/usr/bin/docker")
 
 def env_example() -> dict[str, str]:
     """The documented defaults (.env.example), which the compose file's defaults equal."""
-    values = {}
-    for line in (REPO / ".env.example").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
+    return {key: value or "" for key, value in dotenv_values(REPO / ".env.example").items()}
 
 
 class EngineError(RuntimeError):
