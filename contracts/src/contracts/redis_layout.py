@@ -5,6 +5,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partialmethod
 from typing import Any
 
 # Bumped when the key names or the value encodings change; stored in every version's meta.
@@ -109,23 +110,16 @@ class RedisLayout:
     def retired(self) -> str:
         return f"{{{self.prefix}}}:retired"
 
-    def neighbours(self, version: str) -> str:
-        return f"{{{self.prefix}:{version}}}:neighbours"
+    def _version_key(self, version: str, name: str) -> str:
+        return f"{{{self.prefix}:{version}}}:{name}"
 
-    def titles(self, version: str) -> str:
-        return f"{{{self.prefix}:{version}}}:titles"
-
-    def title_index(self, version: str) -> str:
-        return f"{{{self.prefix}:{version}}}:title_index"
-
-    def meta(self, version: str) -> str:
-        return f"{{{self.prefix}:{version}}}:meta"
-
-    def pages(self, version: str) -> str:
-        return f"{{{self.prefix}:{version}}}:pages"
-
-    def title_pages(self, version: str) -> str:
-        return f"{{{self.prefix}:{version}}}:title_pages"
+    # layout.neighbours(version) -> "{prefix:version}:neighbours", and so on.
+    neighbours = partialmethod(_version_key, name="neighbours")
+    titles = partialmethod(_version_key, name="titles")
+    title_index = partialmethod(_version_key, name="title_index")
+    meta = partialmethod(_version_key, name="meta")
+    pages = partialmethod(_version_key, name="pages")
+    title_pages = partialmethod(_version_key, name="title_pages")
 
     def version_keys(self, version: str) -> tuple[str, ...]:
         """Every key one version owns (one hash slot)."""
