@@ -274,7 +274,8 @@ def _hits(*, queries: pl.DataFrame, lists: pl.DataFrame, k: int,
 
 
 def _mean(frame: pl.DataFrame) -> float:
-    return round(float(frame["hit"].cast(pl.Float64).mean() or 0.0), 4)
+    hits = frame["hit"].cast(pl.Float64).to_numpy()
+    return round(float(hits.mean()), 4) if len(hits) else 0.0
 
 
 def series_evaluation(*, catalog: pl.DataFrame, ratings: RatedMatrix, neighbours: pl.DataFrame,

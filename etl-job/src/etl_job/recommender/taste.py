@@ -40,7 +40,8 @@ def taste_rows(*, model: EaseModel | None, index: MovieIndex, k: int = TASTE_K) 
         "neighbour_id": ids.gather(top["neighbour"]),
         # Weights are ~1e-4 to 1e-2; stored scores keep 4 decimals (contracts.redis_layout),
         # so one factor for every row (a sum's order does not change) puts the largest at 100.
-        "score": top["score"] * (TASTE_TOP / top["score"].max()) if top.height else top["score"],
+        "score": top["score"] * (TASTE_TOP / float(top["score"].to_numpy().max()))
+        if top.height else top["score"],
         "reason": [TASTE_REASON] * top.height,
     }).cast(TASTE_SCHEMA)
 
