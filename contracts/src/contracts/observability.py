@@ -139,11 +139,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = RequestMetrics(service)
         self.registry.register(self.requests)
-        self.service = service
         self._extra: dict[str, Histogram] = {}
-
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.observe(method, route, status, seconds)
+        self.observe_request = self.requests.observe
 
     def histogram(self, name: str, doc: str, labels: list[str]) -> Histogram:
         """A latency histogram of the service's own; asking twice returns the same one."""
@@ -216,16 +213,15 @@ class ObservabilityMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
             self.metrics.observe_request(method, route, status, elapsed)
-            if self.access_log:
-                access_logger.info("%s %s %s", method, scope["path"], status, extra={"fields": {
-                    "method": method, "path": scope["path"], "route": route, "status": status,
-                    "duration_ms": round(elapsed * 1000, 3)}})
-            elif status >= 500 or elapsed >= self.slow_seconds:
-                access_logger.warning(
-                    "%s %s %s in %.1f ms", method, scope["path"], status, elapsed * 1000,
-                    extra={"fields": {"method": method, "path": scope["path"], "route": route,
-                                      "status": status, "duration_ms": round(elapsed * 1000, 3),
-                                      "slow": elapsed >= self.slow_seconds}})
+            slow = elapsed >= self.slow_seconds
+            if self.access_log or status >= 500 or slow:
+                fields = {"method": method, "path": scope["path"], "route": route,
+                          "status": status, "duration_ms": round(elapsed * 1000, 3)}
+                if not self.access_log:
+                    fields["slow"] = slow
+                access_logger.log(logging.INFO if self.access_log else logging.WARNING,
+                                  "%s %s %s in %.1f ms", method, scope["path"], status,
+                                  elapsed * 1000, extra={"fields": fields})
             request_id_var.reset(token)
 
 

@@ -7,11 +7,10 @@ from harness.processes import (
     RedisServer,
     Service,
     free_port,
-    http_ok,
     port_open,
     redis_server_binary,
     stop_pid,
 )
 
-__all__ = ["LOCALHOST", "NotReady", "Process", "RedisServer", "Service", "free_port", "http_ok",
-           "port_open", "redis_server_binary", "stop_pid"]
+__all__ = ["LOCALHOST", "NotReady", "Process", "RedisServer", "Service", "free_port", "port_open",
+           "redis_server_binary", "stop_pid"]
