@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from etl_job.recommender.audience import row_bands, suited
+from etl_job.recommender.audience import row_bands, suited, suited_ids
 from etl_job.recommender.blend import (
     Blend,
     blend_neighbours,
@@ -143,7 +143,10 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
                                      right=blended["neighbour"].to_numpy()) > 0
                 if model is not None else np.zeros(blended.height, dtype=bool))
     if taste is not None:
-        taste.append(taste_rows(model=model, index=index))
+        # Each row keeps only titles suited to its film's audience, as its list does: a taste
+        # of kids' films then sums kids' rows only.
+        taste.append(suited_ids(taste_rows(model=model, index=index), index=index,
+                                bands=bands))
     del model
     reasons = explain(movies=index.movies, features=features,
                       neighbours=blended.with_columns(co_liked=pl.Series(co_liked)),
