@@ -61,12 +61,12 @@ def wait_until_healthy(compose: list[str], env: dict[str, str]) -> None:
 
 
 def leftovers(project: str) -> dict[str, list[str]]:
+    """The containers, networks and volumes still labelled with the compose project."""
     label = f"label=com.docker.compose.project={project}"
-    found = {}
-    for kind, command in (("containers", ["docker", "ps", "-a", "-q", "--filter", label]),
-                          ("networks", ["docker", "network", "ls", "-q", "--filter", label]),
-                          ("volumes", ["docker", "volume", "ls", "-q", "--filter", label])):
-        found[kind] = run(command, timeout=60).stdout.split()
+    listings = {"containers": ["ps", "-a"], "networks": ["network", "ls"],
+                "volumes": ["volume", "ls"]}
+    found = {kind: run(["docker", *listing, "-q", "--filter", label], timeout=60).stdout.split()
+             for kind, listing in listings.items()}
     return {kind: ids for kind, ids in found.items() if ids}
 
 

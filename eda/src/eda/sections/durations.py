@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from eda.data import PLATFORMS, RunData, share
+from eda.data import PLATFORMS, RunData, counts, share
 from eda.model import Figure, Table
 from eda.plots import PLATFORM_COLOURS, new_figure, no_data, png_bytes
 
@@ -19,7 +19,7 @@ def fences(values: pl.Series) -> tuple[float, float]:
     return q1 - IQR_FENCE * spread, q3 + IQR_FENCE * spread
 
 
-def _boxplots(frame: pl.DataFrame, *, unit: str, xlabel: str) -> tuple[bytes, int, int]:
+def _boxplots(frame: pl.DataFrame, unit: str) -> tuple[bytes, int, int]:
     """Horizontal box plot per platform (fliers are the outliers); (png, outliers, measured)."""
     figure, (axes,) = new_figure(height=3.4)
     data, labels, outliers = [], [], 0
@@ -40,7 +40,7 @@ def _boxplots(frame: pl.DataFrame, *, unit: str, xlabel: str) -> tuple[bytes, in
             patch.set_facecolor(PLATFORM_COLOURS[platform])
             patch.set_alpha(0.6)
         axes.invert_yaxis()
-        axes.set_xlabel(xlabel)
+        axes.set_xlabel(unit)
     else:
         no_data(axes, f"no durations in {unit}")
     return png_bytes(figure), outliers, frame.height
@@ -49,7 +49,7 @@ def _boxplots(frame: pl.DataFrame, *, unit: str, xlabel: str) -> tuple[bytes, in
 def duration_figures(run: RunData) -> list[Figure]:
     """Box plots of movie minutes and show seasons."""
     minutes = run.movies.filter(pl.col("duration_type") == "min")
-    png, outliers, measured = _boxplots(minutes, unit="minutes", xlabel="minutes")
+    png, outliers, measured = _boxplots(minutes, "minutes")
     finding = (f"{outliers:,} of {measured:,} movies ({share(outliers, measured)}) lie outside "
                f"the {IQR_FENCE} x IQR fences of their platform")
     if measured:
@@ -71,7 +71,7 @@ def duration_figures(run: RunData) -> list[Figure]:
         finding=finding + ".", png=png)
 
     seasons = run.shows.filter(pl.col("duration_type") == "season")
-    png, outliers, measured = _boxplots(seasons, unit="seasons", xlabel="seasons")
+    png, outliers, measured = _boxplots(seasons, "seasons")
     finding = (f"{outliers:,} of {measured:,} tv shows ({share(outliers, measured)}) are outliers")
     if measured:
         medians = seasons.group_by("platform").agg(pl.col("duration_int").median()).sort("platform")
@@ -108,8 +108,8 @@ def duration_tables(run: RunData) -> list[Table]:
                      .sort("duration_int", "id", descending=[True, False]))
 
     def per_platform(frame: pl.DataFrame) -> str:
-        counts = dict(frame.group_by("platform").len().iter_rows())
-        return ", ".join(f"{p} {counts.get(p, 0)}" for p in PLATFORMS)
+        titles = counts(frame, "platform")
+        return ", ".join(f"{p} {titles.get(p, 0)}" for p in PLATFORMS)
 
     return [
         Table("longest_movies", f"The {LISTED} longest movies", columns,
