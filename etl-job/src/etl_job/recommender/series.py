@@ -23,8 +23,8 @@ from etl_job.transform import is_placeholder
 # out: the blend's best match stays first, the next film of the series comes right after it.
 WITHIN = 5
 PLACE = 2
-NEXT_REASON = "the next film of the series"
-PREVIOUS_REASON = "the previous film of the series"
+NEXT_REASON = "The next film of the series."
+PREVIOUS_REASON = "The previous film of the series."
 
 SERIES_SCHEMA = pl.Schema({
     "id": pl.String(),  # a catalog record of an entry
