@@ -15,6 +15,7 @@ PARTS := contracts:contracts etl-job:etl_job catalog-service:catalog_service rec
 
 help:
 	@echo "make up      install, run the ETL on DATA_DIR, start the services, print the gateway URL"
+	@echo "             (V=1: also the offline evaluation's table)"
 	@echo "make down    stop the services started by make up"
 	@echo "make clean   make down, and delete the run's Redis keys (REDIS_KEY_PREFIX only)"
 	@echo "make test    lint, type-check, check each part installs alone, run the whole test suite"
@@ -36,7 +37,7 @@ sync: uv
 	@$(UV) sync --locked --quiet
 
 up: sync
-	@$(UV) run --locked python scripts/stack.py up
+	@$(UV) run --locked python scripts/stack.py up $(if $(V),-v)
 
 down:
 	@$(UV) run --locked python scripts/stack.py down
@@ -48,7 +49,7 @@ status:
 # recsys follows the new model at once, `make up` again reloads the catalog.
 # On the DATA_DIR `make up` used (remembered in .run/) unless DATA_DIR names a dataset.
 etl: sync
-	@$(UV) run --locked python scripts/stack.py etl
+	@$(UV) run --locked python scripts/stack.py etl $(if $(V),-v)
 
 # Stop the stack and delete this run's Redis keys (REDIS_KEY_PREFIX:* only, never FLUSHDB).
 clean: sync

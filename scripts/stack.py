@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from contracts.redaction import redact_text
+from etl_job.progress import report_stages, stage
 
 from harness import NotReady, Process, RedisServer, Service, port_open, stop_pid
 
@@ -139,12 +140,15 @@ def key_prefix() -> str:
     return env("REDIS_KEY_PREFIX", "recs")
 
 
-def run_etl(data: Path) -> int:
-    """`etl-job run` on `data` into OUTPUT_DIR, publishing to REDIS_URL; its exit code."""
+def run_etl(data: Path, *, verbose: bool = False) -> int:
+    """`etl-job run` on `data` into OUTPUT_DIR, publishing to REDIS_URL; its exit code.
+
+    It says each stage as it starts and ends; `verbose` adds the evaluation's table."""
     etl_env = {"DATA_DIR": str(data), "OUTPUT_DIR": str(output_dir()),
                "REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()}
-    print(f"Running the ETL on {data} -> {etl_env['OUTPUT_DIR']} ...")
-    return subprocess.run([sys.executable, "-m", "etl_job.cli", "run"], cwd=REPO,
+    print(f"The ETL on {data} -> {etl_env['OUTPUT_DIR']} (about a minute on the real data):")
+    return subprocess.run([sys.executable, "-m", "etl_job.cli", "run",
+                           *(["-v"] if verbose else [])], cwd=REPO,
                           env={**os.environ, **etl_env}, check=False).returncode
 
 
@@ -160,34 +164,36 @@ def print_examples(gateway_url: str, data: Path) -> None:
         print(f"  curl '{gateway_url}{path}'\n  {body}")
 
 
-def up() -> None:
+def up(*, verbose: bool = False) -> None:
     down(quiet=True)
     check_ports_free()
     ensure_redis()
     data = data_dir()
-    if run_etl(data) != 0:
+    if run_etl(data, verbose=verbose) != 0:
         sys.exit("The ETL failed (its message is above); nothing was started.")
     remember_data_dir(data)
     started = []
-    for service in services():
-        service.launch()
-        remember_pid(service.name, service)
-        started.append(service)
-    for service in started:
-        try:
-            service.wait_ready(READY_TIMEOUT_SECONDS)
-        except NotReady as error:
-            sys.exit(str(error))
-        print(f"{service.name:16} ready at {service.url}")
+    report_stages(prefix="up")
+    with stage("starting services", "catalog-service, recsys-service, gateway"):
+        for service in services():
+            service.launch()
+            remember_pid(service.name, service)
+            started.append(service)
+        for service in started:
+            try:
+                service.wait_ready(READY_TIMEOUT_SECONDS)
+            except NotReady as error:
+                sys.exit(str(error))
+            print(f"{service.name:16} ready at {service.url}")
     gateway = started[-1]
     print(f"\nPage:    {gateway.url}/  (find a title, where to watch it, recommendations)")
     print(f"API:     {gateway.url}  (docs: {gateway.url}/docs)  — stop with `make down`.")
     print_examples(gateway.url, data)
 
 
-def etl() -> None:
+def etl(*, verbose: bool = False) -> None:
     """`make etl`: the whole ETL again, on the DATA_DIR `make up` used unless one is given."""
-    sys.exit(run_etl(data_dir(remembered=True)))
+    sys.exit(run_etl(data_dir(remembered=True), verbose=verbose))
 
 
 def clean() -> None:
@@ -236,7 +242,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     commands = {"up": up, "down": down, "status": status, "etl": etl, "clean": clean}
     parser.add_argument("command", choices=list(commands))
-    commands[parser.parse_args().command]()
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="up, etl: also print the ETL's evaluation table (make up V=1)")
+    args = parser.parse_args()
+    if args.command == "up":
+        up(verbose=args.verbose)
+    elif args.command == "etl":
+        etl(verbose=args.verbose)
+    else:
+        commands[args.command]()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,19 @@ def test_run_publishes_the_model_and_records_it_in_the_manifest(etl,
     assert done.returncode == 0, done.stderr
     # The sample is too small to judge the blend: the run says so and ships the default blend.
     assert "too few to judge" in done.stdout
+    # One line as each stage starts and one as it ends, in the order they run; the
+    # evaluation ends with the evaluated blend's three figures, its table only under -v.
+    said = [line for line in done.stdout.splitlines() if line.startswith("etl: ")]
+    order = ["reading", "cleaning", "ratings", "writing", "evaluating", "training",
+             "checking lists", "publishing"]
+    assert [line.split(" — ")[0].removeprefix("etl: ") for line in said] == [
+        name for name in order for _ in ("start", "end")]
+    assert all(" — done in " in line for line in said[1::2]), said
+    evaluated = said[order.index("evaluating") * 2 + 1]
+    for figure in ("HR@5 ", "tail HR@5 ", "NDCG@10 "):
+        assert figure in evaluated
+    assert "offline evaluation:" not in done.stdout
+    assert "offline evaluation:" in etl(env, "run", "-v").stdout
     manifest = json.loads((tmp_path / "out" / "current" / MANIFEST_FILE).read_text())
     client = redis.Redis.from_url(redis_server.url)
     layout = RedisLayout(prefix)
@@ -119,7 +132,7 @@ def test_real_run_passes_the_evaluation_guard(etl, real_data_dir: Path, tmp_path
                                               redis_server, prefix: str) -> None:
     env = {"DATA_DIR": str(real_data_dir), "OUTPUT_DIR": str(tmp_path / "out"),
            "REDIS_URL": redis_server.url, "REDIS_KEY_PREFIX": prefix}
-    done = etl(env, "run")
+    done = etl(env, "run", "-v")  # -v: the table and the series figures too
     assert done.returncode == 0, done.stderr
     evaluation = json.loads((tmp_path / "out" / "current" / MANIFEST_FILE).read_text())[
         "evaluation"]

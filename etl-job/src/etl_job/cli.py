@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from etl_job.config import Settings
 from etl_job.errors import EtlError, SwitchPending
 from etl_job.gates import PublicationGates, ShrinkRefused
+from etl_job.progress import report_stages
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL_REJECTED = 3
@@ -224,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
         if name in SHRINK_GATED:
+            command.add_argument("-v", "--verbose", action="store_true",
+                                 help="also print the offline evaluation's table and the "
+                                      "series figures (the manifest keeps them either way)")
             command.add_argument(
                 "--accept-shrink", action="store_true",
                 help="publish even if a figure fell by more than MAX_SHRINK (default 10%%) "
@@ -247,6 +251,8 @@ def _seconds(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; bad input exits 2 with one line on stderr."""
     args = build_parser().parse_args(argv)
+    # `evaluate` exists to print the table; a run prints it when asked (-v).
+    report_stages(verbose=getattr(args, "verbose", False) or args.command == "evaluate")
     try:
         return int(args.handler(args))
     except ShrinkRefused as exc:

@@ -13,6 +13,7 @@ from contracts.schema import NEIGHBOURS_FILE, TASTE_FILE
 from etl_job.errors import EtlError
 from etl_job.films import film_table
 from etl_job.gates import PublicationGates
+from etl_job.progress import detail, stage
 from etl_job.publish import commit_version, connect, discard_version, stage_version
 from etl_job.recommender import Blend, BlendDominated, EvaluationReport, evaluate, train
 from etl_job.recommender.coherence import list_figures
@@ -97,30 +98,38 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    # One read of ratings.parquet into the compact matrix, for the evaluation and the training.
-    rated = index_ratings(ratings=ratings, index=index_movies(catalog=catalog))
-    report, verdict = judged_evaluation(catalog=catalog, ratings=rated, seed=step.seed,
-                                        min_queries=step.min_queries,
-                                        max_queries=step.max_queries, threads=step.threads)
-    blend = Blend(**report.blend_settings) if verdict == "passed" else DEFAULT_BLEND
+    with stage("evaluating", "the recommender on held-out ratings, to pick the blend") as said:
+        # One read of ratings.parquet into the compact matrix, for evaluation and training.
+        rated = index_ratings(ratings=ratings, index=index_movies(catalog=catalog))
+        report, verdict = judged_evaluation(catalog=catalog, ratings=rated, seed=step.seed,
+                                            min_queries=step.min_queries,
+                                            max_queries=step.max_queries, threads=step.threads)
+        blend = Blend(**report.blend_settings) if verdict == "passed" else DEFAULT_BLEND
+        said["done"] = shipped_figures(report, verdict)
     seconds["evaluate"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    facts: dict[str, Any] = {}
-    taste_frames: list[pl.DataFrame] = []
-    neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K, facts=facts,
-                       threads=step.threads, taste=taste_frames)
-    taste_table = taste_frames[0] if taste_frames else None
-    films = film_table(catalog)
-    neighbours = published_lists(catalog=catalog, movies=neighbours, films=films, depth=TOP_K,
-                                 threads=step.threads)
+    with stage("training", "the shipped blend's neighbours of every title") as said:
+        facts: dict[str, Any] = {}
+        taste_frames: list[pl.DataFrame] = []
+        neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K,
+                           facts=facts, threads=step.threads, taste=taste_frames)
+        taste_table = taste_frames[0] if taste_frames else None
+        films = film_table(catalog)
+        neighbours = published_lists(catalog=catalog, movies=neighbours, films=films,
+                                     depth=TOP_K, threads=step.threads)
+        said["done"] = f"{neighbours['movie_id'].n_unique():,} titles with neighbours"
     seconds["train"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    series = series_evaluation(catalog=catalog, ratings=rated, neighbours=neighbours,
-                               films=films, blend=blend, seed=step.seed)
-    print(series_lines(series), flush=True)
-    taste = taste_on_split(catalog=catalog, ratings=rated, blend=blend, seed=step.seed)
-    print(taste_lines(taste), flush=True)
+    with stage("checking lists", "series' next films, cold start, tastes of several titles"
+               ) as said:
+        series = series_evaluation(catalog=catalog, ratings=rated, neighbours=neighbours,
+                                   films=films, blend=blend, seed=step.seed)
+        detail(series_lines(series))
+        taste = taste_on_split(catalog=catalog, ratings=rated, blend=blend, seed=step.seed)
+        detail(taste_lines(taste))
+        said["done"] = (f"{series['known_series']['hit_rate']:.1%} of the listed series' films "
+                        "show another of their series")
     seconds["series_evaluation"] = round(time.perf_counter() - started, 3)
     del rated
     if step.gates is not None:
@@ -150,16 +159,27 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     started = time.perf_counter()
     sections = {"model": model, "evaluation": evaluation,
                 "redis": {"version": run_id, "key_prefix": step.key_prefix}}
-    client = connect(step.redis_url, cluster=step.cluster)
-    try:
-        stage_version(client, layout=RedisLayout(step.key_prefix), version=run_id,
-                      neighbours=neighbours, titles=model_titles(catalog),
-                      meta=version_meta(sections), taste=taste_table)
-    finally:
-        client.close()
+    with stage("publishing", "the neighbour lists to Redis (made current once the run is)"):
+        client = connect(step.redis_url, cluster=step.cluster)
+        try:
+            stage_version(client, layout=RedisLayout(step.key_prefix), version=run_id,
+                          neighbours=neighbours, titles=model_titles(catalog),
+                          meta=version_meta(sections), taste=taste_table)
+        finally:
+            client.close()
     seconds["publish"] = round(time.perf_counter() - started, 3)
     log_step("redis_staged")
     return sections, seconds
+
+
+def shipped_figures(report: EvaluationReport, verdict: str) -> str:
+    """The evaluated blend's three figures, for the line that ends the evaluation."""
+    blend, k = report.blend, report.k
+    figures = (f"HR@{k} {blend.hr_at_k:.3f}, tail HR@{k} {blend.tail_hr_at_k:.3f}, "
+               f"NDCG@10 {blend.ndcg_at_10:.3f}")
+    if verdict != "passed":
+        return f"{figures}; too few queries to judge, the default blend ships"
+    return f"{figures} for the shipped blend; -v prints the table"
 
 
 def judged_evaluation(*, catalog: pl.DataFrame,
@@ -179,7 +199,7 @@ def judged_evaluation(*, catalog: pl.DataFrame,
         if exc.report.blend.queries >= min_queries:
             raise
         report = exc.report
-    print(report.table(), flush=True)
+    detail(report.table())
     if report.blend.queries >= min_queries:
         return report, "passed"
     print(f"etl-job: warning: the offline evaluation has {report.blend.queries} queries "

@@ -25,6 +25,7 @@ from etl_job.catalog_reader import RawCatalog, read_platform_file
 from etl_job.errors import InputFileMissing, SwitchPending
 from etl_job.gates import PublicationGates, ShrinkRefused
 from etl_job.manifest import describe_files, fix_table, rows_per_platform, write_manifest
+from etl_job.progress import stage
 from etl_job.quarantine import count_by_reason, write_quarantine
 from etl_job.ratings import load_ratings, ratings_files, ratings_header
 from etl_job.recommender.series import detect_series
@@ -143,28 +144,37 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
                ratings_paths: list[Path], started: float, input_hashes: Any,
                model_step: ModelStep | None, gates: PublicationGates) -> None:
     stages = Stopwatch()
-    platforms = [clean_platform(read_platform_file(path, platform))
-                 for path, platform in zip(catalogs, Platform, strict=True)]
-    cleaned = pl.concat([clean.frame for clean in platforms], how="diagonal_relaxed")
+    with stage("reading", "the four catalog files") as said:
+        raws = [read_platform_file(path, platform)
+                for path, platform in zip(catalogs, Platform, strict=True)]
+        said["done"] = f"{sum(raw.frame.height for raw in raws):,} rows"
+    with stage("cleaning", "whitespace, case, dates, durations, duplicates") as said:
+        platforms = [clean_platform(raw) for raw in raws]
+        cleaned = pl.concat([clean.frame for clean in platforms], how="diagonal_relaxed")
+        said["done"] = f"{cleaned.height:,} titles kept"
     stages.lap("catalog")
-    # Streamed into the run's ratings.parquet: the accepted rows are never held in memory.
-    ratings = load_ratings(ratings_paths, cleaned["id"], out=staging / RATINGS_FILE)
+    with stage("ratings", "reading and checking the ratings files") as said:
+        # Streamed into the run's ratings.parquet: the accepted rows are never held in memory.
+        ratings = load_ratings(ratings_paths, cleaned["id"], out=staging / RATINGS_FILE)
+        said["done"] = f"{ratings.kept:,} kept, {ratings.refused.height:,} refused"
     stages.lap("ratings")
-    catalog = transform.join_rating_stats(cleaned, ratings.stats)
-    derived: dict[str, int] = {}
-    parts = []
-    for clean in platforms:
-        part, derived[clean.platform.value] = transform.derive_score(
-            catalog.filter(pl.col("platform") == clean.platform.value))
-        parts.append(part)
-    catalog = transform.to_catalog_schema(pl.concat(parts))
-    catalog_refused = pl.concat([clean.quarantine for clean in platforms])
-    # Written before the gates: a refused run keeps the rows that explain its drop.
-    write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
-    gates.check_data(catalog=catalog, ratings=ratings)
-    catalog.write_parquet(staging / CATALOG_FILE)
-    series = detect_series(catalog)
-    series.write_parquet(staging / SERIES_FILE)
+    with stage("writing", "the catalog, its series and the quarantine") as said:
+        catalog = transform.join_rating_stats(cleaned, ratings.stats)
+        derived: dict[str, int] = {}
+        parts = []
+        for clean in platforms:
+            part, derived[clean.platform.value] = transform.derive_score(
+                catalog.filter(pl.col("platform") == clean.platform.value))
+            parts.append(part)
+        catalog = transform.to_catalog_schema(pl.concat(parts))
+        catalog_refused = pl.concat([clean.quarantine for clean in platforms])
+        # Written before the gates: a refused run keeps the rows that explain its drop.
+        write_quarantine([catalog_refused, ratings.refused], staging / QUARANTINE_FILE)
+        gates.check_data(catalog=catalog, ratings=ratings)
+        catalog.write_parquet(staging / CATALOG_FILE)
+        series = detect_series(catalog)
+        series.write_parquet(staging / SERIES_FILE)
+        said["done"] = f"{series['series_id'].n_unique():,} series found"
     stages.lap("write")
     log_step("files_written")
     model_sections: dict[str, Any] = {}
