@@ -56,9 +56,10 @@ clean: sync
 	@$(UV) run --locked python scripts/stack.py clean
 
 # The exploratory report over the current ETL run: reports/eda.html plus its figures as PNG.
+# Example recommendations from the gateway make up started (GATEWAY_URL, else GATEWAY_PORT).
 eda: sync
 	@$(UV) run --locked eda --run-dir "$(OUTPUT_DIR)/current" --out reports \
-	  $(if $(GATEWAY_URL),--gateway-url "$(GATEWAY_URL)")
+	  --gateway-url "$(or $(GATEWAY_URL),http://127.0.0.1:$(or $(GATEWAY_PORT),8000))"
 
 # The guided demonstration against the stack `make up` started.
 demo: sync

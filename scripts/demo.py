@@ -27,6 +27,14 @@ DEFAULT_GATEWAY = "http://127.0.0.1:8000"
 DEFAULT_RECSYS = "http://127.0.0.1:8102"
 PROBE_NUMBERS = range(1, 31)  # show numbers tried per platform letter when looking for a movie
 PROBE_LETTERS = "nahd"  # netflix, amazon, hulu, disney: catalog ids are <letter>s<number>
+# Films a reader knows, tried first (by search) so the demo shows recommendations one can judge;
+# a dataset without them (the hand-written sample) falls back to reading title pages.
+WELL_KNOWN = ("toy story", "frozen", "the lion king", "finding nemo", "the matrix",
+              "jurassic park", "pulp fiction")
+# What each signal of the blend means to a reader, and its name after "with 0.3 of".
+SIGNALS = {"ease": ("EASE (people who liked X also liked Y)", "EASE"),
+           "bm25": ("BM25 (films the same viewers liked)", "BM25 co-liking"),
+           "content": ("content similarity (genres, people, story)", "content similarity")}
 
 
 class DemoFailure(Exception):
@@ -126,8 +134,39 @@ def find_show(demo: Demo) -> dict[str, Any] | None:
     return None
 
 
+def usable(page: dict[str, Any]) -> bool:
+    """A movie page the queries can be asked about: recommendations, cast, country, score."""
+    record = page["title"]
+    return (record["type"] == "movie" and bool(page["recommendations"]["items"])
+            and bool(record.get("cast")) and bool(record.get("country"))
+            and record.get("score") is not None)
+
+
+def find_well_known(demo: Demo) -> dict[str, Any] | None:
+    """The first WELL_KNOWN film the data holds (found by search), with a usable page."""
+    for title in WELL_KNOWN:
+        response = demo.get("/search", {"q": title, "limit": 3})
+        if response.status_code != 200:
+            continue
+        for hit in response.json()["results"]:
+            if hit["title"] != title or hit["type"] != "movie":
+                continue
+            page = demo.get(f"/titles/{hit['id']}")
+            if page.status_code == 200 and usable(page.json()):
+                found: dict[str, Any] = page.json()
+                demo.console.print(f"A film most people know: [bold]"
+                                   f"{escape(found['title'].get('display_title') or title)}"
+                                   f"[/] ({hit['id']}).")
+                return found
+    return None
+
+
 def find_movie(demo: Demo) -> dict[str, Any]:
-    """A movie with recommendations, cast and country, read from title pages (not hard-coded)."""
+    """A well-known movie with recommendations, cast and country; else the first such movie
+    found by reading title pages (not hard-coded)."""
+    known = find_well_known(demo)
+    if known is not None:
+        return known
     fallback: dict[str, Any] | None = None
     probed = 0
     for number in PROBE_NUMBERS:
@@ -141,7 +180,7 @@ def find_movie(demo: Demo) -> dict[str, Any]:
             if record["type"] != "movie" or not recommendations["items"]:
                 continue
             fallback = fallback or page
-            if record.get("cast") and record.get("country") and record.get("score") is not None:
+            if usable(page):
                 demo.console.print(f"Read {probed} title pages to pick a movie the data holds: "
                                    f"[bold]{escape(record['title'])}[/] ({record['id']}).")
                 return page
@@ -275,20 +314,36 @@ def errors(demo: Demo, movie: dict[str, Any]) -> None:
 
 MODEL_STORY = (
     "The model version served now is [bold]{version}[/] (published {published_at}; "
-    "{movies_with_neighbours} of {movies} movies have neighbours). Read from the recsys "
+    "{movies_with_neighbours} of {movies} titles have neighbours). Read from the recsys "
     "service: GET {url}/v1/model (the public gateway has no model route).\n\n"
-    "Training (etl-job run, every time the data is loaded): two neighbour lists per movie. "
-    "Content similarity compares genres, people, countries and descriptions (TF-IDF, "
-    "scikit-learn), so every movie has neighbours, rated or not. Collaborative filtering "
-    "(item-item BM25, implicit) links movies liked by the same viewers in the ratings. The two "
-    "are blended: {weight} x collaborative + (1 - {weight}) x content, each scaled to the "
-    "movie's best score; every neighbour keeps the reason it was chosen.\n\n"
+    "What ships: [bold]{blend_sentence}[/]\n"
+    "Trained by etl-job run every time the data is loaded, on the ratings and the catalog's "
+    "text, so every title has neighbours, rated or not; each keeps the reason it was "
+    "chosen.\n\n"
     "Evaluation (before publishing): {held_out_users} users ({held_out_share} of them, seed "
     "{seed}) are held out; the models are trained on the other {train_users}. For each movie a "
     "held-out user liked (rated {liked_rating}+), HR@{k} asks whether its {k} recommendations "
     "hold another movie that user liked; tail HR@{k} counts only hits outside the "
     "{tail_cutoff} most-rated movies. The blend is published only if no single signal beats it "
     "on both.")
+
+
+def blend_sentence(blend: Any, *, places: int = 5) -> str:
+    """The shipped blend as a reader can take it: "EASE (people who liked X also liked Y) with
+    0.3 of content similarity; 2 of every 5 places go to less-watched films." """
+    if not isinstance(blend, dict):
+        return "the served version does not record its blend."
+    weights = {name: float(blend.get(name) or 0) for name in SIGNALS}
+    lead = max(weights, key=lambda name: weights[name])  # ties: SIGNALS' order
+    if weights[lead] <= 0:
+        return "the served version records no signal in its blend."
+    others = [f"{weights[name] / weights[lead]:.2g} of {SIGNALS[name][1]}"
+              for name in SIGNALS if name != lead and weights[name] > 0]
+    sentence = SIGNALS[lead][0] + (f" with {' and '.join(others)}" if others else "")
+    tail = int(blend.get("tail") or 0)
+    if tail:
+        sentence += f"; {tail} of every {places} places go to less-watched films"
+    return sentence + "."
 
 
 def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
@@ -311,7 +366,7 @@ def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
     values = collections.defaultdict(lambda: "?", {
         **{key: value for key, value in {**served, **metrics}.items() if value is not None},
         "k": k, "url": recsys_url, "held_out_share": percent(metrics.get("holdout_fraction")),
-        "weight": model.get("blend_weight", metrics.get("blend_weight", "?"))})
+        "blend_sentence": escape(blend_sentence(model.get("blend"), places=k))})
     text = MODEL_STORY.format_map(values)
     demo.console.print(Panel(text, title="How the recommender is trained and evaluated"))
     models = metrics.get("models") or {}

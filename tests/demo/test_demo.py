@@ -1,5 +1,7 @@
 """scripts/demo.py against a real gateway, catalog service and recsys service (own Redis)."""
 
+import html
+import importlib.util
 import os
 import subprocess
 import sys
@@ -21,7 +23,8 @@ METRICS = {"k": 5, "seed": 42, "holdout_fraction": 0.2, "train_users": 536,
                                      "distinct_recommended": 5},
                       "blend": {"hr_at_k": 0.3456, "tail_hr_at_k": 0.1234, "queries": 900,
                                 "distinct_recommended": 640}}}
-MODEL = {"kind": "hybrid (test)", "blend_weight": 0.7, "metrics": METRICS}
+MODEL = {"kind": "hybrid (test)", "blend_weight": 0.7, "metrics": METRICS,
+         "blend": {"ease": 1.0, "bm25": 0.0, "content": 0.3, "lam": 8000.0, "tail": 2}}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +93,10 @@ def test_demo_shows_reasons_errors_and_the_model(demo_run, stack, hand_written_m
     assert '"parameter": "platform"' in out
     assert stack["version"] in out
     assert "0.3456" in out  # the blend's HR@5 from the published metrics
-    assert "0.7 x collaborative" in out
+    # The shipped blend, from the version's own record, in a sentence a user reads.
+    assert ("What ships: EASE (people who liked X also liked Y) with 0.3 of content "
+            "similarity; 2 of every 5 places go to less-watched films.") in out
+    assert "two lists" not in out
     assert "134 users (20% of them, seed 42) are held out" in out
 
 
@@ -122,3 +128,78 @@ def test_demo_fails_when_recsys_is_down(stack, unused_port):
     assert result.returncode == 1
     assert "1 call(s) failed" in result.stdout
     assert "/v1/model did not answer" in result.stdout
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
+    for name in ("GATEWAY_URL", "RECSYS_URL", "GATEWAY_PORT", "RECSYS_PORT"):
+        env.pop(name, None)
+    return subprocess.run(["make", "--no-print-directory", *args], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=REPO, check=False)
+
+
+def port(url: str) -> str:
+    return url.rsplit(":", 1)[1]
+
+
+def test_make_demo_on_another_port(stack):
+    done = make("demo", f"GATEWAY_PORT={port(stack['gateway'])}",
+                f"RECSYS_PORT={port(stack['recsys'])}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Demo of the public API at {stack['gateway']}" in done.stdout
+    assert "Every call answered as promised" in done.stdout
+
+
+def test_make_eda_asks_the_gateway_on_another_port(stack, sample_catalog_dir):
+    output_dir = sample_catalog_dir.parent.parent  # OUTPUT_DIR/runs/<id>, `current` beside
+    done = make("eda", f"OUTPUT_DIR={output_dir}", f"GATEWAY_PORT={port(stack['gateway'])}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = html.unescape((REPO / "reports" / "eda.html").read_text(encoding="utf-8"))
+    assert f"Asked of the gateway at {stack['gateway']}" in report
+    assert "No gateway URL was given" not in report
+
+
+def _demo_module():
+    spec = importlib.util.spec_from_file_location("demo_script", DEMO)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("blend", "sentence"), [
+    ({"ease": 1.0, "bm25": 0.0, "content": 0.3, "lam": 8000, "tail": 2},
+     "EASE (people who liked X also liked Y) with 0.3 of content similarity; 2 of every 5 "
+     "places go to less-watched films."),
+    ({"ease": 0.5, "bm25": 1.0, "content": 1.0, "lam": 500, "tail": 0},
+     "BM25 (films the same viewers liked) with 0.5 of EASE and 1 of content similarity."),
+    (None, "the served version does not record its blend."),
+])
+def test_the_blend_is_said_in_a_sentence(blend, sentence):
+    assert _demo_module().blend_sentence(blend) == sentence
+
+
+def test_the_demo_picks_a_well_known_film_when_the_data_has_one():
+    demo = _demo_module()
+    page = {"title": {"id": "ds9", "type": "movie", "title": "toy story",
+                      "display_title": "Toy Story", "cast": "Tom Hanks",
+                      "country": "united states", "score": 90},
+            "recommendations": {"available": True, "items": [{"id": "ds10"}]}}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/search" and request.url.params["q"] == "toy story":
+            return httpx.Response(200, json={"results": [
+                {"id": "ds9", "title": "toy story", "type": "movie"}]})
+        if request.url.path == "/titles/ds9":
+            return httpx.Response(200, json=page)
+        return httpx.Response(404, json={"detail": "not here"})
+
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    with httpx.Client(base_url="http://gateway.test",
+                      transport=httpx.MockTransport(answer)) as client:
+        chosen = demo.find_movie(demo.Demo(client=client, console=console))
+    assert chosen == page
+    assert "A film most people know: Toy Story (ds9)." in console.export_text()

@@ -131,7 +131,8 @@ def add_examples(section: Section, run: RunData, *, gateway_url: str,
             recommendations = page.get("recommendations") or {}
             if not recommendations.get("available"):
                 problems.append(f"{movie_id}: {recommendations.get('detail')}")
-            query = page.get("title", {}).get("title", movie_id)
+            record = page.get("title", {})
+            query = record.get("display_title") or record.get("title", movie_id)
             rows += [[query, rank, item.get("title"), f"{item.get('score', 0):.3f}",
                       item.get("reason")]
                      for rank, item in enumerate((recommendations.get("items") or [])[:SHOWN], 1)]
