@@ -127,7 +127,7 @@ def explain(*, movies: pl.DataFrame, features: ContentFeatures, neighbours: pl.D
     genres = _spelled(_shared("genres", MAX_GENRES), spelling["listed_in"])
     # "action" and "action & adventure" share a word, not a whole genre name.
     genres = pl.when(genres.list.len() > 0).then(genres).otherwise(
-        _shared("genre_words", MAX_GENRES))
+        _shared("genre_words", MAX_GENRES).list.eval(pl.element().str.to_titlecase()))
     # Each part a sentence ("Same director: John Lasseter."), the viewers' one included.
     content = [
         _part("Shared genres: ", genres) + pl.lit("."),
