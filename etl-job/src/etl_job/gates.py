@@ -168,10 +168,13 @@ class PublicationGates:
                    max_platform_shrink: float = DEFAULT_MAX_PLATFORM_SHRINK,
                    max_vanished_share: float = DEFAULT_MAX_VANISHED_SHARE) -> PublicationGates:
         catalog = Path(output_dir) / CURRENT_LINK / CATALOG_FILE
-        return cls(previous=previous_manifest(output_dir), max_shrink=max_shrink,
+        previous = previous_manifest(output_dir)
+        # Only a committed run (one with its manifest) is compared with: a folder `current`
+        # names without one is a broken run, and its catalog may not even be parquet.
+        return cls(previous=previous, max_shrink=max_shrink,
                    accept_shrink=accept_shrink, max_platform_shrink=max_platform_shrink,
                    max_vanished_share=max_vanished_share,
-                   previous_catalog=catalog if catalog.is_file() else None)
+                   previous_catalog=catalog if previous and catalog.is_file() else None)
 
     def check_inputs(self, catalogs: list[Path], ratings: list[Path]) -> None:
         """Structure gate over every input file, before the run does any work."""
