@@ -244,3 +244,23 @@ async def test_a_kids_film_gets_no_adult_rated_title_on_any_route(client, by_tit
         assert len(films) >= 5, (route, films)
         assert not [(name, year) for name, year in films
                     if _adult(by_title, name, "movie", year)], (route, films)
+
+
+# The kids' band as the four files spell it (lowercased); an unrated title reads "g" here.
+KIDS_RATINGS = {"g", "tv-y", "tv-y7", "tv-y7-fv", "tv-g", "all", "all_ages"}
+
+
+async def test_max_age_kids_answers_only_kids_titles(client, by_title) -> None:
+    answer = (await client.get("/get_recommendation", params={
+        "titulo": "the matrix", "max_age": "kids"})).json()
+    assert answer
+    assert not [t for t in answer if not {r.rating for r in by_title[fold(t)]
+                                          if r.type == "movie"} & KIDS_RATINGS], answer
+    matrix = next(r for r in by_title[fold("the matrix")] if r.type == "movie")
+    page = (await client.get(f"/titles/{matrix.id}", params={"max_age": "kids"})).json()
+    items = page["recommendations"]["items"]
+    assert items
+    for item in items:
+        films = [r for r in by_title[fold(item["title"])]
+                 if r.type == "movie" and r.year == item["release_year"]]
+        assert {r.rating for r in films} <= KIDS_RATINGS, item

@@ -151,3 +151,20 @@ def test_recommender_down_the_taste_list_says_so(stack_without_recsys, open_page
     page.get_by_role("button", name="Get six for these").click()
     expect(page.locator("#liked-results .notice-warn")).to_contain_text(
         "The recommender is down right now.")
+
+
+def test_the_kids_switch_asks_for_kids_titles_and_is_remembered(page_stack, open_page):
+    page = open_page(page_stack.gateway)
+    page.goto("/#/titles/ns1")
+    expect(cards(page)).to_have_count(SHOWN)
+    asked = titles_asked(page)
+
+    page.get_by_role("checkbox", name="Kids only").check()
+    expect(page.locator("#title-view")).not_to_have_attribute("aria-busy", "true")
+    assert asked[-1] == {"max_age": ["kids"]}  # the API was asked again, for kids
+
+    page.reload()
+    expect(page.get_by_role("checkbox", name="Kids only")).to_be_checked()
+    page.get_by_role("checkbox", name="Kids only").uncheck()
+    expect(cards(page)).to_have_count(SHOWN)
+    assert "max_age" not in asked[-1]

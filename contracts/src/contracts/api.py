@@ -13,6 +13,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from contracts.audience import MaxAge
 from contracts.domain import PlatformListParam, TitleText, YearParam
 from contracts.titles import normalise_title
 
@@ -250,6 +251,9 @@ class TasteRequest(BaseModel):
         default=None, description="Only titles available on these platforms; null or absent: "
                                   "every platform.")
     n: int = Field(default=10, ge=1, le=MAX_TASTE_ITEMS, description="How many titles to answer.")
+    max_age: MaxAge | None = Field(
+        default=None, description="Only titles for this audience or younger: kids, family, "
+                                  "teen or adult (adult lets unrated titles through too).")
 
 
 class LikedRead(BaseModel):

@@ -19,7 +19,16 @@ class AgeBand(StrEnum):
     UNKNOWN = "unknown"
 
 
-# The bands a `max_age` filter may name, youngest first (unknown is no age).
+class MaxAge(StrEnum):
+    """The oldest band a `max_age` filter lets through (unknown is no age: only `adult`)."""
+
+    KIDS = "kids"
+    FAMILY = "family"
+    TEEN = "teen"
+    ADULT = "adult"
+
+
+# The bands a `max_age` filter may name, youngest first.
 ORDERED_BANDS: Final = (AgeBand.KIDS, AgeBand.FAMILY, AgeBand.TEEN, AgeBand.ADULT)
 
 # Every rating spelling of the four platform files (lowercased), by band. US film (MPAA) and TV
@@ -59,8 +68,10 @@ def age_band(rating: str | None) -> AgeBand:
     return RATING_BANDS[rating.strip().lower()]
 
 
-def within(band: AgeBand, max_age: AgeBand) -> bool:
-    """Whether a title of `band` passes the filter `max_age` (unknown passes only `adult`)."""
-    if band is AgeBand.UNKNOWN:
-        return max_age is AgeBand.ADULT
-    return ORDERED_BANDS.index(band) <= ORDERED_BANDS.index(max_age)
+def within(band: AgeBand | str | None, max_age: AgeBand | MaxAge | str) -> bool:
+    """Whether a title of `band` passes the filter `max_age` (unknown, or a list published
+    without bands, passes only `adult`)."""
+    limit = ORDERED_BANDS.index(AgeBand(max_age))
+    if band is None or AgeBand(band) is AgeBand.UNKNOWN:
+        return limit == len(ORDERED_BANDS) - 1
+    return ORDERED_BANDS.index(AgeBand(band)) <= limit

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from typing import Any
 
+from contracts.audience import MaxAge, within
 from contracts.redis_layout import FilmEntry, Neighbour
 from contracts.titles import film_key, normalise_title
 
@@ -97,6 +98,13 @@ def neighbour_item(n: Neighbour) -> dict[str, Any]:
     """A contracts.api.NeighbourRead as a plain dict, in the model's field order."""
     return {"id": n.id, "title": n.title, "score": n.score, "reason": n.reason, "type": n.type,
             "release_year": n.release_year, "available_on": list(n.available_on)}
+
+
+def for_ages(neighbours: Iterable[Neighbour], max_age: MaxAge | None) -> Iterable[Neighbour]:
+    """Only the films whose age band passes `max_age` (all when None), lazily."""
+    if max_age is None:
+        return neighbours
+    return (n for n in neighbours if within(n.age_band, max_age))
 
 
 def on_platforms(neighbours: Iterable[Neighbour],

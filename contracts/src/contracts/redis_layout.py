@@ -41,6 +41,8 @@ class Neighbour:
     release_year: int | None = None
     # The platforms listing this film (same normalised title, year and type), sorted.
     available_on: tuple[str, ...] = ()
+    # Who it is for (contracts.audience.AgeBand); None in lists published before bands.
+    age_band: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +144,13 @@ def taste_field(movie_id: str) -> str:
 
 def encode_neighbours(neighbours: list[Neighbour]) -> bytes:
     """Pack a ranked neighbour list: JSON rows [id, title, score, reason, type, year,
-    platforms], zlib'd.
+    platforms, age band], zlib'd.
 
     zlib (stdlib, so no extra dependency on either side) halves the value: reasons and genre
     names repeat within a list. Decoding 20 rows costs microseconds.
     """
     rows = [[n.id, n.title, round(n.score, SCORE_DECIMALS), n.reason, n.type, n.release_year,
-             list(n.available_on)] for n in neighbours]
+             list(n.available_on), n.age_band] for n in neighbours]
     return zlib.compress(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode())
 
 
@@ -172,7 +174,8 @@ def decode_neighbours(packed: Stored, *,
     """
     rows = loads(zlib.decompress(as_bytes(packed)))
     # Positional: a keyword call costs more, and the services decode a list per request.
-    return [Neighbour(row[0], row[1], float(row[2]), row[3], row[4], row[5], tuple(row[6]))
+    return [Neighbour(row[0], row[1], float(row[2]), row[3], row[4], row[5], tuple(row[6]),
+                      row[7] if len(row) >= 8 else None)
             if len(row) >= 7 else
             Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3])
             for row in rows]

@@ -49,7 +49,8 @@ TITLE_COLUMNS = pl.Schema({"id": pl.String, "title": pl.String})
 # Optional title columns (etl_job.films.film_table); a frame without them publishes movies of
 # unknown year and platforms, one film per record title.
 FILM_COLUMNS = pl.Schema({"type": pl.String(), "release_year": pl.Int32(), "film": pl.String(),
-                          "available_on": pl.List(pl.String), "ratings": pl.Int64()})
+                          "available_on": pl.List(pl.String), "ratings": pl.Int64(),
+                          "age_band": pl.String()})
 
 Client: TypeAlias = redis.Redis | RedisCluster
 
@@ -316,7 +317,8 @@ def _checked_frames(*, neighbours: pl.DataFrame,
 def _with_film_columns(titles: pl.DataFrame) -> pl.DataFrame:
     """Fill the optional film columns a frame lacks: a movie of unknown year on no platform."""
     defaults = {"type": pl.lit(CATALOG_TYPE_MOVIE), "release_year": pl.lit(None),
-                "available_on": pl.lit([], dtype=pl.List(pl.String)), "ratings": pl.lit(0)}
+                "available_on": pl.lit([], dtype=pl.List(pl.String)), "ratings": pl.lit(0),
+                "age_band": pl.lit(None)}
     titles = titles.with_columns(value.cast(FILM_COLUMNS[name]).alias(name)
                                  for name, value in defaults.items() if name not in titles.columns)
     if "film" not in titles.columns:
@@ -332,15 +334,15 @@ def _neighbour_lists(*, neighbours: pl.DataFrame,
     platforms; scores rounded as packed, so the lists are what recsys decodes."""
     named = titles.select(pl.col("id").alias("neighbour_id"),
                           pl.col("title").alias("neighbour_title"), "type", "release_year",
-                          "available_on")
+                          "available_on", "age_band")
     grouped = (neighbours.join(named, on="neighbour_id", how="left")
                .sort("movie_id", "rank")
                .group_by("movie_id", maintain_order=True)
                .agg("neighbour_id", "neighbour_title", "score", "reason", "type",
-                    "release_year", "available_on"))
+                    "release_year", "available_on", "age_band"))
     for movie_id, *columns in grouped.iter_rows():
-        yield movie_id, [Neighbour(i, t, round(s, SCORE_DECIMALS), r, k, y, tuple(a))
-                         for i, t, s, r, k, y, a in zip(*columns, strict=True)]
+        yield movie_id, [Neighbour(i, t, round(s, SCORE_DECIMALS), r, k, y, tuple(a), b)
+                         for i, t, s, r, k, y, a, b in zip(*columns, strict=True)]
 
 
 def _write_hash(client: Client, key: str, items: dict[str, Any], ttl: int) -> None:

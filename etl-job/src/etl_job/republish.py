@@ -65,6 +65,9 @@ def model_titles(catalog: pl.DataFrame) -> pl.DataFrame:
     """
     titles = film_table(catalog).select("id", "title", "type", "release_year", "film",
                                         "available_on", "ratings")
+    if "age_band" in catalog.columns:  # who each is for: recsys' max_age filter reads it
+        bands = catalog.select("id", "age_band").unique("id", keep="first")
+        titles = titles.join(bands, on="id", how="left", maintain_order="left")
     if "display_title" not in catalog.columns:
         return titles
     shown = catalog.select("id", "display_title").unique("id", keep="first")

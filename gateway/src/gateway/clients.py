@@ -271,15 +271,17 @@ class RecsysClient(DownstreamClient):
     async def neighbours_by_title(self, *, title: str, k: int,
                                   platforms: Sequence[str] | None = None,
                                   kind: str | None = None,
-                                  year: int | None = None) -> TitleNeighboursRead:
+                                  year: int | None = None,
+                                  max_age: str | None = None) -> TitleNeighboursRead:
         params = {"title": title, "k": k, "platform": _joined(platforms), "type": kind,
-                  "year": year}
+                  "year": year, "max_age": max_age}
         return await self.get_json("/v1/neighbours", TitleNeighboursRead, params)
 
     async def neighbours_by_id(self, *, title_id: str, k: int,
-                               platforms: Sequence[str] | None = None) -> MovieNeighboursRead:
+                               platforms: Sequence[str] | None = None,
+                               max_age: str | None = None) -> MovieNeighboursRead:
         return await self.get_json(f"/v1/neighbours/{title_id}", MovieNeighboursRead,
-                                   {"k": k, "platform": _joined(platforms)},
+                                   {"k": k, "platform": _joined(platforms), "max_age": max_age},
                                    route="/v1/neighbours/{id}")
 
     async def taste(self, body: TasteRequest) -> TasteRead:

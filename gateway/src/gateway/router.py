@@ -4,6 +4,7 @@ import re
 from typing import Annotated, Any
 
 from contracts.api import TasteRequest
+from contracts.audience import MaxAge
 from contracts.domain import (
     ContentKindParam,
     DurationTypeParam,
@@ -89,6 +90,10 @@ PlatformsQuery = Annotated[PlatformListParam | None, _query(
     f"Only titles available on these platforms ({_PLATFORMS}): repeat the parameter "
     "(platform=netflix&platform=hulu) or comma-separate it (platform=netflix,hulu).",
     ["netflix", "hulu"])]
+MaxAgeQuery = Annotated[MaxAge | None, _query(
+    "Only titles for this audience or younger: kids, family, teen or adult (adult lets unrated "
+    "titles through too). The bands fold the platforms' ratings (contracts.audience).",
+    "kids")]
 TypeQuery = Annotated[TitleTypeParam | None, _query(
     "movie or tv show. A title that is both a movie and a show answers the movie's list; "
     "type=tv show asks for the show's.", "tv show")]
@@ -173,28 +178,32 @@ _RECOMMENDATION_EXAMPLE[200]["headers"] = {TITLE_ID_HEADER: {
 async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
                              budget: RateBudgetDep, titulo: TituloQuery,
                              platform: PlatformsQuery = None, type: TypeQuery = None,
-                             year: YearOfTitle = None) -> Response:
+                             year: YearOfTitle = None, max_age: MaxAgeQuery = None) -> Response:
     """The five titles most similar to `titulo`, best first; a 404 suggests close titles.
 
     A movie gets movies, a TV show gets TV shows (by content). With `platform`, only titles
     available on those platforms: still five whenever the catalog has them. A title that is
     both a movie and a show answers the movie's list (`type=tv show` for the show's); a title
     two films share answers the most rated, then the newest (`year` picks the other); the
-    `X-Title-Id` header names the film taken.
+    `X-Title-Id` header names the film taken. With `max_age`, only titles for that audience or
+    younger (kids, family, teen, adult).
     An unknown title's suggestions cost RATE_LIMIT_SEARCH_COST more of the rate limit."""
     chosen = await service.recommended_titles(
         recsys=recsys, catalog=catalog, budget=budget, title=titulo, platforms=platform,
-        kind=type, year=year)
+        kind=type, year=year, max_age=max_age)
     return JsonAnswer(chosen.titles, headers={TITLE_ID_HEADER: chosen.title_id})
 
 
 @router.get("/titles/{id}", response_model=TitlePageRead, responses=ERROR_RESPONSES)
 async def get_title(catalog: CatalogClientDep, recsys: RecsysClientDep,
-                    title_id: TitleId, platform: PlatformsQuery = None) -> Response:
+                    title_id: TitleId, platform: PlatformsQuery = None,
+                    max_age: MaxAgeQuery = None) -> Response:
     """A title's catalog record (with the platforms listing that film) and its
-    recommendations: reasons, and where each can be watched; `platform` keeps only those."""
+    recommendations: reasons, and where each can be watched; `platform` and `max_age` keep
+    only those."""
     return _model_answer(await service.title_page(catalog=catalog, recsys=recsys,
-                                                  title_id=title_id, platforms=platform))
+                                                  title_id=title_id, platforms=platform,
+                                                  max_age=max_age))
 
 
 @router.get("/search", response_model=SearchPageRead, responses=ERROR_RESPONSES)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contracts.api import TasteRequest
+from contracts.audience import MaxAge
 from contracts.domain import ContentKind, DurationType, Platform
 from contracts.errors import NotFound, ServiceError
 
@@ -123,13 +124,16 @@ class Recommended:
 
 async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, title: str,
                              budget: RateBudget, platforms: Sequence[Platform] | None = None,
-                             kind: str | None = None, year: int | None = None) -> Recommended:
+                             kind: str | None = None, year: int | None = None,
+                             max_age: MaxAge | None = None) -> Recommended:
     """The five titles most similar to the film (or show) `title`, best first, only those on
-    `platforms` when given; `kind` and `year` pick among films sharing the title, else the one
-    people mean most often (a movie before a show, the most rated, then the newest)."""
+    `platforms` and for `max_age` or younger when given; `kind` and `year` pick among films
+    sharing the title, else the one people mean most often (a movie before a show, the most
+    rated, then the newest)."""
     try:
         answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_CANDIDATES,
-                                                  platforms=platforms, kind=kind, year=year)
+                                                  platforms=platforms, kind=kind, year=year,
+                                                  max_age=max_age)
     except NotFound as miss:
         if miss.body.parameter in ("type", "year"):
             raise  # the title exists, not as that type or year: the sentence says what it is
@@ -178,10 +182,11 @@ async def recommendations_for_taste(*, recsys: RecsysClient, catalog: CatalogCli
 
 async def _recommendations_or_unavailable(*, recsys: RecsysClient, title_id: str,
                                           platforms: Sequence[Platform] | None = None,
+                                          max_age: MaxAge | None = None,
                                           ) -> RecommendationsRead:
     try:
         answer = await recsys.neighbours_by_id(title_id=title_id, k=TITLE_PAGE_NEIGHBOURS,
-                                               platforms=platforms)
+                                               platforms=platforms, max_age=max_age)
     except NotFound as miss:
         return RecommendationsRead(available=False, items=[], detail=miss.body.detail)
     except ServiceError as failure:
@@ -193,10 +198,12 @@ async def _recommendations_or_unavailable(*, recsys: RecsysClient, title_id: str
 
 
 async def title_page(*, catalog: CatalogClient, recsys: RecsysClient, title_id: str,
-                     platforms: Sequence[Platform] | None = None) -> TitlePageRead:
+                     platforms: Sequence[Platform] | None = None,
+                     max_age: MaxAge | None = None) -> TitlePageRead:
     """The record and its recommendations, both services asked at once (rule in the docstring)."""
     recommendations = asyncio.ensure_future(
-        _recommendations_or_unavailable(recsys=recsys, title_id=title_id, platforms=platforms))
+        _recommendations_or_unavailable(recsys=recsys, title_id=title_id, platforms=platforms,
+                                        max_age=max_age))
     try:
         record, recs = await asyncio.gather(catalog.title(title_id=title_id), recommendations)
     except BaseException:

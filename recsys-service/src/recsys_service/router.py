@@ -11,6 +11,7 @@ from contracts.api import (
     TasteRequest,
     TitleNeighboursRead,
 )
+from contracts.audience import MaxAge
 from contracts.domain import PlatformListParam, TitleText, TitleTypeParam, YearParam
 from contracts.observability import DATA_VERSION_HEADER
 from contracts.redis_layout import MAX_NEIGHBOURS
@@ -27,6 +28,9 @@ K_DESCRIPTION = f"How many neighbours, 1-{MAX_NEIGHBOURS}, best first."
 Platforms = Annotated[PlatformListParam | None, Query(
     description="Only films available on these platforms (repeat it, or comma-separate).",
     examples=[["netflix", "hulu"]])]
+MaxAgeQuery = Annotated[MaxAge | None, Query(
+    description="Only titles for this audience or younger: kids, family, teen or adult "
+                "(adult lets unrated titles through too).", examples=["family"])]
 # The model version an answer came from, also as a header: callers (the gateway) cache
 # answers per version without reading the body. Answers leave as JSON made here (JsonAnswer);
 # `response_model` names their contracts.api shape for the docs and the contract test.
@@ -39,10 +43,11 @@ async def neighbours_by_id(
                                   description="Catalog id of a movie, as in ns42.")],
     k: Annotated[int, Query(ge=1, le=MAX_NEIGHBOURS, description=K_DESCRIPTION)] = MAX_NEIGHBOURS,
     platform: Platforms = None,
+    max_age: MaxAgeQuery = None,
 ) -> Response:
     """The titles most similar to one catalog title, with scores, reasons, platforms."""
     answer = await service.neighbours_for_movie(store=store, movie_id=movie_id, k=k,
-                                                platforms=platform)
+                                                platforms=platform, max_age=max_age)
     return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 
@@ -58,10 +63,12 @@ async def neighbours_by_title(
         description="movie or tv show: which of two titles sharing a name.")] = None,
     year: Annotated[YearParam | None, Query(
         description="Release year: which of two films sharing a title.")] = None,
+    max_age: MaxAgeQuery = None,
 ) -> Response:
     """The titles most similar to a film; a bare title means its movie, most rated, newest."""
     answer = await service.neighbours_for_title(store=store, title=title, k=k,
-                                                platforms=platform, kind=type, year=year)
+                                                platforms=platform, kind=type, year=year,
+                                                max_age=max_age)
     return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 
@@ -69,7 +76,7 @@ async def neighbours_by_title(
 async def taste(store: NeighbourStoreDep, body: TasteRequest) -> Response:
     """The n best titles for someone who liked these: the sum of their neighbour scores."""
     answer = await service.taste(store=store, liked=body.liked, platforms=body.platform,
-                                 n=body.n)
+                                 n=body.n, max_age=body.max_age)
     return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from contracts.api import Liked, LikedFilm, ModelRead, liked_query
+from contracts.audience import MaxAge, within
 from contracts.domain import Platform
 from contracts.errors import InvalidParameter, NotFound, echo
 from contracts.neighbour_lists import (
@@ -22,6 +23,7 @@ from contracts.neighbour_lists import (
     film_lists,
     film_of,
     film_read,
+    for_ages,
     merge_neighbours,
     movie_neighbours,
     neighbour_item,
@@ -50,13 +52,14 @@ def _allowed(platforms: Collection[Platform] | None) -> set[str] | None:
 
 
 async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str, k: int,
-                               platforms: Collection[Platform] | None = None) -> Answer:
+                               platforms: Collection[Platform] | None = None,
+                               max_age: MaxAge | None = None) -> Answer:
     """The k best neighbours of one catalog id; 404 when the id has no list.
 
     Unfiltered, the stored page answers (one HGET, the bytes as they are); a filter, a k
     deeper than the page, or a version without pages decodes the list.
     """
-    if not platforms:
+    if not platforms and max_age is None:
         version, page = await store.page(movie_id)
         cut = cut_page(page, k) if page is not None else None
         if cut is not None:
@@ -69,7 +72,8 @@ async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str, k: int,
     neighbours = movie_neighbours(movie_id=movie_id, title=entry.title,
                                   neighbours=entry.neighbours or [])
     return Answer({"movie_id": movie_id, "title": entry.title, "model_version": entry.version,
-                   "neighbours": _read(on_platforms(neighbours, _allowed(platforms)), k)},
+                   "neighbours": _read(for_ages(on_platforms(neighbours, _allowed(platforms)),
+                                                max_age), k)},
                   entry.version)
 
 
@@ -95,14 +99,15 @@ def _key(title: str) -> str:
 async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
                                platforms: Collection[Platform] | None = None,
                                kind: str | None = None,
-                               year: int | None = None) -> Answer:
+                               year: int | None = None,
+                               max_age: MaxAge | None = None) -> Answer:
     """The k best neighbours of the film a title means (case, accents, punctuation forgiven);
     `kind` and `year` pick another film of the same title.
 
     A bare title, unfiltered, is answered from its stored page (the query put first)."""
     title = title.strip()
     key = _key(title)
-    if not platforms and kind is None and year is None:
+    if not platforms and kind is None and year is None and max_age is None:
         version, page = await store.title_page(key)
         cut = cut_page(page, k) if page is not None else None
         if cut is not None:
@@ -115,7 +120,8 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
     return Answer({"query": title, "matched_ids": list(film.ids), "film": film_read(film),
                    "others": [film_read(f) for f in entry.films if f is not film],
                    "model_version": entry.version,
-                   "neighbours": _read(on_platforms(merged, _allowed(platforms)), k)},
+                   "neighbours": _read(for_ages(on_platforms(merged, _allowed(platforms)),
+                                                max_age), k)},
                   entry.version)
 
 
@@ -147,7 +153,8 @@ async def _title_keys(*, store: NeighbourStore, liked: list[Liked]) -> list[str 
 
 
 async def taste(*, store: NeighbourStore, liked: list[Liked],
-                platforms: Collection[Platform] | None, n: int) -> Answer:
+                platforms: Collection[Platform] | None, n: int,
+                max_age: MaxAge | None = None) -> Answer:
     """The n best films for someone who liked these, never a liked film.
 
     Scored as one taste by the model itself: the sum of the liked films' rows of EASE's B
@@ -203,7 +210,8 @@ async def taste(*, store: NeighbourStore, liked: list[Liked],
     allowed = _allowed(platforms)
     items: list[dict[str, Any]] = []
     listed: set[str] = set()
-    _take(model, exclude=model.liked, allowed=allowed, n=n, items=items, taken=listed)
+    _take(model, exclude=model.liked, allowed=allowed, n=n, items=items, taken=listed,
+          max_age=max_age)
     if len(items) < n:
         # The published lists (deep on every platform) fill what a filter left short.
         lists = _Scores()
@@ -212,18 +220,21 @@ async def taste(*, store: NeighbourStore, liked: list[Liked],
                                        query_ids=set(film.ids)),
                       title=read["title"], liked_ids=liked_ids)
         _take(lists, exclude=model.liked | lists.liked | listed, allowed=allowed, n=n,
-              items=items, taken=listed)
+              items=items, taken=listed, max_age=max_age)
     return Answer({"liked": [read for read, _, _ in found], "unknown": unknown,
                    "model_version": version, "items": items}, version)
 
 
 def _take(scores: "_Scores", *, exclude: set[str], allowed: set[str] | None, n: int,
-          items: list[dict[str, Any]], taken: set[str]) -> None:
-    """Append the best candidates on the allowed platforms until `items` holds n."""
+          items: list[dict[str, Any]], taken: set[str], max_age: MaxAge | None = None) -> None:
+    """Append the best candidates on the allowed platforms (for `max_age` or younger) until
+    `items` holds n."""
     for key in scores.ranked(exclude=exclude):
         if len(items) == n:
             return
         if allowed is not None and not allowed.intersection(scores.shown[key].available_on):
+            continue
+        if max_age is not None and not within(scores.shown[key].age_band, max_age):
             continue
         taken.add(key)
         items.append(scores.item(key))

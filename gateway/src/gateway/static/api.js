@@ -28,14 +28,17 @@ export function search(text, { limit = 8, signal } = {}) {
   return request(`search?${new URLSearchParams({ q: text, limit })}`, { signal });
 }
 
-export function titlePage(id, platforms, { signal } = {}) {
+export function titlePage(id, platforms, { maxAge = null, signal } = {}) {
   const query = new URLSearchParams(platforms.map((platform) => ["platform", platform]));
-  return request(`titles/${encodeURIComponent(id)}${platforms.length ? `?${query}` : ""}`, { signal });
+  if (maxAge) query.append("max_age", maxAge);
+  const search = query.toString();
+  return request(`titles/${encodeURIComponent(id)}${search ? `?${search}` : ""}`, { signal });
 }
 
-export function recommendationsFor(liked, platforms, { n = 10, signal } = {}) {
+export function recommendationsFor(liked, platforms, { n = 10, maxAge = null, signal } = {}) {
   const body = { liked, n };
   if (platforms.length) body.platform = platforms;
+  if (maxAge) body.max_age = maxAge;
   return request("recommendations", {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": "application/json" },

@@ -7,7 +7,8 @@ import { badges, el, normalise, notice, PLATFORM_NAMES, platformWords, shownTitl
 // Six: the words on the page say so, and six fill the grid's one, two or three columns.
 const SHOWN_RECOMMENDATIONS = 6;
 const MAX_LIKED = 20; // what POST /recommendations accepts
-const STORE = { platforms: "what-to-watch.platforms", liked: "what-to-watch.liked" };
+const STORE = { platforms: "what-to-watch.platforms", liked: "what-to-watch.liked",
+  kids: "what-to-watch.kids" };
 
 const $ = (selector) => document.querySelector(selector);
 const view = $("#title-view");
@@ -57,11 +58,24 @@ function say(text) {
 // ---- "only on my services" ----
 
 function myPlatforms() {
-  return [...document.querySelectorAll("#platforms input:checked")].map((input) => input.value);
+  return [...document.querySelectorAll("#platforms input[name=platform]:checked")]
+    .map((input) => input.value);
+}
+
+// The "kids only" switch: recommendations for kids' titles only (max_age=kids).
+function maxAge() {
+  return $("#kids-only").checked ? "kids" : null;
 }
 
 function setUpPlatforms() {
   const chosen = new Set(load(STORE.platforms));
+  const kids = $("#kids-only");
+  kids.checked = load(STORE.kids).includes("kids");
+  kids.addEventListener("change", () => {
+    save(STORE.kids, kids.checked ? ["kids"] : []);
+    if (state.titleId) showTitle(state.titleId);
+    if (state.likedAsked) recommendLiked();
+  });
   const box = $("#platforms .platform-choices");
   for (const [value, name] of Object.entries(PLATFORM_NAMES)) {
     box.append(el("label", { class: `platform-choice platform-${value}` },
@@ -188,7 +202,7 @@ async function showTitle(id, { focus = false } = {}) {
   else view.replaceChildren(loading("Loading the title…"));
   let page;
   try {
-    page = await titlePage(id, platforms);
+    page = await titlePage(id, platforms, { maxAge: maxAge() });
   } catch (error) {
     if (ticket !== titleTicket) return;
     view.removeAttribute("aria-busy");
@@ -329,7 +343,8 @@ async function recommendLiked() {
   likedResults.replaceChildren(loading("Finding titles for that taste…"));
   let answer;
   try {
-    answer = await recommendationsFor(state.liked.map(likedBody), platforms, { n: SHOWN_RECOMMENDATIONS });
+    answer = await recommendationsFor(state.liked.map(likedBody), platforms,
+      { n: SHOWN_RECOMMENDATIONS, maxAge: maxAge() });
   } catch (error) {
     if (ticket !== likedTicket) return;
     likedResults.removeAttribute("aria-busy");
