@@ -18,7 +18,7 @@ def raw_rating_spellings(data_dir: Path) -> set[str]:
     return {s for s in found if s and not DURATION.fullmatch(s.lower())}
 
 
-def test_every_rating_spelling_of_the_four_files_has_a_band(real_data_dir: Path):
+def test_every_rating_spelling_of_the_four_files_has_a_band(real_data_dir: Path) -> None:
     spellings = raw_rating_spellings(real_data_dir)
     assert {"TV-MA", "13+", "AGES_16_", "NOT_RATE", "TV-Y7-FV", "ALL"} <= spellings
     unmapped = []
@@ -37,22 +37,22 @@ def test_every_rating_spelling_of_the_four_files_has_a_band(real_data_dir: Path)
     ("NC-17", AgeBand.ADULT), ("NR", AgeBand.UNKNOWN), (None, AgeBand.UNKNOWN),
     ("  ", AgeBand.UNKNOWN),
 ])
-def test_ratings_fold_into_bands(rating: str | None, band: AgeBand):
+def test_ratings_fold_into_bands(rating: str | None, band: AgeBand) -> None:
     assert age_band(rating) is band
 
 
-def test_an_unknown_spelling_is_refused_not_guessed():
+def test_an_unknown_spelling_is_refused_not_guessed() -> None:
     with pytest.raises(KeyError):
         age_band("pg-15")
 
 
-def test_kids_lists_hold_no_adult_nor_unrated_title():
+def test_kids_lists_hold_no_adult_nor_unrated_title() -> None:
     assert AgeBand.ADULT not in SUITED[AgeBand.KIDS]
     assert AgeBand.UNKNOWN not in SUITED[AgeBand.KIDS]
     assert AgeBand.ADULT not in SUITED[AgeBand.FAMILY]
 
 
-def test_max_age_passes_younger_bands_and_unknown_only_without_a_limit():
+def test_max_age_passes_younger_bands_and_unknown_only_without_a_limit() -> None:
     assert within(AgeBand.KIDS, AgeBand.FAMILY)
     assert not within(AgeBand.TEEN, AgeBand.FAMILY)
     assert within(AgeBand.ADULT, AgeBand.ADULT)
@@ -70,7 +70,7 @@ def raw_genre_spellings(data_dir: Path) -> set[str]:
     return found
 
 
-def test_every_genre_spelling_of_the_four_files_is_placed(real_data_dir: Path):
+def test_every_genre_spelling_of_the_four_files_is_placed(real_data_dir: Path) -> None:
     spellings = raw_genre_spellings(real_data_dir)
     assert {"Dramas", "Drama", "Kids' TV", "Sci-Fi & Fantasy", "Docuseries"} <= spellings
     unplaced = []
@@ -89,10 +89,10 @@ def test_every_genre_spelling_of_the_four_files_is_placed(real_data_dir: Path):
     ("Sci-Fi & Fantasy", "sci-fi & fantasy"), ("Docuseries", "documentary"),
     ("International Movies", None), ("Independent Movies", None),
 ])
-def test_genres_fold_into_families(genre: str, family: str | None):
+def test_genres_fold_into_families(genre: str, family: str | None) -> None:
     assert genre_family(genre) == family
 
 
-def test_a_title_has_the_families_of_its_genres():
+def test_a_title_has_the_families_of_its_genres() -> None:
     assert genre_families("dramas, international movies, romantic movies") == {"drama", "romance"}
     assert genre_families(None) == frozenset()

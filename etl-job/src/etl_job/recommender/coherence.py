@@ -52,5 +52,6 @@ def list_figures(lists: pl.DataFrame, *, catalog: pl.DataFrame, k: int = SHOWN) 
               .with_columns(shares=pl.col("families").list.set_intersection("wanted")
                             .list.len() > 0)
               .group_by("movie_id").agg(pl.col("shares").mean()))
-    figures["genre_family_share"] = round(float(shared["shares"].mean() or 0.0), 4)
+    share = shared.select(pl.col("shares").cast(pl.Float64).mean()).item()
+    figures["genre_family_share"] = round(share or 0.0, 4)
     return figures
