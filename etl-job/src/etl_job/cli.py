@@ -65,7 +65,9 @@ def run_all(args: argparse.Namespace) -> int:
     step = ModelStep(redis_url=require_redis_url(settings, "run"),
                      key_prefix=settings.redis_key_prefix, seed=settings.train_seed,
                      max_queries=settings.eval_max_queries, gates=gates,
-                     cluster=settings.redis_cluster, threads=settings.recommender_threads)
+                     cluster=settings.redis_cluster, threads=settings.recommender_threads,
+                     retired_kept=settings.redis_retired_versions,
+                     memory_budget_bytes=settings.redis_memory_budget_mb * 1024 * 1024)
     try:
         run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
                                 keep_runs=settings.keep_runs, model_step=step, gates=gates)
@@ -159,7 +161,9 @@ def _reconcile(settings: Settings, command: str) -> str:
     done = reconcile_redis(output_dir=settings.output_dir,
                            redis_url=require_redis_url(settings, command),
                            key_prefix=settings.redis_key_prefix,
-                           cluster=settings.redis_cluster)
+                           cluster=settings.redis_cluster,
+                           retired_kept=settings.redis_retired_versions,
+                           memory_budget_bytes=settings.redis_memory_budget_mb * 1024 * 1024)
     return done.sentence()
 
 
@@ -218,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="etl-job", description="Batch steps of the recommendation platform. "
         "Settings come from the environment: DATA_DIR, OUTPUT_DIR, REDIS_URL, "
-        "REDIS_CLUSTER, REDIS_KEY_PREFIX, KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, MAX_PLATFORM_SHRINK, "
-        "MAX_VANISHED_SHARE, ACCEPT_SHRINK.")
+        "REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_MEMORY_BUDGET_MB, REDIS_RETIRED_VERSIONS, "
+        "KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, MAX_PLATFORM_SHRINK, MAX_VANISHED_SHARE, "
+        "ACCEPT_SHRINK.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, handler) in COMMANDS.items():
         command = commands.add_parser(name, help=help_text, description=help_text)

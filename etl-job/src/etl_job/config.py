@@ -25,6 +25,15 @@ class Settings(BaseServiceSettings):
     # `rollback` (checked there), not by `catalog` and `evaluate`, which never touch Redis.
     redis_url: str | None = None
     redis_key_prefix: str = Field(default="recs", min_length=1, pattern=r"^[^{}]+$")
+    # Memory Redis may use once a new version is staged (used_memory + the version's
+    # estimated size); staging refuses beyond it. Below the server's `maxmemory` (768mb in
+    # compose and k8s, policy noeviction) so the ETL refuses before Redis does.
+    redis_memory_budget_mb: int = Field(default=640, ge=1)
+    # Switched-out versions kept (until their expiry) for readers still on them; older ones,
+    # and versions failed runs staged, are unlinked when a version is staged or committed.
+    # Between runs Redis holds the two committed versions and this many more; while a run
+    # stages, one more.
+    redis_retired_versions: int = Field(default=1, ge=0)
     # True: REDIS_URL names any one node of a Redis Cluster (redis-py discovers the others).
     redis_cluster: bool = False
     # Seed of the user split of the offline evaluation.

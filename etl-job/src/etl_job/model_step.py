@@ -48,6 +48,9 @@ class ModelStep:
     # The run's publication gates: the movies with neighbours are compared before publishing.
     gates: PublicationGates | None = None
     cluster: bool = False
+    # Redis retention and memory budget checked when staging (publish.stage_version).
+    retired_kept: int | None = None
+    memory_budget_bytes: int | None = None
     # Threads of the recommender's parallel parts (RECOMMENDER_THREADS; None: the usable CPUs).
     threads: int | None = None
 
@@ -65,7 +68,8 @@ class ModelStep:
         """Make the staged version Redis' `current` (after the run's symlink switched)."""
         client = connect(self.redis_url, cluster=self.cluster)
         try:
-            commit_version(client, layout=RedisLayout(self.key_prefix), version=version)
+            commit_version(client, layout=RedisLayout(self.key_prefix), version=version,
+                           retired_kept=self.retired_kept)
         finally:
             client.close()
 
@@ -73,7 +77,9 @@ class ModelStep:
         """Before a run: finish what a killed one left (Redis follows the current run)."""
         try:
             done = reconcile_redis(output_dir=output_dir, redis_url=self.redis_url,
-                                   key_prefix=self.key_prefix, cluster=self.cluster)
+                                   key_prefix=self.key_prefix, cluster=self.cluster,
+                                   retired_kept=self.retired_kept,
+                                   memory_budget_bytes=self.memory_budget_bytes)
         except EtlError as exc:  # an old run that cannot be republished: this run replaces it
             print(f"etl-job: warning: {exc}", flush=True)
             return
@@ -164,7 +170,9 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
         try:
             stage_version(client, layout=RedisLayout(step.key_prefix), version=run_id,
                           neighbours=neighbours, titles=model_titles(catalog),
-                          meta=version_meta(sections), taste=taste_table)
+                          meta=version_meta(sections), taste=taste_table,
+                          retired_kept=step.retired_kept,
+                          memory_budget_bytes=step.memory_budget_bytes)
         finally:
             client.close()
     seconds["publish"] = round(time.perf_counter() - started, 3)

@@ -30,6 +30,7 @@ from contracts.redis_layout import (
 from contracts.titles import film_key
 from redis.cluster import RedisCluster
 
+from etl_job.errors import EtlError
 from etl_job.films import films_by_title
 from etl_job.pages import movie_page, title_page
 from etl_job.runs import log_step
@@ -42,6 +43,9 @@ DEFAULT_EXPIRE_SECONDS = 3600  # dropped versions linger an hour: in-flight read
 # cleaning up (SIGKILL, lost connection) leaves nothing behind for long.
 DEFAULT_BUILD_TTL_SECONDS = 3600
 DEFAULT_KEEP_VERSIONS = 2
+# Redis' cost of a hash field beyond its bytes (dict entry, two string headers, allocator
+# rounding): what estimate_bytes adds, measured against MEMORY USAGE (tests/etl).
+FIELD_OVERHEAD_BYTES = 64
 
 NEIGHBOUR_COLUMNS = {"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
                      "score": pl.Float64, "reason": pl.String}
@@ -61,6 +65,10 @@ class PublishError(RuntimeError):
 
 class RollbackUnavailable(RuntimeError):
     """There is no earlier version to roll back to."""
+
+
+class MemoryBudgetExceeded(EtlError):
+    """Staging a version would take Redis past the memory budget; nothing was written."""
 
 
 def connect(redis_url: str, *, cluster: bool = False) -> Client:
@@ -103,11 +111,19 @@ def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFr
 def stage_version(client: Client, *, layout: RedisLayout, version: str,
                   neighbours: pl.DataFrame, titles: pl.DataFrame, meta: dict[str, Any],
                   build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
-                  taste: pl.DataFrame | None = None) -> None:
+                  taste: pl.DataFrame | None = None,
+                  retired_kept: int | None = None,
+                  memory_budget_bytes: int | None = None) -> None:
     """Write a version's keys with a build TTL; readers cannot see it until commit_version.
 
     `taste`: the sparse rows of B (recommender.taste.taste_rows, the neighbours' layout),
-    stored as taste_field(id) fields of the neighbours hash."""
+    stored as taste_field(id) fields of the neighbours hash.
+    With `retired_kept`, versions neither committed nor among the newest `retired_kept` others
+    (switched out, waiting for their expiry, or left by failed runs) are unlinked first, so
+    Redis holds a bounded number of versions. With `memory_budget_bytes`, the version is not
+    written when Redis' used memory plus its estimated size would pass the budget
+    (MemoryBudgetExceeded, with the figures).
+    """
     neighbours, titles = _checked_frames(neighbours=neighbours, titles=titles)
     started = time.perf_counter()
     lists = dict(_neighbour_lists(neighbours=neighbours, titles=titles))
@@ -135,6 +151,13 @@ def stage_version(client: Client, *, layout: RedisLayout, version: str,
                     "neighbour_rows": neighbours.height, "model": meta}
     # Leftovers of an earlier attempt at the same version would mix into the hashes.
     client.unlink(*layout.version_keys(version))
+    unlinked = (trim_versions(client, layout=layout, retired_kept=retired_kept)
+                if retired_kept is not None else [])
+    if memory_budget_bytes is not None:
+        check_budget(client, layout=layout, version=version, budget=memory_budget_bytes,
+                     unlinked=unlinked,
+                     needed=estimate_bytes(packed, taste_rows, title_items, index, pages,
+                                           title_pages))
     _write_hash(client, layout.neighbours(version), packed | taste_rows, build_ttl_seconds)
     _write_hash(client, layout.titles(version), title_items, build_ttl_seconds)
     _write_hash(client, layout.title_index(version), index, build_ttl_seconds)
@@ -143,6 +166,63 @@ def stage_version(client: Client, *, layout: RedisLayout, version: str,
     client.set(layout.meta(version), encode_meta(version_meta), ex=build_ttl_seconds)
     logger.info("staged version %s: %d movies, %d neighbour rows in %.2fs", version,
                 len(packed), neighbours.height, time.perf_counter() - started)
+
+
+def estimate_bytes(*hashes: dict[str, Any]) -> int:
+    """Redis memory a version's hashes will take: their bytes plus a per-field overhead."""
+    total = 0
+    for items in hashes:
+        for key, value in items.items():
+            size = len(value) if isinstance(value, bytes) else len(str(value).encode())
+            total += len(key.encode()) + size + FIELD_OVERHEAD_BYTES
+    return total
+
+
+def stored_versions(client: Client, *, layout: RedisLayout) -> list[str]:
+    """Every version with a meta key under the prefix (committed, retired, staged), oldest
+    first (version ids sort by time)."""
+    head, tail = layout.meta("\0").split("\0")
+    found = {as_text(key)[len(head):-len(tail)]
+             for key in client.scan_iter(match=layout.meta("*"), count=1000)}
+    return sorted(found)
+
+
+def trim_versions(client: Client, *, layout: RedisLayout, retired_kept: int) -> list[str]:
+    """Unlink every version that is not committed, but the newest `retired_kept` of them
+    (the last switched out: a reader may still be on it); returns the unlinked ids."""
+    committed = set(_committed(client, layout))
+    others = [v for v in stored_versions(client, layout=layout) if v not in committed]
+    dropped = others[:len(others) - retired_kept] if retired_kept > 0 else others
+    for version in dropped:  # one slot per version: one UNLINK each, on a cluster too
+        client.unlink(*layout.version_keys(version))
+    if dropped:
+        logger.info("unlinked versions %s (beyond %d retired kept)", dropped, retired_kept)
+    return dropped
+
+
+def used_memory(client: Client) -> int:
+    """Redis' used_memory; on a cluster, the fullest node's (a version lives on one node)."""
+    info = client.info("memory")
+    if "used_memory" in info:
+        return int(info["used_memory"])
+    return max(int(node["used_memory"]) for node in info.values())
+
+
+def check_budget(client: Client, *, layout: RedisLayout, version: str, budget: int,
+                 needed: int, unlinked: list[str]) -> None:
+    """Refuse to stage `version` when used memory plus `needed` would pass `budget`."""
+    used = used_memory(client)
+    if used + needed <= budget:
+        return
+    mib = 1024 * 1024
+    raise MemoryBudgetExceeded(
+        f"refusing to stage version {version} in Redis: it uses {used / mib:.1f} MiB and the "
+        f"version needs about {needed / mib:.1f} MiB, {(used + needed) / mib:.1f} MiB in all, "
+        f"over the budget of {budget / mib:.0f} MiB (REDIS_MEMORY_BUDGET_MB); it keeps "
+        f"versions {', '.join(stored_versions(client, layout=layout)) or 'none'} under prefix "
+        f"{layout.prefix!r}"
+        f"{' after unlinking ' + ', '.join(unlinked) if unlinked else ''}; free memory in "
+        "Redis or raise the budget (and maxmemory with it)")
 
 
 def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str | None:
@@ -173,12 +253,14 @@ def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str
 
 def commit_version(client: Client, *, layout: RedisLayout, version: str,
                    keep_versions: int = DEFAULT_KEEP_VERSIONS,
-                   expire_seconds: int = DEFAULT_EXPIRE_SECONDS) -> None:
+                   expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
+                   retired_kept: int | None = None) -> None:
     """Check the version is whole, keep it for good, then switch `current` to it at once.
 
     Three steps, each safe to cut: the version's keys lose their TTL (its slot), then one
     transaction on the control slot sets `current`, the kept versions and the `retired` to-do
-    list, then the retired versions' keys get their expiry.
+    list, then the retired versions' keys get their expiry (with `retired_kept`, all but the
+    newest `retired_kept` uncommitted versions are unlinked at once).
     """
     problem = version_problem(client, layout=layout, version=version)
     if problem is not None:
@@ -193,6 +275,8 @@ def commit_version(client: Client, *, layout: RedisLayout, version: str,
         layout.current, layout.versions)
     log_step("redis_switched")
     expire_retired(client, layout=layout, expire_seconds=expire_seconds)
+    if retired_kept is not None:  # the version just switched out is the newest kept
+        trim_versions(client, layout=layout, retired_kept=retired_kept)
     log_step("retired_expired")
     logger.info("version %s is current under prefix %r", version, layout.prefix)
 

@@ -82,7 +82,8 @@ def version_meta(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
-                    cluster: bool = False) -> Reconciled:
+                    cluster: bool = False, retired_kept: int | None = None,
+                    memory_budget_bytes: int | None = None) -> Reconciled:
     """Make Redis' `current` name the current run's version, rewriting its keys if they are gone.
 
     The `current` symlink is the commit point of a run, so Redis follows it: a switch a crash
@@ -116,9 +117,10 @@ def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
                           neighbours=pl.read_parquet(stored),
                           titles=model_titles(pl.read_parquet(run / CATALOG_FILE)),
                           meta=version_meta(manifest),
-                          taste=pl.read_parquet(taste) if taste.is_file() else None)
+                          taste=pl.read_parquet(taste) if taste.is_file() else None,
+                          retired_kept=retired_kept, memory_budget_bytes=memory_budget_bytes)
             action = "republished"
-        commit_version(client, layout=layout, version=version)
+        commit_version(client, layout=layout, version=version, retired_kept=retired_kept)
     finally:
         client.close()
     return Reconciled(action, run.name, version, round(time.perf_counter() - started, 3))
