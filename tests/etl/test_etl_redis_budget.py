@@ -50,10 +50,12 @@ def frames() -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _stage(client: redis.Redis, layout: RedisLayout, version: str,
-           frames: tuple[pl.DataFrame, pl.DataFrame], **limits: int) -> None:
+           frames: tuple[pl.DataFrame, pl.DataFrame], *, retired_kept: int | None = None,
+           memory_budget_bytes: int | None = None) -> None:
     neighbours, titles = frames
     stage_version(client, layout=layout, version=version, neighbours=neighbours,
-                  titles=titles, meta={"run_id": version}, **limits)
+                  titles=titles, meta={"run_id": version}, retired_kept=retired_kept,
+                  memory_budget_bytes=memory_budget_bytes)
 
 
 def test_redis_keeps_two_committed_versions_and_one_retired(own_redis, frames) -> None:
