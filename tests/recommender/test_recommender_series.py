@@ -112,9 +112,11 @@ def test_an_entry_shown_in_the_first_five_stays_where_it_is():
     assert out.equals(before)
 
 
-def test_a_list_without_the_entry_gets_it_and_other_lists_are_untouched():
+def test_a_list_without_the_entry_gets_it_keeps_its_length_and_other_lists_are_untouched():
     before = lists(s=["a", "b", "c", "d", "e"], x=["a", "b"])
     out = place_series(lists=before, targets=TARGETS, film_of=FILMS)
+    # The entry moved in pushes the last one out: published lists keep their depth.
     assert out.filter(pl.col("query") == "s")["neighbour"].to_list() == [
-        "a", "u", "b", "c", "d", "e"]
+        "a", "u", "b", "c", "d"]
+    assert out.filter(pl.col("query") == "s")["rank"].to_list() == [1, 2, 3, 4, 5]
     assert out.filter(pl.col("query") == "x").equals(before.filter(pl.col("query") == "x"))

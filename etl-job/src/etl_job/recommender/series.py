@@ -268,7 +268,8 @@ def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.Data
     `lists`: query, neighbour, score (and any other columns), best first per query; `targets`:
     query, target, reason (series_targets, in the lists' item type); `film_of`: item, film, so a
     target listed under another record of its film counts. A list whose first `within` places
-    lack the target film gets it at `place` (its other records dropped), the rest moved down;
+    lack the target film gets it at `place` (its other records dropped), the rest moved down
+    and the last pushed out, so a list keeps its length;
     scores are given back in place order so they never rise down a list, and a `reason` column,
     when the lists have one, says why the entry is there. A `rank` column is numbered again.
     """
@@ -303,9 +304,13 @@ def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.Data
         **{c: pl.lit(None, dtype=lists.schema[c]) for c in columns})
     if "reason" in lists.columns:
         new_rows = new_rows.with_columns(reason=pl.col("_why"))
+    # A list keeps its length: the entry moved in pushes the last one out.
+    lengths = lists.group_by("query").agg(_length=pl.len())
     placed = (pl.concat([kept.select(*lists.columns, "_order"),
                          new_rows.select(*lists.columns, "_order")], how="vertical")
-              .sort("query", "_order", maintain_order=True))
+              .sort("query", "_order", maintain_order=True)
+              .join(lengths, on="query", how="left", maintain_order="left")
+              .filter(pl.int_range(0, pl.len()).over("query") < pl.col("_length")))
     # The entry takes the score of the place it takes; every score keeps its place's.
     placed = placed.with_columns(score=pl.col("score").fill_null(strategy="forward")
                                  .over("query"))
