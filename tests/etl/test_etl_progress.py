@@ -1,9 +1,10 @@
 """What a run says: a line as each stage starts and ends, details only when asked."""
 
 import io
+import sys
 
 import pytest
-from etl_job.progress import detail, report_stages, stage
+from etl_job.progress import detail, detail_log, report_stages, stage, stage_log
 
 
 def said(stream: io.StringIO) -> list[str]:
@@ -57,3 +58,23 @@ def test_reporting_again_replaces_the_earlier_printer() -> None:
         handler.close()
     assert first.getvalue() == ""
     assert len(said(second)) == 2
+
+
+def test_lines_go_to_the_stdout_of_the_moment_not_a_closed_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command line installs the handler once per process; a caller that swapped stdout
+    # (a test's capture, a redirect) and closed it must not break the next run's stages.
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", first)
+    handler = report_stages(prefix="etl")
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", second)
+    try:
+        with stage("reading", "the four catalog files"):
+            pass
+    finally:
+        handler.close()
+        for logger in (stage_log, detail_log):
+            logger.removeHandler(handler)
+    assert "etl: reading — the four catalog files" in second.getvalue()

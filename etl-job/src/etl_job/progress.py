@@ -51,12 +51,24 @@ class StageLines(logging.Handler):
 
     def __init__(self, *, stream: TextIO | None = None, prefix: str = "etl") -> None:
         super().__init__(level=logging.INFO)
-        self.stream = stream or sys.stdout
+        # None: whatever sys.stdout is when a line is printed (rich's Console does the same),
+        # so a handler installed under a replaced stdout never writes to a closed one.
+        self._stream = stream
         self.prefix = prefix
-        self.console = Console(file=self.stream, highlight=False)
+        self.console = Console(file=stream, highlight=False)
         self._live: Progress | None = None
 
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stdout
+
     def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._emit(record)
+        except Exception:  # logging's contract: a handler's failure never stops the caller
+            self.handleError(record)
+
+    def _emit(self, record: logging.LogRecord) -> None:
         fields = vars(record)  # the `extra` of stage()
         name = f"{self.prefix}: {fields.get('stage')}"
         if fields.get("event") == "start":
