@@ -85,3 +85,11 @@ async def test_unknown_routes_answer_the_one_error_shape(app: FastAPI) -> None:
         wrong_method = await client.delete("/healthz")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "unknown_route")
     assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "method_not_allowed")
+
+
+def test_a_film_liked_under_two_spellings_is_counted_once_the_first_kept() -> None:
+    body = api.TasteRequest.model_validate(
+        {"liked": ["Toy Story", "toy  story!", {"id": "ns2121"}, {"id": "NS2121"},
+                   {"title": "Les Misérables", "year": 2012}, "les miserables"]})
+    assert [api.liked_query(item) for item in body.liked] == [
+        "Toy Story", "ns2121", "Les Misérables (2012)", "les miserables"]

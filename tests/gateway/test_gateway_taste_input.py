@@ -23,7 +23,6 @@ async def client(gateway, dead_url):
     (json.dumps({"liked": ["toy story", ""]}), 422, "liked", "letter or digit"),
     (json.dumps({"liked": ["toy story", "   "]}), 422, "liked", "letter or digit"),
     (json.dumps({"liked": ["toy story", "?!"]}), 422, "liked", "letter or digit"),
-    (json.dumps({"liked": ["Toy Story", "toy  story!"]}), 422, "liked", "each title once"),
     (json.dumps({"liked": ["toy story"], "n": 0}), 422, "n", "greater than or equal to 1"),
     (json.dumps({"liked": ["toy story"], "n": 51}), 422, "n", "less than or equal to 50"),
     (json.dumps({"liked": ["toy story"], "platform": ["hbo"]}), 422, "platform", "netflix"),

@@ -11,7 +11,6 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from contracts.audience import MaxAge
 from contracts.domain import PlatformListParam, TitleText, YearParam
@@ -175,8 +174,12 @@ CATALOG_ID_PATTERN = r"^[adhnADHN][sS][0-9]{1,9}$"
 class LikedFilm(BaseModel):
     """A liked film named exactly: its catalog id, or its title with the release year."""
 
+    # The schema says what _one_film checks: exactly one of id and title, never id with year.
     model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"id": "ns2121"}, {"title": "les misérables", "year": 2012}]})
+        "examples": [{"id": "ns2121"}, {"title": "les misérables", "year": 2012}],
+        "oneOf": [{"required": ["id"], "properties": {"id": {"type": "string"}}},
+                  {"required": ["title"], "properties": {"title": {"type": "string"}}}],
+        "not": {"required": ["id", "year"]}})
 
     id: Annotated[str | None, StringConstraints(
         strip_whitespace=True, to_lower=True, pattern=CATALOG_ID_PATTERN)] = None
@@ -217,22 +220,24 @@ def _same_film_key(liked: Liked) -> tuple[str | int | None, ...]:
 
 
 def distinct_titles(liked: list[Liked]) -> list[Liked]:
-    """Each film once: titles compared as titles are (case, accents and punctuation ignored),
-    with their year when one is given; ids as ids."""
-    seen: dict[tuple[str | int | None, ...], str] = {}
+    """Each film once, the first naming kept: titles compared as titles are (case, accents and
+    punctuation ignored), with their year when one is given; ids as ids. 'Up' and 'up!' are
+    one liked film, not an error: a JSON schema cannot say that two spellings are the same,
+    so refusing them would refuse requests the published schema calls valid."""
+    seen: set[tuple[str | int | None, ...]] = set()
+    kept: list[Liked] = []
     for item in liked:
         key = _same_film_key(item)
-        if key in seen:
-            raise PydanticCustomError(
-                "duplicate_title", "Input should name each title once ('{first}' and '{again}' "
-                "are the same title)", {"first": seen[key], "again": liked_query(item)})
-        seen[key] = liked_query(item)
-    return liked
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
 
 
 class TasteRequest(BaseModel):
-    """Films someone liked (1-20, each once), optional platforms, how many answers (1-50):
-    the body of the gateway's POST /recommendations and of recsys' POST /v1/taste."""
+    """Films someone liked (1-20, a film named twice counted once), optional platforms, how
+    many answers (1-50): the body of the gateway's POST /recommendations and of recsys' POST
+    /v1/taste."""
 
     model_config = {"json_schema_extra": {
         "examples": [{"liked": ["toy story", "the matrix"], "platform": ["netflix"], "n": 10},
@@ -240,12 +245,12 @@ class TasteRequest(BaseModel):
 
     liked: Annotated[
         list[Liked],
-        Field(min_length=1, max_length=MAX_LIKED, json_schema_extra={"uniqueItems": True},
-              description="Films you liked, each once: a title (the film people mean most "
+        Field(min_length=1, max_length=MAX_LIKED,
+              description="Films you liked: a title (the film people mean most "
                           "often: the most rated, then the newest), {\"id\": \"ns2121\"}, or "
                           "{\"title\": \"les misérables\", \"year\": 2012}. Titles are "
                           "compared ignoring case, accents and punctuation, so 'Up' and 'up!' "
-                          "are the same title (a 422)."),
+                          "are one film, counted once."),
         AfterValidator(distinct_titles)]
     platform: PlatformListParam | None = Field(
         default=None, description="Only titles available on these platforms; null or absent: "

@@ -216,16 +216,18 @@ async def search(catalog: CatalogClientDep, q: SearchText, limit: SearchLimit = 
 
 
 @router.post("/recommendations", dependencies=[Depends(require_json)],
-             responses={413: ERROR_RESPONSES[422], 415: ERROR_RESPONSES[422], **ERROR_RESPONSES})
+             responses={400: ERROR_RESPONSES[422], 413: ERROR_RESPONSES[422],
+                        415: ERROR_RESPONSES[422], **ERROR_RESPONSES})
 async def recommendations(body: TasteRequest, catalog: CatalogClientDep,
                           recsys: RecsysClientDep, budget: RateBudgetDep) -> TastePageRead:
     """"I liked these": the `n` best titles for that taste, none of the liked ones.
 
-    A title's score is the sum of its scores in the liked titles' recommendation lists; each
-    item says which liked titles it comes from. Unknown liked titles are answered with
-    suggestions (the first three); when none is known, a 404 with suggestions. At most 20
-    liked titles and a 16 KB body (413 past it); a body that is not JSON is a 415. Each liked
-    title past the first, and each suggestion search, spends more of the rate limit (429)."""
+    Ranked by the model itself, as one taste: the sum of the liked films' rows of EASE's
+    item-to-item weights (its fold-in); each item says which liked films weigh most. Unknown
+    liked titles are answered with suggestions (the first three); when none is known, a 404
+    with suggestions. At most 20 liked titles and a 16 KB body (413 past it); a body that is
+    not JSON is a 415. Each liked title past the first, and each suggestion search, spends
+    more of the rate limit (429)."""
     return await service.recommendations_for_taste(recsys=recsys, catalog=catalog, body=body,
                                                    budget=budget)
 
