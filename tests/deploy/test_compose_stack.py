@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from deploy.files import PARTS, SAME_PART, compose_links
+from testkit import raw_http
 from testkit.public_answers import (
     contents,
     max_duration,
@@ -26,6 +27,7 @@ from testkit.public_answers import (
     top_actor,
 )
 from testkit.raw_csv import RawTitle, read_titles
+from testkit.raw_http import status_of
 
 PROJECT = os.environ.get("COMPOSE_SMOKE_PROJECT", "")
 # Collected only when make compose-smoke names the stack (tests/conftest.py deselects it
@@ -290,26 +292,8 @@ PROXY_HEADER_TIMEOUT_SECONDS = 10
 
 
 def raw_exchange(payload: bytes, *, wait: float = 30.0) -> tuple[bytes, float]:
-    """Send raw bytes to the published port (stopping if it closes), return the answer and when."""
-    host, port = os.environ["GATEWAY_URL"].removeprefix("http://").split(":")
-    started = time.perf_counter()
-    with socket.create_connection((host, int(port)), timeout=wait) as sock:
-        try:
-            for at in range(0, len(payload), 65536):
-                sock.sendall(payload[at:at + 65536])
-        except OSError:
-            pass  # refused mid-way: read the answer it sent before closing
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-        except OSError:
-            pass
-    return answer, time.perf_counter() - started
-
-
-def status_of(answer: bytes) -> int:
-    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
+    """Raw bytes to the published port (testkit.raw_http), its answer and when."""
+    return raw_http.raw_exchange(os.environ["GATEWAY_URL"], payload, wait=wait)
 
 
 def error_body(answer: bytes) -> dict[str, Any]:

@@ -5,14 +5,13 @@ Each once failed: one 50 MB header was accepted, eight unfinished ones took the 
 """
 
 import random
-import socket
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from testkit.raw_http import raw_exchange, status_of
 from testkit.stack import REPO, Stack, metric, stack_starter
 
 from harness import Service
@@ -31,29 +30,6 @@ def bounded(tmp_path_factory: pytest.TempPathFactory, sample_catalog_dir: Path,
                        hand_written_model) as start:
         yield start(RATE_LIMIT=RATE,
                     RATE_LIMIT_CLIENT_HEADER="X-Real-IP")
-
-
-def raw_exchange(url: str, payload: bytes, *, wait: float = 10.0) -> tuple[bytes, float]:
-    """Send raw bytes (stopping if the server closes), return what it answered and when."""
-    host, port = url.removeprefix("http://").split(":")
-    started = time.perf_counter()
-    with socket.create_connection((host, int(port)), timeout=wait) as sock:
-        try:
-            for at in range(0, len(payload), 65536):
-                sock.sendall(payload[at:at + 65536])
-        except OSError:
-            pass  # refused mid-way: read the answer it sent before closing
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-        except OSError:
-            pass
-    return answer, time.perf_counter() - started
-
-
-def status_of(answer: bytes) -> int:
-    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
 
 
 def test_a_large_body_is_refused_unread(bounded: Stack):
