@@ -8,21 +8,22 @@ import secrets
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import base_images
 import images
 from docker_engine import REPO, EngineError, compose_command, env_example, run
 
-from harness import free_port
+from harness import free_port, wait_for
 
 HEALTH_TIMEOUT_SECONDS = 600
 SMOKE_TESTS = "tests/deploy/test_compose_stack.py"
 
 
 def data_dir() -> Path:
-    configured = Path(os.environ.get("DATA_DIR") or "data/raw")
-    path = configured if configured.is_absolute() else REPO / configured
+    configured = os.environ.get("DATA_DIR") or "data/raw"
+    path = REPO / configured  # an absolute DATA_DIR stays itself
     if not (path / "netflix_titles.csv").is_file():
         raise SystemExit(f"DATA_DIR={configured} holds no dataset: the smoke test checks the "
                          f"real data's answers (CI sets DATA_DIR=../shared/data/raw)")
@@ -39,25 +40,23 @@ def stack_env(bases: base_images.BaseImages, port: int) -> dict[str, str]:
             "DATA_DIR": str(data_dir()), "GATEWAY_PORT": str(port)}
 
 
-def wait_until_healthy(compose: list[str], env: dict[str, str]) -> None:
-    """Until the proxy's ready check (the gateway's, through it) passes; stops early if the ETL
+def inspect(compose: list[str], env: dict[str, str], service: str, template: str) -> str:
+    """`docker inspect --format template` of the service's container; "" before it has one."""
+    container = run([*compose, "ps", "-q", service], env=env, timeout=60).stdout.strip()
+    if not container:
+        return ""
+    return run(["docker", "inspect", "--format", template, container], timeout=30).stdout.strip()
+
+
+def healthy(compose: list[str], env: dict[str, str]) -> bool:
+    """Whether the proxy's ready check (the gateway's, through it) passes; stops early if the ETL
     one-shot failed."""
-    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        proxy = run([*compose, "ps", "-q", "edge-proxy"], env=env, timeout=60).stdout.strip()
-        if proxy:
-            status = run(["docker", "inspect", "--format", "{{.State.Health.Status}}", proxy],
-                         timeout=30).stdout.strip()
-            if status == "healthy":
-                return
-        etl = run([*compose, "ps", "-q", "etl-job"], env=env, timeout=60).stdout.strip()
-        if etl:
-            state = run(["docker", "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}",
-                         etl], timeout=30).stdout.split()
-            if state and state[0] == "exited" and state[1] != "0":
-                raise SystemExit(f"the ETL one-shot exited with {state[1]}")
-        time.sleep(3)
-    raise SystemExit(f"the proxy was not healthy within {HEALTH_TIMEOUT_SECONDS} s")
+    if inspect(compose, env, "edge-proxy", "{{.State.Health.Status}}") == "healthy":
+        return True
+    state = inspect(compose, env, "etl-job", "{{.State.Status}} {{.State.ExitCode}}").split()
+    if state and state[0] == "exited" and state[1] != "0":
+        raise SystemExit(f"the ETL one-shot exited with {state[1]}")
+    return False
 
 
 def leftovers(project: str) -> dict[str, list[str]]:
@@ -95,7 +94,8 @@ def main() -> None:
         up = subprocess.run([*command, "up", "--detach", "--no-build"], env=env, check=False)
         if up.returncode != 0:
             raise SystemExit("docker compose up failed")
-        wait_until_healthy(command, env)
+        if not wait_for(partial(healthy, command, env), HEALTH_TIMEOUT_SECONDS, interval=3):
+            raise SystemExit(f"the proxy was not healthy within {HEALTH_TIMEOUT_SECONDS} s")
         step(f"stack {project} healthy, gateway on 127.0.0.1:{port}", started)
         tests = {**env, "COMPOSE_SMOKE_COMMAND": json.dumps(command),
                  "COMPOSE_SMOKE_PROJECT": project, "GATEWAY_URL": f"http://127.0.0.1:{port}"}

@@ -1,10 +1,8 @@
 """The guided demo: every public gateway route with real arguments, errors, and the model explained.
 
-Run it against a running stack (`make up`, then `make demo`). Arguments are taken from the data
-being served: the demo first reads a few title pages to find a movie with recommendations, then
-asks every route about that movie's platform, year, country and maturity rating. The gateway has
-no model route, so the model version and its offline metrics come from the recsys service's
-`GET /v1/model` (RECSYS_URL). Exits 1 if any call fails or answers something unexpected.
+Arguments come from the data served (a movie found by search or by reading title pages); the
+model's version and metrics from the recsys service (RECSYS_URL), as the gateway has no model
+route. Exits 1 if any call fails or answers something unexpected.
 """
 
 import argparse
@@ -13,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,9 +50,8 @@ class Demo:
 
     def get(self, path: str, params: dict[str, Any] | None = None,
             body: Any = None) -> httpx.Response:
-        """GET, or POST `body` as JSON when one is given; a 429 (the gateway's per-client rate
-        limit: the demo is one client asking ~40 questions in a second) is asked again once,
-        after the Retry-After it names."""
+        """GET, or POST `body` as JSON; a 429 (the demo asks ~40 questions a second, past the
+        gateway's per-client limit) is asked again once, after its Retry-After."""
         try:
             for _ in range(2):
                 response = (self.client.post(path, params=params, json=body) if body is not None
@@ -121,25 +119,32 @@ def calls_table(title: str) -> Table:
     return table
 
 
-def find_show(demo: Demo) -> dict[str, Any] | None:
-    """A TV show with recommendations, read from title pages; None when none is found."""
+def title_pages(demo: Demo) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(pages tried so far, page) for every title page found at the ids tried."""
+    tried = 0
     for number in PROBE_NUMBERS:
         for letter in PROBE_LETTERS:
+            tried += 1
             response = demo.get(f"/titles/{letter}s{number}")
-            if response.status_code != 200:
-                continue
-            page = response.json()
-            if page["title"]["type"] == "tv show" and page["recommendations"]["items"]:
-                return page
-    return None
+            if response.status_code == 200:
+                yield tried, response.json()
+
+
+def recommended(page: dict[str, Any], kind: str) -> bool:
+    """A title page of `kind` ("movie", "tv show") that has recommendations."""
+    return page["title"]["type"] == kind and bool(page["recommendations"]["items"])
+
+
+def find_show(demo: Demo) -> dict[str, Any] | None:
+    """A TV show with recommendations, read from title pages; None when none is found."""
+    return next((page for _, page in title_pages(demo) if recommended(page, "tv show")), None)
 
 
 def usable(page: dict[str, Any]) -> bool:
     """A movie page the queries can be asked about: recommendations, cast, country, score."""
     record = page["title"]
-    return (record["type"] == "movie" and bool(page["recommendations"]["items"])
-            and bool(record.get("cast")) and bool(record.get("country"))
-            and record.get("score") is not None)
+    return (recommended(page, "movie") and bool(record.get("cast"))
+            and bool(record.get("country")) and record.get("score") is not None)
 
 
 def find_well_known(demo: Demo) -> dict[str, Any] | None:
@@ -162,31 +167,24 @@ def find_well_known(demo: Demo) -> dict[str, Any] | None:
 
 
 def find_movie(demo: Demo) -> dict[str, Any]:
-    """A well-known movie with recommendations, cast and country; else the first such movie
-    found by reading title pages (not hard-coded)."""
+    """A well-known usable movie, else the first one found by reading title pages."""
     known = find_well_known(demo)
     if known is not None:
         return known
     fallback: dict[str, Any] | None = None
-    probed = 0
-    for number in PROBE_NUMBERS:
-        for letter in PROBE_LETTERS:
-            probed += 1
-            response = demo.get(f"/titles/{letter}s{number}")
-            if response.status_code != 200:
-                continue
-            page = response.json()
-            record, recommendations = page["title"], page["recommendations"]
-            if record["type"] != "movie" or not recommendations["items"]:
-                continue
-            fallback = fallback or page
-            if usable(page):
-                demo.console.print(f"Read {probed} title pages to pick a movie the data holds: "
-                                   f"[bold]{escape(record['title'])}[/] ({record['id']}).")
-                return page
+    for tried, page in title_pages(demo):
+        if not recommended(page, "movie"):
+            continue
+        fallback = fallback or page
+        if usable(page):
+            record = page["title"]
+            demo.console.print(f"Read {tried} title pages to pick a movie the data holds: "
+                               f"[bold]{escape(record['title'])}[/] ({record['id']}).")
+            return page
     if fallback is None:
-        raise DemoFailure(f"none of the {probed} title pages read is a movie with "
-                          "recommendations: is the recommender published (make up)?")
+        raise DemoFailure(f"none of the {len(PROBE_NUMBERS) * len(PROBE_LETTERS)} title pages "
+                          "tried is a movie with recommendations: is the recommender published "
+                          "(make up)?")
     return fallback
 
 
@@ -196,21 +194,21 @@ def queries(demo: Demo, movie: dict[str, Any]) -> None:
     score = movie.get("score") or 0
     country = (movie.get("country") or "united states").split(",")[0].strip()
     table = calls_table(f"The six queries, about {platform} and {year}")
-    demo.call(table, "/get_max_duration",
-              {"year": year, "platform": platform, "duration_type": "min"},
-              expect=200, check=lambda b: isinstance(b, str) and b != "")
-    demo.call(table, "/get_score_count",
-              {"platform": platform, "scored": max(0, score - 1), "year": year}, expect=200,
-              # The chosen movie itself scores above score - 1, so the count is at least 1.
-              check=lambda b: is_int(b) and b >= (1 if score > 0 else 0))
-    demo.call(table, "/get_count_platform", {"platform": platform}, expect=200,
-              check=lambda b: is_int(b) and b >= 1)
-    demo.call(table, "/get_actor", {"platform": platform, "year": year}, expect=200,
-              check=lambda b: isinstance(b, str) and b != "")
-    demo.call(table, "/prod_per_county", {"tipo": "pelicula", "pais": country, "anio": year},
-              expect=200, check=lambda b: isinstance(b, dict) and is_int(b.get("pelicula")))
-    demo.call(table, "/get_contents", {"rating": movie["rating"]}, expect=200,
-              check=lambda b: is_int(b) and b >= 1)
+    calls = [
+        ("/get_max_duration", {"year": year, "platform": platform, "duration_type": "min"},
+         lambda b: isinstance(b, str) and b != ""),
+        # The chosen movie itself scores above score - 1, so the count is at least 1.
+        ("/get_score_count", {"platform": platform, "scored": max(0, score - 1), "year": year},
+         lambda b: is_int(b) and b >= (1 if score > 0 else 0)),
+        ("/get_count_platform", {"platform": platform}, lambda b: is_int(b) and b >= 1),
+        ("/get_actor", {"platform": platform, "year": year},
+         lambda b: isinstance(b, str) and b != ""),
+        ("/prod_per_county", {"tipo": "pelicula", "pais": country, "anio": year},
+         lambda b: isinstance(b, dict) and is_int(b.get("pelicula"))),
+        ("/get_contents", {"rating": movie["rating"]}, lambda b: is_int(b) and b >= 1),
+    ]
+    for path, params, check in calls:
+        demo.call(table, path, params, expect=200, check=check)
     demo.console.print(table)
 
 
@@ -237,8 +235,7 @@ def recommendations(demo: Demo, page: dict[str, Any]) -> None:
 
 
 def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
-    """The subscription features once each: a platform filter, where to watch, a TV show,
-    "I liked these", and search as you type."""
+    """Once each: a platform filter, where to watch, a TV show, "I liked these", search."""
     movie, items = page["title"], page["recommendations"]["items"]
     table = calls_table("For people with several subscriptions")
     # A platform one of the recommendations is on, other than the movie's own if possible.
@@ -350,15 +347,13 @@ def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
     """How the recommender is trained and evaluated, with the served version's own numbers."""
     try:
         response = httpx.get(f"{recsys_url}/v1/model", timeout=timeout)
+        problem = None if response.status_code == 200 else (
+            f": HTTP {response.status_code} {response.text[:300]}")
     except httpx.HTTPError as exc:
-        demo.failures.append(f"GET {recsys_url}/v1/model did not answer: {exc!r}")
-        demo.console.print(f"[red]The recsys service at {recsys_url} did not answer: "
-                           f"{escape(repr(exc))}")
-        return
-    if response.status_code != 200:
-        demo.failures.append(f"GET {recsys_url}/v1/model: HTTP {response.status_code} "
-                             f"{response.text[:300]}")
-        demo.console.print(f"[red]GET {recsys_url}/v1/model: HTTP {response.status_code}")
+        problem = f" did not answer: {exc!r}"
+    if problem is not None:
+        demo.failures.append(f"GET {recsys_url}/v1/model{problem}")
+        demo.console.print(f"[red]GET {recsys_url}/v1/model{escape(problem)}")
         return
     served = response.json()
     model, metrics = served.get("model") or {}, served.get("metrics") or {}

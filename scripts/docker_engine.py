@@ -4,10 +4,11 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+from harness import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKERD_LOG = REPO / ".run" / "dockerd.log"
@@ -50,16 +51,12 @@ def ensure_daemon() -> None:
         # Its own session, so it outlives this command and the make that ran it.
         subprocess.Popen([dockerd], stdout=log, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + DAEMON_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if daemon_answers():
-            return
-        time.sleep(1)
-    raise EngineError(f"dockerd did not answer within {DAEMON_WAIT_SECONDS} s; "
-                      f"see {DOCKERD_LOG}")
+    if not wait_for(daemon_answers, DAEMON_WAIT_SECONDS, interval=1):
+        raise EngineError(f"dockerd did not answer within {DAEMON_WAIT_SECONDS} s; "
+                          f"see {DOCKERD_LOG}")
 
 
-def _client_major(client: str) -> int:
+def client_major(client: str) -> int:
     version = run([client, "version", "--format", "{{.Client.Version}}"], timeout=20).stdout
     match = re.match(r"(\d+)\.", version.strip())
     return int(match[1]) if match else 0
@@ -73,7 +70,7 @@ def buildkit_client() -> tuple[str, dict[str, str]]:
         if run([client, "buildx", "version"], timeout=20).returncode == 0:
             return client, {**os.environ, "DOCKER_BUILDKIT": "1"}
         # Before Docker 23 the client itself drives the daemon's BuildKit.
-        if 0 < _client_major(client) < 23:
+        if 0 < client_major(client) < 23:
             return client, {**os.environ, "DOCKER_BUILDKIT": "1"}
     raise EngineError("no docker client here can build with BuildKit: install the buildx plugin "
                       "(docker-buildx) or Debian's docker.io client (/usr/bin/docker)")

@@ -11,12 +11,14 @@ from urllib.parse import urlparse
 from contracts.redaction import redact_text
 from etl_job.progress import report_stages, stage
 
-from harness import NotReady, Process, RedisServer, Service, port_open, stop_pid
+from harness import NotReady, Process, RedisServer, Service, pid_alive, port_open, stop_pid
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_DIR = REPO / ".run"
 SAMPLE_DATA = REPO / "tests" / "fixtures" / "sample"
 READY_TIMEOUT_SECONDS = 60
+# Each service's port, from <FIRST WORD>_PORT (GATEWAY_PORT, ...), else this default.
+DEFAULT_PORTS = {"catalog-service": 8101, "recsys-service": 8102, "gateway": 8000}
 # The dataset `make up` used, so `make etl` runs on it again without being told.
 REMEMBERED_DATA_DIR = RUN_DIR / "data_dir"
 # Two queries that answer on each dataset, printed (with their live answer) after `make up`.
@@ -38,8 +40,8 @@ def holds_dataset(path: Path) -> bool:
 
 def data_dir(*, remembered: bool = False) -> Path:
     """DATA_DIR if it holds the data, else (`make etl`) the one `make up` used, else the sample."""
-    configured = Path(env("DATA_DIR", "data/raw"))
-    path = configured if configured.is_absolute() else REPO / configured
+    configured = env("DATA_DIR", "data/raw")
+    path = REPO / configured  # an absolute DATA_DIR stays itself
     if holds_dataset(path):
         return path.resolve()
     if remembered and REMEMBERED_DATA_DIR.is_file():
@@ -59,31 +61,25 @@ def remember_data_dir(data: Path) -> None:
 
 
 def output_dir() -> Path:
-    path = Path(env("OUTPUT_DIR", "var/etl"))
-    return (path if path.is_absolute() else REPO / path).resolve()
+    return (REPO / env("OUTPUT_DIR", "var/etl")).resolve()
+
+
+def port_variable(name: str) -> str:
+    return f"{name.split('-')[0].upper()}_PORT"
 
 
 def services() -> list[Service]:
-    catalog_port = int(env("CATALOG_PORT", "8101"))
-    recsys_port = int(env("RECSYS_PORT", "8102"))
-    gateway_port = int(env("GATEWAY_PORT", "8000"))
-    redis = {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()}
-    catalog_path = output_dir() / "current" / "catalog.parquet"
-    return [
-        Service("catalog-service", "catalog_service.main:create_app",
-                {"CATALOG_PATH": str(catalog_path)}, log("catalog-service"), port=catalog_port,
-                cwd=REPO),
-        Service("recsys-service", "recsys_service.main:create_app", redis, log("recsys-service"),
-                port=recsys_port, cwd=REPO),
-        Service("gateway", "gateway.main:create_app", {
-            "CATALOG_SERVICE_URL": f"http://127.0.0.1:{catalog_port}",
-            "RECSYS_SERVICE_URL": f"http://127.0.0.1:{recsys_port}",
-        }, log("gateway"), port=gateway_port, cwd=REPO),
-    ]
-
-
-def log(name: str) -> Path:
-    return RUN_DIR / f"{name}.log"
+    """The three services in start order, the gateway last."""
+    port = {name: int(env(port_variable(name), str(default)))
+            for name, default in DEFAULT_PORTS.items()}
+    settings = {
+        "catalog-service": {"CATALOG_PATH": str(output_dir() / "current" / "catalog.parquet")},
+        "recsys-service": {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()},
+        "gateway": {"CATALOG_SERVICE_URL": f"http://127.0.0.1:{port['catalog-service']}",
+                    "RECSYS_SERVICE_URL": f"http://127.0.0.1:{port['recsys-service']}"},
+    }
+    return [Service(name, f"{name.replace('-', '_')}.main:create_app", settings[name],
+                    RUN_DIR / f"{name}.log", port=port[name], cwd=REPO) for name in settings]
 
 
 def redis_url() -> str:
@@ -120,9 +116,7 @@ def running_pid(name: str) -> int | None:
     if not pid_file.is_file():
         return None
     pid = int(pid_file.read_text())
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(pid):
         pid_file.unlink()
         return None
     return pid
@@ -133,7 +127,7 @@ def check_ports_free() -> None:
     for service in services():
         if port_open(service.port):
             sys.exit(f"port {service.port} for {service.name} is taken: set "
-                     f"{service.name.split('-')[0].upper()}_PORT to a free one.")
+                     f"{port_variable(service.name)} to a free one.")
 
 
 def key_prefix() -> str:
@@ -172,13 +166,12 @@ def up(*, verbose: bool = False) -> None:
     if run_etl(data, verbose=verbose) != 0:
         sys.exit("The ETL failed (its message is above); nothing was started.")
     remember_data_dir(data)
-    started = []
+    started = services()
     report_stages(prefix="up")
     with stage("starting services", "catalog-service, recsys-service, gateway"):
-        for service in services():
+        for service in started:
             service.launch()
             remember_pid(service.name, service)
-            started.append(service)
         for service in started:
             try:
                 service.wait_ready(READY_TIMEOUT_SECONDS)

