@@ -70,7 +70,7 @@ def standin_names(images: BaseImages) -> BaseImages:
 
 
 def pulled(name: str) -> bool:
-    if image_inspect(name, "{{.Id}}") is not None:
+    if image_id(name) is not None:
         return True
     print(f"pulling {name}", flush=True)
     try:
@@ -116,18 +116,18 @@ def labels(name: str, stands_for: str, digest: str,
            source: str = f"Debian {SUITE} packages") -> list[str]:
     description = (f"LOCAL STAND-IN for {stands_for}, built on this machine by "
                    f"scripts/base_images.py from {source}; not the official image, never push it")
-    changes = [f"LABEL org.opencontainers.image.title={json.dumps(name)}",
-               f"LABEL org.opencontainers.image.description={json.dumps(description)}",
-               f"LABEL org.streaming-recs.standin.for={json.dumps(stands_for)}",
-               f"LABEL {RECIPE_LABEL}={digest}"]
-    return [arg for change in changes for arg in ("--change", change)]
+    return [f"LABEL org.opencontainers.image.title={json.dumps(name)}",
+            f"LABEL org.opencontainers.image.description={json.dumps(description)}",
+            f"LABEL org.streaming-recs.standin.for={json.dumps(stands_for)}",
+            f"LABEL {RECIPE_LABEL}={digest}"]
 
 
-def import_tree(root: Path, name: str, changes: list[str]) -> None:
-    """`docker import` a directory as a one-layer image."""
+def import_tree(root: Path, name: str, instructions: list[str]) -> None:
+    """`docker import` a directory as a one-layer image with these Dockerfile instructions."""
     tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "--exclude=./dev/*",
                             "--exclude=./proc/*", "--exclude=./sys/*", "-cf", "-", "."],
                            stdout=subprocess.PIPE)
+    changes = [arg for instruction in instructions for arg in ("--change", instruction)]
     result = subprocess.run(["docker", "import", *changes, "-", name], stdin=tar.stdout,
                             capture_output=True, text=True, check=False)
     tar.wait()
@@ -166,11 +166,9 @@ def build_python(name: str, stands_for: str, digest: str) -> None:
         # Where the official image has its interpreter: uv and the venvs find it there.
         for link in ("python", "python3"):
             (root / "usr/local/bin" / link).symlink_to("/usr/bin/python3.11")
-        env = ["ENV LANG=C.UTF-8",
-               "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"]
-        import_tree(root, name, [*labels(name, stands_for, digest),
-                                 *(a for e in env for a in ("--change", e)),
-                                 "--change", 'CMD ["python3"]'])
+        import_tree(root, name, [*labels(name, stands_for, digest), "ENV LANG=C.UTF-8",
+                                 "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+                                 'CMD ["python3"]'])
 
 
 def build_redis(name: str, stands_for: str, digest: str) -> None:
@@ -180,9 +178,8 @@ def build_redis(name: str, stands_for: str, digest: str) -> None:
         data = root / "data"
         data.mkdir()
         subprocess.run(["chown", REDIS_DATA_OWNER, str(data)], check=True)
-        import_tree(root, name, [*labels(name, stands_for, digest),
-                                 "--change", "WORKDIR /data", "--change", "EXPOSE 6379",
-                                 "--change", 'CMD ["redis-server"]'])
+        import_tree(root, name, [*labels(name, stands_for, digest), "WORKDIR /data",
+                                 "EXPOSE 6379", 'CMD ["redis-server"]'])
 
 
 def build_uv(name: str, stands_for: str, digest: str) -> None:

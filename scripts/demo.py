@@ -52,31 +52,30 @@ class Demo:
             body: Any = None) -> httpx.Response:
         """GET, or POST `body` as JSON; a 429 (the demo asks ~40 questions a second, past the
         gateway's per-client limit) is asked again once, after its Retry-After."""
+        method = "GET" if body is None else "POST"
         try:
             for _ in range(2):
-                response = (self.client.post(path, params=params, json=body) if body is not None
-                            else self.client.get(path, params=params))
+                response = self.client.request(method, path, params=params, json=body)
                 if response.status_code != 429:
                     break
                 time.sleep(min(float(response.headers.get("retry-after", "1") or 1), 5.0))
             return response
         except httpx.HTTPError as exc:
-            raise DemoFailure(f"{'POST' if body is not None else 'GET'} {path} did not answer: "
-                              f"{exc!r}") from exc
+            raise DemoFailure(f"{method} {path} did not answer: {exc!r}") from exc
 
-    def call(self, table: Table, path: str, params: dict[str, Any] | None, *, expect: int,
-             check: Any, summary: Any = None, body: Any = None) -> Any:
+    def call(self, table: Table, path: str, params: dict[str, Any] | None, *, check: Any,
+             expect: int = 200, summary: Any = None, body: Any = None) -> Any:
         """One request, one table row; a wrong status or answer is recorded as a failure."""
-        started = time.perf_counter()
         # A body is printed below the table (it would squeeze the answer column).
-        asked = request_text(path, params) if body is None else f"POST {path} (body below)"
+        asked = str(httpx.URL(path, params=params or {})) if body is None else (
+            f"POST {path} (body below)")
         try:
             response = self.get(path, params, body)
         except DemoFailure as exc:
             self.failures.append(str(exc))
             table.add_row(Text(asked), "[red]no answer", Text(str(exc)), "")
             return None
-        elapsed = f"{1000 * (time.perf_counter() - started):.0f} ms"
+        elapsed = f"{1000 * response.elapsed.total_seconds():.0f} ms"
         answer = response.json() if response.headers.get("content-type", "").startswith(
             "application/json") else response.text
         problem = None
@@ -92,10 +91,6 @@ class Demo:
                                  f"{show(answer)}")
             return None
         return answer
-
-
-def request_text(path: str, params: dict[str, Any] | None) -> str:
-    return str(httpx.URL(path, params=params or {}))
 
 
 def show(body: Any) -> str:
@@ -132,7 +127,7 @@ def title_pages(demo: Demo) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def recommended(page: dict[str, Any], kind: str) -> bool:
     """A title page of `kind` ("movie", "tv show") that has recommendations."""
-    return page["title"]["type"] == kind and bool(page["recommendations"]["items"])
+    return page["title"]["type"] == kind and bool(recommended_items(page))
 
 
 def find_show(demo: Demo) -> dict[str, Any] | None:
@@ -208,27 +203,34 @@ def queries(demo: Demo, movie: dict[str, Any]) -> None:
         ("/get_contents", {"rating": movie["rating"]}, lambda b: is_int(b) and b >= 1),
     ]
     for path, params, check in calls:
-        demo.call(table, path, params, expect=200, check=check)
+        demo.call(table, path, params, check=check)
     demo.console.print(table)
+
+
+def recommended_items(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(page["recommendations"]["items"])
+
+
+def titles(most: int, least: int = 1) -> Any:
+    """A check: a list of `least` to `most` titles."""
+    return lambda b: isinstance(b, list) and least <= len(b) <= most and all(
+        isinstance(t, str) for t in b)
 
 
 def recommendations(demo: Demo, page: dict[str, Any]) -> None:
     """The recommendation route, then the title page with the reason for each neighbour."""
     movie = page["title"]
     table = calls_table("Recommendations")
-    demo.call(table, "/get_recommendation", {"titulo": movie["title"]}, expect=200,
-              check=lambda b: isinstance(b, list) and len(b) == 5
-              and all(isinstance(t, str) for t in b))
-    answer = demo.call(table, f"/titles/{movie['id']}", None, expect=200,
-                       check=lambda b: isinstance(b, dict) and b["recommendations"]["available"],
-                       summary=page_summary)
+    demo.call(table, "/get_recommendation", {"titulo": movie["title"]}, check=titles(5, 5))
+    answer = demo.call(table, f"/titles/{movie['id']}", None, summary=page_summary,
+                       check=lambda b: isinstance(b, dict) and b["recommendations"]["available"])
     demo.console.print(table)
     if answer:
         reasons = Table(title=f"GET /titles/{movie['id']}: why each movie is recommended for "
                               f"'{movie['title']}'", title_justify="left")
         for column in ("#", "recommended", "score", "where to watch", "reason"):
             reasons.add_column(column)
-        for rank, item in enumerate(answer["recommendations"]["items"], 1):
+        for rank, item in enumerate(recommended_items(answer), 1):
             reasons.add_row(str(rank), Text(item["title"]), f"{item['score']:.3f}",
                             ", ".join(item.get("available_on", [])), Text(item["reason"]))
         demo.console.print(reasons)
@@ -236,33 +238,31 @@ def recommendations(demo: Demo, page: dict[str, Any]) -> None:
 
 def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
     """Once each: a platform filter, where to watch, a TV show, "I liked these", search."""
-    movie, items = page["title"], page["recommendations"]["items"]
+    movie, items = page["title"], recommended_items(page)
     table = calls_table("For people with several subscriptions")
     # A platform one of the recommendations is on, other than the movie's own if possible.
     offered = [p for item in items for p in item.get("available_on", [])]
     platform = next((p for p in offered if p != movie["platform"]), movie["platform"])
     demo.call(table, "/get_recommendation", {"titulo": movie["title"], "platform": platform},
-              expect=200, check=lambda b: isinstance(b, list) and 1 <= len(b) <= 5)
-    demo.call(table, f"/titles/{movie['id']}", {"platform": platform}, expect=200,
-              check=lambda b: bool(b["recommendations"]["items"]) and all(
-                  platform in i["available_on"] for i in b["recommendations"]["items"]),
+              check=titles(5))
+    demo.call(table, f"/titles/{movie['id']}", {"platform": platform},
+              check=lambda b: bool(recommended_items(b)) and all(
+                  platform in i["available_on"] for i in recommended_items(b)),
               summary=lambda b: "where to watch: " + "; ".join(
-                  f"{i['title']} ({', '.join(i['available_on'])})"
-                  for i in b["recommendations"]["items"]))
+                  f"{i['title']} ({', '.join(i['available_on'])})" for i in recommended_items(b)))
     show = find_show(demo)
     if show is None:
         demo.failures.append("no TV show with recommendations among the title pages read")
     else:
-        demo.call(table, "/get_recommendation", {"titulo": show["title"]["title"]}, expect=200,
-                  check=lambda b: isinstance(b, list) and 1 <= len(b) <= 5)
-        demo.call(table, f"/titles/{show['title']['id']}", None, expect=200,
-                  check=lambda b: all(i["type"] == "tv show"
-                                      for i in b["recommendations"]["items"]),
+        demo.call(table, "/get_recommendation", {"titulo": show["title"]["title"]},
+                  check=titles(5))
+        demo.call(table, f"/titles/{show['title']['id']}", None,
+                  check=lambda b: all(i["type"] == "tv show" for i in recommended_items(b)),
                   summary=lambda b: "a show gets shows: " + ", ".join(
-                      f"{i['title']} ({i['type']})" for i in b["recommendations"]["items"]))
+                      f"{i['title']} ({i['type']})" for i in recommended_items(b)))
     liked = [movie["title"], items[0]["title"], misspelt(movie["title"]) + " ii"]
     taste = {"liked": liked, "n": 5}
-    demo.call(table, "/recommendations", None, expect=200, body=taste,
+    demo.call(table, "/recommendations", None, body=taste,
               check=lambda b: bool(b["items"]) and len(b["unknown"]) == 1
               and not {i["title"] for i in b["items"]} & set(liked),
               summary=lambda b: "; ".join(f"{i['title']} {i['score']:.2f} ({i['reason']})"
@@ -270,7 +270,7 @@ def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
               + f"; unknown: {b['unknown'][0]['query']!r}, did you mean "
               + ", ".join(b["unknown"][0]["suggestions"][:3]))
     typed = movie["title"][: max(3, len(movie["title"]) // 2)]
-    demo.call(table, "/search", {"q": typed, "limit": 5}, expect=200,
+    demo.call(table, "/search", {"q": typed, "limit": 5},
               check=lambda b: movie["title"] in [h["title"] for h in b["results"]],
               summary=lambda b: "; ".join(
                   f"{h['title']} ({h['type']}, {h['release_year']}, "
@@ -284,7 +284,7 @@ def page_summary(page: dict[str, Any]) -> str:
     record = page["title"]
     fields = ", ".join(f"{key}: {record.get(key)}" for key in (
         "title", "platform", "release_year", "director", "country", "rating", "score"))
-    return (f"{{{fields}, ...}} + {len(page['recommendations']['items'])} recommendations "
+    return (f"{{{fields}, ...}} + {len(recommended_items(page))} recommendations "
             "with reasons (below)")
 
 
