@@ -18,15 +18,14 @@ MISSING_COLUMNS = [c for c in CATALOG_COLUMNS
 
 def content_section(run: RunData) -> Section:
     """Genres, countries, people and the gaps in the catalog."""
-    section = Section(slug="content", title="Genres, countries, people and missing values",
-                      intro="`listed_in`, `country`, `director` and `cast` are comma-separated "
-                            "lists: each item counts once per title.")
-    section.figures += [genres_by_platform(run.catalog),
-                        top_list(run.catalog, "country", "top_countries", "Top countries"),
-                        top_list(run.catalog, "director", "top_directors", "Top directors"),
-                        top_list(run.catalog, "cast", "top_actors", "Top actors"),
-                        missing_values(run.catalog)]
-    return section
+    return Section(slug="content", title="Genres, countries, people and missing values",
+                   intro="`listed_in`, `country`, `director` and `cast` are comma-separated "
+                         "lists: each item counts once per title.",
+                   figures=[genres_by_platform(run.catalog),
+                            top_list(run.catalog, "country", "top_countries", "Top countries"),
+                            top_list(run.catalog, "director", "top_directors", "Top directors"),
+                            top_list(run.catalog, "cast", "top_actors", "Top actors"),
+                            missing_values(run.catalog)])
 
 
 def harmonised_genres(catalog: pl.DataFrame) -> pl.DataFrame:
@@ -88,9 +87,7 @@ def top_list(catalog: pl.DataFrame, column: str, slug: str, title: str) -> Figur
 
 def missing_values(catalog: pl.DataFrame) -> Figure:
     columns = MISSING_COLUMNS
-    nulls = catalog.group_by("platform").agg(
-        *[pl.col(c).is_null().mean().alias(c) for c in columns],
-        pl.len().alias("rows"))
+    nulls = catalog.group_by("platform").agg(pl.col(columns).is_null().mean())
     by_platform = {row["platform"]: row for row in nulls.iter_rows(named=True)}
     matrix = [[100 * (by_platform.get(p, {}).get(c) or 0.0) for p in PLATFORMS] for c in columns]
     figure, (axes,) = new_figure(height=5.5, width=7.5)

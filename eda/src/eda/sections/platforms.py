@@ -16,14 +16,13 @@ TOP_RATINGS_PER_PLATFORM = 5
 
 def platform_section(run: RunData) -> Section:
     """Figures comparing the four platforms' catalogs."""
-    section = Section(slug="platforms", title="The four catalogs, platform by platform",
-                      intro=f"{run.catalog.height:,} titles after cleaning, from "
-                            f"{run.catalog['platform'].n_unique()} platforms.")
-    section.figures += [titles_by_type(run.catalog), release_years(run.catalog),
-                        dates_added(run.catalog), maturity_ratings(run.catalog),
-                        *duration_figures(run)]
-    section.tables += [*duration_tables(run), age_bands(run.catalog)]
-    return section
+    return Section(slug="platforms", title="The four catalogs, platform by platform",
+                   intro=f"{run.catalog.height:,} titles after cleaning, from "
+                         f"{run.catalog['platform'].n_unique()} platforms.",
+                   figures=[titles_by_type(run.catalog), release_years(run.catalog),
+                            dates_added(run.catalog), maturity_ratings(run.catalog),
+                            *duration_figures(run)],
+                   tables=[*duration_tables(run), age_bands(run.catalog)])
 
 
 def age_bands(catalog: pl.DataFrame) -> Table:
@@ -134,11 +133,8 @@ def dates_added(catalog: pl.DataFrame) -> Figure:
 
 
 def shown_ratings(catalog: pl.DataFrame) -> list[str]:
-    """The labels the chart names, most common overall first: each platform's own top ones.
-
-    Not the overall top: the systems differ (US TV, MPAA, age-based), so an overall top-N hid
-    most of Disney's labels (tv-g, its most common, included) in 'other'.
-    """
+    """The labels the chart names, most common overall first: each platform's own top ones, as
+    the systems differ (US TV, MPAA, age-based) and an overall top would hide Disney's."""
     overall = catalog["rating"].value_counts().sort(["count", "rating"],
                                                     descending=[True, False])
     shown = set(top_per_platform(catalog, "rating", TOP_RATINGS_PER_PLATFORM)["rating"])
