@@ -62,13 +62,6 @@ def official() -> BaseImages:
     return BaseImages(python=python, uv=uv, redis=env_example()["REDIS_IMAGE"])
 
 
-def standin_names(images: BaseImages) -> BaseImages:
-    uv_version = images.uv.rsplit(":", 1)[1]
-    return BaseImages(python=f"{STANDIN_REGISTRY}/python:3.11-{SUITE}",
-                      uv=f"{STANDIN_REGISTRY}/uv:{uv_version}",
-                      redis=f"{STANDIN_REGISTRY}/redis:7-{SUITE}")
-
-
 def pulled(name: str) -> bool:
     if image_id(name) is not None:
         return True
@@ -81,8 +74,6 @@ def pulled(name: str) -> bool:
         print(f"  cannot pull {name}: {result.stderr.strip().splitlines()[-1:]}", flush=True)
     return result.returncode == 0
 
-
-# --- stand-ins ---------------------------------------------------------------------------------
 
 def extra_cas() -> list[Path]:
     """The certificate authorities this machine adds to Debian's (a TLS-inspecting egress):
@@ -200,15 +191,16 @@ def build_uv(name: str, stands_for: str, digest: str) -> None:
 
 
 def ensure_standins(images: BaseImages) -> BaseImages:
-    names = standin_names(images)
+    names = BaseImages(python=f"{STANDIN_REGISTRY}/python:3.11-{SUITE}",
+                       uv=f"{STANDIN_REGISTRY}/uv:{images.uv.rsplit(':', 1)[1]}",
+                       redis=f"{STANDIN_REGISTRY}/redis:7-{SUITE}")
     builders = ((names.python, images.python, build_python, PYTHON_PACKAGES),
                 (names.uv, images.uv, build_uv, ()),
                 (names.redis, images.redis, build_redis, REDIS_PACKAGES))
     # At once: each mostly waits on downloads and dpkg, so together they take about as long
     # as the slowest one rather than the sum (CI builds them on every clean machine).
     with ThreadPoolExecutor(max_workers=len(builders)) as pool:
-        for future in [pool.submit(ensure_standin, *builder) for builder in builders]:
-            future.result()
+        list(pool.map(lambda builder: ensure_standin(*builder), builders))
     return names
 
 
