@@ -10,46 +10,31 @@ LISTED = 10
 IQR_FENCE = 1.5  # Tukey's fences: the usual rule of thumb for "far from the middle half"
 
 
-def fences(values: pl.Series) -> tuple[float, float]:
-    """(low, high) Tukey fences: quartiles widened by 1.5 interquartile ranges."""
-    q1, q3 = values.quantile(0.25, "linear"), values.quantile(0.75, "linear")
-    if q1 is None or q3 is None:
-        return float("-inf"), float("inf")
-    spread = q3 - q1
-    return q1 - IQR_FENCE * spread, q3 + IQR_FENCE * spread
-
-
-def _boxplots(frame: pl.DataFrame, unit: str) -> tuple[bytes, int, int]:
-    """Horizontal box plot per platform (fliers are the outliers); (png, outliers, measured)."""
+def _boxplots(frame: pl.DataFrame, unit: str) -> tuple[bytes, int]:
+    """Horizontal box plot per platform; (png, outliers: matplotlib's fliers, past the fences)."""
     figure, (axes,) = new_figure(height=3.4)
-    data, labels, outliers = [], [], 0
-    for platform in PLATFORMS:
-        values = frame.filter(pl.col("platform") == platform)["duration_int"]
-        if values.is_empty():
-            continue
-        low, high = fences(values)
-        outliers += values.filter((values < low) | (values > high)).len()
-        data.append(values.to_list())
-        labels.append(platform)
-    if data:
-        boxes = axes.boxplot(data, orientation="horizontal", tick_labels=labels,
-                             patch_artist=True, whis=IQR_FENCE,
-                             flierprops={"marker": "x", "markersize": 4, "alpha": 0.6,
-                                         "markeredgecolor": "#aa0000"})
-        for patch, platform in zip(boxes["boxes"], labels, strict=True):
-            patch.set_facecolor(PLATFORM_COLOURS[platform])
-            patch.set_alpha(0.6)
-        axes.invert_yaxis()
-        axes.set_xlabel(unit)
-    else:
+    data = {p: frame.filter(pl.col("platform") == p)["duration_int"].to_list() for p in PLATFORMS}
+    data = {platform: values for platform, values in data.items() if values}
+    if not data:
         no_data(axes, f"no durations in {unit}")
-    return png_bytes(figure), outliers, frame.height
+        return png_bytes(figure), 0
+    boxes = axes.boxplot(list(data.values()), orientation="horizontal", tick_labels=list(data),
+                         patch_artist=True, whis=IQR_FENCE,
+                         flierprops={"marker": "x", "markersize": 4, "alpha": 0.6,
+                                     "markeredgecolor": "#aa0000"})
+    for patch, platform in zip(boxes["boxes"], data, strict=True):
+        patch.set_facecolor(PLATFORM_COLOURS[platform])
+        patch.set_alpha(0.6)
+    axes.invert_yaxis()
+    axes.set_xlabel(unit)
+    return png_bytes(figure), sum(len(fliers.get_xdata()) for fliers in boxes["fliers"])
 
 
 def duration_figures(run: RunData) -> list[Figure]:
     """Box plots of movie minutes and show seasons."""
     minutes = run.movies.filter(pl.col("duration_type") == "min")
-    png, outliers, measured = _boxplots(minutes, "minutes")
+    png, outliers = _boxplots(minutes, "minutes")
+    measured = minutes.height
     finding = (f"{outliers:,} of {measured:,} movies ({share(outliers, measured)}) lie outside "
                f"the {IQR_FENCE} x IQR fences of their platform")
     if measured:
@@ -71,7 +56,8 @@ def duration_figures(run: RunData) -> list[Figure]:
         finding=finding + ".", png=png)
 
     seasons = run.shows.filter(pl.col("duration_type") == "season")
-    png, outliers, measured = _boxplots(seasons, "seasons")
+    png, outliers = _boxplots(seasons, "seasons")
+    measured = seasons.height
     finding = (f"{outliers:,} of {measured:,} tv shows ({share(outliers, measured)}) are outliers")
     if measured:
         medians = seasons.group_by("platform").agg(pl.col("duration_int").median()).sort("platform")
