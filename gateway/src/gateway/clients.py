@@ -2,8 +2,8 @@
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeAlias, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -31,11 +31,11 @@ from contracts.guard import DEADLINE_HEADER, TOKEN_HEADER
 from contracts.observability import (
     DATA_VERSION_HEADER,
     REQUEST_ID_HEADER,
-    Metrics,
     request_id_var,
 )
 from contracts.web import UNKNOWN_ROUTE
 from httpx_aiohttp import AiohttpTransport
+from prometheus_client import Histogram
 from pydantic import BaseModel, ValidationError
 
 from gateway.cache import AnswerCache
@@ -64,23 +64,8 @@ def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
 
 # What the cache keeps per question: the parsed answer, or the body of a 404 to raise again.
 Cached: TypeAlias = BaseModel | ErrorBody
-
-
-class DownstreamMetrics:
-    """Latency and outcome of every downstream call, labelled by service and route template."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.latency = metrics.histogram(
-            "downstream_request_duration_seconds", "Gateway calls to internal services.",
-            ["downstream", "route", "outcome"])
-        self._bound: dict[tuple[str, str, str], Any] = {}  # label children, bound once
-
-    def observe(self, downstream: str, route: str, outcome: str, seconds: float) -> None:
-        child = self._bound.get((downstream, route, outcome))
-        if child is None:
-            child = self._bound[(downstream, route, outcome)] = self.latency.labels(
-                downstream, route, outcome)
-        child.observe(seconds)
+# Latency of calls to internal services, a histogram child by downstream, route and outcome.
+DownstreamLatency: TypeAlias = Callable[[str, str, str], Histogram]
 
 
 class DownstreamClient:
@@ -90,7 +75,7 @@ class DownstreamClient:
     service_name = "downstream service"
 
     def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float,
-                 metrics: DownstreamMetrics | None = None,
+                 latency: DownstreamLatency | None = None,
                  cache: AnswerCache[Cached] | None = None,
                  token: str | None = None) -> None:
         self._http = http
@@ -102,7 +87,7 @@ class DownstreamClient:
         # The internal services require the shared token when one is set (contracts.guard).
         self._token_header = {TOKEN_HEADER: token} if token else {}
         self._timeout = timeout_seconds
-        self._metrics = metrics
+        self._latency = latency
         self._cache = cache
 
     @staticmethod
@@ -140,9 +125,9 @@ class DownstreamClient:
             outcome = "unreachable" if _unreachable(exc) else "timeout"
             raise UpstreamUnavailable(self._failure(outcome)) from exc
         finally:
-            if self._metrics is not None:
-                self._metrics.observe(self.service_name, route or target.partition("?")[0],
-                                      outcome, time.perf_counter() - started)
+            if self._latency is not None:
+                self._latency(self.service_name, route or target.partition("?")[0],
+                              outcome).observe(time.perf_counter() - started)
 
     def _failure(self, outcome: str) -> str:
         """The sentence of a call that got no answer: not there, or not in time."""

@@ -16,7 +16,7 @@ from gateway.cache import AnswerCache
 from gateway.clients import (
     Cached,
     CatalogClient,
-    DownstreamMetrics,
+    DownstreamLatency,
     RecsysClient,
     build_http_client,
 )
@@ -38,7 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     """One pooled httpx client per downstream for the life of the process, closed on the way out."""
     settings: Settings = app.state.settings
     timeout = settings.downstream_timeout_seconds
-    metrics: DownstreamMetrics = app.state.downstream_metrics
+    latency: DownstreamLatency = app.state.downstream_latency
     cache: AnswerCache[Cached] | None = app.state.answer_cache
     # /metrics on a listener of its own (prometheus_client's), off the public port.
     exporter = (start_http_server(settings.metrics_port, registry=app.state.metrics.registry)
@@ -52,10 +52,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         ):
             yield {
                 "catalog_client": CatalogClient(
-                    catalog_http, timeout_seconds=timeout, metrics=metrics, cache=cache,
+                    catalog_http, timeout_seconds=timeout, latency=latency, cache=cache,
                     token=token),
                 "recsys_client": RecsysClient(
-                    recsys_http, timeout_seconds=timeout, metrics=metrics, cache=cache,
+                    recsys_http, timeout_seconds=timeout, latency=latency, cache=cache,
                     token=token),
             }
     finally:
@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None, *,
     metrics = install_observability(app, service="gateway", log_level=settings.log_level,
                                     metrics_route=settings.metrics_port is None)
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
-    app.state.downstream_metrics = DownstreamMetrics(metrics)
+    app.state.downstream_latency = metrics.children(
+        "downstream_request_duration_seconds", "Gateway calls to internal services.",
+        ["downstream", "route", "outcome"])
     app.state.downstream_ready = ready_gauge(metrics)
     install_error_handlers(app)
     install_guard(app, app.state.settings, require_token=False,

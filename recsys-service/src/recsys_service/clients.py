@@ -114,13 +114,10 @@ class NeighbourStore:
         self.last_version: str | None = None
         # Registered once: its SHA is known here, the server learns the script on first use.
         self.titles_script: AsyncScript = client.register_script(TITLES_SCRIPT)
-        self.latency = (metrics.histogram("redis_read_duration_seconds",
-                                          "Redis reads per request, by operation and outcome.",
-                                          ["operation", "outcome"])
+        self.latency = (metrics.children("redis_read_duration_seconds",
+                                         "Redis reads per request, by operation and outcome.",
+                                         ["operation", "outcome"])
                         if metrics is not None else None)
-        # Each (operation, outcome)'s observe, bound once: `labels()` takes a lock and hashes
-        # the labels on every call.
-        self._observers: dict[tuple[str, str], Callable[[float], None]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> "NeighbourStore":
@@ -174,16 +171,8 @@ class NeighbourStore:
                 f"Redis is unavailable ({type(error).__name__}); try again shortly."
             ) from error
         finally:
-            self._observe(operation, outcome, time.perf_counter() - started)
-
-    def _observe(self, operation: str, outcome: str, seconds: float) -> None:
-        if self.latency is None:
-            return
-        observe = self._observers.get((operation, outcome))
-        if observe is None:
-            observe = self._observers[operation, outcome] = self.latency.labels(
-                operation, outcome).observe
-        observe(seconds)
+            if self.latency is not None:
+                self.latency(operation, outcome).observe(time.perf_counter() - started)
 
     async def _current(self) -> str:
         version = await self.client.get(self.layout.current)
