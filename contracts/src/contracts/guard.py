@@ -65,20 +65,16 @@ class GuardSettings(BaseServiceSettings):
 class RequestGuard:
     """Pure ASGI; see the module docstring for what it refuses and why."""
 
-    def __init__(self, app: ASGIApp, *, max_in_flight: int, max_body_bytes: int,
-                 body_timeout_seconds: float = 10.0, max_client_in_flight: int | None = None,
-                 max_client_body_waits: int = 16, client_header: str | None = None,
-                 token: str | None = None, registry: CollectorRegistry | None = None,
-                 unguarded: Iterable[str] = UNGUARDED_PATHS) -> None:
+    def __init__(self, app: ASGIApp, *, settings: GuardSettings, client_header: str | None,
+                 token: str | None, registry: CollectorRegistry | None) -> None:
         self.app = app
-        self.max_in_flight = max_in_flight
-        self.max_client_in_flight = max_client_in_flight or max_in_flight
-        self.max_client_body_waits = max_client_body_waits
-        self.max_body_bytes = max_body_bytes
-        self.body_timeout_seconds = body_timeout_seconds
+        self.max_in_flight = settings.max_in_flight
+        self.max_client_in_flight = settings.max_client_in_flight or settings.max_in_flight
+        self.max_client_body_waits = settings.max_client_body_waits
+        self.max_body_bytes = settings.max_body_bytes
+        self.body_timeout_seconds = settings.body_timeout_seconds
         self.client_header = client_header.lower().encode() if client_header else None
         self.token = token.encode() if token else None
-        self.unguarded = frozenset(unguarded)
         self.in_flight = 0
         self.client_in_flight: Tally[str] = Tally()
         self.client_body_waits: Tally[str] = Tally()
@@ -87,7 +83,7 @@ class RequestGuard:
                             ["reason"], registry=registry) if registry is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.unguarded:
+        if scope["type"] != "http" or scope["path"] in UNGUARDED_PATHS:
             if scope["type"] == "http" and scope["path"] == READY_PATH and self.saturated():
                 await self._refuse(send, scope, 503, "overloaded", (
                     f"Not ready: the service is shedding requests ({self.max_in_flight} "
@@ -100,8 +96,8 @@ class RequestGuard:
         if refusal is not None:
             await self._refuse(send, scope, *refusal)
             return
-        client = self._client(scope, headers)
-        if self._may_have_body(headers):
+        client = client_of(scope, self.client_header)
+        if b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0":
             refusal, body = await self._body(client, receive)
             if refusal is not None:
                 await self._refuse(send, scope, *refusal)
@@ -131,14 +127,6 @@ class RequestGuard:
         return (self.in_flight >= self.max_in_flight
                 or time.monotonic() - self.last_overload < SATURATION_MEMORY_SECONDS)
 
-    def _client(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
-        if self.client_header is not None:
-            named = headers.get(self.client_header)
-            if named:
-                return named.decode("latin-1").split(",")[0].strip()[:64]
-        peer = scope.get("client")
-        return str(peer[0]) if peer else "unknown"
-
     def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
         if self.token is not None and not hmac.compare_digest(
                 headers.get(TOKEN_HEADER.lower().encode(), b""), self.token):
@@ -156,10 +144,6 @@ class RequestGuard:
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             return 413, "body_too_large", f"The request body exceeds {self.max_body_bytes} bytes."
         return None
-
-    @staticmethod
-    def _may_have_body(headers: dict[bytes, bytes]) -> bool:
-        return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
 
     async def _body(self, client: str,
                     receive: Receive) -> tuple[tuple[int, str, str] | None, list[Message]]:
@@ -200,16 +184,32 @@ class RequestGuard:
             self.shed.labels(code).inc()
         logger.warning("refused %s %s: %s", scope["method"], scope["path"], detail,
                        extra={"fields": {"status": status, "reason": code}})
-        body = error_json(ErrorBody(code=code, detail=detail))
-        headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode())]
+        headers = []
         if status in (429, 503):
             headers.append((b"retry-after", b"1"))
         if status in (408, 413) or code == "too_many_unfinished_bodies":
             # The body is left unread: the connection cannot be reused.
             headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, status, ErrorBody(code=code, detail=detail), headers)
+
+
+def client_of(scope: Scope, header: bytes | None) -> str:
+    """Who sent a request: the first value of `header` (set by a proxy in front), else the peer."""
+    named: bytes = next((v for k, v in scope["headers"] if k == header), b"") if header else b""
+    if named:
+        return named.decode("latin-1").split(",")[0].strip()[:64]
+    peer = scope.get("client")
+    return str(peer[0]) if peer else "unknown"
+
+
+async def send_error(send: Send, status: int, body: ErrorBody,
+                     headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    """An ErrorBody answer sent by a pure ASGI layer, outside FastAPI's handlers."""
+    content = error_json(body)
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
+        *headers]})
+    await send({"type": "http.response.body", "body": content})
 
 
 def _release(tally: Tally[str], client: str) -> None:
@@ -240,11 +240,6 @@ def install_guard(app: FastAPI, settings: GuardSettings, *, require_token: bool,
     """
     token = settings.internal_token if require_token else None
     metrics = getattr(app.state, "metrics", None)
-    app.add_middleware(RequestGuard, max_in_flight=settings.max_in_flight,
-                       max_client_in_flight=settings.max_client_in_flight,
-                       max_client_body_waits=settings.max_client_body_waits,
-                       max_body_bytes=settings.max_body_bytes,
-                       body_timeout_seconds=settings.body_timeout_seconds,
-                       client_header=client_header,
+    app.add_middleware(RequestGuard, settings=settings, client_header=client_header,
                        token=token.get_secret_value() if token else None,
                        registry=metrics.registry if metrics is not None else None)

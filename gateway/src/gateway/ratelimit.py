@@ -20,7 +20,8 @@ import logging
 import math
 import time
 
-from contracts.errors import RateLimited, error_json
+from contracts.errors import RateLimited
+from contracts.guard import client_of, send_error
 from contracts.redaction import redact_text
 from fastapi import FastAPI
 from limits import RateLimitItem, parse_many
@@ -138,39 +139,24 @@ class RateLimit:
                                    title_cost=title_cost, search_cost=search_cost, state=state)
         self.client_header = client_header.lower().encode() if client_header else None
 
-    def _client(self, scope: Scope) -> str:
-        if self.client_header is not None:
-            for name, value in scope["headers"]:
-                if name == self.client_header:
-                    return value.decode("latin-1").split(",")[0].strip()[:64]
-        client = scope.get("client")
-        return client[0] if client else "unknown"
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if (scope["type"] != "http" or path in UNLIMITED_PATHS
                 or path.startswith(UNLIMITED_PREFIXES)):
             await self.app(scope, receive, send)
             return
-        client = self._client(scope)
+        client = client_of(scope, self.client_header)
         try:
             await self.limits.spend(client, 1)
         except RateLimited as refused:
-            await self._refuse(send, refused)
+            await send_error(send, refused.status_code, refused.body, [
+                (name.lower().encode(), value.encode()) for name, value in refused.headers.items()])
             return
         # A state of this request's own: the server's is a copy shared by nothing else, but
         # another server or a test client may hand every request the same one.
         scope = {**scope, "state": {**scope.get("state", {}),
                                     BUDGET_STATE: RateBudget(self.limits, client)}}
         await self.app(scope, receive, send)
-
-    @staticmethod
-    async def _refuse(send: Send, refused: RateLimited) -> None:
-        body = error_json(refused.body)
-        await send({"type": "http.response.start", "status": refused.status_code, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            *((name.lower().encode(), value.encode()) for name, value in refused.headers.items())]})
-        await send({"type": "http.response.body", "body": body})
 
 
 def install_rate_limit(app: FastAPI, settings: Settings) -> None:
