@@ -116,8 +116,8 @@ async def get_max_duration(catalog: CatalogClientDep, year: OptionalYear = None,
                            platform: OptionalPlatform = None,
                            duration_type: OptionalDurationType = None) -> Response:
     """Title of the movie with the longest duration; ties go to the alphabetically first."""
-    return JsonAnswer(await service.max_duration_title(
-        catalog=catalog, year=year, platform=platform, duration_type=duration_type))
+    return JsonAnswer(await catalog.max_duration(year=year, platform=platform,
+                                                 duration_type=duration_type))
 
 
 @router.get("/get_score_count", response_model=int, responses=_example(12))
@@ -129,14 +129,13 @@ async def get_score_count(catalog: CatalogClientDep, platform: PlatformQuery, sc
     section: its 1-100 distribution cannot be told from a uniform one, chi-square p = 0.57 over
     all 22,998 titles), so the count says nothing about quality.
     """
-    return JsonAnswer(await service.score_count(catalog=catalog, platform=platform,
-                                                scored=scored, year=year))
+    return JsonAnswer(await catalog.score_count(platform=platform, scored=scored, year=year))
 
 
 @router.get("/get_count_platform", response_model=int, responses=_example(6131))
 async def get_count_platform(catalog: CatalogClientDep, platform: PlatformQuery) -> Response:
     """Number of movies on the platform."""
-    return JsonAnswer(await service.count_platform(catalog=catalog, platform=platform))
+    return JsonAnswer(await catalog.count_platform(platform=platform))
 
 
 @router.get("/get_actor", response_model=str, responses=_example("vatsal dubey"))
@@ -146,7 +145,7 @@ async def get_actor(catalog: CatalogClientDep, platform: PlatformQuery,
 
     Data note: hulu's file lists no cast for any title, so for hulu this is always a 404.
     """
-    return JsonAnswer(await service.top_actor(catalog=catalog, platform=platform, year=year))
+    return JsonAnswer(await catalog.actor(platform=platform, year=year))
 
 
 @router.get("/prod_per_county", response_model=dict[str, str | int],
@@ -161,7 +160,7 @@ async def prod_per_county(catalog: CatalogClientDep, tipo: KindQuery, pais: Coun
 @router.get("/get_contents", response_model=int, responses=_example(3207))
 async def get_contents(catalog: CatalogClientDep, rating: RatingQuery) -> Response:
     """Number of titles of every type and platform with that maturity rating."""
-    return JsonAnswer(await service.content_count(catalog=catalog, rating=rating))
+    return JsonAnswer(await catalog.contents(rating=rating))
 
 
 # Names the film a title was taken to mean, so a caller can tell which of two films sharing

@@ -7,10 +7,7 @@ Rule for partial failure on `GET /titles/{id}` (catalog and recsys are asked con
   returned, with `recommendations.available = false`, no items, and a sentence in `detail`.
 On `GET /get_recommendation` an unknown title (recsys 404) becomes a 404 whose `suggestions`
 come from the catalog's fuzzy title search; if that search fails too, the 404 has no suggestions.
-
-Dearer work is paid for from the request's rate budget (gateway.ratelimit) before it starts:
-each liked title past the first, each fuzzy suggestion search. A request gets suggestions for
-at most SUGGESTED_TITLES unknown titles (the catalog and the answer cache keep them).
+Dearer work (gateway.ratelimit) is paid for from the request's rate budget before it starts.
 """
 
 import asyncio
@@ -20,7 +17,7 @@ from dataclasses import dataclass
 
 from contracts.api import TasteRequest
 from contracts.audience import MaxAge
-from contracts.domain import ContentKind, DurationType, Platform
+from contracts.domain import ContentKind, Platform
 from contracts.errors import NotFound, ServiceError
 
 from gateway.clients import CatalogClient, RecsysClient
@@ -53,29 +50,6 @@ SUGGESTED_TITLES = 3
 _PUBLIC_COUNTRY_PARAMETERS = {"kind": "tipo", "country": "pais", "year": "anio"}
 
 
-async def max_duration_title(*, catalog: CatalogClient, year: int | None,
-                             platform: Platform | None,
-                             duration_type: DurationType | None) -> str:
-    """Title of the longest movie matching the optional filters."""
-    return await catalog.max_duration(year=year, platform=platform, duration_type=duration_type)
-
-
-async def score_count(*, catalog: CatalogClient, platform: Platform, scored: int,
-                      year: int) -> int:
-    """Number of the platform's movies from `year` scored above `scored`."""
-    return await catalog.score_count(platform=platform, scored=scored, year=year)
-
-
-async def count_platform(*, catalog: CatalogClient, platform: Platform) -> int:
-    """Number of movies on the platform."""
-    return await catalog.count_platform(platform=platform)
-
-
-async def top_actor(*, catalog: CatalogClient, platform: Platform, year: int) -> str:
-    """The name most often in `cast` for the platform and year."""
-    return await catalog.actor(platform=platform, year=year)
-
-
 async def production_per_country(*, catalog: CatalogClient, kind: ContentKind, country: str,
                                  year: int) -> dict[str, str | int]:
     """`{"pais", "anio", <kind in Spanish>: count}` for titles of that kind, country and year."""
@@ -86,11 +60,6 @@ async def production_per_country(*, catalog: CatalogClient, kind: ContentKind, c
         raise NotFound(miss.body.detail, parameter=parameter, accepted=miss.body.accepted,
                        suggestions=miss.body.suggestions) from miss
     return {"pais": answer.country, "anio": answer.year, kind.value: answer.count}
-
-
-async def content_count(*, catalog: CatalogClient, rating: str) -> int:
-    """Number of titles of every type and platform with that maturity rating."""
-    return await catalog.contents(rating=rating)
 
 
 async def _suggestions(*, catalog: CatalogClient, title: str) -> list[str] | None:
