@@ -200,19 +200,13 @@ class NeighbourStore:
         self.last_version = version
         return version, results
 
-    async def page(self, movie_id: str) -> tuple[str, bytes | None]:
-        """The stored answer page of one catalog id (None: no page) and its version."""
-        async with self._bounded("page"):
+    async def page(self, field: str, *, by_title: bool = False) -> tuple[str, bytes | None]:
+        """The stored answer page of a catalog id, or `by_title` of a normalised title (None:
+        no page), and its version."""
+        pages = self.layout.title_pages if by_title else self.layout.pages
+        async with self._bounded("title_page" if by_title else "page"):
             version, (page,) = await self._read(
-                lambda pipe, version: pipe.hget(self.layout.pages(version), movie_id))
-        return version, page
-
-    async def title_page(self, normalised_title: str) -> tuple[str, bytes | None]:
-        """The stored answer page of a bare title (None: no page) and its version."""
-        async with self._bounded("title_page"):
-            version, (page,) = await self._read(
-                lambda pipe, version: pipe.hget(self.layout.title_pages(version),
-                                                normalised_title))
+                lambda pipe, version: pipe.hget(pages(version), field))
         return version, page
 
     async def movie(self, movie_id: str) -> MovieEntry:

@@ -108,7 +108,7 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
     title = title.strip()
     key = _key(title)
     if not platforms and kind is None and year is None and max_age is None:
-        version, page = await store.title_page(key)
+        version, page = await store.page(key, by_title=True)
         cut = cut_page(page, k) if page is not None else None
         if cut is not None:
             return Answer(QUERY_OPEN + orjson.dumps(title) + cut, version)
