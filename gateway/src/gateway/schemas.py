@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from contracts.api import LikedRead, NeighbourRead, TasteItemRead, TitleRead
+from contracts.api import LikedRead, NeighbourRead, TasteItemRead, TitleHit, TitleRead
 from pydantic import BaseModel, Field
 
 
@@ -37,17 +37,11 @@ class ReadyRead(BaseModel):
     downstreams: dict[str, DownstreamReady]
 
 
-class SearchHitRead(BaseModel):
+class SearchHitRead(TitleHit):
     """One film or show matching a search: `id` is one catalog record of it (for
     /titles/{id}); `similarity` is 0-100 (100 = the same title)."""
 
-    id: str = Field(examples=["ds123"])
-    title: str = Field(examples=["toy story"])
-    type: str = Field(examples=["movie"])
-    release_year: int = Field(examples=[1995])
-    available_on: list[str] = Field(examples=[["disney"]])
     similarity: float = Field(ge=0, le=100, examples=[100.0])
-    display_title: str | None = Field(default=None, examples=["Toy Story"])
 
 
 class SearchPageRead(BaseModel):
