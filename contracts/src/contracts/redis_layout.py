@@ -9,10 +9,6 @@ from functools import partialmethod
 from typing import Any
 
 # Bumped when the key names or the value encodings change; stored in every version's meta.
-# 2: hash-tagged keys (Redis Cluster), the `retired` list, title_index_entries in the meta.
-# 3: neighbour rows carry type, year and platforms; the title index holds films.
-# 4: `pages` and `title_pages`: the unfiltered answers, pre-serialised.
-# 5: `taste:<id>` fields in `neighbours`: the sparse top-k of EASE's B per movie.
 LAYOUT_VERSION = 5
 # A stored list holds the TOP_NEIGHBOURS best films overall plus, for every platform, the
 # PLATFORM_NEIGHBOURS best films available there (etl_job.recommender.depth): a platform filter
@@ -21,9 +17,8 @@ TOP_NEIGHBOURS = 20
 PLATFORM_NEIGHBOURS = 10
 PLATFORM_COUNT = 4
 MAX_NEIGHBOURS = TOP_NEIGHBOURS + PLATFORM_COUNT * PLATFORM_NEIGHBOURS
-# A page holds an unfiltered answer's first PAGE_NEIGHBOURS neighbours: what the gateway asks
-# for (10, for title pages and recommendations); a deeper or filtered request decodes the
-# lists instead. Deeper pages cost Redis memory (about 1 MB per 1,000 titles per neighbour).
+# A page holds an unfiltered answer's first PAGE_NEIGHBOURS neighbours, what the gateway asks
+# for; deeper pages cost Redis memory (about 1 MB per 1,000 titles per neighbour).
 PAGE_NEIGHBOURS = 10
 # Scores are cosine-like numbers; four decimals rank identically and pack shorter.
 SCORE_DECIMALS = 4
@@ -59,21 +54,16 @@ class FilmEntry:
 class RedisLayout:
     """Key names under one prefix, so several deployments (and tests) can share a Redis.
 
-    Keys are hash-tagged for Redis Cluster, where a transaction (WATCH/MULTI) and a multi-key
-    command may only touch keys of one hash slot. Redis hashes only the text between the first
-    `{` and `}`, so two slots matter:
+    Keys are hash-tagged for Redis Cluster, where a transaction and a multi-key command touch
+    one hash slot only (Redis hashes the text between the first `{` and `}`).
 
-    The control slot, tag `{prefix}` — the keys that change together, in one transaction:
+    The control slot, tag `{prefix}`, the keys that change together in one transaction:
     - `{prefix}:current`   string: the version readers use
     - `{prefix}:versions`  list: committed versions, newest first (current, rollback target)
-    - `{prefix}:retired`   list: versions a switch dropped, whose keys still await their TTL;
-                           written in the switch's transaction, so a crash right after it
-                           leaves a to-do list, never forgotten keys without expiry
+    - `{prefix}:retired`   list: versions a switch dropped, whose keys still await their TTL
+                           (written in the switch's transaction: a crash leaves a to-do list)
 
-    One slot per version, tag `{prefix:version}` — a version's data, written before `current`
-    names it and read together by one request (a pipelined HGET of title and list, HMGET of
-    lists); different versions land on different slots, so the big hashes spread over the
-    cluster's masters instead of piling onto the control slot's:
+    One slot per version, tag `{prefix:version}`, so versions spread over a cluster's masters:
     - `{prefix:version}:neighbours`   hash: title id -> packed neighbour list; and
                                       taste_field(id) -> the movie's row of EASE's B cut to
                                       its largest weights, packed the same way (score = the
@@ -87,10 +77,9 @@ class RedisLayout:
     - `{prefix:version}:title_pages`  hash: normalise_title(title) -> packed page: the answer
                                       of GET /v1/neighbours?title= after its `query` field
 
-    Readers resolve `current` once per request, then read only that version's keys. A version
-    is written completely (and its TTL removed) before `current` names it and stays intact
-    while it is current or the rollback target, so a reader sees one whole version, never a
-    mix. A single Redis ignores the braces: the same names work there unchanged.
+    A version is written whole before `current` names it and stays intact while it is current
+    or the rollback target; readers resolve `current` once per request, so they never see a
+    mix. A single Redis ignores the braces.
     """
 
     prefix: str
@@ -144,11 +133,7 @@ def taste_field(movie_id: str) -> str:
 
 def encode_neighbours(neighbours: list[Neighbour]) -> bytes:
     """Pack a ranked neighbour list: JSON rows [id, title, score, reason, type, year,
-    platforms, age band], zlib'd.
-
-    zlib (stdlib, so no extra dependency on either side) halves the value: reasons and genre
-    names repeat within a list. Decoding 20 rows costs microseconds.
-    """
+    platforms, age band], zlib'd (halves it: reasons and genre names repeat within a list)."""
     rows = [[n.id, n.title, round(n.score, SCORE_DECIMALS), n.reason, n.type, n.release_year,
              list(n.available_on), n.age_band] for n in neighbours]
     return zlib.compress(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode())
@@ -168,10 +153,7 @@ def as_text(value: Stored) -> str:
 
 def decode_neighbours(packed: Stored, *,
                       loads: Callable[[bytes], Any] = json.loads) -> list[Neighbour]:
-    """Unpack what encode_neighbours wrote, best first.
-
-    `loads`: the services pass orjson's (several times faster); the ETL has only the stdlib.
-    """
+    """Unpack what encode_neighbours wrote, best first (the services pass orjson's `loads`)."""
     rows = loads(zlib.decompress(as_bytes(packed)))
     # Positional: a keyword call costs more, and the services decode a list per request.
     return [Neighbour(row[0], row[1], float(row[2]), row[3], row[4], row[5], tuple(row[6]),
@@ -183,10 +165,8 @@ def decode_neighbours(packed: Stored, *,
 
 # A page: a byte holding n (the neighbours it has), a byte saying whether those are all the
 # answer has, then n + 1 little-endian uint32 offsets into the body (where the head ends,
-# where each neighbour ends), then the body zlib'd: the answer's JSON up to its neighbours'
-# `[`, then the neighbours joined by commas. The answer's JSON ends with PAGE_TAIL.
-# zlib: the field names repeat in every neighbour, so a page packs to about a third, and
-# inflating it costs microseconds.
+# where each neighbour ends), then the body zlib'd (to about a third): the answer's JSON up
+# to its neighbours' `[`, then the neighbours joined by commas. The JSON ends with PAGE_TAIL.
 PAGE_TAIL = b"]}"
 _OFFSET = struct.Struct("<I")
 

@@ -1,13 +1,7 @@
 """Readiness that degrades by route: ready while one downstream can serve, each one reported.
 
-A gateway pod that fails its readiness probe leaves the Service, so failing it whenever one
-downstream is unwell would turn a recsys (or Redis) problem into a total outage although the
-catalog routes still work. The rule per route (docs/operations.md):
-- catalog routes (`get_max_duration` ... `get_contents`, `/search`) need the catalog service;
-- `get_recommendation` and `POST /recommendations` need the recsys service (an unknown title's
-  suggestions come from the catalog; without it the 404 has none);
-- `/titles/{id}` needs the catalog; without recsys it still answers, recommendations marked
-  unavailable.
+Failing the probe whenever one downstream is unwell would take the pod out of the Service and
+turn a recsys problem into a total outage; the rule per route is in docs/operations.md.
 """
 
 import asyncio

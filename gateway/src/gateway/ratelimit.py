@@ -1,19 +1,12 @@
 """Per-client rate limiting of the public API (the `limits` library), 429 with Retry-After.
 
-A request spends tokens by its cost, not one each: 1 on arrival (the RateLimit middleware),
-then more where the gateway's work is dearer, spent by gateway.service through the request's
-RateBudget before that work starts: each liked title of a POST list past the first
-(RATE_LIMIT_TITLE_COST) and each fuzzy suggestion search for an unknown title
-(RATE_LIMIT_SEARCH_COST); the `limits` counters take a cost per hit. So a client at its limit
-with the dearest requests costs the services about what one with the cheapest does.
+A request spends 1 on arrival (the RateLimit middleware), then more where the work is dearer,
+through its RateBudget before that work starts: each liked title past the first
+(RATE_LIMIT_TITLE_COST), each fuzzy suggestion search (RATE_LIMIT_SEARCH_COST). So a client at
+its limit costs the services about the same whatever it asks.
 
-The counters live in the process (`MemoryStorage`) unless RATE_LIMIT_REDIS_URL is set, then
-in Redis, shared by every gateway replica. The sliding-window counter costs one or two
-counter updates per hit and has no burst at window edges. A client is its TCP peer, or
-the value of RATE_LIMIT_CLIENT_HEADER when a proxy in front names it (`x-real-ip` behind
-ingress-nginx; never trust such a header when clients reach the gateway directly).
-If the Redis holding the counters fails, requests pass (logged, counted): a limiter outage
-must not become an API outage.
+Counters live in the process unless RATE_LIMIT_REDIS_URL shares them between replicas; if
+that Redis fails, requests pass (logged, counted): a limiter outage is not an API outage.
 """
 
 import logging
@@ -39,7 +32,6 @@ UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/favicon.i
 UNLIMITED_PREFIXES = ("/static/",)
 # At most one warning this often while the counters' storage is failing.
 STORAGE_WARNING_SECONDS = 10.0
-# Where the request's RateBudget waits for the routes (request.state.rate_budget).
 BUDGET_STATE = "rate_budget"
 
 
@@ -59,7 +51,7 @@ class ClientLimits:
 
     def __init__(self, *, rules: list[RateLimitItem], storage: Storage, storage_name: str,
                  title_cost: int, search_cost: int, state: State | None = None) -> None:
-        # Made with the middleware stack (first request), after /metrics' registry exists.
+        # Read at the first request, once install_observability has made the registry.
         metrics = getattr(state, "metrics", None)
         registry = metrics.registry if metrics is not None else None
         self.rules = rules
@@ -152,8 +144,7 @@ class RateLimit:
             await send_error(send, refused.status_code, refused.body, [
                 (name.lower().encode(), value.encode()) for name, value in refused.headers.items()])
             return
-        # A state of this request's own: the server's is a copy shared by nothing else, but
-        # another server or a test client may hand every request the same one.
+        # A state of this request's own: a server or test client may share one between requests.
         scope = {**scope, "state": {**scope.get("state", {}),
                                     BUDGET_STATE: RateBudget(self.limits, client)}}
         await self.app(scope, receive, send)
