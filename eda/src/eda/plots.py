@@ -86,13 +86,12 @@ def barh_counts(axes: Axes, labels: Sequence[str], values: Sequence[float], *,
     if not labels:
         no_data(axes)
         return
-    positions = range(len(labels))
-    axes.barh(list(positions), list(values), color=colour)
-    axes.set_yticks(list(positions), [_shorten(label) for label in labels])
+    positions = list(range(len(labels)))
+    bars = axes.barh(positions, list(values), color=colour)
+    axes.bar_label(bars, fmt=" {:,.0f}", fontsize=8)
+    axes.set_yticks(positions, [_shorten(label) for label in labels])
     axes.invert_yaxis()
     axes.set_xlabel(xlabel)
-    for position, value in zip(positions, values, strict=True):
-        axes.text(value, position, f" {value:,.0f}", va="center", fontsize=8)
 
 
 def _shorten(label: str, limit: int = 28) -> str:

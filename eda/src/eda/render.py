@@ -26,7 +26,7 @@ def write_report(*, sections: list[Section], out_dir: Path, run_id: str, run_dir
             (figure_dir / f"{figure.slug}.png").write_bytes(figure.png)
             images[figure.slug] = base64.b64encode(figure.png).decode("ascii")
     environment = Environment(loader=PackageLoader("eda"), autoescape=select_autoescape(),
-                              trim_blocks=False, keep_trailing_newline=True)
+                              keep_trailing_newline=True)
     html = environment.get_template("report.html.j2").render(
         title=title, sections=sections, images=images, figure_dir=FIGURE_DIR, run_id=run_id,
         run_dir=str(run_dir), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
