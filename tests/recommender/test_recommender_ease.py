@@ -66,14 +66,6 @@ def test_bad_lambda_and_too_many_movies_are_refused(monkeypatch):
         ease.ease_weights(gram, lam=1.0)
 
 
-def test_keep_most_liked_drops_the_least_liked_columns():
-    matrix = sparse.csr_matrix(LIKED)
-    kept, movies = ease.keep_most_liked(matrix, np.arange(6) + 10, max_items=3)
-    # Fans per movie: 3, 3, 3, 3, 3, 0 -> the first three by row on the tie.
-    assert movies.tolist() == [10, 11, 12]
-    assert np.array_equal(kept.toarray(), LIKED[:, :3])
-
-
 def test_neighbours_rank_positive_weights_and_skip_the_same_film():
     # Users 1-5 as catalog user ids; movie rows 0-5 (5 liked by nobody, only rated low).
     users, rows = np.nonzero(LIKED)
@@ -83,7 +75,8 @@ def test_neighbours_rank_positive_weights_and_skip_the_same_film():
     ])
     groups = np.array([0, 1, 2, 3, 4, 5])
     rated = RatedMatrix.from_frame(ratings)
-    frame = ease.ease_neighbours(ratings=rated, groups=groups, rows=np.arange(6), k=2, lam=1.0)
+    model = next(ease.fit_ease(ratings=rated, lambdas=[1.0]))
+    frame = model.neighbours(groups=groups, rows=np.arange(6), k=2)
     expected = direct_ease(LIKED, 1.0)
     for query in range(5):
         positive = np.sort(expected[query][expected[query] > 0])[::-1][:2]
@@ -93,7 +86,6 @@ def test_neighbours_rank_positive_weights_and_skip_the_same_film():
         assert expected[query, got["neighbour"].to_numpy()] == pytest.approx(positive, abs=1e-5)
     assert 5 not in set(frame["query"]) | set(frame["neighbour"])
     # Movies 0 and 1 as one film (the same title on two platforms): never each other's neighbour.
-    same = ease.ease_neighbours(ratings=rated, groups=np.array([0, 0, 2, 3, 4, 5]),
-                                rows=np.array([0, 1]), k=5, lam=1.0)
+    same = model.neighbours(groups=np.array([0, 0, 2, 3, 4, 5]), rows=np.array([0, 1]), k=5)
     pairs = set(same.select("query", "neighbour").iter_rows())
     assert not pairs & {(0, 1), (1, 0)}

@@ -2,7 +2,8 @@
 
 from etl_job.recommender.blend import Blend
 from etl_job.recommender.evaluate import BlendDominated, EvaluationReport, ModelScore, evaluate
-from etl_job.recommender.train import NEIGHBOURS_SCHEMA, train
+from etl_job.recommender.movies import NEIGHBOURS_SCHEMA
+from etl_job.recommender.train import train
 
 __all__ = ["NEIGHBOURS_SCHEMA", "Blend", "BlendDominated", "EvaluationReport", "ModelScore",
            "evaluate", "train"]

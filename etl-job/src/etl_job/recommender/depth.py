@@ -11,7 +11,6 @@ import numpy as np
 import polars as pl
 from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, Platform
 from contracts.redis_layout import PLATFORM_NEIGHBOURS, TOP_NEIGHBOURS
-from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from etl_job.recommender.audience import row_bands, suited, suited_ids
@@ -19,11 +18,7 @@ from etl_job.recommender.features import ContentFeatures, build_content_features
 from etl_job.recommender.movies import MovieIndex, index_movies
 from etl_job.recommender.reasons import explain
 from etl_job.recommender.shows import show_neighbours
-from etl_job.recommender.similarity import (
-    BLOCK_ROWS,
-    NEIGHBOUR_SCHEMA,
-    top_k_positive,
-)
+from etl_job.recommender.similarity import top_k_neighbours
 
 
 def keep_for_platforms(*, neighbours: pl.DataFrame, films: pl.DataFrame,
@@ -109,9 +104,9 @@ def platform_fill(*, index: MovieIndex, features: ContentFeatures, neighbours: p
         if len(columns) == 0 or len(short) == 0:
             continue
         # Twice as many as needed: some are already on the list, some are one film.
-        extra.append(top_k_among(matrix=features.matrix, rows=short,
-                                 columns=columns.to_numpy(), groups=index.groups,
-                                 k=2 * per_platform))
+        extra.append(top_k_neighbours(matrix=features.matrix, rows=short,
+                                      columns=columns.to_numpy(), groups=index.groups,
+                                      k=2 * per_platform, threads=1))
     if not extra:
         return neighbours
     found = suited(pl.concat(extra).unique(["query", "neighbour"], keep="first"),
@@ -146,29 +141,10 @@ def _explain_fill(*, index: MovieIndex, features: ContentFeatures,
     if missing.is_empty():
         return neighbours
     reasons = explain(movies=index.movies, features=features,
-                      neighbours=missing.with_columns(collab=pl.lit(0.0)), liked_rows=set())
+                      neighbours=missing, liked_rows=set())
     explained = pl.DataFrame({"position": missing["position"], "why": reasons},
                              schema={"position": pl.Int64, "why": pl.String})
     return (neighbours.with_columns(position=pl.int_range(0, pl.len()).cast(pl.Int64))
             .join(explained, on="position", how="left")
             .with_columns(reason=pl.coalesce("reason", "why"))
             .select(neighbours.columns))
-
-
-def top_k_among(*, matrix: sparse.csr_matrix, rows: np.ndarray, columns: np.ndarray,
-                groups: np.ndarray, k: int, block_rows: int = BLOCK_ROWS) -> pl.DataFrame:
-    """For each query row, the k columns (rows of `matrix` among `columns`) most similar by dot
-    product, never one of its own film; query, neighbour, score, best first."""
-    columns = np.asarray(columns, dtype=np.int64)
-    transposed = matrix[columns].T.tocsr()
-    frames = []
-    for start in range(0, len(rows), block_rows):
-        block = np.asarray(rows[start:start + block_rows], dtype=np.int64)
-        scores = (matrix[block] @ transposed).toarray()
-        scores[groups[block][:, None] == groups[columns][None, :]] = -np.inf
-        top_rows, top_columns, values = top_k_positive(scores=scores,
-                                                       k=min(k, len(columns)))
-        frames.append(pl.DataFrame({"query": block[top_rows].astype(np.int32),
-                                    "neighbour": columns[top_columns].astype(np.int32),
-                                    "score": values.astype(np.float64)}))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=NEIGHBOUR_SCHEMA)

@@ -13,7 +13,7 @@ from scipy.linalg import lapack
 from etl_job.config import usable_cpus
 from etl_job.recommender.collaborative import POSITIVE_RATING, positive_matrix
 from etl_job.recommender.movies import RatedMatrix
-from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_positive
+from etl_job.recommender.similarity import BLOCK_ROWS, top_k_blocks
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +23,12 @@ log = logging.getLogger(__name__)
 # liked enter the model (86% of the benchmark's likes); the others get no EASE signal, BM25 and
 # content still rank them.
 MAX_ITEMS = 6_000
-DEFAULT_LAMBDA = 200.0
 # A factor of 4 apart: on the real ratings HR@5 kept rising with λ up to 16,000 (a larger λ
 # leans EASE towards the films most users share) while its tail fell; the tail share
 # (recommender.tail) is what keeps the tail then. See docs/recommender.md's evaluation.
 LAMBDA_GRID = (500.0, 2000.0, 8000.0)
 # Columns of XᵀX built per sparse product: ~16k x 1024 entries in flight at most.
 GRAM_BLOCK = 1024
-# Rows of B scored per top-k pass: 512 x 16k float32 scores, ~35 MB per array.
-BLOCK_ROWS = 512
 
 
 def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK,
@@ -100,50 +97,12 @@ def ease_weights(gram: np.ndarray, *, lam: float, overwrite: bool = False) -> np
     """B = -P / diag(P) column by column, diag(B) = 0: B[i, j] scores movie j for a fan of i."""
     n = gram.shape[0]
     if n > MAX_ITEMS:
-        raise ValueError(f"EASE accepts at most {MAX_ITEMS} movies, got {n}: keep the most-liked "
-                         f"{MAX_ITEMS} (see ease_neighbours)")
+        raise ValueError(f"EASE accepts at most {MAX_ITEMS} movies, got {n}")
     weights = inverse_gram(gram, lam=lam, overwrite=overwrite)
     diagonal = weights.diagonal().copy()
     weights /= -diagonal[None, :]
     weights[np.diag_indices(n)] = 0.0
     return weights
-
-
-def keep_most_liked(liked: sparse.csr_matrix, movies: np.ndarray,
-                    max_items: int = MAX_ITEMS) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """The `max_items` columns with the most likes (ties to the lower row), others dropped."""
-    if liked.shape[1] <= max_items:
-        return liked, movies
-    counts = np.asarray(liked.sum(axis=0)).ravel()
-    keep = np.sort(np.lexsort((movies, -counts))[:max_items])
-    log.warning("EASE: %d liked movies, past the bound of %d; the %d least liked get no EASE "
-                "signal", liked.shape[1], max_items, liked.shape[1] - max_items)
-    return liked[:, keep].tocsr(), movies[keep]
-
-
-def weights_neighbours(*, weights: np.ndarray, movies: np.ndarray, groups: np.ndarray,
-                       rows: np.ndarray, k: int, block_rows: int = BLOCK_ROWS) -> pl.DataFrame:
-    """Top-k positive B[i, :] per query row that EASE knows, movies of its own film left out.
-
-    `movies[c]` is the catalog row of column c of `weights`; returns query, neighbour (catalog
-    rows) and score, best first within each query.
-    """
-    columns = np.flatnonzero(np.isin(movies, np.asarray(rows, dtype=np.int64)))
-    if len(columns) == 0 or k <= 0:
-        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    column_groups = groups[movies]
-    frames = []
-    for start in range(0, len(columns), block_rows):
-        block = columns[start:start + block_rows]
-        scores = weights[block].copy()
-        scores[column_groups[block][:, None] == column_groups[None, :]] = -np.inf
-        local, found, values = top_k_positive(scores=scores, k=k)
-        frames.append(pl.DataFrame({
-            "query": movies[block[local]].astype(np.int32),
-            "neighbour": movies[found].astype(np.int32),
-            "score": values.astype(np.float64),
-        }))
-    return pl.concat(frames)
 
 
 @dataclass(frozen=True)
@@ -159,9 +118,12 @@ class EaseModel:
     co_likes: np.ndarray | None = None
 
     def neighbours(self, *, groups: np.ndarray, rows: np.ndarray, k: int) -> pl.DataFrame:
-        """Top-k positive neighbours of each query row the model knows (see weights_neighbours)."""
-        return weights_neighbours(weights=self.weights, movies=self.movies, groups=groups,
-                                  rows=rows, k=k)
+        """Top-k positive B[i, :] (query, neighbour, score: catalog rows) of each query row the
+        model knows, never one of its own film."""
+        column = self._columns(int(self.movies.max(initial=-1)) + 1)
+        return top_k_blocks(score=lambda block: self.weights[column[block]],
+                            rows=self.movies[np.isin(self.movies, rows)], columns=self.movies,
+                            groups=groups, k=k, threads=1)
 
     def pair_scores(self, *, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """B[left[i], right[i]] per pair of catalog rows; NaN where the model knows either not."""
@@ -176,14 +138,18 @@ class EaseModel:
 
     def _lookup(self, matrix: np.ndarray, *, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
-        size = int(max(self.movies.max(initial=-1), left.max(initial=-1),
-                       right.max(initial=-1))) + 1
-        column = np.full(size, -1, dtype=np.int64)
-        column[self.movies] = np.arange(len(self.movies))
+        column = self._columns(int(max(self.movies.max(initial=-1), left.max(initial=-1),
+                                       right.max(initial=-1))) + 1)
         known = (column[left] >= 0) & (column[right] >= 0)
         values = np.full(len(left), np.nan, dtype=np.float64)
         values[known] = matrix[column[left[known]], column[right[known]]]
         return values
+
+    def _columns(self, size: int) -> np.ndarray:
+        """Catalog row -> column of `weights` (-1 where the model knows the movie not)."""
+        column = np.full(size, -1, dtype=np.int64)
+        column[self.movies] = np.arange(len(self.movies))
+        return column
 
 
 def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
@@ -209,13 +175,3 @@ def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
         last = position == len(lambdas) - 1
         yield EaseModel(weights=ease_weights(gram, lam=lam, overwrite=last), movies=movies,
                         lam=float(lam), left_out=left_out, co_likes=co_likes)
-
-
-def ease_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: np.ndarray, k: int,
-                    lam: float = DEFAULT_LAMBDA, threshold: float = POSITIVE_RATING,
-                    max_items: int = MAX_ITEMS) -> pl.DataFrame:
-    """Top-k EASE neighbours (query, neighbour, score > 0) of each query row someone liked."""
-    for model in fit_ease(ratings=ratings, lambdas=[lam], threshold=threshold,
-                          max_items=max_items):
-        return model.neighbours(groups=groups, rows=rows, k=k)
-    return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)

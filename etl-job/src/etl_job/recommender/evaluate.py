@@ -1,7 +1,7 @@
 """Offline evaluation on held-out users: every single signal and every blend tried, one shipped."""
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +55,7 @@ TAIL_CUTOFF = HEAD_SIZE
 # Queries scored at most (whole held-out users, drawn at random): the evaluation's cost stays
 # bounded as ratings grow, and 20,000 queries still give an HR@5 interval ~0.02 wide.
 MAX_QUERIES = 20_000
+HOLDOUT_FRACTION = 0.2
 
 __all__ = ["LIKED_RATING", "MAX_QUERIES", "TAIL_GRID", "WEIGHT_GRID", "BlendDominated",
            "EvaluationReport", "ModelScore", "evaluate", "sample_users", "split_users"]
@@ -137,7 +138,7 @@ def shipped_lists(*, blended: pl.DataFrame, tail: int, split: Split, index: Movi
 
 
 def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
-             seed: int = 42, holdout_fraction: float = 0.2, k: int = 5,
+             seed: int = 42, holdout_fraction: float = HOLDOUT_FRACTION, k: int = 5,
              lambdas: Sequence[float] = LAMBDA_GRID,
              weights: Sequence[tuple[float, float, float]] = WEIGHT_GRID,
              tails: Sequence[int] = TAIL_GRID,
@@ -196,22 +197,26 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
         score(BM25, top_per_query(neighbours=lists.bm25, k=depth)),
     ]
     grid: list[ModelScore] = []
-    models = _single_threaded(fit_ease(ratings=split.train,
-                                       lambdas=[b.lam for b in blends[::per_lambda]],
-                                       max_items=max_items, threads=threads))
-    left_out = 0
-    fitting = time.perf_counter()
-    ease_seconds = 0.0
-    for lam_blends, model in zip(_chunks(blends, per_lambda), models, strict=False):
-        ease_seconds += time.perf_counter() - fitting
-        left_out = model.left_out
-        candidates = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)
-        baselines.append(score(ease_name(model.lam), top_per_query(neighbours=candidates,
-                                                                   k=depth)))
-        grid += score_blends(candidate_pairs(content=lists.content, bm25=lists.bm25,
-                                             ease=candidates, features=features.matrix,
-                                             ease_model=model), lam_blends)
-        fitting = time.perf_counter()
+    left_out, ease_seconds = 0, 0.0
+    # Each EASE solve on one BLAS thread (train.py says why).
+    with threadpool_limits(limits=1, user_api="blas"):
+        models = fit_ease(ratings=split.train, lambdas=[b.lam for b in blends[::per_lambda]],
+                          max_items=max_items, threads=threads)
+        for start in range(0, len(blends), per_lambda):
+            fitting = time.perf_counter()
+            model = next(models, None)
+            ease_seconds += time.perf_counter() - fitting
+            if model is None:
+                break
+            left_out = model.left_out
+            candidates = ease_list(model=model, index=index, rows=split.rows,
+                                   candidates=CANDIDATES)
+            baselines.append(score(ease_name(model.lam),
+                                   top_per_query(neighbours=candidates, k=depth)))
+            grid += score_blends(candidate_pairs(content=lists.content, bm25=lists.bm25,
+                                                 ease=candidates, features=features.matrix,
+                                                 ease_model=model),
+                                 blends[start:start + per_lambda])
     if not grid:  # nobody liked anything in training: no EASE, the blends are BM25 + content
         blends = blends[:per_lambda]
         grid = score_blends(candidate_pairs(content=lists.content, bm25=lists.bm25,
@@ -256,36 +261,36 @@ def second_split(*, index: MovieIndex, rated: RatedMatrix, features: ContentFeat
     (the first split's content lists, `content`, kept for the movies they cover)."""
     split = make_split(index=index, rated=rated, seed=seed, holdout_fraction=holdout_fraction,
                        max_queries=max_queries, tail_cutoff=tail_cutoff)
-    depth = max(k, NDCG_K)
+    lists, _ = retrained_lists(index=index, split=split, blend=blend, depth=max(k, NDCG_K),
+                               features=features, known_content=content, bands=row_bands(index),
+                               max_items=max_items, threads=threads)
+    score = score_model(name=blend.label, recommendations=lists, liked=split.liked,
+                        head=split.head, k=k, recommendable=len(index.recommendable_rows()),
+                        seed=seed, resamples=resamples)
+    return SecondSplit(seed=seed, held_out_users=split.held_out.n_users, score=score)
+
+
+def retrained_lists(*, index: MovieIndex, split: Split, blend: Blend, depth: int,
+                    features: ContentFeatures | None = None,
+                    known_content: pl.DataFrame | None = None, bands: np.ndarray | None = None,
+                    max_items: int = MAX_ITEMS,
+                    threads: int | None = None) -> tuple[pl.DataFrame, EaseModel | None]:
+    """`blend` trained again on `split`'s training ratings: its lists of the split's rows as
+    shipped, `depth` deep (the audience rule with `bands`), and its EASE model."""
     with threadpool_limits(limits=1, user_api="blas"):
+        features = features or build_content_features(movies=index.movies)
         lists = signal_lists(index=index, features=features, ratings=split.train,
-                             rows=split.rows, candidates=CANDIDATES, known_content=content,
+                             rows=split.rows, candidates=CANDIDATES, known_content=known_content,
                              threads=threads)
-    model = next(_single_threaded(fit_ease(ratings=split.train, lambdas=[blend.lam],
-                                           max_items=max_items, threads=threads)), None)
+        model = next(fit_ease(ratings=split.train, lambdas=[blend.lam], max_items=max_items,
+                              threads=threads), None)
     ease = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)
     pairs = candidate_pairs(content=lists.content, bm25=lists.bm25, ease=ease,
                             features=features.matrix, ease_model=model)
-    pairs = suited(pairs, bands=row_bands(index))
+    if bands is not None:
+        pairs = suited(pairs, bands=bands)
     blended = blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs),
                                k=max(CANDIDATES, depth))
-    score = score_model(name=blend.label, recommendations=shipped_lists(
-        blended=blended, tail=blend.tail, split=split, index=index, depth=depth),
-        liked=split.liked, head=split.head, k=k, recommendable=len(index.recommendable_rows()),
-        seed=seed, resamples=resamples)
-    return SecondSplit(seed=seed, held_out_users=split.held_out.n_users,
-                       score=score)
+    return shipped_lists(blended=blended, tail=blend.tail, split=split, index=index,
+                         depth=depth), model
 
-
-def _single_threaded(models: Iterator[EaseModel]) -> Iterator[EaseModel]:
-    """Each EASE solve with one BLAS thread (see train.py: two spin on a loaded small box)."""
-    while True:
-        with threadpool_limits(limits=1, user_api="blas"):
-            model = next(models, None)
-        if model is None:
-            return
-        yield model
-
-
-def _chunks(items: Sequence[Blend], size: int) -> list[Sequence[Blend]]:
-    return [items[start:start + size] for start in range(0, len(items), size)]

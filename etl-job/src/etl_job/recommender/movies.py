@@ -13,6 +13,9 @@ from etl_job.transform import is_placeholder
 REQUIRED_CATALOG_COLUMNS = ("id", "type", "title", "listed_in", "description", "director",
                             "cast", "country")
 REQUIRED_RATINGS_COLUMNS = ("user_id", "movie_id", "rating")
+NEIGHBOURS_SCHEMA = pl.Schema({"movie_id": pl.String(), "rank": pl.Int32(),
+                               "neighbour_id": pl.String(), "score": pl.Float64(),
+                               "reason": pl.String()})
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,28 @@ class MovieIndex:
         rows = pl.Series(flagged, dtype=pl.Int32).implode()
         return pairs.filter(~pl.col("query").is_in(rows) & ~pl.col("neighbour").is_in(rows))
 
+    def published(self, ranked: pl.DataFrame, reasons: list[str] | None = None) -> pl.DataFrame:
+        """query/neighbour/score rows (best first per query) as NEIGHBOURS_SCHEMA rows: ids,
+        ranks from 1, `reasons` (default null)."""
+        ids = pl.Series("id", self.ids, dtype=pl.String)
+        return pl.DataFrame({
+            "movie_id": ids.gather(ranked["query"]),
+            "rank": ranked.select(rank=pl.int_range(1, pl.len() + 1).over("query"))["rank"],
+            "neighbour_id": ids.gather(ranked["neighbour"]),
+            "score": ranked["score"],
+            "reason": pl.Series(reasons or [None] * ranked.height, dtype=pl.String),
+        }).cast(NEIGHBOURS_SCHEMA)
 
-def _require(frame: pl.DataFrame, columns: tuple[str, ...], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
+
+def _require(names: list[str], columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in names]
     if missing:
         raise ValueError(f"{name} frame lacks column(s) {', '.join(missing)}")
 
 
 def index_movies(*, catalog: pl.DataFrame, kind: str = CATALOG_TYPE_MOVIE) -> MovieIndex:
     """Keep the catalog's movies (or shows: `kind`), sorted by id, and number their films."""
-    _require(catalog, REQUIRED_CATALOG_COLUMNS, "catalog")
+    _require(catalog.columns, REQUIRED_CATALOG_COLUMNS, "catalog")
     movies = (catalog.filter(pl.col("type").str.to_lowercase() == kind)
               .unique("id", keep="first").sort("id"))
     years = (movies["release_year"].to_list() if "release_year" in movies.columns
@@ -115,25 +130,19 @@ class RatedMatrix:
         return int(self.stars.shape[1])
 
     @classmethod
-    def from_frame(cls, frame: pl.DataFrame, *, n_movies: int | None = None) -> "RatedMatrix":
+    def from_frame(cls, frame: pl.DataFrame) -> "RatedMatrix":
         """From a user_id, row, rating frame (tests, small inputs)."""
-        _require(frame, ("user_id", "row", "rating"), "ratings")
+        _require(frame.columns, ("user_id", "row", "rating"), "ratings")
         users, codes = np.unique(frame["user_id"].to_numpy().astype(np.int64),
                                  return_inverse=True)
         rows = frame["row"].to_numpy().astype(np.int32)
-        size = int(rows.max(initial=-1)) + 1 if n_movies is None else n_movies
-        return cls._from_entries(users=users, user_codes=codes.astype(np.int64), rows=rows,
-                                 stars=_half_stars(frame["rating"].to_numpy()), n_movies=size)
-
-    @classmethod
-    def _from_entries(cls, *, users: np.ndarray, user_codes: np.ndarray, rows: np.ndarray,
-                      stars: np.ndarray, n_movies: int) -> "RatedMatrix":
-        order = np.argsort(user_codes, kind="stable")
+        order = np.argsort(codes, kind="stable")
         indptr = np.zeros(len(users) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(user_codes, minlength=len(users)), out=indptr[1:])
-        matrix = sparse.csr_matrix((stars[order], rows[order].astype(np.int32), indptr),
-                                   shape=(len(users), n_movies))
-        return cls(users=users, stars=matrix)
+        np.cumsum(np.bincount(codes, minlength=len(users)), out=indptr[1:])
+        stars = _half_stars(frame["rating"].to_numpy())
+        shape = (len(users), int(rows.max(initial=-1)) + 1)
+        return cls(users=users,
+                   stars=sparse.csr_matrix((stars[order], rows[order], indptr), shape=shape))
 
     def frame(self, threshold: float | None = None) -> pl.DataFrame:
         """The ratings (at least `threshold` when given) as user_id, row, rating, user-major."""
@@ -200,7 +209,7 @@ def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: 
                              f"index {index.size} movies")
         return ratings
     frame = ratings.lazy()
-    _require_lazy(frame, REQUIRED_RATINGS_COLUMNS, "ratings")
+    _require(frame.collect_schema().names(), REQUIRED_RATINGS_COLUMNS, "ratings")
     movies = pl.Enum(index.ids)
 
     def coded(part: pl.LazyFrame) -> pl.LazyFrame:
@@ -232,9 +241,3 @@ def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: 
     return RatedMatrix(users=users, stars=sparse.csr_matrix(
         (stars, indices, indptr), shape=(len(users), index.size)))
 
-
-def _require_lazy(frame: pl.LazyFrame, columns: tuple[str, ...], name: str) -> None:
-    names = frame.collect_schema().names()
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise ValueError(f"{name} frame lacks column(s) {', '.join(missing)}")

@@ -56,8 +56,8 @@ def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarra
 
 def fill_short_lists(*, neighbours: pl.DataFrame, order: np.ndarray, groups: np.ndarray,
                      rows: np.ndarray, k: int, bands: np.ndarray | None = None) -> pl.DataFrame:
-    """Append popular movies (score 0) to every query row that has fewer than k neighbours
-    (suited to its audience, with `bands`: see popular_neighbours)."""
+    """Append the first rows of `order` (score 0) to every query row that has fewer than k
+    neighbours (suited to its audience, with `bands`: see popular_neighbours)."""
     counts = dict(neighbours.group_by("query").len().iter_rows())
     short = [int(row) for row in rows if counts.get(int(row), 0) < k]
     if not short:
@@ -68,5 +68,6 @@ def fill_short_lists(*, neighbours: pl.DataFrame, order: np.ndarray, groups: np.
     fillers = [popular_neighbours(order=order, groups=groups, rows=np.array([row]),
                                   k=k - counts.get(row, 0), existing=existing, bands=bands)
                for row in short]
+    fillers = [f.select(neighbours.columns).cast(neighbours.schema) for f in fillers]
     # A stable sort by query keeps each list's order and puts its fillers after it.
     return pl.concat([neighbours, *fillers]).sort("query", maintain_order=True)

@@ -171,26 +171,41 @@ def _header(evaluation: dict[str, Any]) -> str:
             f"HR@{k} with its 95% bootstrap interval (users resampled)")
 
 
+def _cells(values: dict[str, Any]) -> list[str]:
+    low, high = values["hr_interval"]
+    return [f"{values['hr_at_k']:.4f}", f"{low:.3f}-{high:.3f}", f"{values['tail_hr_at_k']:.4f}",
+            f"{values['ndcg_at_10']:.4f}", f"{values['coverage']:.4f}", str(values["queries"])]
+
+
+def _checks(evaluation: dict[str, Any]) -> list[str]:
+    """The series and taste sentences, when the run measured them."""
+    series = evaluation.get("series")
+    return ((series_lines(series).splitlines() if series else [])
+            + ([taste_lines(evaluation["taste"])] if evaluation.get("taste") else []))
+
+
 def render_table(evaluation: dict[str, Any]) -> str:
     """The plain-text table the ETL prints, from the manifest's evaluation section."""
     k = evaluation["k"]
     rows = _rows(evaluation)
     width = max(len(name) for name, _, _ in rows) + 2
-    lines = [f"offline evaluation: {_header(evaluation)}", "",
-             f"{'model':<{width}}  {f'HR@{k}':>6}  {'95% interval':>15}  {f'tail HR@{k}':>11}  "
-             f"{'NDCG@10':>7}  {'coverage':>8}  {'queries':>7}"]
-    for name, values, shipped in rows:
-        low, high = values["hr_interval"]
-        label = f"{'* ' if shipped else ''}{name}"
-        lines.append(f"{label:<{width}}  {values['hr_at_k']:>6.4f}  {f'{low:.3f}-{high:.3f}':>15}"
-                     f"  {values['tail_hr_at_k']:>11.4f}  {values['ndcg_at_10']:>7.4f}  "
-                     f"{values['coverage']:>8.4f}  {values['queries']:>7d}")
+    widths = (6, 15, 11, 7, 8, 7)
+
+    def line(label: str, cells: list[str]) -> str:
+        return f"{label:<{width}}" + "".join(f"  {c:>{w}}" for c, w in zip(cells, widths,
+                                                                            strict=True))
+
+    lines = [f"offline evaluation: {_header(evaluation)}", "", line("model", _columns(k))]
+    lines += [line(f"{'* ' if shipped else ''}{name}", _cells(values))
+              for name, values, shipped in rows]
     lines += ["", f"* shipped: {evaluation['blend_weight']}", f"rule: {SELECTION_RULE}",
               _target_line(evaluation)]
     extra = [_second_line(evaluation), lists_line(evaluation)]
-    series = [series_lines(evaluation["series"])] if evaluation.get("series") else []
-    taste = [taste_lines(evaluation["taste"])] if evaluation.get("taste") else []
-    return "\n".join(lines + [line for line in extra if line] + series + taste)
+    return "\n".join(lines + [line for line in extra if line] + _checks(evaluation))
+
+
+def _columns(k: int) -> list[str]:
+    return [f"HR@{k}", "95% interval", f"tail HR@{k}", "NDCG@10", "coverage", "queries"]
 
 
 def lists_line(evaluation: dict[str, Any]) -> str:
@@ -270,16 +285,12 @@ def taste_lines(taste: dict[str, Any]) -> str:
 
 def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
     """The evaluation table of docs/recommender.md, from a manifest's evaluation section."""
-    k = evaluation["k"]
     lines = [f"Generated from {source or 'a run manifest'} by "
              "`python -m etl_job.recommender.readme_table`: " + _header(evaluation) + ".", "",
-             f"| model | HR@{k} | 95% interval | tail HR@{k} | NDCG@10 | coverage | queries |",
+             "| " + " | ".join(["model", *_columns(evaluation["k"])]) + " |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, values, shipped in _rows(evaluation):
-        low, high = values["hr_interval"]
-        cells = [name, f"{values['hr_at_k']:.4f}", f"{low:.3f}-{high:.3f}",
-                 f"{values['tail_hr_at_k']:.4f}", f"{values['ndcg_at_10']:.4f}",
-                 f"{values['coverage']:.4f}", str(values["queries"])]
+        cells = [name, *_cells(values)]
         if shipped:
             cells = [f"**{cell}**" for cell in cells[:5]] + cells[5:]
         lines.append("| " + " | ".join(cells) + " |")
@@ -288,8 +299,7 @@ def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
     lines += ["", f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
               f"{_target_line(evaluation)}." + (f" The {second}." if second else "")
               + (f" The {published}." if published else "")]
-    extra = (series_lines(evaluation["series"]).splitlines() if evaluation.get("series")
-             else []) + ([taste_lines(evaluation["taste"])] if evaluation.get("taste") else [])
+    extra = _checks(evaluation)
     if extra:
         lines += ["", *(f"{line[0].upper()}{line[1:]}." for line in extra)]
     return "\n".join(lines)

@@ -15,18 +15,15 @@ import numpy as np
 import polars as pl
 from contracts.titles import film_key
 from scipy import sparse
-from threadpoolctl import threadpool_limits
 
-from etl_job.recommender.blend import Blend, blend_neighbours, candidate_pairs, reference_scores
-from etl_job.recommender.ease import MAX_ITEMS, fit_ease
-from etl_job.recommender.evaluate import LIKED_RATING, Split, sample_users, shipped_lists
-from etl_job.recommender.features import build_content_features
+from etl_job.recommender.blend import Blend
+from etl_job.recommender.ease import MAX_ITEMS
+from etl_job.recommender.evaluate import LIKED_RATING, Split, retrained_lists, sample_users
 from etl_job.recommender.metrics import NDCG_K, RESAMPLES, bootstrap_interval
 from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_movies, index_ratings
 from etl_job.recommender.popularity import most_rated, popularity_order
 from etl_job.recommender.series import detect_series, place_series, series_targets
 from etl_job.recommender.tail import HEAD_SIZE
-from etl_job.recommender.train import CANDIDATES, ease_list, signal_lists
 
 # At most this many films hidden, and this share of the liked ones: enough hidden films for
 # an interval, few enough that the training without them is the one the others see.
@@ -183,19 +180,8 @@ def cold_start(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | 
                   rows=rows, head=most_rated(ratings=train, count=HEAD_SIZE),
                   order=index.without_placeholder_rows(popularity_order(ratings=train,
                                                                         n_movies=index.size)))
-    with threadpool_limits(limits=1, user_api="blas"):
-        features = build_content_features(movies=index.movies)
-        lists = signal_lists(index=index, features=features, ratings=train, rows=rows,
-                             candidates=CANDIDATES)
-        model = next(fit_ease(ratings=train, lambdas=[blend.lam], max_items=max_items), None)
-    ease = ease_list(model=model, index=index, rows=rows, candidates=CANDIDATES)
-    pairs = candidate_pairs(content=lists.content, bm25=lists.bm25, ease=ease,
-                            features=features.matrix, ease_model=model)
-    depth = max(k, NDCG_K)
-    blended = blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs),
-                               k=max(CANDIDATES, depth))
-    plain = shipped_lists(blended=blended, tail=blend.tail, split=split, index=index,
-                          depth=depth)
+    plain, _ = retrained_lists(index=index, split=split, blend=blend, depth=max(k, NDCG_K),
+                               max_items=max_items)
     with_step = place_series(lists=plain, targets=_row_targets(catalog=catalog, index=index),
                              film_of=pl.DataFrame({"item": np.arange(index.size),
                                                    "film": index.groups}))

@@ -1,5 +1,6 @@
 """Cosine nearest neighbours over sparse rows, computed block by block with a top-k per row."""
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -44,40 +45,42 @@ def top_k_positive(*, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     return rows[keep], columns[keep], values[keep]
 
 
-def _block_top_k(*, matrix: sparse.csr_matrix, transposed: sparse.csr_matrix, block: np.ndarray,
-                 groups: np.ndarray, k: int) -> pl.DataFrame:
-    scores = (matrix[block] @ transposed).toarray()
-    scores[groups[block][:, None] == groups[None, :]] = -np.inf
-    rows, columns, values = top_k_positive(scores=scores, k=k)
-    return pl.DataFrame({
-        "query": block[rows].astype(np.int32),
-        "neighbour": columns.astype(np.int32),
-        "score": values.astype(np.float64),
-    })
+def top_k_blocks(*, score: Callable[[np.ndarray], np.ndarray], rows: np.ndarray,
+                 columns: np.ndarray, groups: np.ndarray, k: int, block_rows: int = BLOCK_ROWS,
+                 threads: int | None = None) -> pl.DataFrame:
+    """Per query row, the k best positive `columns` by `score(block)` (a dense block of rows x
+    columns), never one of the row's own film (`groups`): query, neighbour, score, best first.
+
+    Blocks run on `threads` threads (default: the usable CPUs): sparse products and numpy's
+    partition release the GIL.
+    """
+    rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+
+    def run(start: int) -> pl.DataFrame:
+        block = rows[start:start + block_rows]
+        scores = score(block)
+        scores[groups[block][:, None] == groups[columns][None, :]] = -np.inf
+        found, neighbours, values = top_k_positive(scores=scores, k=k)
+        return pl.DataFrame({"query": block[found].astype(np.int32),
+                             "neighbour": columns[neighbours].astype(np.int32),
+                             "score": values.astype(np.float64)})
+
+    if k <= 0 or len(rows) == 0:
+        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
+    with ThreadPoolExecutor(max_workers=threads or usable_cpus()) as pool:
+        return pl.concat(pool.map(run, range(0, len(rows), block_rows)))
 
 
 def top_k_neighbours(*, matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.ndarray, k: int,
-                     block_rows: int = BLOCK_ROWS, threads: int | None = None) -> pl.DataFrame:
-    """Top-k rows by dot product for each query row, skipping rows of the query's own group.
-
-    `groups[i]` identifies the film of row i (its normalised title): a row never neighbours
-    itself nor another row of its group. Returns columns query, neighbour (row numbers) and
-    score, only for positive scores, best first within each query. Blocks run on `threads`
-    threads (default: the usable CPUs): sparse products and numpy's partition release the GIL.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    k = min(k, matrix.shape[0] - 1)
-    if k <= 0 or len(rows) == 0:
-        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    transposed = matrix.T.tocsr()
-    blocks = [rows[start:start + block_rows] for start in range(0, len(rows), block_rows)]
-
-    def run(block: np.ndarray) -> pl.DataFrame:
-        return _block_top_k(matrix=matrix, transposed=transposed, block=block, groups=groups, k=k)
-
-    with ThreadPoolExecutor(max_workers=threads or usable_cpus()) as pool:
-        frames = list(pool.map(run, blocks))
-    return pl.concat(frames)
+                     columns: np.ndarray | None = None, block_rows: int = BLOCK_ROWS,
+                     threads: int | None = None) -> pl.DataFrame:
+    """Top-k rows of `matrix` (among `columns`, default all) by dot product for each query row,
+    never one of its own film (top_k_blocks)."""
+    every = np.arange(matrix.shape[0]) if columns is None else columns
+    transposed = (matrix if columns is None else matrix[columns]).T.tocsr()
+    return top_k_blocks(score=lambda block: (matrix[block] @ transposed).toarray(), rows=rows,
+                        columns=every, groups=groups, k=min(k, matrix.shape[0] - 1),
+                        block_rows=block_rows, threads=threads)
 
 
 def pair_scores(*, matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray,

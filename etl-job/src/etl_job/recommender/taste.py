@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from etl_job.recommender.ease import EaseModel
-from etl_job.recommender.movies import MovieIndex
+from etl_job.recommender.movies import NEIGHBOURS_SCHEMA, MovieIndex
 
 # Positive weights kept per row of B: on the real ratings (shipped λ 8000, 100 held-out users,
 # 5 liked in) 50, 100, 200 and 400 all matched the dense fold-in's HR@10 (0.84) and Recall@10
@@ -20,30 +20,21 @@ TASTE_K = 50
 TASTE_TOP = 100.0
 TASTE_REASON = "people who liked what you liked also liked this"
 
-TASTE_SCHEMA = pl.Schema({"movie_id": pl.String(), "rank": pl.Int32(),
-                          "neighbour_id": pl.String(), "score": pl.Float64(),
-                          "reason": pl.String()})
 
 
 def taste_rows(*, model: EaseModel | None, index: MovieIndex, k: int = TASTE_K) -> pl.DataFrame:
     """Per movie the model knows: its row of B cut to the k largest positive weights, as
     movie_id, rank, neighbour_id, score (the weight, all scaled by one factor so the largest
-    is TASTE_TOP), reason (TASTE_SCHEMA)."""
+    is TASTE_TOP), reason (NEIGHBOURS_SCHEMA)."""
     if model is None:
-        return pl.DataFrame(schema=TASTE_SCHEMA)
+        return pl.DataFrame(schema=NEIGHBOURS_SCHEMA)
     top = index.without_placeholders(model.neighbours(groups=index.groups,
                                                       rows=index.recommendable_rows(), k=k))
-    ids = pl.Series("id", index.ids, dtype=pl.String)
-    return pl.DataFrame({
-        "movie_id": ids.gather(top["query"]),
-        "rank": top.select(rank=pl.int_range(1, pl.len() + 1).over("query"))["rank"],
-        "neighbour_id": ids.gather(top["neighbour"]),
-        # Weights are ~1e-4 to 1e-2; stored scores keep 4 decimals (contracts.redis_layout),
-        # so one factor for every row (a sum's order does not change) puts the largest at 100.
-        "score": top["score"] * (TASTE_TOP / float(top["score"].to_numpy().max()))
-        if top.height else top["score"],
-        "reason": [TASTE_REASON] * top.height,
-    }).cast(TASTE_SCHEMA)
+    # Weights are ~1e-4 to 1e-2; stored scores keep 4 decimals (contracts.redis_layout), so one
+    # factor for every row (a sum's order does not change) puts the largest at TASTE_TOP.
+    if top.height:
+        top = top.with_columns(score=pl.col("score") * (TASTE_TOP / top["score"].max()))
+    return index.published(top, [TASTE_REASON] * top.height)
 
 
 def sparse_rows(weights: np.ndarray, *, groups: np.ndarray, k: int) -> np.ndarray:

@@ -10,20 +10,21 @@ from typing import Any
 import numpy as np
 import polars as pl
 from contracts.redis_layout import TOP_NEIGHBOURS
-from threadpoolctl import threadpool_limits
 
-from etl_job.recommender.blend import Blend, blend_neighbours, candidate_pairs, reference_scores
-from etl_job.recommender.ease import EaseModel, fit_ease
-from etl_job.recommender.evaluate import MAX_QUERIES, TAIL_CUTOFF, make_split, shipped_lists
-from etl_job.recommender.features import build_content_features
+from etl_job.recommender.blend import Blend
+from etl_job.recommender.ease import EaseModel
+from etl_job.recommender.evaluate import (
+    HOLDOUT_FRACTION,
+    MAX_QUERIES,
+    TAIL_CUTOFF,
+    make_split,
+    retrained_lists,
+)
 from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_movies
 from etl_job.recommender.taste import TASTE_K, fold_in, sparse_rows
-from etl_job.recommender.train import CANDIDATES, ease_list, signal_lists
 
 TASTE_LIKED = 5
 TASTE_DEPTH = 10
-# The offline evaluation's held-out share (evaluate's default).
-HOLDOUT_FRACTION = 0.2
 
 
 def taste_evaluation(*, model: EaseModel, index: MovieIndex, liked: pl.DataFrame,
@@ -95,19 +96,9 @@ def taste_on_split(*, catalog: pl.DataFrame, ratings: RatedMatrix, blend: Blend,
     index = index_movies(catalog=catalog)
     split = make_split(index=index, rated=ratings, seed=seed, holdout_fraction=holdout_fraction,
                        max_queries=max_queries, tail_cutoff=TAIL_CUTOFF)
-    with threadpool_limits(limits=1, user_api="blas"):
-        model = next(fit_ease(ratings=split.train, lambdas=[blend.lam]), None)
-        if model is None:
-            return {"users": 0}
-        features = build_content_features(movies=index.movies)
-        lists = signal_lists(index=index, features=features, ratings=split.train,
-                             rows=split.rows, candidates=CANDIDATES)
-    ease = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)
-    pairs = candidate_pairs(content=lists.content, bm25=lists.bm25, ease=ease,
-                            features=features.matrix, ease_model=model)
-    blended = blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs),
-                               k=CANDIDATES)
-    shipped = shipped_lists(blended=blended, tail=blend.tail, split=split, index=index,
-                            depth=TOP_NEIGHBOURS)
+    shipped, model = retrained_lists(index=index, split=split, blend=blend,
+                                     depth=TOP_NEIGHBOURS)
+    if model is None:
+        return {"users": 0}
     return {"seed": seed, **taste_evaluation(model=model, index=index, liked=split.liked,
                                              lists=shipped, seed=seed)}

@@ -37,15 +37,6 @@ log = logging.getLogger(__name__)
 # Each signal proposes this many candidates per movie before the blend keeps the top k.
 CANDIDATES = 50
 
-NEIGHBOURS_SCHEMA = pl.Schema({
-    "movie_id": pl.String(),
-    "rank": pl.Int32(),
-    "neighbour_id": pl.String(),
-    "score": pl.Float64(),
-    "reason": pl.String(),
-})
-
-
 @dataclass(frozen=True)
 class SignalLists:
     """Each signal's candidates (query, neighbour, score) for some query rows."""
@@ -151,16 +142,8 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
     reasons = explain(movies=index.movies, features=features,
                       neighbours=blended.with_columns(co_liked=pl.Series(co_liked)),
                       liked_rows=liked_rows(ratings=rated))
-    ids = pl.Series("id", index.ids, dtype=pl.String)
-    neighbours = pl.DataFrame({
-        "movie_id": ids.gather(blended["query"]),
-        "rank": blended.select(rank=pl.int_range(1, pl.len() + 1).over("query"))["rank"],
-        "neighbour_id": ids.gather(blended["neighbour"]),
-        "score": blended["score"],
-        "reason": reasons,
-    }).cast(NEIGHBOURS_SCHEMA)
     # After the blend and its re-ranking: the next film of a series is placed, not scored.
-    neighbours = with_series(neighbours=neighbours, catalog=catalog)
+    neighbours = with_series(neighbours=index.published(blended, reasons), catalog=catalog)
     log.info("trained neighbours for %d movies (%d liked) in %.1fs", len(rows),
              lists.bm25["query"].n_unique(), time.perf_counter() - started)
     return neighbours
