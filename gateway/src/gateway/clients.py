@@ -45,11 +45,8 @@ Answer = TypeVar("Answer", bound=BaseModel)
 
 
 def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
-    """The one long-lived httpx client of a downstream; the lifespan closes it (and its pool).
-
-    It sends through httpx-aiohttp's transport (aiohttp's connection pool): with httpx's own
-    pool a one-hop gateway route took 3-4x the gateway CPU per request (bench/changes.md).
-    """
+    """The one long-lived httpx client of a downstream, on aiohttp's pool (httpx-aiohttp): with
+    httpx's own, a one-hop route took 3-4x the gateway CPU per request (bench/changes.md)."""
     limits = httpx.Limits(max_connections=settings.downstream_max_connections,
                           max_keepalive_connections=settings.downstream_max_connections,
                           keepalive_expiry=settings.downstream_keepalive_expiry_seconds)
@@ -79,9 +76,8 @@ class DownstreamClient:
                  cache: AnswerCache[Cached] | None = None,
                  token: str | None = None) -> None:
         self._http = http
-        # Each call is an httpx.Request made from the client's base URL and timeout, handed
-        # to client.send: client.get's request building (merging URL, params, default headers
-        # and cookies) cost ~60 us of gateway CPU per call more (bench/changes.md).
+        # Each call's httpx.Request is built here and sent: client.get's merging of URL,
+        # params, headers and cookies cost ~60 us more per call (bench/changes.md).
         self._base_url = str(http.base_url).rstrip("/")
         self._extensions = {"timeout": http.timeout.as_dict()}
         # The internal services require the shared token when one is set (contracts.guard).
@@ -107,8 +103,7 @@ class DownstreamClient:
         started = time.perf_counter()
         outcome = "error"
         try:
-            # This bounds the whole call, so a server that trickles bytes cannot hold a
-            # caller longer than the timeout either.
+            # The whole call: a server that trickles bytes cannot hold a caller longer either.
             async with asyncio.timeout(self._timeout):
                 if body is None:
                     request = httpx.Request("GET", self._base_url + target, headers=headers,

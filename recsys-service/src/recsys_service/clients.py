@@ -104,8 +104,7 @@ class NeighbourStore:
     """Resolves `current` once per call, then reads only that version's keys."""
 
     def __init__(self, client: "Redis | RedisCluster", *, layout: RedisLayout,
-                 timeout_seconds: float,
-                 metrics: Metrics | None = None) -> None:
+                 timeout_seconds: float, metrics: Metrics | None = None) -> None:
         self.client = client
         self.layout = layout
         self.timeout_seconds = timeout_seconds
@@ -121,31 +120,19 @@ class NeighbourStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> "NeighbourStore":
-        """One pooled client for the process; auth and TLS come from the URL.
-
-        With REDIS_CLUSTER, REDIS_URL names any one node; redis-py finds the others and
-        keeps a pool per node.
-        """
+        """One pooled client for the process; auth and TLS come from the URL (with
+        REDIS_CLUSTER, any one node's: redis-py finds the others)."""
         timeout = settings.redis_timeout_seconds
         # One quick retry rides over a connection that died with a Redis restart; the
         # request's deadline (`_bounded`) caps the total whatever the retry does.
         retry = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
-        client: Redis | RedisCluster
-        if settings.redis_cluster:
-            client = RedisCluster.from_url(
-                settings.redis_url, max_connections=settings.redis_max_connections,
-                socket_connect_timeout=timeout, socket_timeout=timeout,
-                health_check_interval=settings.redis_health_check_seconds, retry=retry)
-        else:
-            client = Redis.from_pool(BlockingConnectionPool.from_url(
-                settings.redis_url,
-                max_connections=settings.redis_max_connections,
-                timeout=timeout,  # waiting for a pooled connection counts against the bound too
-                socket_connect_timeout=timeout,
-                socket_timeout=timeout,
-                health_check_interval=settings.redis_health_check_seconds,
-                retry=retry,
-            ))
+        options = {"max_connections": settings.redis_max_connections, "retry": retry,
+                   "socket_connect_timeout": timeout, "socket_timeout": timeout,
+                   "health_check_interval": settings.redis_health_check_seconds}
+        # A pooled connection's wait (`timeout`) counts against the bound too.
+        client = (RedisCluster.from_url(settings.redis_url, **options) if settings.redis_cluster
+                  else Redis.from_pool(BlockingConnectionPool.from_url(
+                      settings.redis_url, timeout=timeout, **options)))
         return cls(client, layout=RedisLayout(settings.redis_key_prefix),
                    timeout_seconds=timeout, metrics=metrics)
 
@@ -228,15 +215,12 @@ class NeighbourStore:
 
     async def titles(self, normalised_titles: list[str], *, operation: str = "titles",
                      taste: bool = False) -> list[TitleEntry]:
-        """The films of several normalised titles and all their lists: one round trip
-        (`current` and the script over that version's keys) whatever the number of titles.
+        """The films of several normalised titles and all their lists (`taste`: their taste
+        rows too), in one round trip: `current` and the script over that version's keys.
 
-        EVALSHA rides in the pipeline; redis-py's Script object would add a SCRIPT EXISTS
-        round trip to every pipeline, so a server that does not know the script yet (first
-        call, restart, failover) answers NOSCRIPT once and the script is loaded then. A
-        cluster pipeline refuses EVALSHA (and `current` lives on another node anyway): there
-        `current`, then the script on the version's node (the Script object loads it when
-        NOSCRIPT). `taste`: read each id's taste row too."""
+        EVALSHA rides in the pipeline (redis-py's Script object would add a SCRIPT EXISTS round
+        trip to each), so a server without the script answers NOSCRIPT once and it is loaded.
+        A cluster pipeline refuses EVALSHA: there `current`, then the Script object."""
         def reads(pipe: Any, version: str) -> object:
             keys = self._titles_keys(version)
             return pipe.evalsha(self.titles_script.sha, len(keys), *keys, *args)
@@ -254,24 +238,21 @@ class NeighbourStore:
                     await self.client.script_load(self.titles_script.script)
                     version, (answer,) = await self._read(reads)
         packed_films, raw_ids, packed_lists, names, packed_tastes = answer
-        films = [decode_films(packed) if packed is not None else []
-                 for packed in packed_films]
         ids = [as_text(raw) for raw in raw_ids]
-        lists = {movie_id: _neighbours(packed)
-                 for movie_id, packed in zip(ids, packed_lists, strict=True)
-                 if packed is not None}
-        titles = {movie_id: as_text(name) for movie_id, name in zip(ids, names, strict=True)
-                  if name is not None}
-        tastes = {movie_id: _neighbours(packed)
-                  for movie_id, packed in zip(ids, packed_tastes, strict=False)
-                  if packed is not None}
-        return [TitleEntry(version=version, films=found,
-                           lists={i: lists[i] for film in found for i in film.ids if i in lists},
-                           names={i: titles[i] for film in found for i in film.ids
-                                  if i in titles},
-                           taste={i: tastes[i] for film in found for i in film.ids
-                                  if i in tastes})
-                for found in films]
+        lists = {i: _neighbours(p) for i, p in zip(ids, packed_lists, strict=True) if p is not None}
+        titles = {i: as_text(name) for i, name in zip(ids, names, strict=True) if name is not None}
+        # No taste rows asked: the script answers none.
+        tastes = {i: _neighbours(p) for i, p in zip(ids, packed_tastes, strict=False)
+                  if p is not None}
+        entries = []
+        for packed in packed_films:
+            films = decode_films(packed) if packed is not None else []
+            own = [i for film in films for i in film.ids]
+            entries.append(TitleEntry(version=version, films=films,
+                                      lists={i: lists[i] for i in own if i in lists},
+                                      names={i: titles[i] for i in own if i in titles},
+                                      taste={i: tastes[i] for i in own if i in tastes}))
+        return entries
 
     async def meta(self) -> dict[str, Any]:
         """What the ETL stored about the current version: model metadata and metrics."""

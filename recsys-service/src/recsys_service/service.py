@@ -1,10 +1,8 @@
 """Neighbour lookups by id and by title, platform filters, and the taste of several titles.
 
 The common request (an id or a bare title, no filter, k up to the page's depth) is answered
-with the page the ETL stored for it: the JSON bytes as they are (contracts.redis_layout).
-Anything else decodes the lists and builds the answer as a plain dict in its contracts.api
-shape (MovieNeighboursRead, TitleNeighboursRead, TasteRead), with the same functions the ETL
-built the pages with (contracts.neighbour_lists), encoded once by the route.
+with the page the ETL stored for it, as is; anything else decodes the lists into a dict in its
+contracts.api shape, with the functions the ETL built the pages with (contracts.neighbour_lists).
 """
 
 import asyncio
@@ -54,11 +52,8 @@ def _allowed(platforms: Collection[Platform] | None) -> set[str] | None:
 async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str, k: int,
                                platforms: Collection[Platform] | None = None,
                                max_age: MaxAge | None = None) -> Answer:
-    """The k best neighbours of one catalog id; 404 when the id has no list.
-
-    Unfiltered, the stored page answers (one HGET, the bytes as they are); a filter, a k
-    deeper than the page, or a version without pages decodes the list.
-    """
+    """The k best neighbours of one catalog id, from its stored page when unfiltered and k is
+    within it; 404 when the id has no list."""
     if not platforms and max_age is None:
         version, page = await store.page(movie_id)
         cut = cut_page(page, k) if page is not None else None
@@ -102,9 +97,8 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
                                year: int | None = None,
                                max_age: MaxAge | None = None) -> Answer:
     """The k best neighbours of the film a title means (case, accents, punctuation forgiven);
-    `kind` and `year` pick another film of the same title.
-
-    A bare title, unfiltered, is answered from its stored page (the query put first)."""
+    `kind` and `year` pick another film of the same title. A bare title, unfiltered, is
+    answered from its stored page (the query put first)."""
     title = title.strip()
     key = _key(title)
     if not platforms and kind is None and year is None and max_age is None:
@@ -155,18 +149,12 @@ async def _title_keys(*, store: NeighbourStore, liked: list[Liked]) -> list[str 
 async def taste(*, store: NeighbourStore, liked: list[Liked],
                 platforms: Collection[Platform] | None, n: int,
                 max_age: MaxAge | None = None) -> Answer:
-    """The n best films for someone who liked these, never a liked film.
+    """The n best films for someone who liked these (a bare title, an id, or a title and year),
+    never a liked film; each item names the liked titles it comes from, heaviest first.
 
     Scored as one taste by the model itself: the sum of the liked films' rows of EASE's B
-    (their taste rows, the sparse top-k the ETL keeps), x·B as EASE scores a user. A liked
-    film the model does not know (nobody rated it) adds its published list instead, scaled
-    so its best equals the best model weight of the request (or as is when no liked film has
-    a row, as for a version without taste rows). Each item names the liked titles it comes
-    from, the heaviest first, with each one's share of its score.
-
-    A liked item is a bare title (the film people mean most often: a movie before a show, the
-    most rated, then the newest), a catalog id, or a title with its year; `liked` in the
-    answer names the film taken for each."""
+    (x·B, as EASE scores a user). A liked film the model does not know adds its published
+    list instead, scaled so its best equals the request's best model weight."""
     keys = await _title_keys(store=store, liked=liked)
     known = list(dict.fromkeys(key for key in keys if key is not None))
     entries = (dict(zip(known, await store.titles(known, taste=True), strict=True)) if known
