@@ -1,7 +1,7 @@
 """Guards every service runs before its app: shed load fast, drop expired work, bound bodies.
 
-`RequestGuard` is pure ASGI and the outermost layer, so a refused request costs a few header
-lookups and never reaches routing, caches or the access log (it has its own warning line and
+`RequestGuard` is pure ASGI and the outermost layer, so a refused request never reaches
+routing, caches or the access log (it has its own warning line and
 `http_requests_shed_total{reason}`):
 - a body is read whole, within `body_timeout_seconds`, BEFORE the request counts as in flight:
   a client that promises a body and never sends it holds a socket, not a slot, and gets 408;
@@ -47,16 +47,14 @@ logger = logging.getLogger("contracts.guard")
 
 
 class GuardSettings(BaseServiceSettings):
-    """The guard's settings; each service's Settings derives from this class."""
+    """The guard's settings (the module docstring says what each bounds); each service's
+    Settings derives from this class."""
 
-    # Requests handled at once before new ones get a fast 503 (each service sets its default).
     max_in_flight: int = Field(default=64, ge=1)
-    # Of those, at most this many from one client (unset: max_in_flight, no per-client cap).
+    # Unset: no per-client cap under max_in_flight.
     max_client_in_flight: int | None = Field(default=None, ge=1)
-    # Unfinished bodies one client may be sending at once; more get 429 straight away.
     max_client_body_waits: int = Field(default=16, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=0)
-    # The whole body must arrive within this many seconds of its head, else 408.
     body_timeout_seconds: float = Field(default=10.0, gt=0)
     # Shared by the gateway (sends it) and the internal services (require it); unset: off.
     internal_token: SecretStr | None = None

@@ -1,10 +1,5 @@
-"""The unfiltered answers of the neighbour lists, defined once.
-
-The ETL builds each title's answer from these functions when it publishes (the `pages` of
-contracts.redis_layout) and recsys-service builds the same answer from them when a request
-needs the lists decoded (a platform filter, another film of a title, a taste), so the two
-cannot drift apart.
-"""
+"""The answers of the neighbour lists, defined once: the ETL builds its stored pages with these
+functions and recsys-service the answers it must decode lists for, so the two cannot drift."""
 
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
@@ -65,11 +60,8 @@ def _ranked(neighbours: list[Neighbour]) -> bool:
 
 def movie_neighbours(*, movie_id: str, title: str,
                      neighbours: list[Neighbour]) -> Iterator[Neighbour]:
-    """A catalog record's neighbours as its title page lists them, best first.
-
-    Lists published before film identity may name the record's own title on another
-    platform: a title page never recommends its own title.
-    """
+    """A catalog record's neighbours as its title page lists them, best first, never its own
+    title (which older lists may name on another platform)."""
     own = normalise_title(title)
     return (n for n in best_neighbours(lists=[neighbours], query_ids={movie_id})
             if normalise_title(n.title) != own)

@@ -1,12 +1,8 @@
 """The gateway's one answer cache: downstream answers per data version, on cachetools.TTLCache.
 
-The catalog and recsys services name the data version of every answer in `X-Data-Version`
-(the ETL run, the published model). An answer is kept with its version; once a downstream
-names another version (a new ETL run, a new model), answers of the old one are no longer
-served (they age out of the TTLCache), and nothing is served older than `ttl` seconds, which
-bounds how long a new version can go unnoticed. Answers without the header (an older or a
-stand-in service) are never kept. A hit skips the second hop; the public answer is still
-made by the route, so its request id, log line and metrics are its own.
+An answer is kept with the version its downstream named (`X-Data-Version`: the ETL run, the
+model); once the downstream names another, the old answers are misses, and nothing is served
+older than `ttl` seconds. Answers without the header are never kept.
 """
 
 import time

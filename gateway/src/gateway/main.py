@@ -43,8 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     # /metrics on a listener of its own (prometheus_client's), off the public port.
     exporter = (start_http_server(settings.metrics_port, registry=app.state.metrics.registry)
                 if settings.metrics_port is not None else None)
-    token = (settings.internal_token.get_secret_value() if settings.internal_token
-             else None)
+    token = settings.internal_token.get_secret_value() if settings.internal_token else None
     try:
         async with (
             build_http_client(str(settings.catalog_service_url), settings) as catalog_http,
@@ -84,10 +83,10 @@ def create_app(settings: Settings | None = None, *,
     app.state.settings = settings
     # One cache for both downstreams, made here so a test can give it a clock of its own.
     app.state.answer_cache = (
-        AnswerCache(ttl=app.state.settings.downstream_cache_seconds,
-                    max_entries=app.state.settings.downstream_cache_entries, timer=clock)
-        if app.state.settings.downstream_cache_seconds > 0 else None)
-    install_rate_limit(app, app.state.settings)
+        AnswerCache(ttl=settings.downstream_cache_seconds,
+                    max_entries=settings.downstream_cache_entries, timer=clock)
+        if settings.downstream_cache_seconds > 0 else None)
+    install_rate_limit(app, settings)
     metrics = install_observability(app, service="gateway", log_level=settings.log_level,
                                     metrics_route=settings.metrics_port is None)
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
@@ -96,8 +95,8 @@ def create_app(settings: Settings | None = None, *,
         ["downstream", "route", "outcome"])
     app.state.downstream_ready = ready_gauge(metrics)
     install_error_handlers(app)
-    install_guard(app, app.state.settings, require_token=False,
-                  client_header=app.state.settings.rate_limit_client_header)
+    install_guard(app, settings, require_token=False,
+                  client_header=settings.rate_limit_client_header)
     app.add_middleware(SecurityHeaders)
     app.include_router(router)
     install_page(app)

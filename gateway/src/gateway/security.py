@@ -1,10 +1,5 @@
-"""Security headers on every gateway answer, and what the public listener shows.
-
-The API answers JSON to browsers too (the web page calls it): each answer says not to sniff
-its type, not to be framed, to send no referrer and to load nothing (an answer is data, never
-a page); the page at `/` sets its own Content-Security-Policy, which is kept. HSTS belongs to
-whoever terminates TLS (the ingress), not to this plain-HTTP listener.
-"""
+"""Security headers on every gateway answer: the API answers browsers too, and an answer is
+data, never a page (the page at `/` sets its own policy). HSTS belongs to the TLS ingress."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
