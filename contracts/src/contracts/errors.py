@@ -49,11 +49,6 @@ class InvalidParameter(ServiceError):
     code = "invalid_parameter"
 
 
-class PayloadTooLarge(ServiceError):
-    status_code = 413
-    code = "body_too_large"  # the code contracts.guard gives a body past its own bound
-
-
 class UnsupportedMediaType(ServiceError):
     status_code = 415
     code = "unsupported_media_type"

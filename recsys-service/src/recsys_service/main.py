@@ -24,11 +24,8 @@ class State(TypedDict):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-    """One pooled Redis client for the process, closed on the way out.
-
-    Start-up does not wait for Redis: the service comes up, answers 503 while Redis is away
-    and serves as soon as it answers (/readyz tells which).
-    """
+    """One pooled Redis client for the process, closed on the way out; start-up does not wait
+    for Redis (503 while it is away, /readyz tells)."""
     settings: Settings = app.state.settings
     store = NeighbourStore.from_settings(settings, metrics=app.state.metrics)
     logger.info("reading recommendations under key prefix %r", settings.redis_key_prefix)

@@ -272,10 +272,8 @@ async def current_model(*, store: NeighbourStore) -> ModelRead:
     """The current version's metadata and offline metrics."""
     meta = await store.meta()
     model: dict[str, Any] = dict(meta.get("model") or {})
-    return ModelRead(version=meta["version"], published_at=meta.get("published_at"),
-                     movies=meta.get("movies"),
-                     movies_with_neighbours=meta.get("movies_with_neighbours"),
-                     metrics=model.pop("metrics", None), model=model)
+    return ModelRead.model_validate({**meta, "metrics": model.pop("metrics", None),
+                                     "model": model})
 
 
 def _read(neighbours: Iterable[Neighbour], k: int) -> list[dict[str, Any]]:
