@@ -24,8 +24,12 @@ def catalog_movie_ids(catalog_dir: Path) -> set[str]:
             for row in csv.DictReader(handle):
                 show_id, title = (row["show_id"] or "").strip(), (row["title"] or "").strip()
                 year = (row["release_year"] or "").strip()
-                if (row["type"] or "").strip().lower() == "movie" and show_id and title \
-                        and year.isdigit():
+                if (
+                    (row["type"] or "").strip().lower() == "movie"
+                    and show_id
+                    and title
+                    and year.isdigit()
+                ):
                     ids.add(platform.id_letter + show_id.lower())
     return ids
 
@@ -48,13 +52,13 @@ def digest(out: Path) -> str:
 @pytest.fixture(scope="module")
 def generated(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated") / "data"
-    generate.generate(out=out, spec=Spec(rows=ROWS, users=USERS, seed=7),
-                      catalog_dir=real_data_dir)
+    generate.generate(out=out, spec=Spec(rows=ROWS, users=USERS, seed=7), catalog_dir=real_data_dir)
     return out
 
 
-def test_layout_is_eight_files_of_the_real_columns_beside_the_real_catalog(generated,
-                                                                          real_data_dir):
+def test_layout_is_eight_files_of_the_real_columns_beside_the_real_catalog(
+    generated, real_data_dir
+):
     files = sorted(p.name for p in (generated / "ratings").glob("*.csv"))
     assert files == [f"{n}.csv" for n in range(1, 9)]
     for name in files:
@@ -100,31 +104,34 @@ def test_popularity_is_long_tailed_and_tastes_differ(generated):
     top = per_movie[: max(1, len(per_movie) // 20)]
     assert sum(top) / len(rows) > 0.25  # the top 5% of movies hold over a quarter
     first, second = (
-        {row["movieId"] for row in rows if row["userId"] == user} for user in ("1", "2"))
+        {row["movieId"] for row in rows if row["userId"] == user} for user in ("1", "2")
+    )
     assert first != second
 
 
 def test_the_same_seed_writes_the_same_bytes(real_data_dir, tmp_path, generated):
     again = tmp_path / "again"
-    generate.generate(out=again, spec=Spec(rows=ROWS, users=USERS, seed=7),
-                      catalog_dir=real_data_dir)
+    generate.generate(
+        out=again, spec=Spec(rows=ROWS, users=USERS, seed=7), catalog_dir=real_data_dir
+    )
     other = tmp_path / "other"
-    generate.generate(out=other, spec=Spec(rows=ROWS, users=USERS, seed=8),
-                      catalog_dir=real_data_dir)
+    generate.generate(
+        out=other, spec=Spec(rows=ROWS, users=USERS, seed=8), catalog_dir=real_data_dir
+    )
     assert digest(again) == digest(generated)
     assert digest(other) != digest(generated)
 
 
 def test_it_never_writes_into_the_source_data_or_over_other_files(sample_data_dir, tmp_path):
     with pytest.raises(ValueError, match="refusing"):
-        generate.generate(out=sample_data_dir / "out", spec=Spec(rows=10, users=2),
-                          catalog_dir=sample_data_dir)
+        generate.generate(
+            out=sample_data_dir / "out", spec=Spec(rows=10, users=2), catalog_dir=sample_data_dir
+        )
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match=r"GENERATED\.json missing"):
-        generate.generate(out=occupied, spec=Spec(rows=10, users=2),
-                          catalog_dir=sample_data_dir)
+        generate.generate(out=occupied, spec=Spec(rows=10, users=2), catalog_dir=sample_data_dir)
     assert (occupied / "notes.txt").read_text() == "mine"
 
 
@@ -140,11 +147,37 @@ def test_default_users_keep_the_real_ratio():
 
 def test_command_line_writes_a_generated_data_dir(sample_data_dir, tmp_path, capsys):
     out = tmp_path / "cli"
-    code = generate.main(["--rows", "40", "--users", "10", "--seed", "3", "--out", str(out),
-                          "--catalog-dir", str(sample_data_dir), "--copy-catalog"])
+    code = generate.main(
+        [
+            "--rows",
+            "40",
+            "--users",
+            "10",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--catalog-dir",
+            str(sample_data_dir),
+            "--copy-catalog",
+        ]
+    )
     assert code == 0
     assert "GENERATED 40 ratings by 10 users" in capsys.readouterr().out
     assert not (out / "netflix_titles.csv").is_symlink()
     assert len(read_rows(out)) == 40
-    assert generate.main(["--rows", "3", "--users", "4", "--out", str(tmp_path / "bad"),
-                          "--catalog-dir", str(sample_data_dir)]) == 2
+    assert (
+        generate.main(
+            [
+                "--rows",
+                "3",
+                "--users",
+                "4",
+                "--out",
+                str(tmp_path / "bad"),
+                "--catalog-dir",
+                str(sample_data_dir),
+            ]
+        )
+        == 2
+    )

@@ -3,124 +3,191 @@ windows."""
 
 import json
 from pathlib import Path
+from typing import Any
 
-from bench.etl import EtlResult, Stage, ordered_stages, stage_windows
-from bench.inprocess import Cost
-from bench.load import LoadResult, lua_script, parse_done_line
+from bench.measure import ordered_stages, stage_windows
 from bench.report import REPO, checks, main, render
-from bench.results import Results, as_json, write_json
-from bench.serving import BASELINE, TargetLoad
-
-
-def load(name: str, rps: float, *, p99: float = 5.0, errors: int = 0,
-         paced_p99: float | None = None) -> TargetLoad:
-    target = TargetLoad(name)
-    target.closed[16] = LoadResult(16, int(rps * 5), 5.0, 1.0, p99, 20.0, errors)
-    if paced_p99 is not None:
-        target.paced = LoadResult(16, int(rps * 2.5), 5.0, 0.8, paced_p99, 30.0, 0)
-        target.paced_target_rps = rps / 2
-    return target
-
+from bench.serving import CACHED_MIX, MIX, TASTE, Walk, lua_script, parse_done_line
 
 MB = 2**20
 
 
-def sample_results() -> Results:
-    etl = EtlResult(
-        command="DATA_DIR=/d etl-job run", returncode=0, seconds=130.0, peak_rss=3000 * MB,
-        stages=[Stage("catalog", 1.0, 300 * MB), Stage("ratings", 2.0, 700 * MB),
-                Stage("train", 100.0, 2900 * MB)],
-        manifest={"rows": {"catalog": 22998, "ratings": 11024289, "quarantine": 0},
-                  "model": {"ease": {"seconds": 7.5, "movies": 6000, "movies_left_out": 10481,
-                                     "max_movies": 6000, "lambda": 500.0}},
-                  "evaluation": {"parameters": {"ease_fit_seconds": 21.25,
-                                                "ease_lambdas_tried": [200.0, 500.0, 1000.0]}}})
-    return Results(
-        date="2026-01-01 00:00 UTC", machine={"Machine": "test box, 2 cores"},
-        commands=["make bench"],
-        generated={"rows": 11024289, "users": 270896, "movies": 16481, "files": 8, "seed": 42,
-                   "seconds": 13.1, "out": "var/bench/generated-data"},
-        etl=etl,
-        pandas={"catalog_seconds": 0.5, "ratings_seconds": 9.0, "polars_floor_seconds": 1.1,
-                "peak_rss": 1100 * MB},
-        loads=[load(BASELINE, 7000), load("get_count_platform", 3000, paced_p99=12.0),
-               load("get_recommendation", 1400, errors=3)],
-        variants={"cache off": [load("get_count_platform", 1200)]},
-        catalog_costs=[Cost("get_count_platform", 0.4, 1000), Cost("get_actor", 250.0, 10)],
-        redis_costs=[Cost("raw HGET of one packed neighbour list", 80.0, 100)],
-        service_rss={"catalog-service": 190 * MB, "gateway": 300 * MB},
-        redis_memory={"used_memory": 15 * MB},
-        notes=["a note"])
+def wrk_run(rps: float, *, p99: float = 5.0, errors: int = 0) -> dict[str, Any]:
+    return {
+        "connections": 16,
+        "requests": int(rps * 5),
+        "seconds": 5.0,
+        "rps": rps,
+        "p50_ms": 1.0,
+        "p99_ms": p99,
+        "max_ms": 20.0,
+        "errors": errors,
+    }
 
 
-def by_target(results: Results) -> dict[str, tuple[str, bool]]:
-    return {target: (measured, ok) for target, measured, ok in checks(as_json(results))}
+def target(
+    name: str, rps: float, *, bare: float = 7000, paced_p99: float = 4.0, errors: int = 0
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "bare": wrk_run(bare),
+        "closed": wrk_run(rps, errors=errors),
+        "paced": wrk_run(rps / 2, p99=paced_p99),
+        "paced_target_rps": rps / 2,
+        "cpu_ms": {"gateway": 0.5, "catalog-service": 0.1},
+    }
 
 
-def test_checks_judge_the_figures_the_run_wrote():
-    found = by_target(sample_results())
+def sample_doc() -> dict[str, Any]:
+    return {
+        "date": "2026-01-01 00:00 UTC",
+        "machine": {"Machine": "test box, 2 cores"},
+        "commands": ["make bench"],
+        "etl": {
+            "command": "DATA_DIR=/d etl-job run",
+            "returncode": 0,
+            "seconds": 130.0,
+            "peak_rss": 3000 * MB,
+            "output_tail": "",
+            "stages": [
+                {"name": "catalog", "seconds": 1.0, "peak_rss": 300 * MB},
+                {"name": "train", "seconds": 100.0, "peak_rss": 2900 * MB},
+            ],
+        },
+        "serving": {
+            "connections": 16,
+            "seconds": 5,
+            "repeated": [],
+            "gateway": [
+                target("get_score_count", 1400, bare=7000),
+                target(MIX, 800, bare=4000, paced_p99=40.0),
+                target(TASTE, 300, paced_p99=18.5),
+                target(CACHED_MIX, 2000, bare=5000, errors=3),
+            ],
+            "internal": [target("catalog /v1/score-count", 3500, bare=7000)],
+        },
+        "memory": {
+            "services": {"catalog-service": 190 * MB, "gateway": 300 * MB},
+            "redis": {"used_memory": 15 * MB},
+            "redis_empty": {"used_memory": MB},
+            "redis_contents": {
+                "titles_with_neighbours": 2,
+                "neighbour_rows": 7,
+                "max_neighbours": 60,
+                "keys": 6,
+                "titles": 3,
+            },
+        },
+        "notes": ["a note"],
+    }
+
+
+def by_target(doc: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    return {name: (measured, ok) for name, measured, ok in checks(doc)}
+
+
+def test_checks_judge_each_figure_against_the_bare_run_right_before_it():
+    found = by_target(sample_doc())
     assert found["full ETL under 120 s wall"] == ("130.0 s", False)
     assert found["full ETL under 4 GB peak memory"] == ("3,000 MB", True)
-    assert found["ratings ingest at least 4x faster than pandas"] == ("4.50x", True)
-    assert found["cached get_count_platform: at least 0.35x the bare app"] == (
-        f"{3000 / 7000:.2f}x", True)
-    assert found["cached get_recommendation: at least 0.3x the bare app"] == (
-        f"{1400 / 7000:.2f}x", False)
-    assert found["cached traffic: no errors"] == ("3 errors", False)
-    assert found["get_actor: catalog query under 200 µs in process"] == ("250.0 µs", False)
+    assert found["get_score_count: at least 0.15x the bare app"] == (f"{1400 / 7000:.2f}x", True)
+    assert found["mix: at least 0.2x the bare app"] == (f"{800 / 4000:.2f}x", True)
+    assert found["mix: p99 under 25 ms at half load"] == ("40.0 ms", False)
+    assert found[f"{CACHED_MIX}: at least 0.35x the bare app"] == (f"{2000 / 5000:.2f}x", True)
+    assert found["catalog /v1/score-count alone: at least 0.6x the bare app"] == ("0.50x", False)
+    assert found["serving: no errors"] == ("3 errors", False)
     assert found["gateway under 250 MB resident"] == ("300 MB", False)
     assert found["Redis used_memory under 100 MB"] == ("15 MB", True)
 
 
+def test_the_taste_route_is_judged_on_its_p99_at_half_load():
+    found = by_target(sample_doc())
+    assert found[f"{TASTE}: p99 under 20 ms at half load"] == ("18.5 ms", True)
+    assert not any(name.startswith(f"{TASTE}: at least") for name in found)
+    doc = sample_doc()
+    doc["serving"]["gateway"][2]["paced"]["p99_ms"] = 21.0
+    assert by_target(doc)[f"{TASTE}: p99 under 20 ms at half load"] == ("21.0 ms", False)
+    text = render(doc, None)
+    row = f"| {TASTE} | 300 | 1.00 | 5.00 | {300 / 7000:.2f}x | 150 | 150 | 21.00 | 0 |"
+    assert row in text
+
+
 def test_the_report_marks_misses_and_says_it_is_generated(tmp_path: Path):
     results_json = tmp_path / "results.json"
-    write_json(sample_results(), results_json)
+    results_json.write_text(json.dumps(sample_doc()))
     out = tmp_path / "results.md"
-    assert main(["--results", str(results_json), "--scaling", str(tmp_path / "none.json"),
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--results",
+                str(results_json),
+                "--scaling",
+                str(tmp_path / "none.json"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = out.read_text()
     assert text.startswith("# Benchmark results\n\nGENERATED by `python -m bench.report`")
     assert "| full ETL under 120 s wall | 130.0 s | **missed** |" in text
-    assert "**cache off**" in text
+    assert "| mix | 0.10 | 0.50 |" in text  # CPU ms per request: catalog-service, gateway
     assert "Not run (bench/scaling.json is missing)." in text
 
 
 def test_a_failed_etl_shows_its_last_lines_and_no_etl_verdicts():
-    results = sample_results()
-    results.etl = EtlResult("etl-job run", 3, 50.0, 900 * MB, [], output_tail="BlendDominated")
-    text = render(as_json(results), None)
-    assert "BlendDominated" in text
-    assert not any(target.startswith("full ETL") for target in by_target(results))
+    doc = sample_doc()
+    doc["etl"] = {
+        "command": "etl-job run",
+        "returncode": 3,
+        "seconds": 50.0,
+        "peak_rss": 900 * MB,
+        "stages": [],
+        "output_tail": "BlendDominated",
+    }
+    assert "BlendDominated" in render(doc, None)
+    assert not any(name.startswith("full ETL") for name in by_target(doc))
 
 
 def test_the_committed_results_md_is_rendered_from_the_committed_json():
     doc = json.loads((REPO / "bench" / "results.json").read_text(encoding="utf-8"))
     scaling = json.loads((REPO / "bench" / "scaling.json").read_text(encoding="utf-8"))
     assert (REPO / "bench" / "results.md").read_text(encoding="utf-8") == render(doc, scaling), (
-        "bench/results.md is stale: run `uv run python -m bench.report`")
+        "bench/results.md is stale: run `uv run python -m bench.report`"
+    )
 
 
 def test_wrk_summary_line_is_read_with_errors_summed():
-    output = ('Running 1s test\n{"requests":5000,"duration_us":2000000,"p50_us":1500,'
-              '"p99_us":9000,"max_us":12000,"non_2xx":2,"connect":0,"read":1,"write":0,'
-              '"timeout":0}\n')
+    output = (
+        'Running 1s test\n{"requests":5000,"duration_us":2000000,"p50_us":1500,'
+        '"p99_us":9000,"max_us":12000,"non_2xx":2,"connect":0,"read":1,"write":0,'
+        '"timeout":0}\n'
+    )
     result = parse_done_line(output, 16)
-    assert (result.rps, result.p50_ms, result.p99_ms, result.errors) == (2500.0, 1.5, 9.0, 3)
+    assert (result["rps"], result["p50_ms"], result["p99_ms"], result["errors"]) == (
+        2500.0,
+        1.5,
+        9.0,
+        3,
+    )
 
 
-def test_lua_script_rotates_the_paths_and_paces_only_when_asked():
-    plain = lua_script(["/a?x=1", '/b?q="quoted"'])
+def test_lua_script_rotates_the_paths_posts_bodies_and_paces_only_when_asked():
+    plain = lua_script(Walk(["/a?x=1", '/b?q="quoted"']))
     assert '"/a?x=1", "/b?q=\\"quoted\\""' in plain
+    assert "local bodies = {}" in plain
     assert "delay" not in plain.split("done = function")[0]
-    paced = lua_script(["/a"], delay_ms=4.0)
-    assert "delay = function() return math.random(0, 8) end" in paced
+    posted = lua_script(Walk(["/recommendations"], ['{"liked": [{"id": "ns1"}]}']), delay_ms=4.0)
+    assert 'local bodies = {"{\\"liked\\": [{\\"id\\": \\"ns1\\"}]}"}' in posted
+    assert "delay = function() return math.random(0, 8) end" in posted
 
 
 def test_stage_windows_run_back_from_the_manifest_write():
-    stages = ordered_stages({"checksums": 0.5, "catalog": 1.0, "train": 10.0, "ratings": 2.0,
-                             "custom": 1.5})
-    assert [name for name, _ in stages] == ["catalog", "ratings", "train", "checksums",
-                                            "custom"]
+    stages = ordered_stages(
+        {"checksums": 0.5, "catalog": 1.0, "train": 10.0, "ratings": 2.0, "custom": 1.5}
+    )
+    assert [name for name, _ in stages] == ["catalog", "ratings", "train", "checksums", "custom"]
     windows = stage_windows(stages, end=20.0)
     assert windows[0] == ("catalog", 5.0, 6.0)
     assert windows[-1] == ("custom", 18.5, 20.0)

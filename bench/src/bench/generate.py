@@ -13,14 +13,14 @@ import json
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from contracts.domain import Platform
-
-from bench.catalog import CatalogMovies, read_movies
+from contracts.domain import CATALOG_TYPE_MOVIE, Platform
+from contracts.genres import genre_words
 
 GENERATOR_VERSION = 1
 FULL_ROWS = 11_024_289
@@ -38,6 +38,72 @@ TASTE_SHARE = 0.8  # share of a user's ratings drawn from their favourite genres
 TASTE_GENRES = 63  # favourites come from the most common genres (one bit each in a uint64)
 MAX_ROUNDS = 100
 TASTE_ROUNDS = 8  # after these, a user still short draws from the whole catalog
+NO_GENRE = "other"
+
+
+def genre_key(name: str) -> str:
+    """One key per genre across platforms (contracts.genres); a name of filler only is 'other'."""
+    return " ".join(genre_words(name)) or NO_GENRE
+
+
+@dataclass(frozen=True)
+class CatalogMovies:
+    """Movies in catalog order: ids[i] has genres genre_ids[offsets[i]:offsets[i+1]]."""
+
+    ids: list[str]
+    genres: list[str]  # genre names, most common first
+    offsets: np.ndarray  # int64, len(ids) + 1
+    genre_ids: np.ndarray  # int32 indices into `genres`
+    score: np.ndarray  # float64, file score 1-100, NaN when absent
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+def read_movies(catalog_dir: Path) -> CatalogMovies:
+    """Every movie the ETL keeps: a show_id, a title, type movie, an integer year; first id wins."""
+    frames = []
+    for platform in Platform:
+        raw = pl.read_csv(
+            catalog_dir / platform.source_file, infer_schema=False, truncate_ragged_lines=True
+        )
+        raw = raw.rename(
+            {name: name.strip().lstrip("\ufeff").strip().lower() for name in raw.columns}
+        )
+        if "score" not in raw.columns:
+            raw = raw.with_columns(score=pl.lit(None, pl.String))
+        text = {
+            name: pl.col(name).str.strip_chars()
+            for name in ("show_id", "title", "type", "release_year", "score")
+        }
+        frames.append(
+            raw.select(
+                id=pl.lit(platform.id_letter) + text["show_id"].str.to_lowercase(),
+                show_id=text["show_id"],
+                title=text["title"],
+                type=text["type"].str.to_lowercase(),
+                year=text["release_year"].cast(pl.Int32, strict=False),
+                listed_in=pl.col("listed_in").fill_null(""),
+                score=text["score"].cast(pl.Float64, strict=False),
+            )
+        )
+    named = (pl.col("show_id") != "") & (pl.col("title") != "") & pl.col("year").is_not_null()
+    movies = pl.concat(frames).filter(named & (pl.col("type") == CATALOG_TYPE_MOVIE))
+    movies = movies.unique("id", keep="first", maintain_order=True)
+    if movies.is_empty():
+        raise ValueError(f"{catalog_dir}: the four catalog files hold no movie")
+    keys = [
+        sorted({genre_key(part) for part in listed.split(",") if part.strip()} or {NO_GENRE})
+        for listed in movies["listed_in"].to_list()
+    ]
+    counts = Counter(key for movie_keys in keys for key in movie_keys)
+    genres = sorted(counts, key=lambda key: (-counts[key], key))
+    position = {key: i for i, key in enumerate(genres)}
+    offsets = np.concatenate([[0], np.cumsum([len(movie_keys) for movie_keys in keys])])
+    genre_ids = np.array([position[key] for movie_keys in keys for key in movie_keys], np.int32)
+    score = movies["score"].fill_null(float("nan")).to_numpy()
+    return CatalogMovies(movies["id"].to_list(), genres, offsets.astype(np.int64), genre_ids, score)
 
 
 @dataclass(frozen=True)
@@ -53,8 +119,10 @@ class Spec:
         if self.rows < 1 or self.users < 1 or self.files < 1:
             raise ValueError("rows, users and files must be at least 1")
         if self.users > self.rows:
-            raise ValueError(f"users ({self.users}) cannot exceed rows ({self.rows}): "
-                             "every user rates at least one movie")
+            raise ValueError(
+                f"users ({self.users}) cannot exceed rows ({self.rows}): "
+                "every user rates at least one movie"
+            )
 
 
 def default_users(rows: int) -> int:
@@ -106,6 +174,7 @@ class MovieSampler:
     """Draw movies by long-tailed popularity, overall or within one genre (inverse CDF)."""
 
     def __init__(self, movies: CatalogMovies, rng: np.random.Generator) -> None:
+        self.size = movies.size
         rank = rng.permutation(movies.size)
         score = np.nan_to_num(movies.score / 100.0, nan=0.5)
         weight = (0.5 + score) / (rank + 20.0) ** 1.1
@@ -120,8 +189,7 @@ class MovieSampler:
         before = np.concatenate([[0.0], np.cumsum(totals)[:-1]])
         # Genre g's members hold g + (their cumulative share within g): one sorted array in
         # which a search for g + u, 0 <= u < 1, lands inside g's segment.
-        keys = genre_of_pair + (np.cumsum(weights) - before[genre_of_pair]) \
-            / totals[genre_of_pair]
+        keys = genre_of_pair + (np.cumsum(weights) - before[genre_of_pair]) / totals[genre_of_pair]
         last = np.r_[genre_of_pair[1:] != genre_of_pair[:-1], True]
         keys[last] = genre_of_pair[last] + 1.0
         self._in_genre = InverseCdf(keys, top=float(n_genres))
@@ -144,7 +212,7 @@ def user_tastes(rng: np.random.Generator, *, users: int, movies: CatalogMovies) 
     """One to three favourite genres per user, common genres more often."""
     common = min(TASTE_GENRES, len(movies.genres))
     sizes = np.bincount(movies.genre_ids, minlength=len(movies.genres))[:common]
-    share = sizes ** 0.7 / (sizes ** 0.7).sum()
+    share = sizes**0.7 / (sizes**0.7).sum()
     favourites = rng.choice(common, size=(users, 3), p=share)
     n_favourites = rng.choice(np.array([1, 2, 3]), size=users, p=[0.3, 0.4, 0.3])
     bits = np.left_shift(np.uint64(1), favourites.astype(np.uint64))
@@ -152,8 +220,9 @@ def user_tastes(rng: np.random.Generator, *, users: int, movies: CatalogMovies) 
     return Tastes(favourites, n_favourites, np.bitwise_or.reduce(bits, axis=1))
 
 
-def draw(rng: np.random.Generator, who: np.ndarray, *, sampler: MovieSampler,
-         tastes: Tastes) -> np.ndarray:
+def draw(
+    rng: np.random.Generator, who: np.ndarray, *, sampler: MovieSampler, tastes: Tastes
+) -> np.ndarray:
     """One movie per entry of `who` (user indices): mostly a favourite genre, else anything."""
     pick = (rng.random(len(who)) * tastes.n_favourites[who]).astype(np.int64)
     genre = tastes.favourites[who, pick]
@@ -169,21 +238,26 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
-def distinct_pairs(rng: np.random.Generator, counts: np.ndarray, *, n_movies: int,
-                   sampler: MovieSampler, tastes: Tastes) -> tuple[np.ndarray, np.ndarray]:
+def distinct_pairs(
+    rng: np.random.Generator, counts: np.ndarray, *, sampler: MovieSampler, tastes: Tastes
+) -> tuple[np.ndarray, np.ndarray]:
     """counts[u] distinct movies for every user u (a user rates a movie once).
 
     Draw what each user still lacks, drop repeated pairs, repeat for the users still short
     (fewer each round); users whose tastes ran dry get movies from the whole catalog.
     """
     finished: list[np.ndarray] = []
+    n_movies = sampler.size
     pool = np.empty(0, dtype=np.int64)  # user * n_movies + movie of the users still short
     active = np.arange(len(counts))  # ascending
     have = np.zeros(len(active), dtype=np.int64)
     for round_ in range(MAX_ROUNDS):
         want = np.repeat(active, counts[active] - have)
-        movies = (draw(rng, want, sampler=sampler, tastes=tastes) if round_ < TASTE_ROUNDS
-                  else rng.integers(0, n_movies, len(want)))
+        movies = (
+            draw(rng, want, sampler=sampler, tastes=tastes)
+            if round_ < TASTE_ROUNDS
+            else rng.integers(0, n_movies, len(want))
+        )
         # Never more than a user lacks is drawn, so every distinct pair is kept.
         pool = _sorted_unique(np.concatenate([pool, want * n_movies + movies]))
         slot_of = np.empty(len(counts), dtype=np.int64)
@@ -209,8 +283,7 @@ def ratings_frame(spec: Spec, movies: CatalogMovies) -> pl.DataFrame:
     counts = activity(rng, rows=spec.rows, users=spec.users, cap=cap)
     sampler = MovieSampler(movies, rng)
     tastes = user_tastes(rng, users=spec.users, movies=movies)
-    user, movie = distinct_pairs(rng, counts, n_movies=movies.size, sampler=sampler,
-                                 tastes=tastes)
+    user, movie = distinct_pairs(rng, counts, sampler=sampler, tastes=tastes)
     # By user, each user's movies in random order (one float key: lexsort is ~10x slower).
     order = np.argsort(user * 2.0 + rng.random(len(user)))
     user, movie = user[order], movie[order]
@@ -218,14 +291,14 @@ def ratings_frame(spec: Spec, movies: CatalogMovies) -> pl.DataFrame:
     movie_mask = np.zeros(movies.size, dtype=np.uint64)
     pair_movie = np.repeat(np.arange(movies.size), np.diff(movies.offsets))
     taste_pairs = movies.genre_ids < TASTE_GENRES
-    np.bitwise_or.at(movie_mask, pair_movie[taste_pairs],
-                     np.left_shift(np.uint64(1), movies.genre_ids[taste_pairs].astype(np.uint64)))
-    quality = (3.3 + 0.8 * (np.nan_to_num(movies.score / 100.0, nan=0.5) - 0.5)
-               + rng.normal(0, 0.35, movies.size))
+    bits = np.left_shift(np.uint64(1), movies.genre_ids[taste_pairs].astype(np.uint64))
+    np.bitwise_or.at(movie_mask, pair_movie[taste_pairs], bits)
+    score = np.nan_to_num(movies.score / 100.0, nan=0.5)
+    quality = 3.3 + 0.8 * (score - 0.5) + rng.normal(0, 0.35, movies.size)
     bias = rng.normal(0, 0.45, spec.users)
     liked = (movie_mask[movie] & tastes.mask[user]) != 0
-    value = (quality[movie] + bias[user] + np.where(liked, 0.7, -0.2)
-             + rng.normal(0, 0.85, len(user)))
+    noise = rng.normal(0, 0.85, len(user))
+    value = quality[movie] + bias[user] + np.where(liked, 0.7, -0.2) + noise
     # As in MovieLens, whole stars are more common than half stars.
     whole = rng.random(len(user)) < 0.55
     stars = np.clip(np.where(whole, np.round(value), np.round(value * 2) / 2), 0.5, 5.0)
@@ -235,12 +308,14 @@ def ratings_frame(spec: Spec, movies: CatalogMovies) -> pl.DataFrame:
     start = T_FIRST + rng.random(spec.users) * (T_LAST - T_FIRST - span)
     stamp = (start[user] + rng.random(len(user)) * span[user]).astype(np.int64)
     ids = pl.Series("movieId", movies.ids, dtype=pl.String)
-    return pl.DataFrame({
-        "userId": (user + 1).astype(np.int32),
-        "rating": stars.astype(np.float64),
-        "timestamp": stamp,
-        "movieId": ids.gather(movie.astype(np.int64)),
-    })
+    return pl.DataFrame(
+        {
+            "userId": (user + 1).astype(np.int32),
+            "rating": stars.astype(np.float64),
+            "timestamp": stamp,
+            "movieId": ids.gather(movie.astype(np.int64)),
+        }
+    )
 
 
 def _readme(spec: Spec, movies: CatalogMovies, catalog_dir: Path) -> str:
@@ -254,7 +329,8 @@ def _readme(spec: Spec, movies: CatalogMovies, catalog_dir: Path) -> str:
         f"The four catalog files are the real ones from `{catalog_dir}`. The ratings are made "
         "up: users with a taste for one to three genres, movies with a long-tailed popularity. "
         "They exist to measure the system at the size of the full dataset; never present "
-        "figures learnt from them as real.\n")
+        "figures learnt from them as real.\n"
+    )
 
 
 def _check_out(out: Path, catalog_dir: Path) -> None:
@@ -264,12 +340,15 @@ def _check_out(out: Path, catalog_dir: Path) -> None:
         if out == protected or protected in out.parents:
             raise ValueError(f"refusing to write generated data into {protected}")
     if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise ValueError(f"{out} holds files that were not generated here ({MARKER} missing); "
-                         "pick an empty or generated folder")
+        raise ValueError(
+            f"{out} holds files that were not generated here ({MARKER} missing); "
+            "pick an empty or generated folder"
+        )
 
 
-def generate(*, out: Path, spec: Spec, catalog_dir: Path = DEFAULT_CATALOG_DIR,
-             copy_catalog: bool = False) -> dict[str, object]:
+def generate(
+    *, out: Path, spec: Spec, catalog_dir: Path = DEFAULT_CATALOG_DIR, copy_catalog: bool = False
+) -> dict[str, object]:
     """Write a whole generated DATA_DIR at `out`; returns what GENERATED.json records."""
     _check_out(out, catalog_dir)
     started = time.perf_counter()
@@ -282,8 +361,8 @@ def generate(*, out: Path, spec: Spec, catalog_dir: Path = DEFAULT_CATALOG_DIR,
     ratings_dir.mkdir()
     bounds = np.linspace(0, frame.height, spec.files + 1).astype(np.int64)
     for number, (low, high) in enumerate(itertools.pairwise(bounds), start=1):
-        frame.slice(int(low), int(high - low)).write_csv(ratings_dir / f"{number}.csv",
-                                                          float_precision=1)
+        part = frame.slice(int(low), int(high - low))
+        part.write_csv(ratings_dir / f"{number}.csv", float_precision=1)
     for platform in Platform:
         target = out / platform.source_file
         target.unlink(missing_ok=True)
@@ -293,8 +372,12 @@ def generate(*, out: Path, spec: Spec, catalog_dir: Path = DEFAULT_CATALOG_DIR,
         else:
             target.symlink_to(source)
     record: dict[str, object] = {
-        "generated": True, "generator": "bench.generate", "generator_version": GENERATOR_VERSION,
-        **asdict(spec), "movies": movies.size, "catalog_dir": str(catalog_dir.resolve()),
+        "generated": True,
+        "generator": "bench.generate",
+        "generator_version": GENERATOR_VERSION,
+        **asdict(spec),
+        "movies": movies.size,
+        "catalog_dir": str(catalog_dir.resolve()),
         "note": "synthetic ratings for benchmarks; not real viewer behaviour",
     }
     (out / MARKER).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -313,30 +396,41 @@ def marker(out: Path) -> dict[str, object] | None:
         return None
 
 
+def reuse_or_generate(
+    out: Path, spec: Spec, *, catalog_dir: Path = DEFAULT_CATALOG_DIR, regenerate: bool = False
+) -> dict[str, object]:
+    """The generated DATA_DIR at `out`: reused when its marker matches `spec`, else written."""
+    found = marker(out) or {}
+    wanted = {**asdict(spec), "generator_version": GENERATOR_VERSION}
+    if not regenerate and all(found.get(key) == value for key, value in wanted.items()):
+        print(f"data: reusing GENERATED data in {out}", flush=True)
+        return {**found, "out": str(out)}
+    print(f"data: generating {spec.rows:,} ratings ({spec.users:,} users) in {out} ...", flush=True)
+    return {**generate(out=out, spec=spec, catalog_dir=catalog_dir), "out": str(out)}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__)
     parser.add_argument("--rows", type=int, default=FULL_ROWS, help="ratings to write")
-    parser.add_argument("--users", type=int, default=None,
-                        help="user ids 1..N (default: the real ratio, 270,896 at full size)")
+    parser.add_argument("--users", type=int, help="user ids 1..N (default: the real ratio)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--files", type=int, default=FILES)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--catalog-dir", type=Path, default=DEFAULT_CATALOG_DIR,
-                        help="folder with the four real catalog CSVs")
-    parser.add_argument("--copy-catalog", action="store_true",
-                        help="copy the catalog files instead of symlinking them")
+    parser.add_argument("--catalog-dir", type=Path, default=DEFAULT_CATALOG_DIR)
+    parser.add_argument("--copy-catalog", action="store_true", help="copy the catalog, no symlinks")
     args = parser.parse_args(argv)
     try:
-        spec = Spec(rows=args.rows, users=args.users or default_users(args.rows),
-                    seed=args.seed, files=args.files)
-        record = generate(out=args.out, spec=spec, catalog_dir=args.catalog_dir,
-                          copy_catalog=args.copy_catalog)
+        users = args.users or default_users(args.rows)
+        spec = Spec(rows=args.rows, users=users, seed=args.seed, files=args.files)
+        copy = args.copy_catalog
+        record = generate(out=args.out, spec=spec, catalog_dir=args.catalog_dir, copy_catalog=copy)
     except (ValueError, OSError) as exc:
         print(f"bench.generate: error: {exc}", file=sys.stderr)
         return 2
-    print(f"GENERATED {spec.rows:,} ratings by {spec.users:,} users over {record['movies']:,} "
-          f"movies in {record['seconds']}s -> {args.out}")
+    print(
+        f"GENERATED {spec.rows:,} ratings by {spec.users:,} users over {record['movies']:,} movies"
+    )
+    print(f"in {record['seconds']}s -> {args.out}")
     return 0
 
 
