@@ -35,36 +35,36 @@ STORAGE_WARNING_SECONDS = 10.0
 BUDGET_STATE = "rate_budget"
 
 
-def storage_for(settings: Settings) -> Storage:
-    """Counters in Redis when RATE_LIMIT_REDIS_URL is set (redis-py's asyncio), else in memory."""
-    if settings.rate_limit_redis_url:
-        url = settings.rate_limit_redis_url.get_secret_value()
-        return RedisStorage(url.replace("redis://", "async+redis://", 1)
-                            .replace("rediss://", "async+rediss://", 1),
-                            implementation="redispy", socket_timeout=0.2,
-                            socket_connect_timeout=0.2)
-    return MemoryStorage()
+class RateLimit:
+    """Pure ASGI: a request spends 1 token of every rule, else 429 with the seconds to wait;
+    the routes find its RateBudget for the rest in request.state."""
 
-
-class ClientLimits:
-    """The rules, their counters and what a refusal or a storage failure is counted as."""
-
-    def __init__(self, *, rules: list[RateLimitItem], storage: Storage, storage_name: str,
-                 title_cost: int, search_cost: int, state: State | None = None) -> None:
-        # Read at the first request, once install_observability has made the registry.
-        metrics = getattr(state, "metrics", None)
-        registry = metrics.registry if metrics is not None else None
-        self.rules = rules
+    def __init__(self, app: ASGIApp, *, settings: Settings, state: State) -> None:
+        self.app = app
+        self.rules = parse_many(settings.rate_limit)
+        redis = settings.rate_limit_redis_url
+        storage: Storage = MemoryStorage()
+        self.storage_name = "memory"
+        if redis:  # redis-py's asyncio client
+            url = redis.get_secret_value()
+            storage = RedisStorage(url.replace("redis://", "async+redis://", 1)
+                                   .replace("rediss://", "async+rediss://", 1),
+                                   implementation="redispy", socket_timeout=0.2,
+                                   socket_connect_timeout=0.2)
+            self.storage_name = f"Redis ({redact_text(url)})"
         self.limiter = SlidingWindowCounterRateLimiter(storage)
-        self.storage_name = storage_name
-        self.title_cost = title_cost
-        self.search_cost = search_cost
+        self.title_cost = settings.rate_limit_title_cost
+        self.search_cost = settings.rate_limit_search_cost
+        header = settings.rate_limit_client_header
+        self.client_header = header.lower().encode() if header else None
         self._warned = 0.0
+        # The stack is built at the first request, once install_observability made the registry.
+        registry = state.metrics.registry
         self.limited = Counter("gateway_rate_limited_total", "Requests refused with a 429.",
-                               registry=registry) if registry is not None else None
+                               registry=registry)
         self.failures = Counter("gateway_rate_limit_storage_errors_total",
                                 "Rate-limit checks that passed because storage failed.",
-                                registry=registry) if registry is not None else None
+                                registry=registry)
 
     async def spend(self, client: str, cost: int) -> None:
         """Take `cost` tokens from every rule, or raise RateLimited naming the first that
@@ -84,26 +84,42 @@ class ClientLimits:
             wait = max(1, math.ceil(stats.reset_time - time.time()))
         except Exception:
             wait = rule.get_expiry()
-        if self.limited is not None:
-            self.limited.inc()
+        self.limited.inc()
         spent = "requests" if cost == 1 else f"requests ({cost} for this one)"
         return RateLimited(f"More than {rule} {spent} from this client; retry in {wait} s.",
                            headers={"Retry-After": str(wait)})
 
     def _storage_failed(self, exc: Exception) -> None:
-        if self.failures is not None:
-            self.failures.inc()
+        self.failures.inc()
         now = time.monotonic()
         if now - self._warned >= STORAGE_WARNING_SECONDS:
             self._warned = now
             logger.warning("rate limiting is off while its %s storage fails: %s",
                            self.storage_name, type(exc).__name__)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or path in UNLIMITED_PATHS
+                or path.startswith(UNLIMITED_PREFIXES)):
+            await self.app(scope, receive, send)
+            return
+        client = client_of(scope, self.client_header)
+        try:
+            await self.spend(client, 1)
+        except RateLimited as refused:
+            await send_error(send, refused.status_code, refused.body, [
+                (name.lower().encode(), value.encode()) for name, value in refused.headers.items()])
+            return
+        # A state of this request's own: a server or test client may share one between requests.
+        scope = {**scope, "state": {**scope.get("state", {}),
+                                    BUDGET_STATE: RateBudget(self, client)}}
+        await self.app(scope, receive, send)
+
 
 class RateBudget:
     """What one request may still spend of its client's limits; without limits, anything."""
 
-    def __init__(self, limits: ClientLimits | None = None, client: str = "") -> None:
+    def __init__(self, limits: RateLimit | None = None, client: str = "") -> None:
         self._limits = limits
         self._client = client
 
@@ -118,47 +134,8 @@ class RateBudget:
             await self._limits.spend(self._client, count * self._limits.search_cost)
 
 
-class RateLimit:
-    """Pure ASGI: a request spends 1 token of every rule, else 429 with the seconds to wait;
-    the routes find its RateBudget for the rest in request.state."""
-
-    def __init__(self, app: ASGIApp, *, rules: list[RateLimitItem], storage: Storage,
-                 client_header: str | None, state: State | None = None,
-                 storage_name: str = "memory", title_cost: int = 1,
-                 search_cost: int = 1) -> None:
-        self.app = app
-        self.limits = ClientLimits(rules=rules, storage=storage, storage_name=storage_name,
-                                   title_cost=title_cost, search_cost=search_cost, state=state)
-        self.client_header = client_header.lower().encode() if client_header else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if (scope["type"] != "http" or path in UNLIMITED_PATHS
-                or path.startswith(UNLIMITED_PREFIXES)):
-            await self.app(scope, receive, send)
-            return
-        client = client_of(scope, self.client_header)
-        try:
-            await self.limits.spend(client, 1)
-        except RateLimited as refused:
-            await send_error(send, refused.status_code, refused.body, [
-                (name.lower().encode(), value.encode()) for name, value in refused.headers.items()])
-            return
-        # A state of this request's own: a server or test client may share one between requests.
-        scope = {**scope, "state": {**scope.get("state", {}),
-                                    BUDGET_STATE: RateBudget(self.limits, client)}}
-        await self.app(scope, receive, send)
-
-
 def install_rate_limit(app: FastAPI, settings: Settings) -> None:
     """Add the limiter; call it before install_observability, so a 429 is logged and counted."""
     if not settings.rate_limit:
         return
-    redis = settings.rate_limit_redis_url
-    app.add_middleware(RateLimit, rules=parse_many(settings.rate_limit),
-                       storage=storage_for(settings),
-                       client_header=settings.rate_limit_client_header, state=app.state,
-                       title_cost=settings.rate_limit_title_cost,
-                       search_cost=settings.rate_limit_search_cost,
-                       storage_name=f"Redis ({redact_text(redis.get_secret_value())})" if redis
-                       else "memory")
+    app.add_middleware(RateLimit, settings=settings, state=app.state)
