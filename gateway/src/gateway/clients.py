@@ -117,19 +117,17 @@ class DownstreamClient:
             outcome = str(response.status_code)
             return response
         except (TimeoutError, httpx.TransportError) as exc:
-            outcome = "unreachable" if _unreachable(exc) else "timeout"
-            raise UpstreamUnavailable(self._failure(outcome)) from exc
+            if _unreachable(exc):
+                outcome = "unreachable"
+                raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
+            outcome = "timeout"
+            unit = "second" if self._timeout == 1 else "seconds"
+            raise UpstreamUnavailable(f"The {self.service_name} did not answer within "
+                                      f"{self._timeout:g} {unit}.") from exc
         finally:
             if self._latency is not None:
                 self._latency(self.service_name, route or target.partition("?")[0],
                               outcome).observe(time.perf_counter() - started)
-
-    def _failure(self, outcome: str) -> str:
-        """The sentence of a call that got no answer: not there, or not in time."""
-        if outcome == "unreachable":
-            return f"The {self.service_name} cannot be reached."
-        unit = "second" if self._timeout == 1 else "seconds"
-        return f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
 
     def _error_body(self, response: httpx.Response) -> ErrorBody | None:
         try:
@@ -269,13 +267,9 @@ class RecsysClient(DownstreamClient):
 
 
 def _unreachable(error: Exception) -> bool:
-    """Whether a failed call found no service (refused, no such host) rather than a slow one.
-
-    A timeout of our own or of httpx is slow; any other transport error is unreachable, and so
-    is httpx-aiohttp's ConnectTimeout when aiohttp's own error was a failure to connect: that
-    transport reports a refused connection as `httpx.ConnectTimeout` and chains aiohttp's
-    error as the cause, which tells them apart without a clock.
-    """
+    """Whether a failed call found no service (refused, no such host) rather than a slow one:
+    httpx-aiohttp reports a refused connection as `httpx.ConnectTimeout`, with aiohttp's
+    connector error as its cause."""
     if isinstance(error.__cause__, aiohttp.ClientConnectorError):
         return True
     return not isinstance(error, (TimeoutError, httpx.TimeoutException))
