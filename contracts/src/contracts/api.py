@@ -175,22 +175,32 @@ class LikedFilm(BaseModel):
     """A liked film named exactly: its catalog id, or its title with the release year."""
 
     # The schema says what _one_film checks: exactly one of id and title, never id with year.
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"id": "ns2121"}, {"title": "les misérables", "year": 2012}],
-        "oneOf": [{"required": ["id"], "properties": {"id": {"type": "string"}}},
-                  {"required": ["title"], "properties": {"title": {"type": "string"}}}],
-        "not": {"required": ["id", "year"]}})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"id": "ns2121"}, {"title": "les misérables", "year": 2012}],
+            "oneOf": [
+                {"required": ["id"], "properties": {"id": {"type": "string"}}},
+                {"required": ["title"], "properties": {"title": {"type": "string"}}},
+            ],
+            "not": {"required": ["id", "year"]},
+        },
+    )
 
-    id: Annotated[str | None, StringConstraints(
-        strip_whitespace=True, to_lower=True, pattern=CATALOG_ID_PATTERN)] = None
+    id: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True, to_lower=True, pattern=CATALOG_ID_PATTERN),
+    ] = None
     title: TitleText | None = None
     year: YearParam | None = None
 
     @model_validator(mode="after")
     def _one_film(self) -> "LikedFilm":
         if (self.id is None) == (self.title is None):
-            raise ValueError("a liked film is {'id': 'ns2121'} or {'title': 'les misérables', "
-                             "'year': 2012}: an id or a title, not both")
+            raise ValueError(
+                "a liked film is {'id': 'ns2121'} or {'title': 'les misérables', "
+                "'year': 2012}: an id or a title, not both"
+            )
         if self.id is not None and self.year is not None:
             raise ValueError("an id names one film already: send it without a year")
         return self
@@ -239,26 +249,38 @@ class TasteRequest(BaseModel):
     many answers (1-50): the body of the gateway's POST /recommendations and of recsys' POST
     /v1/taste."""
 
-    model_config = {"json_schema_extra": {
-        "examples": [{"liked": ["toy story", "the matrix"], "platform": ["netflix"], "n": 10},
-                     {"liked": [{"id": "ns2121"}, {"title": "les misérables", "year": 2020}]}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"liked": ["toy story", "the matrix"], "platform": ["netflix"], "n": 10},
+                {"liked": [{"id": "ns2121"}, {"title": "les misérables", "year": 2020}]},
+            ]
+        }
+    }
 
     liked: Annotated[
         list[Liked],
-        Field(min_length=1, max_length=MAX_LIKED,
-              description="Films you liked: a title (the film people mean most "
-                          "often: the most rated, then the newest), {\"id\": \"ns2121\"}, or "
-                          "{\"title\": \"les misérables\", \"year\": 2012}. Titles are "
-                          "compared ignoring case, accents and punctuation, so 'Up' and 'up!' "
-                          "are one film, counted once."),
-        AfterValidator(distinct_titles)]
+        Field(
+            min_length=1,
+            max_length=MAX_LIKED,
+            description="Films you liked: a title (the film people mean most "
+            'often: the most rated, then the newest), {"id": "ns2121"}, or '
+            '{"title": "les misérables", "year": 2012}. Titles are '
+            "compared ignoring case, accents and punctuation, so 'Up' and 'up!' "
+            "are one film, counted once.",
+        ),
+        AfterValidator(distinct_titles),
+    ]
     platform: PlatformListParam | None = Field(
-        default=None, description="Only titles available on these platforms; null or absent: "
-                                  "every platform.")
+        default=None,
+        description="Only titles available on these platforms; null or absent: every platform.",
+    )
     n: int = Field(default=10, ge=1, le=MAX_TASTE_ITEMS, description="How many titles to answer.")
     max_age: MaxAge | None = Field(
-        default=None, description="Only titles for this audience or younger: kids, family, "
-                                  "teen or adult (adult lets unrated titles through too).")
+        default=None,
+        description="Only titles for this audience or younger: kids, family, "
+        "teen or adult (adult lets unrated titles through too).",
+    )
 
 
 class LikedRead(BaseModel):

@@ -35,17 +35,35 @@ ORDERED_BANDS: Final = (AgeBand.KIDS, AgeBand.FAMILY, AgeBand.TEEN, AgeBand.ADUL
 # Parental Guidelines ratings, and Amazon's age labels ("13+", "ages_16_").
 RATING_BANDS: Final[dict[str, AgeBand]] = {
     # General audiences and the TV ratings written for children.
-    "g": AgeBand.KIDS, "tv-y": AgeBand.KIDS, "tv-y7": AgeBand.KIDS, "tv-y7-fv": AgeBand.KIDS,
-    "tv-g": AgeBand.KIDS, "all": AgeBand.KIDS, "all_ages": AgeBand.KIDS,
+    "g": AgeBand.KIDS,
+    "tv-y": AgeBand.KIDS,
+    "tv-y7": AgeBand.KIDS,
+    "tv-y7-fv": AgeBand.KIDS,
+    "tv-g": AgeBand.KIDS,
+    "all": AgeBand.KIDS,
+    "all_ages": AgeBand.KIDS,
     # Parental guidance suggested: watched by children with their family.
-    "pg": AgeBand.FAMILY, "tv-pg": AgeBand.FAMILY, "7+": AgeBand.FAMILY,
-    "pg-13": AgeBand.TEEN, "tv-14": AgeBand.TEEN, "13+": AgeBand.TEEN, "16+": AgeBand.TEEN,
-    "16": AgeBand.TEEN, "ages_16_": AgeBand.TEEN,
-    "r": AgeBand.ADULT, "nc-17": AgeBand.ADULT, "tv-ma": AgeBand.ADULT, "18+": AgeBand.ADULT,
+    "pg": AgeBand.FAMILY,
+    "tv-pg": AgeBand.FAMILY,
+    "7+": AgeBand.FAMILY,
+    "pg-13": AgeBand.TEEN,
+    "tv-14": AgeBand.TEEN,
+    "13+": AgeBand.TEEN,
+    "16+": AgeBand.TEEN,
+    "16": AgeBand.TEEN,
+    "ages_16_": AgeBand.TEEN,
+    "r": AgeBand.ADULT,
+    "nc-17": AgeBand.ADULT,
+    "tv-ma": AgeBand.ADULT,
+    "18+": AgeBand.ADULT,
     "ages_18_": AgeBand.ADULT,
     # Not rated: nothing is known about the audience.
-    "nr": AgeBand.UNKNOWN, "tv-nr": AgeBand.UNKNOWN, "unrated": AgeBand.UNKNOWN,
-    "not_rate": AgeBand.UNKNOWN, "not rated": AgeBand.UNKNOWN, "ur": AgeBand.UNKNOWN,
+    "nr": AgeBand.UNKNOWN,
+    "tv-nr": AgeBand.UNKNOWN,
+    "unrated": AgeBand.UNKNOWN,
+    "not_rate": AgeBand.UNKNOWN,
+    "not rated": AgeBand.UNKNOWN,
+    "ur": AgeBand.UNKNOWN,
 }
 
 # What a list for a title of each band may hold. A kids' title gets kids' and family titles

@@ -14,9 +14,11 @@ from fastapi.staticfiles import StaticFiles
 DOCS_ASSETS = "/docs-assets"
 # The pages' own policy (an answer elsewhere may load nothing): scripts and styles from the
 # service itself plus FastAPI's inline start-up script; ReDoc runs a worker from a blob.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
-            "frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
+    "frame-ancestors 'none'"
+)
 
 
 def install_docs(app: FastAPI) -> None:
@@ -29,16 +31,21 @@ def install_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
         page = get_swagger_ui_html(
-            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+            openapi_url=openapi_url,
+            title=f"{app.title} - Swagger UI",
             swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png")
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
         return HTMLResponse(page.body, headers=headers)
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
         page = get_redoc_html(
-            openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+            openapi_url=openapi_url,
+            title=f"{app.title} - ReDoc",
             redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
         return HTMLResponse(page.body, headers=headers)

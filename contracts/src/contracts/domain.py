@@ -132,7 +132,8 @@ TitleTypeParam = Annotated[TitleType, BeforeValidator(title_type)]
 ScoreParam = Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]
 # The schema says what strip + min_length enforce: something besides white space.
 TextParam = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=200),
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=200),
     Field(json_schema_extra={"pattern": r"\S"}),
 ]
 
@@ -142,7 +143,8 @@ def has_words(value: str) -> str:
     normalised, and one that normalises to nothing could match nothing."""
     if not normalise_title(value):
         raise PydanticCustomError(
-            "no_words", "Input should contain a letter or digit (in any script) to name a title")
+            "no_words", "Input should contain a letter or digit (in any script) to name a title"
+        )
     return value
 
 
@@ -152,11 +154,15 @@ WORDS_PATTERN = r"[\p{L}\p{N}]"
 # A title as a user types it: trimmed; white space or punctuation alone is refused in the
 # project's words (has_words), never as "at least 1 character".
 TitleText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=TITLE_MAX_CHARS),
-    AfterValidator(has_words), Field(json_schema_extra={"pattern": WORDS_PATTERN}),
+    str,
+    StringConstraints(strip_whitespace=True, max_length=TITLE_MAX_CHARS),
+    AfterValidator(has_words),
+    Field(json_schema_extra={"pattern": WORDS_PATTERN}),
 ]
 # What a search box sends: a title or its start, under the same rule.
 TitleStart = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX_CHARS),
-    AfterValidator(has_words), Field(json_schema_extra={"pattern": WORDS_PATTERN}),
+    str,
+    StringConstraints(strip_whitespace=True, max_length=SEARCH_MAX_CHARS),
+    AfterValidator(has_words),
+    Field(json_schema_extra={"pattern": WORDS_PATTERN}),
 ]

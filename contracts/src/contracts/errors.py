@@ -34,12 +34,23 @@ class ServiceError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, detail: str, *, parameter: str | None = None,
-                 accepted: list[str] | None = None, suggestions: list[str] | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        parameter: str | None = None,
+        accepted: list[str] | None = None,
+        suggestions: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
-        self.body = ErrorBody(code=self.code, detail=detail, parameter=parameter,
-                              accepted=accepted, suggestions=suggestions)
+        self.body = ErrorBody(
+            code=self.code,
+            detail=detail,
+            parameter=parameter,
+            accepted=accepted,
+            suggestions=suggestions,
+        )
         # Sent with the error answer (a 429's Retry-After).
         self.headers = headers or {}
 

@@ -5,8 +5,12 @@ import polars as pl
 from contracts.schema import CATALOG_COLUMNS, RATINGS_COLUMNS
 
 POLARS_TYPES: dict[str, pl.DataType] = {
-    "str": pl.String(), "int32": pl.Int32(), "int64": pl.Int64(), "date": pl.Date(),
-    "float32": pl.Float32(), "float64": pl.Float64(),
+    "str": pl.String(),
+    "int32": pl.Int32(),
+    "int64": pl.Int64(),
+    "date": pl.Date(),
+    "float32": pl.Float32(),
+    "float64": pl.Float64(),
 }
 
 

@@ -37,8 +37,11 @@ def genre_display(counts: Mapping[str, int]) -> dict[str, str]:
     spellings: dict[str, list[str]] = {}
     for name in counts:
         spellings.setdefault(genre_key(name), []).append(name)
-    return {name: min(names, key=lambda n: (-counts[n], n))
-            for names in spellings.values() for name in names}
+    return {
+        name: min(names, key=lambda n: (-counts[n], n))
+        for names in spellings.values()
+        for name in names
+    }
 
 
 # Genre families: each platform genre (by genre_key) in one of a few families a viewer would
@@ -46,36 +49,121 @@ def genre_display(counts: Mapping[str, int]) -> dict[str, str]:
 # (a language, a country, "independent", "tv shows") are in NO_FAMILY; a key in neither fails
 # the test that reads every spelling of the platform files.
 FAMILY_GENRES: dict[str, frozenset[str]] = {
-    "family & animation": frozenset({
-        "animation", "adult animation", "anime", "anime feature", "anime sery", "cartoon",
-        "children family", "family", "kid"}),
-    "comedy": frozenset({
-        "comedy", "parody", "sitcom", "sketch comedy", "stand up", "stand up comedy",
-        "stand up comedy talk", "buddy", "romantic comedy"}),
-    "drama": frozenset({
-        "drama", "biographical", "coming of age", "historical", "medical", "soap opera melodrama",
-        "faith spirituality", "anthology"}),
-    "action & adventure": frozenset({
-        "action", "action adventure", "adventure", "military war", "spy espionage", "superhero",
-        "survival", "western", "disaster", "sport"}),
-    "crime, thriller & horror": frozenset({
-        "crime", "horror", "mystery", "police cop", "suspense", "thriller"}),
+    "family & animation": frozenset(
+        {
+            "animation",
+            "adult animation",
+            "anime",
+            "anime feature",
+            "anime sery",
+            "cartoon",
+            "children family",
+            "family",
+            "kid",
+        }
+    ),
+    "comedy": frozenset(
+        {
+            "comedy",
+            "parody",
+            "sitcom",
+            "sketch comedy",
+            "stand up",
+            "stand up comedy",
+            "stand up comedy talk",
+            "buddy",
+            "romantic comedy",
+        }
+    ),
+    "drama": frozenset(
+        {
+            "drama",
+            "biographical",
+            "coming of age",
+            "historical",
+            "medical",
+            "soap opera melodrama",
+            "faith spirituality",
+            "anthology",
+        }
+    ),
+    "action & adventure": frozenset(
+        {
+            "action",
+            "action adventure",
+            "adventure",
+            "military war",
+            "spy espionage",
+            "superhero",
+            "survival",
+            "western",
+            "disaster",
+            "sport",
+        }
+    ),
+    "crime, thriller & horror": frozenset(
+        {"crime", "horror", "mystery", "police cop", "suspense", "thriller"}
+    ),
     "sci-fi & fantasy": frozenset({"fantasy", "sci fi fantasy", "science fiction"}),
-    "documentary": frozenset({
-        "documentary", "docusery", "animal nature", "history", "new", "science nature",
-        "science technology", "special interest", "art", "culture", "lifestyle",
-        "lifestyle culture", "cooking food", "fitness", "health wellness", "travel"}),
+    "documentary": frozenset(
+        {
+            "documentary",
+            "docusery",
+            "animal nature",
+            "history",
+            "new",
+            "science nature",
+            "science technology",
+            "special interest",
+            "art",
+            "culture",
+            "lifestyle",
+            "lifestyle culture",
+            "cooking food",
+            "fitness",
+            "health wellness",
+            "travel",
+        }
+    ),
     "romance": frozenset({"romance", "romantic"}),
-    "music & performance": frozenset({
-        "music", "music musical", "musical", "music video concert", "concert", "dance"}),
-    "reality & talk": frozenset({
-        "reality", "unscripted", "game", "game competition", "talk", "talk variety", "variety",
-        "late night", "entertainment"}),
+    "music & performance": frozenset(
+        {"music", "music musical", "musical", "music video concert", "concert", "dance"}
+    ),
+    "reality & talk": frozenset(
+        {
+            "reality",
+            "unscripted",
+            "game",
+            "game competition",
+            "talk",
+            "talk variety",
+            "variety",
+            "late night",
+            "entertainment",
+        }
+    ),
 }
-NO_FAMILY = frozenset({
-    "international", "independent", "tv shows", "movies", "sery", "british", "korean",
-    "spanish language", "latino", "black story", "lgbtq", "classic", "classic cult", "cult",
-    "arthouse", "young adult audience", "teen"})
+NO_FAMILY = frozenset(
+    {
+        "international",
+        "independent",
+        "tv shows",
+        "movies",
+        "sery",
+        "british",
+        "korean",
+        "spanish language",
+        "latino",
+        "black story",
+        "lgbtq",
+        "classic",
+        "classic cult",
+        "cult",
+        "arthouse",
+        "young adult audience",
+        "teen",
+    }
+)
 _FAMILY_OF = {key: family for family, keys in FAMILY_GENRES.items() for key in keys}
 
 

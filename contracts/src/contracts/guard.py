@@ -63,8 +63,15 @@ class GuardSettings(BaseServiceSettings):
 class RequestGuard:
     """Pure ASGI; see the module docstring for what it refuses and why."""
 
-    def __init__(self, app: ASGIApp, *, settings: GuardSettings, client_header: str | None,
-                 token: str | None, registry: CollectorRegistry | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: GuardSettings,
+        client_header: str | None,
+        token: str | None,
+        registry: CollectorRegistry | None,
+    ) -> None:
         self.app = app
         self.max_in_flight = settings.max_in_flight
         self.max_client_in_flight = settings.max_client_in_flight or settings.max_in_flight
@@ -77,15 +84,31 @@ class RequestGuard:
         self.client_in_flight: Tally[str] = Tally()
         self.client_body_waits: Tally[str] = Tally()
         self.last_overload = float("-inf")
-        self.shed = Counter("http_requests_shed_total", "Requests refused before the app ran.",
-                            ["reason"], registry=registry) if registry is not None else None
+        self.shed = (
+            Counter(
+                "http_requests_shed_total",
+                "Requests refused before the app ran.",
+                ["reason"],
+                registry=registry,
+            )
+            if registry is not None
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNGUARDED_PATHS:
             if scope["type"] == "http" and scope["path"] == READY_PATH and self.saturated():
-                await self._refuse(send, scope, 503, "overloaded", (
-                    f"Not ready: the service is shedding requests ({self.max_in_flight} "
-                    "in flight at once)."), count=False)
+                await self._refuse(
+                    send,
+                    scope,
+                    503,
+                    "overloaded",
+                    (
+                        f"Not ready: the service is shedding requests ({self.max_in_flight} "
+                        "in flight at once)."
+                    ),
+                    count=False,
+                )
                 return
             await self.app(scope, receive, send)
             return
@@ -103,14 +126,28 @@ class RequestGuard:
             receive = _replay(body, receive)
         if self.in_flight >= self.max_in_flight:
             self.last_overload = time.monotonic()
-            await self._refuse(send, scope, 503, "overloaded", (
-                f"The service is handling {self.max_in_flight} requests at once; "
-                "try again shortly."))
+            await self._refuse(
+                send,
+                scope,
+                503,
+                "overloaded",
+                (
+                    f"The service is handling {self.max_in_flight} requests at once; "
+                    "try again shortly."
+                ),
+            )
             return
         if self.client_in_flight[client] >= self.max_client_in_flight:
-            await self._refuse(send, scope, 429, "too_many_at_once", (
-                f"This client already has {self.max_client_in_flight} requests in flight; "
-                "wait for an answer before sending more."))
+            await self._refuse(
+                send,
+                scope,
+                429,
+                "too_many_at_once",
+                (
+                    f"This client already has {self.max_client_in_flight} requests in flight; "
+                    "wait for an answer before sending more."
+                ),
+            )
             return
         self.in_flight += 1
         self.client_in_flight[client] += 1
@@ -122,12 +159,15 @@ class RequestGuard:
 
     def saturated(self) -> bool:
         """Whether the guard is shedding for load now or was a moment ago."""
-        return (self.in_flight >= self.max_in_flight
-                or time.monotonic() - self.last_overload < SATURATION_MEMORY_SECONDS)
+        return (
+            self.in_flight >= self.max_in_flight
+            or time.monotonic() - self.last_overload < SATURATION_MEMORY_SECONDS
+        )
 
     def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
         if self.token is not None and not hmac.compare_digest(
-                headers.get(TOKEN_HEADER.lower().encode(), b""), self.token):
+            headers.get(TOKEN_HEADER.lower().encode(), b""), self.token
+        ):
             return 401, "unauthorized", f"This internal service needs a valid {TOKEN_HEADER}."
         deadline = headers.get(DEADLINE_HEADER.lower().encode())
         if deadline is not None:
@@ -136,32 +176,50 @@ class RequestGuard:
             except ValueError:
                 expired = False
             if expired:
-                return 503, "deadline_passed", ("The caller's deadline passed before the "
-                                                "request was served; it was not started.")
+                return (
+                    503,
+                    "deadline_passed",
+                    (
+                        "The caller's deadline passed before the "
+                        "request was served; it was not started."
+                    ),
+                )
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             return 413, "body_too_large", f"The request body exceeds {self.max_body_bytes} bytes."
         return None
 
-    async def _body(self, client: str,
-                    receive: Receive) -> tuple[tuple[int, str, str] | None, list[Message]]:
+    async def _body(
+        self, client: str, receive: Receive
+    ) -> tuple[tuple[int, str, str] | None, list[Message]]:
         """The body's messages, read within the deadline, or why the request is refused."""
         if self.client_body_waits[client] >= self.max_client_body_waits:
-            return (429, "too_many_unfinished_bodies", (
-                f"This client is already sending {self.max_client_body_waits} request bodies "
-                "that have not arrived; finish those first.")), []
+            return (
+                429,
+                "too_many_unfinished_bodies",
+                (
+                    f"This client is already sending {self.max_client_body_waits} request bodies "
+                    "that have not arrived; finish those first."
+                ),
+            ), []
         self.client_body_waits[client] += 1
         try:
             async with asyncio.timeout(self.body_timeout_seconds):
                 body = await self._read_body(receive)
         except TimeoutError:
-            return (408, "body_timeout", (
-                f"The request body did not arrive within {self.body_timeout_seconds:g} s.")), []
+            return (
+                408,
+                "body_timeout",
+                (f"The request body did not arrive within {self.body_timeout_seconds:g} s."),
+            ), []
         finally:
             _release(self.client_body_waits, client)
         if body is None:
-            return (413, "body_too_large",
-                    f"The request body exceeds {self.max_body_bytes} bytes."), []
+            return (
+                413,
+                "body_too_large",
+                f"The request body exceeds {self.max_body_bytes} bytes.",
+            ), []
         return None, body
 
     async def _read_body(self, receive: Receive) -> list[Message] | None:
@@ -176,12 +234,18 @@ class RequestGuard:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return messages
 
-    async def _refuse(self, send: Send, scope: Scope, status: int, code: str,
-                      detail: str, *, count: bool = True) -> None:
+    async def _refuse(
+        self, send: Send, scope: Scope, status: int, code: str, detail: str, *, count: bool = True
+    ) -> None:
         if self.shed is not None and count:
             self.shed.labels(code).inc()
-        logger.warning("refused %s %s: %s", scope["method"], scope["path"], detail,
-                       extra={"fields": {"status": status, "reason": code}})
+        logger.warning(
+            "refused %s %s: %s",
+            scope["method"],
+            scope["path"],
+            detail,
+            extra={"fields": {"status": status, "reason": code}},
+        )
         headers = []
         if status in (429, 503):
             headers.append((b"retry-after", b"1"))
@@ -200,13 +264,22 @@ def client_of(scope: Scope, header: bytes | None) -> str:
     return str(peer[0]) if peer else "unknown"
 
 
-async def send_error(send: Send, status: int, body: ErrorBody,
-                     headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+async def send_error(
+    send: Send, status: int, body: ErrorBody, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
     """An ErrorBody answer sent by a pure ASGI layer, outside FastAPI's handlers."""
     content = error_json(body)
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
-        *headers]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": content})
 
 
@@ -229,8 +302,9 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-def install_guard(app: FastAPI, settings: GuardSettings, *, require_token: bool,
-                  client_header: str | None = None) -> None:
+def install_guard(
+    app: FastAPI, settings: GuardSettings, *, require_token: bool, client_header: str | None = None
+) -> None:
     """Add the guard as the outermost layer: call it after install_observability.
 
     Internal services require the token (when set); the gateway sends it instead, and names
@@ -238,6 +312,10 @@ def install_guard(app: FastAPI, settings: GuardSettings, *, require_token: bool,
     """
     token = settings.internal_token if require_token else None
     metrics = getattr(app.state, "metrics", None)
-    app.add_middleware(RequestGuard, settings=settings, client_header=client_header,
-                       token=token.get_secret_value() if token else None,
-                       registry=metrics.registry if metrics is not None else None)
+    app.add_middleware(
+        RequestGuard,
+        settings=settings,
+        client_header=client_header,
+        token=token.get_secret_value() if token else None,
+        registry=metrics.registry if metrics is not None else None,
+    )

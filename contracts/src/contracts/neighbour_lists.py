@@ -32,8 +32,7 @@ def merge_neighbours(*, lists: list[list[Neighbour]], query_ids: set[str]) -> li
     return sorted((n for key, n in best.items() if key not in own), key=lambda n: -n.score)
 
 
-def best_neighbours(*, lists: list[list[Neighbour]], query_ids: set[str]
-                    ) -> Iterator[Neighbour]:
+def best_neighbours(*, lists: list[list[Neighbour]], query_ids: set[str]) -> Iterator[Neighbour]:
     """merge_neighbours' answer, lazily: one list ranked best first (as the ETL publishes
     them) is walked only as far as the caller reads, keying ~k films instead of all ~60."""
     if len(lists) != 1 or not _ranked(lists[0]):
@@ -58,13 +57,17 @@ def _ranked(neighbours: list[Neighbour]) -> bool:
     return all(a.score >= b.score for a, b in pairwise(neighbours))
 
 
-def movie_neighbours(*, movie_id: str, title: str,
-                     neighbours: list[Neighbour]) -> Iterator[Neighbour]:
+def movie_neighbours(
+    *, movie_id: str, title: str, neighbours: list[Neighbour]
+) -> Iterator[Neighbour]:
     """A catalog record's neighbours as its title page lists them, best first, never its own
     title (which older lists may name on another platform)."""
     own = normalise_title(title)
-    return (n for n in best_neighbours(lists=[neighbours], query_ids={movie_id})
-            if normalise_title(n.title) != own)
+    return (
+        n
+        for n in best_neighbours(lists=[neighbours], query_ids={movie_id})
+        if normalise_title(n.title) != own
+    )
 
 
 def film_lists(lists: dict[str, list[Neighbour]], film: FilmEntry) -> list[list[Neighbour]]:
@@ -72,12 +75,16 @@ def film_lists(lists: dict[str, list[Neighbour]], film: FilmEntry) -> list[list[
     return [lists[i] for i in film.ids if i in lists]
 
 
-def pick_film(films: list[FilmEntry], *, kind: str | None = None,
-              year: int | None = None) -> FilmEntry | None:
+def pick_film(
+    films: list[FilmEntry], *, kind: str | None = None, year: int | None = None
+) -> FilmEntry | None:
     """The film a title means: the first (a movie before a show, the most rated, the newest)
     of those matching the type and year asked for."""
-    matching = [f for f in films if (kind is None or f.type == kind)
-                and (year is None or f.release_year == year)]
+    matching = [
+        f
+        for f in films
+        if (kind is None or f.type == kind) and (year is None or f.release_year == year)
+    ]
     return matching[0] if matching else None
 
 
@@ -88,8 +95,15 @@ def film_read(film: FilmEntry) -> dict[str, Any]:
 
 def neighbour_item(n: Neighbour) -> dict[str, Any]:
     """A contracts.api.NeighbourRead as a plain dict, in the model's field order."""
-    return {"id": n.id, "title": n.title, "score": n.score, "reason": n.reason, "type": n.type,
-            "release_year": n.release_year, "available_on": list(n.available_on)}
+    return {
+        "id": n.id,
+        "title": n.title,
+        "score": n.score,
+        "reason": n.reason,
+        "type": n.type,
+        "release_year": n.release_year,
+        "available_on": list(n.available_on),
+    }
 
 
 def for_ages(neighbours: Iterable[Neighbour], max_age: MaxAge | None) -> Iterable[Neighbour]:
@@ -99,8 +113,7 @@ def for_ages(neighbours: Iterable[Neighbour], max_age: MaxAge | None) -> Iterabl
     return (n for n in neighbours if within(n.age_band, max_age))
 
 
-def on_platforms(neighbours: Iterable[Neighbour],
-                 allowed: set[str] | None) -> Iterable[Neighbour]:
+def on_platforms(neighbours: Iterable[Neighbour], allowed: set[str] | None) -> Iterable[Neighbour]:
     """Only the films available on at least one of `allowed` (all when None), lazily."""
     if not allowed:
         return neighbours

@@ -34,8 +34,12 @@ _ACCEPTED_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV
 access_logger = logging.getLogger("access")
 # FastAPI's native OpenTelemetry looks up global providers on every request (~5% of an
 # internal request in py-spy); these services export Prometheus metrics and JSON logs instead.
-NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False,
-                                        "operation_spans": False}
+NO_NATIVE_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -88,12 +92,23 @@ class Metrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         self._extra: dict[str, Histogram] = {}
-        requests = Counter("http_requests_total", "HTTP requests by route and status.",
-                           ["service", "method", "route", "status"], registry=self.registry)
+        requests = Counter(
+            "http_requests_total",
+            "HTTP requests by route and status.",
+            ["service", "method", "route", "status"],
+            registry=self.registry,
+        )
         self._requests = functools.cache(functools.partial(requests.labels, service))
-        self._latency = functools.cache(functools.partial(self.histogram(
-            "http_request_duration_seconds", "HTTP request latency.",
-            ["service", "method", "route"]).labels, service))
+        self._latency = functools.cache(
+            functools.partial(
+                self.histogram(
+                    "http_request_duration_seconds",
+                    "HTTP request latency.",
+                    ["service", "method", "route"],
+                ).labels,
+                service,
+            )
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self._requests(method, route, status).inc()
@@ -102,8 +117,9 @@ class Metrics:
     def histogram(self, name: str, doc: str, labels: list[str]) -> Histogram:
         """A latency histogram of the service's own; asking twice returns the same one."""
         if name not in self._extra:
-            self._extra[name] = Histogram(name, doc, labels, buckets=LATENCY_BUCKETS,
-                                          registry=self.registry)
+            self._extra[name] = Histogram(
+                name, doc, labels, buckets=LATENCY_BUCKETS, registry=self.registry
+            )
         return self._extra[name]
 
     def children(self, name: str, doc: str, labels: list[str]) -> Callable[..., Histogram]:
@@ -136,9 +152,16 @@ class ObservabilityMiddleware:
     each with its request id, which the gateway's access line shares.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, *, access_log: bool = True,
-                 slow_seconds: float = 0.5, data_version: DataVersion | None = None,
-                 timer: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        *,
+        access_log: bool = True,
+        slow_seconds: float = 0.5,
+        data_version: DataVersion | None = None,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.app = app
         self.timer = timer
         self.metrics = metrics
@@ -175,29 +198,52 @@ class ObservabilityMiddleware:
             self.metrics.observe_request(method, route, status, elapsed)
             slow = elapsed >= self.slow_seconds
             if self.access_log or status >= 500 or slow:
-                fields = {"method": method, "path": scope["path"], "route": route,
-                          "status": status, "duration_ms": round(elapsed * 1000, 3)}
+                fields = {
+                    "method": method,
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                }
                 if not self.access_log:
                     fields["slow"] = slow
-                access_logger.log(logging.INFO if self.access_log else logging.WARNING,
-                                  "%s %s %s in %.1f ms", method, scope["path"], status,
-                                  elapsed * 1000, extra={"fields": fields})
+                access_logger.log(
+                    logging.INFO if self.access_log else logging.WARNING,
+                    "%s %s %s in %.1f ms",
+                    method,
+                    scope["path"],
+                    status,
+                    elapsed * 1000,
+                    extra={"fields": fields},
+                )
             request_id_var.reset(token)
 
 
-def install_observability(app: FastAPI, *, service: str, log_level: str = "info",
-                          access_log: bool = True, slow_seconds: float = 0.5,
-                          data_version: DataVersion | None = None,
-                          metrics_route: bool = True,
-                          timer: Callable[[], float] = time.perf_counter) -> Metrics:
+def install_observability(
+    app: FastAPI,
+    *,
+    service: str,
+    log_level: str = "info",
+    access_log: bool = True,
+    slow_seconds: float = 0.5,
+    data_version: DataVersion | None = None,
+    metrics_route: bool = True,
+    timer: Callable[[], float] = time.perf_counter,
+) -> Metrics:
     """JSON logs, the one request-id/metrics/version middleware and /metrics; returns metrics.
 
     `metrics_route=False` leaves /metrics off the app (the gateway's METRICS_PORT serves it).
     """
     configure_logging(service, log_level)
     metrics = Metrics(service)
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log,
-                       slow_seconds=slow_seconds, data_version=data_version, timer=timer)
+    app.add_middleware(
+        ObservabilityMiddleware,
+        metrics=metrics,
+        access_log=access_log,
+        slow_seconds=slow_seconds,
+        data_version=data_version,
+        timer=timer,
+    )
     app.state.metrics = metrics
     if not metrics_route:
         return metrics

@@ -86,8 +86,10 @@ class RedisLayout:
 
     def __post_init__(self) -> None:
         if not self.prefix or any(c in self.prefix for c in "{}"):
-            raise ValueError(f"Redis key prefix {self.prefix!r} must be non-empty and carry no "
-                             "'{' or '}' (they delimit hash tags).")
+            raise ValueError(
+                f"Redis key prefix {self.prefix!r} must be non-empty and carry no "
+                "'{' or '}' (they delimit hash tags)."
+            )
 
     @property
     def current(self) -> str:
@@ -114,8 +116,14 @@ class RedisLayout:
 
     def version_keys(self, version: str) -> tuple[str, ...]:
         """Every key one version owns (one hash slot)."""
-        return (self.neighbours(version), self.titles(version), self.title_index(version),
-                self.meta(version), self.pages(version), self.title_pages(version))
+        return (
+            self.neighbours(version),
+            self.titles(version),
+            self.title_index(version),
+            self.meta(version),
+            self.pages(version),
+            self.title_pages(version),
+        )
 
     @property
     def match_all(self) -> str:
@@ -134,8 +142,19 @@ def taste_field(movie_id: str) -> str:
 def encode_neighbours(neighbours: list[Neighbour]) -> bytes:
     """Pack a ranked neighbour list: JSON rows [id, title, score, reason, type, year,
     platforms, age band], zlib'd (halves it: reasons and genre names repeat within a list)."""
-    rows = [[n.id, n.title, round(n.score, SCORE_DECIMALS), n.reason, n.type, n.release_year,
-             list(n.available_on), n.age_band] for n in neighbours]
+    rows = [
+        [
+            n.id,
+            n.title,
+            round(n.score, SCORE_DECIMALS),
+            n.reason,
+            n.type,
+            n.release_year,
+            list(n.available_on),
+            n.age_band,
+        ]
+        for n in neighbours
+    ]
     return zlib.compress(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode())
 
 
@@ -151,16 +170,27 @@ def as_text(value: Stored) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def decode_neighbours(packed: Stored, *,
-                      loads: Callable[[bytes], Any] = json.loads) -> list[Neighbour]:
+def decode_neighbours(
+    packed: Stored, *, loads: Callable[[bytes], Any] = json.loads
+) -> list[Neighbour]:
     """Unpack what encode_neighbours wrote, best first (the services pass orjson's `loads`)."""
     rows = loads(zlib.decompress(as_bytes(packed)))
     # Positional: a keyword call costs more, and the services decode a list per request.
-    return [Neighbour(row[0], row[1], float(row[2]), row[3], row[4], row[5], tuple(row[6]),
-                      row[7] if len(row) >= 8 else None)
-            if len(row) >= 7 else
-            Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3])
-            for row in rows]
+    return [
+        Neighbour(
+            row[0],
+            row[1],
+            float(row[2]),
+            row[3],
+            row[4],
+            row[5],
+            tuple(row[6]),
+            row[7] if len(row) >= 8 else None,
+        )
+        if len(row) >= 7
+        else Neighbour(id=row[0], title=row[1], score=float(row[2]), reason=row[3])
+        for row in rows
+    ]
 
 
 # A page: a byte holding n (the neighbours it has), a byte saying whether those are all the
@@ -190,8 +220,9 @@ def cut_page(packed: bytes, k: int) -> bytes | None:
         return None
     (end,) = _OFFSET.unpack_from(packed, 2 + _OFFSET.size * min(k, count))
     # Inflated only as far as the k-th neighbour.
-    body = zlib.decompressobj().decompress(memoryview(packed)[2 + _OFFSET.size * (count + 1):],
-                                           end)
+    body = zlib.decompressobj().decompress(
+        memoryview(packed)[2 + _OFFSET.size * (count + 1) :], end
+    )
     return body + PAGE_TAIL
 
 
@@ -202,8 +233,10 @@ def encode_films(films: list[FilmEntry]) -> bytes:
 
 
 def decode_films(packed: Stored) -> list[FilmEntry]:
-    return [FilmEntry(ids=tuple(row[0]), type=row[1], release_year=row[2], ratings=row[3])
-            for row in json.loads(as_bytes(packed))]
+    return [
+        FilmEntry(ids=tuple(row[0]), type=row[1], release_year=row[2], ratings=row[3])
+        for row in json.loads(as_bytes(packed))
+    ]
 
 
 def _json_value(value: Any) -> Any:

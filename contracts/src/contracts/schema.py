@@ -49,8 +49,18 @@ RATINGS_COLUMNS: Final[dict[str, str]] = {
 
 # Raw inputs: every platform file must carry these; `score` is optional.
 RAW_CATALOG_REQUIRED: Final = (
-    "show_id", "type", "title", "director", "cast", "country", "date_added",
-    "release_year", "rating", "duration", "listed_in", "description",
+    "show_id",
+    "type",
+    "title",
+    "director",
+    "cast",
+    "country",
+    "date_added",
+    "release_year",
+    "rating",
+    "duration",
+    "listed_in",
+    "description",
 )
 RAW_CATALOG_OPTIONAL: Final = ("score",)
 RAW_RATINGS_REQUIRED: Final = ("userId", "rating", "timestamp", "movieId")

@@ -53,8 +53,11 @@ def validation_sentence(error: dict[str, Any]) -> tuple[str, str]:
     given = error.get("input")
     if kind in ("too_long", "too_short") and isinstance(given, list):
         bound = error.get("ctx", {})
-        accepted = (f"at most {bound['max_length']}" if "max_length" in bound
-                    else f"at least {bound.get('min_length')}")
+        accepted = (
+            f"at most {bound['max_length']}"
+            if "max_length" in bound
+            else f"at least {bound.get('min_length')}"
+        )
         return name, f"Parameter '{name}' has {len(given)} items, but it accepts {accepted}."
     message = str(error.get("msg", "is not valid")).replace("Input should", "it should")
     return name, f"Parameter '{name}' got {echo(error.get('input'))}, but {message}."
@@ -71,16 +74,20 @@ def _validation_body(exc: RequestValidationError) -> ErrorBody:
 def _http_body(request: Request, exc: HTTPException) -> ErrorBody:
     """Starlette's own errors (no such route, method not allowed) in the one shape."""
     if exc.status_code == 404:
-        return ErrorBody(code=UNKNOWN_ROUTE,
-                         detail=f"No route {request.method} {request.url.path}; the routes "
-                                "are listed at /docs.")
+        return ErrorBody(
+            code=UNKNOWN_ROUTE,
+            detail=f"No route {request.method} {request.url.path}; the routes are listed at /docs.",
+        )
     if exc.status_code == 405:
-        allowed = next((value for name, value in (exc.headers or {}).items()
-                        if name.lower() == "allow"), "")
-        return ErrorBody(code="method_not_allowed",
-                         detail=f"{request.url.path} does not take {request.method}; it takes "
-                                f"{allowed or 'other methods'}.",
-                         accepted=[m.strip() for m in allowed.split(",") if m.strip()] or None)
+        allowed = next(
+            (value for name, value in (exc.headers or {}).items() if name.lower() == "allow"), ""
+        )
+        return ErrorBody(
+            code="method_not_allowed",
+            detail=f"{request.url.path} does not take {request.method}; it takes "
+            f"{allowed or 'other methods'}.",
+            accepted=[m.strip() for m in allowed.split(",") if m.strip()] or None,
+        )
     return ErrorBody(code="http_error", detail=str(exc.detail))
 
 

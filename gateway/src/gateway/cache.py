@@ -17,11 +17,13 @@ T = TypeVar("T")
 class AnswerCache(Generic[T]):
     """At most `max_entries` answers, each for at most `ttl` seconds, least recently used out."""
 
-    def __init__(self, *, ttl: float, max_entries: int,
-                 timer: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, ttl: float, max_entries: int, timer: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self._kept: TTLCache[tuple[str, Hashable], tuple[str, T]] = TTLCache(
-            maxsize=max_entries, ttl=ttl, timer=timer)
+            maxsize=max_entries, ttl=ttl, timer=timer
+        )
         self.versions: dict[str, str] = {}  # downstream -> the newest version it named
 
     def __len__(self) -> int:

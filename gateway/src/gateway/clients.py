@@ -47,9 +47,11 @@ Answer = TypeVar("Answer", bound=BaseModel)
 def build_http_client(base_url: str, settings: Settings) -> httpx.AsyncClient:
     """The one long-lived httpx client of a downstream, on aiohttp's pool (httpx-aiohttp): with
     httpx's own, a one-hop route took 3-4x the gateway CPU per request (bench/changes.md)."""
-    limits = httpx.Limits(max_connections=settings.downstream_max_connections,
-                          max_keepalive_connections=settings.downstream_max_connections,
-                          keepalive_expiry=settings.downstream_keepalive_expiry_seconds)
+    limits = httpx.Limits(
+        max_connections=settings.downstream_max_connections,
+        max_keepalive_connections=settings.downstream_max_connections,
+        keepalive_expiry=settings.downstream_keepalive_expiry_seconds,
+    )
     return httpx.AsyncClient(
         base_url=base_url,
         transport=AiohttpTransport(limits=limits),
@@ -71,10 +73,15 @@ class DownstreamClient:
 
     service_name = "downstream service"
 
-    def __init__(self, http: httpx.AsyncClient, *, timeout_seconds: float,
-                 latency: DownstreamLatency | None = None,
-                 cache: AnswerCache[Cached] | None = None,
-                 token: str | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        timeout_seconds: float,
+        latency: DownstreamLatency | None = None,
+        cache: AnswerCache[Cached] | None = None,
+        token: str | None = None,
+    ) -> None:
         self._http = http
         # Each call's httpx.Request is built here and sent: client.get's merging of URL,
         # params, headers and cookies cost ~60 us more per call (bench/changes.md).
@@ -89,30 +96,39 @@ class DownstreamClient:
     @staticmethod
     def _target(path: str, params: Mapping[str, object] | None) -> str:
         """Path and query, encoded once (spaces as '+', '+' as %2B): the URL and the cache key."""
-        query = urlencode({key: value for key, value in (params or {}).items()
-                           if value is not None})
+        query = urlencode(
+            {key: value for key, value in (params or {}).items() if value is not None}
+        )
         return f"{path}?{query}" if query else path
 
-    async def _call(self, target: str, *, body: BaseModel | None = None,
-                    route: str | None = None) -> httpx.Response:
+    async def _call(
+        self, target: str, *, body: BaseModel | None = None, route: str | None = None
+    ) -> httpx.Response:
         """GET `target` (path and query), or POST `body` as JSON to it; the whole call is
         bounded in time and a failure to get any answer becomes UpstreamUnavailable."""
         # The deadline lets a stalled service drop what the gateway has given up on.
-        headers = {REQUEST_ID_HEADER: request_id_var.get(),
-                   DEADLINE_HEADER: f"{time.time() + self._timeout:.3f}", **self._token_header}
+        headers = {
+            REQUEST_ID_HEADER: request_id_var.get(),
+            DEADLINE_HEADER: f"{time.time() + self._timeout:.3f}",
+            **self._token_header,
+        }
         started = time.perf_counter()
         outcome = "error"
         try:
             # The whole call: a server that trickles bytes cannot hold a caller longer either.
             async with asyncio.timeout(self._timeout):
                 if body is None:
-                    request = httpx.Request("GET", self._base_url + target, headers=headers,
-                                            extensions=self._extensions)
+                    request = httpx.Request(
+                        "GET", self._base_url + target, headers=headers, extensions=self._extensions
+                    )
                 else:
                     request = httpx.Request(
-                        "POST", self._base_url + target, content=body.model_dump_json(),
+                        "POST",
+                        self._base_url + target,
+                        content=body.model_dump_json(),
                         headers={**headers, "content-type": "application/json"},
-                        extensions=self._extensions)
+                        extensions=self._extensions,
+                    )
                 response = await self._http.send(request)
             outcome = str(response.status_code)
             return response
@@ -122,12 +138,14 @@ class DownstreamClient:
                 raise UpstreamUnavailable(f"The {self.service_name} cannot be reached.") from exc
             outcome = "timeout"
             unit = "second" if self._timeout == 1 else "seconds"
-            raise UpstreamUnavailable(f"The {self.service_name} did not answer within "
-                                      f"{self._timeout:g} {unit}.") from exc
+            raise UpstreamUnavailable(
+                f"The {self.service_name} did not answer within {self._timeout:g} {unit}."
+            ) from exc
         finally:
             if self._latency is not None:
-                self._latency(self.service_name, route or target.partition("?")[0],
-                              outcome).observe(time.perf_counter() - started)
+                self._latency(
+                    self.service_name, route or target.partition("?")[0], outcome
+                ).observe(time.perf_counter() - started)
 
     def _error_body(self, response: httpx.Response) -> ErrorBody | None:
         try:
@@ -135,9 +153,13 @@ class DownstreamClient:
         except ValidationError:
             return None
 
-    async def get_json(self, path: str, answer: type[Answer],
-                       params: Mapping[str, object] | None = None,
-                       route: str | None = None) -> Answer:
+    async def get_json(
+        self,
+        path: str,
+        answer: type[Answer],
+        params: Mapping[str, object] | None = None,
+        route: str | None = None,
+    ) -> Answer:
         """GET `path` and parse the answer; 404 and 422 carry the downstream's sentence.
 
         Answers and 404s that name their data version are kept (gateway.cache); a kept 404
@@ -147,8 +169,12 @@ class DownstreamClient:
         cached = self._cache.get(self.service_name, key) if self._cache is not None else None
         if cached is not None:
             if isinstance(cached, ErrorBody):
-                raise NotFound(cached.detail, parameter=cached.parameter,
-                               accepted=cached.accepted, suggestions=cached.suggestions)
+                raise NotFound(
+                    cached.detail,
+                    parameter=cached.parameter,
+                    accepted=cached.accepted,
+                    suggestions=cached.suggestions,
+                )
             return cached  # type: ignore[return-value]  # the same key always asks one type
         response = await self._call(key, route=route or path)
         version = response.headers.get(DATA_VERSION_HEADER)
@@ -176,15 +202,20 @@ class DownstreamClient:
                     f"(status {response.status_code})."
                 )
             if response.status_code == 404:
-                raise NotFound(body.detail, parameter=body.parameter, accepted=body.accepted,
-                               suggestions=body.suggestions)
+                raise NotFound(
+                    body.detail,
+                    parameter=body.parameter,
+                    accepted=body.accepted,
+                    suggestions=body.suggestions,
+                )
             raise InvalidParameter(body.detail, parameter=body.parameter, accepted=body.accepted)
         if response.status_code == 503 and (body := self._error_body(response)) is not None:
             # The downstream says why in words (e.g. no model published): pass the cause on.
             raise UpstreamUnavailable(f"The {self.service_name} is unavailable: {body.detail}")
         if response.status_code != 200:
             raise UpstreamUnavailable(
-                f"The {self.service_name} answered with status {response.status_code}.")
+                f"The {self.service_name} answered with status {response.status_code}."
+            )
         try:
             return answer.model_validate_json(response.content)
         except ValidationError as exc:
@@ -206,8 +237,9 @@ class CatalogClient(DownstreamClient):
 
     service_name = "catalog service"
 
-    async def max_duration(self, *, year: int | None, platform: str | None,
-                           duration_type: str | None) -> str:
+    async def max_duration(
+        self, *, year: int | None, platform: str | None, duration_type: str | None
+    ) -> str:
         params = {"year": year, "platform": platform, "duration_type": duration_type}
         return (await self.get_json("/v1/max-duration", MaxDurationRead, params)).title
 
@@ -216,15 +248,15 @@ class CatalogClient(DownstreamClient):
         return (await self.get_json("/v1/score-count", CountRead, params)).count
 
     async def count_platform(self, *, platform: str) -> int:
-        return (await self.get_json("/v1/count-platform", CountRead,
-                                    {"platform": platform})).count
+        return (await self.get_json("/v1/count-platform", CountRead, {"platform": platform})).count
 
     async def actor(self, *, platform: str, year: int) -> str:
         params = {"platform": platform, "year": year}
         return (await self.get_json("/v1/actor", ActorRead, params)).name
 
-    async def country_production(self, *, kind: str, country: str,
-                                 year: int) -> CountryProductionRead:
+    async def country_production(
+        self, *, kind: str, country: str, year: int
+    ) -> CountryProductionRead:
         params = {"kind": kind, "country": country, "year": year}
         return await self.get_json("/v1/country-production", CountryProductionRead, params)
 
@@ -234,8 +266,9 @@ class CatalogClient(DownstreamClient):
     async def title(self, *, title_id: str) -> TitleRead:
         return await self.get_json(f"/v1/titles/{title_id}", TitleRead, route="/v1/titles/{id}")
 
-    async def search_titles(self, *, query: str, limit: int,
-                            platforms: Sequence[str] | None = None) -> list[TitleHit]:
+    async def search_titles(
+        self, *, query: str, limit: int, platforms: Sequence[str] | None = None
+    ) -> list[TitleHit]:
         params = {"q": query, "limit": limit, "platform": _joined(platforms)}
         answer = await self.get_json("/v1/titles/search", TitleSearchRead, params)
         return answer.results
@@ -246,21 +279,40 @@ class RecsysClient(DownstreamClient):
 
     service_name = "recsys service"
 
-    async def neighbours_by_title(self, *, title: str, k: int,
-                                  platforms: Sequence[str] | None = None,
-                                  kind: str | None = None,
-                                  year: int | None = None,
-                                  max_age: str | None = None) -> TitleNeighboursRead:
-        params = {"title": title, "k": k, "platform": _joined(platforms), "type": kind,
-                  "year": year, "max_age": max_age}
+    async def neighbours_by_title(
+        self,
+        *,
+        title: str,
+        k: int,
+        platforms: Sequence[str] | None = None,
+        kind: str | None = None,
+        year: int | None = None,
+        max_age: str | None = None,
+    ) -> TitleNeighboursRead:
+        params = {
+            "title": title,
+            "k": k,
+            "platform": _joined(platforms),
+            "type": kind,
+            "year": year,
+            "max_age": max_age,
+        }
         return await self.get_json("/v1/neighbours", TitleNeighboursRead, params)
 
-    async def neighbours_by_id(self, *, title_id: str, k: int,
-                               platforms: Sequence[str] | None = None,
-                               max_age: str | None = None) -> MovieNeighboursRead:
-        return await self.get_json(f"/v1/neighbours/{title_id}", MovieNeighboursRead,
-                                   {"k": k, "platform": _joined(platforms), "max_age": max_age},
-                                   route="/v1/neighbours/{id}")
+    async def neighbours_by_id(
+        self,
+        *,
+        title_id: str,
+        k: int,
+        platforms: Sequence[str] | None = None,
+        max_age: str | None = None,
+    ) -> MovieNeighboursRead:
+        return await self.get_json(
+            f"/v1/neighbours/{title_id}",
+            MovieNeighboursRead,
+            {"k": k, "platform": _joined(platforms), "max_age": max_age},
+            route="/v1/neighbours/{id}",
+        )
 
     async def taste(self, body: TasteRequest) -> TasteRead:
         return await self.post_json("/v1/taste", body, TasteRead)

@@ -41,6 +41,7 @@ async def require_json(request: Request) -> None:
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaType(
             f"The body is declared as {media_type or 'nothing'!r}; send it as JSON with "
-            "'Content-Type: application/json'.", parameter="content-type",
-            accepted=["application/json"])
-
+            "'Content-Type: application/json'.",
+            parameter="content-type",
+            accepted=["application/json"],
+        )

@@ -41,8 +41,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     latency: DownstreamLatency = app.state.downstream_latency
     cache: AnswerCache[Cached] | None = app.state.answer_cache
     # /metrics on a listener of its own (prometheus_client's), off the public port.
-    exporter = (start_http_server(settings.metrics_port, registry=app.state.metrics.registry)
-                if settings.metrics_port is not None else None)
+    exporter = (
+        start_http_server(settings.metrics_port, registry=app.state.metrics.registry)
+        if settings.metrics_port is not None
+        else None
+    )
     token = settings.internal_token.get_secret_value() if settings.internal_token else None
     try:
         async with (
@@ -51,11 +54,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         ):
             yield {
                 "catalog_client": CatalogClient(
-                    catalog_http, timeout_seconds=timeout, latency=latency, cache=cache,
-                    token=token),
+                    catalog_http, timeout_seconds=timeout, latency=latency, cache=cache, token=token
+                ),
                 "recsys_client": RecsysClient(
-                    recsys_http, timeout_seconds=timeout, latency=latency, cache=cache,
-                    token=token),
+                    recsys_http, timeout_seconds=timeout, latency=latency, cache=cache, token=token
+                ),
             }
     finally:
         if exporter is not None:
@@ -63,8 +66,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
             exporter[0].server_close()
 
 
-def create_app(settings: Settings | None = None, *,
-               clock: Callable[[], float] = time.monotonic) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], float] = time.monotonic
+) -> FastAPI:
     """Build the app; without `settings` they come from the environment (missing URL: no start)."""
     settings = settings if settings is not None else Settings()
     docs = settings.docs_enabled
@@ -72,10 +76,11 @@ def create_app(settings: Settings | None = None, *,
         title="Streaming catalog gateway",
         version="1.0.0",
         description="The public API: catalog queries over four streaming platforms, "
-                    "and movie recommendations.",
+        "and movie recommendations.",
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
-        docs_url=None, redoc_url=None,  # contracts.docs serves them without a CDN
+        docs_url=None,
+        redoc_url=None,  # contracts.docs serves them without a CDN
         openapi_url="/openapi.json" if docs else None,
     )
     if docs:
@@ -83,20 +88,32 @@ def create_app(settings: Settings | None = None, *,
     app.state.settings = settings
     # One cache for both downstreams, made here so a test can give it a clock of its own.
     app.state.answer_cache = (
-        AnswerCache(ttl=settings.downstream_cache_seconds,
-                    max_entries=settings.downstream_cache_entries, timer=clock)
-        if settings.downstream_cache_seconds > 0 else None)
+        AnswerCache(
+            ttl=settings.downstream_cache_seconds,
+            max_entries=settings.downstream_cache_entries,
+            timer=clock,
+        )
+        if settings.downstream_cache_seconds > 0
+        else None
+    )
     install_rate_limit(app, settings)
-    metrics = install_observability(app, service="gateway", log_level=settings.log_level,
-                                    metrics_route=settings.metrics_port is None)
+    metrics = install_observability(
+        app,
+        service="gateway",
+        log_level=settings.log_level,
+        metrics_route=settings.metrics_port is None,
+    )
     # Registered once per app (not per lifespan), so a restarted lifespan does not re-register.
     app.state.downstream_latency = metrics.children(
-        "downstream_request_duration_seconds", "Gateway calls to internal services.",
-        ["downstream", "route", "outcome"])
+        "downstream_request_duration_seconds",
+        "Gateway calls to internal services.",
+        ["downstream", "route", "outcome"],
+    )
     app.state.downstream_ready = ready_gauge(metrics)
     install_error_handlers(app)
-    install_guard(app, settings, require_token=False,
-                  client_header=settings.rate_limit_client_header)
+    install_guard(
+        app, settings, require_token=False, client_header=settings.rate_limit_client_header
+    )
     app.add_middleware(SecurityHeaders)
     app.include_router(router)
     install_page(app)

@@ -11,7 +11,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 # would, so an injected or mistaken outside URL fails loudly instead of leaking the visit.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                               "object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }

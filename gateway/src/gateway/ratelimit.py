@@ -47,10 +47,14 @@ class RateLimit:
         self.storage_name = "memory"
         if redis:  # redis-py's asyncio client
             url = redis.get_secret_value()
-            storage = RedisStorage(url.replace("redis://", "async+redis://", 1)
-                                   .replace("rediss://", "async+rediss://", 1),
-                                   implementation="redispy", socket_timeout=0.2,
-                                   socket_connect_timeout=0.2)
+            storage = RedisStorage(
+                url.replace("redis://", "async+redis://", 1).replace(
+                    "rediss://", "async+rediss://", 1
+                ),
+                implementation="redispy",
+                socket_timeout=0.2,
+                socket_connect_timeout=0.2,
+            )
             self.storage_name = f"Redis ({redact_text(url)})"
         self.limiter = SlidingWindowCounterRateLimiter(storage)
         self.title_cost = settings.rate_limit_title_cost
@@ -60,11 +64,14 @@ class RateLimit:
         self._warned = 0.0
         # The stack is built at the first request, once install_observability made the registry.
         registry = state.metrics.registry
-        self.limited = Counter("gateway_rate_limited_total", "Requests refused with a 429.",
-                               registry=registry)
-        self.failures = Counter("gateway_rate_limit_storage_errors_total",
-                                "Rate-limit checks that passed because storage failed.",
-                                registry=registry)
+        self.limited = Counter(
+            "gateway_rate_limited_total", "Requests refused with a 429.", registry=registry
+        )
+        self.failures = Counter(
+            "gateway_rate_limit_storage_errors_total",
+            "Rate-limit checks that passed because storage failed.",
+            registry=registry,
+        )
 
     async def spend(self, client: str, cost: int) -> None:
         """Take `cost` tokens from every rule, or raise RateLimited naming the first that
@@ -86,33 +93,50 @@ class RateLimit:
             wait = rule.get_expiry()
         self.limited.inc()
         spent = "requests" if cost == 1 else f"requests ({cost} for this one)"
-        return RateLimited(f"More than {rule} {spent} from this client; retry in {wait} s.",
-                           headers={"Retry-After": str(wait)})
+        return RateLimited(
+            f"More than {rule} {spent} from this client; retry in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
 
     def _storage_failed(self, exc: Exception) -> None:
         self.failures.inc()
         now = time.monotonic()
         if now - self._warned >= STORAGE_WARNING_SECONDS:
             self._warned = now
-            logger.warning("rate limiting is off while its %s storage fails: %s",
-                           self.storage_name, type(exc).__name__)
+            logger.warning(
+                "rate limiting is off while its %s storage fails: %s",
+                self.storage_name,
+                type(exc).__name__,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (scope["type"] != "http" or path in UNLIMITED_PATHS
-                or path.startswith(UNLIMITED_PREFIXES)):
+        if (
+            scope["type"] != "http"
+            or path in UNLIMITED_PATHS
+            or path.startswith(UNLIMITED_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         client = client_of(scope, self.client_header)
         try:
             await self.spend(client, 1)
         except RateLimited as refused:
-            await send_error(send, refused.status_code, refused.body, [
-                (name.lower().encode(), value.encode()) for name, value in refused.headers.items()])
+            await send_error(
+                send,
+                refused.status_code,
+                refused.body,
+                [
+                    (name.lower().encode(), value.encode())
+                    for name, value in refused.headers.items()
+                ],
+            )
             return
         # A state of this request's own: a server or test client may share one between requests.
-        scope = {**scope, "state": {**scope.get("state", {}),
-                                    BUDGET_STATE: RateBudget(self, client)}}
+        scope = {
+            **scope,
+            "state": {**scope.get("state", {}), BUDGET_STATE: RateBudget(self, client)},
+        }
         await self.app(scope, receive, send)
 
 

@@ -35,9 +35,17 @@ from gateway.schemas import ReadyRead, SearchPageRead, TastePageRead, TitlePageR
 
 # Answers leave as JSON encoded once (JsonAnswer); `response_model` names their shape for the docs.
 # Any public call may be refused by the client's rate limit (gateway.ratelimit).
-router = APIRouter(responses={429: {"model": ErrorBody, "description": (
-    "More than the client's rate limit; Retry-After says when to retry. Dearer requests "
-    "(long POST lists, unknown titles' suggestions) spend more of it.")}})
+router = APIRouter(
+    responses={
+        429: {
+            "model": ErrorBody,
+            "description": (
+                "More than the client's rate limit; Retry-After says when to retry. Dearer "
+                "requests (long POST lists, unknown titles' suggestions) spend more of it."
+            ),
+        }
+    }
+)
 
 _PLATFORMS = ", ".join(p.value for p in Platform)
 _KINDS = "pelicula (or movie), serie (or series, tv show), documental (or documentary)"
@@ -46,15 +54,19 @@ CATALOG_ID = re.compile(r"[adhn]s\d{1,9}")
 
 def _query(description: str, example: Any) -> Any:
     """A query parameter documented with an example (shown and pre-filled in /docs)."""
-    return Query(description=description, examples=[example],
-                 openapi_examples={str(example): {"value": example}})
+    return Query(
+        description=description,
+        examples=[example],
+        openapi_examples={str(example): {"value": example}},
+    )
 
 
 def _catalog_id(value: str) -> str:
     value = value.strip().lower()
     if not CATALOG_ID.fullmatch(value):
         raise PydanticCustomError(
-            "catalog_id", "Input should be a catalog id: a, d, h or n, 's', digits (like ns42)")
+            "catalog_id", "Input should be a catalog id: a, d, h or n, 's', digits (like ns42)"
+        )
     return value
 
 
@@ -71,58 +83,102 @@ PlatformQuery = Annotated[PlatformParam, _query(f"Platform: {_PLATFORMS} (any ca
 YearQuery = Annotated[YearParam, _query("Release year.", 2019)]
 OptionalYear = Annotated[YearParam | None, _query("Release year (optional).", 2019)]
 OptionalPlatform = Annotated[
-    PlatformParam | None, _query(f"Platform (optional): {_PLATFORMS}.", "netflix")]
+    PlatformParam | None, _query(f"Platform (optional): {_PLATFORMS}.", "netflix")
+]
 OptionalDurationType = Annotated[
-    DurationTypeParam | None, _query("Duration unit (optional): min or season.", "min")]
+    DurationTypeParam | None, _query("Duration unit (optional): min or season.", "min")
+]
 ScoreQuery = Annotated[ScoreParam, _query("Score 0-100: movies scored strictly above it.", 85)]
 KindQuery = Annotated[ContentKindParam, _query(f"Kind of content: {_KINDS}.", "pelicula")]
 CountryQuery = Annotated[TextParam, _query("Country as the catalog names it.", "argentina")]
 AnioQuery = Annotated[YearParam, _query("Release year.", 2018)]
-RatingQuery = Annotated[TextParam, _query(
-    "Maturity rating: tv-ma, pg-13, 13+ (write + as %2B), g ...", "tv-ma")]
+RatingQuery = Annotated[
+    TextParam, _query("Maturity rating: tv-ma, pg-13, 13+ (write + as %2B), g ...", "tv-ma")
+]
 # Titles (contracts.domain.TitleText): the schema's pattern says what the validator enforces,
 # a letter or digit in any script, so a client (or a fuzzer) reading the OpenAPI never sends a
 # request it calls valid that the gateway then refuses.
 # Lowercased: one answer-cache entry per title whatever its case.
-TituloQuery = Annotated[TitleText, StringConstraints(to_lower=True), _query(
-    "A movie title; case, accents, punctuation are forgiven.", "the irishman")]
-PlatformsQuery = Annotated[PlatformListParam | None, _query(
-    f"Only titles available on these platforms ({_PLATFORMS}): repeat the parameter "
-    "(platform=netflix&platform=hulu) or comma-separate it (platform=netflix,hulu).",
-    ["netflix", "hulu"])]
-MaxAgeQuery = Annotated[MaxAge | None, _query(
-    "Only titles for this audience or younger: kids, family, teen or adult (adult lets unrated "
-    "titles through too). The bands fold the platforms' ratings (contracts.audience).",
-    "kids")]
-TypeQuery = Annotated[TitleTypeParam | None, _query(
-    "movie or tv show. A title that is both a movie and a show answers the movie's list; "
-    "type=tv show asks for the show's.", "tv show")]
-YearOfTitle = Annotated[YearParam | None, _query(
-    "Release year of the title asked about. Two films may share a title (les miserables 2012 "
-    "and 2020): without a year the most rated answers, then the newest; year picks the other.",
-    2012)]
-SearchText = Annotated[TitleStart, _query(
-    "What was typed so far: a title or its start, typos forgiven.", "toy sto")]
-SearchLimit = Annotated[int, Query(ge=1, le=50, description="At most this many hits, 1-50.",
-                                   examples=[10], openapi_examples={"10": {"value": 10}})]
-TitleId = Annotated[str, AfterValidator(_catalog_id), Path(
-    alias="id", description="Catalog id: platform letter, 's', the platform's show number.",
-    examples=["ns42"], openapi_examples={"ns42": {"value": "ns42"}},
-    json_schema_extra={"pattern": r"^\s*[adhnADHN][sS][0-9]{1,9}\s*$"})]
+TituloQuery = Annotated[
+    TitleText,
+    StringConstraints(to_lower=True),
+    _query("A movie title; case, accents, punctuation are forgiven.", "the irishman"),
+]
+PlatformsQuery = Annotated[
+    PlatformListParam | None,
+    _query(
+        f"Only titles available on these platforms ({_PLATFORMS}): repeat the parameter "
+        "(platform=netflix&platform=hulu) or comma-separate it (platform=netflix,hulu).",
+        ["netflix", "hulu"],
+    ),
+]
+MaxAgeQuery = Annotated[
+    MaxAge | None,
+    _query(
+        "Only titles for this audience or younger: kids, family, teen or adult (adult lets unrated "
+        "titles through too). The bands fold the platforms' ratings (contracts.audience).",
+        "kids",
+    ),
+]
+TypeQuery = Annotated[
+    TitleTypeParam | None,
+    _query(
+        "movie or tv show. A title that is both a movie and a show answers the movie's list; "
+        "type=tv show asks for the show's.",
+        "tv show",
+    ),
+]
+YearOfTitle = Annotated[
+    YearParam | None,
+    _query(
+        "Release year of the title asked about. Two films may share a title (les miserables 2012 "
+        "and 2020): without a year the most rated answers, then the newest; year picks the other.",
+        2012,
+    ),
+]
+SearchText = Annotated[
+    TitleStart, _query("What was typed so far: a title or its start, typos forgiven.", "toy sto")
+]
+SearchLimit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=50,
+        description="At most this many hits, 1-50.",
+        examples=[10],
+        openapi_examples={"10": {"value": 10}},
+    ),
+]
+TitleId = Annotated[
+    str,
+    AfterValidator(_catalog_id),
+    Path(
+        alias="id",
+        description="Catalog id: platform letter, 's', the platform's show number.",
+        examples=["ns42"],
+        openapi_examples={"ns42": {"value": "ns42"}},
+        json_schema_extra={"pattern": r"^\s*[adhnADHN][sS][0-9]{1,9}\s*$"},
+    ),
+]
 
 
 @router.get("/get_max_duration", response_model=str, responses=_example("the irishman"))
-async def get_max_duration(catalog: CatalogClientDep, year: OptionalYear = None,
-                           platform: OptionalPlatform = None,
-                           duration_type: OptionalDurationType = None) -> Response:
+async def get_max_duration(
+    catalog: CatalogClientDep,
+    year: OptionalYear = None,
+    platform: OptionalPlatform = None,
+    duration_type: OptionalDurationType = None,
+) -> Response:
     """Title of the movie with the longest duration; ties go to the alphabetically first."""
-    return JsonAnswer(await catalog.max_duration(year=year, platform=platform,
-                                                 duration_type=duration_type))
+    return JsonAnswer(
+        await catalog.max_duration(year=year, platform=platform, duration_type=duration_type)
+    )
 
 
 @router.get("/get_score_count", response_model=int, responses=_example(12))
-async def get_score_count(catalog: CatalogClientDep, platform: PlatformQuery, scored: ScoreQuery,
-                          year: YearQuery) -> Response:
+async def get_score_count(
+    catalog: CatalogClientDep, platform: PlatformQuery, scored: ScoreQuery, year: YearQuery
+) -> Response:
     """Number of the platform's movies released in `year` with score above `scored`.
 
     Data note: in this dataset `score` behaves like uniform noise (the EDA report's score
@@ -139,8 +195,9 @@ async def get_count_platform(catalog: CatalogClientDep, platform: PlatformQuery)
 
 
 @router.get("/get_actor", response_model=str, responses=_example("vatsal dubey"))
-async def get_actor(catalog: CatalogClientDep, platform: PlatformQuery,
-                    year: YearQuery) -> Response:
+async def get_actor(
+    catalog: CatalogClientDep, platform: PlatformQuery, year: YearQuery
+) -> Response:
     """The actor named most often in the platform's titles of that year.
 
     Data note: hulu's file lists no cast for any title, so for hulu this is always a 404.
@@ -148,13 +205,18 @@ async def get_actor(catalog: CatalogClientDep, platform: PlatformQuery,
     return JsonAnswer(await catalog.actor(platform=platform, year=year))
 
 
-@router.get("/prod_per_county", response_model=dict[str, str | int],
-            responses=_example({"pais": "argentina", "anio": 2018, "pelicula": 15}))
-async def prod_per_county(catalog: CatalogClientDep, tipo: KindQuery, pais: CountryQuery,
-                          anio: AnioQuery) -> Response:
+@router.get(
+    "/prod_per_county",
+    response_model=dict[str, str | int],
+    responses=_example({"pais": "argentina", "anio": 2018, "pelicula": 15}),
+)
+async def prod_per_county(
+    catalog: CatalogClientDep, tipo: KindQuery, pais: CountryQuery, anio: AnioQuery
+) -> Response:
     """How many titles of that kind the country produced that year, keyed by the Spanish kind."""
-    return JsonAnswer(await service.production_per_country(catalog=catalog, kind=tipo,
-                                                           country=pais, year=anio))
+    return JsonAnswer(
+        await service.production_per_country(catalog=catalog, kind=tipo, country=pais, year=anio)
+    )
 
 
 @router.get("/get_contents", response_model=int, responses=_example(3207))
@@ -167,17 +229,27 @@ async def get_contents(catalog: CatalogClientDep, rating: RatingQuery) -> Respon
 # a title answered (and ask for the other with `year` or `type`).
 TITLE_ID_HEADER = "X-Title-Id"
 _RECOMMENDATION_EXAMPLE = _example(
-    ["goodfellas", "casino", "mean streets", "the departed", "taxi driver"])
-_RECOMMENDATION_EXAMPLE[200]["headers"] = {TITLE_ID_HEADER: {
-    "description": "Catalog id of the film `titulo` was taken to mean.",
-    "schema": {"type": "string", "example": "ns2121"}}}
+    ["goodfellas", "casino", "mean streets", "the departed", "taxi driver"]
+)
+_RECOMMENDATION_EXAMPLE[200]["headers"] = {
+    TITLE_ID_HEADER: {
+        "description": "Catalog id of the film `titulo` was taken to mean.",
+        "schema": {"type": "string", "example": "ns2121"},
+    }
+}
 
 
 @router.get("/get_recommendation", response_model=list[str], responses=_RECOMMENDATION_EXAMPLE)
-async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
-                             budget: RateBudgetDep, titulo: TituloQuery,
-                             platform: PlatformsQuery = None, type: TypeQuery = None,
-                             year: YearOfTitle = None, max_age: MaxAgeQuery = None) -> Response:
+async def get_recommendation(
+    catalog: CatalogClientDep,
+    recsys: RecsysClientDep,
+    budget: RateBudgetDep,
+    titulo: TituloQuery,
+    platform: PlatformsQuery = None,
+    type: TypeQuery = None,
+    year: YearOfTitle = None,
+    max_age: MaxAgeQuery = None,
+) -> Response:
     """The five titles most similar to `titulo`, best first; a 404 suggests close titles.
 
     A movie gets movies, a TV show gets TV shows (by content). With `platform`, only titles
@@ -188,38 +260,64 @@ async def get_recommendation(catalog: CatalogClientDep, recsys: RecsysClientDep,
     younger (kids, family, teen, adult).
     An unknown title's suggestions cost RATE_LIMIT_SEARCH_COST more of the rate limit."""
     chosen = await service.recommended_titles(
-        recsys=recsys, catalog=catalog, budget=budget, title=titulo, platforms=platform,
-        kind=type, year=year, max_age=max_age)
+        recsys=recsys,
+        catalog=catalog,
+        budget=budget,
+        title=titulo,
+        platforms=platform,
+        kind=type,
+        year=year,
+        max_age=max_age,
+    )
     return JsonAnswer(chosen.titles, headers={TITLE_ID_HEADER: chosen.title_id})
 
 
 @router.get("/titles/{id}", response_model=TitlePageRead, responses=ERROR_RESPONSES)
-async def get_title(catalog: CatalogClientDep, recsys: RecsysClientDep,
-                    title_id: TitleId, platform: PlatformsQuery = None,
-                    max_age: MaxAgeQuery = None) -> Response:
+async def get_title(
+    catalog: CatalogClientDep,
+    recsys: RecsysClientDep,
+    title_id: TitleId,
+    platform: PlatformsQuery = None,
+    max_age: MaxAgeQuery = None,
+) -> Response:
     """A title's catalog record (with the platforms listing that film) and its
     recommendations: reasons, and where each can be watched; `platform` and `max_age` keep
     only those."""
-    return _model_answer(await service.title_page(catalog=catalog, recsys=recsys,
-                                                  title_id=title_id, platforms=platform,
-                                                  max_age=max_age))
+    return _model_answer(
+        await service.title_page(
+            catalog=catalog, recsys=recsys, title_id=title_id, platforms=platform, max_age=max_age
+        )
+    )
 
 
 @router.get("/search", response_model=SearchPageRead, responses=ERROR_RESPONSES)
-async def search(catalog: CatalogClientDep, q: SearchText, limit: SearchLimit = 10,
-                 platform: PlatformsQuery = None) -> Response:
+async def search(
+    catalog: CatalogClientDep,
+    q: SearchText,
+    limit: SearchLimit = 10,
+    platform: PlatformsQuery = None,
+) -> Response:
     """Catalog titles matching as you type (prefix, all words, typos), one hit per film:
     type, year and the platforms listing it. Nothing close: an empty list, not a 404."""
-    return _model_answer(await service.search(catalog=catalog, query=q, limit=limit,
-                                              platforms=platform))
+    return _model_answer(
+        await service.search(catalog=catalog, query=q, limit=limit, platforms=platform)
+    )
 
 
-@router.post("/recommendations", dependencies=[Depends(require_json)],
-             responses={400: ERROR_RESPONSES[422], 413: ERROR_RESPONSES[422],
-                        415: ERROR_RESPONSES[422], **ERROR_RESPONSES})
-async def recommendations(body: TasteRequest, catalog: CatalogClientDep,
-                          recsys: RecsysClientDep, budget: RateBudgetDep) -> TastePageRead:
-    """"I liked these": the `n` best titles for that taste, none of the liked ones.
+@router.post(
+    "/recommendations",
+    dependencies=[Depends(require_json)],
+    responses={
+        400: ERROR_RESPONSES[422],
+        413: ERROR_RESPONSES[422],
+        415: ERROR_RESPONSES[422],
+        **ERROR_RESPONSES,
+    },
+)
+async def recommendations(
+    body: TasteRequest, catalog: CatalogClientDep, recsys: RecsysClientDep, budget: RateBudgetDep
+) -> TastePageRead:
+    """ "I liked these": the `n` best titles for that taste, none of the liked ones.
 
     Ranked by the model itself, as one taste: the sum of the liked films' rows of EASE's
     item-to-item weights (its fold-in); each item says which liked films weigh most. Unknown
@@ -227,8 +325,9 @@ async def recommendations(body: TasteRequest, catalog: CatalogClientDep,
     with suggestions. At most 20 liked titles and a 16 KB body (413 past it); a body that is
     not JSON is a 415. Each liked title past the first, and each suggestion search, spends
     more of the rate limit (429)."""
-    return await service.recommendations_for_taste(recsys=recsys, catalog=catalog, body=body,
-                                                   budget=budget)
+    return await service.recommendations_for_taste(
+        recsys=recsys, catalog=catalog, body=body, budget=budget
+    )
 
 
 @router.get("/healthz")
@@ -238,8 +337,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: ERROR_RESPONSES[503]})
-async def readyz(request: Request, catalog: CatalogClientDep,
-                 recsys: RecsysClientDep) -> ReadyRead:
+async def readyz(request: Request, catalog: CatalogClientDep, recsys: RecsysClientDep) -> ReadyRead:
     """Ready while one downstream can serve ("degraded" names the other); 503 when none can."""
-    return await health.readiness(clients=(catalog, recsys),
-                                  gauge=request.app.state.downstream_ready)
+    return await health.readiness(
+        clients=(catalog, recsys), gauge=request.app.state.downstream_ready
+    )

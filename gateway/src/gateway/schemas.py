@@ -11,8 +11,10 @@ class RecommendationsRead(BaseModel):
 
     available: bool
     items: list[NeighbourRead]
-    detail: str | None = Field(default=None, examples=[
-        "Recommendations are unavailable: The recsys service cannot be reached."])
+    detail: str | None = Field(
+        default=None,
+        examples=["Recommendations are unavailable: The recsys service cannot be reached."],
+    )
 
 
 class TitlePageRead(BaseModel):
@@ -30,7 +32,7 @@ class DownstreamReady(BaseModel):
 
 
 class ReadyRead(BaseModel):
-    """"ready": every downstream is; "degraded": some are, and the routes needing the others
+    """ "ready": every downstream is; "degraded": some are, and the routes needing the others
     answer 503 (gateway.health has the rule per route)."""
 
     status: Literal["ready", "degraded"] = Field(examples=["ready"])

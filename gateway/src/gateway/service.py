@@ -50,15 +50,20 @@ SUGGESTED_TITLES = 3
 _PUBLIC_COUNTRY_PARAMETERS = {"kind": "tipo", "country": "pais", "year": "anio"}
 
 
-async def production_per_country(*, catalog: CatalogClient, kind: ContentKind, country: str,
-                                 year: int) -> dict[str, str | int]:
+async def production_per_country(
+    *, catalog: CatalogClient, kind: ContentKind, country: str, year: int
+) -> dict[str, str | int]:
     """`{"pais", "anio", <kind in Spanish>: count}` for titles of that kind, country and year."""
     try:
         answer = await catalog.country_production(kind=kind.english, country=country, year=year)
     except NotFound as miss:
         parameter = _PUBLIC_COUNTRY_PARAMETERS.get(miss.body.parameter or "")
-        raise NotFound(miss.body.detail, parameter=parameter, accepted=miss.body.accepted,
-                       suggestions=miss.body.suggestions) from miss
+        raise NotFound(
+            miss.body.detail,
+            parameter=parameter,
+            accepted=miss.body.accepted,
+            suggestions=miss.body.suggestions,
+        ) from miss
     return {"pais": answer.country, "anio": answer.year, kind.value: answer.count}
 
 
@@ -73,8 +78,9 @@ async def _suggestions(*, catalog: CatalogClient, title: str) -> list[str] | Non
     return list(dict.fromkeys(hit.title for hit in hits))[:SUGGESTION_COUNT]
 
 
-async def _suggestions_for(*, catalog: CatalogClient, budget: RateBudget,
-                           titles: Sequence[str]) -> list[list[str]]:
+async def _suggestions_for(
+    *, catalog: CatalogClient, budget: RateBudget, titles: Sequence[str]
+) -> list[list[str]]:
     """Suggestions for each title, searched (and paid for) for the first SUGGESTED_TITLES."""
     searched = titles[:SUGGESTED_TITLES]
     await budget.spend_on_searches(len(searched))
@@ -91,18 +97,30 @@ class Recommended:
     title_id: str
 
 
-async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, title: str,
-                             budget: RateBudget, platforms: Sequence[Platform] | None = None,
-                             kind: str | None = None, year: int | None = None,
-                             max_age: MaxAge | None = None) -> Recommended:
+async def recommended_titles(
+    *,
+    recsys: RecsysClient,
+    catalog: CatalogClient,
+    title: str,
+    budget: RateBudget,
+    platforms: Sequence[Platform] | None = None,
+    kind: str | None = None,
+    year: int | None = None,
+    max_age: MaxAge | None = None,
+) -> Recommended:
     """The five titles most similar to the film (or show) `title`, best first, only those on
     `platforms` and for `max_age` or younger when given; `kind` and `year` pick among films
     sharing the title, else the one people mean most often (a movie before a show, the most
     rated, then the newest)."""
     try:
-        answer = await recsys.neighbours_by_title(title=title, k=RECOMMENDATION_CANDIDATES,
-                                                  platforms=platforms, kind=kind, year=year,
-                                                  max_age=max_age)
+        answer = await recsys.neighbours_by_title(
+            title=title,
+            k=RECOMMENDATION_CANDIDATES,
+            platforms=platforms,
+            kind=kind,
+            year=year,
+            max_age=max_age,
+        )
     except NotFound as miss:
         if miss.body.parameter in ("type", "year"):
             raise  # the title exists, not as that type or year: the sentence says what it is
@@ -113,21 +131,26 @@ async def recommended_titles(*, recsys: RecsysClient, catalog: CatalogClient, ti
     # recsys lists each film once, but two films may share a title; the answer is titles,
     # lowercase as every answer of the public queries (recsys names them as people read them).
     titles = dict.fromkeys(neighbour.title.lower() for neighbour in answer.neighbours)
-    return Recommended(titles=list(titles)[:RECOMMENDATION_COUNT],
-                       title_id=answer.matched_ids[0])
+    return Recommended(titles=list(titles)[:RECOMMENDATION_COUNT], title_id=answer.matched_ids[0])
 
 
-async def search(*, catalog: CatalogClient, query: str, limit: int,
-                 platforms: Sequence[Platform] | None) -> SearchPageRead:
+async def search(
+    *, catalog: CatalogClient, query: str, limit: int, platforms: Sequence[Platform] | None
+) -> SearchPageRead:
     """Catalog titles matching what was typed, one hit per film, similarity 0-100."""
     hits = await catalog.search_titles(query=query, limit=limit, platforms=platforms)
-    return SearchPageRead(query=query, results=[
-        SearchHitRead(**{**hit.model_dump(), "similarity": round(hit.similarity * 100, 2)})
-        for hit in hits])
+    return SearchPageRead(
+        query=query,
+        results=[
+            SearchHitRead(**{**hit.model_dump(), "similarity": round(hit.similarity * 100, 2)})
+            for hit in hits
+        ],
+    )
 
 
-async def recommendations_for_taste(*, recsys: RecsysClient, catalog: CatalogClient,
-                                    body: TasteRequest, budget: RateBudget) -> TastePageRead:
+async def recommendations_for_taste(
+    *, recsys: RecsysClient, catalog: CatalogClient, body: TasteRequest, budget: RateBudget
+) -> TastePageRead:
     """The n best titles for someone who liked `body.liked`; unknown titles come back with
     suggestions (the first SUGGESTED_TITLES of them), and when none is known it is a 404 with
     suggestions."""
@@ -137,42 +160,61 @@ async def recommendations_for_taste(*, recsys: RecsysClient, catalog: CatalogCli
     except NotFound as miss:
         # Close titles for the liked titles (an id has none: it is not a spelling).
         titles = [item if isinstance(item, str) else item.title for item in body.liked]
-        suggestions = await _suggestions_for(catalog=catalog, budget=budget,
-                                             titles=[title for title in titles if title])
+        suggestions = await _suggestions_for(
+            catalog=catalog, budget=budget, titles=[title for title in titles if title]
+        )
         merged = list(dict.fromkeys(t for found in suggestions for t in found))
-        raise NotFound(miss.body.detail, parameter="liked",
-                       suggestions=merged[:SUGGESTION_COUNT]) from miss
+        raise NotFound(
+            miss.body.detail, parameter="liked", suggestions=merged[:SUGGESTION_COUNT]
+        ) from miss
     suggestions = await _suggestions_for(catalog=catalog, budget=budget, titles=answer.unknown)
     return TastePageRead(
-        liked=answer.liked, items=answer.items,
-        unknown=[UnknownRead(query=title, suggestions=found)
-                 for title, found in zip(answer.unknown, suggestions, strict=True)])
+        liked=answer.liked,
+        items=answer.items,
+        unknown=[
+            UnknownRead(query=title, suggestions=found)
+            for title, found in zip(answer.unknown, suggestions, strict=True)
+        ],
+    )
 
 
-async def _recommendations_or_unavailable(*, recsys: RecsysClient, title_id: str,
-                                          platforms: Sequence[Platform] | None = None,
-                                          max_age: MaxAge | None = None,
-                                          ) -> RecommendationsRead:
+async def _recommendations_or_unavailable(
+    *,
+    recsys: RecsysClient,
+    title_id: str,
+    platforms: Sequence[Platform] | None = None,
+    max_age: MaxAge | None = None,
+) -> RecommendationsRead:
     try:
-        answer = await recsys.neighbours_by_id(title_id=title_id, k=TITLE_PAGE_NEIGHBOURS,
-                                               platforms=platforms, max_age=max_age)
+        answer = await recsys.neighbours_by_id(
+            title_id=title_id, k=TITLE_PAGE_NEIGHBOURS, platforms=platforms, max_age=max_age
+        )
     except NotFound as miss:
         return RecommendationsRead(available=False, items=[], detail=miss.body.detail)
     except ServiceError as failure:
         logger.warning("title page %s without recommendations: %s", title_id, failure.body.detail)
         return RecommendationsRead(
-            available=False, items=[],
-            detail=f"Recommendations are unavailable: {failure.body.detail}")
+            available=False,
+            items=[],
+            detail=f"Recommendations are unavailable: {failure.body.detail}",
+        )
     return RecommendationsRead(available=True, items=answer.neighbours)
 
 
-async def title_page(*, catalog: CatalogClient, recsys: RecsysClient, title_id: str,
-                     platforms: Sequence[Platform] | None = None,
-                     max_age: MaxAge | None = None) -> TitlePageRead:
+async def title_page(
+    *,
+    catalog: CatalogClient,
+    recsys: RecsysClient,
+    title_id: str,
+    platforms: Sequence[Platform] | None = None,
+    max_age: MaxAge | None = None,
+) -> TitlePageRead:
     """The record and its recommendations, both services asked at once (rule in the docstring)."""
     recommendations = asyncio.ensure_future(
-        _recommendations_or_unavailable(recsys=recsys, title_id=title_id, platforms=platforms,
-                                        max_age=max_age))
+        _recommendations_or_unavailable(
+            recsys=recsys, title_id=title_id, platforms=platforms, max_age=max_age
+        )
+    )
     try:
         record, recs = await asyncio.gather(catalog.title(title_id=title_id), recommendations)
     except BaseException:

@@ -38,7 +38,8 @@ Reads = Callable[[Any, str], object]
 # too (else "0"), then the normalised titles.
 # Answers {films per title (nil when unknown), their ids once each in order, each id's
 # packed list, each id's name, each id's packed taste row (none unless asked)}.
-TITLES_SCRIPT = """
+TITLES_SCRIPT = (
+    """
 local found, ids, seen = {}, {}, {}
 for i = 2, #ARGV do
   local packed = redis.call('HGET', KEYS[1], ARGV[i])
@@ -61,13 +62,16 @@ if #ids > 0 then
   if ARGV[1] == '1' then
     local fields = {}
     for i, id in ipairs(ids) do
-      fields[i] = '""" + TASTE_FIELD_PREFIX + """' .. id
+      fields[i] = '"""
+    + TASTE_FIELD_PREFIX
+    + """' .. id
     end
     tastes = redis.call('HMGET', KEYS[2], unpack(fields))
   end
 end
 return {found, ids, lists, names, tastes}
 """
+)
 
 
 def _neighbours(packed: bytes) -> list[Neighbour]:
@@ -103,8 +107,14 @@ class TitleEntry:
 class NeighbourStore:
     """Resolves `current` once per call, then reads only that version's keys."""
 
-    def __init__(self, client: "Redis | RedisCluster", *, layout: RedisLayout,
-                 timeout_seconds: float, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        client: "Redis | RedisCluster",
+        *,
+        layout: RedisLayout,
+        timeout_seconds: float,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.client = client
         self.layout = layout
         self.timeout_seconds = timeout_seconds
@@ -113,10 +123,15 @@ class NeighbourStore:
         self.last_version: str | None = None
         # Registered once: its SHA is known here, the server learns the script on first use.
         self.titles_script: AsyncScript = client.register_script(TITLES_SCRIPT)
-        self.latency = (metrics.children("redis_read_duration_seconds",
-                                         "Redis reads per request, by operation and outcome.",
-                                         ["operation", "outcome"])
-                        if metrics is not None else None)
+        self.latency = (
+            metrics.children(
+                "redis_read_duration_seconds",
+                "Redis reads per request, by operation and outcome.",
+                ["operation", "outcome"],
+            )
+            if metrics is not None
+            else None
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> "NeighbourStore":
@@ -126,15 +141,27 @@ class NeighbourStore:
         # One quick retry rides over a connection that died with a Redis restart; the
         # request's deadline (`_bounded`) caps the total whatever the retry does.
         retry = Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1)
-        options = {"max_connections": settings.redis_max_connections, "retry": retry,
-                   "socket_connect_timeout": timeout, "socket_timeout": timeout,
-                   "health_check_interval": settings.redis_health_check_seconds}
+        options = {
+            "max_connections": settings.redis_max_connections,
+            "retry": retry,
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "health_check_interval": settings.redis_health_check_seconds,
+        }
         # A pooled connection's wait (`timeout`) counts against the bound too.
-        client = (RedisCluster.from_url(settings.redis_url, **options) if settings.redis_cluster
-                  else Redis.from_pool(BlockingConnectionPool.from_url(
-                      settings.redis_url, timeout=timeout, **options)))
-        return cls(client, layout=RedisLayout(settings.redis_key_prefix),
-                   timeout_seconds=timeout, metrics=metrics)
+        client = (
+            RedisCluster.from_url(settings.redis_url, **options)
+            if settings.redis_cluster
+            else Redis.from_pool(
+                BlockingConnectionPool.from_url(settings.redis_url, timeout=timeout, **options)
+            )
+        )
+        return cls(
+            client,
+            layout=RedisLayout(settings.redis_key_prefix),
+            timeout_seconds=timeout,
+            metrics=metrics,
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -166,7 +193,8 @@ class NeighbourStore:
         if version is None:
             raise NoCurrentVersion(
                 f"No model is published in Redis (no current version under key prefix "
-                f"{self.layout.prefix!r}); run `etl-job publish`.")
+                f"{self.layout.prefix!r}); run `etl-job publish`."
+            )
         return as_text(version)
 
     async def _read(self, reads: Reads) -> tuple[str, list[Any]]:
@@ -193,34 +221,46 @@ class NeighbourStore:
         pages = self.layout.title_pages if by_title else self.layout.pages
         async with self._bounded("title_page" if by_title else "page"):
             version, (page,) = await self._read(
-                lambda pipe, version: pipe.hget(pages(version), field))
+                lambda pipe, version: pipe.hget(pages(version), field)
+            )
         return version, page
 
     async def movie(self, movie_id: str) -> MovieEntry:
         """The title and neighbour list of one catalog movie id in the current version."""
         async with self._bounded("movie"):
             version, (title, packed) = await self._read(
-                lambda pipe, version: (pipe.hget(self.layout.titles(version), movie_id),
-                                       pipe.hget(self.layout.neighbours(version), movie_id)))
-        return MovieEntry(version=version, title=as_text(title) if title is not None else None,
-                          neighbours=_neighbours(packed) if packed is not None else None)
+                lambda pipe, version: (
+                    pipe.hget(self.layout.titles(version), movie_id),
+                    pipe.hget(self.layout.neighbours(version), movie_id),
+                )
+            )
+        return MovieEntry(
+            version=version,
+            title=as_text(title) if title is not None else None,
+            neighbours=_neighbours(packed) if packed is not None else None,
+        )
 
     async def title(self, normalised_title: str) -> TitleEntry:
         """Every film whose normalised title matches, with its records' neighbour lists."""
         return (await self.titles([normalised_title], operation="title"))[0]
 
     def _titles_keys(self, version: str) -> tuple[str, str, str]:
-        return (self.layout.title_index(version), self.layout.neighbours(version),
-                self.layout.titles(version))
+        return (
+            self.layout.title_index(version),
+            self.layout.neighbours(version),
+            self.layout.titles(version),
+        )
 
-    async def titles(self, normalised_titles: list[str], *, operation: str = "titles",
-                     taste: bool = False) -> list[TitleEntry]:
+    async def titles(
+        self, normalised_titles: list[str], *, operation: str = "titles", taste: bool = False
+    ) -> list[TitleEntry]:
         """The films of several normalised titles and all their lists (`taste`: their taste
         rows too), in one round trip: `current` and the script over that version's keys.
 
         EVALSHA rides in the pipeline (redis-py's Script object would add a SCRIPT EXISTS round
         trip to each), so a server without the script answers NOSCRIPT once and it is loaded.
         A cluster pipeline refuses EVALSHA: there `current`, then the Script object."""
+
         def reads(pipe: Any, version: str) -> object:
             keys = self._titles_keys(version)
             return pipe.evalsha(self.titles_script.sha, len(keys), *keys, *args)
@@ -242,16 +282,22 @@ class NeighbourStore:
         lists = {i: _neighbours(p) for i, p in zip(ids, packed_lists, strict=True) if p is not None}
         titles = {i: as_text(name) for i, name in zip(ids, names, strict=True) if name is not None}
         # No taste rows asked: the script answers none.
-        tastes = {i: _neighbours(p) for i, p in zip(ids, packed_tastes, strict=False)
-                  if p is not None}
+        tastes = {
+            i: _neighbours(p) for i, p in zip(ids, packed_tastes, strict=False) if p is not None
+        }
         entries = []
         for packed in packed_films:
             films = decode_films(packed) if packed is not None else []
             own = [i for film in films for i in film.ids]
-            entries.append(TitleEntry(version=version, films=films,
-                                      lists={i: lists[i] for i in own if i in lists},
-                                      names={i: titles[i] for i in own if i in titles},
-                                      taste={i: tastes[i] for i in own if i in tastes}))
+            entries.append(
+                TitleEntry(
+                    version=version,
+                    films=films,
+                    lists={i: lists[i] for i in own if i in lists},
+                    names={i: titles[i] for i in own if i in titles},
+                    taste={i: tastes[i] for i in own if i in tastes},
+                )
+            )
         return entries
 
     async def meta(self) -> dict[str, Any]:
@@ -260,8 +306,9 @@ class NeighbourStore:
             version = await self._current()
             packed = await self.client.get(self.layout.meta(version))
         if packed is None:
-            raise NoCurrentVersion(f"Model version {version} has no metadata in Redis; run "
-                                   "`etl-job publish`.")
+            raise NoCurrentVersion(
+                f"Model version {version} has no metadata in Redis; run `etl-job publish`."
+            )
         return {"version": version, **decode_meta(packed)}
 
     async def current_version(self) -> str:
@@ -271,5 +318,6 @@ class NeighbourStore:
             if not await self.client.exists(self.layout.meta(version)):
                 raise NoCurrentVersion(
                     f"Model version {version} is current in Redis but its keys are gone; run "
-                    "`etl-job publish`.")
+                    "`etl-job publish`."
+                )
             return version

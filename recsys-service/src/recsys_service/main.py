@@ -43,13 +43,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Precomputed movie neighbours, read from the versioned layout in Redis.",
         lifespan=lifespan,
         telemetry=NO_NATIVE_TELEMETRY,
-        docs_url=None, redoc_url=None,  # contracts.docs serves them without a CDN
+        docs_url=None,
+        redoc_url=None,  # contracts.docs serves them without a CDN
     )
     install_docs(app)
     settings = settings if settings is not None else Settings()
     app.state.settings = settings
-    install_observability(app, service="recsys-service", log_level=settings.log_level,
-                          access_log=False, slow_seconds=settings.slow_request_seconds)
+    install_observability(
+        app,
+        service="recsys-service",
+        log_level=settings.log_level,
+        access_log=False,
+        slow_seconds=settings.slow_request_seconds,
+    )
     install_error_handlers(app)
     install_guard(app, app.state.settings, require_token=True)
     app.include_router(health_router)

@@ -49,9 +49,14 @@ def _allowed(platforms: Collection[Platform] | None) -> set[str] | None:
     return {p.value for p in platforms} if platforms else None
 
 
-async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str, k: int,
-                               platforms: Collection[Platform] | None = None,
-                               max_age: MaxAge | None = None) -> Answer:
+async def neighbours_for_movie(
+    *,
+    store: NeighbourStore,
+    movie_id: str,
+    k: int,
+    platforms: Collection[Platform] | None = None,
+    max_age: MaxAge | None = None,
+) -> Answer:
     """The k best neighbours of one catalog id, from its stored page when unfiltered and k is
     within it; 404 when the id has no list."""
     if not platforms and max_age is None:
@@ -61,15 +66,24 @@ async def neighbours_for_movie(*, store: NeighbourStore, movie_id: str, k: int,
             return Answer(cut, version)
     entry = await store.movie(movie_id)
     if entry.title is None:
-        raise NotFound(f"No catalog title has id {echo(movie_id)} in model version "
-                       f"{entry.version}.",
-                       parameter="movie_id")
-    neighbours = movie_neighbours(movie_id=movie_id, title=entry.title,
-                                  neighbours=entry.neighbours or [])
-    return Answer({"movie_id": movie_id, "title": entry.title, "model_version": entry.version,
-                   "neighbours": _read(for_ages(on_platforms(neighbours, _allowed(platforms)),
-                                                max_age), k)},
-                  entry.version)
+        raise NotFound(
+            f"No catalog title has id {echo(movie_id)} in model version {entry.version}.",
+            parameter="movie_id",
+        )
+    neighbours = movie_neighbours(
+        movie_id=movie_id, title=entry.title, neighbours=entry.neighbours or []
+    )
+    return Answer(
+        {
+            "movie_id": movie_id,
+            "title": entry.title,
+            "model_version": entry.version,
+            "neighbours": _read(
+                for_ages(on_platforms(neighbours, _allowed(platforms)), max_age), k
+            ),
+        },
+        entry.version,
+    )
 
 
 def _no_film(title: str, films: list[FilmEntry], kind: str | None, year: int | None) -> NotFound:
@@ -78,24 +92,31 @@ def _no_film(title: str, films: list[FilmEntry], kind: str | None, year: int | N
     asked = " ".join(str(part) for part in (kind, year) if part is not None)
     known = ", ".join(f"{f.type} {f.release_year}" for f in films)
     parameter = "year" if year is not None else "type"
-    return NotFound(f"{echo(title)} is in the catalog, but not as {asked}: it is {known}.",
-                    parameter=parameter)
+    return NotFound(
+        f"{echo(title)} is in the catalog, but not as {asked}: it is {known}.", parameter=parameter
+    )
 
 
 def _key(title: str) -> str:
     key = normalise_title(title.strip())
     if not key:
-        raise InvalidParameter(f"Parameter 'title' got {echo(title)}, but it has no letters "
-                               "or digits.",
-                               parameter="title")
+        raise InvalidParameter(
+            f"Parameter 'title' got {echo(title)}, but it has no letters or digits.",
+            parameter="title",
+        )
     return key
 
 
-async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
-                               platforms: Collection[Platform] | None = None,
-                               kind: str | None = None,
-                               year: int | None = None,
-                               max_age: MaxAge | None = None) -> Answer:
+async def neighbours_for_title(
+    *,
+    store: NeighbourStore,
+    title: str,
+    k: int,
+    platforms: Collection[Platform] | None = None,
+    kind: str | None = None,
+    year: int | None = None,
+    max_age: MaxAge | None = None,
+) -> Answer:
     """The k best neighbours of the film a title means (case, accents, punctuation forgiven);
     `kind` and `year` pick another film of the same title. A bare title, unfiltered, is
     answered from its stored page (the query put first)."""
@@ -111,12 +132,17 @@ async def neighbours_for_title(*, store: NeighbourStore, title: str, k: int,
     if film is None:
         raise _no_film(title, entry.films, kind, year)
     merged = best_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids))
-    return Answer({"query": title, "matched_ids": list(film.ids), "film": film_read(film),
-                   "others": [film_read(f) for f in entry.films if f is not film],
-                   "model_version": entry.version,
-                   "neighbours": _read(for_ages(on_platforms(merged, _allowed(platforms)),
-                                                max_age), k)},
-                  entry.version)
+    return Answer(
+        {
+            "query": title,
+            "matched_ids": list(film.ids),
+            "film": film_read(film),
+            "others": [film_read(f) for f in entry.films if f is not film],
+            "model_version": entry.version,
+            "neighbours": _read(for_ages(on_platforms(merged, _allowed(platforms)), max_age), k),
+        },
+        entry.version,
+    )
 
 
 def _film_asked(*, liked: Liked, entry: TitleEntry | None) -> tuple[str, FilmEntry] | None:
@@ -146,9 +172,14 @@ async def _title_keys(*, store: NeighbourStore, liked: list[Liked]) -> list[str 
     return keys
 
 
-async def taste(*, store: NeighbourStore, liked: list[Liked],
-                platforms: Collection[Platform] | None, n: int,
-                max_age: MaxAge | None = None) -> Answer:
+async def taste(
+    *,
+    store: NeighbourStore,
+    liked: list[Liked],
+    platforms: Collection[Platform] | None,
+    n: int,
+    max_age: MaxAge | None = None,
+) -> Answer:
     """The n best films for someone who liked these (a bare title, an id, or a title and year),
     never a liked film; each item names the liked titles it comes from, heaviest first.
 
@@ -157,8 +188,7 @@ async def taste(*, store: NeighbourStore, liked: list[Liked],
     list instead, scaled so its best equals the request's best model weight."""
     keys = await _title_keys(store=store, liked=liked)
     known = list(dict.fromkeys(key for key in keys if key is not None))
-    entries = (dict(zip(known, await store.titles(known, taste=True), strict=True)) if known
-               else {})
+    entries = dict(zip(known, await store.titles(known, taste=True), strict=True)) if known else {}
     found: list[tuple[dict[str, Any], FilmEntry, TitleEntry]] = []
     unknown: list[str] = []
     taken: set[tuple[str, ...]] = set()
@@ -173,48 +203,90 @@ async def taste(*, store: NeighbourStore, liked: list[Liked],
             continue
         taken.add(film.ids)
         name = entry.names.get(title_id, key or "")
-        found.append(({"query": liked_query(item).strip(), "id": title_id, "title": name,
-                       "year": film.release_year}, film, entry))
+        found.append(
+            (
+                {
+                    "query": liked_query(item).strip(),
+                    "id": title_id,
+                    "title": name,
+                    "year": film.release_year,
+                },
+                film,
+                entry,
+            )
+        )
     version = next(iter(entries.values())).version if entries else ""
     if not found:
-        raise NotFound("None of the liked titles is in the catalog: "
-                       f"{', '.join(echo(q) for q in unknown)}.", parameter="liked")
+        raise NotFound(
+            f"None of the liked titles is in the catalog: {', '.join(echo(q) for q in unknown)}.",
+            parameter="liked",
+        )
     liked_ids = {i for _, film, _ in found for i in film.ids}
-    rows = [(read, film, [entry.taste[i] for i in film.ids if i in entry.taste], entry)
-            for read, film, entry in found]
-    best_weight = max((n.score for _, _, taste_rows, _ in rows for row in taste_rows
-                       for n in row), default=0.0)
+    rows = [
+        (read, film, [entry.taste[i] for i in film.ids if i in entry.taste], entry)
+        for read, film, entry in found
+    ]
+    best_weight = max(
+        (n.score for _, _, taste_rows, _ in rows for row in taste_rows for n in row), default=0.0
+    )
     model = _Scores()
     for read, film, taste_rows, entry in rows:
         if taste_rows:
-            model.add(merge_neighbours(lists=taste_rows, query_ids=set(film.ids)),
-                      title=read["title"], liked_ids=liked_ids)
+            model.add(
+                merge_neighbours(lists=taste_rows, query_ids=set(film.ids)),
+                title=read["title"],
+                liked_ids=liked_ids,
+            )
             continue
         # Scaled so the film weighs as much as one the model knows.
         merged = merge_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids))
-        scale = (best_weight / max(merged[0].score, 1e-9) if best_weight > 0 and merged
-                 else 1.0)
+        scale = best_weight / max(merged[0].score, 1e-9) if best_weight > 0 and merged else 1.0
         model.add(merged, title=read["title"], liked_ids=liked_ids, scale=scale)
     allowed = _allowed(platforms)
     items: list[dict[str, Any]] = []
     listed: set[str] = set()
-    _take(model, exclude=model.liked, allowed=allowed, n=n, items=items, taken=listed,
-          max_age=max_age)
+    _take(
+        model, exclude=model.liked, allowed=allowed, n=n, items=items, taken=listed, max_age=max_age
+    )
     if len(items) < n:
         # The published lists (deep on every platform) fill what a filter left short.
         lists = _Scores()
         for read, film, _, entry in rows:
-            lists.add(merge_neighbours(lists=film_lists(entry.lists, film),
-                                       query_ids=set(film.ids)),
-                      title=read["title"], liked_ids=liked_ids)
-        _take(lists, exclude=model.liked | lists.liked | listed, allowed=allowed, n=n,
-              items=items, taken=listed, max_age=max_age)
-    return Answer({"liked": [read for read, _, _ in found], "unknown": unknown,
-                   "model_version": version, "items": items}, version)
+            lists.add(
+                merge_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids)),
+                title=read["title"],
+                liked_ids=liked_ids,
+            )
+        _take(
+            lists,
+            exclude=model.liked | lists.liked | listed,
+            allowed=allowed,
+            n=n,
+            items=items,
+            taken=listed,
+            max_age=max_age,
+        )
+    return Answer(
+        {
+            "liked": [read for read, _, _ in found],
+            "unknown": unknown,
+            "model_version": version,
+            "items": items,
+        },
+        version,
+    )
 
 
-def _take(scores: "_Scores", *, exclude: set[str], allowed: set[str] | None, n: int,
-          items: list[dict[str, Any]], taken: set[str], max_age: MaxAge | None = None) -> None:
+def _take(
+    scores: "_Scores",
+    *,
+    exclude: set[str],
+    allowed: set[str] | None,
+    n: int,
+    items: list[dict[str, Any]],
+    taken: set[str],
+    max_age: MaxAge | None = None,
+) -> None:
     """Append the best candidates on the allowed platforms (for `max_age` or younger) until
     `items` holds n."""
     for key in scores.ranked(exclude=exclude):
@@ -237,8 +309,9 @@ class _Scores:
         self.shown: dict[str, Neighbour] = {}
         self.liked: set[str] = set()
 
-    def add(self, neighbours: list[Neighbour], *, title: str, liked_ids: set[str],
-            scale: float = 1.0) -> None:
+    def add(
+        self, neighbours: list[Neighbour], *, title: str, liked_ids: set[str], scale: float = 1.0
+    ) -> None:
         for neighbour in neighbours:
             key = film_of(neighbour)
             if neighbour.id in liked_ids:
@@ -250,18 +323,22 @@ class _Scores:
             self.shown.setdefault(key, neighbour)
 
     def ranked(self, *, exclude: set[str]) -> list[str]:
-        return sorted((key for key in self.totals if key not in exclude),
-                      key=lambda key: -self.totals[key])
+        return sorted(
+            (key for key in self.totals if key not in exclude), key=lambda key: -self.totals[key]
+        )
 
     def item(self, key: str) -> dict[str, Any]:
         """The TasteItemRead of one candidate: the heaviest liked titles first."""
         weighed = sorted(self.sources[key], key=lambda s: -s[0])
         because = [title for _, title in weighed]
         total = self.totals[key]
-        return {**neighbour_item(self.shown[key]), "score": round(total, 4), "because": because,
-                "weights": [round(score / total, 4) if total > 0 else 0.0
-                            for score, _ in weighed],
-                "reason": f"Because you liked {_and(because)}."}
+        return {
+            **neighbour_item(self.shown[key]),
+            "score": round(total, 4),
+            "because": because,
+            "weights": [round(score / total, 4) if total > 0 else 0.0 for score, _ in weighed],
+            "reason": f"Because you liked {_and(because)}.",
+        }
 
 
 def _and(names: list[str]) -> str:
@@ -272,8 +349,7 @@ async def current_model(*, store: NeighbourStore) -> ModelRead:
     """The current version's metadata and offline metrics."""
     meta = await store.meta()
     model: dict[str, Any] = dict(meta.get("model") or {})
-    return ModelRead.model_validate({**meta, "metrics": model.pop("metrics", None),
-                                     "model": model})
+    return ModelRead.model_validate({**meta, "metrics": model.pop("metrics", None), "model": model})
 
 
 def _read(neighbours: Iterable[Neighbour], k: int) -> list[dict[str, Any]]:
