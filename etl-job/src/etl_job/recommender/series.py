@@ -1,26 +1,26 @@
 """Series found in the catalog itself, and the next entry of a series placed in every list.
 
-Two films (same type) are entries of one series when one title extends the other by a number,
-a roman numeral or a subtitle (`toy story` / `toy story 2`, `frozen` / `frozen 2`, `the lord of
-the rings: the two towers`), or both extend one base that way (`toy story 2` / `toy story 4`),
-and they share a director or a cast member: `frozen planet` and `up in the air` extend `frozen`
-and `up` in words only, with nobody in common. Remakes (the same title, another year) are not a
-series. The step that uses them (place_series) is applied to finished lists, after the blend and
-any re-ranking, so the blend stays unaware of it.
+Two films of one type are entries of one series when one title extends the other (or both one
+base) by a number, a roman numeral or a subtitle, and they share a director or a cast member
+(`frozen planet` extends `frozen` with nobody in common). place_series runs on finished lists,
+so the blend stays unaware of it.
 """
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import takewhile
 
+import numpy as np
 import polars as pl
 from contracts.titles import film_key, normalise_title
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from etl_job.recommender.features import name_lists
 from etl_job.transform import is_placeholder
 
-# The entry a film must show within its first WITHIN places, put at PLACE when the blend left it
-# out: the blend's best match stays first, the next film of the series comes right after it.
+# The entry a film must show within its first WITHIN places, put at PLACE when missing.
 WITHIN = 5
 PLACE = 2
 NEXT_REASON = "The next film of the series."
@@ -45,8 +45,7 @@ _NUMBER_WORDS = frozenset({"part", "chapter", "vol", "volume", "episode", "book"
 _FILLER = frozenset({"the", "a", "an", "and", "of", "in", "on", "to"})
 # A subtitle starts after a colon or a spaced dash in the title as written.
 _SUBTITLE = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s)\s*")
-# Four digits are a year or a name (`blade runner 2049` still pairs through a shared name as a
-# subtitle), not an entry number.
+# Four digits are a year or a name (`blade runner 2049`), not an entry number.
 _MAX_NUMBER_DIGITS = 3
 
 
@@ -100,15 +99,10 @@ def _numbers(norms: list[str]) -> dict[str, int | None]:
 
 
 def _common_words(norms: list[str]) -> str:
-    """The words every title starts with (`star wars`), a trailing `the`/`and` dropped, else
-    the first title."""
-    common = norms[0].split()
-    for norm in norms[1:]:
-        words = norm.split()
-        size = 0
-        while size < min(len(common), len(words)) and common[size] == words[size]:
-            size += 1
-        common = common[:size]
+    """The words every title starts with (`star wars`), trailing filler dropped, else the first
+    title."""
+    columns = zip(*(norm.split() for norm in norms), strict=False)
+    common = [same[0] for same in takewhile(lambda words: len(set(words)) == 1, columns)]
     while common and common[-1] in _FILLER:
         common.pop()
     return " ".join(common) or norms[0]
@@ -196,55 +190,47 @@ def _same_people(left: _Film, right: _Film, *, numbered: bool) -> bool:
 
 
 def _components(pairs: list[tuple[str, str]]) -> list[set[str]]:
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        parent.setdefault(key, key)
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    for left, right in pairs:
-        parent[root(left)] = root(right)
-    groups: dict[str, set[str]] = {}
-    for key in list(parent):
-        groups.setdefault(root(key), set()).add(key)
+    """The connected films of `pairs`, ordered by their first key."""
+    keys = sorted({key for pair in pairs for key in pair})
+    code = {key: n for n, key in enumerate(keys)}
+    left, right = (np.array([code[pair[side]] for pair in pairs], dtype=np.int64)
+                   for side in (0, 1))
+    graph = sparse.coo_matrix((np.ones(len(pairs)), (left, right)), shape=(len(keys),) * 2)
+    labels = connected_components(graph, directed=False)[1]
+    groups: dict[int, set[str]] = {}
+    for key, label in zip(keys, labels, strict=True):
+        groups.setdefault(int(label), set()).add(key)
     return sorted((members for members in groups.values() if len(members) > 1), key=min)
 
 
 def series_targets(series: pl.DataFrame) -> pl.DataFrame:
-    """Per catalog record of an entry: the entry its list must show, as one record id of that
-    film, and the reason to give. The next entry is the next number for a numbered one
-    (`toy story 3` -> `toy story 4`, whatever shorts came out between), else the next in
-    release order; the last entry gets the one before it (by number where it has one).
-
-    Columns query, target (catalog ids), reason."""
+    """query, target (catalog ids), reason: the entry each entry's list must show. The next
+    number for a numbered entry (`toy story 3` -> `toy story 4`, past the shorts between),
+    else the next release; the last gets the one before (by number where it has one)."""
     entries = (series.group_by("film", maintain_order=True)
                .agg(pl.col("series_id", "position", "number").first(),
                     target=pl.col("id").min())
                .sort("series_id", "position"))
-    chosen: dict[str, tuple[str, str]] = {}
+    chosen = []
     for _, group in entries.group_by("series_id", maintain_order=True):
         films = group.rows(named=True)
         for at, entry in enumerate(films):
-            later = [f for f in films if entry["number"] is not None and f["number"] is not None
-                     and f["number"] > entry["number"]]
-            earlier = [f for f in films if entry["number"] is not None
-                       and f["number"] is not None and f["number"] < entry["number"]]
+            number = entry["number"]
+            numbered = [] if number is None else [f for f in films if f["number"] is not None]
+            later = [f for f in numbered if f["number"] > number]
+            earlier = [f for f in numbered if f["number"] < number]
             if later:
-                pick = min(later, key=lambda f: (f["number"], f["position"]))
-                chosen[entry["film"]] = (pick["target"], NEXT_REASON)
+                pick, why = min(later, key=lambda f: (f["number"], f["position"])), NEXT_REASON
             elif at + 1 < len(films):
-                chosen[entry["film"]] = (films[at + 1]["target"], NEXT_REASON)
+                pick, why = films[at + 1], NEXT_REASON
             elif earlier:
                 pick = max(earlier, key=lambda f: (f["number"], f["position"]))
-                chosen[entry["film"]] = (pick["target"], PREVIOUS_REASON)
+                why = PREVIOUS_REASON
             else:
-                chosen[entry["film"]] = (films[at - 1]["target"], PREVIOUS_REASON)
-    picks = pl.DataFrame([(film, target, reason) for film, (target, reason) in chosen.items()],
-                         schema={"film": pl.String, "target": pl.String, "reason": pl.String},
-                         orient="row")
+                pick, why = films[at - 1], PREVIOUS_REASON
+            chosen.append((entry["film"], pick["target"], why))
+    picks = pl.DataFrame(chosen, schema={"film": pl.String, "target": pl.String,
+                                         "reason": pl.String}, orient="row")
     return (series.select(pl.col("id").alias("query"), "film")
             .join(picks, on="film", how="inner").select("query", "target", "reason"))
 
@@ -265,13 +251,10 @@ def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.Data
                  within: int = WITHIN, place: int = PLACE) -> pl.DataFrame:
     """Each list with its series target among its first `within` places.
 
-    `lists`: query, neighbour, score (and any other columns), best first per query; `targets`:
-    query, target, reason (series_targets, in the lists' item type); `film_of`: item, film, so a
-    target listed under another record of its film counts. A list whose first `within` places
-    lack the target film gets it at `place` (its other records dropped), the rest moved down
-    and the last pushed out, so a list keeps its length;
-    scores are given back in place order so they never rise down a list, and a `reason` column,
-    when the lists have one, says why the entry is there. A `rank` column is numbered again.
+    `lists`: query, neighbour, score (any other columns kept), best first; `targets`: query,
+    target, reason (series_targets); `film_of`: item, film (any record of the target counts).
+    A list lacking it gets it at `place`, the rest moved down and the last pushed out; scores
+    are given back in place order, a `reason` column says why, a `rank` column is renumbered.
     """
     if lists.is_empty() or targets.is_empty():
         return lists
@@ -313,11 +296,8 @@ def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.Data
               .filter(pl.int_range(0, pl.len()).over("query") < pl.col("_length")))
     # The entry takes the score of the place it takes; every score keeps its place's.
     placed = placed.with_columns(score=pl.col("score").fill_null(strategy="forward")
-                                 .over("query"))
-    placed = placed.with_columns(
-        score=pl.col("score").fill_null(strategy="backward").over("query"))
-    placed = placed.with_columns(score=pl.col("score").sort(descending=True,
-                                                            nulls_last=True).over("query"))
+                                 .fill_null(strategy="backward")
+                                 .sort(descending=True, nulls_last=True).over("query"))
     if "rank" in lists.columns:
         placed = placed.with_columns(rank=pl.int_range(1, pl.len() + 1).over("query")
                                      .cast(lists.schema["rank"]))
