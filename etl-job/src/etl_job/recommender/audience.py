@@ -1,7 +1,7 @@
 """Lists fit for the title's audience: no adult-rated title on a kids' or family title's list.
 
-A separate step over candidate frames (query, neighbour rows of a MovieIndex), applied before
-lists are cut, so every other rule (blend, tail share, fills, series) composes with it.
+A separate step over candidate frames, applied before lists are cut, so every other rule
+composes with it.
 """
 
 import numpy as np
@@ -16,8 +16,8 @@ ALLOWED = np.array([[n in SUITED[q] for n in BANDS] for q in BANDS], dtype=bool)
 
 
 def row_bands(index: MovieIndex) -> np.ndarray:
-    """Each row's band as its position in BANDS: the catalog's `age_band`, else the band of
-    its `rating` (a frame written before the column existed), else unknown."""
+    """Each row's position in BANDS: from `age_band`, else `rating` (older frames), else
+    unknown."""
     movies = index.movies
     if "age_band" in movies.columns:
         names = movies["age_band"].fill_null(AgeBand.UNKNOWN.value)
@@ -32,25 +32,18 @@ def row_bands(index: MovieIndex) -> np.ndarray:
                      for name in names.to_list()], dtype=np.int8)
 
 
-def suited(pairs: pl.DataFrame, *, bands: np.ndarray, query: str = "query",
-           neighbour: str = "neighbour") -> pl.DataFrame:
-    """The rows of a query/neighbour frame whose neighbour suits the query's audience
-    (contracts.audience.SUITED), in their order."""
+def suited(pairs: pl.DataFrame, *, bands: np.ndarray) -> pl.DataFrame:
+    """The rows of a query/neighbour frame whose neighbour suits the query's audience."""
     if pairs.is_empty():
         return pairs
-    keep = ALLOWED[bands[pairs[query].to_numpy()], bands[pairs[neighbour].to_numpy()]]
+    keep = ALLOWED[bands[pairs["query"].to_numpy()], bands[pairs["neighbour"].to_numpy()]]
     return pairs.filter(pl.Series(keep))
 
 
 def suited_ids(lists: pl.DataFrame, *, index: MovieIndex, bands: np.ndarray) -> pl.DataFrame:
-    """`suited` over a movie_id/neighbour_id frame of `index`'s titles (ids not in `index`
-    are kept: their audience is decided where they are indexed)."""
-    rows = pl.DataFrame({"id": index.ids, "row": np.arange(index.size, dtype=np.int32)})
-    coded = (lists.with_columns(position=pl.int_range(0, pl.len()))
-             .join(rows.rename({"id": "movie_id", "row": "query"}), on="movie_id", how="left")
-             .join(rows.rename({"id": "neighbour_id", "row": "neighbour"}), on="neighbour_id",
-                   how="left")
-             .sort("position"))
+    """`suited` over a movie_id/neighbour_id frame (ids not in `index` are kept: their audience
+    is decided where they are indexed)."""
+    coded = index.coded(lists)
     known = coded["query"].is_not_null() & coded["neighbour"].is_not_null()
     keep = np.ones(coded.height, dtype=bool)
     mask = known.to_numpy()

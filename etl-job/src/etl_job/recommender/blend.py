@@ -11,13 +11,9 @@ from etl_job.recommender.similarity import pair_scores
 from etl_job.recommender.tail import WINDOW
 
 SIGNALS = ("ease", "bm25", "content")
-# Each signal's score is divided by the larger of the query's best score and this quantile of
-# the signal's positive scores over every candidate pair, so scores are comparable across
-# signals and queries: a strong match keeps its strength (a sequel with the same directors and
-# cast is near 1 in content) while a query with weak evidence (a film 12 people liked) no
-# longer blows its best weak neighbour up to 1. Dividing by the query's best alone capped every
-# movie nobody rated below the rated ones (frozen -> frozen 2 ranked ~60th); dividing by the
-# global quantile alone cost ~4 points of HR@5. Chosen offline (docs/recommender.md).
+# Each signal's score is divided by the larger of the query's best and this quantile of its
+# positive scores, so a strong match keeps its strength while a query with weak evidence does
+# not blow its best weak neighbour up to 1 (docs/recommender.md).
 REFERENCE_QUANTILES = {"ease": 0.97, "bm25": 0.97, "content": 0.999}
 
 PAIR_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "ease": pl.Float64,
@@ -29,8 +25,8 @@ BLEND_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "score": pl.
 
 @dataclass(frozen=True)
 class Blend:
-    """Weights of the three signals, the EASE lambda they were measured with, and how many of
-    every 5 places go to films outside the most-rated head (recommender.tail; 0: none kept)."""
+    """Weights of the three signals, the EASE lambda, and how many of every 5 places go to films
+    outside the most-rated head (recommender.tail)."""
 
     ease: float
     bm25: float
@@ -60,19 +56,15 @@ class Blend:
 
 def candidate_pairs(*, content: pl.DataFrame, bm25: pl.DataFrame, ease: pl.DataFrame,
                     features: sparse.csr_matrix, ease_model: EaseModel | None) -> pl.DataFrame:
-    """Every candidate any signal proposed, with each signal's raw score for the pair.
-
-    content is the exact cosine; ease the exact EASE weight (null where the model knows either
-    movie not, i.e. nobody liked it); bm25 the item-item score where BM25 listed the pair, else
-    0 when both movies were liked by someone and null when not.
-    """
+    """Every candidate any signal proposed, with each signal's raw score: the exact cosine, the
+    exact EASE weight (null where nobody liked either movie), BM25's score where it listed the
+    pair, else 0 when both movies were liked and null when not."""
     keys = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32})
     pairs = (pl.concat([frame.select("query", "neighbour") for frame in (content, bm25, ease)])
              .cast(keys).unique(maintain_order=True)
              .join(content.select("query", "neighbour", pl.col("score").alias("listed"))
                    .cast(keys), on=["query", "neighbour"], how="left"))
     left, right = pairs["query"].to_numpy(), pairs["neighbour"].to_numpy()
-    # The content list already holds its pairs' exact cosine: only the others are computed.
     missing = pairs["listed"].is_null().to_numpy()
     exact_content = pairs["listed"].fill_null(0.0).to_numpy().astype(np.float64)
     exact_content[missing] = pair_scores(matrix=features, left=left[missing],
@@ -93,10 +85,9 @@ def candidate_pairs(*, content: pl.DataFrame, bm25: pl.DataFrame, ease: pl.DataF
 
 def reference_scores(pairs: pl.DataFrame,
                      quantiles: dict[str, float] | None = None) -> dict[str, float]:
-    """Per signal, the REFERENCE_QUANTILES quantile of its positive scores (0 when none)."""
+    """Per signal, the REFERENCE_QUANTILES quantile of its positive scores (0 when none), over
+    the queries someone liked (the catalog's near-copies among unrated films would inflate it)."""
     quantiles = REFERENCE_QUANTILES if quantiles is None else quantiles
-    # Over the queries someone liked, as in the offline evaluation (whose queries are liked
-    # films): the catalog's many near-copies among unrated films would inflate the content one.
     liked = pairs.filter(pl.col("ease").is_not_null().any().over("query"))
     pairs = liked if liked.height else pairs
     references = {}
@@ -109,11 +100,8 @@ def reference_scores(pairs: pl.DataFrame,
 
 def blend_neighbours(*, pairs: pl.DataFrame, blend: Blend, references: dict[str, float],
                      k: int) -> pl.DataFrame:
-    """The k best candidates per query by Σ weight x score / max(query's best, reference).
-
-    A signal that cannot score a pair (nobody liked the neighbour) adds nothing; negative
-    EASE weights (films fans of the query avoid) count as 0.
-    """
+    """The k best candidates per query by Σ weight x score / max(query's best, reference); a
+    signal that cannot score a pair adds nothing, negative EASE weights count as 0."""
     shares = {}
     for signal in SIGNALS:
         score = pl.col(signal).fill_null(0.0).clip(lower_bound=0.0)
@@ -133,13 +121,9 @@ def blend_neighbours(*, pairs: pl.DataFrame, blend: Blend, references: dict[str,
 
 def _strong_matches_on_equal_terms(shares: pl.DataFrame, *, blend: Blend,
                                    references: dict[str, float]) -> pl.DataFrame:
-    """A neighbour nobody liked, matched at least as strongly as the content reference (the
-    top 0.1% of content pairs: same directors, cast and story, as a sequel), is scored as if
-    every signal agreed with its content share; any weaker unrated match keeps content alone.
-
-    Without this, a movie nobody rated could never outrank a rated one that viewers' signals
-    only weakly tie to the query: its score was capped at the content weight.
-    """
+    """A neighbour nobody liked matched at least as strongly as the content reference (a
+    sequel's directors, cast and story) is scored as if every signal agreed with its content
+    share: otherwise a movie nobody rated could never outrank a weakly tied rated one."""
     total = blend.ease + blend.bm25 + blend.content
     strong = pl.col("unscorable") & (pl.col("content_raw") >= references["content"])
     factor = total / blend.content if blend.content > 0 else 0.0

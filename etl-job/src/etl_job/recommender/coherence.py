@@ -9,16 +9,14 @@ from contracts.genres import genre_families
 
 # The first places of a list that count as shown (the routes answer 5).
 SHOWN = 5
-# The most-rated movies whose lists the crowd-pleaser share is also measured over: the lists
-# people open most, where the same few famous films crowd in.
+# The most-rated movies, whose lists (opened most) the crowd-pleaser share is measured over too.
 MOST_RATED = 400
 
 
 def list_figures(lists: pl.DataFrame, *, catalog: pl.DataFrame, k: int = SHOWN) -> dict[str, Any]:
-    """Over the first k of every published list (movie_id, rank, neighbour_id): kids' and
-    family lists holding an adult-rated title, the largest share of lists one title is in
-    (over all lists and over the MOST_RATED most-rated movies' lists), and the mean share of a
-    list's titles sharing a genre family with its query."""
+    """Over the first k of every published list: kids' and family lists holding an adult-rated
+    title, the largest share of lists one title is in (all, and the MOST_RATED movies' lists),
+    and the mean share of a list's titles sharing a genre family with its query."""
     about = catalog.unique("id").select("id", "title", "age_band", "rating_count",
                           families=pl.col("listed_in").map_elements(
                               lambda text: sorted(genre_families(text)),

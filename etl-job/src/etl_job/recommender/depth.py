@@ -1,10 +1,7 @@
 """What is stored per title: the best films overall plus the best on every platform.
 
-A platform filter applied to a list of the 20 best leaves fewer than 5 whenever the title's
-neighbours sit mostly on other platforms (disney holds 6% of the catalog's movies). Keeping,
-from a deep candidate list, the `top` best films and the `per_platform` best films available on
-each platform answers every filter exactly: the best n films on any set of platforms
-(n <= per_platform) are each among the best per_platform of a platform they are on.
+The best n films on any set of platforms (n <= per_platform) are each among the best
+per_platform of a platform they are on, so these lists answer every platform filter exactly.
 """
 
 import numpy as np
@@ -24,17 +21,12 @@ from etl_job.recommender.similarity import top_k_neighbours
 def keep_for_platforms(*, neighbours: pl.DataFrame, films: pl.DataFrame,
                        top: int = TOP_NEIGHBOURS,
                        per_platform: int = PLATFORM_NEIGHBOURS) -> pl.DataFrame:
-    """Each query's list, one row per film (its best-ranked record), cut to the `top` best
-    plus the `per_platform` best on every platform, ranked again from 1.
-
-    `neighbours`: movie_id, rank, neighbour_id, score, reason (ranked best first);
-    `films`: etl_job.films.film_table (id, film, available_on).
-    """
+    """Each query's list (NEIGHBOURS_SCHEMA), one row per film (its best-ranked record), cut
+    to the `top` best plus the `per_platform` best on every platform (`films`: film_table)."""
     film_of = films.select(pl.col("id").alias("neighbour_id"), "film", "available_on")
     own = films.select(pl.col("id").alias("movie_id"), pl.col("film").alias("own_film"))
     ranked = (neighbours.join(film_of, on="neighbour_id", how="left")
               .join(own, on="movie_id", how="left")
-              # A film is never its own neighbour, and is listed once (its best record).
               .filter(pl.col("film") != pl.col("own_film"))
               .sort("movie_id", "rank")
               .unique(["movie_id", "film"], keep="first", maintain_order=True)
@@ -56,9 +48,8 @@ def keep_for_platforms(*, neighbours: pl.DataFrame, films: pl.DataFrame,
 
 def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.DataFrame,
                     depth: int, threads: int | None = None) -> pl.DataFrame:
-    """Movies' trained lists and shows' content lists (`depth` deep), each topped up per
-    platform (platform_fill), cut by keep_for_platforms and explained where a reason is
-    missing: what the ETL publishes."""
+    """What the ETL publishes: movies' trained lists and shows' content lists, topped up per
+    platform, cut by keep_for_platforms and explained where a reason is missing."""
     lists = []
     for kind in (CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW):
         index = index_movies(catalog=catalog, kind=kind)
@@ -71,9 +62,7 @@ def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.Da
                                            threads=threads))
             filled = platform_fill(index=index, features=features, neighbours=ranked,
                                    films=films)
-        # Shows' lists and any fill: nothing unsuited to the title's audience is published.
         filled = suited_ids(filled, index=index, bands=row_bands(index))
-        # Placeholder titles (etl_job.transform.is_placeholder) get no list and are on none.
         flagged = pl.Series(index.placeholder_ids(), dtype=pl.String).implode()
         filled = filled.filter(~pl.col("movie_id").is_in(flagged)
                                & ~pl.col("neighbour_id").is_in(flagged))
@@ -84,9 +73,8 @@ def published_lists(*, catalog: pl.DataFrame, movies: pl.DataFrame, films: pl.Da
 
 def platform_fill(*, index: MovieIndex, features: ContentFeatures, neighbours: pl.DataFrame,
                   films: pl.DataFrame, per_platform: int = PLATFORM_NEIGHBOURS) -> pl.DataFrame:
-    """Append, to every list with fewer than `per_platform` films on a platform, that
-    platform's closest titles by content, ranked after the list (score = the list's lowest
-    times the content cosine, so the order within a list holds)."""
+    """Append to every list with fewer than `per_platform` films on a platform that platform's
+    closest titles by content, after the list (scored the list's lowest x the cosine)."""
     ids = pl.Series("id", index.ids, dtype=pl.String)
     on = (pl.DataFrame({"id": ids, "row": np.arange(index.size)})
           .join(films.select("id", "film", "available_on"), on="id", how="left"))
@@ -103,7 +91,7 @@ def platform_fill(*, index: MovieIndex, features: ContentFeatures, neighbours: p
         short = on.filter(~pl.col("id").is_in(enough.implode()))["row"].to_numpy()
         if len(columns) == 0 or len(short) == 0:
             continue
-        # Twice as many as needed: some are already on the list, some are one film.
+        # Twice as many: some are already on the list, some are one film.
         extra.append(top_k_neighbours(matrix=features.matrix, rows=short,
                                       columns=columns.to_numpy(), groups=index.groups,
                                       k=2 * per_platform, threads=1))
@@ -130,14 +118,8 @@ def platform_fill(*, index: MovieIndex, features: ContentFeatures, neighbours: p
 
 def _explain_fill(*, index: MovieIndex, features: ContentFeatures,
                   neighbours: pl.DataFrame) -> pl.DataFrame:
-    """Reasons for the kept rows that have none (fill rows, shows): written after the cut, as
-    few as kept."""
-    rows = pl.DataFrame({"id": index.ids, "row": np.arange(index.size, dtype=np.int32)})
-    missing = (neighbours.with_columns(position=pl.int_range(0, pl.len()))
-               .filter(pl.col("reason").is_null())
-               .join(rows.rename({"id": "movie_id", "row": "query"}), on="movie_id")
-               .join(rows.rename({"id": "neighbour_id", "row": "neighbour"}), on="neighbour_id")
-               .sort("position"))
+    """Reasons for the kept rows that have none (fill rows, shows), written after the cut."""
+    missing = index.coded(neighbours, how="inner").filter(pl.col("reason").is_null())
     if missing.is_empty():
         return neighbours
     reasons = explain(movies=index.movies, features=features,

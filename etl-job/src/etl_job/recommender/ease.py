@@ -17,15 +17,10 @@ from etl_job.recommender.similarity import BLOCK_ROWS, top_k_blocks
 
 log = logging.getLogger(__name__)
 
-# The solve holds one dense items x items float32 matrix (movies² x 4 bytes: 1 GB at 16k movies)
-# and costs ~movies³ multiply-adds (potrf + potri): at the benchmark's 16.5k liked movies one solve
-# took 170 s on the loaded 2-core box, 6k took 4 s. Past this many liked movies only the most
-# liked enter the model (86% of the benchmark's likes); the others get no EASE signal, BM25 and
-# content still rank them.
+# The solve holds one items² float32 matrix and costs ~items³ (16.5k movies: 170 s, 6k: 4 s on
+# the 2-core box): past this many only the most liked movies get an EASE signal.
 MAX_ITEMS = 6_000
-# A factor of 4 apart: on the real ratings HR@5 kept rising with λ up to 16,000 (a larger λ
-# leans EASE towards the films most users share) while its tail fell; the tail share
-# (recommender.tail) is what keeps the tail then. See docs/recommender.md's evaluation.
+# A larger λ leans EASE towards the films most users share: HR@5 rises, the tail falls.
 LAMBDA_GRID = (500.0, 2000.0, 8000.0)
 # Columns of XᵀX built per sparse product: ~16k x 1024 entries in flight at most.
 GRAM_BLOCK = 1024
@@ -33,14 +28,9 @@ GRAM_BLOCK = 1024
 
 def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK,
                 threads: int | None = None) -> np.ndarray:
-    """XᵀX as a dense float32 matrix, built a block of columns at a time.
-
-    A single sparse XᵀX over ~16k popular movies is nearly dense, and scipy would hold it with
-    12 bytes per entry; the blocks keep the peak at the dense result plus one block per worker.
-    Sparse products release the GIL: `threads` threads (default: the usable CPUs) share the
-    blocks (11M generated ratings on a 2-core box, load ~1.2: 3.7 s -> 2.1-2.4 s with 2; the
-    entries are co-like counts, exact in float32, so the threads change no bit).
-    """
+    """XᵀX as a dense float32 matrix, a block of columns per sparse product (a sparse XᵀX of
+    popular movies is nearly dense at 12 bytes an entry), on `threads` threads (default: the
+    usable CPUs; the entries are exact counts, so threads change no bit)."""
     liked = sparse.csc_matrix(liked, dtype=np.float32)
     transposed = liked.T  # a CSC matrix's transpose is a CSR over the same arrays: no copy
     n = liked.shape[1]
@@ -56,10 +46,8 @@ def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK,
 
 
 def inverse_gram(gram: np.ndarray, *, lam: float, overwrite: bool = False) -> np.ndarray:
-    """P = (G + λI)⁻¹ by Cholesky (LAPACK potrf + potri), symmetric, float32.
-
-    With overwrite=True the work happens in `gram`'s memory (no second items² matrix).
-    """
+    """P = (G + λI)⁻¹ by Cholesky (LAPACK potrf + potri), float32; in `gram`'s memory with
+    overwrite=True."""
     if lam <= 0:
         raise ValueError(f"EASE lambda must be positive, got {lam}")
     n = gram.shape[0]
@@ -67,8 +55,7 @@ def inverse_gram(gram: np.ndarray, *, lam: float, overwrite: bool = False) -> np
         raise ValueError(f"the Gram matrix must be square, got shape {gram.shape}")
     work = gram if overwrite else gram.copy()
     work[np.diag_indices(n)] += np.float32(lam)
-    # The C-ordered symmetric matrix is its own transpose: handing LAPACK the Fortran-ordered
-    # view lets it work in place. Its "lower" triangle is the C-ordered upper one.
+    # The symmetric C-ordered matrix's transpose is a Fortran-ordered view LAPACK works in.
     factor, info = lapack.spotrf(work.T, lower=1, overwrite_a=1, clean=0)
     if info != 0:
         raise np.linalg.LinAlgError(f"EASE: XᵀX + {lam:g}·I is not positive definite "
@@ -87,7 +74,6 @@ def _mirror_upper(matrix: np.ndarray, *, block: int = BLOCK_ROWS) -> None:
     for start in range(0, n, block):
         stop = min(start + block, n)
         rows = np.arange(start, stop)
-        # Row r, columns < r, comes from column r, rows < r (the upper triangle).
         upper = matrix[:stop, start:stop].T
         lower = np.arange(stop)[None, :] < rows[:, None]
         matrix[start:stop, :stop] = np.where(lower, upper, matrix[start:stop, :stop])
@@ -107,7 +93,8 @@ def ease_weights(gram: np.ndarray, *, lam: float, overwrite: bool = False) -> np
 
 @dataclass(frozen=True)
 class EaseModel:
-    """EASE weights over the movies it knows: column c of `weights` is catalog row movies[c]."""
+    """EASE weights over the movies it knows: column c of `weights` is catalog row movies[c]
+    (ascending)."""
 
     weights: np.ndarray
     movies: np.ndarray
@@ -120,8 +107,7 @@ class EaseModel:
     def neighbours(self, *, groups: np.ndarray, rows: np.ndarray, k: int) -> pl.DataFrame:
         """Top-k positive B[i, :] (query, neighbour, score: catalog rows) of each query row the
         model knows, never one of its own film."""
-        column = self._columns(int(self.movies.max(initial=-1)) + 1)
-        return top_k_blocks(score=lambda block: self.weights[column[block]],
+        return top_k_blocks(score=lambda block: self.weights[self.columns_of(block)],
                             rows=self.movies[np.isin(self.movies, rows)], columns=self.movies,
                             groups=groups, k=k, threads=1)
 
@@ -137,29 +123,23 @@ class EaseModel:
         return np.nan_to_num(counts, nan=0.0).astype(np.int64)
 
     def _lookup(self, matrix: np.ndarray, *, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
-        column = self._columns(int(max(self.movies.max(initial=-1), left.max(initial=-1),
-                                       right.max(initial=-1))) + 1)
-        known = (column[left] >= 0) & (column[right] >= 0)
+        left, right = self.columns_of(left), self.columns_of(right)
+        known = (left >= 0) & (right >= 0)
         values = np.full(len(left), np.nan, dtype=np.float64)
-        values[known] = matrix[column[left[known]], column[right[known]]]
+        values[known] = matrix[left[known], right[known]]
         return values
 
-    def _columns(self, size: int) -> np.ndarray:
-        """Catalog row -> column of `weights` (-1 where the model knows the movie not)."""
-        column = np.full(size, -1, dtype=np.int64)
-        column[self.movies] = np.arange(len(self.movies))
-        return column
+    def columns_of(self, rows: np.ndarray) -> np.ndarray:
+        """The column of `weights` of each catalog row (-1 where the model knows it not)."""
+        at = np.searchsorted(self.movies, rows).clip(max=len(self.movies) - 1)
+        return np.where(self.movies[at] == rows, at, -1)
 
 
 def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
              threshold: float = POSITIVE_RATING, max_items: int = MAX_ITEMS,
              keep_co_likes: bool = False, threads: int | None = None) -> Iterator[EaseModel]:
-    """One EaseModel per lambda, in order; XᵀX is built once and copied for each solve.
-
-    Nothing is yielded when nobody liked anything. keep_co_likes keeps a copy of XᵀX (one
-    more items² float32 matrix) so reasons can check that someone liked both films.
-    """
+    """One EaseModel per lambda (none when nobody liked anything), XᵀX built once; with
+    keep_co_likes a copy of XᵀX is kept so reasons can check that someone liked both films."""
     liked, movies = positive_matrix(ratings=ratings, threshold=threshold, max_items=max_items)
     if liked.nnz == 0:
         return

@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import polars as pl
@@ -41,24 +41,19 @@ from etl_job.recommender.report import (
 from etl_job.recommender.tail import HEAD_SIZE, WINDOW, reserve_tail
 from etl_job.recommender.train import CANDIDATES, ease_list, signal_lists
 
-# (ease, bm25, content) weights tried at every lambda of LAMBDA_GRID, each with every tail share.
-# Content 0.1 was tried too (real ratings, λ 8000, 2 of 5: HR@5 +0.013, tail ~equal) but left 5
-# more of the 51 unrated same-director follow-ups of liked films out of their top 5 (26 vs 31):
-# the protocol cannot count a hit on a film nobody rated, so it would always pick the lowest
-# content weight; 0.3 is the lowest that keeps the cold start of the previous shipped blend.
+# (ease, bm25, content) weights tried at every lambda and tail share. Content stays >= 0.3: the
+# protocol cannot count a hit on a film nobody rated, so it would always prefer less content,
+# and 0.1 left 5 of 51 unrated follow-ups of liked films out of their top 5.
 WEIGHT_GRID: tuple[tuple[float, float, float], ...] = ((1.0, 0.0, 0.3), (1.0, 0.2, 0.5),
                                                        (1.0, 0.5, 1.0))
-# Places of every 5 kept for films outside the head (recommender.tail): none, one, two.
+# Places of every 5 kept for films outside the head (recommender.tail).
 TAIL_GRID: tuple[int, ...] = (0, 1, 2)
 LIKED_RATING = 4.0
 TAIL_CUTOFF = HEAD_SIZE
-# Queries scored at most (whole held-out users, drawn at random): the evaluation's cost stays
-# bounded as ratings grow, and 20,000 queries still give an HR@5 interval ~0.02 wide.
+# Queries scored at most (whole held-out users drawn at random): the cost stays bounded as
+# ratings grow, and the HR@5 interval is still ~0.02 wide.
 MAX_QUERIES = 20_000
 HOLDOUT_FRACTION = 0.2
-
-__all__ = ["LIKED_RATING", "MAX_QUERIES", "TAIL_GRID", "WEIGHT_GRID", "BlendDominated",
-           "EvaluationReport", "ModelScore", "evaluate", "sample_users", "split_users"]
 
 
 def split_users(*, ratings: RatedMatrix, seed: int,
@@ -79,10 +74,8 @@ def split_users(*, ratings: RatedMatrix, seed: int,
 
 def sample_users(*, liked: pl.DataFrame, seed: int,
                  max_queries: int) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Whole users, in a seeded random order, while their queries fit in `max_queries`.
-
-    Returns their liked rows and the sample's size (at least one user is kept).
-    """
+    """Whole users in a seeded random order while their queries fit in `max_queries` (at
+    least one): their liked rows and the sample's size."""
     if max_queries < 1:
         raise ValueError(f"max_queries must be at least 1, got {max_queries}")
     per_user = liked.group_by("user_id").len().sort("user_id")
@@ -100,7 +93,6 @@ def sample_users(*, liked: pl.DataFrame, seed: int,
 class Split:
     """One held-out split: the training ratings and what is scored against them."""
 
-    seed: int
     train: RatedMatrix
     held_out: RatedMatrix
     # user_id, row: the sampled held-out users' liked movies (the queries).
@@ -120,7 +112,7 @@ def make_split(*, index: MovieIndex, rated: RatedMatrix, seed: int, holdout_frac
     all_liked = held_out.frame(LIKED_RATING).select("user_id", "row")
     liked, sample = sample_users(liked=all_liked, seed=seed, max_queries=max_queries)
     return Split(
-        seed=seed, train=train_ratings, held_out=held_out, liked=liked, sample=sample,
+        train=train_ratings, held_out=held_out, liked=liked, sample=sample,
         rows=index.without_placeholder_rows(np.sort(liked["row"].unique().to_numpy())),
         head=most_rated(ratings=train_ratings, count=tail_cutoff),
         order=index.without_placeholder_rows(popularity_order(ratings=train_ratings,
@@ -129,8 +121,8 @@ def make_split(*, index: MovieIndex, rated: RatedMatrix, seed: int, holdout_frac
 
 def shipped_lists(*, blended: pl.DataFrame, tail: int, split: Split, index: MovieIndex,
                   depth: int) -> pl.DataFrame:
-    """What a blend ships, `depth` deep: its ranking (blend_neighbours, deeper than `depth`),
-    the tail share kept (as train does), short lists filled with popular films."""
+    """What a blend ships, `depth` deep: its deeper ranking with the tail share kept and short
+    lists filled with popular films, as train does."""
     kept = (reserve_tail(blended, head=split.head, slots=tail)
             .group_by("query", maintain_order=True).head(depth))
     return fill_short_lists(neighbours=kept, order=split.order, groups=index.groups,
@@ -145,12 +137,9 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
              tail_cutoff: int = TAIL_CUTOFF, max_queries: int = MAX_QUERIES,
              max_items: int = MAX_ITEMS, resamples: int = RESAMPLES,
              second_seed: int | None = None, threads: int | None = None) -> EvaluationReport:
-    """Score popularity, content, BM25, EASE per lambda and every blend; ship one by the rule.
-
-    The shipped blend is then scored on a second split (held-out users drawn with
-    `second_seed`, default seed + 1) so the report shows how far its figures carry over.
-    Raises BlendDominated (carrying the report) when a single signal dominates every blend.
-    """
+    """Score popularity, content, BM25, EASE per lambda and every blend; ship one by the rule,
+    scored again on a second split (`second_seed`, default seed + 1). Raises BlendDominated
+    (carrying the report) when a single signal dominates every blend."""
     if not weights or not lambdas or not tails:
         raise ValueError("weights, lambdas and tails must name at least one blend")
     if k < 1:
@@ -190,12 +179,10 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
                        for b in same_weights]
         return scores
 
-    baselines = [
-        score(POPULARITY, popular_neighbours(order=split.order, groups=index.groups,
-                                             rows=split.rows, k=depth)),
-        score(CONTENT, top_per_query(neighbours=lists.content, k=depth)),
-        score(BM25, top_per_query(neighbours=lists.bm25, k=depth)),
-    ]
+    baselines = [score(POPULARITY, popular_neighbours(order=split.order, groups=index.groups,
+                                                      rows=split.rows, k=depth)),
+                 score(CONTENT, top_per_query(neighbours=lists.content, k=depth)),
+                 score(BM25, top_per_query(neighbours=lists.bm25, k=depth))]
     grid: list[ModelScore] = []
     left_out, ease_seconds = 0, 0.0
     # Each EASE solve on one BLAS thread (train.py says why).
@@ -206,38 +193,33 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
             fitting = time.perf_counter()
             model = next(models, None)
             ease_seconds += time.perf_counter() - fitting
-            if model is None:
-                break
-            left_out = model.left_out
             candidates = ease_list(model=model, index=index, rows=split.rows,
                                    candidates=CANDIDATES)
-            baselines.append(score(ease_name(model.lam),
-                                   top_per_query(neighbours=candidates, k=depth)))
+            if model is None:  # nobody liked anything in training: BM25 + content only
+                blends = blends[:per_lambda]
+            else:
+                left_out = model.left_out
+                baselines.append(score(ease_name(model.lam),
+                                       top_per_query(neighbours=candidates, k=depth)))
             grid += score_blends(candidate_pairs(content=lists.content, bm25=lists.bm25,
                                                  ease=candidates, features=features.matrix,
                                                  ease_model=model),
                                  blends[start:start + per_lambda])
-    if not grid:  # nobody liked anything in training: no EASE, the blends are BM25 + content
-        blends = blends[:per_lambda]
-        grid = score_blends(candidate_pairs(content=lists.content, bm25=lists.bm25,
-                                            ease=lists.bm25.clear(), features=features.matrix,
-                                            ease_model=None), blends)
+            if model is None:
+                break
     shipped, undominated = choose_blend(grid=grid, baselines=baselines)
+    second_seed = seed + 1 if second_seed is None else second_seed
     second = second_split(index=index, rated=rated, features=features, content=lists.content,
-                          blend=blends[shipped], seed=seed + 1 if second_seed is None
-                          else second_seed,
+                          blend=blends[shipped], seed=second_seed,
                           holdout_fraction=holdout_fraction, k=k, max_queries=max_queries,
                           tail_cutoff=tail_cutoff, max_items=max_items, resamples=resamples,
                           threads=threads)
     report = EvaluationReport(
         baselines=tuple(baselines), grid=tuple(grid),
-        grid_settings=tuple({"ease": b.ease, "bm25": b.bm25, "content": b.content,
-                             "lam": b.lam, "tail": b.tail} for b in blends),
-        shipped=shipped, k=k, seed=seed, holdout_fraction=holdout_fraction,
-        train_users=split.train.n_users,
-        held_out_users=split.held_out.n_users,
-        liked_rating=LIKED_RATING, tail_cutoff=tail_cutoff, sample=split.sample,
-        second_split=second,
+        grid_settings=tuple(asdict(b) for b in blends), shipped=shipped, k=k, seed=seed,
+        holdout_fraction=holdout_fraction, train_users=split.train.n_users,
+        held_out_users=split.held_out.n_users, liked_rating=LIKED_RATING,
+        tail_cutoff=tail_cutoff, sample=split.sample, second_split=second,
         parameters={
             "collaborative_model": "implicit.nearest_neighbours.BM25Recommender",
             "bm25_k1": BM25_K1, "bm25_b": BM25_B, "positive_rating": POSITIVE_RATING,

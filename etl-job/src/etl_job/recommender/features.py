@@ -1,6 +1,5 @@
 """Content features: weighted TF-IDF over genres, description, director, cast and country."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,21 +9,16 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-# Relative weight of each field in the cosine. The story carries most of the signal; genres are
-# few and broad (thousands of films are just "dramas"), so at equal weight they would swamp it;
-# a shared director or cast member is strong but rare; the country only breaks ties. Checked
-# against a few alternatives on the offline evaluation's content-only HR@5 and tail HR@5.
-FIELD_WEIGHTS: dict[str, float] = {
-    "genres": 0.3,
-    "description": 1.0,
-    "director": 0.5,
-    "cast": 0.5,
-    "country": 0.1,
-}
-LIST_FIELDS = ("director", "cast", "country")
-def name_lists(values: pl.Series) -> pl.Series:
-    """Comma-separated names as lists of stripped, non-empty, lowercase names (vectorised)."""
-    return (values.cast(pl.String).fill_null("").str.to_lowercase().str.split(",")
+# Each field's weight in the cosine: the story carries most; genres are broad (thousands of
+# films are just "dramas"); a shared name is strong but rare; the country only breaks ties.
+FIELD_WEIGHTS: dict[str, float] = {"genres": 0.3, "description": 1.0, "director": 0.5,
+                                   "cast": 0.5, "country": 0.1}
+
+
+def name_lists(values: pl.Series, *, lower: bool = True) -> pl.Series:
+    """Comma-separated names as lists of stripped, non-empty (lowercase) names."""
+    text = values.cast(pl.String).fill_null("")
+    return ((text.str.to_lowercase() if lower else text).str.split(",")
             .list.eval(pl.element().str.strip_chars())
             .list.eval(pl.element().filter(pl.element() != "")))
 
@@ -38,10 +32,6 @@ def genre_word_lists(values: pl.Series) -> pl.Series:
         pl.element().replace_strict(stems, default=None, return_dtype=pl.String).drop_nulls())
 
 
-def _tokens_as_is(tokens: Sequence[str]) -> Sequence[str]:
-    return tokens
-
-
 @dataclass(frozen=True)
 class ContentFeatures:
     """Row-normalised content matrix (one row per movie), its description part and its words."""
@@ -52,15 +42,14 @@ class ContentFeatures:
 
 
 def _field_matrix(tokens: list[list[str]]) -> sparse.csr_matrix:
-    vectorizer = TfidfVectorizer(analyzer=_tokens_as_is, sublinear_tf=True, dtype=np.float32)
+    vectorizer = TfidfVectorizer(analyzer=list, sublinear_tf=True, dtype=np.float32)
     if not any(tokens):
         return sparse.csr_matrix((len(tokens), 0), dtype=np.float32)
     return vectorizer.fit_transform(tokens).tocsr()
 
 
 def _description_matrix(descriptions: list[str]) -> tuple[sparse.csr_matrix, list[str]]:
-    # Words in more than 5% of descriptions ("life", "young") say little about a film; a tiny
-    # catalog still keeps the words two descriptions share.
+    # Words in more than 5% of descriptions ("life", "young") say little (at least 2 kept).
     max_df = max(int(0.05 * len(descriptions)), 2)
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, max_df=max_df,
                                  dtype=np.float32)
@@ -76,11 +65,9 @@ def build_content_features(*, movies: pl.DataFrame,
     """TF-IDF per field, each L2-normalised, weighted, stacked and L2-normalised again."""
     weights = FIELD_WEIGHTS if weights is None else weights
     description, terms = _description_matrix([v or "" for v in movies["description"].to_list()])
-    blocks: dict[str, sparse.csr_matrix] = {
-        "genres": _field_matrix(genre_word_lists(movies["listed_in"]).to_list()),
-        "description": description,
-    }
-    for field in LIST_FIELDS:
+    blocks = {"genres": _field_matrix(genre_word_lists(movies["listed_in"]).to_list()),
+              "description": description}
+    for field in ("director", "cast", "country"):
         blocks[field] = _field_matrix(name_lists(movies[field]).to_list())
     # sqrt(weight) per block makes the dot product of two rows the weighted sum of field cosines.
     stacked = sparse.hstack(

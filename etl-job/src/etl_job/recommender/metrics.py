@@ -9,19 +9,14 @@ from etl_job.recommender.report import ModelScore
 NDCG_K = 10
 RESAMPLES = 1000
 LEVEL = 0.95
-# Resamples drawn per numpy call: bounds the users x resamples index matrix in memory.
+# Resamples per numpy call: bounds the users x resamples index matrix.
 _RESAMPLE_CHUNK = 50
 
 
 def bootstrap_interval(*, per_query: pl.DataFrame, column: str = "hit", seed: int,
                        resamples: int = RESAMPLES, level: float = LEVEL) -> tuple[float, float]:
-    """Percentile interval of the mean of `column` over queries, users resampled with replacement.
-
-    A user's queries share their taste, so they move together: resampling queries one by one
-    would understate the interval. scipy's bootstrap resamples the users (their hits and query
-    counts paired); the statistic is the resample's hits over its queries. Deterministic for
-    a seed.
-    """
+    """Percentile interval of the mean of `column` over queries, users resampled (a user's
+    queries move together: resampling queries would understate it); seeded."""
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1, got {level}")
     per_user = (per_query.group_by("user_id")
@@ -48,11 +43,9 @@ def bootstrap_interval(*, per_query: pl.DataFrame, column: str = "hit", seed: in
 
 def per_query_table(*, recommendations: pl.DataFrame, liked: pl.DataFrame, head: set[int],
                     k: int, ndcg_k: int = NDCG_K) -> pl.DataFrame:
-    """user_id, query, hit, tail (within the first k) and ndcg (within the first ndcg_k).
-
-    `recommendations` has query and neighbour rows, best first per query; `liked` has user_id
-    and row. A hit is another movie the same user liked; a tail hit one outside `head`.
-    """
+    """user_id, query, hit and tail (within the first k), ndcg (within the first ndcg_k) of
+    each liked (user_id, row): a hit is another movie the user liked, a tail hit one outside
+    `head`."""
     depth = max(k, ndcg_k)
     ranked = (recommendations.select(pl.col("query").cast(pl.Int32),
                                      pl.col("neighbour").cast(pl.Int32))
@@ -87,11 +80,8 @@ def per_query_table(*, recommendations: pl.DataFrame, liked: pl.DataFrame, head:
 def score_model(*, name: str, recommendations: pl.DataFrame, liked: pl.DataFrame,
                 head: set[int], k: int, recommendable: int, seed: int,
                 resamples: int = RESAMPLES) -> ModelScore:
-    """HR@k, tail HR@k, NDCG@10, the HR@k interval and coverage of one model's lists.
-
-    Coverage = distinct movies in the first k of the queried movies' lists / `recommendable`
-    (the movies that get neighbours).
-    """
+    """HR@k, tail HR@k, NDCG@10, the HR@k interval and coverage (distinct movies in the first
+    k of the queried movies' lists / `recommendable`) of one model's lists."""
     table = per_query_table(recommendations=recommendations, liked=liked, head=head, k=k)
     count = table.height
     queried = pl.Series(table["query"].unique(), dtype=pl.Int32).implode()
@@ -102,12 +92,7 @@ def score_model(*, name: str, recommendations: pl.DataFrame, liked: pl.DataFrame
         return round(float(np.mean(table[column].cast(pl.Float64).to_numpy())), 4) if count else 0.0
 
     return ModelScore(
-        name=name,
-        hr_at_k=mean("hit"),
-        tail_hr_at_k=mean("tail"),
-        queries=count,
-        distinct_recommended=distinct,
-        ndcg_at_10=mean("ndcg"),
+        name=name, hr_at_k=mean("hit"), tail_hr_at_k=mean("tail"), queries=count,
+        distinct_recommended=distinct, ndcg_at_10=mean("ndcg"),
         coverage=round(distinct / recommendable, 4) if recommendable else 0.0,
-        hr_interval=bootstrap_interval(per_query=table, seed=seed, resamples=resamples),
-    )
+        hr_interval=bootstrap_interval(per_query=table, seed=seed, resamples=resamples))

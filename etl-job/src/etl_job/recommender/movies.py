@@ -24,10 +24,9 @@ class MovieIndex:
 
     movies: pl.DataFrame
     ids: list[str]
-    # groups[i] numbers the film of row i (contracts.titles.film_key): one group, one film.
+    # groups[i] numbers the film of row i (contracts.titles.film_key).
     groups: np.ndarray
-    # placeholder[i]: row i is a platform's test entry (etl_job.transform.is_placeholder), kept
-    # in the catalog but never recommended and given no neighbours.
+    # placeholder[i]: row i is a platform's test entry, never recommended nor given neighbours.
     placeholder: np.ndarray | None = None
 
     @property
@@ -49,7 +48,6 @@ class MovieIndex:
         return rows[~self._placeholders()[rows]]
 
     def placeholder_ids(self) -> list[str]:
-        """Catalog ids of the placeholder titles."""
         return [self.ids[row] for row in np.flatnonzero(self._placeholders())]
 
     def without_placeholders(self, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -60,9 +58,17 @@ class MovieIndex:
         rows = pl.Series(flagged, dtype=pl.Int32).implode()
         return pairs.filter(~pl.col("query").is_in(rows) & ~pl.col("neighbour").is_in(rows))
 
+    def coded(self, lists: pl.DataFrame, how: str = "left") -> pl.DataFrame:
+        """A movie_id/neighbour_id frame with their rows (query, neighbour) and its `position`."""
+        rows = pl.DataFrame({"id": self.ids, "row": np.arange(self.size, dtype=np.int32)})
+        return (lists.with_columns(position=pl.int_range(0, pl.len()))
+                .join(rows.rename({"id": "movie_id", "row": "query"}), on="movie_id", how=how)
+                .join(rows.rename({"id": "neighbour_id", "row": "neighbour"}),
+                      on="neighbour_id", how=how)
+                .sort("position"))
+
     def published(self, ranked: pl.DataFrame, reasons: list[str] | None = None) -> pl.DataFrame:
-        """query/neighbour/score rows (best first per query) as NEIGHBOURS_SCHEMA rows: ids,
-        ranks from 1, `reasons` (default null)."""
+        """query/neighbour/score rows (best first) as NEIGHBOURS_SCHEMA rows, ranked from 1."""
         ids = pl.Series("id", self.ids, dtype=pl.String)
         return pl.DataFrame({
             "movie_id": ids.gather(ranked["query"]),
@@ -86,8 +92,7 @@ def index_movies(*, catalog: pl.DataFrame, kind: str = CATALOG_TYPE_MOVIE) -> Mo
               .unique("id", keep="first").sort("id"))
     years = (movies["release_year"].to_list() if "release_year" in movies.columns
              else [None] * movies.height)
-    # One film = same normalised title and release year (two films may share a title); an
-    # empty normalised title (punctuation only) is no evidence of the same film.
+    # An empty normalised title (punctuation only) is no evidence of the same film.
     keys = [film_key(t, y, kind) if normalise_title(t or "") else f"\0{i}"
             for i, (t, y) in enumerate(zip(movies["title"].to_list(), years, strict=True))]
     numbers: dict[str, int] = {}
@@ -97,27 +102,20 @@ def index_movies(*, catalog: pl.DataFrame, kind: str = CATALOG_TYPE_MOVIE) -> Mo
                       placeholder=placeholder)
 
 
-# Ratings turned into matrix entries this many at a time: the transient of the build stays
-# ~30 MB whatever the ratings count.
+# Ratings turned into matrix entries per chunk: the build's transient stays ~30 MB.
 CHUNK_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
 class RatedMatrix:
-    """Every rating of a catalog movie, as a users x movie-rows sparse matrix (CSR).
-
-    Row u is user `users[u]` (ascending); column r is movie row r of the MovieIndex; the value
-    is the rating in half stars (1-10, uint8). A user who rated a movie twice keeps both entries,
-    as the ratings had both rows. 5 bytes a rating (int32 column + uint8 value): the one copy of
-    the ratings the model step holds, instead of a frame of ~20-32 bytes a rating.
-    """
+    """Every rating of a catalog movie: users (ascending) x movie rows, in half stars (uint8,
+    5 bytes a rating against a frame's 20-32); a movie rated twice keeps both entries."""
 
     users: np.ndarray
     stars: sparse.csr_matrix
 
     @property
     def height(self) -> int:
-        """Number of ratings."""
         return int(self.stars.nnz)
 
     @property
@@ -132,17 +130,10 @@ class RatedMatrix:
     @classmethod
     def from_frame(cls, frame: pl.DataFrame) -> "RatedMatrix":
         """From a user_id, row, rating frame (tests, small inputs)."""
-        _require(frame.columns, ("user_id", "row", "rating"), "ratings")
-        users, codes = np.unique(frame["user_id"].to_numpy().astype(np.int64),
-                                 return_inverse=True)
-        rows = frame["row"].to_numpy().astype(np.int32)
-        order = np.argsort(codes, kind="stable")
-        indptr = np.zeros(len(users) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(codes, minlength=len(users)), out=indptr[1:])
-        stars = _half_stars(frame["rating"].to_numpy())
-        shape = (len(users), int(rows.max(initial=-1)) + 1)
-        return cls(users=users,
-                   stars=sparse.csr_matrix((stars[order], rows[order], indptr), shape=shape))
+        ids = [str(row) for row in range(int(frame["row"].to_numpy().max(initial=-1)) + 1)]
+        index = MovieIndex(movies=pl.DataFrame({"id": ids}), ids=ids, groups=np.arange(len(ids)))
+        return index_ratings(ratings=frame.with_columns(movie_id=pl.col("row").cast(pl.String)),
+                             index=index)
 
     def frame(self, threshold: float | None = None) -> pl.DataFrame:
         """The ratings (at least `threshold` when given) as user_id, row, rating, user-major."""
@@ -162,19 +153,15 @@ class RatedMatrix:
 
     def per_movie(self, threshold: float,
                   size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Per movie row (`size` rows, default every column): ratings at least `threshold`,
-        and all ratings."""
+        """Per movie row (`size`, default every column): ratings >= `threshold`, all ratings."""
         size = self.n_movies if size is None else size
         liked = self.stars.indices[self.stars.data >= np.float32(2 * threshold)]
         return (np.bincount(liked, minlength=size)[:size],
                 np.bincount(self.stars.indices, minlength=size)[:size])
 
     def liked(self, threshold: float) -> sparse.csr_matrix:
-        """Users x movie rows, 1.0 (float32) where the user rated the movie `threshold` or more.
-
-        Built without a copy of every rating: a mask, its running count and the kept entries.
-        A movie rated twice by a user is liked once.
-        """
+        """Users x movie rows, 1.0 (float32) where rated `threshold` or more (once per pair),
+        built from a mask and its running count, without a copy of every rating."""
         mask = self.stars.data >= np.float32(2 * threshold)
         kept = np.zeros(len(mask) + 1, dtype=np.int64 if len(mask) >= 2**31 else np.int32)
         np.cumsum(mask, dtype=kept.dtype, out=kept[1:])
@@ -196,13 +183,9 @@ def _half_stars(ratings: np.ndarray) -> np.ndarray:
 
 def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: MovieIndex,
                   chunk_rows: int = CHUNK_ROWS) -> RatedMatrix:
-    """The ratings of catalog movies as a RatedMatrix, built `chunk_rows` ratings at a time.
-
-    `ratings` (user_id, movie_id, rating) may be lazy, e.g. a scan of the run's ratings.parquet:
-    a first streaming pass counts each user's ratings, a second places the chunks; no frame of
-    every rating is ever held. A RatedMatrix of the same index (built once for the evaluation
-    and the training) is returned as it is.
-    """
+    """The ratings (user_id, movie_id, rating; lazy is fine) of catalog movies as a
+    RatedMatrix: one streaming pass counts each user's ratings, a second places `chunk_rows` at
+    a time, so no frame of every rating is held. A RatedMatrix is returned as it is."""
     if isinstance(ratings, RatedMatrix):
         if ratings.n_movies != index.size:
             raise ValueError(f"the ratings matrix has {ratings.n_movies} movie columns, the "
@@ -227,7 +210,6 @@ def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: 
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
     stars = np.empty(int(indptr[-1]), dtype=np.uint8)
     filled = indptr[:-1].copy()
-    # Slices of the input itself (a scan reads only their row groups), each coded on its own.
     for start in range(0, inputs, chunk_rows):
         chunk = coded(frame.slice(start, chunk_rows)).collect()
         codes = np.searchsorted(users, chunk["user_id"].to_numpy())

@@ -31,8 +31,8 @@ def most_rated(*, ratings: RatedMatrix, count: int) -> set[int]:
 def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarray, k: int,
                        existing: dict[int, set[int]] | None = None,
                        bands: np.ndarray | None = None) -> pl.DataFrame:
-    """For each query row, the first k rows of `order` that are not its film nor already listed
-    (with `bands`, recommender.audience's codes per row: nor unsuited to its audience)."""
+    """For each query row, the first k rows of `order` that are not its film, already listed
+    nor (with `bands`) unsuited to its audience."""
     existing = existing or {}
     queries: list[int] = []
     neighbours: list[int] = []

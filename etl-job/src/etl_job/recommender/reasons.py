@@ -1,7 +1,6 @@
 """Short, true reasons for a neighbour, as sentences: what the two films share, or who liked
 both, with names spelled as the platforms spell them."""
 
-
 import numpy as np
 import polars as pl
 from contracts.genres import genre_display
@@ -13,10 +12,9 @@ MAX_GENRES = 3
 MAX_WORDS = 2
 LIKED_BY_SAME_VIEWERS = "Liked by the same viewers."
 POPULAR = "Popular with viewers."
-# A filler for a film with too few neighbours that nobody liked either: no more can be claimed.
+# For a filler nobody liked either: no more can be claimed.
 ANOTHER_FILM = "Another film in the catalog."
-# The column keeping each text column's platform spelling (contracts.schema.DISPLAY_COLUMNS);
-# a frame without it (hand-written tests) reads the lowercase column.
+# The columns keeping the platforms' spelling (contracts.schema.DISPLAY_COLUMNS), when present.
 DISPLAY = {"title": "display_title", "director": "display_director", "cast": "display_cast",
            "listed_in": "display_listed_in"}
 
@@ -38,19 +36,12 @@ def _shown(movies: pl.DataFrame, column: str) -> pl.Series:
 
 
 def spellings(lowercase: pl.Series, shown: pl.Series) -> dict[str, str]:
-    """Each lowercase name of comma-separated lists -> its platform spelling (the first seen);
-    the lists are the same names, one lowercased ("tom hanks" -> "Tom Hanks")."""
-    pairs = pl.DataFrame({"low": name_lists(lowercase), "shown": _split(shown)})
+    """Each lowercase name of comma-separated lists -> its platform spelling (the first seen)."""
+    pairs = pl.DataFrame({"low": name_lists(lowercase), "shown": name_lists(shown, lower=False)})
     pairs = pairs.filter(pl.col("low").list.len() == pl.col("shown").list.len())
     exploded = pairs.explode("low", "shown").drop_nulls().unique("low", keep="first",
                                                                  maintain_order=True)
     return dict(exploded.iter_rows())
-
-
-def _split(values: pl.Series) -> pl.Series:
-    return (values.cast(pl.String).fill_null("").str.split(",")
-            .list.eval(pl.element().str.strip_chars())
-            .list.eval(pl.element().filter(pl.element() != "")))
 
 
 def _movie_lists(movies: pl.DataFrame) -> pl.DataFrame:
@@ -69,7 +60,8 @@ def _shared(column: str, limit: int) -> pl.Expr:
 
 
 def _part(label: str, names: pl.Expr) -> pl.Expr:
-    return pl.when(names.list.len() > 0).then(pl.lit(label) + names.list.join(", "))
+    """A sentence ("Same director: John Lasseter.") when there are names."""
+    return pl.when(names.list.len() > 0).then(pl.lit(label) + names.list.join(", ") + pl.lit("."))
 
 
 def _spelled(names: pl.Expr, spelling: dict[str, str]) -> pl.Expr:
@@ -102,13 +94,9 @@ def _viewers() -> pl.Expr:
 
 def explain(*, movies: pl.DataFrame, features: ContentFeatures, neighbours: pl.DataFrame,
             liked_rows: set[int]) -> list[str]:
-    """One reason per row of a blended frame (row numbers index `movies`).
-
-    `neighbours` carries each signal's share of the score (ease, bm25, content) and co_liked
-    (someone liked both films). What viewers did comes first when a viewers' signal is the
-    strongest share, after what the films share otherwise.
-    """
-    # Lists explained by content alone (shows, platform fills) may carry no signal columns.
+    """One reason per row of a blended frame (query, neighbour: rows of `movies`; each signal's
+    share, absent for content-only lists; co_liked: someone liked both). What viewers did comes
+    first when theirs is the strongest share."""
     defaults = {"ease": pl.lit(0.0), "bm25": pl.lit(0.0), "content": pl.lit(1.0),
                 "co_liked": pl.lit(False)}
     neighbours = neighbours.with_columns(
@@ -128,24 +116,21 @@ def explain(*, movies: pl.DataFrame, features: ContentFeatures, neighbours: pl.D
     # "action" and "action & adventure" share a word, not a whole genre name.
     genres = pl.when(genres.list.len() > 0).then(genres).otherwise(
         _shared("genre_words", MAX_GENRES).list.eval(pl.element().str.to_titlecase()))
-    # Each part a sentence ("Same director: John Lasseter."), the viewers' one included.
     content = [
-        _part("Shared genres: ", genres) + pl.lit("."),
-        _part("Same director: ",
-              _spelled(_shared("director", MAX_NAMES), spelling["director"])) + pl.lit("."),
-        _part("Shared cast: ", _spelled(_shared("cast", MAX_NAMES), spelling["cast"]))
-        + pl.lit("."),
-        _part("Similar description: ", pl.col("words")) + pl.lit("."),
+        _part("Shared genres: ", genres),
+        _part("Same director: ", _spelled(_shared("director", MAX_NAMES), spelling["director"])),
+        _part("Shared cast: ", _spelled(_shared("cast", MAX_NAMES), spelling["cast"])),
+        _part("Similar description: ", pl.col("words")),
     ]
     viewers_lead = pl.max_horizontal("ease", "bm25") > pl.col("content")
     shared = pl.when(viewers_lead).then(
         pl.concat_str([_viewers(), *content], separator=" ", ignore_nulls=True)
     ).otherwise(pl.concat_str([*content, _viewers()], separator=" ", ignore_nulls=True))
-    # Only when nothing above is shared: the country, else what put the film on the list.
-    # Countries are kept lowercase only; their names title-case cleanly ("United States").
+    # Only when nothing above is shared: the country (title-cased: it is kept lowercase only),
+    # else what put the film on the list.
     fallback = pl.coalesce(
         _part("Same country: ", _shared("country", MAX_NAMES).list.eval(
-            pl.element().str.to_titlecase())) + pl.lit("."),
+            pl.element().str.to_titlecase())),
         pl.when(pl.col("liked")).then(pl.lit(POPULAR)).otherwise(pl.lit(ANOTHER_FILM)),
     )
     reason = pl.when(shared.fill_null("") != "").then(shared).otherwise(fallback)

@@ -92,7 +92,6 @@ class EvaluationReport:
 
     @property
     def blend(self) -> ModelScore:
-        """The shipped blend's scores."""
         return self.grid[self.shipped]
 
     @property
@@ -104,12 +103,7 @@ class EvaluationReport:
         """Single signals then every blend, in table order."""
         return (*self.baselines, *self.grid)
 
-    def dominating_baselines(self) -> list[ModelScore]:
-        """The single signals that are equal or better than the shipped blend on both metrics."""
-        return [b for b in self.baselines if b.dominates(self.blend)]
-
     def table(self) -> str:
-        """Plain-text table of every model, the shipped blend marked, then the rule."""
         return render_table(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
@@ -119,7 +113,6 @@ class EvaluationReport:
             "holdout_fraction": self.holdout_fraction, "train_users": self.train_users,
             "held_out_users": self.held_out_users, "liked_rating": self.liked_rating,
             "tail_cutoff": self.tail_cutoff,
-            # The sample's size and what it buys: the shipped blend's HR@k interval width.
             "sample": {**self.sample, "hr_interval_width": round(
                 self.blend.hr_interval[1] - self.blend.hr_interval[0], 4)},
             "blend_weight": self.blend.name, "blend": self.blend_settings,
@@ -155,11 +148,10 @@ def _rows(evaluation: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
 
 
 def _header(evaluation: dict[str, Any]) -> str:
-    k, sample = evaluation["k"], evaluation.get("sample") or {}
-    sampled = ""
-    low, high = evaluation["models"][BLEND]["hr_interval"]
-    sample = {"hr_interval_width": high - low, **sample} if sample else sample
+    k, sample, sampled = evaluation["k"], evaluation.get("sample"), ""
     if sample:
+        low, high = evaluation["models"][BLEND]["hr_interval"]
+        sample = {"hr_interval_width": high - low, **sample}
         sampled = (f"; {sample['sampled_queries']} of {sample['held_out_queries']} queries "
                    f"({sample['sampled_users']} users, at most {sample['max_queries']}; the "
                    f"shipped blend's HR@{evaluation['k']} interval is "
@@ -186,22 +178,18 @@ def _checks(evaluation: dict[str, Any]) -> list[str]:
 
 def render_table(evaluation: dict[str, Any]) -> str:
     """The plain-text table the ETL prints, from the manifest's evaluation section."""
-    k = evaluation["k"]
-    rows = _rows(evaluation)
-    width = max(len(name) for name, _, _ in rows) + 2
-    widths = (6, 15, 11, 7, 8, 7)
-
-    def line(label: str, cells: list[str]) -> str:
-        return f"{label:<{width}}" + "".join(f"  {c:>{w}}" for c, w in zip(cells, widths,
-                                                                            strict=True))
-
-    lines = [f"offline evaluation: {_header(evaluation)}", "", line("model", _columns(k))]
-    lines += [line(f"{'* ' if shipped else ''}{name}", _cells(values))
-              for name, values, shipped in rows]
+    table = [["model", *_columns(evaluation["k"])]] + [
+        [f"{'* ' if shipped else ''}{name}", *_cells(values)]
+        for name, values, shipped in _rows(evaluation)]
+    width = max(len(label) for label, *_ in table) + 2
+    lines = [f"offline evaluation: {_header(evaluation)}", ""] + [
+        f"{label:<{width}}" + "".join(f"  {c:>{w}}" for c, w in zip(cells, (6, 15, 11, 7, 8, 7),
+                                                                    strict=True))
+        for label, *cells in table]
     lines += ["", f"* shipped: {evaluation['blend_weight']}", f"rule: {SELECTION_RULE}",
               _target_line(evaluation)]
-    extra = [_second_line(evaluation), lists_line(evaluation)]
-    return "\n".join(lines + [line for line in extra if line] + _checks(evaluation))
+    extra = [_second_line(evaluation), lists_line(evaluation), *_checks(evaluation)]
+    return "\n".join(lines + [line for line in extra if line])
 
 
 def _columns(k: int) -> list[str]:
@@ -209,8 +197,7 @@ def _columns(k: int) -> list[str]:
 
 
 def lists_line(evaluation: dict[str, Any]) -> str:
-    """The published lists' audience, crowd-pleaser and genre figures (recommender.coherence),
-    when the run measured them."""
+    """The published lists' figures (recommender.coherence), when the run measured them."""
     lists = evaluation.get("lists")
     if not lists:
         return ""
@@ -234,7 +221,6 @@ def _target_line(evaluation: dict[str, Any]) -> str:
 
 
 def _second_line(evaluation: dict[str, Any]) -> str:
-    """The shipped blend on the second split, with whether the targets hold there too."""
     second = evaluation.get("second_split")
     if not second:
         return ""
@@ -249,7 +235,7 @@ def _second_line(evaluation: dict[str, Any]) -> str:
 
 
 def series_lines(series: dict[str, Any]) -> str:
-    """Two sentences for the ETL's output and the README: the list's hit rate, cold HR@k."""
+    """The hand-made list's hit rate and the cold start, one line each."""
     known, cold = series["known_series"], series["cold_start"]
     verdict = "met" if known["hit_rate"] >= series["target_hit_rate"] else "NOT met"
     lines = [f"series: {known['hits']} of {known['films']} films of {known['series']} "
@@ -271,7 +257,7 @@ def series_lines(series: dict[str, Any]) -> str:
 
 
 def taste_lines(taste: dict[str, Any]) -> str:
-    """One sentence per arm of the taste evaluation (recommender.taste)."""
+    """The taste evaluation's arms (recommender.taste_eval)."""
     if not taste.get("users"):
         return "taste: no held-out user has enough liked films to score a taste"
     depth = taste["depth"]
@@ -313,7 +299,7 @@ class BlendDominated(RuntimeError):
         beaten_by = ", ".join(
             f"{b.name} (HR@{report.k} {b.hr_at_k:.4f} >= {report.blend.hr_at_k:.4f}, tail HR@"
             f"{report.k} {b.tail_hr_at_k:.4f} >= {report.blend.tail_hr_at_k:.4f})"
-            for b in report.dominating_baselines())
+            for b in report.baselines if b.dominates(report.blend))
         super().__init__(f"the blend ({report.blend.name}) is dominated by {beaten_by}; no "
                          f"blend tried beats every single signal on HR@{report.k} or tail "
                          f"HR@{report.k}")

@@ -26,22 +26,17 @@ PLACE = 2
 NEXT_REASON = "The next film of the series."
 PREVIOUS_REASON = "The previous film of the series."
 
-SERIES_SCHEMA = pl.Schema({
-    "id": pl.String(),  # a catalog record of an entry
-    "film": pl.String(),  # its film key (contracts.titles.film_key)
-    "series_id": pl.Int32(),  # numbers the series (two series may share a name)
-    "series": pl.String(),  # its name: the words its titles start with (`toy story`)
-    "position": pl.Int32(),  # 1, 2, ... in release order
-    # The entry's number (`toy story 3`: 3; the title the numbered ones extend: 1), else null.
-    "number": pl.Int32(),
-    "size": pl.Int32(),  # entries of the series in the catalog
-})
+# series: the words its titles start with (series_id tells two of one name apart); position:
+# 1, 2, ... in release order; number: `toy story 3`'s 3 (1 for the title numbered ones extend).
+SERIES_SCHEMA = pl.Schema({"id": pl.String(), "film": pl.String(), "series_id": pl.Int32(),
+                           "series": pl.String(), "position": pl.Int32(),
+                           "number": pl.Int32(), "size": pl.Int32()})
 
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
           "xi": 11, "xii": 12}
 # Words that may stand between a base and its number: `john wick chapter 2`, `kill bill vol 2`.
 _NUMBER_WORDS = frozenset({"part", "chapter", "vol", "volume", "episode", "book"})
-# Dropped from the end of a series' name: `the lord of the rings the` -> `the lord of the rings`.
+# Dropped from the end of a series' name (`the lord of the rings the`).
 _FILLER = frozenset({"the", "a", "an", "and", "of", "in", "on", "to"})
 # A subtitle starts after a colon or a spaced dash in the title as written.
 _SUBTITLE = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s)\s*")
@@ -109,9 +104,8 @@ def _common_words(norms: list[str]) -> str:
 
 
 def detect_series(catalog: pl.DataFrame) -> pl.DataFrame:
-    """Every catalog record of a film that has other entries of its series in the catalog:
-    id, film, series, position, size (SERIES_SCHEMA), ordered by series and position."""
-    # Placeholder titles (a platform's test entries) are never recommended, so never an entry.
+    """Every catalog record (placeholders aside) of a film that has other entries of its series
+    in the catalog (SERIES_SCHEMA), ordered by series and position."""
     year = (pl.col("release_year") if "release_year" in catalog.columns
             else pl.lit(None, dtype=pl.Int32).alias("release_year"))
     records = (catalog.filter(~is_placeholder())
@@ -149,13 +143,11 @@ def detect_series(catalog: pl.DataFrame) -> pl.DataFrame:
 
 
 def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, str]]:
-    """Pairs of films of one series: same type, different titles, one extending the other (or
-    both one base) by a number or subtitle, or one extending the other's whole title by words;
-    a director or cast member in common (a numbered entry of a film without names passes)."""
+    """Pairs of films of one series (module docstring); a title extending another's by words
+    alone pairs with that title only, a numbered entry of a film without names passes."""
     by_title: dict[tuple[str, str], list[_Film]] = {}
     for film in films:
         by_title.setdefault((film.kind, film.norm), []).append(film)
-    # (type, base) -> films that are that title, and films that extend it.
     plain: dict[tuple[str, str], list[_Film]] = {}
     extending: dict[tuple[str, str], list[tuple[_Film, bool]]] = {}
     for (kind, norm), same in by_title.items():
@@ -165,7 +157,6 @@ def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, st
             bases = _bases(titles[film.key], norm)
             for base in bases:
                 extending.setdefault((kind, base), []).append((film, True))
-            # A longer title starting with another film's whole title, by words only.
             for cut in range(1, len(words)):
                 prefix = " ".join(words[:cut])
                 if prefix not in bases and (kind, prefix) in by_title:
@@ -174,8 +165,6 @@ def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, st
     for anchor, extensions in extending.items():
         numbered = [film for film, derived in extensions if derived]
         for film, derived in extensions:
-            # Films extending one base by a number or subtitle are entries of one another;
-            # a film extending a title by words alone pairs with that title only.
             partners = plain.get(anchor, []) + (numbered if derived else [])
             for other in partners:
                 if other.norm != film.norm and _same_people(film, other, numbered=derived):
@@ -287,14 +276,12 @@ def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.Data
         **{c: pl.lit(None, dtype=lists.schema[c]) for c in columns})
     if "reason" in lists.columns:
         new_rows = new_rows.with_columns(reason=pl.col("_why"))
-    # A list keeps its length: the entry moved in pushes the last one out.
     lengths = lists.group_by("query").agg(_length=pl.len())
     placed = (pl.concat([kept.select(*lists.columns, "_order"),
                          new_rows.select(*lists.columns, "_order")], how="vertical")
               .sort("query", "_order", maintain_order=True)
               .join(lengths, on="query", how="left", maintain_order="left")
               .filter(pl.int_range(0, pl.len()).over("query") < pl.col("_length")))
-    # The entry takes the score of the place it takes; every score keeps its place's.
     placed = placed.with_columns(score=pl.col("score").fill_null(strategy="forward")
                                  .fill_null(strategy="backward")
                                  .sort(descending=True, nulls_last=True).over("query"))

@@ -1,12 +1,9 @@
 """How series fare: item cold start (films whose every rating is hidden) and a hand-made list.
 
-Cold start: a seeded sample of liked films loses every rating, the shipped blend is trained on
-the rest, and for each (viewer who liked a hidden film, that film) the hit is the hidden film
-back in the first k places of any other film the viewer liked (cold HR@k, with its bootstrap
-interval, viewers resampled), with and without the series step; per (viewer, liked film,
-hidden film) query the rate is given too. The list: films of series a
-person names, typed in by hand from the catalog (KNOWN_SERIES); its hit rate is the share of
-those films whose published first 5 hold another film of their series.
+Cold start: liked films lose every rating, the blend is trained again, and a (viewer, hidden
+film) hits when the film is back in the first k of another film the viewer liked, with and
+without the series step. The list (KNOWN_SERIES): the share of its films whose published
+first 5 hold another film of their series.
 """
 
 from typing import Any
@@ -25,17 +22,15 @@ from etl_job.recommender.popularity import most_rated, popularity_order
 from etl_job.recommender.series import detect_series, place_series, series_targets
 from etl_job.recommender.tail import HEAD_SIZE
 
-# At most this many films hidden, and this share of the liked ones: enough hidden films for
-# an interval, few enough that the training without them is the one the others see.
+# Films hidden: enough for an interval, few enough that the training is still the others'.
 COLD_FILMS = 200
 COLD_SHARE = 0.1
 # Share of the hand-listed series' films that must show another film of their series.
 TARGET_HIT_RATE = 0.9
-# (viewer, liked film) queries scored at most: bounds the lists computed as ratings grow.
+# (viewer, liked film) queries scored at most.
 COLD_QUERIES = 20_000
 
-# Series of the catalog a person names, each as (title, year) of its films (normalised titles),
-# typed in from the catalog by hand; a series counts when two or more of its films are there.
+# Series a person names, (normalised title, year) typed in from the catalog by hand.
 KNOWN_SERIES: dict[str, tuple[tuple[str, int], ...]] = {
     "toy story": (("toy story", 1995), ("toy story 2", 1999), ("toy story 3", 2010),
                   ("toy story 4", 2019)),
@@ -124,11 +119,8 @@ KNOWN_SERIES: dict[str, tuple[tuple[str, int], ...]] = {
 def known_series_hit_rate(*, neighbours: pl.DataFrame, films: pl.DataFrame, k: int = 5,
                           known: dict[str, tuple[tuple[str, int], ...]] | None = None,
                           ) -> dict[str, Any]:
-    """Share of the KNOWN_SERIES films in the catalog whose first k neighbours (published
-    lists: movie_id, rank, neighbour_id) hold another film of their series.
-
-    `films`: etl_job.films.film_table (id, film). Counted per film (any of its records).
-    """
+    """Share of the KNOWN_SERIES films in the catalog (per film, any of its records) whose
+    first k published neighbours hold another film of their series."""
     known = KNOWN_SERIES if known is None else known
     film_of = dict(films.select("id", "film").iter_rows())
     records: dict[str, list[str]] = {}
@@ -176,7 +168,7 @@ def cold_start(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | 
         return result
     train = _without(rated, hidden)
     rows = np.sort(queries["query"].unique().to_numpy()).astype(np.int64)
-    split = Split(seed=seed, train=train, held_out=train, liked=queries, sample=sample,
+    split = Split(train=train, held_out=train, liked=queries, sample=sample,
                   rows=rows, head=most_rated(ratings=train, count=HEAD_SIZE),
                   order=index.without_placeholder_rows(popularity_order(ratings=train,
                                                                         n_movies=index.size)))

@@ -9,18 +9,14 @@ from etl_job.recommender.movies import MovieIndex
 from etl_job.recommender.popularity import fill_short_lists
 from etl_job.recommender.similarity import top_k_neighbours
 
-# Candidates per list before the audience rule: enough that cutting the unsuited leaves top_k.
+# Candidates per list before the audience rule cuts the unsuited ones.
 CANDIDATE_FACTOR = 4
 
 
 def show_neighbours(*, index: MovieIndex, features: ContentFeatures, top_k: int,
                     threads: int | None = None) -> pl.DataFrame:
-    """The top_k shows most similar to every show of `index` (content cosine divided by the
-    query's best, so 1.0 is its closest show, as the movies' blended scores are). Reasons are
-    left null: they are written after the platform cut, for the rows kept
-    (etl_job.recommender.depth)."""
-    # Cut from suited candidates only (recommender.audience), so a kids' show's list stays
-    # deep when its closest shows are adult-rated.
+    """The top_k shows most similar to every show of `index`, scored by the content cosine over
+    the query's best; reasons are left for depth to write after the platform cut."""
     content = top_k_neighbours(matrix=features.matrix, rows=np.arange(index.size),
                                groups=index.groups, k=CANDIDATE_FACTOR * top_k, threads=threads)
     bands = row_bands(index)

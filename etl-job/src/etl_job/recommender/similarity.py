@@ -9,23 +9,18 @@ from scipy import sparse
 
 from etl_job.config import usable_cpus
 
-# 512 query rows x ~16k movies is ~35 MB of float32 scores per block in flight: bounded whatever
-# the catalog size.
+# 512 query rows x ~16k movies: ~35 MB of float32 scores per block in flight.
 BLOCK_ROWS = 512
-
-# Pairs scored per gather in pair_scores: 100k pairs x ~100 terms each is ~120 MB in flight.
+# Pairs per gather in pair_scores: 100k pairs x ~100 terms, ~120 MB in flight.
 PAIR_CHUNK = 100_000
 
 NEIGHBOUR_SCHEMA = {"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64}
 
 
 def top_k_positive(*, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row, column and value of each row's k largest positive entries, best first.
-
-    Ties go to the lower column, so the result is exact and deterministic: numpy's
-    argpartition finds each row's k-th largest value, and every entry at or above it is
-    sorted (argpartition alone would pick among equal values at the cut arbitrarily).
-    """
+    """Row, column and value of each row's k largest positive entries, best first, ties to the
+    lower column: argpartition finds the k-th largest value, every entry at or above it is
+    sorted (argpartition alone picks among equal values at the cut arbitrarily)."""
     n_rows, n = scores.shape
     if n >= k:
         kth = np.argpartition(scores, n - k, axis=1)[:, n - k]
@@ -33,11 +28,10 @@ def top_k_positive(*, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     else:
         bound = np.zeros(n_rows, dtype=scores.dtype)
     bound = np.maximum(bound, np.finfo(scores.dtype).tiny)
-    # Row-major: candidates come grouped by row, columns ascending.
     flat = np.flatnonzero(scores >= bound[:, None])
     rows, columns = np.divmod(flat, n)
     values = scores.ravel()[flat].astype(np.float64)
-    # Sorted by row, then value descending; the stable sort keeps the lower column first on a tie.
+    # Row-major candidates and a stable sort: the lower column first on a tie.
     order = np.lexsort((-values, rows))
     rows, columns, values = rows[order], columns[order], values[order]
     rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows]
@@ -85,10 +79,7 @@ def top_k_neighbours(*, matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.
 
 def pair_scores(*, matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray,
                 chunk: int = PAIR_CHUNK) -> np.ndarray:
-    """Dot product of row left[i] with row right[i] for every i, without forming a full product.
-
-    Pairs go `chunk` at a time: the gathered rows of millions of pairs would not fit.
-    """
+    """Dot product of row left[i] with row right[i] for every i, `chunk` pairs at a time."""
     scores = np.zeros(len(left), dtype=np.float64)
     for start in range(0, len(left), chunk):
         stop = start + chunk

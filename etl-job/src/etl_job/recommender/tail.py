@@ -2,25 +2,18 @@
 
 import polars as pl
 
-# The head: the most-rated films of the ratings at hand (also the offline evaluation's tail
-# cutoff, so what the share reserves is what tail HR@5 counts).
+# The head: the most-rated films (also the evaluation's tail cutoff).
 HEAD_SIZE = 100
-# The share is `slots` of every WINDOW places: with 2, at least 2 of the first 5 (4 of the first
-# 10, ...) are outside the head while the list still has such films.
+# The share is `slots` of every WINDOW places.
 WINDOW = 5
 
 
 def reserve_tail(neighbours: pl.DataFrame, *, head: set[int], slots: int,
                  window: int = WINDOW) -> pl.DataFrame:
-    """Each query's list (rows best first) reordered so that every prefix of p places holds
-    at least floor(slots x p / window) films outside `head`, while any remain; otherwise the
-    list's own order. The score column is given back in place order (the n-th place keeps the
-    list's n-th best score), so scores never rise down a list.
-
-    Equivalent to walking the list and, at each place, taking the next film outside the head
-    when the prefix would fall short of its share, else the next film in the list's order; done
-    as one sort: the t-th film outside the head (t from 0) goes after min(heads the list put
-    before it, heads its share allows before it) head films.
+    """Each query's list (best first) reordered so that every prefix of p places holds at least
+    floor(slots x p / window) films outside `head` while any remain, else the list's order; the
+    n-th place keeps the n-th best score. One sort: the t-th tail film goes after min(heads the
+    list put before it, heads its share allows before it) head films.
     """
     if not 0 <= slots <= window:
         raise ValueError(f"tail slots must be between 0 and {window}, got {slots}")
@@ -28,8 +21,7 @@ def reserve_tail(neighbours: pl.DataFrame, *, head: set[int], slots: int,
         return neighbours
     heads = pl.Series(sorted(head), dtype=neighbours.schema["neighbour"]).implode()
     tail_rank = pl.col("within")
-    # The largest h with floor(slots x (t + h) / window) <= t: how many head films may come
-    # before the t-th tail film without the prefix falling short.
+    # The largest h with floor(slots x (t + h) / window) <= t.
     allowed = (window * (tail_rank + 1) - 1) // slots - tail_rank
     slot = (pl.when(pl.col("is_head")).then(pl.col("within"))
             .otherwise(pl.min_horizontal(pl.col("place") - tail_rank, allowed)))

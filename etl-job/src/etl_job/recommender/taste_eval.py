@@ -1,9 +1,5 @@
-"""The taste evaluation: the sparse fold-in beside the exact one and the merged lists.
-
-On held-out users (TASTE_LIKED liked films in, the first TASTE_DEPTH out): HR and Recall of
-the sum of the liked films' sparse rows of B (what the service ranks with), the exact EASE
-fold-in (the dense B) and the merge of the liked films' shipped lists (what it did before).
-"""
+"""The taste evaluation: the sparse fold-in the service ranks with, beside the exact EASE
+fold-in and the merge of the liked films' shipped lists, on held-out users."""
 
 from typing import Any
 
@@ -30,19 +26,14 @@ TASTE_DEPTH = 10
 def taste_evaluation(*, model: EaseModel, index: MovieIndex, liked: pl.DataFrame,
                      lists: pl.DataFrame, seed: int, k: int = TASTE_K,
                      given: int = TASTE_LIKED, depth: int = TASTE_DEPTH) -> dict[str, Any]:
-    """HR@depth and Recall@depth of the exact fold-in, the sparse one and the merged lists.
-
-    `liked`: held-out users' liked films (user_id, row); users with more than `given` liked
-    films the model knows give `given` of them (seeded) and are scored on the others.
-    `lists`: the shipped lists (query, neighbour, score rows, best first) of those films.
-    """
-    column = np.full(index.size, -1, dtype=np.int64)
-    column[model.movies] = np.arange(len(model.movies))
+    """HR@depth and Recall@depth of the exact fold-in, the sparse one and the merged `lists`:
+    users with more than `given` liked films (user_id, row) the model knows give `given` of
+    them (seeded) and are scored on the others."""
     groups = index.groups[model.movies]
     rng = np.random.default_rng(seed)
     cases = []
     for (_,), films in liked.sort("user_id").group_by("user_id", maintain_order=True):
-        known = np.unique(column[films["row"].to_numpy()])
+        known = np.unique(model.columns_of(films["row"].to_numpy()))
         known = known[known >= 0]
         if len(known) <= given:
             continue

@@ -10,12 +10,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from etl_job.recommender.audience import row_bands, suited, suited_ids
-from etl_job.recommender.blend import (
-    Blend,
-    blend_neighbours,
-    candidate_pairs,
-    reference_scores,
-)
+from etl_job.recommender.blend import Blend, blend_neighbours, candidate_pairs, reference_scores
 from etl_job.recommender.collaborative import collaborative_neighbours
 from etl_job.recommender.ease import MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import ContentFeatures, build_content_features
@@ -37,6 +32,7 @@ log = logging.getLogger(__name__)
 # Each signal proposes this many candidates per movie before the blend keeps the top k.
 CANDIDATES = 50
 
+
 @dataclass(frozen=True)
 class SignalLists:
     """Each signal's candidates (query, neighbour, score) for some query rows."""
@@ -49,12 +45,9 @@ def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: Rated
                  rows: np.ndarray, candidates: int,
                  known_content: pl.DataFrame | None = None,
                  threads: int | None = None) -> SignalLists:
-    """Content and BM25 candidate frames for the given rows, placeholder titles left out.
-
-    `known_content`: content lists already found with the same features and `candidates`
-    (content depends on the catalog alone), kept for the rows they cover; only the other rows
-    are computed.
-    """
+    """Content and BM25 candidate frames for the given rows, placeholder titles left out;
+    `known_content` (lists found with the same features and `candidates`) is kept for the rows
+    it covers."""
     rows = np.asarray(rows, dtype=np.int64)
     known = (known_content.filter(pl.col("query").is_in(pl.Series(rows).implode()))
              if known_content is not None else pl.DataFrame(schema=NEIGHBOUR_SCHEMA))
@@ -81,17 +74,12 @@ def ease_list(*, model: EaseModel | None, index: MovieIndex, rows: np.ndarray,
 
 
 def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
-          blend: Blend,
-          top_k: int = 20, max_items: int = MAX_ITEMS,
+          blend: Blend, top_k: int = 20, max_items: int = MAX_ITEMS,
           facts: dict[str, Any] | None = None, threads: int | None = None,
           taste: list[pl.DataFrame] | None = None) -> pl.DataFrame:
-    """The top_k blended neighbours of every catalog movie but placeholders, with reasons;
-    an entry of a series shows another entry in its first places (recommender.series).
-
-    `facts`, when given, receives the EASE stage's figures (seconds, movies, movies left out)
-    for the manifest. `threads`: of the parallel parts (default: the usable CPUs). `taste`,
-    when given, receives the sparse top-k of EASE's B (recommender.taste.taste_rows).
-    """
+    """The top_k blended neighbours of every catalog movie but placeholders, with reasons and
+    the series step. `facts` receives the EASE stage's figures, `taste` the sparse top-k of
+    EASE's B (taste_rows); `threads`: of the parallel parts (default: the usable CPUs)."""
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
     started = time.perf_counter()
@@ -99,10 +87,8 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
     rated = index_ratings(ratings=ratings, index=index)
     rows = index.recommendable_rows()
     candidates = max(CANDIDATES, top_k)
-    # The heavy parts are sparse products and implicit's own threads; BLAS threads would only
-    # compete with them on a small machine. EASE's solve is BLAS itself, yet one thread too:
-    # on the shared 2-core box two OpenBLAS threads spin against the other processes and took
-    # 54-65 s for the 6,000-movie solve where one took 17-22 s (same run, loaded machine).
+    # One BLAS thread, EASE's solve included: on the loaded 2-core box two OpenBLAS threads
+    # spun against the other processes (54-65 s for the 6,000-movie solve against 17-22 s).
     with threadpool_limits(limits=1, user_api="blas"):
         features = build_content_features(movies=index.movies)
         lists = signal_lists(index=index, features=features, ratings=rated, rows=rows,
@@ -119,7 +105,7 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
                             ease=ease_list(model=model, index=index, rows=rows,
                                            candidates=candidates),
                             features=features.matrix, ease_model=model)
-    # Audience first: the lists are cut from suited candidates only, so they stay deep.
+    # Audience first: lists cut from suited candidates stay deep.
     bands = row_bands(index)
     pairs = suited(pairs, bands=bands)
     blended = reserve_tail(blend_neighbours(pairs=pairs, blend=blend,
@@ -129,20 +115,17 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
     order = index.without_placeholder_rows(popularity_order(ratings=rated, n_movies=index.size))
     blended = fill_short_lists(neighbours=blended, order=order, groups=index.groups, rows=rows,
                                k=top_k, bands=bands)
-    # EASE only speaks for pairs it knows, so its co-like counts are all a reason needs.
     co_liked = (model.co_like_counts(left=blended["query"].to_numpy(),
                                      right=blended["neighbour"].to_numpy()) > 0
                 if model is not None else np.zeros(blended.height, dtype=bool))
     if taste is not None:
-        # Each row keeps only titles suited to its film's audience, as its list does: a taste
-        # of kids' films then sums kids' rows only.
+        # Each row keeps only titles suited to its film's audience, as its list does.
         taste.append(suited_ids(taste_rows(model=model, index=index), index=index,
                                 bands=bands))
     del model
     reasons = explain(movies=index.movies, features=features,
                       neighbours=blended.with_columns(co_liked=pl.Series(co_liked)),
                       liked_rows=liked_rows(ratings=rated))
-    # After the blend and its re-ranking: the next film of a series is placed, not scored.
     neighbours = with_series(neighbours=index.published(blended, reasons), catalog=catalog)
     log.info("trained neighbours for %d movies (%d liked) in %.1fs", len(rows),
              lists.bm25["query"].n_unique(), time.perf_counter() - started)
