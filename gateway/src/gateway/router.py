@@ -21,6 +21,7 @@ from contracts.domain import (
 from contracts.errors import ErrorBody
 from contracts.web import ERROR_RESPONSES, JsonAnswer
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.openapi.models import Example
 from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -52,13 +53,10 @@ _KINDS = "pelicula (or movie), serie (or series, tv show), documental (or docume
 CATALOG_ID = re.compile(r"[adhn]s\d{1,9}")
 
 
-def _query(description: str, example: Any) -> Any:
+def _query(description: str, example: Any, **bounds: Any) -> Any:
     """A query parameter documented with an example (shown and pre-filled in /docs)."""
-    return Query(
-        description=description,
-        examples=[example],
-        openapi_examples={str(example): {"value": example}},
-    )
+    shown: dict[str, Example] = {str(example): {"value": example}}
+    return Query(description=description, examples=[example], openapi_examples=shown, **bounds)
 
 
 def _catalog_id(value: str) -> str:
@@ -139,16 +137,7 @@ YearOfTitle = Annotated[
 SearchText = Annotated[
     TitleStart, _query("What was typed so far: a title or its start, typos forgiven.", "toy sto")
 ]
-SearchLimit = Annotated[
-    int,
-    Query(
-        ge=1,
-        le=50,
-        description="At most this many hits, 1-50.",
-        examples=[10],
-        openapi_examples={"10": {"value": 10}},
-    ),
-]
+SearchLimit = Annotated[int, _query("At most this many hits, 1-50.", 10, ge=1, le=50)]
 TitleId = Annotated[
     str,
     AfterValidator(_catalog_id),

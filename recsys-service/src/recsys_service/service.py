@@ -78,9 +78,7 @@ async def neighbours_for_movie(
             "movie_id": movie_id,
             "title": entry.title,
             "model_version": entry.version,
-            "neighbours": _read(
-                for_ages(on_platforms(neighbours, _allowed(platforms)), max_age), k
-            ),
+            "neighbours": _read(neighbours, k, platforms, max_age),
         },
         entry.version,
     )
@@ -139,7 +137,7 @@ async def neighbours_for_title(
             "film": film_read(film),
             "others": [film_read(f) for f in entry.films if f is not film],
             "model_version": entry.version,
-            "neighbours": _read(for_ages(on_platforms(merged, _allowed(platforms)), max_age), k),
+            "neighbours": _read(merged, k, platforms, max_age),
         },
         entry.version,
     )
@@ -202,19 +200,10 @@ async def taste(
         if film.ids in taken:  # the same film named twice counts once
             continue
         taken.add(film.ids)
+        query = liked_query(item).strip()
         name = entry.names.get(title_id, key or "")
-        found.append(
-            (
-                {
-                    "query": liked_query(item).strip(),
-                    "id": title_id,
-                    "title": name,
-                    "year": film.release_year,
-                },
-                film,
-                entry,
-            )
-        )
+        taken_as = {"query": query, "id": title_id, "title": name, "year": film.release_year}
+        found.append((taken_as, film, entry))
     version = next(iter(entries.values())).version if entries else ""
     if not found:
         raise NotFound(
@@ -352,6 +341,12 @@ async def current_model(*, store: NeighbourStore) -> ModelRead:
     return ModelRead.model_validate({**meta, "metrics": model.pop("metrics", None), "model": model})
 
 
-def _read(neighbours: Iterable[Neighbour], k: int) -> list[dict[str, Any]]:
-    """The best k as contracts.api.NeighbourRead objects."""
-    return [neighbour_item(n) for n in islice(neighbours, k)]
+def _read(
+    neighbours: Iterable[Neighbour],
+    k: int,
+    platforms: Collection[Platform] | None,
+    max_age: MaxAge | None,
+) -> list[dict[str, Any]]:
+    """The best k on those platforms and for that age, as contracts.api.NeighbourRead dicts."""
+    kept = for_ages(on_platforms(neighbours, _allowed(platforms)), max_age)
+    return [neighbour_item(n) for n in islice(kept, k)]
