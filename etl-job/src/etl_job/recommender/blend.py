@@ -7,7 +7,7 @@ import polars as pl
 from scipy import sparse
 
 from etl_job.recommender.ease import EaseModel
-from etl_job.recommender.similarity import pair_scores
+from etl_job.recommender.similarity import pair_scores, top_per_query
 from etl_job.recommender.tail import WINDOW
 
 SIGNALS = ("ease", "bm25", "content")
@@ -83,17 +83,15 @@ def candidate_pairs(*, content: pl.DataFrame, bm25: pl.DataFrame, ease: pl.DataF
             .select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA))
 
 
-def reference_scores(pairs: pl.DataFrame,
-                     quantiles: dict[str, float] | None = None) -> dict[str, float]:
+def reference_scores(pairs: pl.DataFrame) -> dict[str, float]:
     """Per signal, the REFERENCE_QUANTILES quantile of its positive scores (0 when none), over
     the queries someone liked (the catalog's near-copies among unrated films would inflate it)."""
-    quantiles = REFERENCE_QUANTILES if quantiles is None else quantiles
     liked = pairs.filter(pl.col("ease").is_not_null().any().over("query"))
     pairs = liked if liked.height else pairs
     references = {}
     for signal in SIGNALS:
         positive = pairs[signal].drop_nulls().filter(pairs[signal].drop_nulls() > 0)
-        value = positive.quantile(quantiles[signal]) if len(positive) else None
+        value = positive.quantile(REFERENCE_QUANTILES[signal]) if len(positive) else None
         references[signal] = float(value) if value is not None else 0.0
     return references
 
@@ -112,11 +110,8 @@ def blend_neighbours(*, pairs: pl.DataFrame, blend: Blend, references: dict[str,
                                 unscorable=pl.col("ease").is_null() & pl.col("bm25").is_null())
     if references["content"] > 0:
         shared = _strong_matches_on_equal_terms(shared, blend=blend, references=references)
-    return (shared.with_columns(score=pl.sum_horizontal(*SIGNALS))
-            .filter(pl.col("score") > 0)
-            .sort(["query", "score", "neighbour"], descending=[False, True, False])
-            .group_by("query", maintain_order=True).head(k)
-            .select(list(BLEND_SCHEMA)).cast(BLEND_SCHEMA))
+    scored = shared.with_columns(score=pl.sum_horizontal(*SIGNALS)).filter(pl.col("score") > 0)
+    return top_per_query(neighbours=scored, k=k).select(list(BLEND_SCHEMA)).cast(BLEND_SCHEMA)
 
 
 def _strong_matches_on_equal_terms(shares: pl.DataFrame, *, blend: Blend,
@@ -129,9 +124,3 @@ def _strong_matches_on_equal_terms(shares: pl.DataFrame, *, blend: Blend,
     factor = total / blend.content if blend.content > 0 else 0.0
     return shares.with_columns(content=pl.when(strong).then(pl.col("content") * factor)
                                .otherwise(pl.col("content")))
-
-
-def top_per_query(*, neighbours: pl.DataFrame, k: int) -> pl.DataFrame:
-    """The k best rows per query of a query/neighbour/score frame, best first."""
-    return (neighbours.sort(["query", "score", "neighbour"], descending=[False, True, False])
-            .group_by("query", maintain_order=True).head(k))

@@ -10,13 +10,12 @@ from scipy import sparse
 
 from etl_job.config import usable_cpus
 from etl_job.recommender.movies import RatedMatrix
-from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA
+from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_per_query
 
 # Chosen offline: a half-star above the middle is liking a film; BM25 damps users who like all.
 POSITIVE_RATING = 3.5
 BM25_K1 = 1.2
 BM25_B = 0.75
-
 
 
 def positive_matrix(*, ratings: RatedMatrix, threshold: float = POSITIVE_RATING,
@@ -65,7 +64,4 @@ def collaborative_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: 
         "score": similarity.data.astype(np.float64),
     }).filter(pl.col("score") > 0)
     same_film = groups[frame["query"].to_numpy()] == groups[frame["neighbour"].to_numpy()]
-    return (frame.filter(pl.Series(~same_film))
-            .sort(["query", "score", "neighbour"], descending=[False, True, False])
-            .group_by("query", maintain_order=True).head(k))
-
+    return top_per_query(neighbours=frame.filter(pl.Series(~same_film)), k=k)

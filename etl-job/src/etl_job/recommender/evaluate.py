@@ -9,13 +9,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from etl_job.recommender.audience import row_bands, suited
-from etl_job.recommender.blend import (
-    Blend,
-    blend_neighbours,
-    candidate_pairs,
-    reference_scores,
-    top_per_query,
-)
+from etl_job.recommender.blend import Blend, blend_neighbours, candidate_pairs, reference_scores
 from etl_job.recommender.collaborative import BM25_B, BM25_K1, POSITIVE_RATING
 from etl_job.recommender.ease import LAMBDA_GRID, MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import FIELD_WEIGHTS, ContentFeatures, build_content_features
@@ -38,6 +32,7 @@ from etl_job.recommender.report import (
     choose_blend,
     ease_name,
 )
+from etl_job.recommender.similarity import top_per_query
 from etl_job.recommender.tail import HEAD_SIZE, WINDOW, reserve_tail
 from etl_job.recommender.train import CANDIDATES, ease_list, signal_lists
 
@@ -136,10 +131,10 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
              tails: Sequence[int] = TAIL_GRID,
              tail_cutoff: int = TAIL_CUTOFF, max_queries: int = MAX_QUERIES,
              max_items: int = MAX_ITEMS, resamples: int = RESAMPLES,
-             second_seed: int | None = None, threads: int | None = None) -> EvaluationReport:
+             threads: int | None = None) -> EvaluationReport:
     """Score popularity, content, BM25, EASE per lambda and every blend; ship one by the rule,
-    scored again on a second split (`second_seed`, default seed + 1). Raises BlendDominated
-    (carrying the report) when a single signal dominates every blend."""
+    scored again on a second split (seed + 1). Raises BlendDominated (carrying the report) when
+    a single signal dominates every blend."""
     if not weights or not lambdas or not tails:
         raise ValueError("weights, lambdas and tails must name at least one blend")
     if k < 1:
@@ -208,9 +203,8 @@ def evaluate(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Ra
             if model is None:
                 break
     shipped, undominated = choose_blend(grid=grid, baselines=baselines)
-    second_seed = seed + 1 if second_seed is None else second_seed
     second = second_split(index=index, rated=rated, features=features, content=lists.content,
-                          blend=blends[shipped], seed=second_seed,
+                          blend=blends[shipped], seed=seed + 1,
                           holdout_fraction=holdout_fraction, k=k, max_queries=max_queries,
                           tail_cutoff=tail_cutoff, max_items=max_items, resamples=resamples,
                           threads=threads)
@@ -275,4 +269,3 @@ def retrained_lists(*, index: MovieIndex, split: Split, blend: Blend, depth: int
                                k=max(CANDIDATES, depth))
     return shipped_lists(blended=blended, tail=blend.tail, split=split, index=index,
                          depth=depth), model
-

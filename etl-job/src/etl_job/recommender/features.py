@@ -60,10 +60,8 @@ def _description_matrix(descriptions: list[str]) -> tuple[sparse.csr_matrix, lis
     return matrix, vectorizer.get_feature_names_out().tolist()
 
 
-def build_content_features(*, movies: pl.DataFrame,
-                           weights: dict[str, float] | None = None) -> ContentFeatures:
+def build_content_features(*, movies: pl.DataFrame) -> ContentFeatures:
     """TF-IDF per field, each L2-normalised, weighted, stacked and L2-normalised again."""
-    weights = FIELD_WEIGHTS if weights is None else weights
     description, terms = _description_matrix([v or "" for v in movies["description"].to_list()])
     blocks = {"genres": _field_matrix(genre_word_lists(movies["listed_in"]).to_list()),
               "description": description}
@@ -71,7 +69,7 @@ def build_content_features(*, movies: pl.DataFrame,
         blocks[field] = _field_matrix(name_lists(movies[field]).to_list())
     # sqrt(weight) per block makes the dot product of two rows the weighted sum of field cosines.
     stacked = sparse.hstack(
-        [blocks[name] * np.float32(np.sqrt(weights[name])) for name in FIELD_WEIGHTS],
+        [blocks[name] * np.float32(np.sqrt(weight)) for name, weight in FIELD_WEIGHTS.items()],
         format="csr", dtype=np.float32)
     return ContentFeatures(matrix=normalize(stacked, norm="l2", copy=False),
                            description=description, description_terms=terms)

@@ -222,4 +222,3 @@ def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: 
         filled += np.bincount(codes, minlength=len(users))
     return RatedMatrix(users=users, stars=sparse.csr_matrix(
         (stars, indices, indptr), shape=(len(users), index.size)))
-

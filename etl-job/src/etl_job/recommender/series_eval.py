@@ -14,9 +14,8 @@ from contracts.titles import film_key
 from scipy import sparse
 
 from etl_job.recommender.blend import Blend
-from etl_job.recommender.ease import MAX_ITEMS
 from etl_job.recommender.evaluate import LIKED_RATING, Split, retrained_lists, sample_users
-from etl_job.recommender.metrics import NDCG_K, RESAMPLES, bootstrap_interval
+from etl_job.recommender.metrics import NDCG_K, bootstrap_interval
 from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_movies, index_ratings
 from etl_job.recommender.popularity import most_rated, popularity_order
 from etl_job.recommender.series import detect_series, place_series, series_targets
@@ -116,12 +115,10 @@ KNOWN_SERIES: dict[str, tuple[tuple[str, int], ...]] = {
 }
 
 
-def known_series_hit_rate(*, neighbours: pl.DataFrame, films: pl.DataFrame, k: int = 5,
-                          known: dict[str, tuple[tuple[str, int], ...]] | None = None,
-                          ) -> dict[str, Any]:
+def known_series_hit_rate(*, neighbours: pl.DataFrame, films: pl.DataFrame,
+                          k: int = 5) -> dict[str, Any]:
     """Share of the KNOWN_SERIES films in the catalog (per film, any of its records) whose
     first k published neighbours hold another film of their series."""
-    known = KNOWN_SERIES if known is None else known
     film_of = dict(films.select("id", "film").iter_rows())
     records: dict[str, list[str]] = {}
     for record, film in film_of.items():
@@ -130,7 +127,7 @@ def known_series_hit_rate(*, neighbours: pl.DataFrame, films: pl.DataFrame, k: i
               .agg(pl.col("neighbour_id")))
     listed = {movie: [film_of.get(n) for n in found] for movie, found in firsts.iter_rows()}
     hits, counted, missed = 0, 0, []
-    for entries in known.values():
+    for entries in KNOWN_SERIES.values():
         keys = [film_key(title, year, "movie") for title, year in entries]
         present = [key for key in keys if key in records]
         if len(present) < 2:
@@ -142,27 +139,25 @@ def known_series_hit_rate(*, neighbours: pl.DataFrame, films: pl.DataFrame, k: i
                 hits += 1
             else:
                 missed.append(key.split("|", 2)[2])
-    return {"k": k, "series": len(known), "films": counted, "hits": hits,
+    return {"k": k, "series": len(KNOWN_SERIES), "films": counted, "hits": hits,
             "hit_rate": round(hits / counted, 4) if counted else 0.0, "missed": missed}
 
 
 def cold_start(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
-               blend: Blend, seed: int, k: int = 5, films: int = COLD_FILMS,
-               share: float = COLD_SHARE, max_queries: int = COLD_QUERIES,
-               max_items: int = MAX_ITEMS, resamples: int = RESAMPLES) -> dict[str, Any]:
+               blend: Blend, seed: int, k: int = 5) -> dict[str, Any]:
     """Cold HR@k of the blend with and without the series step (module docstring)."""
     index = index_movies(catalog=catalog)
     rated = index_ratings(ratings=ratings, index=index)
     liked = rated.liked(LIKED_RATING)
     per_film = np.asarray(liked.sum(axis=0)).ravel()
     candidates = index.without_placeholder_rows(np.flatnonzero(per_film >= 2))
-    count = min(films, int(len(candidates) * share))
+    count = min(COLD_FILMS, int(len(candidates) * COLD_SHARE))
     result: dict[str, Any] = {"k": k, "hidden_films": count, "seed": seed}
     if count == 0:
         return result | {"queries": 0}
     hidden = np.sort(np.random.default_rng(seed).choice(candidates, size=count, replace=False))
     queries = _cold_queries(liked=liked, users=rated.users, hidden=hidden, index=index)
-    queries, sample = _bounded(queries, seed=seed, max_queries=max_queries)
+    queries, sample = _bounded(queries, seed=seed, max_queries=COLD_QUERIES)
     result |= {"queries": queries.height, "viewers": queries["user_id"].n_unique(), **sample}
     if queries.is_empty():
         return result
@@ -172,8 +167,7 @@ def cold_start(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | 
                   rows=rows, head=most_rated(ratings=train, count=HEAD_SIZE),
                   order=index.without_placeholder_rows(popularity_order(ratings=train,
                                                                         n_movies=index.size)))
-    plain, _ = retrained_lists(index=index, split=split, blend=blend, depth=max(k, NDCG_K),
-                               max_items=max_items)
+    plain, _ = retrained_lists(index=index, split=split, blend=blend, depth=max(k, NDCG_K))
     with_step = place_series(lists=plain, targets=_row_targets(catalog=catalog, index=index),
                              film_of=pl.DataFrame({"item": np.arange(index.size),
                                                    "film": index.groups}))
@@ -182,8 +176,7 @@ def cold_start(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | 
         # Per (viewer, hidden film): back in the first k of any film that viewer liked.
         per_viewer = scored.group_by("user_id", "hidden").agg(pl.col("hit").any())
         result[name] = {"cold_hr_at_k": _mean(per_viewer),
-                        "hr_interval": list(bootstrap_interval(per_query=per_viewer, seed=seed,
-                                                               resamples=resamples)),
+                        "hr_interval": list(bootstrap_interval(per_query=per_viewer, seed=seed)),
                         "per_query_hr_at_k": _mean(scored)}
     return result
 
@@ -263,4 +256,3 @@ def series_evaluation(*, catalog: pl.DataFrame, ratings: RatedMatrix, neighbours
     return {"cold_start": cold_start(catalog=catalog, ratings=ratings, blend=blend, seed=seed),
             "known_series": known_series_hit_rate(neighbours=neighbours, films=films),
             "target_hit_rate": TARGET_HIT_RATE}
-

@@ -77,6 +77,12 @@ def top_k_neighbours(*, matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.
                         block_rows=block_rows, threads=threads)
 
 
+def top_per_query(*, neighbours: pl.DataFrame, k: int) -> pl.DataFrame:
+    """The k best rows per query of a query/neighbour/score frame, best first."""
+    return (neighbours.sort(["query", "score", "neighbour"], descending=[False, True, False])
+            .group_by("query", maintain_order=True).head(k))
+
+
 def pair_scores(*, matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray,
                 chunk: int = PAIR_CHUNK) -> np.ndarray:
     """Dot product of row left[i] with row right[i] for every i, `chunk` pairs at a time."""

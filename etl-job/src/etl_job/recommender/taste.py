@@ -15,7 +15,6 @@ TASTE_TOP = 100.0
 TASTE_REASON = "people who liked what you liked also liked this"
 
 
-
 def taste_rows(*, model: EaseModel | None, index: MovieIndex, k: int = TASTE_K) -> pl.DataFrame:
     """Per movie the model knows, its row of B cut to the k largest positive weights, scaled
     by one factor so the largest is TASTE_TOP (NEIGHBOURS_SCHEMA)."""

@@ -1,6 +1,7 @@
 """The taste evaluation: the sparse fold-in the service ranks with, beside the exact EASE
 fold-in and the merge of the liked films' shipped lists, on held-out users."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,23 +47,18 @@ def taste_evaluation(*, model: EaseModel, index: MovieIndex, liked: pl.DataFrame
     sparse = sparse_rows(model.weights, groups=groups, k=k)
     per_query = {q: list(zip(g["neighbour"].to_list(), g["score"].to_list(), strict=True))
                  for (q,), g in lists.group_by("query", maintain_order=True)}
-    row_of = model.movies
-    arms: dict[str, list[list[int]]] = {"exact EASE fold-in": [], "sparse fold-in": [],
-                                        "merged lists": []}
-    for chosen, _ in cases:
-        arms["exact EASE fold-in"].append(
-            groups[fold_in(model.weights, liked=chosen, groups=groups, depth=depth)].tolist())
-        arms["sparse fold-in"].append(
-            groups[fold_in(sparse, liked=chosen, groups=groups, depth=depth)].tolist())
-        arms["merged lists"].append(_merged(per_query=per_query, liked=row_of[chosen],
-                                            index=index, depth=depth))
+    arms: dict[str, Callable[[np.ndarray], list[int]]] = {
+        "exact EASE fold-in": lambda chosen: groups[fold_in(
+            model.weights, liked=chosen, groups=groups, depth=depth)].tolist(),
+        "sparse fold-in": lambda chosen: groups[fold_in(
+            sparse, liked=chosen, groups=groups, depth=depth)].tolist(),
+        "merged lists": lambda chosen: _merged(per_query=per_query, liked=model.movies[chosen],
+                                               index=index, depth=depth)}
     for name, ranked in arms.items():
-        hits = [len(set(top) & wanted) for top, (_, wanted) in zip(ranked, cases, strict=True)]
-        result[name] = {
-            "hr_at_k": round(float(np.mean([h > 0 for h in hits])), 4),
-            "recall_at_k": round(float(np.mean([
-                h / min(depth, len(wanted)) for h, (_, wanted) in zip(hits, cases, strict=True)
-            ])), 4)}
+        hits = [len(set(ranked(chosen)) & wanted) for chosen, wanted in cases]
+        recall = [h / min(depth, len(wanted)) for h, (_, wanted) in zip(hits, cases, strict=True)]
+        result[name] = {"hr_at_k": round(float(np.mean([h > 0 for h in hits])), 4),
+                        "recall_at_k": round(float(np.mean(recall)), 4)}
     return result
 
 
@@ -79,14 +75,13 @@ def _merged(*, per_query: dict[int, list[tuple[int, float]]], liked: np.ndarray,
     return sorted(totals, key=lambda film: -totals[film])[:depth]
 
 
-def taste_on_split(*, catalog: pl.DataFrame, ratings: RatedMatrix, blend: Blend, seed: int,
-                   holdout_fraction: float = HOLDOUT_FRACTION,
-                   max_queries: int = MAX_QUERIES) -> dict[str, Any]:
+def taste_on_split(*, catalog: pl.DataFrame, ratings: RatedMatrix, blend: Blend,
+                   seed: int) -> dict[str, Any]:
     """taste_evaluation on the offline evaluation's split (same seed, same held-out users):
     EASE at the blend's λ and the blend's lists trained again on its training users."""
     index = index_movies(catalog=catalog)
-    split = make_split(index=index, rated=ratings, seed=seed, holdout_fraction=holdout_fraction,
-                       max_queries=max_queries, tail_cutoff=TAIL_CUTOFF)
+    split = make_split(index=index, rated=ratings, seed=seed, holdout_fraction=HOLDOUT_FRACTION,
+                       max_queries=MAX_QUERIES, tail_cutoff=TAIL_CUTOFF)
     shipped, model = retrained_lists(index=index, split=split, blend=blend,
                                      depth=TOP_NEIGHBOURS)
     if model is None:
