@@ -5,5 +5,12 @@ from etl_job.recommender.evaluate import BlendDominated, EvaluationReport, Model
 from etl_job.recommender.movies import NEIGHBOURS_SCHEMA
 from etl_job.recommender.train import train
 
-__all__ = ["NEIGHBOURS_SCHEMA", "Blend", "BlendDominated", "EvaluationReport", "ModelScore",
-           "evaluate", "train"]
+__all__ = [
+    "NEIGHBOURS_SCHEMA",
+    "Blend",
+    "BlendDominated",
+    "EvaluationReport",
+    "ModelScore",
+    "evaluate",
+    "train",
+]

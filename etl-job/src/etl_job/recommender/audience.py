@@ -23,13 +23,18 @@ def row_bands(index: MovieIndex) -> np.ndarray:
         names = movies["age_band"].fill_null(AgeBand.UNKNOWN.value)
     elif "rating" in movies.columns:
         spelled = {spelling: band.value for spelling, band in RATING_BANDS.items()}
-        names = movies["rating"].str.to_lowercase().replace_strict(
-            spelled, default=AgeBand.UNKNOWN.value, return_dtype=pl.String)
+        names = (
+            movies["rating"]
+            .str.to_lowercase()
+            .replace_strict(spelled, default=AgeBand.UNKNOWN.value, return_dtype=pl.String)
+        )
     else:
         names = pl.Series([AgeBand.UNKNOWN.value] * movies.height)
     position = {band.value: code for code, band in enumerate(BANDS)}
-    return np.array([position.get(name, BANDS.index(AgeBand.UNKNOWN))
-                     for name in names.to_list()], dtype=np.int8)
+    return np.array(
+        [position.get(name, BANDS.index(AgeBand.UNKNOWN)) for name in names.to_list()],
+        dtype=np.int8,
+    )
 
 
 def suited(pairs: pl.DataFrame, *, bands: np.ndarray) -> pl.DataFrame:
@@ -47,6 +52,7 @@ def suited_ids(lists: pl.DataFrame, *, index: MovieIndex, bands: np.ndarray) -> 
     known = coded["query"].is_not_null() & coded["neighbour"].is_not_null()
     keep = np.ones(coded.height, dtype=bool)
     mask = known.to_numpy()
-    keep[mask] = ALLOWED[bands[coded["query"].to_numpy()[mask]],
-                         bands[coded["neighbour"].to_numpy()[mask]]]
+    keep[mask] = ALLOWED[
+        bands[coded["query"].to_numpy()[mask]], bands[coded["neighbour"].to_numpy()[mask]]
+    ]
     return lists.filter(pl.Series(keep))

@@ -16,11 +16,26 @@ SIGNALS = ("ease", "bm25", "content")
 # not blow its best weak neighbour up to 1 (docs/recommender.md).
 REFERENCE_QUANTILES = {"ease": 0.97, "bm25": 0.97, "content": 0.999}
 
-PAIR_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "ease": pl.Float64,
-                         "bm25": pl.Float64, "content": pl.Float64})
+PAIR_SCHEMA = pl.Schema(
+    {
+        "query": pl.Int32,
+        "neighbour": pl.Int32,
+        "ease": pl.Float64,
+        "bm25": pl.Float64,
+        "content": pl.Float64,
+    }
+)
 # Per row: the blended score and each signal's weighted share of it.
-BLEND_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64,
-                          "ease": pl.Float64, "bm25": pl.Float64, "content": pl.Float64})
+BLEND_SCHEMA = pl.Schema(
+    {
+        "query": pl.Int32,
+        "neighbour": pl.Int32,
+        "score": pl.Float64,
+        "ease": pl.Float64,
+        "bm25": pl.Float64,
+        "content": pl.Float64,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -41,46 +56,69 @@ class Blend:
         if self.lam <= 0:
             raise ValueError(f"the EASE lambda must be positive, got {self.lam}")
         if not 0 <= self.tail <= WINDOW:
-            raise ValueError(f"the tail share must be 0 to {WINDOW} of {WINDOW} places, "
-                             f"got {self.tail}")
+            raise ValueError(
+                f"the tail share must be 0 to {WINDOW} of {WINDOW} places, got {self.tail}"
+            )
 
     @property
     def label(self) -> str:
         share = f", {self.tail} of {WINDOW} outside the head" if self.tail else ""
-        return (f"blend ease {self.ease:g} + bm25 {self.bm25:g} + content {self.content:g} "
-                f"(λ {self.lam:g}){share}")
+        return (
+            f"blend ease {self.ease:g} + bm25 {self.bm25:g} + content {self.content:g} "
+            f"(λ {self.lam:g}){share}"
+        )
 
     def weight(self, signal: str) -> float:
         return float(getattr(self, signal))
 
 
-def candidate_pairs(*, content: pl.DataFrame, bm25: pl.DataFrame, ease: pl.DataFrame,
-                    features: sparse.csr_matrix, ease_model: EaseModel | None) -> pl.DataFrame:
+def candidate_pairs(
+    *,
+    content: pl.DataFrame,
+    bm25: pl.DataFrame,
+    ease: pl.DataFrame,
+    features: sparse.csr_matrix,
+    ease_model: EaseModel | None,
+) -> pl.DataFrame:
     """Every candidate any signal proposed, with each signal's raw score: the exact cosine, the
     exact EASE weight (null where nobody liked either movie), BM25's score where it listed the
     pair, else 0 when both movies were liked and null when not."""
     keys = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32})
-    pairs = (pl.concat([frame.select("query", "neighbour") for frame in (content, bm25, ease)])
-             .cast(keys).unique(maintain_order=True)
-             .join(content.select("query", "neighbour", pl.col("score").alias("listed"))
-                   .cast(keys), on=["query", "neighbour"], how="left"))
+    pairs = (
+        pl.concat([frame.select("query", "neighbour") for frame in (content, bm25, ease)])
+        .cast(keys)
+        .unique(maintain_order=True)
+        .join(
+            content.select("query", "neighbour", pl.col("score").alias("listed")).cast(keys),
+            on=["query", "neighbour"],
+            how="left",
+        )
+    )
     left, right = pairs["query"].to_numpy(), pairs["neighbour"].to_numpy()
     missing = pairs["listed"].is_null().to_numpy()
     exact_content = pairs["listed"].fill_null(0.0).to_numpy().astype(np.float64)
-    exact_content[missing] = pair_scores(matrix=features, left=left[missing],
-                                         right=right[missing])
+    exact_content[missing] = pair_scores(matrix=features, left=left[missing], right=right[missing])
     if ease_model is not None:
         exact_ease = ease_model.pair_scores(left=left, right=right)
     else:
         exact_ease = np.full(len(left), np.nan)
-    pairs = pairs.with_columns(content=pl.Series(exact_content, dtype=pl.Float64),
-                               ease=pl.Series(exact_ease, dtype=pl.Float64, nan_to_null=True))
+    pairs = pairs.with_columns(
+        content=pl.Series(exact_content, dtype=pl.Float64),
+        ease=pl.Series(exact_ease, dtype=pl.Float64, nan_to_null=True),
+    )
     known = pl.col("ease").is_not_null() if ease_model is not None else pl.lit(True)
-    return (pairs.join(bm25.select("query", "neighbour", pl.col("score").alias("bm25"))
-                       .cast({"query": pl.Int32, "neighbour": pl.Int32}),
-                       on=["query", "neighbour"], how="left")
-            .with_columns(bm25=pl.when(known).then(pl.col("bm25").fill_null(0.0)))
-            .select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA))
+    return (
+        pairs.join(
+            bm25.select("query", "neighbour", pl.col("score").alias("bm25")).cast(
+                {"query": pl.Int32, "neighbour": pl.Int32}
+            ),
+            on=["query", "neighbour"],
+            how="left",
+        )
+        .with_columns(bm25=pl.when(known).then(pl.col("bm25").fill_null(0.0)))
+        .select(list(PAIR_SCHEMA))
+        .cast(PAIR_SCHEMA)
+    )
 
 
 def reference_scores(pairs: pl.DataFrame) -> dict[str, float]:
@@ -96,31 +134,38 @@ def reference_scores(pairs: pl.DataFrame) -> dict[str, float]:
     return references
 
 
-def blend_neighbours(*, pairs: pl.DataFrame, blend: Blend, references: dict[str, float],
-                     k: int) -> pl.DataFrame:
+def blend_neighbours(
+    *, pairs: pl.DataFrame, blend: Blend, references: dict[str, float], k: int
+) -> pl.DataFrame:
     """The k best candidates per query by Σ weight x score / max(query's best, reference); a
     signal that cannot score a pair adds nothing, negative EASE weights count as 0."""
     shares = {}
     for signal in SIGNALS:
         score = pl.col(signal).fill_null(0.0).clip(lower_bound=0.0)
         scale = pl.max_horizontal(score.max().over("query"), pl.lit(references[signal]))
-        shares[signal] = pl.when(scale > 0).then(blend.weight(signal) * score / scale
-                                                 ).otherwise(0.0)
-    shared = pairs.with_columns(**shares, content_raw=pl.col("content"),
-                                unscorable=pl.col("ease").is_null() & pl.col("bm25").is_null())
+        shares[signal] = (
+            pl.when(scale > 0).then(blend.weight(signal) * score / scale).otherwise(0.0)
+        )
+    shared = pairs.with_columns(
+        **shares,
+        content_raw=pl.col("content"),
+        unscorable=pl.col("ease").is_null() & pl.col("bm25").is_null(),
+    )
     if references["content"] > 0:
         shared = _strong_matches_on_equal_terms(shared, blend=blend, references=references)
     scored = shared.with_columns(score=pl.sum_horizontal(*SIGNALS)).filter(pl.col("score") > 0)
     return top_per_query(neighbours=scored, k=k).select(list(BLEND_SCHEMA)).cast(BLEND_SCHEMA)
 
 
-def _strong_matches_on_equal_terms(shares: pl.DataFrame, *, blend: Blend,
-                                   references: dict[str, float]) -> pl.DataFrame:
+def _strong_matches_on_equal_terms(
+    shares: pl.DataFrame, *, blend: Blend, references: dict[str, float]
+) -> pl.DataFrame:
     """A neighbour nobody liked matched at least as strongly as the content reference (a
     sequel's directors, cast and story) is scored as if every signal agreed with its content
     share: otherwise a movie nobody rated could never outrank a weakly tied rated one."""
     total = blend.ease + blend.bm25 + blend.content
     strong = pl.col("unscorable") & (pl.col("content_raw") >= references["content"])
     factor = total / blend.content if blend.content > 0 else 0.0
-    return shares.with_columns(content=pl.when(strong).then(pl.col("content") * factor)
-                               .otherwise(pl.col("content")))
+    return shares.with_columns(
+        content=pl.when(strong).then(pl.col("content") * factor).otherwise(pl.col("content"))
+    )

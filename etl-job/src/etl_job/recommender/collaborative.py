@@ -18,8 +18,9 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 
-def positive_matrix(*, ratings: RatedMatrix, threshold: float = POSITIVE_RATING,
-                    max_items: int | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
+def positive_matrix(
+    *, ratings: RatedMatrix, threshold: float = POSITIVE_RATING, max_items: int | None = None
+) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Users x liked-movies matrix (1 where rated `threshold` or more) and each column's row.
 
     Only movies someone liked get a column (empty ones would distort BM25's average column
@@ -35,14 +36,21 @@ def positive_matrix(*, ratings: RatedMatrix, threshold: float = POSITIVE_RATING,
         liked.data[column[liked.indices] < 0] = 0.0
         liked.eliminate_zeros()
     liked.indices = column[liked.indices]
-    liked = sparse.csr_matrix((liked.data, liked.indices, liked.indptr),
-                              shape=(liked.shape[0], len(movies)))
+    liked = sparse.csr_matrix(
+        (liked.data, liked.indices, liked.indptr), shape=(liked.shape[0], len(movies))
+    )
     return liked, movies.astype(np.int64)
 
 
-def collaborative_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: np.ndarray,
-                             k: int, threshold: float = POSITIVE_RATING,
-                             threads: int | None = None) -> pl.DataFrame:
+def collaborative_neighbours(
+    *,
+    ratings: RatedMatrix,
+    groups: np.ndarray,
+    rows: np.ndarray,
+    k: int,
+    threshold: float = POSITIVE_RATING,
+    threads: int | None = None,
+) -> pl.DataFrame:
     """Top-k movies liked by the same users (query, neighbour, score > 0, best first) for each
     query row that someone liked, never one of its own film."""
     liked, movies = positive_matrix(ratings=ratings, threshold=threshold)
@@ -58,10 +66,12 @@ def collaborative_neighbours(*, ratings: RatedMatrix, groups: np.ndarray, rows: 
     del liked
     # model.similarity holds similar_items' top k + 1 per movie: read at once, without its loop.
     similarity = model.similarity[np.flatnonzero(queries)].tocoo()
-    frame = pl.DataFrame({
-        "query": movies[np.flatnonzero(queries)[similarity.row]].astype(np.int32),
-        "neighbour": movies[similarity.col].astype(np.int32),
-        "score": similarity.data.astype(np.float64),
-    }).filter(pl.col("score") > 0)
+    frame = pl.DataFrame(
+        {
+            "query": movies[np.flatnonzero(queries)[similarity.row]].astype(np.int32),
+            "neighbour": movies[similarity.col].astype(np.int32),
+            "score": similarity.data.astype(np.float64),
+        }
+    ).filter(pl.col("score") > 0)
     same_film = groups[frame["query"].to_numpy()] == groups[frame["neighbour"].to_numpy()]
     return top_per_query(neighbours=frame.filter(pl.Series(~same_film)), k=k)

@@ -26,8 +26,9 @@ LAMBDA_GRID = (500.0, 2000.0, 8000.0)
 GRAM_BLOCK = 1024
 
 
-def gram_matrix(liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK,
-                threads: int | None = None) -> np.ndarray:
+def gram_matrix(
+    liked: sparse.csr_matrix, *, block: int = GRAM_BLOCK, threads: int | None = None
+) -> np.ndarray:
     """XᵀX as a dense float32 matrix, a block of columns per sparse product (a sparse XᵀX of
     popular movies is nearly dense at 12 bytes an entry), on `threads` threads (default: the
     usable CPUs; the entries are exact counts, so threads change no bit)."""
@@ -58,8 +59,9 @@ def inverse_gram(gram: np.ndarray, *, lam: float, overwrite: bool = False) -> np
     # The symmetric C-ordered matrix's transpose is a Fortran-ordered view LAPACK works in.
     factor, info = lapack.spotrf(work.T, lower=1, overwrite_a=1, clean=0)
     if info != 0:
-        raise np.linalg.LinAlgError(f"EASE: XᵀX + {lam:g}·I is not positive definite "
-                                    f"(potrf info {info})")
+        raise np.linalg.LinAlgError(
+            f"EASE: XᵀX + {lam:g}·I is not positive definite (potrf info {info})"
+        )
     inverse, info = lapack.spotri(factor, lower=1, overwrite_c=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"EASE: the Cholesky inverse failed (potri info {info})")
@@ -107,9 +109,14 @@ class EaseModel:
     def neighbours(self, *, groups: np.ndarray, rows: np.ndarray, k: int) -> pl.DataFrame:
         """Top-k positive B[i, :] (query, neighbour, score: catalog rows) of each query row the
         model knows, never one of its own film."""
-        return top_k_blocks(score=lambda block: self.weights[self.columns_of(block)],
-                            rows=self.movies[np.isin(self.movies, rows)], columns=self.movies,
-                            groups=groups, k=k, threads=1)
+        return top_k_blocks(
+            score=lambda block: self.weights[self.columns_of(block)],
+            rows=self.movies[np.isin(self.movies, rows)],
+            columns=self.movies,
+            groups=groups,
+            k=k,
+            threads=1,
+        )
 
     def pair_scores(self, *, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """B[left[i], right[i]] per pair of catalog rows; NaN where the model knows either not."""
@@ -135,9 +142,15 @@ class EaseModel:
         return np.where(self.movies[at] == rows, at, -1)
 
 
-def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
-             threshold: float = POSITIVE_RATING, max_items: int = MAX_ITEMS,
-             keep_co_likes: bool = False, threads: int | None = None) -> Iterator[EaseModel]:
+def fit_ease(
+    *,
+    ratings: RatedMatrix,
+    lambdas: Sequence[float],
+    threshold: float = POSITIVE_RATING,
+    max_items: int = MAX_ITEMS,
+    keep_co_likes: bool = False,
+    threads: int | None = None,
+) -> Iterator[EaseModel]:
     """One EaseModel per lambda (none when nobody liked anything), XᵀX built once; with
     keep_co_likes a copy of XᵀX is kept so reasons can check that someone liked both films."""
     liked, movies = positive_matrix(ratings=ratings, threshold=threshold, max_items=max_items)
@@ -146,12 +159,21 @@ def fit_ease(*, ratings: RatedMatrix, lambdas: Sequence[float],
     likes = int(np.count_nonzero(ratings.per_movie(threshold)[0]))
     left_out = max(likes - max_items, 0)
     if left_out:
-        log.warning("EASE: %d liked movies, past the bound of %d; the %d least liked get no "
-                    "EASE signal", likes, max_items, left_out)
+        log.warning(
+            "EASE: %d liked movies, past the bound of %d; the %d least liked get no EASE signal",
+            likes,
+            max_items,
+            left_out,
+        )
     liked = liked.tocsc()  # the one copy gram_matrix works from
     gram = gram_matrix(liked, threads=threads)
     co_likes = gram.copy() if keep_co_likes else None
     for position, lam in enumerate(lambdas):
         last = position == len(lambdas) - 1
-        yield EaseModel(weights=ease_weights(gram, lam=lam, overwrite=last), movies=movies,
-                        lam=float(lam), left_out=left_out, co_likes=co_likes)
+        yield EaseModel(
+            weights=ease_weights(gram, lam=lam, overwrite=last),
+            movies=movies,
+            lam=float(lam),
+            left_out=left_out,
+            co_likes=co_likes,
+        )

@@ -10,12 +10,26 @@ from scipy import sparse
 
 from etl_job.transform import is_placeholder
 
-REQUIRED_CATALOG_COLUMNS = ("id", "type", "title", "listed_in", "description", "director",
-                            "cast", "country")
+REQUIRED_CATALOG_COLUMNS = (
+    "id",
+    "type",
+    "title",
+    "listed_in",
+    "description",
+    "director",
+    "cast",
+    "country",
+)
 REQUIRED_RATINGS_COLUMNS = ("user_id", "movie_id", "rating")
-NEIGHBOURS_SCHEMA = pl.Schema({"movie_id": pl.String(), "rank": pl.Int32(),
-                               "neighbour_id": pl.String(), "score": pl.Float64(),
-                               "reason": pl.String()})
+NEIGHBOURS_SCHEMA = pl.Schema(
+    {
+        "movie_id": pl.String(),
+        "rank": pl.Int32(),
+        "neighbour_id": pl.String(),
+        "score": pl.Float64(),
+        "reason": pl.String(),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -61,22 +75,27 @@ class MovieIndex:
     def coded(self, lists: pl.DataFrame, how: str = "left") -> pl.DataFrame:
         """A movie_id/neighbour_id frame with their rows (query, neighbour) and its `position`."""
         rows = pl.DataFrame({"id": self.ids, "row": np.arange(self.size, dtype=np.int32)})
-        return (lists.with_columns(position=pl.int_range(0, pl.len()))
-                .join(rows.rename({"id": "movie_id", "row": "query"}), on="movie_id", how=how)
-                .join(rows.rename({"id": "neighbour_id", "row": "neighbour"}),
-                      on="neighbour_id", how=how)
-                .sort("position"))
+        return (
+            lists.with_columns(position=pl.int_range(0, pl.len()))
+            .join(rows.rename({"id": "movie_id", "row": "query"}), on="movie_id", how=how)
+            .join(
+                rows.rename({"id": "neighbour_id", "row": "neighbour"}), on="neighbour_id", how=how
+            )
+            .sort("position")
+        )
 
     def published(self, ranked: pl.DataFrame, reasons: list[str] | None = None) -> pl.DataFrame:
         """query/neighbour/score rows (best first) as NEIGHBOURS_SCHEMA rows, ranked from 1."""
         ids = pl.Series("id", self.ids, dtype=pl.String)
-        return pl.DataFrame({
-            "movie_id": ids.gather(ranked["query"]),
-            "rank": ranked.select(rank=pl.int_range(1, pl.len() + 1).over("query"))["rank"],
-            "neighbour_id": ids.gather(ranked["neighbour"]),
-            "score": ranked["score"],
-            "reason": pl.Series(reasons or [None] * ranked.height, dtype=pl.String),
-        }).cast(NEIGHBOURS_SCHEMA)
+        return pl.DataFrame(
+            {
+                "movie_id": ids.gather(ranked["query"]),
+                "rank": ranked.select(rank=pl.int_range(1, pl.len() + 1).over("query"))["rank"],
+                "neighbour_id": ids.gather(ranked["neighbour"]),
+                "score": ranked["score"],
+                "reason": pl.Series(reasons or [None] * ranked.height, dtype=pl.String),
+            }
+        ).cast(NEIGHBOURS_SCHEMA)
 
 
 def _require(names: list[str], columns: tuple[str, ...], name: str) -> None:
@@ -88,18 +107,27 @@ def _require(names: list[str], columns: tuple[str, ...], name: str) -> None:
 def index_movies(*, catalog: pl.DataFrame, kind: str = CATALOG_TYPE_MOVIE) -> MovieIndex:
     """Keep the catalog's movies (or shows: `kind`), sorted by id, and number their films."""
     _require(catalog.columns, REQUIRED_CATALOG_COLUMNS, "catalog")
-    movies = (catalog.filter(pl.col("type").str.to_lowercase() == kind)
-              .unique("id", keep="first").sort("id"))
-    years = (movies["release_year"].to_list() if "release_year" in movies.columns
-             else [None] * movies.height)
+    movies = (
+        catalog.filter(pl.col("type").str.to_lowercase() == kind)
+        .unique("id", keep="first")
+        .sort("id")
+    )
+    years = (
+        movies["release_year"].to_list()
+        if "release_year" in movies.columns
+        else [None] * movies.height
+    )
     # An empty normalised title (punctuation only) is no evidence of the same film.
-    keys = [film_key(t, y, kind) if normalise_title(t or "") else f"\0{i}"
-            for i, (t, y) in enumerate(zip(movies["title"].to_list(), years, strict=True))]
+    keys = [
+        film_key(t, y, kind) if normalise_title(t or "") else f"\0{i}"
+        for i, (t, y) in enumerate(zip(movies["title"].to_list(), years, strict=True))
+    ]
     numbers: dict[str, int] = {}
     groups = np.array([numbers.setdefault(key, len(numbers)) for key in keys], dtype=np.int64)
     placeholder = movies.select(is_placeholder()).to_series().fill_null(False).to_numpy()
-    return MovieIndex(movies=movies, ids=movies["id"].to_list(), groups=groups,
-                      placeholder=placeholder)
+    return MovieIndex(
+        movies=movies, ids=movies["id"].to_list(), groups=groups, placeholder=placeholder
+    )
 
 
 # Ratings turned into matrix entries per chunk: the build's transient stays ~30 MB.
@@ -132,32 +160,38 @@ class RatedMatrix:
         """From a user_id, row, rating frame (tests, small inputs)."""
         ids = [str(row) for row in range(int(frame["row"].to_numpy().max(initial=-1)) + 1)]
         index = MovieIndex(movies=pl.DataFrame({"id": ids}), ids=ids, groups=np.arange(len(ids)))
-        return index_ratings(ratings=frame.with_columns(movie_id=pl.col("row").cast(pl.String)),
-                             index=index)
+        return index_ratings(
+            ratings=frame.with_columns(movie_id=pl.col("row").cast(pl.String)), index=index
+        )
 
     def frame(self, threshold: float | None = None) -> pl.DataFrame:
         """The ratings (at least `threshold` when given) as user_id, row, rating, user-major."""
-        keep: slice | np.ndarray = (slice(None) if threshold is None
-                                    else self.stars.data >= np.float32(2 * threshold))
+        keep: slice | np.ndarray = (
+            slice(None) if threshold is None else self.stars.data >= np.float32(2 * threshold)
+        )
         owners = np.repeat(np.arange(len(self.users)), np.diff(self.stars.indptr))
-        return pl.DataFrame({
-            "user_id": self.users[owners[keep]],
-            "row": self.stars.indices[keep].astype(np.int32),
-            "rating": self.stars.data[keep].astype(np.float32) / np.float32(2),
-        }, schema={"user_id": pl.Int64, "row": pl.Int32, "rating": pl.Float32})
+        return pl.DataFrame(
+            {
+                "user_id": self.users[owners[keep]],
+                "row": self.stars.indices[keep].astype(np.int32),
+                "rating": self.stars.data[keep].astype(np.float32) / np.float32(2),
+            },
+            schema={"user_id": pl.Int64, "row": pl.Int32, "rating": pl.Float32},
+        )
 
     def of_users(self, rows: np.ndarray) -> "RatedMatrix":
         """The ratings of the users at matrix rows `rows` (ascending)."""
         rows = np.asarray(rows, dtype=np.int64)
         return RatedMatrix(users=self.users[rows], stars=self.stars[rows])
 
-    def per_movie(self, threshold: float,
-                  size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def per_movie(self, threshold: float, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per movie row (`size`, default every column): ratings >= `threshold`, all ratings."""
         size = self.n_movies if size is None else size
         liked = self.stars.indices[self.stars.data >= np.float32(2 * threshold)]
-        return (np.bincount(liked, minlength=size)[:size],
-                np.bincount(self.stars.indices, minlength=size)[:size])
+        return (
+            np.bincount(liked, minlength=size)[:size],
+            np.bincount(self.stars.indices, minlength=size)[:size],
+        )
 
     def liked(self, threshold: float) -> sparse.csr_matrix:
         """Users x movie rows, 1.0 (float32) where rated `threshold` or more (once per pair),
@@ -169,8 +203,9 @@ class RatedMatrix:
         del kept
         indices = self.stars.indices[mask]
         del mask
-        matrix = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
-                                   shape=self.stars.shape)
+        matrix = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=self.stars.shape
+        )
         if not matrix.has_canonical_format:
             matrix.sum_duplicates()
             matrix.data[:] = 1.0
@@ -181,26 +216,37 @@ def _half_stars(ratings: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(ratings, dtype=np.float64) * 2).astype(np.uint8)
 
 
-def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: MovieIndex,
-                  chunk_rows: int = CHUNK_ROWS) -> RatedMatrix:
+def index_ratings(
+    *,
+    ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
+    index: MovieIndex,
+    chunk_rows: int = CHUNK_ROWS,
+) -> RatedMatrix:
     """The ratings (user_id, movie_id, rating; lazy is fine) of catalog movies as a
     RatedMatrix: one streaming pass counts each user's ratings, a second places `chunk_rows` at
     a time, so no frame of every rating is held. A RatedMatrix is returned as it is."""
     if isinstance(ratings, RatedMatrix):
         if ratings.n_movies != index.size:
-            raise ValueError(f"the ratings matrix has {ratings.n_movies} movie columns, the "
-                             f"index {index.size} movies")
+            raise ValueError(
+                f"the ratings matrix has {ratings.n_movies} movie columns, the "
+                f"index {index.size} movies"
+            )
         return ratings
     frame = ratings.lazy()
     _require(frame.collect_schema().names(), REQUIRED_RATINGS_COLUMNS, "ratings")
     movies = pl.Enum(index.ids)
 
     def coded(part: pl.LazyFrame) -> pl.LazyFrame:
-        return (part.select(pl.col("user_id").cast(pl.Int64),
-                            pl.col("movie_id").cast(pl.String).cast(movies, strict=False)
-                            .to_physical().cast(pl.Int32).alias("row"),
-                            pl.col("rating"))
-                .filter(pl.col("row").is_not_null()))
+        return part.select(
+            pl.col("user_id").cast(pl.Int64),
+            pl.col("movie_id")
+            .cast(pl.String)
+            .cast(movies, strict=False)
+            .to_physical()
+            .cast(pl.Int32)
+            .alias("row"),
+            pl.col("rating"),
+        ).filter(pl.col("row").is_not_null())
 
     per_user = coded(frame).group_by("user_id").len().sort("user_id").collect(engine="streaming")
     inputs = frame.select(pl.len()).collect(engine="streaming").item()
@@ -220,5 +266,7 @@ def index_ratings(*, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix, index: 
         indices[places] = chunk["row"].to_numpy()[order]
         stars[places] = _half_stars(chunk["rating"].to_numpy()[order])
         filled += np.bincount(codes, minlength=len(users))
-    return RatedMatrix(users=users, stars=sparse.csr_matrix(
-        (stars, indices, indptr), shape=(len(users), index.size)))
+    return RatedMatrix(
+        users=users,
+        stars=sparse.csr_matrix((stars, indices, indptr), shape=(len(users), index.size)),
+    )

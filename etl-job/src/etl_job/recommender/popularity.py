@@ -9,8 +9,9 @@ from etl_job.recommender.collaborative import POSITIVE_RATING
 from etl_job.recommender.movies import RatedMatrix
 
 
-def popularity_order(*, ratings: RatedMatrix, n_movies: int,
-                     threshold: float = POSITIVE_RATING) -> np.ndarray:
+def popularity_order(
+    *, ratings: RatedMatrix, n_movies: int, threshold: float = POSITIVE_RATING
+) -> np.ndarray:
     """Movie rows by number of positive ratings, then of ratings, then row; unrated rows last."""
     liked, rated = ratings.per_movie(threshold, size=n_movies)
     return np.lexsort((np.arange(n_movies), -rated, -liked))
@@ -28,9 +29,15 @@ def most_rated(*, ratings: RatedMatrix, count: int) -> set[int]:
     return set(rows[np.lexsort((rows, -rated[rows]))][:count].tolist())
 
 
-def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarray, k: int,
-                       existing: dict[int, set[int]] | None = None,
-                       bands: np.ndarray | None = None) -> pl.DataFrame:
+def popular_neighbours(
+    *,
+    order: np.ndarray,
+    groups: np.ndarray,
+    rows: np.ndarray,
+    k: int,
+    existing: dict[int, set[int]] | None = None,
+    bands: np.ndarray | None = None,
+) -> pl.DataFrame:
     """For each query row, the first k rows of `order` that are not its film, already listed
     nor (with `bands`) unsuited to its audience."""
     existing = existing or {}
@@ -50,24 +57,49 @@ def popular_neighbours(*, order: np.ndarray, groups: np.ndarray, rows: np.ndarra
             queries.append(query)
             neighbours.append(row)
             found += 1
-    return pl.DataFrame({"query": queries, "neighbour": neighbours, "score": 0.0, "ease": 0.0,
-                         "bm25": 0.0, "content": 0.0}, schema=BLEND_SCHEMA)
+    return pl.DataFrame(
+        {
+            "query": queries,
+            "neighbour": neighbours,
+            "score": 0.0,
+            "ease": 0.0,
+            "bm25": 0.0,
+            "content": 0.0,
+        },
+        schema=BLEND_SCHEMA,
+    )
 
 
-def fill_short_lists(*, neighbours: pl.DataFrame, order: np.ndarray, groups: np.ndarray,
-                     rows: np.ndarray, k: int, bands: np.ndarray | None = None) -> pl.DataFrame:
+def fill_short_lists(
+    *,
+    neighbours: pl.DataFrame,
+    order: np.ndarray,
+    groups: np.ndarray,
+    rows: np.ndarray,
+    k: int,
+    bands: np.ndarray | None = None,
+) -> pl.DataFrame:
     """Append the first rows of `order` (score 0) to every query row that has fewer than k
     neighbours (suited to its audience, with `bands`: see popular_neighbours)."""
     counts = dict(neighbours.group_by("query").len().iter_rows())
     short = [int(row) for row in rows if counts.get(int(row), 0) < k]
     if not short:
         return neighbours
-    listed = (neighbours.filter(pl.col("query").is_in(short))
-              .group_by("query").agg(pl.col("neighbour")))
+    listed = (
+        neighbours.filter(pl.col("query").is_in(short)).group_by("query").agg(pl.col("neighbour"))
+    )
     existing = {q: set(ns) for q, ns in listed.iter_rows()}
-    fillers = [popular_neighbours(order=order, groups=groups, rows=np.array([row]),
-                                  k=k - counts.get(row, 0), existing=existing, bands=bands)
-               for row in short]
+    fillers = [
+        popular_neighbours(
+            order=order,
+            groups=groups,
+            rows=np.array([row]),
+            k=k - counts.get(row, 0),
+            existing=existing,
+            bands=bands,
+        )
+        for row in short
+    ]
     fillers = [f.select(neighbours.columns).cast(neighbours.schema) for f in fillers]
     # A stable sort by query keeps each list's order and puts its fillers after it.
     return pl.concat([neighbours, *fillers]).sort("query", maintain_order=True)

@@ -19,14 +19,17 @@ def replace_in_readme(readme: Path, table: str) -> None:
     pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
     if not pattern.search(text):
         raise ValueError(f"{readme} has no {README_START} ... {README_END} markers")
-    readme.write_text(pattern.sub(lambda _: f"{README_START}\n{table}\n{README_END}", text),
-                      encoding="utf-8")
+    readme.write_text(
+        pattern.sub(lambda _: f"{README_START}\n{table}\n{README_END}", text), encoding="utf-8"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m etl_job.recommender.readme_table MANIFEST [--readme docs/recommender.md]`."""
-    parser = argparse.ArgumentParser(description="The evaluation table of a run's manifest, "
-                                     "as markdown (printed, or put between a page's markers).")
+    parser = argparse.ArgumentParser(
+        description="The evaluation table of a run's manifest, "
+        "as markdown (printed, or put between a page's markers)."
+    )
     parser.add_argument("manifest", type=Path)
     parser.add_argument("--readme", type=Path, help="rewrite the table between its markers")
     args = parser.parse_args(argv)
@@ -34,8 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         manifest = json.loads(args.manifest.read_text(encoding="utf-8"))
         evaluation = manifest["evaluation"]
     except (OSError, ValueError, KeyError) as exc:
-        print(f"report: error: {args.manifest} has no readable evaluation section ({exc!r})",
-              file=sys.stderr)
+        print(
+            f"report: error: {args.manifest} has no readable evaluation section ({exc!r})",
+            file=sys.stderr,
+        )
         return 2
     table = markdown_table(evaluation, source=f"run `{manifest.get('run_id', '?')}`")
     if args.readme:

@@ -16,7 +16,8 @@ SELECTION_RULE = (
     f"outside the head; ship the blend with the best HR@5 among the blends that no single "
     f"signal dominates (equal or better on both HR@5 and tail HR@5) and whose tail HR@5 is at "
     f"least {TARGET_TAIL:g} (the target); if none reaches {TARGET_TAIL:g}, the undominated "
-    f"blend with the best tail HR@5; ties go to the blend listed first")
+    f"blend with the best tail HR@5; ties go to the blend listed first"
+)
 
 
 def ease_name(lam: float) -> str:
@@ -42,8 +43,9 @@ class ModelScore:
         return self.hr_at_k >= other.hr_at_k and self.tail_hr_at_k >= other.tail_hr_at_k
 
 
-def choose_blend(*, grid: Sequence[ModelScore],
-                 baselines: Sequence[ModelScore]) -> tuple[int, bool]:
+def choose_blend(
+    *, grid: Sequence[ModelScore], baselines: Sequence[ModelScore]
+) -> tuple[int, bool]:
     """(position of the shipped blend in `grid`, whether it is undominated): SELECTION_RULE."""
     if not grid:
         raise ValueError("the blend grid is empty")
@@ -66,8 +68,7 @@ class SecondSplit:
     score: ModelScore
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "held_out_users": self.held_out_users,
-                **_score_dict(self.score)}
+        return {"seed": self.seed, "held_out_users": self.held_out_users, **_score_dict(self.score)}
 
 
 @dataclass(frozen=True)
@@ -109,26 +110,38 @@ class EvaluationReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form for the manifest and the model metadata."""
         return {
-            "k": self.k, "ndcg_k": 10, "seed": self.seed,
-            "holdout_fraction": self.holdout_fraction, "train_users": self.train_users,
-            "held_out_users": self.held_out_users, "liked_rating": self.liked_rating,
+            "k": self.k,
+            "ndcg_k": 10,
+            "seed": self.seed,
+            "holdout_fraction": self.holdout_fraction,
+            "train_users": self.train_users,
+            "held_out_users": self.held_out_users,
+            "liked_rating": self.liked_rating,
             "tail_cutoff": self.tail_cutoff,
-            "sample": {**self.sample, "hr_interval_width": round(
-                self.blend.hr_interval[1] - self.blend.hr_interval[0], 4)},
-            "blend_weight": self.blend.name, "blend": self.blend_settings,
+            "sample": {
+                **self.sample,
+                "hr_interval_width": round(
+                    self.blend.hr_interval[1] - self.blend.hr_interval[0], 4
+                ),
+            },
+            "blend_weight": self.blend.name,
+            "blend": self.blend_settings,
             "lambda": self.blend_settings["lam"],
             "selection_rule": SELECTION_RULE,
-            "targets": {"hr_at_k": TARGET_HR, "tail_hr_at_k": TARGET_TAIL,
-                        "met": self.blend.hr_at_k >= TARGET_HR
-                        and self.blend.tail_hr_at_k >= TARGET_TAIL},
+            "targets": {
+                "hr_at_k": TARGET_HR,
+                "tail_hr_at_k": TARGET_TAIL,
+                "met": self.blend.hr_at_k >= TARGET_HR and self.blend.tail_hr_at_k >= TARGET_TAIL,
+            },
             "models": {m.name: _score_dict(m) for m in self.baselines}
             | {BLEND: _score_dict(self.blend)},
-            "blend_grid": [{"name": s.name, **settings, **_score_dict(s),
-                            "shipped": i == self.shipped}
-                           for i, (s, settings) in enumerate(
-                               zip(self.grid, self.grid_settings, strict=True))],
-            "second_split": (self.second_split.as_dict() if self.second_split is not None
-                             else None),
+            "blend_grid": [
+                {"name": s.name, **settings, **_score_dict(s), "shipped": i == self.shipped}
+                for i, (s, settings) in enumerate(zip(self.grid, self.grid_settings, strict=True))
+            ],
+            "second_split": (
+                self.second_split.as_dict() if self.second_split is not None else None
+            ),
             "parameters": self.parameters,
         }
 
@@ -141,8 +154,7 @@ def _score_dict(score: ModelScore) -> dict[str, Any]:
 
 
 def _rows(evaluation: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
-    rows = [(name, values, False) for name, values in evaluation["models"].items()
-            if name != BLEND]
+    rows = [(name, values, False) for name, values in evaluation["models"].items() if name != BLEND]
     rows += [(entry["name"], entry, bool(entry["shipped"])) for entry in evaluation["blend_grid"]]
     return rows
 
@@ -152,42 +164,59 @@ def _header(evaluation: dict[str, Any]) -> str:
     if sample:
         low, high = evaluation["models"][BLEND]["hr_interval"]
         sample = {"hr_interval_width": high - low, **sample}
-        sampled = (f"; {sample['sampled_queries']} of {sample['held_out_queries']} queries "
-                   f"({sample['sampled_users']} users, at most {sample['max_queries']}; the "
-                   f"shipped blend's HR@{evaluation['k']} interval is "
-                   f"{sample['hr_interval_width']:.3f} wide)")
-    return (f"{evaluation['held_out_users']} held-out users ({evaluation['holdout_fraction']:.0%},"
-            f" seed {evaluation['seed']}), models trained on the other "
-            f"{evaluation['train_users']}{sampled}; liked = rated {evaluation['liked_rating']:g} "
-            f"or more; tail = hits outside the {evaluation['tail_cutoff']} most-rated movies; "
-            f"HR@{k} with its 95% bootstrap interval (users resampled)")
+        sampled = (
+            f"; {sample['sampled_queries']} of {sample['held_out_queries']} queries "
+            f"({sample['sampled_users']} users, at most {sample['max_queries']}; the "
+            f"shipped blend's HR@{evaluation['k']} interval is "
+            f"{sample['hr_interval_width']:.3f} wide)"
+        )
+    return (
+        f"{evaluation['held_out_users']} held-out users ({evaluation['holdout_fraction']:.0%},"
+        f" seed {evaluation['seed']}), models trained on the other "
+        f"{evaluation['train_users']}{sampled}; liked = rated {evaluation['liked_rating']:g} "
+        f"or more; tail = hits outside the {evaluation['tail_cutoff']} most-rated movies; "
+        f"HR@{k} with its 95% bootstrap interval (users resampled)"
+    )
 
 
 def _cells(values: dict[str, Any]) -> list[str]:
     low, high = values["hr_interval"]
-    return [f"{values['hr_at_k']:.4f}", f"{low:.3f}-{high:.3f}", f"{values['tail_hr_at_k']:.4f}",
-            f"{values['ndcg_at_10']:.4f}", f"{values['coverage']:.4f}", str(values["queries"])]
+    return [
+        f"{values['hr_at_k']:.4f}",
+        f"{low:.3f}-{high:.3f}",
+        f"{values['tail_hr_at_k']:.4f}",
+        f"{values['ndcg_at_10']:.4f}",
+        f"{values['coverage']:.4f}",
+        str(values["queries"]),
+    ]
 
 
 def _checks(evaluation: dict[str, Any]) -> list[str]:
     """The series and taste sentences, when the run measured them."""
     series = evaluation.get("series")
-    return ((series_lines(series).splitlines() if series else [])
-            + ([taste_lines(evaluation["taste"])] if evaluation.get("taste") else []))
+    return (series_lines(series).splitlines() if series else []) + (
+        [taste_lines(evaluation["taste"])] if evaluation.get("taste") else []
+    )
 
 
 def render_table(evaluation: dict[str, Any]) -> str:
     """The plain-text table the ETL prints, from the manifest's evaluation section."""
     table = [["model", *_columns(evaluation["k"])]] + [
         [f"{'* ' if shipped else ''}{name}", *_cells(values)]
-        for name, values, shipped in _rows(evaluation)]
+        for name, values, shipped in _rows(evaluation)
+    ]
     width = max(len(label) for label, *_ in table) + 2
     lines = [f"offline evaluation: {_header(evaluation)}", ""] + [
-        f"{label:<{width}}" + "".join(f"  {c:>{w}}" for c, w in zip(cells, (6, 15, 11, 7, 8, 7),
-                                                                    strict=True))
-        for label, *cells in table]
-    lines += ["", f"* shipped: {evaluation['blend_weight']}", f"rule: {SELECTION_RULE}",
-              _target_line(evaluation)]
+        f"{label:<{width}}"
+        + "".join(f"  {c:>{w}}" for c, w in zip(cells, (6, 15, 11, 7, 8, 7), strict=True))
+        for label, *cells in table
+    ]
+    lines += [
+        "",
+        f"* shipped: {evaluation['blend_weight']}",
+        f"rule: {SELECTION_RULE}",
+        _target_line(evaluation),
+    ]
     extra = [_second_line(evaluation), lists_line(evaluation), *_checks(evaluation)]
     return "\n".join(lines + [line for line in extra if line])
 
@@ -203,21 +232,28 @@ def lists_line(evaluation: dict[str, Any]) -> str:
         return ""
     exposure = "; ".join(
         f"most frequent title {where}: {lists[key]['title']} in {lists[key]['share']:.1%}"
-        for key, where in (("max_exposure_all", "over every list"),
-                           ("max_exposure_most_rated", "over the 400 most-rated films' lists"))
-        if key in lists)
-    return (f"published lists (first 5 of {lists['lists']}): kids' lists with an adult-rated "
-            f"title {lists['kids_lists_with_adult']} of {lists['kids_lists']}, family lists "
-            f"with one {lists['family_lists_with_adult']} of {lists['family_lists']}; "
-            f"{exposure}; titles sharing a genre family with their query "
-            f"{lists['genre_family_share']:.1%}")
+        for key, where in (
+            ("max_exposure_all", "over every list"),
+            ("max_exposure_most_rated", "over the 400 most-rated films' lists"),
+        )
+        if key in lists
+    )
+    return (
+        f"published lists (first 5 of {lists['lists']}): kids' lists with an adult-rated "
+        f"title {lists['kids_lists_with_adult']} of {lists['kids_lists']}, family lists "
+        f"with one {lists['family_lists_with_adult']} of {lists['family_lists']}; "
+        f"{exposure}; titles sharing a genre family with their query "
+        f"{lists['genre_family_share']:.1%}"
+    )
 
 
 def _target_line(evaluation: dict[str, Any]) -> str:
     shipped = evaluation["models"][BLEND]
     verdict = "met" if evaluation["targets"]["met"] else "NOT met"
-    return (f"targets HR@{evaluation['k']} >= {TARGET_HR:g} and tail >= {TARGET_TAIL:g} at once: "
-            f"{verdict} (shipped {shipped['hr_at_k']:.4f} / {shipped['tail_hr_at_k']:.4f})")
+    return (
+        f"targets HR@{evaluation['k']} >= {TARGET_HR:g} and tail >= {TARGET_TAIL:g} at once: "
+        f"{verdict} (shipped {shipped['hr_at_k']:.4f} / {shipped['tail_hr_at_k']:.4f})"
+    )
 
 
 def _second_line(evaluation: dict[str, Any]) -> str:
@@ -227,21 +263,25 @@ def _second_line(evaluation: dict[str, Any]) -> str:
     k = evaluation["k"]
     low, high = second["hr_interval"]
     met = second["hr_at_k"] >= TARGET_HR and second["tail_hr_at_k"] >= TARGET_TAIL
-    return (f"second split (seed {second['seed']}, {second['held_out_users']} other held-out "
-            f"users, models retrained, the same blend): HR@{k} {second['hr_at_k']:.4f} "
-            f"({low:.3f}-{high:.3f}), tail HR@{k} {second['tail_hr_at_k']:.4f}, NDCG@10 "
-            f"{second['ndcg_at_10']:.4f}, coverage {second['coverage']:.4f}, "
-            f"{second['queries']} queries: targets {'met' if met else 'NOT met'}")
+    return (
+        f"second split (seed {second['seed']}, {second['held_out_users']} other held-out "
+        f"users, models retrained, the same blend): HR@{k} {second['hr_at_k']:.4f} "
+        f"({low:.3f}-{high:.3f}), tail HR@{k} {second['tail_hr_at_k']:.4f}, NDCG@10 "
+        f"{second['ndcg_at_10']:.4f}, coverage {second['coverage']:.4f}, "
+        f"{second['queries']} queries: targets {'met' if met else 'NOT met'}"
+    )
 
 
 def series_lines(series: dict[str, Any]) -> str:
     """The hand-made list's hit rate and the cold start, one line each."""
     known, cold = series["known_series"], series["cold_start"]
     verdict = "met" if known["hit_rate"] >= series["target_hit_rate"] else "NOT met"
-    lines = [f"series: {known['hits']} of {known['films']} films of {known['series']} "
-             f"hand-listed catalog series ({known['hit_rate']:.1%}) show another film of their "
-             f"series in their first {known['k']} (target >= {series['target_hit_rate']:.0%}: "
-             f"{verdict})"]
+    lines = [
+        f"series: {known['hits']} of {known['films']} films of {known['series']} "
+        f"hand-listed catalog series ({known['hit_rate']:.1%}) show another film of their "
+        f"series in their first {known['k']} (target >= {series['target_hit_rate']:.0%}: "
+        f"{verdict})"
+    ]
     if "blend_with_series" in cold:
         plain, placed = cold["blend"], cold["blend_with_series"]
         lines.append(
@@ -250,7 +290,8 @@ def series_lines(series: dict[str, Any]) -> str:
             f"viewer liked for {placed['cold_hr_at_k']:.4f} of (viewer, film) pairs "
             f"({placed['hr_interval'][0]:.4f}-{placed['hr_interval'][1]:.4f}; "
             f"{plain['cold_hr_at_k']:.4f} without the series step), "
-            f"{cold['viewers']} viewers, {cold['queries']} (viewer, liked film) queries")
+            f"{cold['viewers']} viewers, {cold['queries']} (viewer, liked film) queries"
+        )
     else:
         lines.append(f"item cold start: no film liked twice to hide ({cold['queries']} queries)")
     return "\n".join(lines)
@@ -261,20 +302,27 @@ def taste_lines(taste: dict[str, Any]) -> str:
     if not taste.get("users"):
         return "taste: no held-out user has enough liked films to score a taste"
     depth = taste["depth"]
-    arms = [f"{name} HR@{depth} {taste[name]['hr_at_k']:.4f} / Recall@{depth} "
-            f"{taste[name]['recall_at_k']:.4f}"
-            for name in ("sparse fold-in", "exact EASE fold-in", "merged lists")]
-    return (f"taste ({taste['users']} held-out users, {taste['given']} liked films in, "
-            f"{depth} out; sparse = the {taste['sparse_k']} largest weights of each row of B, "
-            f"what the service sums): " + "; ".join(arms))
+    arms = [
+        f"{name} HR@{depth} {taste[name]['hr_at_k']:.4f} / Recall@{depth} "
+        f"{taste[name]['recall_at_k']:.4f}"
+        for name in ("sparse fold-in", "exact EASE fold-in", "merged lists")
+    ]
+    return (
+        f"taste ({taste['users']} held-out users, {taste['given']} liked films in, "
+        f"{depth} out; sparse = the {taste['sparse_k']} largest weights of each row of B, "
+        f"what the service sums): " + "; ".join(arms)
+    )
 
 
 def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
     """The evaluation table of docs/recommender.md, from a manifest's evaluation section."""
-    lines = [f"Generated from {source or 'a run manifest'} by "
-             "`python -m etl_job.recommender.readme_table`: " + _header(evaluation) + ".", "",
-             "| " + " | ".join(["model", *_columns(evaluation["k"])]) + " |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"Generated from {source or 'a run manifest'} by "
+        "`python -m etl_job.recommender.readme_table`: " + _header(evaluation) + ".",
+        "",
+        "| " + " | ".join(["model", *_columns(evaluation["k"])]) + " |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, values, shipped in _rows(evaluation):
         cells = [name, *_cells(values)]
         if shipped:
@@ -282,9 +330,13 @@ def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
         lines.append("| " + " | ".join(cells) + " |")
     second = _second_line(evaluation)
     published = lists_line(evaluation)
-    lines += ["", f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
-              f"{_target_line(evaluation)}." + (f" The {second}." if second else "")
-              + (f" The {published}." if published else "")]
+    lines += [
+        "",
+        f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
+        f"{_target_line(evaluation)}."
+        + (f" The {second}." if second else "")
+        + (f" The {published}." if published else ""),
+    ]
     extra = _checks(evaluation)
     if extra:
         lines += ["", *(f"{line[0].upper()}{line[1:]}." for line in extra)]
@@ -299,7 +351,11 @@ class BlendDominated(RuntimeError):
         beaten_by = ", ".join(
             f"{b.name} (HR@{report.k} {b.hr_at_k:.4f} >= {report.blend.hr_at_k:.4f}, tail HR@"
             f"{report.k} {b.tail_hr_at_k:.4f} >= {report.blend.tail_hr_at_k:.4f})"
-            for b in report.baselines if b.dominates(report.blend))
-        super().__init__(f"the blend ({report.blend.name}) is dominated by {beaten_by}; no "
-                         f"blend tried beats every single signal on HR@{report.k} or tail "
-                         f"HR@{report.k}")
+            for b in report.baselines
+            if b.dominates(report.blend)
+        )
+        super().__init__(
+            f"the blend ({report.blend.name}) is dominated by {beaten_by}; no "
+            f"blend tried beats every single signal on HR@{report.k} or tail "
+            f"HR@{report.k}"
+        )

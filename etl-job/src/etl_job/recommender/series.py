@@ -28,12 +28,31 @@ PREVIOUS_REASON = "The previous film of the series."
 
 # series: the words its titles start with (series_id tells two of one name apart); position:
 # 1, 2, ... in release order; number: `toy story 3`'s 3 (1 for the title numbered ones extend).
-SERIES_SCHEMA = pl.Schema({"id": pl.String(), "film": pl.String(), "series_id": pl.Int32(),
-                           "series": pl.String(), "position": pl.Int32(),
-                           "number": pl.Int32(), "size": pl.Int32()})
+SERIES_SCHEMA = pl.Schema(
+    {
+        "id": pl.String(),
+        "film": pl.String(),
+        "series_id": pl.Int32(),
+        "series": pl.String(),
+        "position": pl.Int32(),
+        "number": pl.Int32(),
+        "size": pl.Int32(),
+    }
+)
 
-_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
-          "xi": 11, "xii": 12}
+_ROMAN = {
+    "ii": 2,
+    "iii": 3,
+    "iv": 4,
+    "v": 5,
+    "vi": 6,
+    "vii": 7,
+    "viii": 8,
+    "ix": 9,
+    "x": 10,
+    "xi": 11,
+    "xii": 12,
+}
 # Words that may stand between a base and its number: `john wick chapter 2`, `kill bill vol 2`.
 _NUMBER_WORDS = frozenset({"part", "chapter", "vol", "volume", "episode", "book"})
 # Dropped from the end of a series' name (`the lord of the rings the`).
@@ -89,8 +108,10 @@ def _numbers(norms: list[str]) -> dict[str, int | None]:
     """Each title's entry number: its own, 1 for the title numbered entries extend, else None."""
     numbered = {norm: _numbered(norm) for norm in norms}
     bases = {found[0] for found in numbered.values() if found is not None}
-    return {norm: found[1] if found is not None else (1 if norm in bases else None)
-            for norm, found in numbered.items()}
+    return {
+        norm: found[1] if found is not None else (1 if norm in bases else None)
+        for norm, found in numbered.items()
+    }
 
 
 def _common_words(norms: list[str]) -> str:
@@ -106,13 +127,18 @@ def _common_words(norms: list[str]) -> str:
 def detect_series(catalog: pl.DataFrame) -> pl.DataFrame:
     """Every catalog record (placeholders aside) of a film that has other entries of its series
     in the catalog (SERIES_SCHEMA), ordered by series and position."""
-    year = (pl.col("release_year") if "release_year" in catalog.columns
-            else pl.lit(None, dtype=pl.Int32).alias("release_year"))
-    records = (catalog.filter(~is_placeholder())
-               .select("id", "type", "title", year, "director", "cast")
-               .unique("id", keep="first").sort("id"))
-    people = (name_lists(records["director"]).list.concat(name_lists(records["cast"]))
-              .to_list())
+    year = (
+        pl.col("release_year")
+        if "release_year" in catalog.columns
+        else pl.lit(None, dtype=pl.Int32).alias("release_year")
+    )
+    records = (
+        catalog.filter(~is_placeholder())
+        .select("id", "type", "title", year, "director", "cast")
+        .unique("id", keep="first")
+        .sort("id")
+    )
+    people = name_lists(records["director"]).list.concat(name_lists(records["cast"])).to_list()
     films: dict[str, _Film] = {}
     ids: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
@@ -131,15 +157,18 @@ def detect_series(catalog: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for number, members in enumerate(groups):
         numbers = _numbers([films[k].norm for k in members])
-        ordered = sorted(members, key=lambda k: (films[k].year, numbers[films[k].norm] or 1,
-                                                 films[k].norm))
+        ordered = sorted(
+            members, key=lambda k: (films[k].year, numbers[films[k].norm] or 1, films[k].norm)
+        )
         name = _common_words([films[k].norm for k in ordered])
         for position, key in enumerate(ordered, start=1):
-            rows += [(record, key, number, name, position, numbers[films[key].norm],
-                      len(ordered))
-                     for record in ids[key]]
-    return (pl.DataFrame(rows, schema=SERIES_SCHEMA, orient="row")
-            .sort("series", "series_id", "position", "id"))
+            rows += [
+                (record, key, number, name, position, numbers[films[key].norm], len(ordered))
+                for record in ids[key]
+            ]
+    return pl.DataFrame(rows, schema=SERIES_SCHEMA, orient="row").sort(
+        "series", "series_id", "position", "id"
+    )
 
 
 def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, str]]:
@@ -182,8 +211,9 @@ def _components(pairs: list[tuple[str, str]]) -> list[set[str]]:
     """The connected films of `pairs`, ordered by their first key."""
     keys = sorted({key for pair in pairs for key in pair})
     code = {key: n for n, key in enumerate(keys)}
-    left, right = (np.array([code[pair[side]] for pair in pairs], dtype=np.int64)
-                   for side in (0, 1))
+    left, right = (
+        np.array([code[pair[side]] for pair in pairs], dtype=np.int64) for side in (0, 1)
+    )
     graph = sparse.coo_matrix((np.ones(len(pairs)), (left, right)), shape=(len(keys),) * 2)
     labels = connected_components(graph, directed=False)[1]
     groups: dict[int, set[str]] = {}
@@ -196,10 +226,11 @@ def series_targets(series: pl.DataFrame) -> pl.DataFrame:
     """query, target (catalog ids), reason: the entry each entry's list must show. The next
     number for a numbered entry (`toy story 3` -> `toy story 4`, past the shorts between),
     else the next release; the last gets the one before (by number where it has one)."""
-    entries = (series.group_by("film", maintain_order=True)
-               .agg(pl.col("series_id", "position", "number").first(),
-                    target=pl.col("id").min())
-               .sort("series_id", "position"))
+    entries = (
+        series.group_by("film", maintain_order=True)
+        .agg(pl.col("series_id", "position", "number").first(), target=pl.col("id").min())
+        .sort("series_id", "position")
+    )
     chosen = []
     for _, group in entries.group_by("series_id", maintain_order=True):
         films = group.rows(named=True)
@@ -218,26 +249,41 @@ def series_targets(series: pl.DataFrame) -> pl.DataFrame:
             else:
                 pick, why = films[at - 1], PREVIOUS_REASON
             chosen.append((entry["film"], pick["target"], why))
-    picks = pl.DataFrame(chosen, schema={"film": pl.String, "target": pl.String,
-                                         "reason": pl.String}, orient="row")
-    return (series.select(pl.col("id").alias("query"), "film")
-            .join(picks, on="film", how="inner").select("query", "target", "reason"))
+    picks = pl.DataFrame(
+        chosen, schema={"film": pl.String, "target": pl.String, "reason": pl.String}, orient="row"
+    )
+    return (
+        series.select(pl.col("id").alias("query"), "film")
+        .join(picks, on="film", how="inner")
+        .select("query", "target", "reason")
+    )
 
 
 def with_series(*, neighbours: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
     """Published lists (movie_id, rank, neighbour_id, score, reason) with each series entry's
     target among its first WITHIN places (place_series over detect_series(catalog))."""
     series = detect_series(catalog)
-    films = (series.select(pl.col("id").alias("item"), "film") if series.height
-             else pl.DataFrame(schema={"item": pl.String, "film": pl.String}))
-    placed = place_series(lists=neighbours.rename({"movie_id": "query",
-                                                   "neighbour_id": "neighbour"}),
-                          targets=series_targets(series), film_of=films)
+    films = (
+        series.select(pl.col("id").alias("item"), "film")
+        if series.height
+        else pl.DataFrame(schema={"item": pl.String, "film": pl.String})
+    )
+    placed = place_series(
+        lists=neighbours.rename({"movie_id": "query", "neighbour_id": "neighbour"}),
+        targets=series_targets(series),
+        film_of=films,
+    )
     return placed.rename({"query": "movie_id", "neighbour": "neighbour_id"})
 
 
-def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.DataFrame,
-                 within: int = WITHIN, place: int = PLACE) -> pl.DataFrame:
+def place_series(
+    *,
+    lists: pl.DataFrame,
+    targets: pl.DataFrame,
+    film_of: pl.DataFrame,
+    within: int = WITHIN,
+    place: int = PLACE,
+) -> pl.DataFrame:
     """Each list with its series target among its first `within` places.
 
     `lists`: query, neighbour, score (any other columns kept), best first; `targets`: query,
@@ -249,43 +295,57 @@ def place_series(*, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.Data
         return lists
     items = lists.schema["neighbour"]
     film = film_of.select(pl.col("item").cast(items), "film")
-    wanted = (targets.select(pl.col("query").cast(lists.schema["query"]),
-                             pl.col("target").cast(items), pl.col("reason").alias("_why"))
-              .join(film.rename({"item": "target", "film": "_target_film"}), on="target",
-                    how="left"))
-    marked = (lists.with_columns(_place=pl.int_range(0, pl.len()).over("query"))
-              .join(film.rename({"item": "neighbour", "film": "_film"}), on="neighbour",
-                    how="left")
-              .join(wanted, on="query", how="left")
-              .with_columns(_is_target=(pl.col("_film") == pl.col("_target_film"))
-                            .fill_null(False)
-                            | (pl.col("neighbour") == pl.col("target")).fill_null(False)))
+    wanted = targets.select(
+        pl.col("query").cast(lists.schema["query"]),
+        pl.col("target").cast(items),
+        pl.col("reason").alias("_why"),
+    ).join(film.rename({"item": "target", "film": "_target_film"}), on="target", how="left")
+    marked = (
+        lists.with_columns(_place=pl.int_range(0, pl.len()).over("query"))
+        .join(film.rename({"item": "neighbour", "film": "_film"}), on="neighbour", how="left")
+        .join(wanted, on="query", how="left")
+        .with_columns(
+            _is_target=(pl.col("_film") == pl.col("_target_film")).fill_null(False)
+            | (pl.col("neighbour") == pl.col("target")).fill_null(False)
+        )
+    )
     shown = marked.group_by("query").agg(
         _shown=(pl.col("_is_target") & (pl.col("_place") < within)).any(),
-        _wanted=pl.col("target").is_not_null().any())
+        _wanted=pl.col("target").is_not_null().any(),
+    )
     marked = marked.join(shown, on="query", how="left")
     moving = pl.col("_wanted") & ~pl.col("_shown")
     kept = marked.filter(~(moving & pl.col("_is_target")))
-    inserted = (marked.filter(moving).group_by("query", maintain_order=True)
-                .agg(pl.col("target").first(), pl.col("_why").first())
-                .select("query", neighbour=pl.col("target"), _why="_why",
-                        _order=pl.lit(place - 1.5)))
+    inserted = (
+        marked.filter(moving)
+        .group_by("query", maintain_order=True)
+        .agg(pl.col("target").first(), pl.col("_why").first())
+        .select("query", neighbour=pl.col("target"), _why="_why", _order=pl.lit(place - 1.5))
+    )
     kept = kept.with_columns(_order=pl.int_range(0, pl.len()).over("query").cast(pl.Float64))
     columns = [c for c in lists.columns if c not in ("query", "neighbour")]
-    new_rows = inserted.with_columns(
-        **{c: pl.lit(None, dtype=lists.schema[c]) for c in columns})
+    new_rows = inserted.with_columns(**{c: pl.lit(None, dtype=lists.schema[c]) for c in columns})
     if "reason" in lists.columns:
         new_rows = new_rows.with_columns(reason=pl.col("_why"))
     lengths = lists.group_by("query").agg(_length=pl.len())
-    placed = (pl.concat([kept.select(*lists.columns, "_order"),
-                         new_rows.select(*lists.columns, "_order")], how="vertical")
-              .sort("query", "_order", maintain_order=True)
-              .join(lengths, on="query", how="left", maintain_order="left")
-              .filter(pl.int_range(0, pl.len()).over("query") < pl.col("_length")))
-    placed = placed.with_columns(score=pl.col("score").fill_null(strategy="forward")
-                                 .fill_null(strategy="backward")
-                                 .sort(descending=True, nulls_last=True).over("query"))
+    placed = (
+        pl.concat(
+            [kept.select(*lists.columns, "_order"), new_rows.select(*lists.columns, "_order")],
+            how="vertical",
+        )
+        .sort("query", "_order", maintain_order=True)
+        .join(lengths, on="query", how="left", maintain_order="left")
+        .filter(pl.int_range(0, pl.len()).over("query") < pl.col("_length"))
+    )
+    placed = placed.with_columns(
+        score=pl.col("score")
+        .fill_null(strategy="forward")
+        .fill_null(strategy="backward")
+        .sort(descending=True, nulls_last=True)
+        .over("query")
+    )
     if "rank" in lists.columns:
-        placed = placed.with_columns(rank=pl.int_range(1, pl.len() + 1).over("query")
-                                     .cast(lists.schema["rank"]))
+        placed = placed.with_columns(
+            rank=pl.int_range(1, pl.len() + 1).over("query").cast(lists.schema["rank"])
+        )
     return placed.select(lists.columns)

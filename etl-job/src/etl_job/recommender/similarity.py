@@ -39,9 +39,16 @@ def top_k_positive(*, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     return rows[keep], columns[keep], values[keep]
 
 
-def top_k_blocks(*, score: Callable[[np.ndarray], np.ndarray], rows: np.ndarray,
-                 columns: np.ndarray, groups: np.ndarray, k: int, block_rows: int = BLOCK_ROWS,
-                 threads: int | None = None) -> pl.DataFrame:
+def top_k_blocks(
+    *,
+    score: Callable[[np.ndarray], np.ndarray],
+    rows: np.ndarray,
+    columns: np.ndarray,
+    groups: np.ndarray,
+    k: int,
+    block_rows: int = BLOCK_ROWS,
+    threads: int | None = None,
+) -> pl.DataFrame:
     """Per query row, the k best positive `columns` by `score(block)` (a dense block of rows x
     columns), never one of the row's own film (`groups`): query, neighbour, score, best first.
 
@@ -51,13 +58,17 @@ def top_k_blocks(*, score: Callable[[np.ndarray], np.ndarray], rows: np.ndarray,
     rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
 
     def run(start: int) -> pl.DataFrame:
-        block = rows[start:start + block_rows]
+        block = rows[start : start + block_rows]
         scores = score(block)
         scores[groups[block][:, None] == groups[columns][None, :]] = -np.inf
         found, neighbours, values = top_k_positive(scores=scores, k=k)
-        return pl.DataFrame({"query": block[found].astype(np.int32),
-                             "neighbour": columns[neighbours].astype(np.int32),
-                             "score": values.astype(np.float64)})
+        return pl.DataFrame(
+            {
+                "query": block[found].astype(np.int32),
+                "neighbour": columns[neighbours].astype(np.int32),
+                "score": values.astype(np.float64),
+            }
+        )
 
     if k <= 0 or len(rows) == 0:
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
@@ -65,26 +76,43 @@ def top_k_blocks(*, score: Callable[[np.ndarray], np.ndarray], rows: np.ndarray,
         return pl.concat(pool.map(run, range(0, len(rows), block_rows)))
 
 
-def top_k_neighbours(*, matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.ndarray, k: int,
-                     columns: np.ndarray | None = None, block_rows: int = BLOCK_ROWS,
-                     threads: int | None = None) -> pl.DataFrame:
+def top_k_neighbours(
+    *,
+    matrix: sparse.csr_matrix,
+    rows: np.ndarray,
+    groups: np.ndarray,
+    k: int,
+    columns: np.ndarray | None = None,
+    block_rows: int = BLOCK_ROWS,
+    threads: int | None = None,
+) -> pl.DataFrame:
     """Top-k rows of `matrix` (among `columns`, default all) by dot product for each query row,
     never one of its own film (top_k_blocks)."""
     every = np.arange(matrix.shape[0]) if columns is None else columns
     transposed = (matrix if columns is None else matrix[columns]).T.tocsr()
-    return top_k_blocks(score=lambda block: (matrix[block] @ transposed).toarray(), rows=rows,
-                        columns=every, groups=groups, k=min(k, matrix.shape[0] - 1),
-                        block_rows=block_rows, threads=threads)
+    return top_k_blocks(
+        score=lambda block: (matrix[block] @ transposed).toarray(),
+        rows=rows,
+        columns=every,
+        groups=groups,
+        k=min(k, matrix.shape[0] - 1),
+        block_rows=block_rows,
+        threads=threads,
+    )
 
 
 def top_per_query(*, neighbours: pl.DataFrame, k: int) -> pl.DataFrame:
     """The k best rows per query of a query/neighbour/score frame, best first."""
-    return (neighbours.sort(["query", "score", "neighbour"], descending=[False, True, False])
-            .group_by("query", maintain_order=True).head(k))
+    return (
+        neighbours.sort(["query", "score", "neighbour"], descending=[False, True, False])
+        .group_by("query", maintain_order=True)
+        .head(k)
+    )
 
 
-def pair_scores(*, matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray,
-                chunk: int = PAIR_CHUNK) -> np.ndarray:
+def pair_scores(
+    *, matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = PAIR_CHUNK
+) -> np.ndarray:
     """Dot product of row left[i] with row right[i] for every i, `chunk` pairs at a time."""
     scores = np.zeros(len(left), dtype=np.float64)
     for start in range(0, len(left), chunk):

@@ -20,8 +20,9 @@ def taste_rows(*, model: EaseModel | None, index: MovieIndex, k: int = TASTE_K) 
     by one factor so the largest is TASTE_TOP (NEIGHBOURS_SCHEMA)."""
     if model is None:
         return pl.DataFrame(schema=NEIGHBOURS_SCHEMA)
-    top = index.without_placeholders(model.neighbours(groups=index.groups,
-                                                      rows=index.recommendable_rows(), k=k))
+    top = index.without_placeholders(
+        model.neighbours(groups=index.groups, rows=index.recommendable_rows(), k=k)
+    )
     # Stored scores keep 4 decimals; the weights are ~1e-4 to 1e-2.
     if top.height:
         top = top.with_columns(score=pl.col("score") * (TASTE_TOP / top["score"].max()))
@@ -39,8 +40,9 @@ def sparse_rows(weights: np.ndarray, *, groups: np.ndarray, k: int) -> np.ndarra
     return kept
 
 
-def fold_in(weights: np.ndarray, *, liked: np.ndarray, groups: np.ndarray,
-            depth: int) -> np.ndarray:
+def fold_in(
+    weights: np.ndarray, *, liked: np.ndarray, groups: np.ndarray, depth: int
+) -> np.ndarray:
     """The first `depth` columns by Σ weights[liked, :], the liked films left out."""
     scores = weights[liked].sum(axis=0)
     scores[np.isin(groups, groups[liked])] = -np.inf

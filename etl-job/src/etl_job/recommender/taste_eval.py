@@ -24,9 +24,17 @@ TASTE_LIKED = 5
 TASTE_DEPTH = 10
 
 
-def taste_evaluation(*, model: EaseModel, index: MovieIndex, liked: pl.DataFrame,
-                     lists: pl.DataFrame, seed: int, k: int = TASTE_K,
-                     given: int = TASTE_LIKED, depth: int = TASTE_DEPTH) -> dict[str, Any]:
+def taste_evaluation(
+    *,
+    model: EaseModel,
+    index: MovieIndex,
+    liked: pl.DataFrame,
+    lists: pl.DataFrame,
+    seed: int,
+    k: int = TASTE_K,
+    given: int = TASTE_LIKED,
+    depth: int = TASTE_DEPTH,
+) -> dict[str, Any]:
     """HR@depth and Recall@depth of the exact fold-in, the sparse one and the merged `lists`:
     users with more than `given` liked films (user_id, row) the model knows give `given` of
     them (seeded) and are scored on the others."""
@@ -40,30 +48,42 @@ def taste_evaluation(*, model: EaseModel, index: MovieIndex, liked: pl.DataFrame
             continue
         chosen = rng.choice(known, size=given, replace=False)
         cases.append((chosen, set(groups[np.setdiff1d(known, chosen)].tolist())))
-    result: dict[str, Any] = {"users": len(cases), "given": given, "depth": depth,
-                              "sparse_k": k}
+    result: dict[str, Any] = {"users": len(cases), "given": given, "depth": depth, "sparse_k": k}
     if not cases:
         return result
     sparse = sparse_rows(model.weights, groups=groups, k=k)
-    per_query = {q: list(zip(g["neighbour"].to_list(), g["score"].to_list(), strict=True))
-                 for (q,), g in lists.group_by("query", maintain_order=True)}
+    per_query = {
+        q: list(zip(g["neighbour"].to_list(), g["score"].to_list(), strict=True))
+        for (q,), g in lists.group_by("query", maintain_order=True)
+    }
     arms: dict[str, Callable[[np.ndarray], list[int]]] = {
-        "exact EASE fold-in": lambda chosen: groups[fold_in(
-            model.weights, liked=chosen, groups=groups, depth=depth)].tolist(),
-        "sparse fold-in": lambda chosen: groups[fold_in(
-            sparse, liked=chosen, groups=groups, depth=depth)].tolist(),
-        "merged lists": lambda chosen: _merged(per_query=per_query, liked=model.movies[chosen],
-                                               index=index, depth=depth)}
+        "exact EASE fold-in": lambda chosen: groups[
+            fold_in(model.weights, liked=chosen, groups=groups, depth=depth)
+        ].tolist(),
+        "sparse fold-in": lambda chosen: groups[
+            fold_in(sparse, liked=chosen, groups=groups, depth=depth)
+        ].tolist(),
+        "merged lists": lambda chosen: _merged(
+            per_query=per_query, liked=model.movies[chosen], index=index, depth=depth
+        ),
+    }
     for name, ranked in arms.items():
         hits = [len(set(ranked(chosen)) & wanted) for chosen, wanted in cases]
         recall = [h / min(depth, len(wanted)) for h, (_, wanted) in zip(hits, cases, strict=True)]
-        result[name] = {"hr_at_k": round(float(np.mean([h > 0 for h in hits])), 4),
-                        "recall_at_k": round(float(np.mean(recall)), 4)}
+        result[name] = {
+            "hr_at_k": round(float(np.mean([h > 0 for h in hits])), 4),
+            "recall_at_k": round(float(np.mean(recall)), 4),
+        }
     return result
 
 
-def _merged(*, per_query: dict[int, list[tuple[int, float]]], liked: np.ndarray,
-            index: MovieIndex, depth: int) -> list[int]:
+def _merged(
+    *,
+    per_query: dict[int, list[tuple[int, float]]],
+    liked: np.ndarray,
+    index: MovieIndex,
+    depth: int,
+) -> list[int]:
     """What the route did before: each film's summed score over the liked films' lists."""
     own = set(index.groups[liked].tolist())
     totals: dict[int, float] = {}
@@ -75,16 +95,24 @@ def _merged(*, per_query: dict[int, list[tuple[int, float]]], liked: np.ndarray,
     return sorted(totals, key=lambda film: -totals[film])[:depth]
 
 
-def taste_on_split(*, catalog: pl.DataFrame, ratings: RatedMatrix, blend: Blend,
-                   seed: int) -> dict[str, Any]:
+def taste_on_split(
+    *, catalog: pl.DataFrame, ratings: RatedMatrix, blend: Blend, seed: int
+) -> dict[str, Any]:
     """taste_evaluation on the offline evaluation's split (same seed, same held-out users):
     EASE at the blend's λ and the blend's lists trained again on its training users."""
     index = index_movies(catalog=catalog)
-    split = make_split(index=index, rated=ratings, seed=seed, holdout_fraction=HOLDOUT_FRACTION,
-                       max_queries=MAX_QUERIES, tail_cutoff=TAIL_CUTOFF)
-    shipped, model = retrained_lists(index=index, split=split, blend=blend,
-                                     depth=TOP_NEIGHBOURS)
+    split = make_split(
+        index=index,
+        rated=ratings,
+        seed=seed,
+        holdout_fraction=HOLDOUT_FRACTION,
+        max_queries=MAX_QUERIES,
+        tail_cutoff=TAIL_CUTOFF,
+    )
+    shipped, model = retrained_lists(index=index, split=split, blend=blend, depth=TOP_NEIGHBOURS)
     if model is None:
         return {"users": 0}
-    return {"seed": seed, **taste_evaluation(model=model, index=index, liked=split.liked,
-                                             lists=shipped, seed=seed)}
+    return {
+        "seed": seed,
+        **taste_evaluation(model=model, index=index, liked=split.liked, lists=shipped, seed=seed),
+    }

@@ -41,42 +41,69 @@ class SignalLists:
     bm25: pl.DataFrame
 
 
-def signal_lists(*, index: MovieIndex, features: ContentFeatures, ratings: RatedMatrix,
-                 rows: np.ndarray, candidates: int,
-                 known_content: pl.DataFrame | None = None,
-                 threads: int | None = None) -> SignalLists:
+def signal_lists(
+    *,
+    index: MovieIndex,
+    features: ContentFeatures,
+    ratings: RatedMatrix,
+    rows: np.ndarray,
+    candidates: int,
+    known_content: pl.DataFrame | None = None,
+    threads: int | None = None,
+) -> SignalLists:
     """Content and BM25 candidate frames for the given rows, placeholder titles left out;
     `known_content` (lists found with the same features and `candidates`) is kept for the rows
     it covers."""
     rows = np.asarray(rows, dtype=np.int64)
-    known = (known_content.filter(pl.col("query").is_in(pl.Series(rows).implode()))
-             if known_content is not None else pl.DataFrame(schema=NEIGHBOUR_SCHEMA))
+    known = (
+        known_content.filter(pl.col("query").is_in(pl.Series(rows).implode()))
+        if known_content is not None
+        else pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
+    )
     missing = rows[~np.isin(rows, known["query"].to_numpy())]
     schema = pl.Schema(NEIGHBOUR_SCHEMA)
-    content = (pl.concat([known.cast(schema),
-                          top_k_neighbours(matrix=features.matrix, rows=missing,
-                                           groups=index.groups, k=candidates,
-                                           threads=threads).cast(schema)])
-               .sort("query", maintain_order=True))
-    bm25 = collaborative_neighbours(ratings=ratings, groups=index.groups, rows=rows,
-                                    k=candidates, threads=threads)
-    return SignalLists(content=index.without_placeholders(content),
-                       bm25=index.without_placeholders(bm25))
+    content = pl.concat(
+        [
+            known.cast(schema),
+            top_k_neighbours(
+                matrix=features.matrix,
+                rows=missing,
+                groups=index.groups,
+                k=candidates,
+                threads=threads,
+            ).cast(schema),
+        ]
+    ).sort("query", maintain_order=True)
+    bm25 = collaborative_neighbours(
+        ratings=ratings, groups=index.groups, rows=rows, k=candidates, threads=threads
+    )
+    return SignalLists(
+        content=index.without_placeholders(content), bm25=index.without_placeholders(bm25)
+    )
 
 
-def ease_list(*, model: EaseModel | None, index: MovieIndex, rows: np.ndarray,
-              candidates: int) -> pl.DataFrame:
+def ease_list(
+    *, model: EaseModel | None, index: MovieIndex, rows: np.ndarray, candidates: int
+) -> pl.DataFrame:
     """EASE's candidates for the rows (none without a model), placeholder titles left out."""
     if model is None:
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    return index.without_placeholders(model.neighbours(groups=index.groups, rows=rows,
-                                                       k=candidates))
+    return index.without_placeholders(
+        model.neighbours(groups=index.groups, rows=rows, k=candidates)
+    )
 
 
-def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
-          blend: Blend, top_k: int = 20, max_items: int = MAX_ITEMS,
-          facts: dict[str, Any] | None = None, threads: int | None = None,
-          taste: list[pl.DataFrame] | None = None) -> pl.DataFrame:
+def train(
+    *,
+    catalog: pl.DataFrame,
+    ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
+    blend: Blend,
+    top_k: int = 20,
+    max_items: int = MAX_ITEMS,
+    facts: dict[str, Any] | None = None,
+    threads: int | None = None,
+    taste: list[pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """The top_k blended neighbours of every catalog movie but placeholders, with reasons and
     the series step. `facts` receives the EASE stage's figures, `taste` the sparse top-k of
     EASE's B (taste_rows); `threads`: of the parallel parts (default: the usable CPUs)."""
@@ -91,42 +118,76 @@ def train(*, catalog: pl.DataFrame, ratings: pl.DataFrame | pl.LazyFrame | Rated
     # spun against the other processes (54-65 s for the 6,000-movie solve against 17-22 s).
     with threadpool_limits(limits=1, user_api="blas"):
         features = build_content_features(movies=index.movies)
-        lists = signal_lists(index=index, features=features, ratings=rated, rows=rows,
-                             candidates=candidates, threads=threads)
+        lists = signal_lists(
+            index=index,
+            features=features,
+            ratings=rated,
+            rows=rows,
+            candidates=candidates,
+            threads=threads,
+        )
         ease_started = time.perf_counter()
-        model = next(fit_ease(ratings=rated, lambdas=[blend.lam], max_items=max_items,
-                              keep_co_likes=True, threads=threads), None)
+        model = next(
+            fit_ease(
+                ratings=rated,
+                lambdas=[blend.lam],
+                max_items=max_items,
+                keep_co_likes=True,
+                threads=threads,
+            ),
+            None,
+        )
     if facts is not None:
-        facts["ease"] = {"seconds": round(time.perf_counter() - ease_started, 3),
-                         "movies": 0 if model is None else len(model.movies),
-                         "movies_left_out": 0 if model is None else model.left_out,
-                         "max_movies": max_items, "lambda": blend.lam}
-    pairs = candidate_pairs(content=lists.content, bm25=lists.bm25,
-                            ease=ease_list(model=model, index=index, rows=rows,
-                                           candidates=candidates),
-                            features=features.matrix, ease_model=model)
+        facts["ease"] = {
+            "seconds": round(time.perf_counter() - ease_started, 3),
+            "movies": 0 if model is None else len(model.movies),
+            "movies_left_out": 0 if model is None else model.left_out,
+            "max_movies": max_items,
+            "lambda": blend.lam,
+        }
+    pairs = candidate_pairs(
+        content=lists.content,
+        bm25=lists.bm25,
+        ease=ease_list(model=model, index=index, rows=rows, candidates=candidates),
+        features=features.matrix,
+        ease_model=model,
+    )
     # Audience first: lists cut from suited candidates stay deep.
     bands = row_bands(index)
     pairs = suited(pairs, bands=bands)
-    blended = reserve_tail(blend_neighbours(pairs=pairs, blend=blend,
-                                            references=reference_scores(pairs), k=top_k),
-                           head=most_rated(ratings=rated, count=HEAD_SIZE), slots=blend.tail)
+    blended = reserve_tail(
+        blend_neighbours(pairs=pairs, blend=blend, references=reference_scores(pairs), k=top_k),
+        head=most_rated(ratings=rated, count=HEAD_SIZE),
+        slots=blend.tail,
+    )
     del pairs
     order = index.without_placeholder_rows(popularity_order(ratings=rated, n_movies=index.size))
-    blended = fill_short_lists(neighbours=blended, order=order, groups=index.groups, rows=rows,
-                               k=top_k, bands=bands)
-    co_liked = (model.co_like_counts(left=blended["query"].to_numpy(),
-                                     right=blended["neighbour"].to_numpy()) > 0
-                if model is not None else np.zeros(blended.height, dtype=bool))
+    blended = fill_short_lists(
+        neighbours=blended, order=order, groups=index.groups, rows=rows, k=top_k, bands=bands
+    )
+    co_liked = (
+        model.co_like_counts(
+            left=blended["query"].to_numpy(), right=blended["neighbour"].to_numpy()
+        )
+        > 0
+        if model is not None
+        else np.zeros(blended.height, dtype=bool)
+    )
     if taste is not None:
         # Each row keeps only titles suited to its film's audience, as its list does.
-        taste.append(suited_ids(taste_rows(model=model, index=index), index=index,
-                                bands=bands))
+        taste.append(suited_ids(taste_rows(model=model, index=index), index=index, bands=bands))
     del model
-    reasons = explain(movies=index.movies, features=features,
-                      neighbours=blended.with_columns(co_liked=pl.Series(co_liked)),
-                      liked_rows=liked_rows(ratings=rated))
+    reasons = explain(
+        movies=index.movies,
+        features=features,
+        neighbours=blended.with_columns(co_liked=pl.Series(co_liked)),
+        liked_rows=liked_rows(ratings=rated),
+    )
     neighbours = with_series(neighbours=index.published(blended, reasons), catalog=catalog)
-    log.info("trained neighbours for %d movies (%d liked) in %.1fs", len(rows),
-             lists.bm25["query"].n_unique(), time.perf_counter() - started)
+    log.info(
+        "trained neighbours for %d movies (%d liked) in %.1fs",
+        len(rows),
+        lists.bm25["query"].n_unique(),
+        time.perf_counter() - started,
+    )
     return neighbours
