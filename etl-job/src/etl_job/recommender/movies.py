@@ -1,6 +1,7 @@
 """The movies the recommender ranks: catalog rows of type movie, indexed by row number."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -72,7 +73,7 @@ class MovieIndex:
         rows = pl.Series(flagged, dtype=pl.Int32).implode()
         return pairs.filter(~pl.col("query").is_in(rows) & ~pl.col("neighbour").is_in(rows))
 
-    def coded(self, lists: pl.DataFrame, how: str = "left") -> pl.DataFrame:
+    def coded(self, lists: pl.DataFrame, how: Literal["inner", "left"] = "left") -> pl.DataFrame:
         """A movie_id/neighbour_id frame with their rows (query, neighbour) and its `position`."""
         rows = pl.DataFrame({"id": self.ids, "row": np.arange(self.size, dtype=np.int32)})
         return (

@@ -25,7 +25,7 @@ def taste_rows(*, model: EaseModel | None, index: MovieIndex, k: int = TASTE_K) 
     )
     # Stored scores keep 4 decimals; the weights are ~1e-4 to 1e-2.
     if top.height:
-        top = top.with_columns(score=pl.col("score") * (TASTE_TOP / top["score"].max()))
+        top = top.with_columns(score=pl.col("score") * (TASTE_TOP / pl.col("score").max()))
     return index.published(top, [TASTE_REASON] * top.height)
 
 
