@@ -54,8 +54,9 @@ class BaseImages(NamedTuple):
 
 def official() -> BaseImages:
     """The images the Dockerfiles (ARG defaults) and .env.example (REDIS_IMAGE) name."""
-    parents = {tuple(DockerfileParser(str(REPO / part / "Dockerfile")).parent_images)
-               for part in PARTS}
+    parents = {
+        tuple(DockerfileParser(str(REPO / part / "Dockerfile")).parent_images) for part in PARTS
+    }
     if len(parents) != 1:
         raise SystemExit(f"the Dockerfiles disagree on their base images: {sorted(parents)}")
     ((uv, python, *_),) = parents
@@ -82,8 +83,7 @@ def extra_cas() -> list[Path]:
 
 
 def recipe(kind: str, *inputs: str) -> str:
-    digest = hashlib.sha256(json.dumps([RECIPE_VERSION, kind, SUITE, mirror(), *inputs])
-                            .encode())
+    digest = hashlib.sha256(json.dumps([RECIPE_VERSION, kind, SUITE, mirror(), *inputs]).encode())
     for ca in extra_cas():
         digest.update(ca.read_bytes())
     return digest.hexdigest()[:16]
@@ -103,24 +103,46 @@ def image_id(name: str) -> str | None:
     return image_inspect(name, "{{.Id}}")
 
 
-def labels(name: str, stands_for: str, digest: str,
-           source: str = f"Debian {SUITE} packages") -> list[str]:
-    description = (f"LOCAL STAND-IN for {stands_for}, built on this machine by "
-                   f"scripts/base_images.py from {source}; not the official image, never push it")
-    return [f"LABEL org.opencontainers.image.title={json.dumps(name)}",
-            f"LABEL org.opencontainers.image.description={json.dumps(description)}",
-            f"LABEL org.streaming-recs.standin.for={json.dumps(stands_for)}",
-            f"LABEL {RECIPE_LABEL}={digest}"]
+def labels(
+    name: str, stands_for: str, digest: str, source: str = f"Debian {SUITE} packages"
+) -> list[str]:
+    description = (
+        f"LOCAL STAND-IN for {stands_for}, built on this machine by "
+        f"scripts/base_images.py from {source}; not the official image, never push it"
+    )
+    return [
+        f"LABEL org.opencontainers.image.title={json.dumps(name)}",
+        f"LABEL org.opencontainers.image.description={json.dumps(description)}",
+        f"LABEL org.streaming-recs.standin.for={json.dumps(stands_for)}",
+        f"LABEL {RECIPE_LABEL}={digest}",
+    ]
 
 
 def import_tree(root: Path, name: str, instructions: list[str]) -> None:
     """`docker import` a directory as a one-layer image with these Dockerfile instructions."""
-    tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "--exclude=./dev/*",
-                            "--exclude=./proc/*", "--exclude=./sys/*", "-cf", "-", "."],
-                           stdout=subprocess.PIPE)
+    tar = subprocess.Popen(
+        [
+            "tar",
+            "--numeric-owner",
+            "-C",
+            str(root),
+            "--exclude=./dev/*",
+            "--exclude=./proc/*",
+            "--exclude=./sys/*",
+            "-cf",
+            "-",
+            ".",
+        ],
+        stdout=subprocess.PIPE,
+    )
     changes = [arg for instruction in instructions for arg in ("--change", instruction)]
-    result = subprocess.run(["docker", "import", *changes, "-", name], stdin=tar.stdout,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["docker", "import", *changes, "-", name],
+        stdin=tar.stdout,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     tar.wait()
     if tar.returncode != 0 or result.returncode != 0:
         raise SystemExit(f"docker import of {name} failed: {result.stderr.strip()}")
@@ -128,13 +150,21 @@ def import_tree(root: Path, name: str, instructions: list[str]) -> None:
 
 def debootstrap(root: Path, packages: tuple[str, ...]) -> None:
     if shutil.which("debootstrap") is None or os.geteuid() != 0:
-        raise SystemExit("stand-in base images need debootstrap, run as root: "
-                         "`apt-get install debootstrap`")
+        raise SystemExit(
+            "stand-in base images need debootstrap, run as root: `apt-get install debootstrap`"
+        )
     # One package cache per image: the stand-ins are built at the same time.
     cache = CACHE_DIR / "debootstrap" / packages[0]
     cache.mkdir(parents=True, exist_ok=True)
-    command = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
-               f"--cache-dir={cache}", SUITE, str(root), mirror()]
+    command = [
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(packages)}",
+        f"--cache-dir={cache}",
+        SUITE,
+        str(root),
+        mirror(),
+    ]
     print(f"  {' '.join(command)}", flush=True)
     result = run(command)
     if result.returncode != 0:
@@ -152,14 +182,22 @@ def build_python(name: str, stands_for: str, digest: str) -> None:
         debootstrap(root, PYTHON_PACKAGES)
         for ca in extra_cas():
             shutil.copy2(ca, root / "usr/local/share/ca-certificates" / ca.name)
-        subprocess.run(["chroot", str(root), "update-ca-certificates"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["chroot", str(root), "update-ca-certificates"], check=True, capture_output=True
+        )
         # Where the official image has its interpreter: uv and the venvs find it there.
         for link in ("python", "python3"):
             (root / "usr/local/bin" / link).symlink_to("/usr/bin/python3.11")
-        import_tree(root, name, [*labels(name, stands_for, digest), "ENV LANG=C.UTF-8",
-                                 "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
-                                 'CMD ["python3"]'])
+        import_tree(
+            root,
+            name,
+            [
+                *labels(name, stands_for, digest),
+                "ENV LANG=C.UTF-8",
+                "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+                'CMD ["python3"]',
+            ],
+        )
 
 
 def build_redis(name: str, stands_for: str, digest: str) -> None:
@@ -169,8 +207,16 @@ def build_redis(name: str, stands_for: str, digest: str) -> None:
         data = root / "data"
         data.mkdir()
         subprocess.run(["chown", REDIS_DATA_OWNER, str(data)], check=True)
-        import_tree(root, name, [*labels(name, stands_for, digest), "WORKDIR /data",
-                                 "EXPOSE 6379", 'CMD ["redis-server"]'])
+        import_tree(
+            root,
+            name,
+            [
+                *labels(name, stands_for, digest),
+                "WORKDIR /data",
+                "EXPOSE 6379",
+                'CMD ["redis-server"]',
+            ],
+        )
 
 
 def build_uv(name: str, stands_for: str, digest: str) -> None:
@@ -179,8 +225,20 @@ def build_uv(name: str, stands_for: str, digest: str) -> None:
     uv = os.environ.get("UV") or shutil.which("uv") or "uv"
     with tempfile.TemporaryDirectory(prefix="standin-uv-") as tmp:
         target = Path(tmp) / "wheel"
-        result = run([uv, "pip", "install", "--quiet", "--no-deps", "--python", sys.executable,
-                      "--target", str(target), f"uv=={version}"])
+        result = run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--python",
+                sys.executable,
+                "--target",
+                str(target),
+                f"uv=={version}",
+            ]
+        )
         if result.returncode != 0:
             raise SystemExit(f"could not install uv {version} from PyPI: {result.stderr[-2000:]}")
         root = Path(tmp) / "root"
@@ -191,12 +249,16 @@ def build_uv(name: str, stands_for: str, digest: str) -> None:
 
 
 def ensure_standins(images: BaseImages) -> BaseImages:
-    names = BaseImages(python=f"{STANDIN_REGISTRY}/python:3.11-{SUITE}",
-                       uv=f"{STANDIN_REGISTRY}/uv:{images.uv.rsplit(':', 1)[1]}",
-                       redis=f"{STANDIN_REGISTRY}/redis:7-{SUITE}")
-    builders = ((names.python, images.python, build_python, PYTHON_PACKAGES),
-                (names.uv, images.uv, build_uv, ()),
-                (names.redis, images.redis, build_redis, REDIS_PACKAGES))
+    names = BaseImages(
+        python=f"{STANDIN_REGISTRY}/python:3.11-{SUITE}",
+        uv=f"{STANDIN_REGISTRY}/uv:{images.uv.rsplit(':', 1)[1]}",
+        redis=f"{STANDIN_REGISTRY}/redis:7-{SUITE}",
+    )
+    builders = (
+        (names.python, images.python, build_python, PYTHON_PACKAGES),
+        (names.uv, images.uv, build_uv, ()),
+        (names.redis, images.redis, build_redis, REDIS_PACKAGES),
+    )
     # At once: each mostly waits on downloads and dpkg, so together they take about as long
     # as the slowest one rather than the sum (CI builds them on every clean machine).
     with ThreadPoolExecutor(max_workers=len(builders)) as pool:
@@ -204,8 +266,9 @@ def ensure_standins(images: BaseImages) -> BaseImages:
     return names
 
 
-def ensure_standin(name: str, stands_for: str, build: Callable[[str, str, str], None],
-                   packages: tuple[str, ...]) -> None:
+def ensure_standin(
+    name: str, stands_for: str, build: Callable[[str, str, str], None], packages: tuple[str, ...]
+) -> None:
     digest = recipe(name, stands_for, *packages)
     if image_inspect(name, f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}') == digest:
         print(f"{name}: cached (recipe {digest})", flush=True)
@@ -238,8 +301,11 @@ def resolve(mode: str | None = None) -> BaseImages:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["auto", "official", "stand-in"],
-                        help="overrides BASE_IMAGES (default auto)")
+    parser.add_argument(
+        "--mode",
+        choices=["auto", "official", "stand-in"],
+        help="overrides BASE_IMAGES (default auto)",
+    )
     args = parser.parse_args()
     try:
         images = resolve(args.mode)

@@ -25,8 +25,10 @@ def data_dir() -> Path:
     configured = os.environ.get("DATA_DIR") or "data/raw"
     path = REPO / configured  # an absolute DATA_DIR stays itself
     if not (path / "netflix_titles.csv").is_file():
-        raise SystemExit(f"DATA_DIR={configured} holds no dataset: the smoke test checks the "
-                         f"real data's answers (CI sets DATA_DIR=../shared/data/raw)")
+        raise SystemExit(
+            f"DATA_DIR={configured} holds no dataset: the smoke test checks the "
+            f"real data's answers (CI sets DATA_DIR=../shared/data/raw)"
+        )
     return path.resolve()
 
 
@@ -36,8 +38,14 @@ def stack_env(bases: base_images.BaseImages, port: int) -> dict[str, str]:
     documented = env_example()
     # The secrets are the values .env.example leaves empty: fresh random ones for this stack.
     fresh = {key: secrets.token_hex(24) for key, value in documented.items() if not value}
-    return {**os.environ, **documented, **fresh, "REDIS_IMAGE": bases.redis,
-            "DATA_DIR": str(data_dir()), "GATEWAY_PORT": str(port)}
+    return {
+        **os.environ,
+        **documented,
+        **fresh,
+        "REDIS_IMAGE": bases.redis,
+        "DATA_DIR": str(data_dir()),
+        "GATEWAY_PORT": str(port),
+    }
 
 
 def inspect(compose: list[str], env: dict[str, str], service: str, template: str) -> str:
@@ -62,10 +70,15 @@ def healthy(compose: list[str], env: dict[str, str]) -> bool:
 def leftovers(project: str) -> dict[str, list[str]]:
     """The containers, networks and volumes still labelled with the compose project."""
     label = f"label=com.docker.compose.project={project}"
-    listings = {"containers": ["ps", "-a"], "networks": ["network", "ls"],
-                "volumes": ["volume", "ls"]}
-    found = {kind: run(["docker", *listing, "-q", "--filter", label], timeout=60).stdout.split()
-             for kind, listing in listings.items()}
+    listings = {
+        "containers": ["ps", "-a"],
+        "networks": ["network", "ls"],
+        "volumes": ["volume", "ls"],
+    }
+    found = {
+        kind: run(["docker", *listing, "-q", "--filter", label], timeout=60).stdout.split()
+        for kind, listing in listings.items()
+    }
     return {kind: ids for kind, ids in found.items() if ids}
 
 
@@ -87,8 +100,15 @@ def main() -> None:
     project = f"streaming-recs-smoke-{secrets.token_hex(3)}"
     port = free_port()
     env = stack_env(bases, port)
-    command = [*compose, "--project-name", project, "--project-directory", str(REPO),
-               "--file", str(REPO / "docker-compose.yml")]
+    command = [
+        *compose,
+        "--project-name",
+        project,
+        "--project-directory",
+        str(REPO),
+        "--file",
+        str(REPO / "docker-compose.yml"),
+    ]
     outcome = 1
     try:
         up = subprocess.run([*command, "up", "--detach", "--no-build"], env=env, check=False)
@@ -97,18 +117,28 @@ def main() -> None:
         if not wait_for(partial(healthy, command, env), HEALTH_TIMEOUT_SECONDS, interval=3):
             raise SystemExit(f"the proxy was not healthy within {HEALTH_TIMEOUT_SECONDS} s")
         step(f"stack {project} healthy, gateway on 127.0.0.1:{port}", started)
-        tests = {**env, "COMPOSE_SMOKE_COMMAND": json.dumps(command),
-                 "COMPOSE_SMOKE_PROJECT": project, "GATEWAY_URL": f"http://127.0.0.1:{port}"}
-        outcome = subprocess.run([sys.executable, "-m", "pytest", SMOKE_TESTS, "-p",
-                                  "no:cacheprovider", "-q"], cwd=REPO, env=tests,
-                                 check=False).returncode
+        tests = {
+            **env,
+            "COMPOSE_SMOKE_COMMAND": json.dumps(command),
+            "COMPOSE_SMOKE_PROJECT": project,
+            "GATEWAY_URL": f"http://127.0.0.1:{port}",
+        }
+        outcome = subprocess.run(
+            [sys.executable, "-m", "pytest", SMOKE_TESTS, "-p", "no:cacheprovider", "-q"],
+            cwd=REPO,
+            env=tests,
+            check=False,
+        ).returncode
         step("smoke tests done", started)
     finally:
         if outcome != 0:
             subprocess.run([*command, "ps"], env=env, check=False)
             subprocess.run([*command, "logs", "--tail", "40"], env=env, check=False)
-        subprocess.run([*command, "down", "--volumes", "--remove-orphans", "--timeout", "10"],
-                       env=env, check=False)
+        subprocess.run(
+            [*command, "down", "--volumes", "--remove-orphans", "--timeout", "10"],
+            env=env,
+            check=False,
+        )
     left = leftovers(project)
     if left:
         raise SystemExit(f"`down -v` left {left} behind")

@@ -28,12 +28,21 @@ PROBE_NUMBERS = range(1, 31)  # show numbers tried per platform letter when look
 PROBE_LETTERS = "nahd"  # netflix, amazon, hulu, disney: catalog ids are <letter>s<number>
 # Films a reader knows, tried first (by search) so the demo shows recommendations one can judge;
 # a dataset without them (the hand-written sample) falls back to reading title pages.
-WELL_KNOWN = ("toy story", "frozen", "the lion king", "finding nemo", "the matrix",
-              "jurassic park", "pulp fiction")
+WELL_KNOWN = (
+    "toy story",
+    "frozen",
+    "the lion king",
+    "finding nemo",
+    "the matrix",
+    "jurassic park",
+    "pulp fiction",
+)
 # What each signal of the blend means to a reader, and its name after "with 0.3 of".
-SIGNALS = {"ease": ("EASE (people who liked X also liked Y)", "EASE"),
-           "bm25": ("BM25 (films the same viewers liked)", "BM25 co-liking"),
-           "content": ("content similarity (genres, people, story)", "content similarity")}
+SIGNALS = {
+    "ease": ("EASE (people who liked X also liked Y)", "EASE"),
+    "bm25": ("BM25 (films the same viewers liked)", "BM25 co-liking"),
+    "content": ("content similarity (genres, people, story)", "content similarity"),
+}
 
 
 class DemoFailure(Exception):
@@ -48,8 +57,9 @@ class Demo:
     console: Console
     failures: list[str] = field(default_factory=list)
 
-    def get(self, path: str, params: dict[str, Any] | None = None,
-            body: Any = None) -> httpx.Response:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> httpx.Response:
         """GET, or POST `body` as JSON; a 429 (the demo asks ~40 questions a second, past the
         gateway's per-client limit) is asked again once, after its Retry-After."""
         method = "GET" if body is None else "POST"
@@ -63,12 +73,24 @@ class Demo:
         except httpx.HTTPError as exc:
             raise DemoFailure(f"{method} {path} did not answer: {exc!r}") from exc
 
-    def call(self, table: Table, path: str, params: dict[str, Any] | None, *, check: Any,
-             expect: int = 200, summary: Any = None, body: Any = None) -> Any:
+    def call(
+        self,
+        table: Table,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        check: Any,
+        expect: int = 200,
+        summary: Any = None,
+        body: Any = None,
+    ) -> Any:
         """One request, one table row; a wrong status or answer is recorded as a failure."""
         # A body is printed below the table (it would squeeze the answer column).
-        asked = str(httpx.URL(path, params=params or {})) if body is None else (
-            f"POST {path} (body below)")
+        asked = (
+            str(httpx.URL(path, params=params or {}))
+            if body is None
+            else (f"POST {path} (body below)")
+        )
         try:
             response = self.get(path, params, body)
         except DemoFailure as exc:
@@ -76,8 +98,11 @@ class Demo:
             table.add_row(Text(asked), "[red]no answer", Text(str(exc)), "")
             return None
         elapsed = f"{1000 * response.elapsed.total_seconds():.0f} ms"
-        answer = response.json() if response.headers.get("content-type", "").startswith(
-            "application/json") else response.text
+        answer = (
+            response.json()
+            if response.headers.get("content-type", "").startswith("application/json")
+            else response.text
+        )
         problem = None
         if response.status_code != expect:
             problem = f"expected HTTP {expect}, got {response.status_code}"
@@ -87,8 +112,9 @@ class Demo:
         shown = summary(answer) if summary and not problem else show(answer)
         table.add_row(Text(asked), status, Text(shown), elapsed)
         if problem:
-            self.failures.append(f"{'POST' if body is not None else 'GET'} {asked}: {problem}: "
-                                 f"{show(answer)}")
+            self.failures.append(
+                f"{'POST' if body is not None else 'GET'} {asked}: {problem}: {show(answer)}"
+            )
             return None
         return answer
 
@@ -138,8 +164,12 @@ def find_show(demo: Demo) -> dict[str, Any] | None:
 def usable(page: dict[str, Any]) -> bool:
     """A movie page the queries can be asked about: recommendations, cast, country, score."""
     record = page["title"]
-    return (recommended(page, "movie") and bool(record.get("cast"))
-            and bool(record.get("country")) and record.get("score") is not None)
+    return (
+        recommended(page, "movie")
+        and bool(record.get("cast"))
+        and bool(record.get("country"))
+        and record.get("score") is not None
+    )
 
 
 def find_well_known(demo: Demo) -> dict[str, Any] | None:
@@ -154,9 +184,11 @@ def find_well_known(demo: Demo) -> dict[str, Any] | None:
             page = demo.get(f"/titles/{hit['id']}")
             if page.status_code == 200 and usable(page.json()):
                 found: dict[str, Any] = page.json()
-                demo.console.print(f"A film most people know: [bold]"
-                                   f"{escape(found['title'].get('display_title') or title)}"
-                                   f"[/] ({hit['id']}).")
+                demo.console.print(
+                    f"A film most people know: [bold]"
+                    f"{escape(found['title'].get('display_title') or title)}"
+                    f"[/] ({hit['id']})."
+                )
                 return found
     return None
 
@@ -173,13 +205,17 @@ def find_movie(demo: Demo) -> dict[str, Any]:
         fallback = fallback or page
         if usable(page):
             record = page["title"]
-            demo.console.print(f"Read {tried} title pages to pick a movie the data holds: "
-                               f"[bold]{escape(record['title'])}[/] ({record['id']}).")
+            demo.console.print(
+                f"Read {tried} title pages to pick a movie the data holds: "
+                f"[bold]{escape(record['title'])}[/] ({record['id']})."
+            )
             return page
     if fallback is None:
-        raise DemoFailure(f"none of the {len(PROBE_NUMBERS) * len(PROBE_LETTERS)} title pages "
-                          "tried is a movie with recommendations: is the recommender published "
-                          "(make up)?")
+        raise DemoFailure(
+            f"none of the {len(PROBE_NUMBERS) * len(PROBE_LETTERS)} title pages "
+            "tried is a movie with recommendations: is the recommender published "
+            "(make up)?"
+        )
     return fallback
 
 
@@ -190,16 +226,28 @@ def queries(demo: Demo, movie: dict[str, Any]) -> None:
     country = (movie.get("country") or "united states").split(",")[0].strip()
     table = calls_table(f"The six queries, about {platform} and {year}")
     calls = [
-        ("/get_max_duration", {"year": year, "platform": platform, "duration_type": "min"},
-         lambda b: isinstance(b, str) and b != ""),
+        (
+            "/get_max_duration",
+            {"year": year, "platform": platform, "duration_type": "min"},
+            lambda b: isinstance(b, str) and b != "",
+        ),
         # The chosen movie itself scores above score - 1, so the count is at least 1.
-        ("/get_score_count", {"platform": platform, "scored": max(0, score - 1), "year": year},
-         lambda b: is_int(b) and b >= (1 if score > 0 else 0)),
+        (
+            "/get_score_count",
+            {"platform": platform, "scored": max(0, score - 1), "year": year},
+            lambda b: is_int(b) and b >= (1 if score > 0 else 0),
+        ),
         ("/get_count_platform", {"platform": platform}, lambda b: is_int(b) and b >= 1),
-        ("/get_actor", {"platform": platform, "year": year},
-         lambda b: isinstance(b, str) and b != ""),
-        ("/prod_per_county", {"tipo": "pelicula", "pais": country, "anio": year},
-         lambda b: isinstance(b, dict) and is_int(b.get("pelicula"))),
+        (
+            "/get_actor",
+            {"platform": platform, "year": year},
+            lambda b: isinstance(b, str) and b != "",
+        ),
+        (
+            "/prod_per_county",
+            {"tipo": "pelicula", "pais": country, "anio": year},
+            lambda b: isinstance(b, dict) and is_int(b.get("pelicula")),
+        ),
         ("/get_contents", {"rating": movie["rating"]}, lambda b: is_int(b) and b >= 1),
     ]
     for path, params, check in calls:
@@ -213,8 +261,9 @@ def recommended_items(page: dict[str, Any]) -> list[dict[str, Any]]:
 
 def titles(most: int, least: int = 1) -> Any:
     """A check: a list of `least` to `most` titles."""
-    return lambda b: isinstance(b, list) and least <= len(b) <= most and all(
-        isinstance(t, str) for t in b)
+    return lambda b: (
+        isinstance(b, list) and least <= len(b) <= most and all(isinstance(t, str) for t in b)
+    )
 
 
 def recommendations(demo: Demo, page: dict[str, Any]) -> None:
@@ -222,17 +271,30 @@ def recommendations(demo: Demo, page: dict[str, Any]) -> None:
     movie = page["title"]
     table = calls_table("Recommendations")
     demo.call(table, "/get_recommendation", {"titulo": movie["title"]}, check=titles(5, 5))
-    answer = demo.call(table, f"/titles/{movie['id']}", None, summary=page_summary,
-                       check=lambda b: isinstance(b, dict) and b["recommendations"]["available"])
+    answer = demo.call(
+        table,
+        f"/titles/{movie['id']}",
+        None,
+        summary=page_summary,
+        check=lambda b: isinstance(b, dict) and b["recommendations"]["available"],
+    )
     demo.console.print(table)
     if answer:
-        reasons = Table(title=f"GET /titles/{movie['id']}: why each movie is recommended for "
-                              f"'{movie['title']}'", title_justify="left")
+        reasons = Table(
+            title=f"GET /titles/{movie['id']}: why each movie is recommended for "
+            f"'{movie['title']}'",
+            title_justify="left",
+        )
         for column in ("#", "recommended", "score", "where to watch", "reason"):
             reasons.add_column(column)
         for rank, item in enumerate(recommended_items(answer), 1):
-            reasons.add_row(str(rank), Text(item["title"]), f"{item['score']:.3f}",
-                            ", ".join(item.get("available_on", [])), Text(item["reason"]))
+            reasons.add_row(
+                str(rank),
+                Text(item["title"]),
+                f"{item['score']:.3f}",
+                ", ".join(item.get("available_on", [])),
+                Text(item["reason"]),
+            )
         demo.console.print(reasons)
 
 
@@ -243,38 +305,71 @@ def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
     # A platform one of the recommendations is on, other than the movie's own if possible.
     offered = [p for item in items for p in item.get("available_on", [])]
     platform = next((p for p in offered if p != movie["platform"]), movie["platform"])
-    demo.call(table, "/get_recommendation", {"titulo": movie["title"], "platform": platform},
-              check=titles(5))
-    demo.call(table, f"/titles/{movie['id']}", {"platform": platform},
-              check=lambda b: bool(recommended_items(b)) and all(
-                  platform in i["available_on"] for i in recommended_items(b)),
-              summary=lambda b: "where to watch: " + "; ".join(
-                  f"{i['title']} ({', '.join(i['available_on'])})" for i in recommended_items(b)))
+    demo.call(
+        table,
+        "/get_recommendation",
+        {"titulo": movie["title"], "platform": platform},
+        check=titles(5),
+    )
+    demo.call(
+        table,
+        f"/titles/{movie['id']}",
+        {"platform": platform},
+        check=lambda b: (
+            bool(recommended_items(b))
+            and all(platform in i["available_on"] for i in recommended_items(b))
+        ),
+        summary=lambda b: (
+            "where to watch: "
+            + "; ".join(
+                f"{i['title']} ({', '.join(i['available_on'])})" for i in recommended_items(b)
+            )
+        ),
+    )
     show = find_show(demo)
     if show is None:
         demo.failures.append("no TV show with recommendations among the title pages read")
     else:
-        demo.call(table, "/get_recommendation", {"titulo": show["title"]["title"]},
-                  check=titles(5))
-        demo.call(table, f"/titles/{show['title']['id']}", None,
-                  check=lambda b: all(i["type"] == "tv show" for i in recommended_items(b)),
-                  summary=lambda b: "a show gets shows: " + ", ".join(
-                      f"{i['title']} ({i['type']})" for i in recommended_items(b)))
+        demo.call(table, "/get_recommendation", {"titulo": show["title"]["title"]}, check=titles(5))
+        demo.call(
+            table,
+            f"/titles/{show['title']['id']}",
+            None,
+            check=lambda b: all(i["type"] == "tv show" for i in recommended_items(b)),
+            summary=lambda b: (
+                "a show gets shows: "
+                + ", ".join(f"{i['title']} ({i['type']})" for i in recommended_items(b))
+            ),
+        )
     liked = [movie["title"], items[0]["title"], misspelt(movie["title"]) + " ii"]
     taste = {"liked": liked, "n": 5}
-    demo.call(table, "/recommendations", None, body=taste,
-              check=lambda b: bool(b["items"]) and len(b["unknown"]) == 1
-              and not {i["title"] for i in b["items"]} & set(liked),
-              summary=lambda b: "; ".join(f"{i['title']} {i['score']:.2f} ({i['reason']})"
-                                          for i in b["items"])
-              + f"; unknown: {b['unknown'][0]['query']!r}, did you mean "
-              + ", ".join(b["unknown"][0]["suggestions"][:3]))
+    demo.call(
+        table,
+        "/recommendations",
+        None,
+        body=taste,
+        check=lambda b: (
+            bool(b["items"])
+            and len(b["unknown"]) == 1
+            and not {i["title"] for i in b["items"]} & set(liked)
+        ),
+        summary=lambda b: (
+            "; ".join(f"{i['title']} {i['score']:.2f} ({i['reason']})" for i in b["items"])
+            + f"; unknown: {b['unknown'][0]['query']!r}, did you mean "
+            + ", ".join(b["unknown"][0]["suggestions"][:3])
+        ),
+    )
     typed = movie["title"][: max(3, len(movie["title"]) // 2)]
-    demo.call(table, "/search", {"q": typed, "limit": 5},
-              check=lambda b: movie["title"] in [h["title"] for h in b["results"]],
-              summary=lambda b: "; ".join(
-                  f"{h['title']} ({h['type']}, {h['release_year']}, "
-                  f"{', '.join(h['available_on'])})" for h in b["results"]))
+    demo.call(
+        table,
+        "/search",
+        {"q": typed, "limit": 5},
+        check=lambda b: movie["title"] in [h["title"] for h in b["results"]],
+        summary=lambda b: "; ".join(
+            f"{h['title']} ({h['type']}, {h['release_year']}, {', '.join(h['available_on'])})"
+            for h in b["results"]
+        ),
+    )
     demo.console.print(table)
     demo.console.print(Text(f"POST /recommendations body: {json.dumps(taste)}"))
 
@@ -282,10 +377,13 @@ def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
 def page_summary(page: dict[str, Any]) -> str:
     """A title page in one line: the record's main fields and how many recommendations."""
     record = page["title"]
-    fields = ", ".join(f"{key}: {record.get(key)}" for key in (
-        "title", "platform", "release_year", "director", "country", "rating", "score"))
-    return (f"{{{fields}, ...}} + {len(recommended_items(page))} recommendations "
-            "with reasons (below)")
+    fields = ", ".join(
+        f"{key}: {record.get(key)}"
+        for key in ("title", "platform", "release_year", "director", "country", "rating", "score")
+    )
+    return (
+        f"{{{fields}, ...}} + {len(recommended_items(page))} recommendations with reasons (below)"
+    )
 
 
 def misspelt(title: str) -> str:
@@ -293,7 +391,7 @@ def misspelt(title: str) -> str:
     words = title.split()
     longest = max(range(len(words)), key=lambda i: len(words[i]))
     word = words[longest]
-    words[longest] = word[: len(word) // 2] + word[len(word) // 2 + 1:]
+    words[longest] = word[: len(word) // 2] + word[len(word) // 2 + 1 :]
     return " ".join(words) if len(word) > 1 else title + "x"
 
 
@@ -301,11 +399,25 @@ def errors(demo: Demo, movie: dict[str, Any]) -> None:
     """A 404 with 'did you mean' suggestions and a 422 naming the bad parameter."""
     table = calls_table("Errors: one shape, a sentence, and help where there is some")
     typo = misspelt(movie["title"])
-    demo.call(table, "/get_recommendation", {"titulo": typo}, expect=404,
-              check=lambda b: isinstance(b, dict) and b.get("parameter") == "titulo"
-              and isinstance(b.get("suggestions"), list) and len(b["suggestions"]) >= 1)
-    demo.call(table, "/get_count_platform", {"platform": "hbo"}, expect=422,
-              check=lambda b: isinstance(b, dict) and b.get("parameter") == "platform")
+    demo.call(
+        table,
+        "/get_recommendation",
+        {"titulo": typo},
+        expect=404,
+        check=lambda b: (
+            isinstance(b, dict)
+            and b.get("parameter") == "titulo"
+            and isinstance(b.get("suggestions"), list)
+            and len(b["suggestions"]) >= 1
+        ),
+    )
+    demo.call(
+        table,
+        "/get_count_platform",
+        {"platform": "hbo"},
+        expect=422,
+        check=lambda b: isinstance(b, dict) and b.get("parameter") == "platform",
+    )
     demo.console.print(table)
 
 
@@ -322,7 +434,8 @@ MODEL_STORY = (
     "held-out user liked (rated {liked_rating}+), HR@{k} asks whether its {k} recommendations "
     "hold another movie that user liked; tail HR@{k} counts only hits outside the "
     "{tail_cutoff} most-rated movies. The blend is published only if no single signal beats it "
-    "on both.")
+    "on both."
+)
 
 
 def blend_sentence(blend: Any, *, places: int = 5) -> str:
@@ -334,8 +447,11 @@ def blend_sentence(blend: Any, *, places: int = 5) -> str:
     lead = max(weights, key=lambda name: weights[name])  # ties: SIGNALS' order
     if weights[lead] <= 0:
         return "the served version records no signal in its blend."
-    others = [f"{weights[name] / weights[lead]:.2g} of {SIGNALS[name][1]}"
-              for name in SIGNALS if name != lead and weights[name] > 0]
+    others = [
+        f"{weights[name] / weights[lead]:.2g} of {SIGNALS[name][1]}"
+        for name in SIGNALS
+        if name != lead and weights[name] > 0
+    ]
     sentence = SIGNALS[lead][0] + (f" with {' and '.join(others)}" if others else "")
     tail = int(blend.get("tail") or 0)
     if tail:
@@ -347,8 +463,11 @@ def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
     """How the recommender is trained and evaluated, with the served version's own numbers."""
     try:
         response = httpx.get(f"{recsys_url}/v1/model", timeout=timeout)
-        problem = None if response.status_code == 200 else (
-            f": HTTP {response.status_code} {response.text[:300]}")
+        problem = (
+            None
+            if response.status_code == 200
+            else (f": HTTP {response.status_code} {response.text[:300]}")
+        )
     except httpx.HTTPError as exc:
         problem = f" did not answer: {exc!r}"
     if problem is not None:
@@ -358,24 +477,33 @@ def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
     served = response.json()
     model, metrics = served.get("model") or {}, served.get("metrics") or {}
     k = metrics.get("k", 5)
-    values = collections.defaultdict(lambda: "?", {
-        **{key: value for key, value in {**served, **metrics}.items() if value is not None},
-        "k": k, "url": recsys_url, "held_out_share": percent(metrics.get("holdout_fraction")),
-        "blend_sentence": escape(blend_sentence(model.get("blend"), places=k))})
+    values = collections.defaultdict(
+        lambda: "?",
+        {
+            **{key: value for key, value in {**served, **metrics}.items() if value is not None},
+            "k": k,
+            "url": recsys_url,
+            "held_out_share": percent(metrics.get("holdout_fraction")),
+            "blend_sentence": escape(blend_sentence(model.get("blend"), places=k)),
+        },
+    )
     text = MODEL_STORY.format_map(values)
     demo.console.print(Panel(text, title="How the recommender is trained and evaluated"))
     models = metrics.get("models") or {}
     if not models:
         demo.console.print("[yellow]The served version carries no offline metrics.")
         return
-    table = Table(title=f"Offline evaluation of version {served['version']}",
-                  title_justify="left")
+    table = Table(title=f"Offline evaluation of version {served['version']}", title_justify="left")
     for column in ("model", f"HR@{k}", f"tail HR@{k}", "queries", "distinct movies"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for name, scores in models.items():
-        table.add_row(name, f"{scores.get('hr_at_k', 0):.4f}",
-                      f"{scores.get('tail_hr_at_k', 0):.4f}", str(scores.get("queries", "")),
-                      str(scores.get("distinct_recommended", "")))
+        table.add_row(
+            name,
+            f"{scores.get('hr_at_k', 0):.4f}",
+            f"{scores.get('tail_hr_at_k', 0):.4f}",
+            str(scores.get("queries", "")),
+            str(scores.get("distinct_recommended", "")),
+        )
     demo.console.print(table)
 
 
@@ -397,9 +525,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise DemoFailure(f"the gateway is not ready: {ready.text[:300]}")
             page = find_movie(demo)
         except DemoFailure as exc:
-            console.print(f"[red bold]Cannot run the demo:[/] {escape(str(exc))}\nStart the "
-                          "stack with `make up` (or point --gateway-url / GATEWAY_URL at a "
-                          "running one).")
+            console.print(
+                f"[red bold]Cannot run the demo:[/] {escape(str(exc))}\nStart the "
+                "stack with `make up` (or point --gateway-url / GATEWAY_URL at a "
+                "running one)."
+            )
             return 1
         queries(demo, page["title"])
         recommendations(demo, page)

@@ -43,17 +43,25 @@ def ensure_daemon() -> None:
         return
     dockerd = shutil.which("dockerd")
     if dockerd is None or os.geteuid() != 0:
-        raise EngineError("no Docker daemon answers and this user cannot start one: as root, "
-                          "`apt-get install docker.io` (the engine) or start dockerd")
+        raise EngineError(
+            "no Docker daemon answers and this user cannot start one: as root, "
+            "`apt-get install docker.io` (the engine) or start dockerd"
+        )
     DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
     print(f"starting dockerd (log: {DOCKERD_LOG.relative_to(REPO)})", flush=True)
     with DOCKERD_LOG.open("ab") as log:
         # Its own session, so it outlives this command and the make that ran it.
-        subprocess.Popen([dockerd], stdout=log, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            [dockerd],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     if not wait_for(daemon_answers, DAEMON_WAIT_SECONDS, interval=1):
-        raise EngineError(f"dockerd did not answer within {DAEMON_WAIT_SECONDS} s; "
-                          f"see {DOCKERD_LOG}")
+        raise EngineError(
+            f"dockerd did not answer within {DAEMON_WAIT_SECONDS} s; see {DOCKERD_LOG}"
+        )
 
 
 def client_major(client: str) -> int:
@@ -72,8 +80,10 @@ def buildkit_client() -> tuple[str, dict[str, str]]:
         # Before Docker 23 the client itself drives the daemon's BuildKit.
         if 0 < client_major(client) < 23:
             return client, {**os.environ, "DOCKER_BUILDKIT": "1"}
-    raise EngineError("no docker client here can build with BuildKit: install the buildx plugin "
-                      "(docker-buildx) or Debian's docker.io client (/usr/bin/docker)")
+    raise EngineError(
+        "no docker client here can build with BuildKit: install the buildx plugin "
+        "(docker-buildx) or Debian's docker.io client (/usr/bin/docker)"
+    )
 
 
 def compose_command() -> list[str]:
@@ -83,5 +93,7 @@ def compose_command() -> list[str]:
     legacy = shutil.which("docker-compose")
     if legacy is not None:
         return [legacy]
-    raise EngineError("neither `docker compose` (v2) nor `docker-compose` is installed: "
-                      "`apt-get install docker-compose`")
+    raise EngineError(
+        "neither `docker compose` (v2) nor `docker-compose` is installed: "
+        "`apt-get install docker-compose`"
+    )

@@ -25,20 +25,33 @@ def image_name(part: str) -> str:
 def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, str]) -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{part}.log"
-    command = [client, "build", "--progress=plain", "--file", f"{part}/Dockerfile",
-               "--tag", image_name(part),
-               "--build-arg", f"PYTHON_IMAGE={bases.python}",
-               "--build-arg", f"UV_IMAGE={bases.uv}", "."]
+    command = [
+        client,
+        "build",
+        "--progress=plain",
+        "--file",
+        f"{part}/Dockerfile",
+        "--tag",
+        image_name(part),
+        "--build-arg",
+        f"PYTHON_IMAGE={bases.python}",
+        "--build-arg",
+        f"UV_IMAGE={bases.uv}",
+        ".",
+    ]
     previous = base_images.image_id(image_name(part))
     started = time.monotonic()
     with log.open("w") as handle:
-        result = subprocess.run(command, cwd=REPO, env=env, stdout=handle,
-                                stderr=subprocess.STDOUT, check=False)
+        result = subprocess.run(
+            command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False
+        )
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         tail = "".join(log.read_text().splitlines(keepends=True)[-40:])
-        raise SystemExit(f"{tail}\nbuilding {image_name(part)} failed after {elapsed:.0f} s "
-                         f"(whole log: {log.relative_to(REPO)})")
+        raise SystemExit(
+            f"{tail}\nbuilding {image_name(part)} failed after {elapsed:.0f} s "
+            f"(whole log: {log.relative_to(REPO)})"
+        )
     print(f"{image_name(part)}: built in {elapsed:.0f} s", flush=True)
     if previous and previous != base_images.image_id(image_name(part)):
         # The image this build replaced, now untagged: rebuilds would pile them up (CI runs
@@ -48,8 +61,7 @@ def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("parts", nargs="*", choices=[*IMAGES, []],
-                        help="default: all of them")
+    parser.add_argument("parts", nargs="*", choices=[*IMAGES, []], help="default: all of them")
     args = parser.parse_args()
     try:
         bases = base_images.resolve()

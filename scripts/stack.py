@@ -23,10 +23,11 @@ DEFAULT_PORTS = {"catalog-service": 8101, "recsys-service": 8102, "gateway": 800
 REMEMBERED_DATA_DIR = RUN_DIR / "data_dir"
 # Two queries that answer on each dataset, printed (with their live answer) after `make up`.
 EXAMPLES = {
-    "sample": ["/get_count_platform?platform=netflix",
-               "/get_max_duration?platform=netflix&year=2020"],
-    "real": ["/get_count_platform?platform=netflix",
-             "/get_actor?platform=netflix&year=2018"],
+    "sample": [
+        "/get_count_platform?platform=netflix",
+        "/get_max_duration?platform=netflix&year=2020",
+    ],
+    "real": ["/get_count_platform?platform=netflix", "/get_actor?platform=netflix&year=2018"],
 }
 
 
@@ -49,8 +50,10 @@ def data_dir(*, remembered: bool = False) -> Path:
         if holds_dataset(last):
             print(f"DATA_DIR {configured} holds no dataset; using {last}, the one `make up` used.")
             return last
-    print(f"DATA_DIR {configured} holds no dataset; using the hand-written sample in "
-          f"{SAMPLE_DATA.relative_to(REPO)} (point DATA_DIR at the real data to serve it).")
+    print(
+        f"DATA_DIR {configured} holds no dataset; using the hand-written sample in "
+        f"{SAMPLE_DATA.relative_to(REPO)} (point DATA_DIR at the real data to serve it)."
+    )
     return SAMPLE_DATA
 
 
@@ -70,16 +73,28 @@ def port_variable(name: str) -> str:
 
 def services() -> list[Service]:
     """The three services in start order, the gateway last."""
-    port = {name: int(env(port_variable(name), str(default)))
-            for name, default in DEFAULT_PORTS.items()}
+    port = {
+        name: int(env(port_variable(name), str(default))) for name, default in DEFAULT_PORTS.items()
+    }
     settings = {
         "catalog-service": {"CATALOG_PATH": str(output_dir() / "current" / "catalog.parquet")},
         "recsys-service": {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()},
-        "gateway": {"CATALOG_SERVICE_URL": f"http://127.0.0.1:{port['catalog-service']}",
-                    "RECSYS_SERVICE_URL": f"http://127.0.0.1:{port['recsys-service']}"},
+        "gateway": {
+            "CATALOG_SERVICE_URL": f"http://127.0.0.1:{port['catalog-service']}",
+            "RECSYS_SERVICE_URL": f"http://127.0.0.1:{port['recsys-service']}",
+        },
     }
-    return [Service(name, f"{name.replace('-', '_')}.main:create_app", settings[name],
-                    RUN_DIR / f"{name}.log", port=port[name], cwd=REPO) for name in settings]
+    return [
+        Service(
+            name,
+            f"{name.replace('-', '_')}.main:create_app",
+            settings[name],
+            RUN_DIR / f"{name}.log",
+            port=port[name],
+            cwd=REPO,
+        )
+        for name in settings
+    ]
 
 
 def redis_url() -> str:
@@ -93,11 +108,14 @@ def ensure_redis() -> None:
         print(f"Redis answers at {host}:{port}; using it (key prefix {key_prefix()!r}).")
         return
     if host not in ("127.0.0.1", "localhost"):
-        sys.exit(f"Redis at {host}:{port} does not answer and is not local: start it, "
-                 "or point REDIS_URL at one that runs.")
+        sys.exit(
+            f"Redis at {host}:{port} does not answer and is not local: start it, "
+            "or point REDIS_URL at one that runs."
+        )
     try:
-        server = RedisServer(RUN_DIR, port=port, password=url.password,
-                             log_path=RUN_DIR / "redis.log")
+        server = RedisServer(
+            RUN_DIR, port=port, password=url.password, log_path=RUN_DIR / "redis.log"
+        )
         server.start()
     except RuntimeError as error:  # no binary, or it did not start (NotReady)
         sys.exit(f"Could not start a Redis: {error}")
@@ -126,8 +144,10 @@ def check_ports_free() -> None:
     """Before the ETL (tens of seconds on the real data), so a taken port fails at once."""
     for service in services():
         if port_open(service.port):
-            sys.exit(f"port {service.port} for {service.name} is taken: set "
-                     f"{port_variable(service.name)} to a free one.")
+            sys.exit(
+                f"port {service.port} for {service.name} is taken: set "
+                f"{port_variable(service.name)} to a free one."
+            )
 
 
 def key_prefix() -> str:
@@ -138,12 +158,19 @@ def run_etl(data: Path, *, verbose: bool = False) -> int:
     """`etl-job run` on `data` into OUTPUT_DIR, publishing to REDIS_URL; its exit code.
 
     It says each stage as it starts and ends; `verbose` adds the evaluation's table."""
-    etl_env = {"DATA_DIR": str(data), "OUTPUT_DIR": str(output_dir()),
-               "REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()}
+    etl_env = {
+        "DATA_DIR": str(data),
+        "OUTPUT_DIR": str(output_dir()),
+        "REDIS_URL": redis_url(),
+        "REDIS_KEY_PREFIX": key_prefix(),
+    }
     print(f"The ETL on {data} -> {etl_env['OUTPUT_DIR']} (about a minute on the real data):")
-    return subprocess.run([sys.executable, "-m", "etl_job.cli", "run",
-                           *(["-v"] if verbose else [])], cwd=REPO,
-                          env={**os.environ, **etl_env}, check=False).returncode
+    return subprocess.run(
+        [sys.executable, "-m", "etl_job.cli", "run", *(["-v"] if verbose else [])],
+        cwd=REPO,
+        env={**os.environ, **etl_env},
+        check=False,
+    ).returncode
 
 
 def print_examples(gateway_url: str, data: Path) -> None:
@@ -203,11 +230,13 @@ def clean() -> None:
         try:
             keys = list(client.scan_iter(match=RedisLayout(key_prefix()).match_all, count=1000))
             for start in range(0, len(keys), 1000):
-                client.unlink(*keys[start:start + 1000])
+                client.unlink(*keys[start : start + 1000])
         finally:
             client.close()
-        print(f"deleted {len(keys)} Redis keys under prefix {key_prefix()!r} at "
-              f"{redact_text(redis_url())}")
+        print(
+            f"deleted {len(keys)} Redis keys under prefix {key_prefix()!r} at "
+            f"{redact_text(redis_url())}"
+        )
     else:
         print(f"no Redis answers at {redact_text(redis_url())}: no keys to delete")
     down()
@@ -227,16 +256,19 @@ def down(quiet: bool = False) -> None:
 def status() -> None:
     for service in services():
         pid = running_pid(service.name)
-        print(f"{service.name:16} {'running pid ' + str(pid) if pid else 'stopped'}"
-              f"  {service.url}")
+        print(f"{service.name:16} {'running pid ' + str(pid) if pid else 'stopped'}  {service.url}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     commands = {"up": up, "down": down, "status": status, "etl": etl, "clean": clean}
     parser.add_argument("command", choices=list(commands))
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="up, etl: also print the ETL's evaluation table (make up V=1)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="up, etl: also print the ETL's evaluation table (make up V=1)",
+    )
     args = parser.parse_args()
     if args.command == "up":
         up(verbose=args.verbose)

@@ -13,16 +13,28 @@ from eda.data import RunMissing
 def build_parser() -> argparse.ArgumentParser:
     output_dir = os.environ.get("OUTPUT_DIR") or "var/etl"
     parser = argparse.ArgumentParser(
-        prog="eda", description="Write the exploratory data analysis report of one ETL run: "
-        "an HTML file with every figure inlined, and the figures as PNG beside it.")
-    parser.add_argument("--run-dir", type=Path, default=Path(output_dir) / "current",
-                        help="ETL run directory (default: $OUTPUT_DIR/current, else "
-                             "var/etl/current)")
-    parser.add_argument("--out", type=Path, default=Path("reports"),
-                        help="folder for eda.html and figures/ (default: reports)")
-    parser.add_argument("--gateway-url", default=os.environ.get("GATEWAY_URL") or None,
-                        help="a running gateway to ask for example recommendations "
-                             "(default: $GATEWAY_URL; none: the evaluation table only)")
+        prog="eda",
+        description="Write the exploratory data analysis report of one ETL run: "
+        "an HTML file with every figure inlined, and the figures as PNG beside it.",
+    )
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=Path(output_dir) / "current",
+        help="ETL run directory (default: $OUTPUT_DIR/current, else var/etl/current)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="folder for eda.html and figures/ (default: reports)",
+    )
+    parser.add_argument(
+        "--gateway-url",
+        default=os.environ.get("GATEWAY_URL") or None,
+        help="a running gateway to ask for example recommendations "
+        "(default: $GATEWAY_URL; none: the evaluation table only)",
+    )
     return parser
 
 
@@ -38,8 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunMissing as exc:
         print(f"eda: error: {exc}", file=sys.stderr)
         return 2
-    print(f"eda: report written to {path} ({time.perf_counter() - started:.1f}s); open it in a "
-          "browser, it needs no network.")
+    print(
+        f"eda: report written to {path} ({time.perf_counter() - started:.1f}s); open it in a "
+        "browser, it needs no network."
+    )
     return 0
 
 

@@ -39,43 +39,61 @@ def load_run(run_dir: Path) -> RunData:
     """Read the run's three files; a missing one raises RunMissing naming it."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise RunMissing(f"ETL run directory {run_dir} does not exist: run `make etl` (or "
-                         "`make up`) first, or pass --run-dir.")
+        raise RunMissing(
+            f"ETL run directory {run_dir} does not exist: run `make etl` (or "
+            "`make up`) first, or pass --run-dir."
+        )
     paths = {name: run_dir / name for name in (CATALOG_FILE, RATINGS_FILE, MANIFEST_FILE)}
     for name, path in paths.items():
         if not path.is_file():
             raise RunMissing(f"{name} is missing from {run_dir}: is it an ETL run directory?")
     manifest = json.loads(paths[MANIFEST_FILE].read_text(encoding="utf-8"))
-    return RunData(catalog=pl.read_parquet(paths[CATALOG_FILE]),
-                   ratings=pl.read_parquet(paths[RATINGS_FILE]), manifest=manifest)
+    return RunData(
+        catalog=pl.read_parquet(paths[CATALOG_FILE]),
+        ratings=pl.read_parquet(paths[RATINGS_FILE]),
+        manifest=manifest,
+    )
 
 
 def list_items(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """One row per (title, item) of a comma-separated list column, items trimmed, empties gone."""
-    return (frame.select("id", "platform", "type", pl.col(column).str.split(",").alias("item"))
-            .explode("item")
-            .with_columns(pl.col("item").str.strip_chars())
-            .filter(pl.col("item").is_not_null() & (pl.col("item") != "")))
+    return (
+        frame.select("id", "platform", "type", pl.col(column).str.split(",").alias("item"))
+        .explode("item")
+        .with_columns(pl.col("item").str.strip_chars())
+        .filter(pl.col("item").is_not_null() & (pl.col("item") != ""))
+    )
 
 
 def top_items(frame: pl.DataFrame, column: str, n: int) -> pl.DataFrame:
     """The `n` items named in most titles (item, titles), ties broken alphabetically."""
-    return (list_items(frame, column).group_by("item").agg(titles=pl.col("id").n_unique())
-            .sort(["titles", "item"], descending=[True, False]).head(n))
+    return (
+        list_items(frame, column)
+        .group_by("item")
+        .agg(titles=pl.col("id").n_unique())
+        .sort(["titles", "item"], descending=[True, False])
+        .head(n)
+    )
 
 
 def counts(frame: pl.DataFrame, *by: str) -> dict[Any, int]:
     """Rows per value of `by`: keyed by the value for one column, by a tuple for several."""
-    return {row[0] if len(by) == 1 else row[:-1]: row[-1]
-            for row in frame.group_by(*by).len().iter_rows()}
+    return {
+        row[0] if len(by) == 1 else row[:-1]: row[-1]
+        for row in frame.group_by(*by).len().iter_rows()
+    }
 
 
 def top_per_platform(frame: pl.DataFrame, column: str, n: int = 1) -> pl.DataFrame:
     """(platform, value, len): each platform's `n` most common values, ties alphabetically."""
-    return (frame.group_by("platform", column).len()
-            .sort(["len", column], descending=[True, False])
-            .group_by("platform", maintain_order=True).head(n)
-            .sort("platform", maintain_order=True))
+    return (
+        frame.group_by("platform", column)
+        .len()
+        .sort(["len", column], descending=[True, False])
+        .group_by("platform", maintain_order=True)
+        .head(n)
+        .sort("platform", maintain_order=True)
+    )
 
 
 def share(part: float, whole: float) -> str:

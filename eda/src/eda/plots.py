@@ -10,21 +10,27 @@ from matplotlib.ticker import MaxNLocator
 from eda.data import PLATFORMS
 
 # One colour per platform, the same in every chart (colour-blind-safe Okabe-Ito hues).
-PLATFORM_COLOURS = {"amazon": "#0072B2", "disney": "#009E73", "hulu": "#E69F00",
-                    "netflix": "#D55E00"}
+PLATFORM_COLOURS = {
+    "amazon": "#0072B2",
+    "disney": "#009E73",
+    "hulu": "#E69F00",
+    "netflix": "#D55E00",
+}
 NEUTRAL = "#555555"
 
 
-def new_figure(*, width: float = 8.0, height: float = 4.0, panels: int = 1,
-               sharey: bool = False) -> tuple[MplFigure, list[Axes]]:
+def new_figure(
+    *, width: float = 8.0, height: float = 4.0, panels: int = 1, sharey: bool = False
+) -> tuple[MplFigure, list[Axes]]:
     """A figure with `panels` side-by-side axes; pyplot's global state is never touched."""
     figure = MplFigure(figsize=(width, height), layout="constrained")
     axes = figure.subplots(1, panels, sharey=sharey, squeeze=False)[0]
     return figure, list(axes)
 
 
-def per_platform_figure(*, height: float = 6.0,
-                        sharex: bool = True) -> tuple[MplFigure, dict[str, Axes]]:
+def per_platform_figure(
+    *, height: float = 6.0, sharex: bool = True
+) -> tuple[MplFigure, dict[str, Axes]]:
     """A 2x2 grid with one panel per platform, titled."""
     figure = MplFigure(figsize=(9, height), layout="constrained")
     grid = figure.subplots(2, 2, sharex=sharex, squeeze=False)
@@ -39,8 +45,17 @@ def integer_x(axes: Axes) -> None:
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def heatmap(figure: MplFigure, axes: Axes, matrix: list[list[float]], columns: Sequence[str],
-            rows: Sequence[str], *, cmap: str, label: str, vmax: float | None = None) -> None:
+def heatmap(
+    figure: MplFigure,
+    axes: Axes,
+    matrix: list[list[float]],
+    columns: Sequence[str],
+    rows: Sequence[str],
+    *,
+    cmap: str,
+    label: str,
+    vmax: float | None = None,
+) -> None:
     """A coloured grid (rows x columns) with each cell's value written in it, and a colour bar."""
     image = axes.imshow(matrix, aspect="auto", cmap=cmap, vmin=0 if vmax else None, vmax=vmax)
     axes.set_xticks(range(len(columns)), columns)
@@ -48,19 +63,28 @@ def heatmap(figure: MplFigure, axes: Axes, matrix: list[list[float]], columns: S
     dark = 0.6 * (vmax or max(map(max, matrix)))  # white text from here up stays readable
     for row, values in enumerate(matrix):
         for column, value in enumerate(values):
-            axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
-                      color="white" if value > dark else "black")
+            axes.text(
+                column,
+                row,
+                f"{value:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value > dark else "black",
+            )
     figure.colorbar(image, ax=axes, label=label)
 
 
-def grouped_bars(axes: Axes, groups: Sequence[str], series: dict[str, tuple[list[float], str]],
-                 *, fmt: str) -> None:
+def grouped_bars(
+    axes: Axes, groups: Sequence[str], series: dict[str, tuple[list[float], str]], *, fmt: str
+) -> None:
     """Bars side by side per group, one series (values, colour) each, labelled with `fmt`."""
     width = 0.8 / len(series)
     for offset, (name, (values, colour)) in enumerate(series.items()):
         positions = [i + (offset - (len(series) - 1) / 2) * width for i in range(len(groups))]
-        axes.bar_label(axes.bar(positions, values, width, label=name, color=colour), fmt=fmt,
-                       fontsize=8)
+        axes.bar_label(
+            axes.bar(positions, values, width, label=name, color=colour), fmt=fmt, fontsize=8
+        )
     axes.set_xticks(range(len(groups)), groups)
     axes.legend()
 
@@ -74,14 +98,19 @@ def png_bytes(figure: MplFigure) -> bytes:
 
 def no_data(axes: Axes, message: str = "no data") -> None:
     """Say so inside an empty panel instead of leaving it blank."""
-    axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes,
-              color=NEUTRAL)
+    axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes, color=NEUTRAL)
     axes.set_xticks([])
     axes.set_yticks([])
 
 
-def barh_counts(axes: Axes, labels: Sequence[str], values: Sequence[float], *,
-                colour: str = NEUTRAL, xlabel: str = "titles") -> None:
+def barh_counts(
+    axes: Axes,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    colour: str = NEUTRAL,
+    xlabel: str = "titles",
+) -> None:
     """Horizontal bars, largest on top, each labelled with its value."""
     if not labels:
         no_data(axes)

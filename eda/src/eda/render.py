@@ -12,8 +12,14 @@ REPORT_FILE = "eda.html"
 FIGURE_DIR = "figures"
 
 
-def write_report(*, sections: list[Section], out_dir: Path, run_id: str, run_dir: Path,
-                 title: str = "Streaming catalogs: exploratory data analysis") -> Path:
+def write_report(
+    *,
+    sections: list[Section],
+    out_dir: Path,
+    run_id: str,
+    run_dir: Path,
+    title: str = "Streaming catalogs: exploratory data analysis",
+) -> Path:
     """Render the sections into out_dir/eda.html and out_dir/figures/<slug>.png; return the HTML."""
     out_dir = Path(out_dir)
     figure_dir = out_dir / FIGURE_DIR
@@ -25,11 +31,18 @@ def write_report(*, sections: list[Section], out_dir: Path, run_id: str, run_dir
                 raise ValueError(f"two figures share the slug {figure.slug!r}")
             (figure_dir / f"{figure.slug}.png").write_bytes(figure.png)
             images[figure.slug] = base64.b64encode(figure.png).decode("ascii")
-    environment = Environment(loader=PackageLoader("eda"), autoescape=select_autoescape(),
-                              keep_trailing_newline=True)
+    environment = Environment(
+        loader=PackageLoader("eda"), autoescape=select_autoescape(), keep_trailing_newline=True
+    )
     html = environment.get_template("report.html.j2").render(
-        title=title, sections=sections, images=images, figure_dir=FIGURE_DIR, run_id=run_id,
-        run_dir=str(run_dir), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        title=title,
+        sections=sections,
+        images=images,
+        figure_dir=FIGURE_DIR,
+        run_id=run_id,
+        run_dir=str(run_dir),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
     path = out_dir / REPORT_FILE
     path.write_text(html, encoding="utf-8")
     return path

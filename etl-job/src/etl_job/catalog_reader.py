@@ -117,9 +117,18 @@ def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
         pl.Series("raw", raws, dtype=pl.String),
     )
     quarantine = pl.DataFrame(
-        {"source_file": [path.name] * len(refused), "line": [r[0] for r in refused],
-         "reason": [r[1] for r in refused], "raw": [r[2] for r in refused]},
+        {
+            "source_file": [path.name] * len(refused),
+            "line": [r[0] for r in refused],
+            "reason": [r[1] for r in refused],
+            "raw": [r[2] for r in refused],
+        },
         schema=QUARANTINE_SCHEMA,
     )
-    return RawCatalog(platform=platform, frame=frame, quarantine=quarantine,
-                      has_score="score" in wanted, blank_lines=blank)
+    return RawCatalog(
+        platform=platform,
+        frame=frame,
+        quarantine=quarantine,
+        has_score="score" in wanted,
+        blank_lines=blank,
+    )

@@ -40,18 +40,22 @@ def load_settings() -> Settings:
 
 def require_redis_url(settings: Settings, command: str) -> str:
     if not settings.redis_url:
-        raise SettingsError(f"setting REDIS_URL is required by `etl-job {command}`, which "
-                            "writes to Redis (set the environment variable)")
+        raise SettingsError(
+            f"setting REDIS_URL is required by `etl-job {command}`, which "
+            "writes to Redis (set the environment variable)"
+        )
     return settings.redis_url
 
 
 def publication_gates(settings: Settings, args: argparse.Namespace) -> PublicationGates:
     """The run's gates, against the current run, with the shrink allowed by the settings."""
     return PublicationGates.for_output(
-        settings.output_dir, max_shrink=settings.max_shrink,
+        settings.output_dir,
+        max_shrink=settings.max_shrink,
         accept_shrink=settings.accept_shrink or bool(getattr(args, "accept_shrink", False)),
         max_platform_shrink=settings.max_platform_shrink,
-        max_vanished_share=settings.max_vanished_share)
+        max_vanished_share=settings.max_vanished_share,
+    )
 
 
 def run_all(args: argparse.Namespace) -> int:
@@ -62,19 +66,30 @@ def run_all(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     gates = publication_gates(settings, args)
-    step = ModelStep(redis_url=require_redis_url(settings, "run"),
-                     key_prefix=settings.redis_key_prefix, seed=settings.train_seed,
-                     max_queries=settings.eval_max_queries, gates=gates,
-                     cluster=settings.redis_cluster, threads=settings.recommender_threads,
-                     retired_kept=settings.redis_retired_versions,
-                     memory_budget_bytes=settings.redis_memory_budget_mb * 1024 * 1024)
+    step = ModelStep(
+        redis_url=require_redis_url(settings, "run"),
+        key_prefix=settings.redis_key_prefix,
+        seed=settings.train_seed,
+        max_queries=settings.eval_max_queries,
+        gates=gates,
+        cluster=settings.redis_cluster,
+        threads=settings.recommender_threads,
+        retired_kept=settings.redis_retired_versions,
+        memory_budget_bytes=settings.redis_memory_budget_mb * 1024 * 1024,
+    )
     try:
-        run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
-                                keep_runs=settings.keep_runs, model_step=step, gates=gates)
+        run_dir = build_catalog(
+            data_dir=settings.data_dir,
+            output_dir=settings.output_dir,
+            keep_runs=settings.keep_runs,
+            model_step=step,
+            gates=gates,
+        )
     except BlendDominated as exc:
         print(exc.report.table())
-        print(f"etl-job: error: {exc}; the run was discarded, `current` is unchanged",
-              file=sys.stderr)
+        print(
+            f"etl-job: error: {exc}; the run was discarded, `current` is unchanged", file=sys.stderr
+        )
         return EXIT_MODEL_REJECTED
     print(f"etl-job: run written to {run_dir} (now current)")
     return 0
@@ -85,9 +100,12 @@ def run_catalog(args: argparse.Namespace) -> int:
     from etl_job.pipeline import build_catalog
 
     settings = load_settings()
-    run_dir = build_catalog(data_dir=settings.data_dir, output_dir=settings.output_dir,
-                            keep_runs=settings.keep_runs,
-                            gates=publication_gates(settings, args))
+    run_dir = build_catalog(
+        data_dir=settings.data_dir,
+        output_dir=settings.output_dir,
+        keep_runs=settings.keep_runs,
+        gates=publication_gates(settings, args),
+    )
     print(f"etl-job: catalog run written to {run_dir} (now current)")
     return 0
 
@@ -103,14 +121,18 @@ def run_evaluate(_: argparse.Namespace) -> int:
     settings = load_settings()
     current = settings.output_dir / CURRENT_LINK
     if not (current / CATALOG_FILE).is_file():
-        raise SettingsError(f"no current run in OUTPUT_DIR={settings.output_dir}: "
-                            "run `etl-job run` (or `etl-job catalog`) first")
+        raise SettingsError(
+            f"no current run in OUTPUT_DIR={settings.output_dir}: "
+            "run `etl-job run` (or `etl-job catalog`) first"
+        )
     try:
-        _report, verdict = judged_evaluation(catalog=pl.read_parquet(current / CATALOG_FILE),
-                                       ratings=pl.scan_parquet(current / RATINGS_FILE),
-                                       seed=settings.train_seed,
-                                       max_queries=settings.eval_max_queries,
-                                       threads=settings.recommender_threads)
+        _report, verdict = judged_evaluation(
+            catalog=pl.read_parquet(current / CATALOG_FILE),
+            ratings=pl.scan_parquet(current / RATINGS_FILE),
+            seed=settings.train_seed,
+            max_queries=settings.eval_max_queries,
+            threads=settings.recommender_threads,
+        )
     except BlendDominated as exc:
         print(exc.report.table())
         print(f"etl-job: error: {exc}", file=sys.stderr)
@@ -129,8 +151,12 @@ def run_rollback(_: argparse.Namespace) -> int:
     redis_url = require_redis_url(settings, "rollback")
     with run_lock(settings.output_dir):
         _clean_killed_runs(settings)
-        version = roll_back(output_dir=settings.output_dir, redis_url=redis_url,
-                            key_prefix=settings.redis_key_prefix, cluster=settings.redis_cluster)
+        version = roll_back(
+            output_dir=settings.output_dir,
+            redis_url=redis_url,
+            key_prefix=settings.redis_key_prefix,
+            cluster=settings.redis_cluster,
+        )
     print(f"etl-job: current run and model version are now {version}")
     return 0
 
@@ -149,8 +175,9 @@ def _clean_killed_runs(settings: Settings) -> None:
         client = connect(settings.redis_url, cluster=settings.redis_cluster)
         try:
             for version in cleaned.uncommitted:
-                discard_version(client, layout=RedisLayout(settings.redis_key_prefix),
-                                version=version)
+                discard_version(
+                    client, layout=RedisLayout(settings.redis_key_prefix), version=version
+                )
         finally:
             client.close()
 
@@ -158,12 +185,14 @@ def _clean_killed_runs(settings: Settings) -> None:
 def _reconcile(settings: Settings, command: str) -> str:
     from etl_job.republish import reconcile_redis
 
-    done = reconcile_redis(output_dir=settings.output_dir,
-                           redis_url=require_redis_url(settings, command),
-                           key_prefix=settings.redis_key_prefix,
-                           cluster=settings.redis_cluster,
-                           retired_kept=settings.redis_retired_versions,
-                           memory_budget_bytes=settings.redis_memory_budget_mb * 1024 * 1024)
+    done = reconcile_redis(
+        output_dir=settings.output_dir,
+        redis_url=require_redis_url(settings, command),
+        key_prefix=settings.redis_key_prefix,
+        cluster=settings.redis_cluster,
+        retired_kept=settings.redis_retired_versions,
+        memory_budget_bytes=settings.redis_memory_budget_mb * 1024 * 1024,
+    )
     return done.sentence()
 
 
@@ -197,20 +226,34 @@ def run_repair(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Handler]] = {
-    "run": ("clean DATA_DIR into a new run in OUTPUT_DIR, evaluate and train the recommender, "
-            "publish it to Redis; the run becomes current only if every step succeeds",
-            run_all),
-    "catalog": ("only clean the catalogs and ratings into a new run (no model, no Redis)",
-                run_catalog),
-    "evaluate": ("print the offline evaluation of the recommender on the current run's data",
-                 run_evaluate),
-    "rollback": ("switch the current run and Redis back to the previous model version "
-                 "(both or neither)", run_rollback),
-    "publish": ("load the current run's stored neighbours into Redis and make them current "
-                "(seconds, no retraining): after Redis lost its data", run_publish),
-    "repair": ("finish what a killed run left: remove runs/*.partial and renamed runs that "
-               "never became current, make Redis follow the run `current` names "
-               "(republishing it if Redis lost it)", run_repair),
+    "run": (
+        "clean DATA_DIR into a new run in OUTPUT_DIR, evaluate and train the recommender, "
+        "publish it to Redis; the run becomes current only if every step succeeds",
+        run_all,
+    ),
+    "catalog": (
+        "only clean the catalogs and ratings into a new run (no model, no Redis)",
+        run_catalog,
+    ),
+    "evaluate": (
+        "print the offline evaluation of the recommender on the current run's data",
+        run_evaluate,
+    ),
+    "rollback": (
+        "switch the current run and Redis back to the previous model version (both or neither)",
+        run_rollback,
+    ),
+    "publish": (
+        "load the current run's stored neighbours into Redis and make them current "
+        "(seconds, no retraining): after Redis lost its data",
+        run_publish,
+    ),
+    "repair": (
+        "finish what a killed run left: remove runs/*.partial and renamed runs that "
+        "never became current, make Redis follow the run `current` names "
+        "(republishing it if Redis lost it)",
+        run_repair,
+    ),
 }
 
 
@@ -220,30 +263,42 @@ SHRINK_GATED = ("run", "catalog")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="etl-job", description="Batch steps of the recommendation platform. "
+        prog="etl-job",
+        description="Batch steps of the recommendation platform. "
         "Settings come from the environment: DATA_DIR, OUTPUT_DIR, REDIS_URL, "
         "REDIS_CLUSTER, REDIS_KEY_PREFIX, REDIS_MEMORY_BUDGET_MB, REDIS_RETIRED_VERSIONS, "
         "KEEP_RUNS, TRAIN_SEED, MAX_SHRINK, MAX_PLATFORM_SHRINK, MAX_VANISHED_SHARE, "
-        "ACCEPT_SHRINK.")
+        "ACCEPT_SHRINK.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, handler) in COMMANDS.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
         if name in SHRINK_GATED:
-            command.add_argument("-v", "--verbose", action="store_true",
-                                 help="also print the offline evaluation's table and the "
-                                      "series figures (the manifest keeps them either way)")
             command.add_argument(
-                "--accept-shrink", action="store_true",
+                "-v",
+                "--verbose",
+                action="store_true",
+                help="also print the offline evaluation's table and the "
+                "series figures (the manifest keeps them either way)",
+            )
+            command.add_argument(
+                "--accept-shrink",
+                action="store_true",
                 help="publish even if a figure fell by more than MAX_SHRINK (default 10%%) "
-                     "against the current run (rows per platform and type, ratings kept, "
-                     "movies with neighbours), a platform's rows by more than "
-                     "MAX_PLATFORM_SHRINK (2%%), or more than MAX_VANISHED_SHARE (1%%) of "
-                     "the ratings name movies the current run has and this one lacks")
+                "against the current run (rows per platform and type, ratings kept, "
+                "movies with neighbours), a platform's rows by more than "
+                "MAX_PLATFORM_SHRINK (2%%), or more than MAX_VANISHED_SHARE (1%%) of "
+                "the ratings name movies the current run has and this one lacks",
+            )
         if name == "repair":
-            command.add_argument("--every", type=_seconds, default=0, metavar="SECONDS",
-                                 help="repeat every SECONDS (a guard beside Redis); "
-                                 "default: once")
+            command.add_argument(
+                "--every",
+                type=_seconds,
+                default=0,
+                metavar="SECONDS",
+                help="repeat every SECONDS (a guard beside Redis); default: once",
+            )
     return parser
 
 

@@ -56,6 +56,8 @@ class Settings(BaseServiceSettings):
     @classmethod
     def _keeps_the_rollback_target(cls, value: int) -> int:
         if value < MIN_KEEP_RUNS:
-            raise ValueError(f"KEEP_RUNS must be {MIN_KEEP_RUNS} or more: the current run and the "
-                             "previous one, which `etl-job rollback` returns to")
+            raise ValueError(
+                f"KEEP_RUNS must be {MIN_KEEP_RUNS} or more: the current run and the "
+                "previous one, which `etl-job rollback` returns to"
+            )
         return value

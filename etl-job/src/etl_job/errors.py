@@ -34,6 +34,8 @@ class SwitchPending(RuntimeError):
 
     def __init__(self, run_dir: Path, cause: BaseException) -> None:
         self.run_dir = run_dir
-        super().__init__(f"run {run_dir.name} is current, but Redis' current could not follow "
-                         f"({type(cause).__name__}: {cause}); `etl-job repair` (or the next "
-                         "run) finishes the switch")
+        super().__init__(
+            f"run {run_dir.name} is current, but Redis' current could not follow "
+            f"({type(cause).__name__}: {cause}); `etl-job repair` (or the next "
+            "run) finishes the switch"
+        )

@@ -14,29 +14,41 @@ def film_table(catalog: pl.DataFrame) -> pl.DataFrame:
     if missing:
         raise ValueError(f"catalog frame lacks column(s) {', '.join(missing)}")
     records = catalog.select(FILM_COLUMNS).unique("id", keep="first")
-    keys = [film_key(title or "", year, kind) for title, year, kind
-            in records.select("title", "release_year", "type").iter_rows()]
+    keys = [
+        film_key(title or "", year, kind)
+        for title, year, kind in records.select("title", "release_year", "type").iter_rows()
+    ]
     records = records.with_columns(film=pl.Series(keys, dtype=pl.String))
     per_film = records.group_by("film").agg(
         available_on=pl.col("platform").unique().sort(),
-        ratings=pl.col("rating_count").fill_null(0).sum().cast(pl.Int64))
+        ratings=pl.col("rating_count").fill_null(0).sum().cast(pl.Int64),
+    )
     return records.join(per_film, on="film", how="left").sort("id")
 
 
 def films_by_title(films: pl.DataFrame) -> dict[str, list[FilmEntry]]:
     """normalise_title -> the films carrying it, the one a bare title means first: a movie
     before a show, then the most rated, then the newest."""
-    grouped = (films.with_columns(key=pl.col("film").str.split("|").list.get(2))
-               .filter(pl.col("key") != "")
-               .sort("id")
-               .group_by("key", "film", maintain_order=True)
-               .agg(pl.col("id"), pl.col("type").first(), pl.col("release_year").first(),
-                    pl.col("ratings").first()))
+    grouped = (
+        films.with_columns(key=pl.col("film").str.split("|").list.get(2))
+        .filter(pl.col("key") != "")
+        .sort("id")
+        .group_by("key", "film", maintain_order=True)
+        .agg(
+            pl.col("id"),
+            pl.col("type").first(),
+            pl.col("release_year").first(),
+            pl.col("ratings").first(),
+        )
+    )
     ordered = grouped.sort(
         [pl.col("type") != "movie", "ratings", "release_year", "film"],
-        descending=[False, True, True, False], nulls_last=True)
+        descending=[False, True, True, False],
+        nulls_last=True,
+    )
     index: dict[str, list[FilmEntry]] = {}
     for key, _, ids, kind, year, ratings in ordered.iter_rows():
         index.setdefault(key, []).append(
-            FilmEntry(ids=tuple(ids), type=kind, release_year=year, ratings=int(ratings or 0)))
+            FilmEntry(ids=tuple(ids), type=kind, release_year=year, ratings=int(ratings or 0))
+        )
     return index

@@ -83,11 +83,15 @@ def catalog_file_structure(path: Path) -> dict[str, Any]:
         raise TruncatedInput(f"{path} has no data rows (a header at most); refusing to publish")
     line, fields_found, error = last
     if error is not None and "unexpected end of data" in error:
-        raise TruncatedInput(f"{path} is truncated: the record at line {line} opens a quoted "
-                             "field the file never closes")
+        raise TruncatedInput(
+            f"{path} is truncated: the record at line {line} opens a quoted "
+            "field the file never closes"
+        )
     if fields_found is not None and fields_found != len(header):
-        raise TruncatedInput(f"{path} is truncated: its last record (line {line}) has "
-                             f"{fields_found} fields, the header has {len(header)}")
+        raise TruncatedInput(
+            f"{path} is truncated: its last record (line {line}) has "
+            f"{fields_found} fields, the header has {len(header)}"
+        )
     return {"rows": rows, "last_record_line": line, "fields": len(header)}
 
 
@@ -104,8 +108,10 @@ def ratings_file_structure(path: Path) -> dict[str, Any]:
         raise TruncatedInput(f"{path} has no data rows (a header at most); refusing to publish")
     fields = len(next(csv.reader([lines[-1]])))
     if fields != header_fields:
-        raise TruncatedInput(f"{path} is truncated: its last line has {fields} fields, the "
-                             f"header has {header_fields}")
+        raise TruncatedInput(
+            f"{path} is truncated: its last line has {fields} fields, the "
+            f"header has {header_fields}"
+        )
     return {"bytes": size, "last_line_fields": fields}
 
 
@@ -120,8 +126,9 @@ def previous_manifest(output_dir: Path) -> dict[str, Any] | None:
 def data_figures(*, catalog: pl.DataFrame, ratings_kept: int) -> dict[str, int]:
     """The figures compared run to run: rows per platform and type, and ratings kept."""
     counts = catalog.group_by("platform", "type").len().sort("platform", "type")
-    figures = {f"catalog rows {platform} {kind}": rows
-               for platform, kind, rows in counts.iter_rows()}
+    figures = {
+        f"catalog rows {platform} {kind}": rows for platform, kind, rows in counts.iter_rows()
+    }
     for platform, rows in catalog.group_by("platform").len().iter_rows():
         figures[f"{PLATFORM_FIGURE}{platform}"] = rows
     figures["ratings kept"] = ratings_kept
@@ -130,14 +137,19 @@ def data_figures(*, catalog: pl.DataFrame, ratings_kept: int) -> dict[str, int]:
 
 def manifest_figures(manifest: dict[str, Any]) -> dict[str, int]:
     """The same figures as recorded by an earlier run's manifest."""
-    figures = {f"catalog rows {platform} {kind}": rows
-               for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform",
-                                                                    {}).items()
-               for kind, rows in kinds.items() if kind != "total"}
-    figures.update({f"{PLATFORM_FIGURE}{platform}": kinds["total"]
-                    for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform",
-                                                                        {}).items()
-                    if "total" in kinds})
+    figures = {
+        f"catalog rows {platform} {kind}": rows
+        for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform", {}).items()
+        for kind, rows in kinds.items()
+        if kind != "total"
+    }
+    figures.update(
+        {
+            f"{PLATFORM_FIGURE}{platform}": kinds["total"]
+            for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform", {}).items()
+            if "total" in kinds
+        }
+    )
     ratings = manifest.get("rows", {}).get("ratings")
     if ratings is not None:
         figures["ratings kept"] = ratings
@@ -163,18 +175,27 @@ class PublicationGates:
     _vanished: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def for_output(cls, output_dir: Path, *, max_shrink: float = DEFAULT_MAX_SHRINK,
-                   accept_shrink: bool = False,
-                   max_platform_shrink: float = DEFAULT_MAX_PLATFORM_SHRINK,
-                   max_vanished_share: float = DEFAULT_MAX_VANISHED_SHARE) -> PublicationGates:
+    def for_output(
+        cls,
+        output_dir: Path,
+        *,
+        max_shrink: float = DEFAULT_MAX_SHRINK,
+        accept_shrink: bool = False,
+        max_platform_shrink: float = DEFAULT_MAX_PLATFORM_SHRINK,
+        max_vanished_share: float = DEFAULT_MAX_VANISHED_SHARE,
+    ) -> PublicationGates:
         catalog = Path(output_dir) / CURRENT_LINK / CATALOG_FILE
         previous = previous_manifest(output_dir)
         # Only a committed run (one with its manifest) is compared with: a folder `current`
         # names without one is a broken run, and its catalog may not even be parquet.
-        return cls(previous=previous, max_shrink=max_shrink,
-                   accept_shrink=accept_shrink, max_platform_shrink=max_platform_shrink,
-                   max_vanished_share=max_vanished_share,
-                   previous_catalog=catalog if previous and catalog.is_file() else None)
+        return cls(
+            previous=previous,
+            max_shrink=max_shrink,
+            accept_shrink=accept_shrink,
+            max_platform_shrink=max_platform_shrink,
+            max_vanished_share=max_vanished_share,
+            previous_catalog=catalog if previous and catalog.is_file() else None,
+        )
 
     def check_inputs(self, catalogs: list[Path], ratings: list[Path]) -> None:
         """Structure gate over every input file, before the run does any work."""
@@ -187,8 +208,9 @@ class PublicationGates:
         """Shrink and vanished-movie gates over the catalog and ratings, before the model is
         trained or published; both are checked, then one refusal names every figure."""
         # A platform and type the previous run had and this one lacks fell to 0.
-        refusals = self._compare(data_figures(catalog=catalog, ratings_kept=ratings.kept),
-                                 vanished="catalog rows")
+        refusals = self._compare(
+            data_figures(catalog=catalog, ratings_kept=ratings.kept), vanished="catalog rows"
+        )
         refusals += self._vanished_movies(ratings)
         self._refuse(refusals)
 
@@ -202,14 +224,20 @@ class PublicationGates:
         unknown = ratings.unknown_movies
         vanished = unknown.filter(unknown.is_in(known_before.implode()))
         share = vanished.len() / ratings.read if ratings.read else 0.0
-        self._vanished = {"ratings": vanished.len(), "movies": vanished.n_unique(),
-                          "ratings_read": ratings.read, "share": round(share, 4),
-                          "max_share": self.max_vanished_share}
+        self._vanished = {
+            "ratings": vanished.len(),
+            "movies": vanished.n_unique(),
+            "ratings_read": ratings.read,
+            "share": round(share, 4),
+            "max_share": self.max_vanished_share,
+        }
         if share <= self.max_vanished_share:
             return []
-        return [f"{vanished.len():,} ratings ({share:.1%} of {ratings.read:,} read) name "
-                f"{vanished.n_unique():,} movies the previous run had and this one lacks "
-                f"beyond the {self.max_vanished_share:.0%} allowed"]
+        return [
+            f"{vanished.len():,} ratings ({share:.1%} of {ratings.read:,} read) name "
+            f"{vanished.n_unique():,} movies the previous run had and this one lacks "
+            f"beyond the {self.max_vanished_share:.0%} allowed"
+        ]
 
     def check_model(self, neighbours: pl.DataFrame) -> None:
         """Shrink gate over the movies that got neighbours, before they are published."""
@@ -222,14 +250,19 @@ class PublicationGates:
         for name in sorted(set(now) | gone):
             previous, current = before.get(name), now.get(name, 0)
             change = (current - previous) / previous if previous else None
-            limit = (self.max_platform_shrink if name.startswith(PLATFORM_FIGURE)
-                     else self.max_shrink)
-            self._shrink[name] = {"previous": previous, "now": current,
-                                  "change": None if change is None else round(change, 4),
-                                  "max_shrink": limit}
+            limit = (
+                self.max_platform_shrink if name.startswith(PLATFORM_FIGURE) else self.max_shrink
+            )
+            self._shrink[name] = {
+                "previous": previous,
+                "now": current,
+                "change": None if change is None else round(change, 4),
+                "max_shrink": limit,
+            }
             if change is not None and -change > limit:
-                shrunk.append(f"{name} {previous} -> {current} ({change:+.1%}) beyond the "
-                              f"{limit:.0%} allowed")
+                shrunk.append(
+                    f"{name} {previous} -> {current} ({change:+.1%}) beyond the {limit:.0%} allowed"
+                )
         return shrunk
 
     def _refuse(self, refusals: list[str]) -> None:
@@ -237,13 +270,19 @@ class PublicationGates:
             raise ShrinkRefused(
                 f"refusing to publish: {'; '.join(refusals)}, against run "
                 f"{self.previous.get('run_id') if self.previous else None}; if intended, run "
-                "again with --accept-shrink (or ACCEPT_SHRINK=true)")
+                "again with --accept-shrink (or ACCEPT_SHRINK=true)"
+            )
 
     def report(self) -> dict[str, Any]:
         """Each gate's figures, for the manifest."""
-        return {"structure": self._structure,
-                "shrink": {"previous_run": self.previous.get("run_id") if self.previous
-                           else None, "max_shrink": self.max_shrink,
-                           "max_platform_shrink": self.max_platform_shrink,
-                           "accepted": self.accept_shrink, "figures": self._shrink},
-                "vanished_movies": {**self._vanished, "accepted": self.accept_shrink}}
+        return {
+            "structure": self._structure,
+            "shrink": {
+                "previous_run": self.previous.get("run_id") if self.previous else None,
+                "max_shrink": self.max_shrink,
+                "max_platform_shrink": self.max_platform_shrink,
+                "accepted": self.accept_shrink,
+                "figures": self._shrink,
+            },
+            "vanished_movies": {**self._vanished, "accepted": self.accept_shrink},
+        }

@@ -9,7 +9,7 @@ import polars as pl
 
 FIX_DESCRIPTIONS = {
     "duration_moved_from_rating": "duration found in the rating column with an empty duration: "
-                                  "moved to duration, rating set to g",
+    "moved to duration, rating set to g",
     "null_rating_to_g": "empty maturity rating set to g",
     "whitespace_trimmed": "text cells with stray spaces trimmed (list items included)",
     "date_unparseable": "date_added that is not 'Month D, YYYY' (year 1900-2100) set to null",
@@ -20,9 +20,9 @@ FIX_DESCRIPTIONS = {
     "duplicate_ids": "later rows of an id already seen, sent to quarantine",
     "names_without_letters": "director/cast items with no letter at all (such as '1') removed",
     "placeholder_titles": "platform test entries flagged by the written rule "
-                          "(etl_job.transform.is_placeholder: '1c'/'onboarding'/'act N - title N'/"
-                          "test titles, or a test/template description): kept in the catalog, "
-                          "never recommended, no neighbours",
+    "(etl_job.transform.is_placeholder: '1c'/'onboarding'/'act N - title N'/"
+    "test titles, or a test/template description): kept in the catalog, "
+    "never recommended, no neighbours",
 }
 
 
@@ -36,8 +36,14 @@ def sha256_of(path: Path) -> str:
 
 def describe_files(paths: list[Path], root: Path) -> list[dict[str, Any]]:
     """Path relative to root, size in bytes and sha256 of each file."""
-    return [{"path": path.relative_to(root).as_posix(), "bytes": path.stat().st_size,
-             "sha256": sha256_of(path)} for path in paths]
+    return [
+        {
+            "path": path.relative_to(root).as_posix(),
+            "bytes": path.stat().st_size,
+            "sha256": sha256_of(path),
+        }
+        for path in paths
+    ]
 
 
 def rows_per_platform(catalog: pl.DataFrame) -> dict[str, dict[str, int]]:
@@ -56,8 +62,11 @@ def fix_table(per_platform: dict[str, dict[str, int]]) -> dict[str, dict[str, An
     table: dict[str, dict[str, Any]] = {}
     for fix, description in FIX_DESCRIPTIONS.items():
         by_platform = {p: counts.get(fix, 0) for p, counts in per_platform.items()}
-        table[fix] = {"total": sum(by_platform.values()), "by_platform": by_platform,
-                      "description": description}
+        table[fix] = {
+            "total": sum(by_platform.values()),
+            "by_platform": by_platform,
+            "description": description,
+        }
     return table
 
 

@@ -54,32 +54,53 @@ class ModelStep:
     # Threads of the recommender's parallel parts (RECOMMENDER_THREADS; None: the usable CPUs).
     threads: int | None = None
 
-    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
-                 run_id: str, staging: Path) -> tuple[dict[str, Any], dict[str, float]]:
+    def __call__(
+        self,
+        *,
+        catalog: pl.DataFrame,
+        ratings: pl.LazyFrame,
+        ratings_kept: int,
+        run_id: str,
+        staging: Path,
+    ) -> tuple[dict[str, Any], dict[str, float]]:
         """Evaluate, train, keep the neighbours in the run, stage them in Redis (not current).
 
         `ratings` is a scan of the run's ratings.parquet: each stage reads it in chunks into
         its own compact matrix. Returns the manifest sections and the seconds per stage.
         """
-        return train_and_stage(catalog=catalog, ratings=ratings, ratings_kept=ratings_kept,
-                               run_id=run_id, staging=staging, step=self)
+        return train_and_stage(
+            catalog=catalog,
+            ratings=ratings,
+            ratings_kept=ratings_kept,
+            run_id=run_id,
+            staging=staging,
+            step=self,
+        )
 
     def switch(self, *, version: str) -> None:
         """Make the staged version Redis' `current` (after the run's symlink switched)."""
         client = connect(self.redis_url, cluster=self.cluster)
         try:
-            commit_version(client, layout=RedisLayout(self.key_prefix), version=version,
-                           retired_kept=self.retired_kept)
+            commit_version(
+                client,
+                layout=RedisLayout(self.key_prefix),
+                version=version,
+                retired_kept=self.retired_kept,
+            )
         finally:
             client.close()
 
     def reconcile(self, *, output_dir: Path) -> None:
         """Before a run: finish what a killed one left (Redis follows the current run)."""
         try:
-            done = reconcile_redis(output_dir=output_dir, redis_url=self.redis_url,
-                                   key_prefix=self.key_prefix, cluster=self.cluster,
-                                   retired_kept=self.retired_kept,
-                                   memory_budget_bytes=self.memory_budget_bytes)
+            done = reconcile_redis(
+                output_dir=output_dir,
+                redis_url=self.redis_url,
+                key_prefix=self.key_prefix,
+                cluster=self.cluster,
+                retired_kept=self.retired_kept,
+                memory_budget_bytes=self.memory_budget_bytes,
+            )
         except EtlError as exc:  # an old run that cannot be republished: this run replaces it
             print(f"etl-job: warning: {exc}", flush=True)
             return
@@ -95,9 +116,15 @@ class ModelStep:
             client.close()
 
 
-def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
-                    run_id: str, staging: Path,
-                    step: ModelStep) -> tuple[dict[str, Any], dict[str, float]]:
+def train_and_stage(
+    *,
+    catalog: pl.DataFrame,
+    ratings: pl.LazyFrame,
+    ratings_kept: int,
+    run_id: str,
+    staging: Path,
+    step: ModelStep,
+) -> tuple[dict[str, Any], dict[str, float]]:
     """Offline evaluation picks the blend (BlendDominated stops the run), then train.
 
     The version id is the run id, so the run and its Redis version name each other.
@@ -107,9 +134,14 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     with stage("evaluating", "the recommender on held-out ratings, to pick the blend") as said:
         # One read of ratings.parquet into the compact matrix, for evaluation and training.
         rated = index_ratings(ratings=ratings, index=index_movies(catalog=catalog))
-        report, verdict = judged_evaluation(catalog=catalog, ratings=rated, seed=step.seed,
-                                            min_queries=step.min_queries,
-                                            max_queries=step.max_queries, threads=step.threads)
+        report, verdict = judged_evaluation(
+            catalog=catalog,
+            ratings=rated,
+            seed=step.seed,
+            min_queries=step.min_queries,
+            max_queries=step.max_queries,
+            threads=step.threads,
+        )
         blend = Blend(**report.blend_settings) if verdict == "passed" else DEFAULT_BLEND
         said["done"] = shipped_figures(report, verdict)
     seconds["evaluate"] = round(time.perf_counter() - started, 3)
@@ -118,40 +150,67 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
     with stage("training", "the shipped blend's neighbours of every title") as said:
         facts: dict[str, Any] = {}
         taste_frames: list[pl.DataFrame] = []
-        neighbours = train(catalog=catalog, ratings=rated, blend=blend, top_k=TOP_K,
-                           facts=facts, threads=step.threads, taste=taste_frames)
+        neighbours = train(
+            catalog=catalog,
+            ratings=rated,
+            blend=blend,
+            top_k=TOP_K,
+            facts=facts,
+            threads=step.threads,
+            taste=taste_frames,
+        )
         taste_table = taste_frames[0] if taste_frames else None
         films = film_table(catalog)
-        neighbours = published_lists(catalog=catalog, movies=neighbours, films=films,
-                                     depth=TOP_K, threads=step.threads)
+        neighbours = published_lists(
+            catalog=catalog, movies=neighbours, films=films, depth=TOP_K, threads=step.threads
+        )
         said["done"] = f"{neighbours['movie_id'].n_unique():,} titles with neighbours"
     seconds["train"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    with stage("checking lists", "series' next films, cold start, tastes of several titles"
-               ) as said:
-        series = series_evaluation(catalog=catalog, ratings=rated, neighbours=neighbours,
-                                   films=films, blend=blend, seed=step.seed)
+    with stage(
+        "checking lists", "series' next films, cold start, tastes of several titles"
+    ) as said:
+        series = series_evaluation(
+            catalog=catalog,
+            ratings=rated,
+            neighbours=neighbours,
+            films=films,
+            blend=blend,
+            seed=step.seed,
+        )
         detail(series_lines(series))
         taste = taste_on_split(catalog=catalog, ratings=rated, blend=blend, seed=step.seed)
         detail(taste_lines(taste))
-        said["done"] = (f"{series['known_series']['hit_rate']:.1%} of the listed series' films "
-                        "show another of their series")
+        said["done"] = (
+            f"{series['known_series']['hit_rate']:.1%} of the listed series' films "
+            "show another of their series"
+        )
     seconds["series_evaluation"] = round(time.perf_counter() - started, 3)
     del rated
     if step.gates is not None:
         step.gates.check_model(neighbours)
 
-    evaluation = {**report.as_dict(), "verdict": verdict, "series": series, "taste": taste,
-                  "lists": list_figures(neighbours, catalog=catalog)}
+    evaluation = {
+        **report.as_dict(),
+        "verdict": verdict,
+        "series": series,
+        "taste": taste,
+        "lists": list_figures(neighbours, catalog=catalog),
+    }
     print(lists_line(evaluation), flush=True)
     model = {
         "kind": "hybrid: EASE (numpy/scipy) + BM25 item-item (implicit) + TF-IDF content "
-                "(scikit-learn), blended",
+        "(scikit-learn), blended",
         "run_id": run_id,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "blend_weight": blend.label,
-        "blend": {"ease": blend.ease, "bm25": blend.bm25, "content": blend.content,
-                  "lam": blend.lam, "tail": blend.tail},
+        "blend": {
+            "ease": blend.ease,
+            "bm25": blend.bm25,
+            "content": blend.content,
+            "lam": blend.lam,
+            "tail": blend.tail,
+        },
         **facts,
         "evaluation_verdict": verdict,
         "top_k": TOP_K,
@@ -163,16 +222,25 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
         taste_table.write_parquet(staging / TASTE_FILE)
     log_step("neighbours_written")
     started = time.perf_counter()
-    sections = {"model": model, "evaluation": evaluation,
-                "redis": {"version": run_id, "key_prefix": step.key_prefix}}
+    sections = {
+        "model": model,
+        "evaluation": evaluation,
+        "redis": {"version": run_id, "key_prefix": step.key_prefix},
+    }
     with stage("publishing", "the neighbour lists to Redis (made current once the run is)"):
         client = connect(step.redis_url, cluster=step.cluster)
         try:
-            stage_version(client, layout=RedisLayout(step.key_prefix), version=run_id,
-                          neighbours=neighbours, titles=model_titles(catalog),
-                          meta=version_meta(sections), taste=taste_table,
-                          retired_kept=step.retired_kept,
-                          memory_budget_bytes=step.memory_budget_bytes)
+            stage_version(
+                client,
+                layout=RedisLayout(step.key_prefix),
+                version=run_id,
+                neighbours=neighbours,
+                titles=model_titles(catalog),
+                meta=version_meta(sections),
+                taste=taste_table,
+                retired_kept=step.retired_kept,
+                memory_budget_bytes=step.memory_budget_bytes,
+            )
         finally:
             client.close()
     seconds["publish"] = round(time.perf_counter() - started, 3)
@@ -183,26 +251,32 @@ def train_and_stage(*, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kep
 def shipped_figures(report: EvaluationReport, verdict: str) -> str:
     """The evaluated blend's three figures, for the line that ends the evaluation."""
     blend, k = report.blend, report.k
-    figures = (f"HR@{k} {blend.hr_at_k:.3f}, tail HR@{k} {blend.tail_hr_at_k:.3f}, "
-               f"NDCG@10 {blend.ndcg_at_10:.3f}")
+    figures = (
+        f"HR@{k} {blend.hr_at_k:.3f}, tail HR@{k} {blend.tail_hr_at_k:.3f}, "
+        f"NDCG@10 {blend.ndcg_at_10:.3f}"
+    )
     if verdict != "passed":
         return f"{figures}; too few queries to judge, the default blend ships"
     return f"{figures} for the shipped blend; -v prints the table"
 
 
-def judged_evaluation(*, catalog: pl.DataFrame,
-                      ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
-                      seed: int,
-                      min_queries: int = MIN_QUERIES,
-                      max_queries: int = MAX_QUERIES,
-                      threads: int | None = None) -> tuple[EvaluationReport, str]:
+def judged_evaluation(
+    *,
+    catalog: pl.DataFrame,
+    ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
+    seed: int,
+    min_queries: int = MIN_QUERIES,
+    max_queries: int = MAX_QUERIES,
+    threads: int | None = None,
+) -> tuple[EvaluationReport, str]:
     """The report and its verdict: "passed", or "inconclusive" when there are too few queries.
 
     A dominated blend on enough queries raises BlendDominated, which stops the run.
     """
     try:
-        report = evaluate(catalog=catalog, ratings=ratings, seed=seed, max_queries=max_queries,
-                          threads=threads)
+        report = evaluate(
+            catalog=catalog, ratings=ratings, seed=seed, max_queries=max_queries, threads=threads
+        )
     except BlendDominated as exc:
         if exc.report.blend.queries >= min_queries:
             raise
@@ -210,7 +284,10 @@ def judged_evaluation(*, catalog: pl.DataFrame,
     detail(report.table())
     if report.blend.queries >= min_queries:
         return report, "passed"
-    print(f"etl-job: warning: the offline evaluation has {report.blend.queries} queries "
-          f"(fewer than {min_queries}), too few to judge the blend; shipping the default "
-          f"{DEFAULT_BLEND.label}", flush=True)
+    print(
+        f"etl-job: warning: the offline evaluation has {report.blend.queries} queries "
+        f"(fewer than {min_queries}), too few to judge the blend; shipping the default "
+        f"{DEFAULT_BLEND.label}",
+        flush=True,
+    )
     return report, "inconclusive"

@@ -33,24 +33,30 @@ def _page(head: dict[str, Any], neighbours: Iterator[Neighbour], *, lead: bytes)
     return pack_page(body, items, complete=len(first) <= PAGE_NEIGHBOURS)
 
 
-def movie_page(*, version: str, movie_id: str, title: str,
-               neighbours: list[Neighbour]) -> bytes:
+def movie_page(*, version: str, movie_id: str, title: str, neighbours: list[Neighbour]) -> bytes:
     """GET /v1/neighbours/{movie_id}'s answer (contracts.api.MovieNeighboursRead)."""
-    return _page({"movie_id": movie_id, "title": title, "model_version": version},
-                 movie_neighbours(movie_id=movie_id, title=title, neighbours=neighbours),
-                 lead=b"{")
+    return _page(
+        {"movie_id": movie_id, "title": title, "model_version": version},
+        movie_neighbours(movie_id=movie_id, title=title, neighbours=neighbours),
+        lead=b"{",
+    )
 
 
-def title_page(*, version: str, films: list[FilmEntry],
-               lists: dict[str, list[Neighbour]]) -> bytes | None:
+def title_page(
+    *, version: str, films: list[FilmEntry], lists: dict[str, list[Neighbour]]
+) -> bytes | None:
     """GET /v1/neighbours?title='s answer (contracts.api.TitleNeighboursRead) for the film a
     bare title means, from the comma before `matched_ids` on: the service puts the query
     first. None when the title names no film."""
     film = pick_film(films)
     if film is None:
         return None
-    head = {"matched_ids": list(film.ids), "film": film_read(film),
-            "others": [film_read(f) for f in films if f is not film],
-            "model_version": version}
-    return _page(head, best_neighbours(lists=film_lists(lists, film), query_ids=set(film.ids)),
-                 lead=b",")
+    head = {
+        "matched_ids": list(film.ids),
+        "film": film_read(film),
+        "others": [film_read(f) for f in films if f is not film],
+        "model_version": version,
+    }
+    return _page(
+        head, best_neighbours(lists=film_lists(lists, film), query_ids=set(film.ids)), lead=b","
+    )

@@ -50,8 +50,15 @@ class ModelStep(Protocol):
     See model_step.py; the version it stages is named by the run id.
     """
 
-    def __call__(self, *, catalog: pl.DataFrame, ratings: pl.LazyFrame, ratings_kept: int,
-                 run_id: str, staging: Path) -> tuple[dict[str, Any], dict[str, float]]: ...
+    def __call__(
+        self,
+        *,
+        catalog: pl.DataFrame,
+        ratings: pl.LazyFrame,
+        ratings_kept: int,
+        run_id: str,
+        staging: Path,
+    ) -> tuple[dict[str, Any], dict[str, float]]: ...
 
     def switch(self, *, version: str) -> None: ...
 
@@ -98,16 +105,25 @@ def clean_platform(raw: RawCatalog) -> CleanPlatform:
     frame, bad_durations = transform.split_duration(frame)
     frame, bad_scores = transform.parse_score(frame)
     fixes = {
-        "whitespace_trimmed": trimmed, "duplicate_ids": duplicates.height,
-        "duration_moved_from_rating": moved, "null_rating_to_g": null_rating,
-        "date_unparseable": bad_dates, "date_missing": missing_dates,
-        "duration_unparseable": bad_durations, "score_invalid": bad_scores,
+        "whitespace_trimmed": trimmed,
+        "duplicate_ids": duplicates.height,
+        "duration_moved_from_rating": moved,
+        "null_rating_to_g": null_rating,
+        "date_unparseable": bad_dates,
+        "date_missing": missing_dates,
+        "duration_unparseable": bad_durations,
+        "score_invalid": bad_scores,
         "names_without_letters": nameless,
         "placeholder_titles": transform.count_placeholders(frame),
     }
     quarantine = pl.concat([raw.quarantine, invalid, duplicates])
-    return CleanPlatform(platform=raw.platform, frame=frame, quarantine=quarantine,
-                         fixes=fixes, has_score=raw.has_score)
+    return CleanPlatform(
+        platform=raw.platform,
+        frame=frame,
+        quarantine=quarantine,
+        fixes=fixes,
+        has_score=raw.has_score,
+    )
 
 
 def input_paths(data_dir: Path) -> tuple[list[Path], list[Path]]:
@@ -124,8 +140,9 @@ def input_paths(data_dir: Path) -> tuple[list[Path], list[Path]]:
     return catalogs, ratings
 
 
-def score_note(platforms: list[CleanPlatform], catalog: pl.DataFrame,
-               derived: dict[str, int]) -> str:
+def score_note(
+    platforms: list[CleanPlatform], catalog: pl.DataFrame, derived: dict[str, int]
+) -> str:
     """The sentence the manifest carries about where scores came from."""
     parts = []
     for clean in platforms:
@@ -136,17 +153,29 @@ def score_note(platforms: list[CleanPlatform], catalog: pl.DataFrame,
         parts.append(
             f"{clean.platform.source_file} has no score column, so the score of each {name} title "
             f"is its mean user rating x 20 (0-100, rounded half away from zero); "
-            f"{derived[name]} of {titles} {name} titles have ratings, the rest have a null score.")
+            f"{derived[name]} of {titles} {name} titles have ratings, the rest have a null score."
+        )
     return " ".join(parts) or "Every platform file has a score column; scores come from the files."
 
 
-def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Path],
-               ratings_paths: list[Path], started: float, input_hashes: Any,
-               model_step: ModelStep | None, gates: PublicationGates) -> None:
+def _write_run(
+    *,
+    staging: Path,
+    run_id: str,
+    data_dir: Path,
+    catalogs: list[Path],
+    ratings_paths: list[Path],
+    started: float,
+    input_hashes: Any,
+    model_step: ModelStep | None,
+    gates: PublicationGates,
+) -> None:
     stages = Stopwatch()
     with stage("reading", "the four catalog files") as said:
-        raws = [read_platform_file(path, platform)
-                for path, platform in zip(catalogs, Platform, strict=True)]
+        raws = [
+            read_platform_file(path, platform)
+            for path, platform in zip(catalogs, Platform, strict=True)
+        ]
         said["done"] = f"{sum(raw.frame.height for raw in raws):,} rows"
     with stage("cleaning", "whitespace, case, dates, durations, duplicates") as said:
         platforms = [clean_platform(raw) for raw in raws]
@@ -164,7 +193,8 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
         parts = []
         for clean in platforms:
             part, derived[clean.platform.value] = transform.derive_score(
-                catalog.filter(pl.col("platform") == clean.platform.value))
+                catalog.filter(pl.col("platform") == clean.platform.value)
+            )
             parts.append(part)
         catalog = transform.to_catalog_schema(pl.concat(parts))
         catalog_refused = pl.concat([clean.quarantine for clean in platforms])
@@ -180,15 +210,33 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     model_sections: dict[str, Any] = {}
     model_seconds: dict[str, float] = {}
     if model_step is not None:
-        model_sections, model_seconds = model_step(catalog=catalog, ratings=ratings.valid,
-                                                   ratings_kept=ratings.kept, run_id=run_id,
-                                                   staging=staging)
+        model_sections, model_seconds = model_step(
+            catalog=catalog,
+            ratings=ratings.valid,
+            ratings_kept=ratings.kept,
+            run_id=run_id,
+            staging=staging,
+        )
         stages.lap("model")
 
-    fixes = {clean.platform.value: {**clean.fixes, "score_derived_from_ratings":
-                                    derived[clean.platform.value]} for clean in platforms}
-    written = [staging / name for name in (CATALOG_FILE, RATINGS_FILE, QUARANTINE_FILE,
-                                           SERIES_FILE, NEIGHBOURS_FILE, TASTE_FILE)]
+    fixes = {
+        clean.platform.value: {
+            **clean.fixes,
+            "score_derived_from_ratings": derived[clean.platform.value],
+        }
+        for clean in platforms
+    }
+    written = [
+        staging / name
+        for name in (
+            CATALOG_FILE,
+            RATINGS_FILE,
+            QUARANTINE_FILE,
+            SERIES_FILE,
+            NEIGHBOURS_FILE,
+            TASTE_FILE,
+        )
+    ]
     outputs = describe_files([path for path in written if path.is_file()], staging)
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -196,19 +244,27 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
         "data_version": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_seconds": None,
-        "rows": {"catalog": catalog.height, "ratings": ratings.kept,
-                 "quarantine": catalog_refused.height + ratings.refused.height,
-                 "catalog_by_platform": rows_per_platform(catalog)},
-        "score_source": {clean.platform.value: "file" if clean.has_score else "ratings"
-                         for clean in platforms},
+        "rows": {
+            "catalog": catalog.height,
+            "ratings": ratings.kept,
+            "quarantine": catalog_refused.height + ratings.refused.height,
+            "catalog_by_platform": rows_per_platform(catalog),
+        },
+        "score_source": {
+            clean.platform.value: "file" if clean.has_score else "ratings" for clean in platforms
+        },
         "score_note": score_note(platforms, catalog, derived),
         "series": {"series": series["series_id"].n_unique(), "films": series["film"].n_unique()},
         "fixes": fix_table(fixes),
         "rejections": {
-            "catalog": {"total": catalog_refused.height,
-                        "by_reason": count_by_reason(catalog_refused)},
-            "ratings": {"total": ratings.refused.height,
-                        "by_reason": count_by_reason(ratings.refused)},
+            "catalog": {
+                "total": catalog_refused.height,
+                "by_reason": count_by_reason(catalog_refused),
+            },
+            "ratings": {
+                "total": ratings.refused.height,
+                "by_reason": count_by_reason(ratings.refused),
+            },
         },
         "inputs": input_hashes.result(),
         "outputs": outputs,
@@ -223,9 +279,14 @@ def _write_run(*, staging: Path, run_id: str, data_dir: Path, catalogs: list[Pat
     log_step("manifest_written")
 
 
-def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_KEEP_RUNS,
-                  model_step: ModelStep | None = None,
-                  gates: PublicationGates | None = None) -> Path:
+def build_catalog(
+    *,
+    data_dir: Path,
+    output_dir: Path,
+    keep_runs: int = DEFAULT_KEEP_RUNS,
+    model_step: ModelStep | None = None,
+    gates: PublicationGates | None = None,
+) -> Path:
     """Run the catalog step (then the model step, if given) into output_dir/runs/<run_id>.
 
     One commit order (docs/operations.md names each boundary, logged by
@@ -254,21 +315,31 @@ def build_catalog(*, data_dir: Path, output_dir: Path, keep_runs: int = DEFAULT_
         with ThreadPoolExecutor(max_workers=1) as pool:
             input_hashes = pool.submit(describe_files, [*catalogs, *ratings_paths], data_dir)
             try:
-                _write_run(staging=staging, run_id=run_id, data_dir=data_dir,
-                           catalogs=catalogs, ratings_paths=ratings_paths, started=started,
-                           input_hashes=input_hashes, model_step=model_step,
-                           gates=gates)
+                _write_run(
+                    staging=staging,
+                    run_id=run_id,
+                    data_dir=data_dir,
+                    catalogs=catalogs,
+                    ratings_paths=ratings_paths,
+                    started=started,
+                    input_hashes=input_hashes,
+                    model_step=model_step,
+                    gates=gates,
+                )
                 run_dir = finish_run(output_dir=output_dir, staging=staging)
             except BaseException as exc:
-                kept = (keep_refused_quarantine(output_dir=output_dir, staging=staging,
-                                                keep=keep_runs)
-                        if isinstance(exc, ShrinkRefused) else None)
+                kept = (
+                    keep_refused_quarantine(output_dir=output_dir, staging=staging, keep=keep_runs)
+                    if isinstance(exc, ShrinkRefused)
+                    else None
+                )
                 discard_run(staging=staging)
                 if model_step is not None:
                     model_step.discard(version=run_id)
                 if kept is not None:
-                    raise ShrinkRefused(f"{exc}; the rows this run quarantined are kept in "
-                                        f"{kept}") from exc
+                    raise ShrinkRefused(
+                        f"{exc}; the rows this run quarantined are kept in {kept}"
+                    ) from exc
                 raise
         log_step("current_switched")
         if model_step is not None:

@@ -25,19 +25,24 @@ def stage(name: str, doing: str) -> Iterator[dict[str, Any]]:
     """Report the stage `name` ("reading") as it starts ("reading the four catalog files")
     and as it ends, with its seconds; put a short result in the yielded dict's "done"."""
     outcome: dict[str, Any] = {}
-    stage_log.info("%s: %s", name, doing, extra={"stage": name, "event": "start",
-                                                   "doing": doing})
+    stage_log.info("%s: %s", name, doing, extra={"stage": name, "event": "start", "doing": doing})
     started = time.perf_counter()
     try:
         yield outcome
     except BaseException:
-        stage_log.info("%s: stopped", name, extra={
-            "stage": name, "event": "stopped", "seconds": time.perf_counter() - started})
+        stage_log.info(
+            "%s: stopped",
+            name,
+            extra={"stage": name, "event": "stopped", "seconds": time.perf_counter() - started},
+        )
         raise
     seconds = time.perf_counter() - started
-    stage_log.info("%s: done in %.1f s", name, seconds,
-                   extra={"stage": name, "event": "end", "seconds": seconds,
-                          "done": outcome.get("done")})
+    stage_log.info(
+        "%s: done in %.1f s",
+        name,
+        seconds,
+        extra={"stage": name, "event": "end", "seconds": seconds, "done": outcome.get("done")},
+    )
 
 
 def detail(text: str) -> None:
@@ -75,9 +80,13 @@ class StageLines(logging.Handler):
             self._stop_live()
             self._print(f"{name} — {fields['doing']} …")
             if self.console.is_terminal:
-                self._live = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                      TimeElapsedColumn(), console=self.console,
-                                      transient=True)
+                self._live = Progress(
+                    SpinnerColumn(),
+                    TextColumn("{task.description}"),
+                    TimeElapsedColumn(),
+                    console=self.console,
+                    transient=True,
+                )
                 self._live.add_task(str(fields["stage"]), total=None)
                 self._live.start()
         elif fields.get("event") == "stopped":
@@ -106,8 +115,9 @@ class StageLines(logging.Handler):
         super().close()
 
 
-def report_stages(*, verbose: bool = False, stream: TextIO | None = None,
-                  prefix: str = "etl") -> StageLines:
+def report_stages(
+    *, verbose: bool = False, stream: TextIO | None = None, prefix: str = "etl"
+) -> StageLines:
     """Print the stages (and, if `verbose`, the details) of what runs in this process, each
     line starting with `prefix`."""
     handler = StageLines(stream=stream, prefix=prefix)

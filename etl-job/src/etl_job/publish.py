@@ -47,14 +47,26 @@ DEFAULT_KEEP_VERSIONS = 2
 # rounding): what estimate_bytes adds, measured against MEMORY USAGE (tests/etl).
 FIELD_OVERHEAD_BYTES = 64
 
-NEIGHBOUR_COLUMNS = {"movie_id": pl.String, "rank": pl.Int32, "neighbour_id": pl.String,
-                     "score": pl.Float64, "reason": pl.String}
+NEIGHBOUR_COLUMNS = {
+    "movie_id": pl.String,
+    "rank": pl.Int32,
+    "neighbour_id": pl.String,
+    "score": pl.Float64,
+    "reason": pl.String,
+}
 TITLE_COLUMNS = pl.Schema({"id": pl.String, "title": pl.String})
 # Optional title columns (etl_job.films.film_table); a frame without them publishes movies of
 # unknown year and platforms, one film per record title.
-FILM_COLUMNS = pl.Schema({"type": pl.String(), "release_year": pl.Int32(), "film": pl.String(),
-                          "available_on": pl.List(pl.String), "ratings": pl.Int64(),
-                          "age_band": pl.String()})
+FILM_COLUMNS = pl.Schema(
+    {
+        "type": pl.String(),
+        "release_year": pl.Int32(),
+        "film": pl.String(),
+        "available_on": pl.List(pl.String),
+        "ratings": pl.Int64(),
+        "age_band": pl.String(),
+    }
+)
 
 Client: TypeAlias = redis.Redis | RedisCluster
 
@@ -81,13 +93,20 @@ def connect(redis_url: str, *, cluster: bool = False) -> Client:
     return redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
 
 
-def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFrame,
-                       titles: pl.DataFrame, meta: dict[str, Any],
-                       keep_versions: int = DEFAULT_KEEP_VERSIONS,
-                       expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
-                       build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
-                       version: str | None = None, cluster: bool = False,
-                       taste: pl.DataFrame | None = None) -> str:
+def publish_neighbours(
+    *,
+    redis_url: str,
+    key_prefix: str,
+    neighbours: pl.DataFrame,
+    titles: pl.DataFrame,
+    meta: dict[str, Any],
+    keep_versions: int = DEFAULT_KEEP_VERSIONS,
+    expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
+    build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
+    version: str | None = None,
+    cluster: bool = False,
+    taste: pl.DataFrame | None = None,
+) -> str:
     """Write a new version's keys in pipelined chunks, then make it `current`; return its id."""
     if keep_versions < 1:
         raise ValueError(f"keep_versions must be 1 or more, got {keep_versions}.")
@@ -95,11 +114,23 @@ def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFr
     version = version or new_version_id()
     client = connect(redis_url, cluster=cluster)
     try:
-        stage_version(client, layout=layout, version=version, neighbours=neighbours,
-                      titles=titles, meta=meta, build_ttl_seconds=build_ttl_seconds,
-                      taste=taste)
-        commit_version(client, layout=layout, version=version, keep_versions=keep_versions,
-                       expire_seconds=expire_seconds)
+        stage_version(
+            client,
+            layout=layout,
+            version=version,
+            neighbours=neighbours,
+            titles=titles,
+            meta=meta,
+            build_ttl_seconds=build_ttl_seconds,
+            taste=taste,
+        )
+        commit_version(
+            client,
+            layout=layout,
+            version=version,
+            keep_versions=keep_versions,
+            expire_seconds=expire_seconds,
+        )
     except BaseException:
         discard_version(client, layout=layout, version=version)
         raise
@@ -108,12 +139,19 @@ def publish_neighbours(*, redis_url: str, key_prefix: str, neighbours: pl.DataFr
     return version
 
 
-def stage_version(client: Client, *, layout: RedisLayout, version: str,
-                  neighbours: pl.DataFrame, titles: pl.DataFrame, meta: dict[str, Any],
-                  build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
-                  taste: pl.DataFrame | None = None,
-                  retired_kept: int | None = None,
-                  memory_budget_bytes: int | None = None) -> None:
+def stage_version(
+    client: Client,
+    *,
+    layout: RedisLayout,
+    version: str,
+    neighbours: pl.DataFrame,
+    titles: pl.DataFrame,
+    meta: dict[str, Any],
+    build_ttl_seconds: int = DEFAULT_BUILD_TTL_SECONDS,
+    taste: pl.DataFrame | None = None,
+    retired_kept: int | None = None,
+    memory_budget_bytes: int | None = None,
+) -> None:
     """Write a version's keys with a build TTL; readers cannot see it until commit_version.
 
     `taste`: the sparse rows of B (recommender.taste.taste_rows, the neighbours' layout),
@@ -131,41 +169,66 @@ def stage_version(client: Client, *, layout: RedisLayout, version: str,
     taste_rows: dict[str, bytes] = {}
     if taste is not None and taste.height:
         taste, _ = _checked_frames(neighbours=taste, titles=titles)
-        taste_rows = {taste_field(movie_id): encode_neighbours(row) for movie_id, row
-                      in _neighbour_lists(neighbours=taste, titles=titles)}
+        taste_rows = {
+            taste_field(movie_id): encode_neighbours(row)
+            for movie_id, row in _neighbour_lists(neighbours=taste, titles=titles)
+        }
     title_items = dict(zip(titles["id"].to_list(), titles["title"].to_list(), strict=True))
     films = films_by_title(titles)
     index = {key: encode_films(found) for key, found in films.items()}
-    pages = {movie_id: movie_page(version=version, movie_id=movie_id, title=title,
-                                  neighbours=lists.get(movie_id, []))
-             for movie_id, title in title_items.items()}
-    title_pages = {key: page for key, found in films.items()
-                   if (page := title_page(version=version, films=found, lists=lists))
-                   is not None}
-    version_meta = {"version": version, "layout_version": LAYOUT_VERSION,
-                    "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "movies": len(title_items), "movies_with_neighbours": len(packed),
-                    "taste_rows": len(taste_rows),
-                    "title_index_entries": len(index), "pages": len(pages),
-                    "title_pages": len(title_pages),
-                    "neighbour_rows": neighbours.height, "model": meta}
+    pages = {
+        movie_id: movie_page(
+            version=version, movie_id=movie_id, title=title, neighbours=lists.get(movie_id, [])
+        )
+        for movie_id, title in title_items.items()
+    }
+    title_pages = {
+        key: page
+        for key, found in films.items()
+        if (page := title_page(version=version, films=found, lists=lists)) is not None
+    }
+    version_meta = {
+        "version": version,
+        "layout_version": LAYOUT_VERSION,
+        "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "movies": len(title_items),
+        "movies_with_neighbours": len(packed),
+        "taste_rows": len(taste_rows),
+        "title_index_entries": len(index),
+        "pages": len(pages),
+        "title_pages": len(title_pages),
+        "neighbour_rows": neighbours.height,
+        "model": meta,
+    }
     # Leftovers of an earlier attempt at the same version would mix into the hashes.
     client.unlink(*layout.version_keys(version))
-    unlinked = (trim_versions(client, layout=layout, retired_kept=retired_kept)
-                if retired_kept is not None else [])
+    unlinked = (
+        trim_versions(client, layout=layout, retired_kept=retired_kept)
+        if retired_kept is not None
+        else []
+    )
     if memory_budget_bytes is not None:
-        check_budget(client, layout=layout, version=version, budget=memory_budget_bytes,
-                     unlinked=unlinked,
-                     needed=estimate_bytes(packed, taste_rows, title_items, index, pages,
-                                           title_pages))
+        check_budget(
+            client,
+            layout=layout,
+            version=version,
+            budget=memory_budget_bytes,
+            unlinked=unlinked,
+            needed=estimate_bytes(packed, taste_rows, title_items, index, pages, title_pages),
+        )
     _write_hash(client, layout.neighbours(version), packed | taste_rows, build_ttl_seconds)
     _write_hash(client, layout.titles(version), title_items, build_ttl_seconds)
     _write_hash(client, layout.title_index(version), index, build_ttl_seconds)
     _write_hash(client, layout.pages(version), pages, build_ttl_seconds)
     _write_hash(client, layout.title_pages(version), title_pages, build_ttl_seconds)
     client.set(layout.meta(version), encode_meta(version_meta), ex=build_ttl_seconds)
-    logger.info("staged version %s: %d movies, %d neighbour rows in %.2fs", version,
-                len(packed), neighbours.height, time.perf_counter() - started)
+    logger.info(
+        "staged version %s: %d movies, %d neighbour rows in %.2fs",
+        version,
+        len(packed),
+        neighbours.height,
+        time.perf_counter() - started,
+    )
 
 
 def estimate_bytes(*hashes: dict[str, Any]) -> int:
@@ -182,8 +245,10 @@ def stored_versions(client: Client, *, layout: RedisLayout) -> list[str]:
     """Every version with a meta key under the prefix (committed, retired, staged), oldest
     first (version ids sort by time)."""
     head, tail = layout.meta("\0").split("\0")
-    found = {as_text(key)[len(head):-len(tail)]
-             for key in client.scan_iter(match=layout.meta("*"), count=1000)}
+    found = {
+        as_text(key)[len(head) : -len(tail)]
+        for key in client.scan_iter(match=layout.meta("*"), count=1000)
+    }
     return sorted(found)
 
 
@@ -192,7 +257,7 @@ def trim_versions(client: Client, *, layout: RedisLayout, retired_kept: int) -> 
     (the last switched out: a reader may still be on it); returns the unlinked ids."""
     committed = set(_committed(client, layout))
     others = [v for v in stored_versions(client, layout=layout) if v not in committed]
-    dropped = others[:len(others) - retired_kept] if retired_kept > 0 else others
+    dropped = others[: len(others) - retired_kept] if retired_kept > 0 else others
     for version in dropped:  # one slot per version: one UNLINK each, on a cluster too
         client.unlink(*layout.version_keys(version))
     if dropped:
@@ -208,8 +273,15 @@ def used_memory(client: Client) -> int:
     return max(int(node["used_memory"]) for node in info.values())
 
 
-def check_budget(client: Client, *, layout: RedisLayout, version: str, budget: int,
-                 needed: int, unlinked: list[str]) -> None:
+def check_budget(
+    client: Client,
+    *,
+    layout: RedisLayout,
+    version: str,
+    budget: int,
+    needed: int,
+    unlinked: list[str],
+) -> None:
     """Refuse to stage `version` when used memory plus `needed` would pass `budget`."""
     used = used_memory(client)
     if used + needed <= budget:
@@ -222,7 +294,8 @@ def check_budget(client: Client, *, layout: RedisLayout, version: str, budget: i
         f"versions {', '.join(stored_versions(client, layout=layout)) or 'none'} under prefix "
         f"{layout.prefix!r}"
         f"{' after unlinking ' + ', '.join(unlinked) if unlinked else ''}; free memory in "
-        "Redis or raise the budget (and maxmemory with it)")
+        "Redis or raise the budget (and maxmemory with it)"
+    )
 
 
 def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str | None:
@@ -233,13 +306,18 @@ def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str
     meta = decode_meta(packed_meta)
     lists = meta.get("movies_with_neighbours")
     # Versions before layout 5 have no taste rows: whole without them.
-    expected = {layout.neighbours(version): None if lists is None
-                else lists + int(meta.get("taste_rows") or 0),
-                layout.titles(version): meta.get("movies"),
-                layout.title_index(version): meta.get("title_index_entries")}
+    expected = {
+        layout.neighbours(version): None
+        if lists is None
+        else lists + int(meta.get("taste_rows") or 0),
+        layout.titles(version): meta.get("movies"),
+        layout.title_index(version): meta.get("title_index_entries"),
+    }
     # Versions of layout 3 and before have no pages: whole without them (recsys then decodes).
-    for key, count in ((layout.pages(version), meta.get("pages")),
-                       (layout.title_pages(version), meta.get("title_pages"))):
+    for key, count in (
+        (layout.pages(version), meta.get("pages")),
+        (layout.title_pages(version), meta.get("title_pages")),
+    ):
         if count is not None:
             expected[key] = count
     pipe = client.pipeline(transaction=False)
@@ -251,10 +329,15 @@ def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str
     return None
 
 
-def commit_version(client: Client, *, layout: RedisLayout, version: str,
-                   keep_versions: int = DEFAULT_KEEP_VERSIONS,
-                   expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
-                   retired_kept: int | None = None) -> None:
+def commit_version(
+    client: Client,
+    *,
+    layout: RedisLayout,
+    version: str,
+    keep_versions: int = DEFAULT_KEEP_VERSIONS,
+    expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
+    retired_kept: int | None = None,
+) -> None:
     """Check the version is whole, keep it for good, then switch `current` to it at once.
 
     Three steps, each safe to cut: the version's keys lose their TTL (its slot), then one
@@ -272,7 +355,9 @@ def commit_version(client: Client, *, layout: RedisLayout, version: str,
     log_step("version_persisted")
     client.transaction(
         lambda pipe: _switch(pipe, layout=layout, version=version, keep_versions=keep_versions),
-        layout.current, layout.versions)
+        layout.current,
+        layout.versions,
+    )
     log_step("redis_switched")
     expire_retired(client, layout=layout, expire_seconds=expire_seconds)
     if retired_kept is not None:  # the version just switched out is the newest kept
@@ -281,8 +366,9 @@ def commit_version(client: Client, *, layout: RedisLayout, version: str,
     logger.info("version %s is current under prefix %r", version, layout.prefix)
 
 
-def expire_retired(client: Client, *, layout: RedisLayout,
-                   expire_seconds: int = DEFAULT_EXPIRE_SECONDS) -> list[str]:
+def expire_retired(
+    client: Client, *, layout: RedisLayout, expire_seconds: int = DEFAULT_EXPIRE_SECONDS
+) -> list[str]:
     """Give every retired version's keys their expiry, then strike it off; return their ids."""
     committed = set(_committed(client, layout))
     done = []
@@ -305,19 +391,30 @@ def discard_version(client: Client, *, layout: RedisLayout, version: str) -> Non
             return
         client.unlink(*layout.version_keys(version))
     except redis.RedisError as error:
-        logger.warning("could not discard keys of failed version %s (%s); they expire by "
-                       "their build TTL", version, error)
+        logger.warning(
+            "could not discard keys of failed version %s (%s); they expire by their build TTL",
+            version,
+            error,
+        )
 
 
-def rollback(*, redis_url: str, key_prefix: str,
-             expire_seconds: int = DEFAULT_EXPIRE_SECONDS, cluster: bool = False) -> str:
+def rollback(
+    *,
+    redis_url: str,
+    key_prefix: str,
+    expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
+    cluster: bool = False,
+) -> str:
     """Make the previous version current again and expire the one it replaces; return its id."""
     layout = RedisLayout(key_prefix)
     client = connect(redis_url, cluster=cluster)
     try:
         target = rollback_target(client, layout=layout)
-        client.transaction(lambda pipe: _rollback(pipe, layout=layout, target=target),
-                           layout.current, layout.versions)
+        client.transaction(
+            lambda pipe: _rollback(pipe, layout=layout, target=target),
+            layout.current,
+            layout.versions,
+        )
         expire_retired(client, layout=layout, expire_seconds=expire_seconds)
         return target
     finally:
@@ -328,8 +425,10 @@ def rollback_target(client: Client, *, layout: RedisLayout) -> str:
     """The version a rollback would make current; RollbackUnavailable when there is none."""
     committed = _committed(client, layout)
     if len(committed) < 2:
-        raise RollbackUnavailable(f"No earlier version under prefix {layout.prefix!r} to roll "
-                                  f"back to (committed versions: {committed or 'none'}).")
+        raise RollbackUnavailable(
+            f"No earlier version under prefix {layout.prefix!r} to roll "
+            f"back to (committed versions: {committed or 'none'})."
+        )
     target = committed[1]
     if version_problem(client, layout=layout, version=target) is not None:
         raise RollbackUnavailable(f"Version {target} has expired keys; cannot roll back to it.")
@@ -360,11 +459,14 @@ def new_version_id() -> str:
     return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
 
 
-def _checked_frames(*, neighbours: pl.DataFrame,
-                    titles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _checked_frames(
+    *, neighbours: pl.DataFrame, titles: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Refuse inputs that would publish a broken version, before any key is written."""
-    for name, frame, columns in (("neighbours", neighbours, NEIGHBOUR_COLUMNS),
-                                 ("titles", titles, TITLE_COLUMNS)):
+    for name, frame, columns in (
+        ("neighbours", neighbours, NEIGHBOUR_COLUMNS),
+        ("titles", titles, TITLE_COLUMNS),
+    ):
         missing = sorted(set(columns) - set(frame.columns))
         if missing:
             raise ValueError(f"{name} frame lacks columns {missing}; it needs {list(columns)}.")
@@ -372,13 +474,20 @@ def _checked_frames(*, neighbours: pl.DataFrame,
         [pl.col(c).cast(t, strict=True) for c, t in NEIGHBOUR_COLUMNS.items()]
     ).with_columns(pl.col("reason").fill_null(""))
     titles = _with_film_columns(
-        titles.select([pl.col(c).cast(t, strict=True)
-                       for c, t in {**TITLE_COLUMNS, **FILM_COLUMNS}.items()
-                       if c in titles.columns]))
+        titles.select(
+            [
+                pl.col(c).cast(t, strict=True)
+                for c, t in {**TITLE_COLUMNS, **FILM_COLUMNS}.items()
+                if c in titles.columns
+            ]
+        )
+    )
     if titles.height == 0 or neighbours.height == 0:
         raise ValueError("Refusing to publish an empty model: titles and neighbours need rows.")
-    if (titles.select("id", "title").null_count().sum_horizontal().item()
-            or titles["id"].is_duplicated().any()):
+    if (
+        titles.select("id", "title").null_count().sum_horizontal().item()
+        or titles["id"].is_duplicated().any()
+    ):
         raise ValueError("titles must have one non-null title per unique, non-null id.")
     key_nulls = neighbours.select("movie_id", "rank", "neighbour_id", "score").null_count()
     if key_nulls.sum_horizontal().item():
@@ -390,43 +499,76 @@ def _checked_frames(*, neighbours: pl.DataFrame,
     if (neighbours["movie_id"] == neighbours["neighbour_id"]).any():
         raise ValueError("neighbours lists a movie as its own neighbour.")
     known = titles["id"].implode()
-    unknown = neighbours.filter(~pl.col("movie_id").is_in(known)
-                                | ~pl.col("neighbour_id").is_in(known))
+    unknown = neighbours.filter(
+        ~pl.col("movie_id").is_in(known) | ~pl.col("neighbour_id").is_in(known)
+    )
     if unknown.height:
-        raise ValueError(f"neighbours names {unknown.height} ids missing from titles, e.g. "
-                         f"{unknown.row(0, named=True)}.")
+        raise ValueError(
+            f"neighbours names {unknown.height} ids missing from titles, e.g. "
+            f"{unknown.row(0, named=True)}."
+        )
     return neighbours, titles
 
 
 def _with_film_columns(titles: pl.DataFrame) -> pl.DataFrame:
     """Fill the optional film columns a frame lacks: a movie of unknown year on no platform."""
-    defaults = {"type": pl.lit(CATALOG_TYPE_MOVIE), "release_year": pl.lit(None),
-                "available_on": pl.lit([], dtype=pl.List(pl.String)), "ratings": pl.lit(0),
-                "age_band": pl.lit(None)}
-    titles = titles.with_columns(value.cast(FILM_COLUMNS[name]).alias(name)
-                                 for name, value in defaults.items() if name not in titles.columns)
+    defaults = {
+        "type": pl.lit(CATALOG_TYPE_MOVIE),
+        "release_year": pl.lit(None),
+        "available_on": pl.lit([], dtype=pl.List(pl.String)),
+        "ratings": pl.lit(0),
+        "age_band": pl.lit(None),
+    }
+    titles = titles.with_columns(
+        value.cast(FILM_COLUMNS[name]).alias(name)
+        for name, value in defaults.items()
+        if name not in titles.columns
+    )
     if "film" not in titles.columns:
-        keys = [film_key(t, y, k) for t, y, k in titles.select("title", "release_year",
-                                                               "type").iter_rows()]
+        keys = [
+            film_key(t, y, k)
+            for t, y, k in titles.select("title", "release_year", "type").iter_rows()
+        ]
         titles = titles.with_columns(film=pl.Series(keys, dtype=pl.String))
     return titles
 
 
-def _neighbour_lists(*, neighbours: pl.DataFrame,
-                     titles: pl.DataFrame) -> Iterator[tuple[str, list[Neighbour]]]:
+def _neighbour_lists(
+    *, neighbours: pl.DataFrame, titles: pl.DataFrame
+) -> Iterator[tuple[str, list[Neighbour]]]:
     """Movie id -> its list, best first, with each neighbour's title, type, year and
     platforms; scores rounded as packed, so the lists are what recsys decodes."""
-    named = titles.select(pl.col("id").alias("neighbour_id"),
-                          pl.col("title").alias("neighbour_title"), "type", "release_year",
-                          "available_on", "age_band")
-    grouped = (neighbours.join(named, on="neighbour_id", how="left")
-               .sort("movie_id", "rank")
-               .group_by("movie_id", maintain_order=True)
-               .agg("neighbour_id", "neighbour_title", "score", "reason", "type",
-                    "release_year", "available_on", "age_band"))
+    named = titles.select(
+        pl.col("id").alias("neighbour_id"),
+        pl.col("title").alias("neighbour_title"),
+        "type",
+        "release_year",
+        "available_on",
+        "age_band",
+    )
+    grouped = (
+        neighbours.join(named, on="neighbour_id", how="left")
+        .sort("movie_id", "rank")
+        .group_by("movie_id", maintain_order=True)
+        .agg(
+            "neighbour_id",
+            "neighbour_title",
+            "score",
+            "reason",
+            "type",
+            "release_year",
+            "available_on",
+            "age_band",
+        )
+    )
     for movie_id, *columns in grouped.iter_rows():
-        yield movie_id, [Neighbour(i, t, round(s, SCORE_DECIMALS), r, k, y, tuple(a), b)
-                         for i, t, s, r, k, y, a, b in zip(*columns, strict=True)]
+        yield (
+            movie_id,
+            [
+                Neighbour(i, t, round(s, SCORE_DECIMALS), r, k, y, tuple(a), b)
+                for i, t, s, r, k, y, a, b in zip(*columns, strict=True)
+            ],
+        )
 
 
 def _write_hash(client: Client, key: str, items: dict[str, Any], ttl: int) -> None:

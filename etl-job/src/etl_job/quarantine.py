@@ -24,8 +24,11 @@ def reason_code(reason: pl.Expr) -> pl.Expr:
 
 def count_by_reason(quarantine: pl.DataFrame) -> dict[str, int]:
     """Rows per reason code, most frequent first."""
-    counts = (quarantine.group_by(reason_code(pl.col("reason")).alias("code")).len()
-              .sort(["len", "code"], descending=[True, False]))
+    counts = (
+        quarantine.group_by(reason_code(pl.col("reason")).alias("code"))
+        .len()
+        .sort(["len", "code"], descending=[True, False])
+    )
     return dict(zip(counts["code"].to_list(), counts["len"].to_list(), strict=True))
 
 

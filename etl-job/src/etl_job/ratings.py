@@ -57,8 +57,13 @@ def scan_ratings_file(path: Path, header: list[str]) -> pl.LazyFrame:
     """One file as strings, with its line numbers; a trailing column catches ragged lines."""
     positional = {f"_c{i}": pl.String() for i in range(len(header))}
     scan = pl.scan_csv(
-        path, has_header=False, skip_rows=1, schema={**positional, _EXTRA: pl.String()},
-        missing_columns="insert", truncate_ragged_lines=True, encoding="utf8-lossy",
+        path,
+        has_header=False,
+        skip_rows=1,
+        schema={**positional, _EXTRA: pl.String()},
+        missing_columns="insert",
+        truncate_ragged_lines=True,
+        encoding="utf8-lossy",
         # A first line with two fields too many made the scan raise (a SchemaError, the whole
         # run lost); the extra column already marks such lines wrong_field_count.
         extra_columns="ignore",
@@ -90,8 +95,7 @@ def check_ratings(raw: pl.LazyFrame, catalog_ids: pl.Series) -> pl.LazyFrame:
     typed = raw.with_columns(
         pl.col("userId").str.strip_chars().alias("_user"),
         pl.col("rating").str.strip_chars().cast(pl.Float64, strict=False).alias("_rating"),
-        pl.col("timestamp").str.strip_chars().cast(pl.Int64, strict=False)
-        .alias("timestamp_value"),
+        pl.col("timestamp").str.strip_chars().cast(pl.Int64, strict=False).alias("timestamp_value"),
         pl.col("movieId").cast(known, strict=False).alias("movie_id"),
     ).with_columns(
         pl.col("_user").cast(RATINGS_SCHEMA["user_id"], strict=False).alias("user_id"),
@@ -115,15 +119,25 @@ def check_ratings(raw: pl.LazyFrame, catalog_ids: pl.Series) -> pl.LazyFrame:
     # A valid line repeating an earlier valid line's user, movie and timestamp is refused, so
     # a rating is counted once; "earlier" is file order (files in name order).
     passed = pl.col("reason_code").is_null()
-    repeated = passed & ~pl.struct(passed.alias("_passed"), "user_id", "movie_id",
-                                   "timestamp_value").is_first_distinct()
-    return typed.with_columns(
-        pl.col("_rating").cast(RATINGS_SCHEMA["rating"]).alias("rating_value"),
-        code.alias("reason_code"),
-    ).with_columns(
-        pl.when(repeated).then(pl.lit(DUPLICATE, pl.UInt8)).otherwise(pl.col("reason_code"))
-        .alias("reason_code"),
-    ).drop("_user", "_rating", "_doubled")
+    repeated = (
+        passed
+        & ~pl.struct(
+            passed.alias("_passed"), "user_id", "movie_id", "timestamp_value"
+        ).is_first_distinct()
+    )
+    return (
+        typed.with_columns(
+            pl.col("_rating").cast(RATINGS_SCHEMA["rating"]).alias("rating_value"),
+            code.alias("reason_code"),
+        )
+        .with_columns(
+            pl.when(repeated)
+            .then(pl.lit(DUPLICATE, pl.UInt8))
+            .otherwise(pl.col("reason_code"))
+            .alias("reason_code"),
+        )
+        .drop("_user", "_rating", "_doubled")
+    )
 
 
 def valid_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
@@ -131,7 +145,8 @@ def valid_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
     renamed = {"rating": "rating_value", "timestamp": "timestamp_value"}
     return checked.filter(pl.col("reason_code").is_null()).select(
         pl.col(renamed.get(name, name)).cast(dtype).alias(name)
-        for name, dtype in RATINGS_SCHEMA.items())
+        for name, dtype in RATINGS_SCHEMA.items()
+    )
 
 
 def refused_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
@@ -140,11 +155,17 @@ def refused_ratings(checked: pl.LazyFrame) -> pl.LazyFrame:
     fields = [pl.col(name).fill_null("") for name in RAW_RATINGS_REQUIRED]
     text = pl.concat_str([*fields, pl.col(_EXTRA)], separator=",", ignore_nulls=True)
     reason = pl.col("reason_code").replace_strict(
-        list(range(len(REASONS))), list(REASONS), return_dtype=pl.String)
+        list(range(len(REASONS))), list(REASONS), return_dtype=pl.String
+    )
     return checked.filter(pl.col("reason_code").is_not_null()).select(
-        "source_file", "line", reason.alias("reason"), text.alias("raw"),
-        pl.when(pl.col("reason_code") == UNKNOWN_MOVIE).then(pl.col("movieId"))
-        .alias("unknown_movie"))
+        "source_file",
+        "line",
+        reason.alias("reason"),
+        text.alias("raw"),
+        pl.when(pl.col("reason_code") == UNKNOWN_MOVIE)
+        .then(pl.col("movieId"))
+        .alias("unknown_movie"),
+    )
 
 
 @dataclass(frozen=True)
@@ -156,8 +177,7 @@ class Ratings:
     stats: pl.DataFrame  # movie_id, rating_count, avg_rating
     kept: int  # rows in `valid`
     # The movieId of each line refused for naming no catalog title (the vanished-movie gate).
-    unknown_movies: pl.Series = field(default_factory=lambda: pl.Series("movieId", [],
-                                                                        pl.String))
+    unknown_movies: pl.Series = field(default_factory=lambda: pl.Series("movieId", [], pl.String))
 
     @property
     def read(self) -> int:
@@ -167,16 +187,23 @@ class Ratings:
 
 def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
     """All files read with their real types: the fast path, valid only if nothing fails."""
+
     def one(path: Path) -> pl.LazyFrame:
         header = ratings_header(path)
-        dtypes = {"userId": pl.Int32(), "rating": pl.Float64(), "timestamp": pl.Int64(),
-                  "movieId": pl.String()}
+        dtypes = {
+            "userId": pl.Int32(),
+            "rating": pl.Float64(),
+            "timestamp": pl.Int64(),
+            "movieId": pl.String(),
+        }
         schema = {name: dtypes.get(name, pl.String()) for name in header}
         return pl.scan_csv(path, schema=schema).select(
             pl.col("userId").alias("user_id"),
             pl.col("movieId").cast(known, strict=False).alias("movie_id"),
             pl.col("rating").alias("rating_value"),
-            pl.col("timestamp").alias("timestamp_value"))
+            pl.col("timestamp").alias("timestamp_value"),
+        )
+
     return pl.concat([one(path) for path in files])
 
 
@@ -185,9 +212,13 @@ def written(out: Path, refused: pl.DataFrame) -> Ratings:
     valid = pl.scan_parquet(out)
     stats = rating_stats(valid.select("movie_id", "rating")).collect(engine="streaming")
     quarantine = refused.drop("unknown_movie") if refused.height else empty_quarantine()
-    return Ratings(valid=valid, refused=quarantine, stats=stats,
-                   kept=int(stats["rating_count"].sum()),
-                   unknown_movies=refused["unknown_movie"].drop_nulls().alias("movieId"))
+    return Ratings(
+        valid=valid,
+        refused=quarantine,
+        stats=stats,
+        kept=int(stats["rating_count"].sum()),
+        unknown_movies=refused["unknown_movie"].drop_nulls().alias("movieId"),
+    )
 
 
 def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> Ratings | None:
@@ -209,18 +240,24 @@ def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> R
         scan_typed(files, known).select(
             pl.col("user_id").cast(RATINGS_SCHEMA["user_id"]),
             pl.col("movie_id").cast(RATINGS_SCHEMA["movie_id"]),
-            pl.when(half_star).then(pl.col("rating_value")).cast(RATINGS_SCHEMA["rating"])
+            pl.when(half_star)
+            .then(pl.col("rating_value"))
+            .cast(RATINGS_SCHEMA["rating"])
             .alias("rating"),
             pl.col("timestamp_value").cast(RATINGS_SCHEMA["timestamp"]).alias("timestamp"),
         ).sink_parquet(out)
         written = pl.scan_parquet(out)
-        summary, keys = pl.collect_all([
-            written.group_by("movie_id").agg(
-                pl.len().cast(pl.Int32).alias("rating_count"),
-                pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
-                pl.any_horizontal(pl.all().is_null()).sum().alias("failed")),
-            written.select(pl.struct("user_id", "movie_id", "timestamp").hash().alias("key")),
-        ], engine="streaming")
+        summary, keys = pl.collect_all(
+            [
+                written.group_by("movie_id").agg(
+                    pl.len().cast(pl.Int32).alias("rating_count"),
+                    pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
+                    pl.any_horizontal(pl.all().is_null()).sum().alias("failed"),
+                ),
+                written.select(pl.struct("user_id", "movie_id", "timestamp").hash().alias("key")),
+            ],
+            engine="streaming",
+        )
     except pl.exceptions.PolarsError:
         out.unlink(missing_ok=True)
         return None
@@ -229,8 +266,12 @@ def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> R
     if summary["movie_id"].null_count() or summary["failed"].sum() or repeats:
         out.unlink()
         return None
-    return Ratings(valid=pl.scan_parquet(out), refused=empty_quarantine(),
-                   stats=summary.drop("failed"), kept=int(summary["rating_count"].sum()))
+    return Ratings(
+        valid=pl.scan_parquet(out),
+        refused=empty_quarantine(),
+        stats=summary.drop("failed"),
+        kept=int(summary["rating_count"].sum()),
+    )
 
 
 def load_ratings(files: list[Path], catalog_ids: pl.Series, out: Path) -> Ratings:
@@ -251,7 +292,11 @@ def load_ratings(files: list[Path], catalog_ids: pl.Series, out: Path) -> Rating
 
 def rating_stats(ratings: pl.LazyFrame) -> pl.LazyFrame:
     """rating_count and avg_rating per movie_id."""
-    return ratings.group_by("movie_id").agg(
-        pl.len().cast(pl.Int32).alias("rating_count"),
-        pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
-    ).with_columns(pl.col("movie_id").cast(pl.String))
+    return (
+        ratings.group_by("movie_id")
+        .agg(
+            pl.len().cast(pl.Int32).alias("rating_count"),
+            pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
+        )
+        .with_columns(pl.col("movie_id").cast(pl.String))
+    )

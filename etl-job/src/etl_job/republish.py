@@ -41,8 +41,9 @@ class Reconciled:
     seconds: float
 
     def sentence(self) -> str:
-        return ACTIONS[self.action].format(run=self.run_id, version=self.version,
-                                           seconds=self.seconds)
+        return ACTIONS[self.action].format(
+            run=self.run_id, version=self.version, seconds=self.seconds
+        )
 
 
 ACTIONS = {
@@ -50,9 +51,9 @@ ACTIONS = {
     "no_model": "current run {run} has no model (made by `etl-job catalog`); Redis left as is",
     "in_place": "Redis already serves version {version} of current run {run}",
     "switched": "Redis' current switched to version {version} of current run {run} "
-                "({seconds:.2f}s)",
+    "({seconds:.2f}s)",
     "republished": "version {version} of current run {run} republished to Redis from its "
-                   "stored neighbours and made current ({seconds:.2f}s, no retraining)",
+    "stored neighbours and made current ({seconds:.2f}s, no retraining)",
 }
 
 
@@ -63,17 +64,20 @@ def model_titles(catalog: pl.DataFrame) -> pl.DataFrame:
     The title is the platform's own spelling where the catalog keeps it: recommendations are
     read by people; lookups go through normalise_title, which folds case either way.
     """
-    titles = film_table(catalog).select("id", "title", "type", "release_year", "film",
-                                        "available_on", "ratings")
+    titles = film_table(catalog).select(
+        "id", "title", "type", "release_year", "film", "available_on", "ratings"
+    )
     if "age_band" in catalog.columns:  # who each is for: recsys' max_age filter reads it
         bands = catalog.select("id", "age_band").unique("id", keep="first")
         titles = titles.join(bands, on="id", how="left", maintain_order="left")
     if "display_title" not in catalog.columns:
         return titles
     shown = catalog.select("id", "display_title").unique("id", keep="first")
-    return (titles.join(shown, on="id", how="left", maintain_order="left")
-            .with_columns(pl.coalesce("display_title", "title").alias("title"))
-            .drop("display_title"))
+    return (
+        titles.join(shown, on="id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("display_title", "title").alias("title"))
+        .drop("display_title")
+    )
 
 
 def version_meta(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -81,9 +85,15 @@ def version_meta(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**manifest["model"], "metrics": manifest["evaluation"]}
 
 
-def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
-                    cluster: bool = False, retired_kept: int | None = None,
-                    memory_budget_bytes: int | None = None) -> Reconciled:
+def reconcile_redis(
+    *,
+    output_dir: Path,
+    redis_url: str,
+    key_prefix: str,
+    cluster: bool = False,
+    retired_kept: int | None = None,
+    memory_budget_bytes: int | None = None,
+) -> Reconciled:
     """Make Redis' `current` name the current run's version, rewriting its keys if they are gone.
 
     The `current` symlink is the commit point of a run, so Redis follows it: a switch a crash
@@ -110,15 +120,22 @@ def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
         if not whole:
             stored = run / NEIGHBOURS_FILE
             if not stored.is_file():
-                raise EtlError(f"current run {run.name} keeps no {NEIGHBOURS_FILE} (it predates "
-                               "them), so it cannot be republished: run `etl-job run`")
+                raise EtlError(
+                    f"current run {run.name} keeps no {NEIGHBOURS_FILE} (it predates "
+                    "them), so it cannot be republished: run `etl-job run`"
+                )
             taste = run / TASTE_FILE
-            stage_version(client, layout=layout, version=version,
-                          neighbours=pl.read_parquet(stored),
-                          titles=model_titles(pl.read_parquet(run / CATALOG_FILE)),
-                          meta=version_meta(manifest),
-                          taste=pl.read_parquet(taste) if taste.is_file() else None,
-                          retired_kept=retired_kept, memory_budget_bytes=memory_budget_bytes)
+            stage_version(
+                client,
+                layout=layout,
+                version=version,
+                neighbours=pl.read_parquet(stored),
+                titles=model_titles(pl.read_parquet(run / CATALOG_FILE)),
+                meta=version_meta(manifest),
+                taste=pl.read_parquet(taste) if taste.is_file() else None,
+                retired_kept=retired_kept,
+                memory_budget_bytes=memory_budget_bytes,
+            )
             action = "republished"
         commit_version(client, layout=layout, version=version, retired_kept=retired_kept)
     finally:
@@ -126,8 +143,7 @@ def reconcile_redis(*, output_dir: Path, redis_url: str, key_prefix: str,
     return Reconciled(action, run.name, version, round(time.perf_counter() - started, 3))
 
 
-def roll_back(*, output_dir: Path, redis_url: str, key_prefix: str,
-              cluster: bool = False) -> str:
+def roll_back(*, output_dir: Path, redis_url: str, key_prefix: str, cluster: bool = False) -> str:
     """Move the `current` symlink and Redis' `current` back to the previous version, or
     neither (RollbackRefused says why); returns the version now current.
 
@@ -152,12 +168,15 @@ def roll_back(*, output_dir: Path, redis_url: str, key_prefix: str,
         raise RollbackRefused(
             f"the halves disagree before the rollback: the `current` symlink names run "
             f"{current.name if current else None}, Redis serves version {served_text}; run "
-            "`etl-job repair` first (it makes Redis follow the symlink). Nothing was moved.")
+            "`etl-job repair` first (it makes Redis follow the symlink). Nothing was moved."
+        )
     run_dir = output_dir / RUNS_DIR / target
     problem = _run_problem(run_dir, version=target)
     if problem is not None:
-        raise RollbackRefused(f"Redis could roll back to version {target}, but {problem}, so "
-                              "the catalog could not follow. Nothing was moved.")
+        raise RollbackRefused(
+            f"Redis could roll back to version {target}, but {problem}, so "
+            "the catalog could not follow. Nothing was moved."
+        )
     switch_current(output_dir=output_dir, run_dir=run_dir)
     try:
         done = rollback(redis_url=redis_url, key_prefix=key_prefix, cluster=cluster)
@@ -166,8 +185,9 @@ def roll_back(*, output_dir: Path, redis_url: str, key_prefix: str,
     except BaseException as exc:
         switch_current(output_dir=output_dir, run_dir=current)
         if isinstance(exc, PublishError):
-            raise RollbackRefused(f"{exc}; the symlink was moved back to run {current.name}, "
-                                  "so nothing changed") from None
+            raise RollbackRefused(
+                f"{exc}; the symlink was moved back to run {current.name}, so nothing changed"
+            ) from None
         raise
     return target
 

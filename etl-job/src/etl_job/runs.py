@@ -51,8 +51,10 @@ def run_lock(output_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunInProgress(f"another etl-job is working in {output_dir} (it holds "
-                                f"{LOCK_FILE}); try again when it has finished") from None
+            raise RunInProgress(
+                f"another etl-job is working in {output_dir} (it holds "
+                f"{LOCK_FILE}); try again when it has finished"
+            ) from None
         try:
             yield
         finally:
@@ -198,8 +200,7 @@ def list_runs(*, output_dir: Path) -> list[Path]:
     folder = output_dir / RUNS_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_dir() and not p.name.endswith(STAGING_SUFFIX))
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.endswith(STAGING_SUFFIX))
 
 
 def current_run(*, output_dir: Path) -> Path | None:
@@ -211,8 +212,11 @@ def current_run(*, output_dir: Path) -> Path | None:
 def rollback_run(*, output_dir: Path) -> Path | None:
     """The run a rollback returns to: the newest finished run older than the current one."""
     current = current_run(output_dir=output_dir)
-    older = [run for run in list_runs(output_dir=output_dir)
-             if current is not None and run.name < current.name]
+    older = [
+        run
+        for run in list_runs(output_dir=output_dir)
+        if current is not None and run.name < current.name
+    ]
     return older[-1] if older else None
 
 
@@ -221,10 +225,15 @@ def prune_runs(*, output_dir: Path, keep: int) -> list[str]:
     target; returns their ids. Call it after clean_killed_runs, so only committed runs count.
     """
     if keep < MIN_KEEP_RUNS:
-        raise ValueError(f"keep must be {MIN_KEEP_RUNS} or more (the current run and the "
-                         f"rollback target), got {keep}")
-    kept = {run.resolve() for run in (current_run(output_dir=output_dir),
-                                      rollback_run(output_dir=output_dir)) if run is not None}
+        raise ValueError(
+            f"keep must be {MIN_KEEP_RUNS} or more (the current run and the "
+            f"rollback target), got {keep}"
+        )
+    kept = {
+        run.resolve()
+        for run in (current_run(output_dir=output_dir), rollback_run(output_dir=output_dir))
+        if run is not None
+    }
     removed = []
     for old in list_runs(output_dir=output_dir)[:-keep]:
         if old.resolve() not in kept:
