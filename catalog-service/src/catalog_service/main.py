@@ -8,10 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-from contracts.docs import install_docs
-from contracts.guard import install_guard
-from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
-from contracts.web import install_error_handlers
+from contracts.web import internal_app
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import Scope
@@ -23,6 +20,7 @@ from catalog_service.service import SearchCache
 
 logger = logging.getLogger("catalog_service")
 
+
 class State(TypedDict):
     catalog: CatalogHolder
     search_cache: SearchCache
@@ -33,8 +31,13 @@ async def load(settings: Settings) -> CatalogHolder:
     started = time.perf_counter()
     source = loaded_source(settings.catalog_path)
     index = await run_in_threadpool(load_index, settings.catalog_path)
-    logger.info("catalog %s loaded: %d rows, data version %s, in %.2fs", source, index.rows,
-                index.data_version, time.perf_counter() - started)
+    logger.info(
+        "catalog %s loaded: %d rows, data version %s, in %.2fs",
+        source,
+        index.rows,
+        index.data_version,
+        time.perf_counter() - started,
+    )
     return CatalogHolder(index=index, source=source)
 
 
@@ -42,8 +45,9 @@ async def load(settings: Settings) -> CatalogHolder:
 Wait = Callable[[float], Awaitable[None]]
 
 
-async def follow_new_runs(settings: Settings, holder: CatalogHolder,
-                          wait: Wait = asyncio.sleep) -> None:
+async def follow_new_runs(
+    settings: Settings, holder: CatalogHolder, wait: Wait = asyncio.sleep
+) -> None:
     """Swap in the catalog of a new ETL run once CATALOG_PATH leads to it; keep the old on error."""
     while True:
         await wait(settings.catalog_reload_seconds)
@@ -52,8 +56,11 @@ async def follow_new_runs(settings: Settings, holder: CatalogHolder,
         try:
             fresh = await load(settings)
         except Exception:  # a half-written or broken run must not take the service down
-            logger.exception("new catalog at %s not loaded; still serving data version %s",
-                             settings.catalog_path, holder.index.data_version)
+            logger.exception(
+                "new catalog at %s not loaded; still serving data version %s",
+                settings.catalog_path,
+                holder.index.data_version,
+            )
             holder.source = loaded_source(settings.catalog_path)
             continue
         holder.index, holder.source = fresh.index, fresh.source
@@ -67,11 +74,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     """
     settings: Settings = app.state.settings
     holder = await load(settings)
-    follower = (asyncio.create_task(follow_new_runs(settings, holder, app.state.reload_wait))
-                if settings.catalog_reload_seconds > 0 else None)
+    follower = (
+        asyncio.create_task(follow_new_runs(settings, holder, app.state.reload_wait))
+        if settings.catalog_reload_seconds > 0
+        else None
+    )
     try:
-        yield {"catalog": holder,
-               "search_cache": SearchCache(max_entries=settings.search_cache_entries)}
+        yield {
+            "catalog": holder,
+            "search_cache": SearchCache(max_entries=settings.search_cache_entries),
+        }
     finally:
         if follower is not None:
             follower.cancel()
@@ -90,25 +102,13 @@ def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.
 
     `reload_wait` is how the follower of new runs waits between checks (tests step it by hand).
     """
-    app = FastAPI(
+    app = internal_app(
         title="catalog-service",
-        version="1",
         summary="The six catalog queries and title lookups, answered from the ETL's catalog.",
         lifespan=lifespan,
-        telemetry=NO_NATIVE_TELEMETRY,
-        docs_url=None, redoc_url=None,  # contracts.docs serves them without a CDN
+        settings=settings or Settings(),
+        routers=(health_router, router),
+        data_version=data_version,
     )
-    # First: a request is matched against the routes in order, so the docs and /metrics,
-    # rarely asked, come after the queries.
-    app.include_router(health_router)
-    app.include_router(router)
-    install_docs(app)
-    settings = settings or Settings()
-    app.state.settings = settings
     app.state.reload_wait = reload_wait
-    install_observability(app, service="catalog-service", log_level=settings.log_level,
-                          access_log=False, slow_seconds=settings.slow_request_seconds,
-                          data_version=data_version)
-    install_error_handlers(app)
-    install_guard(app, settings, require_token=True)
     return app

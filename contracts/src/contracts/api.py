@@ -1,6 +1,8 @@
 """Wire shapes of the internal APIs, defined once: the writer and the reader both import them."""
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -13,7 +15,7 @@ from pydantic import (
 )
 
 from contracts.audience import MaxAge
-from contracts.domain import PlatformListParam, TitleText, YearParam
+from contracts.domain import Platform, PlatformListParam, TitleText, YearParam, platform_param
 from contracts.titles import normalise_title
 
 # The taste request's bounds (the gateway's POST /recommendations, recsys' POST /v1/taste).
@@ -165,6 +167,26 @@ class TitleNeighboursRead(BaseModel):
     others: list[FilmRead] = Field(default_factory=list)
     model_version: str
     neighbours: list[NeighbourRead]
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourFilters:
+    """What GET /v1/neighbours keeps of a list (GET /v1/neighbours/{id} takes no `kind` or
+    `year`): the gateway sends them as `params()`, recsys-service applies them."""
+
+    platforms: Sequence[Platform] | None = None
+    max_age: MaxAge | None = None
+    kind: str | None = None
+    year: int | None = None
+
+    def params(self) -> dict[str, str | int | None]:
+        """The query parameters, platforms comma-separated (None: not sent)."""
+        platform = platform_param(self.platforms)
+        return {"platform": platform, "type": self.kind, "year": self.year, "max_age": self.max_age}
+
+    def __bool__(self) -> bool:
+        """Whether any filter is given."""
+        return any(value is not None for value in self.params().values())
 
 
 # A catalog id: the platform's letter, 's', the platform's show number (ns2121), any case.

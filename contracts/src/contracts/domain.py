@@ -1,6 +1,7 @@
 """Domain values the public API accepts, with the spellings users may type."""
 
 import enum
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -101,6 +102,11 @@ def platform_list(value: object) -> object:
         if piece not in once:
             once.append(piece)
     return once
+
+
+def platform_param(platforms: Iterable[str] | None) -> str | None:
+    """Platforms as the one comma-separated parameter platform_list reads (None: not sent)."""
+    return ",".join(sorted(platforms)) if platforms else None
 
 
 def title_type(value: object) -> object:

@@ -1,5 +1,7 @@
 """The error model: domain exceptions every service raises and the one body they become."""
 
+from typing import Any, Self
+
 from pydantic import BaseModel
 
 # An error sentence quotes at most this much of a bad value: a 60 KB input must not come back
@@ -34,6 +36,10 @@ class ServiceError(Exception):
     status_code = 500
     code = "internal_error"
 
+    def __init_subclass__(cls, *, status_code: int | None = None, code: str | None = None) -> None:
+        # Given in the class line; a subclass naming neither keeps its parent's.
+        cls.status_code, cls.code = status_code or cls.status_code, code or cls.code
+
     def __init__(
         self,
         detail: str,
@@ -54,27 +60,22 @@ class ServiceError(Exception):
         # Sent with the error answer (a 429's Retry-After).
         self.headers = headers or {}
 
-
-class InvalidParameter(ServiceError):
-    status_code = 422
-    code = "invalid_parameter"
-
-
-class UnsupportedMediaType(ServiceError):
-    status_code = 415
-    code = "unsupported_media_type"
+    @classmethod
+    def from_body(cls, body: ErrorBody, **changes: Any) -> Self:
+        """The error a downstream answered with `body`, raised again here (`changes` applied)."""
+        return cls(body.detail, **(body.model_dump(exclude={"code", "detail"}) | changes))
 
 
-class RateLimited(ServiceError):
-    status_code = 429
-    code = "rate_limited"
+class InvalidParameter(ServiceError, status_code=422, code="invalid_parameter"): ...
 
 
-class NotFound(ServiceError):
-    status_code = 404
-    code = "not_found"
+class UnsupportedMediaType(ServiceError, status_code=415, code="unsupported_media_type"): ...
 
 
-class UpstreamUnavailable(ServiceError):
-    status_code = 503
-    code = "unavailable"
+class RateLimited(ServiceError, status_code=429, code="rate_limited"): ...
+
+
+class NotFound(ServiceError, status_code=404, code="not_found"): ...
+
+
+class UpstreamUnavailable(ServiceError, status_code=503, code="unavailable"): ...

@@ -1,15 +1,21 @@
-"""FastAPI glue shared by the services: one error shape, no stack traces, answers sent as JSON."""
+"""FastAPI glue shared by the services: one error shape, no stack traces, answers sent as JSON,
+and the app of an internal service."""
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
+from starlette.types import Lifespan
 
+from contracts.docs import install_docs
 from contracts.errors import ErrorBody, ServiceError, echo, error_json
+from contracts.guard import GuardSettings, install_guard
+from contracts.observability import NO_NATIVE_TELEMETRY, DataVersion, install_observability
 
 logger = logging.getLogger("contracts.web")
 # The code of a 404 for a path no route serves, unlike `not_found` (the route found nothing):
@@ -111,3 +117,42 @@ def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves the service as an ErrorBody; stack traces stay in the log."""
     for kind in (RequestValidationError, ServiceError, HTTPException, Exception):
         app.add_exception_handler(kind, on_error)
+
+
+def internal_app(
+    *,
+    title: str,
+    summary: str,
+    lifespan: Lifespan[FastAPI],
+    settings: GuardSettings,
+    routers: Iterable[APIRouter],
+    data_version: DataVersion | None = None,
+) -> FastAPI:
+    """An internal service named `title`: its routes, the docs, quiet logs and metrics, the one
+    error shape and the guard, which requires the internal token (when set)."""
+    app = FastAPI(
+        title=title,
+        version="1",
+        summary=summary,
+        lifespan=lifespan,
+        telemetry=NO_NATIVE_TELEMETRY,
+        docs_url=None,
+        redoc_url=None,  # contracts.docs serves them without a CDN
+    )
+    # First: a request is matched against the routes in order, so the docs and /metrics,
+    # rarely asked, come after the service's own.
+    for router in routers:
+        app.include_router(router)
+    install_docs(app)
+    app.state.settings = settings
+    install_observability(
+        app,
+        service=title,
+        log_level=settings.log_level,
+        access_log=False,
+        slow_seconds=settings.slow_request_seconds,
+        data_version=data_version,
+    )
+    install_error_handlers(app)
+    install_guard(app, settings, require_token=True)
+    return app

@@ -14,6 +14,7 @@ from contracts.api import (
     CountryProductionRead,
     MaxDurationRead,
     MovieNeighboursRead,
+    NeighbourFilters,
     TasteRead,
     TasteRequest,
     TitleHit,
@@ -21,18 +22,10 @@ from contracts.api import (
     TitleRead,
     TitleSearchRead,
 )
-from contracts.errors import (
-    ErrorBody,
-    InvalidParameter,
-    NotFound,
-    UpstreamUnavailable,
-)
+from contracts.domain import platform_param
+from contracts.errors import ErrorBody, InvalidParameter, NotFound, UpstreamUnavailable
 from contracts.guard import DEADLINE_HEADER, TOKEN_HEADER
-from contracts.observability import (
-    DATA_VERSION_HEADER,
-    REQUEST_ID_HEADER,
-    request_id_var,
-)
+from contracts.observability import DATA_VERSION_HEADER, REQUEST_ID_HEADER, request_id_var
 from contracts.web import UNKNOWN_ROUTE
 from httpx_aiohttp import AiohttpTransport
 from prometheus_client import Histogram
@@ -169,12 +162,7 @@ class DownstreamClient:
         cached = self._cache.get(self.service_name, key) if self._cache is not None else None
         if cached is not None:
             if isinstance(cached, ErrorBody):
-                raise NotFound(
-                    cached.detail,
-                    parameter=cached.parameter,
-                    accepted=cached.accepted,
-                    suggestions=cached.suggestions,
-                )
+                raise NotFound.from_body(cached)
             return cached  # type: ignore[return-value]  # the same key always asks one type
         response = await self._call(key, route=route or path)
         version = response.headers.get(DATA_VERSION_HEADER)
@@ -201,14 +189,7 @@ class DownstreamClient:
                     f"The {self.service_name} does not serve {path} "
                     f"(status {response.status_code})."
                 )
-            if response.status_code == 404:
-                raise NotFound(
-                    body.detail,
-                    parameter=body.parameter,
-                    accepted=body.accepted,
-                    suggestions=body.suggestions,
-                )
-            raise InvalidParameter(body.detail, parameter=body.parameter, accepted=body.accepted)
+            raise (NotFound if response.status_code == 404 else InvalidParameter).from_body(body)
         if response.status_code == 503 and (body := self._error_body(response)) is not None:
             # The downstream says why in words (e.g. no model published): pass the cause on.
             raise UpstreamUnavailable(f"The {self.service_name} is unavailable: {body.detail}")
@@ -269,7 +250,7 @@ class CatalogClient(DownstreamClient):
     async def search_titles(
         self, *, query: str, limit: int, platforms: Sequence[str] | None = None
     ) -> list[TitleHit]:
-        params = {"q": query, "limit": limit, "platform": _joined(platforms)}
+        params = {"q": query, "limit": limit, "platform": platform_param(platforms)}
         answer = await self.get_json("/v1/titles/search", TitleSearchRead, params)
         return answer.results
 
@@ -280,39 +261,17 @@ class RecsysClient(DownstreamClient):
     service_name = "recsys service"
 
     async def neighbours_by_title(
-        self,
-        *,
-        title: str,
-        k: int,
-        platforms: Sequence[str] | None = None,
-        kind: str | None = None,
-        year: int | None = None,
-        max_age: str | None = None,
+        self, *, title: str, k: int, filters: NeighbourFilters
     ) -> TitleNeighboursRead:
-        params = {
-            "title": title,
-            "k": k,
-            "platform": _joined(platforms),
-            "type": kind,
-            "year": year,
-            "max_age": max_age,
-        }
+        params = {"title": title, "k": k, **filters.params()}
         return await self.get_json("/v1/neighbours", TitleNeighboursRead, params)
 
     async def neighbours_by_id(
-        self,
-        *,
-        title_id: str,
-        k: int,
-        platforms: Sequence[str] | None = None,
-        max_age: str | None = None,
+        self, *, title_id: str, k: int, filters: NeighbourFilters
     ) -> MovieNeighboursRead:
-        return await self.get_json(
-            f"/v1/neighbours/{title_id}",
-            MovieNeighboursRead,
-            {"k": k, "platform": _joined(platforms), "max_age": max_age},
-            route="/v1/neighbours/{id}",
-        )
+        params = {"k": k, **filters.params()}
+        path, route = f"/v1/neighbours/{title_id}", "/v1/neighbours/{id}"
+        return await self.get_json(path, MovieNeighboursRead, params, route=route)
 
     async def taste(self, body: TasteRequest) -> TasteRead:
         return await self.post_json("/v1/taste", body, TasteRead)
@@ -325,8 +284,3 @@ def _unreachable(error: Exception) -> bool:
     if isinstance(error.__cause__, aiohttp.ClientConnectorError):
         return True
     return not isinstance(error, (TimeoutError, httpx.TimeoutException))
-
-
-def _joined(platforms: Sequence[str] | None) -> str | None:
-    """Platforms as one comma-separated parameter (both internal services accept it)."""
-    return ",".join(sorted(platforms)) if platforms else None

@@ -3,7 +3,7 @@
 import re
 from typing import Annotated, Any
 
-from contracts.api import TasteRequest
+from contracts.api import NeighbourFilters, TasteRequest
 from contracts.audience import MaxAge
 from contracts.domain import (
     ContentKindParam,
@@ -248,15 +248,9 @@ async def get_recommendation(
     `X-Title-Id` header names the film taken. With `max_age`, only titles for that audience or
     younger (kids, family, teen, adult).
     An unknown title's suggestions cost RATE_LIMIT_SEARCH_COST more of the rate limit."""
+    filters = NeighbourFilters(platforms=platform, max_age=max_age, kind=type, year=year)
     chosen = await service.recommended_titles(
-        recsys=recsys,
-        catalog=catalog,
-        budget=budget,
-        title=titulo,
-        platforms=platform,
-        kind=type,
-        year=year,
-        max_age=max_age,
+        recsys=recsys, catalog=catalog, budget=budget, title=titulo, filters=filters
     )
     return JsonAnswer(chosen.titles, headers={TITLE_ID_HEADER: chosen.title_id})
 
@@ -272,10 +266,9 @@ async def get_title(
     """A title's catalog record (with the platforms listing that film) and its
     recommendations: reasons, and where each can be watched; `platform` and `max_age` keep
     only those."""
+    filters = NeighbourFilters(platforms=platform, max_age=max_age)
     return _model_answer(
-        await service.title_page(
-            catalog=catalog, recsys=recsys, title_id=title_id, platforms=platform, max_age=max_age
-        )
+        await service.title_page(catalog=catalog, recsys=recsys, title_id=title_id, filters=filters)
     )
 
 

@@ -15,8 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contracts.api import TasteRequest
-from contracts.audience import MaxAge
+from contracts.api import NeighbourFilters, TasteRequest
 from contracts.domain import ContentKind, Platform
 from contracts.errors import NotFound, ServiceError
 
@@ -58,12 +57,7 @@ async def production_per_country(
         answer = await catalog.country_production(kind=kind.english, country=country, year=year)
     except NotFound as miss:
         parameter = _PUBLIC_COUNTRY_PARAMETERS.get(miss.body.parameter or "")
-        raise NotFound(
-            miss.body.detail,
-            parameter=parameter,
-            accepted=miss.body.accepted,
-            suggestions=miss.body.suggestions,
-        ) from miss
+        raise NotFound.from_body(miss.body, parameter=parameter) from miss
     return {"pais": answer.country, "anio": answer.year, kind.value: answer.count}
 
 
@@ -103,23 +97,15 @@ async def recommended_titles(
     catalog: CatalogClient,
     title: str,
     budget: RateBudget,
-    platforms: Sequence[Platform] | None = None,
-    kind: str | None = None,
-    year: int | None = None,
-    max_age: MaxAge | None = None,
+    filters: NeighbourFilters,
 ) -> Recommended:
     """The five titles most similar to the film (or show) `title`, best first, only those on
-    `platforms` and for `max_age` or younger when given; `kind` and `year` pick among films
-    sharing the title, else the one people mean most often (a movie before a show, the most
-    rated, then the newest)."""
+    the filters' platforms and for their `max_age` or younger; their `kind` and `year` pick
+    among films sharing the title, else the one people mean most often (a movie before a show,
+    the most rated, then the newest)."""
     try:
         answer = await recsys.neighbours_by_title(
-            title=title,
-            k=RECOMMENDATION_CANDIDATES,
-            platforms=platforms,
-            kind=kind,
-            year=year,
-            max_age=max_age,
+            title=title, k=RECOMMENDATION_CANDIDATES, filters=filters
         )
     except NotFound as miss:
         if miss.body.parameter in ("type", "year"):
@@ -179,15 +165,11 @@ async def recommendations_for_taste(
 
 
 async def _recommendations_or_unavailable(
-    *,
-    recsys: RecsysClient,
-    title_id: str,
-    platforms: Sequence[Platform] | None = None,
-    max_age: MaxAge | None = None,
+    *, recsys: RecsysClient, title_id: str, filters: NeighbourFilters
 ) -> RecommendationsRead:
     try:
         answer = await recsys.neighbours_by_id(
-            title_id=title_id, k=TITLE_PAGE_NEIGHBOURS, platforms=platforms, max_age=max_age
+            title_id=title_id, k=TITLE_PAGE_NEIGHBOURS, filters=filters
         )
     except NotFound as miss:
         return RecommendationsRead(available=False, items=[], detail=miss.body.detail)
@@ -202,18 +184,11 @@ async def _recommendations_or_unavailable(
 
 
 async def title_page(
-    *,
-    catalog: CatalogClient,
-    recsys: RecsysClient,
-    title_id: str,
-    platforms: Sequence[Platform] | None = None,
-    max_age: MaxAge | None = None,
+    *, catalog: CatalogClient, recsys: RecsysClient, title_id: str, filters: NeighbourFilters
 ) -> TitlePageRead:
     """The record and its recommendations, both services asked at once (rule in the docstring)."""
     recommendations = asyncio.ensure_future(
-        _recommendations_or_unavailable(
-            recsys=recsys, title_id=title_id, platforms=platforms, max_age=max_age
-        )
+        _recommendations_or_unavailable(recsys=recsys, title_id=title_id, filters=filters)
     )
     try:
         record, recs = await asyncio.gather(catalog.title(title_id=title_id), recommendations)

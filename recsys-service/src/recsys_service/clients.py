@@ -16,6 +16,7 @@ from contracts.redis_layout import (
     Neighbour,
     RedisLayout,
     as_text,
+    cut_page,
     decode_films,
     decode_meta,
     decode_neighbours,
@@ -215,15 +216,15 @@ class NeighbourStore:
         self.last_version = version
         return version, results
 
-    async def page(self, field: str, *, by_title: bool = False) -> tuple[str, bytes | None]:
-        """The stored answer page of a catalog id, or `by_title` of a normalised title (None:
-        no page), and its version."""
+    async def page(self, field: str, k: int, *, by_title: bool = False) -> tuple[str, bytes | None]:
+        """The stored answer page of a catalog id, or `by_title` of a normalised title, cut at
+        k (None: no page, or it holds fewer than k and the answer has more), and its version."""
         pages = self.layout.title_pages if by_title else self.layout.pages
         async with self._bounded("title_page" if by_title else "page"):
             version, (page,) = await self._read(
                 lambda pipe, version: pipe.hget(pages(version), field)
             )
-        return version, page
+        return version, cut_page(page, k) if page is not None else None
 
     async def movie(self, movie_id: str) -> MovieEntry:
         """The title and neighbour list of one catalog movie id in the current version."""

@@ -5,10 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-from contracts.docs import install_docs
-from contracts.guard import install_guard
-from contracts.observability import NO_NATIVE_TELEMETRY, install_observability
-from contracts.web import install_error_handlers
+from contracts.web import internal_app
 from fastapi import FastAPI
 
 from recsys_service.clients import NeighbourStore
@@ -37,27 +34,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; settings come from the environment unless given (tests give them)."""
-    app = FastAPI(
+    return internal_app(
         title="recsys-service",
-        version="1",
         summary="Precomputed movie neighbours, read from the versioned layout in Redis.",
         lifespan=lifespan,
-        telemetry=NO_NATIVE_TELEMETRY,
-        docs_url=None,
-        redoc_url=None,  # contracts.docs serves them without a CDN
+        settings=settings or Settings(),
+        routers=(health_router, router),
     )
-    install_docs(app)
-    settings = settings if settings is not None else Settings()
-    app.state.settings = settings
-    install_observability(
-        app,
-        service="recsys-service",
-        log_level=settings.log_level,
-        access_log=False,
-        slow_seconds=settings.slow_request_seconds,
-    )
-    install_error_handlers(app)
-    install_guard(app, app.state.settings, require_token=True)
-    app.include_router(health_router)
-    app.include_router(router)
-    return app

@@ -6,6 +6,7 @@ from contracts.api import (
     HealthRead,
     ModelRead,
     MovieNeighboursRead,
+    NeighbourFilters,
     RecsysReadyRead,
     TasteRead,
     TasteRequest,
@@ -62,8 +63,9 @@ async def neighbours_by_id(
     max_age: MaxAgeQuery = None,
 ) -> Response:
     """The titles most similar to one catalog title, with scores, reasons, platforms."""
+    filters = NeighbourFilters(platforms=platform, max_age=max_age)
     answer = await service.neighbours_for_movie(
-        store=store, movie_id=movie_id, k=k, platforms=platform, max_age=max_age
+        store=store, movie_id=movie_id, k=k, filters=filters
     )
     return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
@@ -91,9 +93,8 @@ async def neighbours_by_title(
     max_age: MaxAgeQuery = None,
 ) -> Response:
     """The titles most similar to a film; a bare title means its movie, most rated, newest."""
-    answer = await service.neighbours_for_title(
-        store=store, title=title, k=k, platforms=platform, kind=type, year=year, max_age=max_age
-    )
+    filters = NeighbourFilters(platforms=platform, max_age=max_age, kind=type, year=year)
+    answer = await service.neighbours_for_title(store=store, title=title, k=k, filters=filters)
     return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 

@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from contracts.api import Liked, LikedFilm, ModelRead, liked_query
+from contracts.api import Liked, LikedFilm, ModelRead, NeighbourFilters, liked_query
 from contracts.audience import MaxAge, within
 from contracts.domain import Platform
 from contracts.errors import InvalidParameter, NotFound, echo
@@ -28,7 +28,7 @@ from contracts.neighbour_lists import (
     on_platforms,
     pick_film,
 )
-from contracts.redis_layout import FilmEntry, Neighbour, cut_page
+from contracts.redis_layout import FilmEntry, Neighbour
 from contracts.titles import normalise_title
 
 from recsys_service.clients import NeighbourStore, TitleEntry
@@ -50,20 +50,14 @@ def _allowed(platforms: Collection[Platform] | None) -> set[str] | None:
 
 
 async def neighbours_for_movie(
-    *,
-    store: NeighbourStore,
-    movie_id: str,
-    k: int,
-    platforms: Collection[Platform] | None = None,
-    max_age: MaxAge | None = None,
+    *, store: NeighbourStore, movie_id: str, k: int, filters: NeighbourFilters
 ) -> Answer:
     """The k best neighbours of one catalog id, from its stored page when unfiltered and k is
     within it; 404 when the id has no list."""
-    if not platforms and max_age is None:
-        version, page = await store.page(movie_id)
-        cut = cut_page(page, k) if page is not None else None
-        if cut is not None:
-            return Answer(cut, version)
+    if not filters:
+        version, page = await store.page(movie_id, k)
+        if page is not None:
+            return Answer(page, version)
     entry = await store.movie(movie_id)
     if entry.title is None:
         raise NotFound(
@@ -78,18 +72,18 @@ async def neighbours_for_movie(
             "movie_id": movie_id,
             "title": entry.title,
             "model_version": entry.version,
-            "neighbours": _read(neighbours, k, platforms, max_age),
+            "neighbours": _read(neighbours, k, filters),
         },
         entry.version,
     )
 
 
-def _no_film(title: str, films: list[FilmEntry], kind: str | None, year: int | None) -> NotFound:
+def _no_film(title: str, films: list[FilmEntry], filters: NeighbourFilters) -> NotFound:
     if not films:
         return NotFound(f"No catalog title is titled {echo(title)}.", parameter="title")
-    asked = " ".join(str(part) for part in (kind, year) if part is not None)
+    asked = " ".join(str(part) for part in (filters.kind, filters.year) if part is not None)
     known = ", ".join(f"{f.type} {f.release_year}" for f in films)
-    parameter = "year" if year is not None else "type"
+    parameter = "year" if filters.year is not None else "type"
     return NotFound(
         f"{echo(title)} is in the catalog, but not as {asked}: it is {known}.", parameter=parameter
     )
@@ -106,29 +100,21 @@ def _key(title: str) -> str:
 
 
 async def neighbours_for_title(
-    *,
-    store: NeighbourStore,
-    title: str,
-    k: int,
-    platforms: Collection[Platform] | None = None,
-    kind: str | None = None,
-    year: int | None = None,
-    max_age: MaxAge | None = None,
+    *, store: NeighbourStore, title: str, k: int, filters: NeighbourFilters
 ) -> Answer:
     """The k best neighbours of the film a title means (case, accents, punctuation forgiven);
     `kind` and `year` pick another film of the same title. A bare title, unfiltered, is
     answered from its stored page (the query put first)."""
     title = title.strip()
     key = _key(title)
-    if not platforms and kind is None and year is None and max_age is None:
-        version, page = await store.page(key, by_title=True)
-        cut = cut_page(page, k) if page is not None else None
-        if cut is not None:
-            return Answer(QUERY_OPEN + orjson.dumps(title) + cut, version)
+    if not filters:
+        version, page = await store.page(key, k, by_title=True)
+        if page is not None:
+            return Answer(QUERY_OPEN + orjson.dumps(title) + page, version)
     entry = await store.title(key)
-    film = pick_film(entry.films, kind=kind, year=year)
+    film = pick_film(entry.films, kind=filters.kind, year=filters.year)
     if film is None:
-        raise _no_film(title, entry.films, kind, year)
+        raise _no_film(title, entry.films, filters)
     merged = best_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids))
     return Answer(
         {
@@ -137,7 +123,7 @@ async def neighbours_for_title(
             "film": film_read(film),
             "others": [film_read(f) for f in entry.films if f is not film],
             "model_version": entry.version,
-            "neighbours": _read(merged, k, platforms, max_age),
+            "neighbours": _read(merged, k, filters),
         },
         entry.version,
     )
@@ -342,11 +328,8 @@ async def current_model(*, store: NeighbourStore) -> ModelRead:
 
 
 def _read(
-    neighbours: Iterable[Neighbour],
-    k: int,
-    platforms: Collection[Platform] | None,
-    max_age: MaxAge | None,
+    neighbours: Iterable[Neighbour], k: int, filters: NeighbourFilters
 ) -> list[dict[str, Any]]:
-    """The best k on those platforms and for that age, as contracts.api.NeighbourRead dicts."""
-    kept = for_ages(on_platforms(neighbours, _allowed(platforms)), max_age)
+    """The best k passing the filters' platforms and age, as contracts.api.NeighbourRead dicts."""
+    kept = for_ages(on_platforms(neighbours, _allowed(filters.platforms)), filters.max_age)
     return [neighbour_item(n) for n in islice(kept, k)]
