@@ -4,6 +4,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +93,7 @@ def read_catalog(path: Path) -> tuple[pl.DataFrame, str]:
     if missing:
         raise CatalogUnreadable(f"{parquet}: missing catalog columns {', '.join(missing)}.")
     try:
-        frame = frame.select(
-            pl.col(name).cast(dtype) for name, dtype in CATALOG_SCHEMA.items()
-        )
+        frame = frame.select(pl.col(name).cast(dtype) for name, dtype in CATALOG_SCHEMA.items())
     except pl.exceptions.PolarsError as exc:
         raise CatalogUnreadable(f"{parquet}: a column has the wrong type ({exc}).") from exc
     return frame, str(run_id)
@@ -104,13 +103,8 @@ def read_catalog(path: Path) -> tuple[pl.DataFrame, str]:
 class CatalogHolder:
     """The index being served and the file it came from; swapped whole on a new ETL run."""
 
-    index: "CatalogIndex"
+    index: CatalogIndex
     source: Path
-
-
-def loaded_source(path: Path) -> Path:
-    """Where CATALOG_PATH leads now: through the `current` symlink to one run's files."""
-    return path.resolve()
 
 
 def read_series(path: Path) -> pl.DataFrame | None:
@@ -131,27 +125,28 @@ def load_index(path: Path) -> CatalogIndex:
     return build_index(frame, data_version=run_id, series=read_series(path))
 
 
-def series_entries(*, series: pl.DataFrame,
-                   films: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+def series_entries(*, series: pl.DataFrame, films: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """id -> every film of its series in order (one record each: the smallest id), with its
     title, year and platforms: the `series` of a title record."""
-    entries = (series.join(films.select("id", "title", "display_title", "release_year",
-                                        "available_on"),
-                           on="id", how="inner")
-               .sort("series_id", "position", "id")
-               .unique("film", keep="first", maintain_order=True))
+    entry = ["id", "title", "display_title", "release_year", "available_on"]
+    entries = (
+        series.join(films.select(entry), on="id")
+        .sort("series_id", "position", "id")
+        .unique("film", keep="first", maintain_order=True)
+    )
     per_series: dict[int, list[dict[str, Any]]] = {}
-    for row in entries.iter_rows(named=True):
-        per_series.setdefault(row["series_id"], []).append(
-            {"id": row["id"], "title": row["title"], "release_year": row["release_year"],
-             "available_on": row["available_on"], "display_title": row["display_title"]})
-    return {record: per_series[number]
-            for record, number in series.select("id", "series_id").iter_rows()
-            if number in per_series}
+    for row in entries.select("series_id", *entry).iter_rows(named=True):
+        per_series.setdefault(row.pop("series_id"), []).append(row)
+    return {
+        record: per_series[number]
+        for record, number in series.select("id", "series_id").iter_rows()
+        if number in per_series
+    }
 
 
-def build_index(frame: pl.DataFrame, *, data_version: str,
-                series: pl.DataFrame | None = None) -> CatalogIndex:
+def build_index(
+    frame: pl.DataFrame, *, data_version: str, series: pl.DataFrame | None = None
+) -> CatalogIndex:
     """Precompute every lookup table from a frame in the CATALOG_COLUMNS layout (and the
     ETL's series, when the run has them)."""
     movies = frame.filter(pl.col("type") == CATALOG_TYPE_MOVIE)
@@ -174,10 +169,10 @@ def build_index(frame: pl.DataFrame, *, data_version: str,
         titles_per_rating=dict(
             frame.filter(pl.col("rating").is_not_null()).group_by("rating").len().iter_rows()
         ),
-        records=TitleRecords(frame.join(films.select("id", "available_on").unique("id"),
-                                        on="id", how="left"),
-                             series=series_entries(series=series, films=films)
-                             if series is not None else {}),
+        records=TitleRecords(
+            frame.join(films.select("id", "available_on").unique("id"), on="id", how="left"),
+            series=series_entries(series=series, films=films) if series is not None else {},
+        ),
         search_choices=choices,
         search_entries=[found[0] for found in per_choice],
         search_films=per_choice,
@@ -273,43 +268,47 @@ def _country_production(
 def film_table(frame: pl.DataFrame) -> pl.DataFrame:
     """Per record: its film (contracts.titles.film_key), the platforms listing that film and
     the film's ratings over all its records."""
-    keys = [film_key(title or "", year, kind) for title, year, kind
-            in frame.select("title", "release_year", "type").iter_rows()]
-    records = frame.select("id", "title", "display_title", "type", "release_year", "platform",
-                           "rating_count").with_columns(film=pl.Series(keys, dtype=pl.String))
+    keys = [
+        film_key(title or "", year, kind)
+        for title, year, kind in frame.select("title", "release_year", "type").iter_rows()
+    ]
+    records = frame.select(
+        "id", "title", "display_title", "type", "release_year", "platform", "rating_count"
+    ).with_columns(film=pl.Series(keys, dtype=pl.String))
     per_film = records.group_by("film").agg(
         available_on=pl.col("platform").unique().sort(),
-        ratings=pl.col("rating_count").fill_null(0).sum())
+        ratings=pl.col("rating_count").fill_null(0).sum(),
+    )
     return records.join(per_film, on="film", how="left")
 
 
 def _search_table(films: pl.DataFrame) -> tuple[list[str], list[tuple[SearchEntry, ...]]]:
     # One choice per normalised title; under it one entry per film, the preferred first,
     # each stood for by its smallest id (the same film on two platforms is one suggestion).
-    rows = (films.drop_nulls(["title", "release_year", "type"])
-            .with_columns(normalised=pl.Series([normalise_title(t) for t in
-                                                films.drop_nulls(["title", "release_year",
-                                                                  "type"])["title"]],
-                                               dtype=pl.String))
-            .filter(pl.col("normalised") != "")
-            .sort("id")
-            .group_by("normalised", "film", maintain_order=True)
-            .agg(pl.col("id").first(), pl.col("title").first(),
-                 pl.col("display_title").first(), pl.col("type").first(),
-                 pl.col("release_year").first(), pl.col("available_on").first(),
-                 pl.col("ratings").first())
-            .sort(["normalised", pl.col("type") != CATALOG_TYPE_MOVIE, "ratings",
-                   "release_year", "id"], descending=[False, False, True, True, False]))
-    choices: list[str] = []
-    per_choice: list[list[SearchEntry]] = []
-    for row in rows.iter_rows(named=True):
-        entry = SearchEntry(row["id"], row["title"], row["type"], row["release_year"],
-                            tuple(row["available_on"]), row["display_title"])
-        if not choices or choices[-1] != row["normalised"]:
-            choices.append(row["normalised"])
-            per_choice.append([])
-        per_choice[-1].append(entry)
-    return choices, [tuple(found) for found in per_choice]
+    titled = films.drop_nulls(["title", "release_year", "type"])
+    entry = ["id", "title", "type", "release_year", "available_on", "display_title"]
+    rows = (
+        titled.with_columns(
+            normalised=pl.Series([normalise_title(t) for t in titled["title"]], dtype=pl.String)
+        )
+        .filter(pl.col("normalised") != "")
+        .sort("id")
+        .group_by("normalised", "film", maintain_order=True)
+        .agg(pl.col(*entry, "ratings").first())
+        .sort(
+            ["normalised", pl.col("type") != CATALOG_TYPE_MOVIE, "ratings", "release_year", "id"],
+            descending=[False, False, True, True, False],
+        )
+    )
+    grouped = itertools.groupby(rows.select("normalised", *entry).iter_rows(), key=itemgetter(0))
+    per_choice = {
+        choice: tuple(
+            SearchEntry(id_, title, kind, year, tuple(on), shown)
+            for _, id_, title, kind, year, on, shown in group
+        )
+        for choice, group in grouped
+    }
+    return list(per_choice), list(per_choice.values())
 
 
 def _platform_positions(per_choice: list[tuple[SearchEntry, ...]]) -> dict[str, frozenset[int]]:

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from catalog_service.config import Settings
-from catalog_service.index import CatalogHolder, load_index, loaded_source
+from catalog_service.index import CatalogHolder, load_index
 from catalog_service.router import health_router, router
 from catalog_service.service import SearchCache
 
@@ -29,7 +29,7 @@ class State(TypedDict):
 async def load(settings: Settings) -> CatalogHolder:
     """Read the catalog and precompute its tables, off the event loop (it blocks)."""
     started = time.perf_counter()
-    source = loaded_source(settings.catalog_path)
+    source = settings.catalog_path.resolve()  # through the `current` symlink: one run's files
     index = await run_in_threadpool(load_index, settings.catalog_path)
     logger.info(
         "catalog %s loaded: %d rows, data version %s, in %.2fs",
@@ -45,13 +45,11 @@ async def load(settings: Settings) -> CatalogHolder:
 Wait = Callable[[float], Awaitable[None]]
 
 
-async def follow_new_runs(
-    settings: Settings, holder: CatalogHolder, wait: Wait = asyncio.sleep
-) -> None:
+async def follow_new_runs(settings: Settings, holder: CatalogHolder, wait: Wait) -> None:
     """Swap in the catalog of a new ETL run once CATALOG_PATH leads to it; keep the old on error."""
     while True:
         await wait(settings.catalog_reload_seconds)
-        if loaded_source(settings.catalog_path) == holder.source:
+        if settings.catalog_path.resolve() == holder.source:
             continue
         try:
             fresh = await load(settings)
@@ -61,7 +59,7 @@ async def follow_new_runs(
                 settings.catalog_path,
                 holder.index.data_version,
             )
-            holder.source = loaded_source(settings.catalog_path)
+            holder.source = settings.catalog_path.resolve()
             continue
         holder.index, holder.source = fresh.index, fresh.source
 
@@ -98,10 +96,7 @@ def data_version(scope: Scope) -> str | None:
 
 
 def create_app(settings: Settings | None = None, *, reload_wait: Wait = asyncio.sleep) -> FastAPI:
-    """Build the app; settings come from the environment unless given (tests give them).
-
-    `reload_wait` is how the follower of new runs waits between checks (tests step it by hand).
-    """
+    """Build the app; settings come from the environment unless given (tests give them)."""
     app = internal_app(
         title="catalog-service",
         summary="The six catalog queries and title lookups, answered from the ETL's catalog.",

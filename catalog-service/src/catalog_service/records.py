@@ -14,12 +14,16 @@ class TitleRecords(Mapping[str, TitleRead]):
     as is skips validating and serialising a model per request.
     """
 
-    def __init__(self, frame: pl.DataFrame,
-                 series: Mapping[str, list[dict[str, Any]]] | None = None) -> None:
+    def __init__(
+        self, frame: pl.DataFrame, series: Mapping[str, list[dict[str, Any]]] | None = None
+    ) -> None:
         series = series or {}
-        self._json = {row["id"]: TitleRead.model_validate(
-            {**row, "series": series.get(row["id"], [])}).model_dump_json().encode()
-            for row in frame.iter_rows(named=True)}
+        self._json = {
+            row["id"]: TitleRead.model_validate({**row, "series": series.get(row["id"], [])})
+            .model_dump_json()
+            .encode()
+            for row in frame.iter_rows(named=True)
+        }
 
     def __getitem__(self, title_id: str) -> TitleRead:
         return TitleRead.model_validate_json(self._json[title_id])

@@ -31,10 +31,15 @@ from catalog_service.dependencies import CatalogIndexDep, SearchCacheDep
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 health_router = APIRouter(tags=["health"])
 
+
 def _query(description: str, example: object, **constraints: Any) -> Any:
     """A query parameter documented with its example (in the schema and for the docs' picker)."""
-    return Query(description=description, examples=[example],
-                 openapi_examples={"example": {"value": example}}, **constraints)
+    return Query(
+        description=description,
+        examples=[example],
+        openapi_examples={"example": {"value": example}},
+        **constraints,
+    )
 
 
 SEARCH_LIMIT = 50
@@ -111,14 +116,16 @@ def search_titles(
     index: CatalogIndexDep,
     cache: SearchCacheDep,
     q: Annotated[TitleText, _query("A title, roughly spelt.", "the godfater")],
-    limit: Annotated[int, _query(f"At most this many, 1-{SEARCH_LIMIT}.", 5, ge=1,
-                                 le=SEARCH_LIMIT)] = 5,
-    platform: Annotated[PlatformListParam | None, _query(
-        "Only films on these platforms (repeat it, or comma-separate).", ["netflix"])] = None,
+    limit: Annotated[
+        int, _query(f"At most this many, 1-{SEARCH_LIMIT}.", 5, ge=1, le=SEARCH_LIMIT)
+    ] = 5,
+    platform: Annotated[
+        PlatformListParam | None,
+        _query("Only films on these platforms (repeat it, or comma-separate).", ["netflix"]),
+    ] = None,
 ) -> Response:
     """Films and shows whose title is closest to `q`, best first, one hit per film."""
-    hits = service.search_titles(index=index, query=q, limit=limit, platforms=platform,
-                                 cache=cache)
+    hits = service.search_titles(index=index, query=q, limit=limit, platforms=platform, cache=cache)
     return JsonAnswer({"results": [hit.model_dump() for hit in hits]})
 
 
@@ -129,8 +136,11 @@ async def title(
     index: CatalogIndexDep,
     id: Annotated[
         str,
-        Path(description="Catalog id: platform letter + show_id.", examples=["ns42"],
-             openapi_examples={"example": {"value": "ns42"}}),
+        Path(
+            description="Catalog id: platform letter + show_id.",
+            examples=["ns42"],
+            openapi_examples={"example": {"value": "ns42"}},
+        ),
     ],
 ) -> Response:
     """The full catalog record of one title."""

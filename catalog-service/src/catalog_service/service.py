@@ -3,6 +3,7 @@
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Mapping
+from dataclasses import asdict
 
 from cachetools import LRUCache
 from contracts.api import TitleHit
@@ -11,7 +12,7 @@ from contracts.errors import NotFound, echo
 from contracts.titles import normalise_title
 from rapidfuzz import fuzz, process
 
-from catalog_service.index import CatalogIndex, SearchEntry
+from catalog_service.index import CatalogIndex
 
 # Below this similarity (0-100) a title is too far from the query to suggest.
 SEARCH_MIN_SCORE = 50.0
@@ -24,11 +25,6 @@ CONTAINS_ALL_WORDS_SCORE = 90.0
 STARTS_WITH_SCORE = 95.0
 
 
-def _filters(**filters: object) -> str:
-    given = [f"{name}={value}" for name, value in filters.items() if value is not None]
-    return ", ".join(given) if given else "no filters"
-
-
 def longest_movie(
     *,
     index: CatalogIndex,
@@ -37,15 +33,11 @@ def longest_movie(
     duration_type: DurationType | None,
 ) -> str:
     """Title of the longest movie under the optional filters, ties to the first title."""
-    key = (
-        year,
-        platform.value if platform else None,
-        duration_type.value if duration_type else None,
-    )
-    title = index.longest_movie.get(key)
+    title = index.longest_movie.get((year, platform, duration_type))
     if title is None:
-        where = _filters(year=year, platform=key[1], duration_type=key[2])
-        raise NotFound(f"No movie with a duration matches {where}.")
+        filters = {"year": year, "platform": platform, "duration_type": duration_type}
+        given = ", ".join(f"{name}={value}" for name, value in filters.items() if value is not None)
+        raise NotFound(f"No movie with a duration matches {given or 'no filters'}.")
     return title
 
 
@@ -73,8 +65,9 @@ def count_country_production(
 ) -> int:
     """Number of titles of `kind` released in `year` that list `country`."""
     if country not in index.countries:
-        raise NotFound(f"Country {echo(country)} does not appear in the catalog.",
-                       parameter="country")
+        raise NotFound(
+            f"Country {echo(country)} does not appear in the catalog.", parameter="country"
+        )
     return index.country_production.get((kind, country, year), 0)
 
 
@@ -130,9 +123,14 @@ class SearchCache:
             return len(self._hits)
 
 
-def search_titles(*, index: CatalogIndex, query: str, limit: int,
-                  platforms: Collection[Platform] | None = None,
-                  cache: SearchCache | None = None) -> list[TitleHit]:
+def search_titles(
+    *,
+    index: CatalogIndex,
+    query: str,
+    limit: int,
+    platforms: Collection[Platform] | None = None,
+    cache: SearchCache | None = None,
+) -> list[TitleHit]:
     """Films and shows whose normalised title is closest to the query's, best first, one hit
     per film (a title two films share gives two hits), only those on `platforms` if given.
 
@@ -154,13 +152,19 @@ def search_titles(*, index: CatalogIndex, query: str, limit: int,
     return hits
 
 
-def _search(*, index: CatalogIndex, normalised: str, limit: int,
-            allowed: frozenset[str] | None) -> list[TitleHit]:
-    positions = (frozenset().union(*(index.search_platforms.get(p, frozenset())
-                                     for p in allowed)) if allowed else None)
+def _search(
+    *, index: CatalogIndex, normalised: str, limit: int, allowed: frozenset[str] | None
+) -> list[TitleHit]:
+    positions = (
+        frozenset().union(*(index.search_platforms.get(p, frozenset()) for p in allowed))
+        if allowed
+        else None
+    )
     choices: Mapping[int, str] | list[str] = (
-        index.search_choices if positions is None
-        else {position: index.search_choices[position] for position in sorted(positions)})
+        index.search_choices
+        if positions is None
+        else {position: index.search_choices[position] for position in sorted(positions)}
+    )
     scores = {
         position: score
         for _, score, position in process.extract(
@@ -174,50 +178,33 @@ def _search(*, index: CatalogIndex, normalised: str, limit: int,
             score_cutoff=SEARCH_MIN_SCORE,
         )
     }
+
+    def raise_to(floor: float, candidates: Collection[int]) -> None:
+        """Score the `limit` closest candidates from `floor` up to 100 (kept if higher)."""
+        among = {position: index.search_choices[position] for position in sorted(candidates)}
+        for _, similarity, position in process.extract(
+            normalised, among, scorer=fuzz.ratio, processor=None, limit=limit
+        ):
+            raised = floor + similarity * (100 - floor) / 100
+            scores[position] = max(raised, scores.get(position, 0.0))
+
     # A title holding every word of the query ("star wars" -> "star wars the last jedi")
     # is a better suggestion than a short look-alike ("dark waters"), whatever its length.
-    holding = _holding_every_word(index=index, words=normalised.split())
-    if positions is not None:
-        holding = holding & positions
-    _raise(scores, index=index, query=normalised, positions=holding, limit=limit,
-           floor=CONTAINS_ALL_WORDS_SCORE)
+    found = sorted((index.search_words.get(w, frozenset()) for w in normalised.split()), key=len)
+    holding = found[0].intersection(*found[1:]) if found else frozenset()
+    raise_to(CONTAINS_ALL_WORDS_SCORE, holding if positions is None else holding & positions)
     # As you type: the titles starting with the text so far, a range of the sorted choices.
-    starts = range(bisect_left(index.search_choices, normalised),
-                   bisect_left(index.search_choices, normalised + "\uffff"))
-    _raise(scores, index=index, query=normalised, limit=limit, floor=STARTS_WITH_SCORE,
-           positions=[p for p in starts if positions is None or p in positions])
+    starts = range(
+        bisect_left(index.search_choices, normalised),
+        bisect_left(index.search_choices, normalised + "\uffff"),
+    )
+    raise_to(STARTS_WITH_SCORE, [p for p in starts if positions is None or p in positions])
     hits: list[TitleHit] = []
     for position, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
         for entry in index.search_films[position]:
             if allowed is None or allowed.intersection(entry.available_on):
-                hits.append(_hit(entry, score))
+                fields = asdict(entry) | {"display_title": entry.display_title or entry.title}
+                hits.append(TitleHit(**fields, similarity=round(score / 100, 4)))
         if len(hits) >= limit:
             break
     return hits[:limit]
-
-
-def _raise(scores: dict[int, float], *, index: CatalogIndex, query: str,
-           positions: Collection[int], limit: int, floor: float) -> None:
-    """Score the `limit` closest of `positions` from `floor` up to 100 (kept if higher)."""
-    for _, similarity, position in process.extract(
-        query,
-        {position: index.search_choices[position] for position in sorted(positions)},
-        scorer=fuzz.ratio,
-        processor=None,
-        limit=limit,
-    ):
-        raised = floor + similarity * (100 - floor) / 100
-        scores[position] = max(raised, scores.get(position, 0.0))
-
-
-def _holding_every_word(*, index: CatalogIndex, words: list[str]) -> frozenset[int]:
-    found = [index.search_words.get(word, frozenset()) for word in words]
-    found.sort(key=len)
-    return found[0].intersection(*found[1:]) if found else frozenset()
-
-
-def _hit(entry: SearchEntry, score: float) -> TitleHit:
-    return TitleHit(id=entry.id, title=entry.title, type=entry.type,
-                    release_year=entry.release_year, available_on=list(entry.available_on),
-                    similarity=round(score / 100, 4),
-                    display_title=entry.display_title or entry.title)
