@@ -120,19 +120,9 @@ def labels(
 
 def import_tree(root: Path, name: str, instructions: list[str]) -> None:
     """`docker import` a directory as a one-layer image with these Dockerfile instructions."""
+    excluded = [f"--exclude=./{folder}/*" for folder in ("dev", "proc", "sys")]
     tar = subprocess.Popen(
-        [
-            "tar",
-            "--numeric-owner",
-            "-C",
-            str(root),
-            "--exclude=./dev/*",
-            "--exclude=./proc/*",
-            "--exclude=./sys/*",
-            "-cf",
-            "-",
-            ".",
-        ],
+        ["tar", "--numeric-owner", "-C", str(root), *excluded, "-cf", "-", "."],
         stdout=subprocess.PIPE,
     )
     changes = [arg for instruction in instructions for arg in ("--change", instruction)]
@@ -156,15 +146,8 @@ def debootstrap(root: Path, packages: tuple[str, ...]) -> None:
     # One package cache per image: the stand-ins are built at the same time.
     cache = CACHE_DIR / "debootstrap" / packages[0]
     cache.mkdir(parents=True, exist_ok=True)
-    command = [
-        "debootstrap",
-        "--variant=minbase",
-        f"--include={','.join(packages)}",
-        f"--cache-dir={cache}",
-        SUITE,
-        str(root),
-        mirror(),
-    ]
+    command = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}"]
+    command += [f"--cache-dir={cache}", SUITE, str(root), mirror()]
     print(f"  {' '.join(command)}", flush=True)
     result = run(command)
     if result.returncode != 0:
@@ -225,20 +208,8 @@ def build_uv(name: str, stands_for: str, digest: str) -> None:
     uv = os.environ.get("UV") or shutil.which("uv") or "uv"
     with tempfile.TemporaryDirectory(prefix="standin-uv-") as tmp:
         target = Path(tmp) / "wheel"
-        result = run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--python",
-                sys.executable,
-                "--target",
-                str(target),
-                f"uv=={version}",
-            ]
-        )
+        install = [uv, "pip", "install", "--quiet", "--no-deps", "--python", sys.executable]
+        result = run([*install, "--target", str(target), f"uv=={version}"])
         if result.returncode != 0:
             raise SystemExit(f"could not install uv {version} from PyPI: {result.stderr[-2000:]}")
         root = Path(tmp) / "root"

@@ -70,13 +70,9 @@ def healthy(compose: list[str], env: dict[str, str]) -> bool:
 def leftovers(project: str) -> dict[str, list[str]]:
     """The containers, networks and volumes still labelled with the compose project."""
     label = f"label=com.docker.compose.project={project}"
-    listings = {
-        "containers": ["ps", "-a"],
-        "networks": ["network", "ls"],
-        "volumes": ["volume", "ls"],
-    }
+    listings = {"containers": "ps -a", "networks": "network ls", "volumes": "volume ls"}
     found = {
-        kind: run(["docker", *listing, "-q", "--filter", label], timeout=60).stdout.split()
+        kind: run(["docker", *listing.split(), "-q", "--filter", label], timeout=60).stdout.split()
         for kind, listing in listings.items()
     }
     return {kind: ids for kind, ids in found.items() if ids}
@@ -100,15 +96,8 @@ def main() -> None:
     project = f"streaming-recs-smoke-{secrets.token_hex(3)}"
     port = free_port()
     env = stack_env(bases, port)
-    command = [
-        *compose,
-        "--project-name",
-        project,
-        "--project-directory",
-        str(REPO),
-        "--file",
-        str(REPO / "docker-compose.yml"),
-    ]
+    command = [*compose, "--project-name", project, "--project-directory", str(REPO)]
+    command += ["--file", str(REPO / "docker-compose.yml")]
     outcome = 1
     try:
         up = subprocess.run([*command, "up", "--detach", "--no-build"], env=env, check=False)
@@ -123,22 +112,15 @@ def main() -> None:
             "COMPOSE_SMOKE_PROJECT": project,
             "GATEWAY_URL": f"http://127.0.0.1:{port}",
         }
-        outcome = subprocess.run(
-            [sys.executable, "-m", "pytest", SMOKE_TESTS, "-p", "no:cacheprovider", "-q"],
-            cwd=REPO,
-            env=tests,
-            check=False,
-        ).returncode
+        pytest = [sys.executable, "-m", "pytest", SMOKE_TESTS, "-p", "no:cacheprovider", "-q"]
+        outcome = subprocess.run(pytest, cwd=REPO, env=tests, check=False).returncode
         step("smoke tests done", started)
     finally:
         if outcome != 0:
             subprocess.run([*command, "ps"], env=env, check=False)
             subprocess.run([*command, "logs", "--tail", "40"], env=env, check=False)
-        subprocess.run(
-            [*command, "down", "--volumes", "--remove-orphans", "--timeout", "10"],
-            env=env,
-            check=False,
-        )
+        down = [*command, "down", "--volumes", "--remove-orphans", "--timeout", "10"]
+        subprocess.run(down, env=env, check=False)
     left = leftovers(project)
     if left:
         raise SystemExit(f"`down -v` left {left} behind")

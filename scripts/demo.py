@@ -86,11 +86,7 @@ class Demo:
     ) -> Any:
         """One request, one table row; a wrong status or answer is recorded as a failure."""
         # A body is printed below the table (it would squeeze the answer column).
-        asked = (
-            str(httpx.URL(path, params=params or {}))
-            if body is None
-            else (f"POST {path} (body below)")
-        )
+        asked = f"POST {path} (body below)" if body else str(httpx.URL(path, params=params))
         try:
             response = self.get(path, params, body)
         except DemoFailure as exc:
@@ -98,11 +94,8 @@ class Demo:
             table.add_row(Text(asked), "[red]no answer", Text(str(exc)), "")
             return None
         elapsed = f"{1000 * response.elapsed.total_seconds():.0f} ms"
-        answer = (
-            response.json()
-            if response.headers.get("content-type", "").startswith("application/json")
-            else response.text
-        )
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        answer = response.json() if is_json else response.text
         problem = None
         if response.status_code != expect:
             problem = f"expected HTTP {expect}, got {response.status_code}"
@@ -112,9 +105,7 @@ class Demo:
         shown = summary(answer) if summary and not problem else show(answer)
         table.add_row(Text(asked), status, Text(shown), elapsed)
         if problem:
-            self.failures.append(
-                f"{'POST' if body is not None else 'GET'} {asked}: {problem}: {show(answer)}"
-            )
+            self.failures.append(f"{'POST' if body else 'GET'} {asked}: {problem}: {show(answer)}")
             return None
         return answer
 
@@ -154,11 +145,6 @@ def title_pages(demo: Demo) -> Iterator[tuple[int, dict[str, Any]]]:
 def recommended(page: dict[str, Any], kind: str) -> bool:
     """A title page of `kind` ("movie", "tv show") that has recommendations."""
     return page["title"]["type"] == kind and bool(recommended_items(page))
-
-
-def find_show(demo: Demo) -> dict[str, Any] | None:
-    """A TV show with recommendations, read from title pages; None when none is found."""
-    return next((page for _, page in title_pages(demo) if recommended(page, "tv show")), None)
 
 
 def usable(page: dict[str, Any]) -> bool:
@@ -326,7 +312,7 @@ def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
             )
         ),
     )
-    show = find_show(demo)
+    show = next((page for _, page in title_pages(demo) if recommended(page, "tv show")), None)
     if show is None:
         demo.failures.append("no TV show with recommendations among the title pages read")
     else:
@@ -463,11 +449,8 @@ def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
     """How the recommender is trained and evaluated, with the served version's own numbers."""
     try:
         response = httpx.get(f"{recsys_url}/v1/model", timeout=timeout)
-        problem = (
-            None
-            if response.status_code == 200
-            else (f": HTTP {response.status_code} {response.text[:300]}")
-        )
+        ok = response.status_code == 200
+        problem = None if ok else f": HTTP {response.status_code} {response.text[:300]}"
     except httpx.HTTPError as exc:
         problem = f" did not answer: {exc!r}"
     if problem is not None:

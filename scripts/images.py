@@ -24,22 +24,11 @@ def image_name(part: str) -> str:
 
 def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, str]) -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log = LOG_DIR / f"{part}.log"
-    command = [
-        client,
-        "build",
-        "--progress=plain",
-        "--file",
-        f"{part}/Dockerfile",
-        "--tag",
-        image_name(part),
-        "--build-arg",
-        f"PYTHON_IMAGE={bases.python}",
-        "--build-arg",
-        f"UV_IMAGE={bases.uv}",
-        ".",
-    ]
-    previous = base_images.image_id(image_name(part))
+    log, name = LOG_DIR / f"{part}.log", image_name(part)
+    command = [client, "build", "--progress=plain", "--file", f"{part}/Dockerfile", "--tag", name]
+    command += ["--build-arg", f"PYTHON_IMAGE={bases.python}"]
+    command += ["--build-arg", f"UV_IMAGE={bases.uv}", "."]
+    previous = base_images.image_id(name)
     started = time.monotonic()
     with log.open("w") as handle:
         result = subprocess.run(
@@ -49,11 +38,11 @@ def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, 
     if result.returncode != 0:
         tail = "".join(log.read_text().splitlines(keepends=True)[-40:])
         raise SystemExit(
-            f"{tail}\nbuilding {image_name(part)} failed after {elapsed:.0f} s "
+            f"{tail}\nbuilding {name} failed after {elapsed:.0f} s "
             f"(whole log: {log.relative_to(REPO)})"
         )
-    print(f"{image_name(part)}: built in {elapsed:.0f} s", flush=True)
-    if previous and previous != base_images.image_id(image_name(part)):
+    print(f"{name}: built in {elapsed:.0f} s", flush=True)
+    if previous and previous != base_images.image_id(name):
         # The image this build replaced, now untagged: rebuilds would pile them up (CI runs
         # on the same engine). Kept if a container still uses it.
         run(["docker", "image", "rm", previous], timeout=60)

@@ -226,13 +226,10 @@ def clean() -> None:
         import redis
         from contracts.redis_layout import RedisLayout
 
-        client = redis.Redis.from_url(redis_url())
-        try:
+        with redis.Redis.from_url(redis_url()) as client:
             keys = list(client.scan_iter(match=RedisLayout(key_prefix()).match_all, count=1000))
             for start in range(0, len(keys), 1000):
                 client.unlink(*keys[start : start + 1000])
-        finally:
-            client.close()
         print(
             f"deleted {len(keys)} Redis keys under prefix {key_prefix()!r} at "
             f"{redact_text(redis_url())}"

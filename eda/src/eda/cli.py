@@ -23,12 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path(output_dir) / "current",
         help="ETL run directory (default: $OUTPUT_DIR/current, else var/etl/current)",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("reports"),
-        help="folder for eda.html and figures/ (default: reports)",
-    )
+    folder = "folder for eda.html and figures/ (default: reports)"
+    parser.add_argument("--out", type=Path, default=Path("reports"), help=folder)
     parser.add_argument(
         "--gateway-url",
         default=os.environ.get("GATEWAY_URL") or None,

@@ -20,20 +20,17 @@ NEUTRAL = "#555555"
 
 
 def new_figure(
-    *, width: float = 8.0, height: float = 4.0, panels: int = 1, sharey: bool = False
+    *, width: float = 8.0, height: float = 4.0, panels: int = 1
 ) -> tuple[MplFigure, list[Axes]]:
     """A figure with `panels` side-by-side axes; pyplot's global state is never touched."""
     figure = MplFigure(figsize=(width, height), layout="constrained")
-    axes = figure.subplots(1, panels, sharey=sharey, squeeze=False)[0]
-    return figure, list(axes)
+    return figure, list(figure.subplots(1, panels, squeeze=False)[0])
 
 
-def per_platform_figure(
-    *, height: float = 6.0, sharex: bool = True
-) -> tuple[MplFigure, dict[str, Axes]]:
+def per_platform_figure() -> tuple[MplFigure, dict[str, Axes]]:
     """A 2x2 grid with one panel per platform, titled."""
-    figure = MplFigure(figsize=(9, height), layout="constrained")
-    grid = figure.subplots(2, 2, sharex=sharex, squeeze=False)
+    figure = MplFigure(figsize=(9, 6.0), layout="constrained")
+    grid = figure.subplots(2, 2, sharex=True, squeeze=False)
     panels = {platform: grid[i // 2][i % 2] for i, platform in enumerate(PLATFORMS)}
     for platform, axes in panels.items():
         axes.set_title(platform)
@@ -63,14 +60,9 @@ def heatmap(
     dark = 0.6 * (vmax or max(map(max, matrix)))  # white text from here up stays readable
     for row, values in enumerate(matrix):
         for column, value in enumerate(values):
+            colour = "white" if value > dark else "black"
             axes.text(
-                column,
-                row,
-                f"{value:.0f}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if value > dark else "black",
+                column, row, f"{value:.0f}", ha="center", va="center", fontsize=7, color=colour
             )
     figure.colorbar(image, ax=axes, label=label)
 
@@ -103,24 +95,17 @@ def no_data(axes: Axes, message: str = "no data") -> None:
     axes.set_yticks([])
 
 
-def barh_counts(
-    axes: Axes,
-    labels: Sequence[str],
-    values: Sequence[float],
-    *,
-    colour: str = NEUTRAL,
-    xlabel: str = "titles",
-) -> None:
+def barh_counts(axes: Axes, labels: Sequence[str], values: Sequence[float]) -> None:
     """Horizontal bars, largest on top, each labelled with its value."""
     if not labels:
         no_data(axes)
         return
     positions = list(range(len(labels)))
-    bars = axes.barh(positions, list(values), color=colour)
+    bars = axes.barh(positions, list(values), color=NEUTRAL)
     axes.bar_label(bars, fmt=" {:,.0f}", fontsize=8)
     axes.set_yticks(positions, [_shorten(label) for label in labels])
     axes.invert_yaxis()
-    axes.set_xlabel(xlabel)
+    axes.set_xlabel("titles")
 
 
 def _shorten(label: str, limit: int = 28) -> str:

@@ -18,7 +18,6 @@ def write_report(
     out_dir: Path,
     run_id: str,
     run_dir: Path,
-    title: str = "Streaming catalogs: exploratory data analysis",
 ) -> Path:
     """Render the sections into out_dir/eda.html and out_dir/figures/<slug>.png; return the HTML."""
     out_dir = Path(out_dir)
@@ -35,7 +34,7 @@ def write_report(
         loader=PackageLoader("eda"), autoescape=select_autoescape(), keep_trailing_newline=True
     )
     html = environment.get_template("report.html.j2").render(
-        title=title,
+        title="Streaming catalogs: exploratory data analysis",
         sections=sections,
         images=images,
         figure_dir=FIGURE_DIR,

@@ -8,8 +8,10 @@ that is Polars.
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from contracts.domain import Platform
@@ -60,6 +62,19 @@ def read_header(path: Path, names: list[str]) -> list[str]:
     return columns
 
 
+def numbered_records(reader: Any) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    """Each record with the line it starts on; one the csv module refuses comes as its error."""
+    start = reader.line_num + 1
+    while True:
+        try:
+            yield start, next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, exc
+        start = reader.line_num + 1
+
+
 def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
     """Split a platform file into a frame of string columns and a quarantine frame."""
     if not path.is_file():
@@ -83,17 +98,10 @@ def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
     refused: list[tuple[int, str, str]] = []
     blank = 0
     raw_text = _RawText()
-    start = reader.line_num + 1
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            refused.append((start, f"unparseable_row: {exc}", ""))
-            start = reader.line_num + 1
+    for line, fields in numbered_records(reader):
+        if isinstance(fields, csv.Error):
+            refused.append((line, f"unparseable_row: {fields}", ""))
             continue
-        line, start = start, reader.line_num + 1
         if not fields:
             blank += 1
             continue

@@ -49,13 +49,12 @@ def require_redis_url(settings: Settings, command: str) -> str:
 
 def publication_gates(settings: Settings, args: argparse.Namespace) -> PublicationGates:
     """The run's gates, against the current run, with the shrink allowed by the settings."""
-    return PublicationGates.for_output(
-        settings.output_dir,
+    return PublicationGates(
         max_shrink=settings.max_shrink,
         accept_shrink=settings.accept_shrink or bool(getattr(args, "accept_shrink", False)),
         max_platform_shrink=settings.max_platform_shrink,
         max_vanished_share=settings.max_vanished_share,
-    )
+    ).against(settings.output_dir)
 
 
 def run_all(args: argparse.Namespace) -> int:
@@ -172,14 +171,10 @@ def _clean_killed_runs(settings: Settings) -> None:
     if cleaned.names():
         print(f"etl-job: removed what killed runs left: {', '.join(cleaned.names())}")
     if cleaned.uncommitted and settings.redis_url:
-        client = connect(settings.redis_url, cluster=settings.redis_cluster)
-        try:
+        layout = RedisLayout(settings.redis_key_prefix)
+        with connect(settings.redis_url, cluster=settings.redis_cluster) as client:
             for version in cleaned.uncommitted:
-                discard_version(
-                    client, layout=RedisLayout(settings.redis_key_prefix), version=version
-                )
-        finally:
-            client.close()
+                discard_version(client, layout=layout, version=version)
 
 
 def _reconcile(settings: Settings, command: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,24 +54,18 @@ def catalog_file_structure(path: Path) -> dict[str, Any]:
     Parsed with `strict=True` only to notice a quoted field still open at the end of the
     file, which the lenient reader the ETL uses would silently close.
     """
-    from etl_job.catalog_reader import read_header  # it loads Polars, which the CLI defers
+    # catalog_reader loads Polars, which the CLI defers
+    from etl_job.catalog_reader import numbered_records, read_header
 
     text = path.read_bytes().decode("utf-8", errors="surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows = 0
     last: tuple[int, int | None, str | None] | None = None  # (line, fields, csv error)
-    start = 1
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            last = (start, None, str(exc))
-            start = reader.line_num + 1
+    for line, fields in numbered_records(reader):
+        if isinstance(fields, csv.Error):
+            last = (line, None, str(fields))
             continue
-        line, start = start, reader.line_num + 1
         if not fields:
             continue
         if header is None:
@@ -137,19 +131,16 @@ def data_figures(*, catalog: pl.DataFrame, ratings_kept: int) -> dict[str, int]:
 
 def manifest_figures(manifest: dict[str, Any]) -> dict[str, int]:
     """The same figures as recorded by an earlier run's manifest."""
+    by_platform = manifest.get("rows", {}).get("catalog_by_platform", {})
     figures = {
         f"catalog rows {platform} {kind}": rows
-        for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform", {}).items()
+        for platform, kinds in by_platform.items()
         for kind, rows in kinds.items()
         if kind != "total"
     }
-    figures.update(
-        {
-            f"{PLATFORM_FIGURE}{platform}": kinds["total"]
-            for platform, kinds in manifest.get("rows", {}).get("catalog_by_platform", {}).items()
-            if "total" in kinds
-        }
-    )
+    for platform, kinds in by_platform.items():
+        if "total" in kinds:
+            figures[f"{PLATFORM_FIGURE}{platform}"] = kinds["total"]
     ratings = manifest.get("rows", {}).get("ratings")
     if ratings is not None:
         figures["ratings kept"] = ratings
@@ -174,28 +165,14 @@ class PublicationGates:
     _shrink: dict[str, dict[str, Any]] = field(default_factory=dict)
     _vanished: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def for_output(
-        cls,
-        output_dir: Path,
-        *,
-        max_shrink: float = DEFAULT_MAX_SHRINK,
-        accept_shrink: bool = False,
-        max_platform_shrink: float = DEFAULT_MAX_PLATFORM_SHRINK,
-        max_vanished_share: float = DEFAULT_MAX_VANISHED_SHARE,
-    ) -> PublicationGates:
+    def against(self, output_dir: Path) -> PublicationGates:
+        """These limits, compared with the run `current` names in output_dir."""
         catalog = Path(output_dir) / CURRENT_LINK / CATALOG_FILE
         previous = previous_manifest(output_dir)
         # Only a committed run (one with its manifest) is compared with: a folder `current`
         # names without one is a broken run, and its catalog may not even be parquet.
-        return cls(
-            previous=previous,
-            max_shrink=max_shrink,
-            accept_shrink=accept_shrink,
-            max_platform_shrink=max_platform_shrink,
-            max_vanished_share=max_vanished_share,
-            previous_catalog=catalog if previous and catalog.is_file() else None,
-        )
+        found = catalog if previous and catalog.is_file() else None
+        return replace(self, previous=previous, previous_catalog=found)
 
     def check_inputs(self, catalogs: list[Path], ratings: list[Path]) -> None:
         """Structure gate over every input file, before the run does any work."""

@@ -1,7 +1,7 @@
 """The model step of a run: evaluate offline, train the chosen blend, stage it in Redis."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,16 +79,13 @@ class ModelStep:
 
     def switch(self, *, version: str) -> None:
         """Make the staged version Redis' `current` (after the run's symlink switched)."""
-        client = connect(self.redis_url, cluster=self.cluster)
-        try:
+        with connect(self.redis_url, cluster=self.cluster) as client:
             commit_version(
                 client,
                 layout=RedisLayout(self.key_prefix),
                 version=version,
                 retired_kept=self.retired_kept,
             )
-        finally:
-            client.close()
 
     def reconcile(self, *, output_dir: Path) -> None:
         """Before a run: finish what a killed one left (Redis follows the current run)."""
@@ -109,11 +106,8 @@ class ModelStep:
 
     def discard(self, *, version: str) -> None:
         """Drop a failed run's staged keys (best effort; their build TTL is the backstop)."""
-        client = connect(self.redis_url, cluster=self.cluster)
-        try:
+        with connect(self.redis_url, cluster=self.cluster) as client:
             discard_version(client, layout=RedisLayout(self.key_prefix), version=version)
-        finally:
-            client.close()
 
 
 def train_and_stage(
@@ -204,13 +198,7 @@ def train_and_stage(
         "run_id": run_id,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "blend_weight": blend.label,
-        "blend": {
-            "ease": blend.ease,
-            "bm25": blend.bm25,
-            "content": blend.content,
-            "lam": blend.lam,
-            "tail": blend.tail,
-        },
+        "blend": asdict(blend),
         **facts,
         "evaluation_verdict": verdict,
         "top_k": TOP_K,
@@ -227,22 +215,21 @@ def train_and_stage(
         "evaluation": evaluation,
         "redis": {"version": run_id, "key_prefix": step.key_prefix},
     }
-    with stage("publishing", "the neighbour lists to Redis (made current once the run is)"):
-        client = connect(step.redis_url, cluster=step.cluster)
-        try:
-            stage_version(
-                client,
-                layout=RedisLayout(step.key_prefix),
-                version=run_id,
-                neighbours=neighbours,
-                titles=model_titles(catalog),
-                meta=version_meta(sections),
-                taste=taste_table,
-                retired_kept=step.retired_kept,
-                memory_budget_bytes=step.memory_budget_bytes,
-            )
-        finally:
-            client.close()
+    with (
+        stage("publishing", "the neighbour lists to Redis (made current once the run is)"),
+        connect(step.redis_url, cluster=step.cluster) as client,
+    ):
+        stage_version(
+            client,
+            layout=RedisLayout(step.key_prefix),
+            version=run_id,
+            neighbours=neighbours,
+            titles=model_titles(catalog),
+            meta=version_meta(sections),
+            taste=taste_table,
+            retired_kept=step.retired_kept,
+            memory_budget_bytes=step.memory_budget_bytes,
+        )
     seconds["publish"] = round(time.perf_counter() - started, 3)
     log_step("redis_staged")
     return sections, seconds

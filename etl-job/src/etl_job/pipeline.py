@@ -117,13 +117,7 @@ def clean_platform(raw: RawCatalog) -> CleanPlatform:
         "placeholder_titles": transform.count_placeholders(frame),
     }
     quarantine = pl.concat([raw.quarantine, invalid, duplicates])
-    return CleanPlatform(
-        platform=raw.platform,
-        frame=frame,
-        quarantine=quarantine,
-        fixes=fixes,
-        has_score=raw.has_score,
-    )
+    return CleanPlatform(raw.platform, frame, quarantine, fixes, raw.has_score)
 
 
 def input_paths(data_dir: Path) -> tuple[list[Path], list[Path]]:
@@ -162,7 +156,6 @@ def _write_run(
     *,
     staging: Path,
     run_id: str,
-    data_dir: Path,
     catalogs: list[Path],
     ratings_paths: list[Path],
     started: float,
@@ -226,18 +219,15 @@ def _write_run(
         }
         for clean in platforms
     }
-    written = [
-        staging / name
-        for name in (
-            CATALOG_FILE,
-            RATINGS_FILE,
-            QUARANTINE_FILE,
-            SERIES_FILE,
-            NEIGHBOURS_FILE,
-            TASTE_FILE,
-        )
-    ]
-    outputs = describe_files([path for path in written if path.is_file()], staging)
+    written = (
+        CATALOG_FILE,
+        RATINGS_FILE,
+        QUARANTINE_FILE,
+        SERIES_FILE,
+        NEIGHBOURS_FILE,
+        TASTE_FILE,
+    )
+    outputs = describe_files([staging / n for n in written if (staging / n).is_file()], staging)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -257,14 +247,8 @@ def _write_run(
         "series": {"series": series["series_id"].n_unique(), "films": series["film"].n_unique()},
         "fixes": fix_table(fixes),
         "rejections": {
-            "catalog": {
-                "total": catalog_refused.height,
-                "by_reason": count_by_reason(catalog_refused),
-            },
-            "ratings": {
-                "total": ratings.refused.height,
-                "by_reason": count_by_reason(ratings.refused),
-            },
+            name: {"total": refused.height, "by_reason": count_by_reason(refused)}
+            for name, refused in (("catalog", catalog_refused), ("ratings", ratings.refused))
         },
         "inputs": input_hashes.result(),
         "outputs": outputs,
@@ -301,7 +285,7 @@ def build_catalog(
     started = time.perf_counter()
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     catalogs, ratings_paths = input_paths(data_dir)
-    gates = gates if gates is not None else PublicationGates.for_output(output_dir)
+    gates = gates if gates is not None else PublicationGates().against(output_dir)
     gates.check_inputs(catalogs, ratings_paths)
     with run_lock(output_dir):
         killed = clean_killed_runs(output_dir=output_dir)
@@ -318,7 +302,6 @@ def build_catalog(
                 _write_run(
                     staging=staging,
                     run_id=run_id,
-                    data_dir=data_dir,
                     catalogs=catalogs,
                     ratings_paths=ratings_paths,
                     started=started,

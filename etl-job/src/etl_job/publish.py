@@ -8,7 +8,7 @@ touches only the control slot, every pipeline of a version's keys only that vers
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 import polars as pl
@@ -112,30 +112,28 @@ def publish_neighbours(
         raise ValueError(f"keep_versions must be 1 or more, got {keep_versions}.")
     layout = RedisLayout(key_prefix)
     version = version or new_version_id()
-    client = connect(redis_url, cluster=cluster)
-    try:
-        stage_version(
-            client,
-            layout=layout,
-            version=version,
-            neighbours=neighbours,
-            titles=titles,
-            meta=meta,
-            build_ttl_seconds=build_ttl_seconds,
-            taste=taste,
-        )
-        commit_version(
-            client,
-            layout=layout,
-            version=version,
-            keep_versions=keep_versions,
-            expire_seconds=expire_seconds,
-        )
-    except BaseException:
-        discard_version(client, layout=layout, version=version)
-        raise
-    finally:
-        client.close()
+    with connect(redis_url, cluster=cluster) as client:
+        try:
+            stage_version(
+                client,
+                layout=layout,
+                version=version,
+                neighbours=neighbours,
+                titles=titles,
+                meta=meta,
+                build_ttl_seconds=build_ttl_seconds,
+                taste=taste,
+            )
+            commit_version(
+                client,
+                layout=layout,
+                version=version,
+                keep_versions=keep_versions,
+                expire_seconds=expire_seconds,
+            )
+        except BaseException:
+            discard_version(client, layout=layout, version=version)
+            raise
     return version
 
 
@@ -207,20 +205,29 @@ def stage_version(
         if retired_kept is not None
         else []
     )
-    if memory_budget_bytes is not None:
-        check_budget(
-            client,
-            layout=layout,
-            version=version,
-            budget=memory_budget_bytes,
-            unlinked=unlinked,
-            needed=estimate_bytes(packed, taste_rows, title_items, index, pages, title_pages),
-        )
-    _write_hash(client, layout.neighbours(version), packed | taste_rows, build_ttl_seconds)
-    _write_hash(client, layout.titles(version), title_items, build_ttl_seconds)
-    _write_hash(client, layout.title_index(version), index, build_ttl_seconds)
-    _write_hash(client, layout.pages(version), pages, build_ttl_seconds)
-    _write_hash(client, layout.title_pages(version), title_pages, build_ttl_seconds)
+    hashes = {
+        layout.neighbours(version): packed | taste_rows,
+        layout.titles(version): title_items,
+        layout.title_index(version): index,
+        layout.pages(version): pages,
+        layout.title_pages(version): title_pages,
+    }
+    budget = memory_budget_bytes
+    if budget is not None:
+        used, needed = used_memory(client), estimate_bytes(*hashes.values())
+        if used + needed > budget:
+            mib, kept = 1024 * 1024, ", ".join(stored_versions(client, layout=layout)) or "none"
+            after = f" after unlinking {', '.join(unlinked)}" if unlinked else ""
+            raise MemoryBudgetExceeded(
+                f"refusing to stage version {version} in Redis: it uses {used / mib:.1f} MiB "
+                f"and the version needs about {needed / mib:.1f} MiB, "
+                f"{(used + needed) / mib:.1f} MiB in all, over the budget of "
+                f"{budget / mib:.0f} MiB (REDIS_MEMORY_BUDGET_MB); it keeps versions {kept} "
+                f"under prefix {layout.prefix!r}{after}; free memory in Redis or raise the "
+                "budget (and maxmemory with it)"
+            )
+    for key, items in hashes.items():
+        _write_hash(client, key, items, build_ttl_seconds)
     client.set(layout.meta(version), encode_meta(version_meta), ex=build_ttl_seconds)
     logger.info(
         "staged version %s: %d movies, %d neighbour rows in %.2fs",
@@ -271,31 +278,6 @@ def used_memory(client: Client) -> int:
     if "used_memory" in info:
         return int(info["used_memory"])
     return max(int(node["used_memory"]) for node in info.values())
-
-
-def check_budget(
-    client: Client,
-    *,
-    layout: RedisLayout,
-    version: str,
-    budget: int,
-    needed: int,
-    unlinked: list[str],
-) -> None:
-    """Refuse to stage `version` when used memory plus `needed` would pass `budget`."""
-    used = used_memory(client)
-    if used + needed <= budget:
-        return
-    mib = 1024 * 1024
-    raise MemoryBudgetExceeded(
-        f"refusing to stage version {version} in Redis: it uses {used / mib:.1f} MiB and the "
-        f"version needs about {needed / mib:.1f} MiB, {(used + needed) / mib:.1f} MiB in all, "
-        f"over the budget of {budget / mib:.0f} MiB (REDIS_MEMORY_BUDGET_MB); it keeps "
-        f"versions {', '.join(stored_versions(client, layout=layout)) or 'none'} under prefix "
-        f"{layout.prefix!r}"
-        f"{' after unlinking ' + ', '.join(unlinked) if unlinked else ''}; free memory in "
-        "Redis or raise the budget (and maxmemory with it)"
-    )
 
 
 def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str | None:
@@ -407,8 +389,7 @@ def rollback(
 ) -> str:
     """Make the previous version current again and expire the one it replaces; return its id."""
     layout = RedisLayout(key_prefix)
-    client = connect(redis_url, cluster=cluster)
-    try:
+    with connect(redis_url, cluster=cluster) as client:
         target = rollback_target(client, layout=layout)
         client.transaction(
             lambda pipe: _rollback(pipe, layout=layout, target=target),
@@ -416,9 +397,7 @@ def rollback(
             layout.versions,
         )
         expire_retired(client, layout=layout, expire_seconds=expire_seconds)
-        return target
-    finally:
-        client.close()
+    return target
 
 
 def rollback_target(client: Client, *, layout: RedisLayout) -> str:
@@ -437,21 +416,15 @@ def rollback_target(client: Client, *, layout: RedisLayout) -> str:
 
 def current_version(*, redis_url: str, key_prefix: str, cluster: bool = False) -> str | None:
     """The version readers use now, or None when nothing was published under the prefix."""
-    client = connect(redis_url, cluster=cluster)
-    try:
+    with connect(redis_url, cluster=cluster) as client:
         value = client.get(RedisLayout(key_prefix).current)
-    finally:
-        client.close()
     return as_text(value) if value is not None else None
 
 
 def committed_versions(*, redis_url: str, key_prefix: str, cluster: bool = False) -> list[str]:
     """Versions kept for rollback, newest (current) first."""
-    client = connect(redis_url, cluster=cluster)
-    try:
+    with connect(redis_url, cluster=cluster) as client:
         return _committed(client, RedisLayout(key_prefix))
-    finally:
-        client.close()
 
 
 def new_version_id() -> str:
@@ -471,16 +444,11 @@ def _checked_frames(
         if missing:
             raise ValueError(f"{name} frame lacks columns {missing}; it needs {list(columns)}.")
     neighbours = neighbours.select(
-        [pl.col(c).cast(t, strict=True) for c, t in NEIGHBOUR_COLUMNS.items()]
+        pl.col(c).cast(t, strict=True) for c, t in NEIGHBOUR_COLUMNS.items()
     ).with_columns(pl.col("reason").fill_null(""))
+    given = {c: t for c, t in {**TITLE_COLUMNS, **FILM_COLUMNS}.items() if c in titles.columns}
     titles = _with_film_columns(
-        titles.select(
-            [
-                pl.col(c).cast(t, strict=True)
-                for c, t in {**TITLE_COLUMNS, **FILM_COLUMNS}.items()
-                if c in titles.columns
-            ]
-        )
+        titles.select(pl.col(c).cast(t, strict=True) for c, t in given.items())
     )
     if titles.height == 0 or neighbours.height == 0:
         raise ValueError("Refusing to publish an empty model: titles and neighbours need rows.")
@@ -538,28 +506,15 @@ def _neighbour_lists(
 ) -> Iterator[tuple[str, list[Neighbour]]]:
     """Movie id -> its list, best first, with each neighbour's title, type, year and
     platforms; scores rounded as packed, so the lists are what recsys decodes."""
+    film = ("type", "release_year", "available_on", "age_band")
     named = titles.select(
-        pl.col("id").alias("neighbour_id"),
-        pl.col("title").alias("neighbour_title"),
-        "type",
-        "release_year",
-        "available_on",
-        "age_band",
+        pl.col("id").alias("neighbour_id"), pl.col("title").alias("neighbour_title"), *film
     )
     grouped = (
         neighbours.join(named, on="neighbour_id", how="left")
         .sort("movie_id", "rank")
         .group_by("movie_id", maintain_order=True)
-        .agg(
-            "neighbour_id",
-            "neighbour_title",
-            "score",
-            "reason",
-            "type",
-            "release_year",
-            "available_on",
-            "age_band",
-        )
+        .agg("neighbour_id", "neighbour_title", "score", "reason", *film)
     )
     for movie_id, *columns in grouped.iter_rows():
         yield (
@@ -574,22 +529,12 @@ def _neighbour_lists(
 def _write_hash(client: Client, key: str, items: dict[str, Any], ttl: int) -> None:
     """HSET in chunks over a non-transactional pipeline; the TTL goes on with the first chunk."""
     pipe = client.pipeline(transaction=False)
-    for number, chunk in enumerate(_chunks(items.items(), CHUNK_FIELDS)):
-        pipe.hset(key, mapping=dict(chunk))
-        if number == 0:
+    fields = list(items.items())
+    for start in range(0, len(fields), CHUNK_FIELDS):
+        pipe.hset(key, mapping=dict(fields[start : start + CHUNK_FIELDS]))
+        if start == 0:
             pipe.expire(key, ttl)
         pipe.execute()
-
-
-def _chunks(items: Iterable[tuple[str, Any]], size: int) -> Iterator[list[tuple[str, Any]]]:
-    chunk: list[tuple[str, Any]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _committed(client: Any, layout: RedisLayout) -> list[str]:

@@ -28,6 +28,10 @@ REASONS = (
 )
 UNKNOWN_MOVIE = 7
 DUPLICATE = 8
+RATING_STATS = (
+    pl.len().cast(pl.Int32).alias("rating_count"),
+    pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
+)
 
 
 def ratings_files(data_dir: Path) -> list[Path]:
@@ -189,14 +193,8 @@ def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
     """All files read with their real types: the fast path, valid only if nothing fails."""
 
     def one(path: Path) -> pl.LazyFrame:
-        header = ratings_header(path)
-        dtypes = {
-            "userId": pl.Int32(),
-            "rating": pl.Float64(),
-            "timestamp": pl.Int64(),
-            "movieId": pl.String(),
-        }
-        schema = {name: dtypes.get(name, pl.String()) for name in header}
+        dtypes = {"userId": pl.Int32(), "rating": pl.Float64(), "timestamp": pl.Int64()}
+        schema = {name: dtypes.get(name, pl.String()) for name in ratings_header(path)}
         return pl.scan_csv(path, schema=schema).select(
             pl.col("userId").alias("user_id"),
             pl.col("movieId").cast(known, strict=False).alias("movie_id"),
@@ -250,9 +248,7 @@ def load_ratings_fast(files: list[Path], catalog_ids: pl.Series, out: Path) -> R
         summary, keys = pl.collect_all(
             [
                 written.group_by("movie_id").agg(
-                    pl.len().cast(pl.Int32).alias("rating_count"),
-                    pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
-                    pl.any_horizontal(pl.all().is_null()).sum().alias("failed"),
+                    *RATING_STATS, pl.any_horizontal(pl.all().is_null()).sum().alias("failed")
                 ),
                 written.select(pl.struct("user_id", "movie_id", "timestamp").hash().alias("key")),
             ],
@@ -294,9 +290,6 @@ def rating_stats(ratings: pl.LazyFrame) -> pl.LazyFrame:
     """rating_count and avg_rating per movie_id."""
     return (
         ratings.group_by("movie_id")
-        .agg(
-            pl.len().cast(pl.Int32).alias("rating_count"),
-            pl.col("rating").cast(pl.Float64).mean().alias("avg_rating"),
-        )
+        .agg(*RATING_STATS)
         .with_columns(pl.col("movie_id").cast(pl.String))
     )

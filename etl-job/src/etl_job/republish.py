@@ -109,8 +109,7 @@ def reconcile_redis(
         return Reconciled("no_model", run.name, None, 0.0)
     version = manifest["redis"]["version"]
     layout = RedisLayout(key_prefix)
-    client = connect(redis_url, cluster=cluster)
-    try:
+    with connect(redis_url, cluster=cluster) as client:
         current = client.get(layout.current)
         whole = version_problem(client, layout=layout, version=version) is None
         if whole and current is not None and as_text(current) == version:
@@ -138,8 +137,6 @@ def reconcile_redis(
             )
             action = "republished"
         commit_version(client, layout=layout, version=version, retired_kept=retired_kept)
-    finally:
-        client.close()
     return Reconciled(action, run.name, version, round(time.perf_counter() - started, 3))
 
 
@@ -154,15 +151,12 @@ def roll_back(*, output_dir: Path, redis_url: str, key_prefix: str, cluster: boo
     output_dir = Path(output_dir)
     current = current_run(output_dir=output_dir)
     layout = RedisLayout(key_prefix)
-    client = connect(redis_url, cluster=cluster)
-    try:
+    with connect(redis_url, cluster=cluster) as client:
         served = client.get(layout.current)
         try:
             target = rollback_target(client, layout=layout)
         except RollbackUnavailable as exc:
             raise RollbackRefused(f"{exc} Nothing was moved.") from None
-    finally:
-        client.close()
     served_text = as_text(served) if served is not None else None
     if current is None or current.name != served_text:
         raise RollbackRefused(

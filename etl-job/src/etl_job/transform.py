@@ -8,25 +8,11 @@ import polars as pl
 from contracts.audience import RATING_BANDS, AgeBand
 from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, YEAR_MAX, YEAR_MIN
 from contracts.frames import CATALOG_SCHEMA
-from contracts.schema import DISPLAY_COLUMNS
+from contracts.schema import DISPLAY_COLUMNS, RAW_CATALOG_OPTIONAL, RAW_CATALOG_REQUIRED
 
 LIST_COLUMNS = ("director", "cast", "country", "listed_in")
 PEOPLE_COLUMNS = ("director", "cast")
-SOURCE_COLUMNS = (
-    "show_id",
-    "type",
-    "title",
-    "director",
-    "cast",
-    "country",
-    "date_added",
-    "release_year",
-    "rating",
-    "duration",
-    "listed_in",
-    "description",
-    "score",
-)
+SOURCE_COLUMNS = (*RAW_CATALOG_REQUIRED, *RAW_CATALOG_OPTIONAL)
 DATE_FORMAT = "%B %d, %Y"  # "September 25, 2021"
 # A duration, as found in `duration` and sometimes by mistake in `rating`: "74 min", "2 seasons".
 DURATION_PATTERN = r"^(\d+)\s*(min|season)s?$"

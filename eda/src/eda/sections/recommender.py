@@ -32,17 +32,7 @@ def recommender_section(
     )
     model = run.manifest.get("model")
     if isinstance(model, dict) and model:
-        redis = run.manifest.get("redis") or {}
-        rows = [
-            [key, _cell(value)]
-            for key, value in model.items()
-            if not isinstance(value, dict | list)
-        ]
-        rows += [
-            [f"published {key}", value]
-            for key, value in redis.items()
-            if not isinstance(value, dict | list)
-        ]
+        rows = _scalars(model) + _scalars(run.manifest.get("redis") or {}, "published ")
         section.tables.append(Table("model", "The model this run trained", ["", "value"], rows))
     evaluation = run.manifest.get("evaluation")
     if isinstance(evaluation, dict) and evaluation:
@@ -62,6 +52,15 @@ def recommender_section(
     return section
 
 
+def _scalars(entries: dict[str, Any], prefix: str = "") -> list[list[Any]]:
+    """The entries of a manifest section that are no dict or list, as (name, value) rows."""
+    return [
+        [prefix + key, _cell(value)]
+        for key, value in entries.items()
+        if not isinstance(value, dict | list)
+    ]
+
+
 def _cell(value: Any, key: str = "") -> Any:
     """Hit rates with four decimals; other numbers as short as they can be."""
     if isinstance(value, float):
@@ -77,11 +76,7 @@ def add_evaluation(section: Section, evaluation: dict[str, Any]) -> None:
     rows = [
         [name, *[_cell(scores.get(key), key) for key in keys]] for name, scores in models.items()
     ]
-    setup = [
-        [key, _cell(value)]
-        for key, value in evaluation.items()
-        if not isinstance(value, dict | list)
-    ]
+    setup = _scalars(evaluation)
     section.tables.append(
         Table(
             "evaluation",
@@ -147,15 +142,6 @@ def _evaluation_chart(models: dict[str, dict[str, Any]], k: int) -> Figure:
     )
 
 
-def example_movies(run: RunData, count: int = EXAMPLES) -> list[str]:
-    """The most-rated catalog movies (ids): the ones a reader is likeliest to know."""
-    return (
-        run.movies.sort(["rating_count", "id"], descending=[True, False])
-        .head(count)["id"]
-        .to_list()
-    )
-
-
 def add_examples(
     section: Section, run: RunData, *, gateway_url: str, transport: httpx.BaseTransport | None
 ) -> None:
@@ -164,7 +150,9 @@ def add_examples(
     with httpx.Client(
         base_url=gateway_url, timeout=GATEWAY_TIMEOUT_SECONDS, transport=transport
     ) as client:
-        for movie_id in example_movies(run):
+        # The most-rated catalog movies: the ones a reader is likeliest to know.
+        most_rated = run.movies.sort(["rating_count", "id"], descending=[True, False])
+        for movie_id in most_rated.head(EXAMPLES)["id"].to_list():
             try:
                 response = client.get(f"/titles/{movie_id}")
             except httpx.HTTPError as exc:
