@@ -16,26 +16,10 @@ SIGNALS = ("ease", "bm25", "content")
 # not blow its best weak neighbour up to 1 (docs/recommender.md).
 REFERENCE_QUANTILES = {"ease": 0.97, "bm25": 0.97, "content": 0.999}
 
-PAIR_SCHEMA = pl.Schema(
-    {
-        "query": pl.Int32,
-        "neighbour": pl.Int32,
-        "ease": pl.Float64,
-        "bm25": pl.Float64,
-        "content": pl.Float64,
-    }
-)
+KEYS = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32})
+PAIR_SCHEMA = pl.Schema({**KEYS, **dict.fromkeys(SIGNALS, pl.Float64())})
 # Per row: the blended score and each signal's weighted share of it.
-BLEND_SCHEMA = pl.Schema(
-    {
-        "query": pl.Int32,
-        "neighbour": pl.Int32,
-        "score": pl.Float64,
-        "ease": pl.Float64,
-        "bm25": pl.Float64,
-        "content": pl.Float64,
-    }
-)
+BLEND_SCHEMA = pl.Schema({**KEYS, "score": pl.Float64(), **dict.fromkeys(SIGNALS, pl.Float64())})
 
 
 @dataclass(frozen=True)
@@ -68,9 +52,6 @@ class Blend:
             f"(λ {self.lam:g}){share}"
         )
 
-    def weight(self, signal: str) -> float:
-        return float(getattr(self, signal))
-
 
 def candidate_pairs(
     *,
@@ -83,13 +64,12 @@ def candidate_pairs(
     """Every candidate any signal proposed, with each signal's raw score: the exact cosine, the
     exact EASE weight (null where nobody liked either movie), BM25's score where it listed the
     pair, else 0 when both movies were liked and null when not."""
-    keys = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32})
     pairs = (
         pl.concat([frame.select("query", "neighbour") for frame in (content, bm25, ease)])
-        .cast(keys)
+        .cast(KEYS)
         .unique(maintain_order=True)
         .join(
-            content.select("query", "neighbour", pl.col("score").alias("listed")).cast(keys),
+            content.select("query", "neighbour", pl.col("score").alias("listed")).cast(KEYS),
             on=["query", "neighbour"],
             how="left",
         )
@@ -109,9 +89,7 @@ def candidate_pairs(
     known = pl.col("ease").is_not_null() if ease_model is not None else pl.lit(True)
     return (
         pairs.join(
-            bm25.select("query", "neighbour", pl.col("score").alias("bm25")).cast(
-                {"query": pl.Int32, "neighbour": pl.Int32}
-            ),
+            bm25.select("query", "neighbour", pl.col("score").alias("bm25")).cast(KEYS),
             on=["query", "neighbour"],
             how="left",
         )
@@ -144,28 +122,22 @@ def blend_neighbours(
         score = pl.col(signal).fill_null(0.0).clip(lower_bound=0.0)
         scale = pl.max_horizontal(score.max().over("query"), pl.lit(references[signal]))
         shares[signal] = (
-            pl.when(scale > 0).then(blend.weight(signal) * score / scale).otherwise(0.0)
+            pl.when(scale > 0).then(float(getattr(blend, signal)) * score / scale).otherwise(0.0)
         )
-    shared = pairs.with_columns(
-        **shares,
-        content_raw=pl.col("content"),
-        unscorable=pl.col("ease").is_null() & pl.col("bm25").is_null(),
-    )
     if references["content"] > 0:
-        shared = _strong_matches_on_equal_terms(shared, blend=blend, references=references)
-    scored = shared.with_columns(score=pl.sum_horizontal(*SIGNALS)).filter(pl.col("score") > 0)
-    return top_per_query(neighbours=scored, k=k).select(list(BLEND_SCHEMA)).cast(BLEND_SCHEMA)
-
-
-def _strong_matches_on_equal_terms(
-    shares: pl.DataFrame, *, blend: Blend, references: dict[str, float]
-) -> pl.DataFrame:
-    """A neighbour nobody liked matched at least as strongly as the content reference (a
-    sequel's directors, cast and story) is scored as if every signal agreed with its content
-    share: otherwise a movie nobody rated could never outrank a weakly tied rated one."""
-    total = blend.ease + blend.bm25 + blend.content
-    strong = pl.col("unscorable") & (pl.col("content_raw") >= references["content"])
-    factor = total / blend.content if blend.content > 0 else 0.0
-    return shares.with_columns(
-        content=pl.when(strong).then(pl.col("content") * factor).otherwise(pl.col("content"))
+        # A neighbour nobody liked matched at least as strongly as the content reference (a
+        # sequel's directors, cast and story) is scored as if every signal agreed with its
+        # content share: otherwise a movie nobody rated could never outrank a weakly tied one.
+        total = blend.ease + blend.bm25 + blend.content
+        factor = total / blend.content if blend.content > 0 else 0.0
+        unscorable = pl.col("ease").is_null() & pl.col("bm25").is_null()
+        strong = unscorable & (pl.col("content") >= references["content"])
+        shares["content"] = (
+            pl.when(strong).then(shares["content"] * factor).otherwise(shares["content"])
+        )
+    scored = (
+        pairs.with_columns(**shares)
+        .with_columns(score=pl.sum_horizontal(*SIGNALS))
+        .filter(pl.col("score") > 0)
     )
+    return top_per_query(neighbours=scored, k=k).select(list(BLEND_SCHEMA)).cast(BLEND_SCHEMA)

@@ -10,7 +10,7 @@ from scipy import sparse
 
 from etl_job.config import usable_cpus
 from etl_job.recommender.movies import RatedMatrix
-from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_per_query
+from etl_job.recommender.similarity import NEIGHBOUR_SCHEMA, top_k_blocks
 
 # Chosen offline: a half-star above the middle is liking a film; BM25 damps users who like all.
 POSITIVE_RATING = 3.5
@@ -48,15 +48,13 @@ def collaborative_neighbours(
     groups: np.ndarray,
     rows: np.ndarray,
     k: int,
-    threshold: float = POSITIVE_RATING,
     threads: int | None = None,
 ) -> pl.DataFrame:
     """Top-k movies liked by the same users (query, neighbour, score > 0, best first) for each
     query row that someone liked, never one of its own film."""
-    liked, movies = positive_matrix(ratings=ratings, threshold=threshold)
-    rows = np.asarray(rows, dtype=np.int64)
-    queries = np.isin(movies, rows)
-    if liked.nnz == 0 or not queries.any():
+    liked, movies = positive_matrix(ratings=ratings)
+    queries = movies[np.isin(movies, rows)]
+    if liked.nnz == 0 or len(queries) == 0:
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
     model = BM25Recommender(K=k + 1, K1=BM25_K1, B=BM25_B, num_threads=threads or usable_cpus())
     with warnings.catch_warnings():
@@ -65,13 +63,11 @@ def collaborative_neighbours(
         model.fit(liked, show_progress=False)
     del liked
     # model.similarity holds similar_items' top k + 1 per movie: read at once, without its loop.
-    similarity = model.similarity[np.flatnonzero(queries)].tocoo()
-    frame = pl.DataFrame(
-        {
-            "query": movies[np.flatnonzero(queries)[similarity.row]].astype(np.int32),
-            "neighbour": movies[similarity.col].astype(np.int32),
-            "score": similarity.data.astype(np.float64),
-        }
-    ).filter(pl.col("score") > 0)
-    same_film = groups[frame["query"].to_numpy()] == groups[frame["neighbour"].to_numpy()]
-    return top_per_query(neighbours=frame.filter(pl.Series(~same_film)), k=k)
+    return top_k_blocks(
+        score=lambda block: model.similarity[np.searchsorted(movies, block)].toarray(),
+        rows=queries,
+        columns=movies,
+        groups=groups,
+        k=k,
+        threads=threads,
+    )

@@ -9,7 +9,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from etl_job.recommender.audience import row_bands, suited
-from etl_job.recommender.blend import Blend, blend_neighbours, candidate_pairs, reference_scores
+from etl_job.recommender.blend import Blend, blend_neighbours, reference_scores
 from etl_job.recommender.collaborative import BM25_B, BM25_K1, POSITIVE_RATING
 from etl_job.recommender.ease import LAMBDA_GRID, MAX_ITEMS, EaseModel, fit_ease
 from etl_job.recommender.features import FIELD_WEIGHTS, ContentFeatures, build_content_features
@@ -98,6 +98,7 @@ def sample_users(
 class Split:
     """One held-out split: the training ratings and what is scored against them."""
 
+    seed: int
     train: RatedMatrix
     held_out: RatedMatrix
     # user_id, row: the sampled held-out users' liked movies (the queries).
@@ -114,9 +115,9 @@ def make_split(
     index: MovieIndex,
     rated: RatedMatrix,
     seed: int,
-    holdout_fraction: float,
-    max_queries: int,
-    tail_cutoff: int,
+    holdout_fraction: float = HOLDOUT_FRACTION,
+    max_queries: int = MAX_QUERIES,
+    tail_cutoff: int = TAIL_CUTOFF,
 ) -> Split:
     """The seeded split of `rated` (index_ratings' matrix) and its sampled queries."""
     train_ratings, held_out = split_users(
@@ -125,6 +126,7 @@ def make_split(
     all_liked = held_out.frame(LIKED_RATING).select("user_id", "row")
     liked, sample = sample_users(liked=all_liked, seed=seed, max_queries=max_queries)
     return Split(
+        seed=seed,
         train=train_ratings,
         held_out=held_out,
         liked=liked,
@@ -174,8 +176,9 @@ def evaluate(
     threads: int | None = None,
 ) -> EvaluationReport:
     """Score popularity, content, BM25, EASE per lambda and every blend; ship one by the rule,
-    scored again on a second split (seed + 1). Raises BlendDominated (carrying the report) when
-    a single signal dominates every blend."""
+    scored again on a second split (seed + 1, every model trained again on its users, the first
+    split's content lists kept). Raises BlendDominated (carrying the report) when a single
+    signal dominates every blend."""
     if not weights or not lambdas or not tails:
         raise ValueError("weights, lambdas and tails must name at least one blend")
     if k < 1:
@@ -191,72 +194,49 @@ def evaluate(
     per_lambda = len(weights) * len(tails)
     index = index_movies(catalog=catalog)
     rated = index_ratings(ratings=ratings, index=index)
-    split = make_split(
-        index=index,
-        rated=rated,
-        seed=seed,
-        holdout_fraction=holdout_fraction,
-        max_queries=max_queries,
-        tail_cutoff=tail_cutoff,
-    )
-    depth = max(k, NDCG_K)
-    with threadpool_limits(limits=1, user_api="blas"):
-        features = build_content_features(movies=index.movies)
-        lists = signal_lists(
+    split, second = (
+        make_split(
             index=index,
-            features=features,
-            ratings=split.train,
-            rows=split.rows,
-            candidates=CANDIDATES,
-            threads=threads,
+            rated=rated,
+            seed=s,
+            holdout_fraction=holdout_fraction,
+            max_queries=max_queries,
+            tail_cutoff=tail_cutoff,
         )
+        for s in (seed, seed + 1)
+    )
+    depth, bands = max(k, NDCG_K), row_bands(index)
 
-    def score(name: str, recommendations: pl.DataFrame) -> ModelScore:
+    def score(name: str, recommendations: pl.DataFrame, on: Split = split) -> ModelScore:
         return score_model(
             name=name,
             recommendations=recommendations,
-            liked=split.liked,
-            head=split.head,
+            liked=on.liked,
+            head=on.head,
             k=k,
             recommendable=len(index.recommendable_rows()),
-            seed=seed,
+            seed=on.seed,
             resamples=resamples,
         )
 
-    bands = row_bands(index)
-
-    def score_blends(pairs: pl.DataFrame, chosen: Sequence[Blend]) -> list[ModelScore]:
-        pairs = suited(pairs, bands=bands)  # as train does: the audience rule is shipped
-        references = reference_scores(pairs)
-        scores = []
-        for start in range(0, len(chosen), len(tails)):
-            same_weights = chosen[start : start + len(tails)]
-            blended = blend_neighbours(
-                pairs=pairs, blend=same_weights[0], references=references, k=max(CANDIDATES, depth)
-            )
-            scores += [
-                score(
-                    b.label,
-                    shipped_lists(
-                        blended=blended, tail=b.tail, split=split, index=index, depth=depth
-                    ),
-                )
-                for b in same_weights
-            ]
-        return scores
-
-    baselines = [
-        score(
-            POPULARITY,
-            popular_neighbours(order=split.order, groups=index.groups, rows=split.rows, k=depth),
-        ),
-        score(CONTENT, top_per_query(neighbours=lists.content, k=depth)),
-        score(BM25, top_per_query(neighbours=lists.bm25, k=depth)),
-    ]
     grid: list[ModelScore] = []
     left_out, ease_seconds = 0, 0.0
     # Each EASE solve on one BLAS thread (train.py says why).
     with threadpool_limits(limits=1, user_api="blas"):
+        features = build_content_features(movies=index.movies)
+        lists = signal_lists(
+            index=index, features=features, ratings=split.train, rows=split.rows, threads=threads
+        )
+        baselines = [
+            score(
+                POPULARITY,
+                popular_neighbours(
+                    order=split.order, groups=index.groups, rows=split.rows, k=depth
+                ),
+            ),
+            score(CONTENT, top_per_query(neighbours=lists.content, k=depth)),
+            score(BM25, top_per_query(neighbours=lists.bm25, k=depth)),
+        ]
         models = fit_ease(
             ratings=split.train,
             lambdas=[b.lam for b in blends[::per_lambda]],
@@ -275,32 +255,42 @@ def evaluate(
                 baselines.append(
                     score(ease_name(model.lam), top_per_query(neighbours=candidates, k=depth))
                 )
-            grid += score_blends(
-                candidate_pairs(
-                    content=lists.content,
-                    bm25=lists.bm25,
-                    ease=candidates,
-                    features=features.matrix,
-                    ease_model=model,
-                ),
-                blends[start : start + per_lambda],
+            # As train does: the audience rule is shipped.
+            pairs = suited(
+                lists.pairs(ease=candidates, model=model, features=features), bands=bands
             )
+            references = reference_scores(pairs)
+            chosen = blends[start : start + per_lambda]
+            for same_weights in (
+                chosen[i : i + len(tails)] for i in range(0, len(chosen), len(tails))
+            ):
+                blended = blend_neighbours(
+                    pairs=pairs,
+                    blend=same_weights[0],
+                    references=references,
+                    k=max(CANDIDATES, depth),
+                )
+                grid += [
+                    score(
+                        b.label,
+                        shipped_lists(
+                            blended=blended, tail=b.tail, split=split, index=index, depth=depth
+                        ),
+                    )
+                    for b in same_weights
+                ]
             if model is None:
                 break
     shipped, undominated = choose_blend(grid=grid, baselines=baselines)
-    second = second_split(
+    again, _ = retrained_lists(
         index=index,
-        rated=rated,
-        features=features,
-        content=lists.content,
+        split=second,
         blend=blends[shipped],
-        seed=seed + 1,
-        holdout_fraction=holdout_fraction,
-        k=k,
-        max_queries=max_queries,
-        tail_cutoff=tail_cutoff,
+        depth=depth,
+        features=features,
+        known_content=lists.content,
+        bands=bands,
         max_items=max_items,
-        resamples=resamples,
         threads=threads,
     )
     report = EvaluationReport(
@@ -316,7 +306,11 @@ def evaluate(
         liked_rating=LIKED_RATING,
         tail_cutoff=tail_cutoff,
         sample=split.sample,
-        second_split=second,
+        second_split=SecondSplit(
+            seed=second.seed,
+            held_out_users=second.held_out.n_users,
+            score=score(blends[shipped].label, again, second),
+        ),
         parameters={
             "collaborative_model": "implicit.nearest_neighbours.BM25Recommender",
             "bm25_k1": BM25_K1,
@@ -335,56 +329,6 @@ def evaluate(
     if not undominated:
         raise BlendDominated(report)
     return report
-
-
-def second_split(
-    *,
-    index: MovieIndex,
-    rated: RatedMatrix,
-    features: ContentFeatures,
-    content: pl.DataFrame,
-    blend: Blend,
-    seed: int,
-    holdout_fraction: float,
-    k: int,
-    max_queries: int,
-    tail_cutoff: int,
-    max_items: int,
-    resamples: int,
-    threads: int | None = None,
-) -> SecondSplit:
-    """The blend's scores on another seeded split: every model trained again on its users
-    (the first split's content lists, `content`, kept for the movies they cover)."""
-    split = make_split(
-        index=index,
-        rated=rated,
-        seed=seed,
-        holdout_fraction=holdout_fraction,
-        max_queries=max_queries,
-        tail_cutoff=tail_cutoff,
-    )
-    lists, _ = retrained_lists(
-        index=index,
-        split=split,
-        blend=blend,
-        depth=max(k, NDCG_K),
-        features=features,
-        known_content=content,
-        bands=row_bands(index),
-        max_items=max_items,
-        threads=threads,
-    )
-    score = score_model(
-        name=blend.label,
-        recommendations=lists,
-        liked=split.liked,
-        head=split.head,
-        k=k,
-        recommendable=len(index.recommendable_rows()),
-        seed=seed,
-        resamples=resamples,
-    )
-    return SecondSplit(seed=seed, held_out_users=split.held_out.n_users, score=score)
 
 
 def retrained_lists(
@@ -408,7 +352,6 @@ def retrained_lists(
             features=features,
             ratings=split.train,
             rows=split.rows,
-            candidates=CANDIDATES,
             known_content=known_content,
             threads=threads,
         )
@@ -419,13 +362,7 @@ def retrained_lists(
             None,
         )
     ease = ease_list(model=model, index=index, rows=split.rows, candidates=CANDIDATES)
-    pairs = candidate_pairs(
-        content=lists.content,
-        bm25=lists.bm25,
-        ease=ease,
-        features=features.matrix,
-        ease_model=model,
-    )
+    pairs = lists.pairs(ease=ease, model=model, features=features)
     if bands is not None:
         pairs = suited(pairs, bands=bands)
     blended = blend_neighbours(

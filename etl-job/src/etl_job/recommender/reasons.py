@@ -15,12 +15,7 @@ POPULAR = "Popular with viewers."
 # For a filler nobody liked either: no more can be claimed.
 ANOTHER_FILM = "Another film in the catalog."
 # The columns keeping the platforms' spelling (contracts.schema.DISPLAY_COLUMNS), when present.
-DISPLAY = {
-    "title": "display_title",
-    "director": "display_director",
-    "cast": "display_cast",
-    "listed_in": "display_listed_in",
-}
+DISPLAY = {column: f"display_{column}" for column in ("title", "director", "cast", "listed_in")}
 
 
 def genre_names(listed_in: pl.Series) -> pl.Series:
@@ -124,14 +119,13 @@ def explain(
     """One reason per row of a blended frame (query, neighbour: rows of `movies`; each signal's
     share, absent for content-only lists; co_liked: someone liked both). What viewers did comes
     first when theirs is the strongest share."""
-    defaults = {
-        "ease": pl.lit(0.0),
-        "bm25": pl.lit(0.0),
-        "content": pl.lit(1.0),
-        "co_liked": pl.lit(False),
-    }
+    defaults = {"ease": 0.0, "bm25": 0.0, "content": 1.0, "co_liked": False}
     neighbours = neighbours.with_columns(
-        **{name: value for name, value in defaults.items() if name not in neighbours.columns}
+        **{
+            name: pl.lit(value)
+            for name, value in defaults.items()
+            if name not in neighbours.columns
+        }
     )
     lists = _movie_lists(movies)
     words = shared_words(

@@ -109,21 +109,13 @@ class EvaluationReport:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form for the manifest and the model metadata."""
+        low, high = self.blend.hr_interval
+        setup = ("seed", "holdout_fraction", "train_users", "held_out_users", "liked_rating")
         return {
             "k": self.k,
             "ndcg_k": 10,
-            "seed": self.seed,
-            "holdout_fraction": self.holdout_fraction,
-            "train_users": self.train_users,
-            "held_out_users": self.held_out_users,
-            "liked_rating": self.liked_rating,
-            "tail_cutoff": self.tail_cutoff,
-            "sample": {
-                **self.sample,
-                "hr_interval_width": round(
-                    self.blend.hr_interval[1] - self.blend.hr_interval[0], 4
-                ),
-            },
+            **{name: getattr(self, name) for name in (*setup, "tail_cutoff")},
+            "sample": {**self.sample, "hr_interval_width": round(high - low, 4)},
             "blend_weight": self.blend.name,
             "blend": self.blend_settings,
             "lambda": self.blend_settings["lam"],
@@ -147,10 +139,8 @@ class EvaluationReport:
 
 
 def _score_dict(score: ModelScore) -> dict[str, Any]:
-    values = asdict(score)
-    values.pop("name")
-    values["hr_interval"] = list(score.hr_interval)
-    return values
+    values = {key: value for key, value in asdict(score).items() if key != "name"}
+    return values | {"hr_interval": list(score.hr_interval)}
 
 
 def _rows(evaluation: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
@@ -163,12 +153,10 @@ def _header(evaluation: dict[str, Any]) -> str:
     k, sample, sampled = evaluation["k"], evaluation.get("sample"), ""
     if sample:
         low, high = evaluation["models"][BLEND]["hr_interval"]
-        sample = {"hr_interval_width": high - low, **sample}
         sampled = (
             f"; {sample['sampled_queries']} of {sample['held_out_queries']} queries "
-            f"({sample['sampled_users']} users, at most {sample['max_queries']}; the "
-            f"shipped blend's HR@{evaluation['k']} interval is "
-            f"{sample['hr_interval_width']:.3f} wide)"
+            f"({sample['sampled_users']} users, at most {sample['max_queries']}; the shipped "
+            f"blend's HR@{k} interval is {sample.get('hr_interval_width', high - low):.3f} wide)"
         )
     return (
         f"{evaluation['held_out_users']} held-out users ({evaluation['holdout_fraction']:.0%},"
@@ -181,14 +169,8 @@ def _header(evaluation: dict[str, Any]) -> str:
 
 def _cells(values: dict[str, Any]) -> list[str]:
     low, high = values["hr_interval"]
-    return [
-        f"{values['hr_at_k']:.4f}",
-        f"{low:.3f}-{high:.3f}",
-        f"{values['tail_hr_at_k']:.4f}",
-        f"{values['ndcg_at_10']:.4f}",
-        f"{values['coverage']:.4f}",
-        str(values["queries"]),
-    ]
+    rates = [f"{values[key]:.4f}" for key in ("tail_hr_at_k", "ndcg_at_10", "coverage")]
+    return [f"{values['hr_at_k']:.4f}", f"{low:.3f}-{high:.3f}", *rates, str(values["queries"])]
 
 
 def _checks(evaluation: dict[str, Any]) -> list[str]:

@@ -1,7 +1,6 @@
 """The taste evaluation: the sparse fold-in the service ranks with, beside the exact EASE
 fold-in and the merge of the liked films' shipped lists, on held-out users."""
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,13 +9,7 @@ from contracts.redis_layout import TOP_NEIGHBOURS
 
 from etl_job.recommender.blend import Blend
 from etl_job.recommender.ease import EaseModel
-from etl_job.recommender.evaluate import (
-    HOLDOUT_FRACTION,
-    MAX_QUERIES,
-    TAIL_CUTOFF,
-    make_split,
-    retrained_lists,
-)
+from etl_job.recommender.evaluate import make_split, retrained_lists
 from etl_job.recommender.movies import MovieIndex, RatedMatrix, index_movies
 from etl_job.recommender.taste import TASTE_K, fold_in, sparse_rows
 
@@ -51,24 +44,22 @@ def taste_evaluation(
     result: dict[str, Any] = {"users": len(cases), "given": given, "depth": depth, "sparse_k": k}
     if not cases:
         return result
-    sparse = sparse_rows(model.weights, groups=groups, k=k)
     per_query = {
         q: list(zip(g["neighbour"].to_list(), g["score"].to_list(), strict=True))
         for (q,), g in lists.group_by("query", maintain_order=True)
     }
-    arms: dict[str, Callable[[np.ndarray], list[int]]] = {
-        "exact EASE fold-in": lambda chosen: groups[
-            fold_in(model.weights, liked=chosen, groups=groups, depth=depth)
-        ].tolist(),
-        "sparse fold-in": lambda chosen: groups[
-            fold_in(sparse, liked=chosen, groups=groups, depth=depth)
-        ].tolist(),
-        "merged lists": lambda chosen: _merged(
-            per_query=per_query, liked=model.movies[chosen], index=index, depth=depth
-        ),
+    folded = {
+        "exact EASE fold-in": model.weights,
+        "sparse fold-in": sparse_rows(model.weights, groups=groups, k=k),
     }
-    for name, ranked in arms.items():
-        hits = [len(set(ranked(chosen)) & wanted) for chosen, wanted in cases]
+
+    def ranked(name: str, chosen: np.ndarray) -> list[int]:
+        if name in folded:
+            return groups[fold_in(folded[name], liked=chosen, groups=groups, depth=depth)].tolist()
+        return _merged(per_query=per_query, liked=model.movies[chosen], index=index, depth=depth)
+
+    for name in (*folded, "merged lists"):
+        hits = [len(set(ranked(name, chosen)) & wanted) for chosen, wanted in cases]
         recall = [h / min(depth, len(wanted)) for h, (_, wanted) in zip(hits, cases, strict=True)]
         result[name] = {
             "hr_at_k": round(float(np.mean([h > 0 for h in hits])), 4),
@@ -101,14 +92,7 @@ def taste_on_split(
     """taste_evaluation on the offline evaluation's split (same seed, same held-out users):
     EASE at the blend's λ and the blend's lists trained again on its training users."""
     index = index_movies(catalog=catalog)
-    split = make_split(
-        index=index,
-        rated=ratings,
-        seed=seed,
-        holdout_fraction=HOLDOUT_FRACTION,
-        max_queries=MAX_QUERIES,
-        tail_cutoff=TAIL_CUTOFF,
-    )
+    split = make_split(index=index, rated=ratings, seed=seed)
     shipped, model = retrained_lists(index=index, split=split, blend=blend, depth=TOP_NEIGHBOURS)
     if model is None:
         return {"users": 0}

@@ -40,6 +40,18 @@ class SignalLists:
     content: pl.DataFrame
     bm25: pl.DataFrame
 
+    def pairs(
+        self, *, ease: pl.DataFrame, model: EaseModel | None, features: ContentFeatures
+    ) -> pl.DataFrame:
+        """These and EASE's candidates (`ease`, from `model`) as scored pairs (candidate_pairs)."""
+        return candidate_pairs(
+            content=self.content,
+            bm25=self.bm25,
+            ease=ease,
+            features=features.matrix,
+            ease_model=model,
+        )
+
 
 def signal_lists(
     *,
@@ -47,7 +59,7 @@ def signal_lists(
     features: ContentFeatures,
     ratings: RatedMatrix,
     rows: np.ndarray,
-    candidates: int,
+    candidates: int = CANDIDATES,
     known_content: pl.DataFrame | None = None,
     threads: int | None = None,
 ) -> SignalLists:
@@ -145,12 +157,10 @@ def train(
             "max_movies": max_items,
             "lambda": blend.lam,
         }
-    pairs = candidate_pairs(
-        content=lists.content,
-        bm25=lists.bm25,
+    pairs = lists.pairs(
         ease=ease_list(model=model, index=index, rows=rows, candidates=candidates),
-        features=features.matrix,
-        ease_model=model,
+        model=model,
+        features=features,
     )
     # Audience first: lists cut from suited candidates stay deep.
     bands = row_bands(index)
