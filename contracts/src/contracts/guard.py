@@ -20,6 +20,7 @@ downstream timeout (NTP does; the default timeout is 2 s).
 """
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import time
@@ -60,6 +61,10 @@ class GuardSettings(BaseServiceSettings):
     internal_token: SecretStr | None = None
 
 
+# Why a request is refused: its status, the answer's `code` and a sentence.
+Refusal = tuple[int, str, str]
+
+
 class RequestGuard:
     """Pure ASGI; see the module docstring for what it refuses and why."""
 
@@ -70,7 +75,7 @@ class RequestGuard:
         settings: GuardSettings,
         client_header: str | None,
         token: str | None,
-        registry: CollectorRegistry | None,
+        registry: CollectorRegistry,
     ) -> None:
         self.app = app
         self.max_in_flight = settings.max_in_flight
@@ -84,70 +89,43 @@ class RequestGuard:
         self.client_in_flight: Tally[str] = Tally()
         self.client_body_waits: Tally[str] = Tally()
         self.last_overload = float("-inf")
-        self.shed = (
-            Counter(
-                "http_requests_shed_total",
-                "Requests refused before the app ran.",
-                ["reason"],
-                registry=registry,
-            )
-            if registry is not None
-            else None
+        self.shed = Counter(
+            "http_requests_shed_total",
+            "Requests refused before the app ran.",
+            ["reason"],
+            registry=registry,
+        )
+        self.too_large: Refusal = (
+            413,
+            "body_too_large",
+            f"The request body exceeds {self.max_body_bytes} bytes.",
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNGUARDED_PATHS:
             if scope["type"] == "http" and scope["path"] == READY_PATH and self.saturated():
-                await self._refuse(
-                    send,
-                    scope,
-                    503,
-                    "overloaded",
-                    (
-                        f"Not ready: the service is shedding requests ({self.max_in_flight} "
-                        "in flight at once)."
-                    ),
-                    count=False,
-                )
-                return
-            await self.app(scope, receive, send)
+                at_once = f"{self.max_in_flight} in flight at once"
+                detail = f"Not ready: the service is shedding requests ({at_once})."
+                await self._refuse(send, scope, (503, "overloaded", detail), count=False)
+            else:
+                await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        refusal = self._refusal(headers)
-        if refusal is not None:
-            await self._refuse(send, scope, *refusal)
-            return
         client = client_of(scope, self.client_header)
-        if b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0":
+        refusal = self._refusal(headers)
+        has_body = b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
+        if refusal is None and has_body:
             refusal, body = await self._body(client, receive)
-            if refusal is not None:
-                await self._refuse(send, scope, *refusal)
-                return
             receive = _replay(body, receive)
-        if self.in_flight >= self.max_in_flight:
+        if refusal is None and self.in_flight >= self.max_in_flight:
             self.last_overload = time.monotonic()
-            await self._refuse(
-                send,
-                scope,
-                503,
-                "overloaded",
-                (
-                    f"The service is handling {self.max_in_flight} requests at once; "
-                    "try again shortly."
-                ),
-            )
-            return
-        if self.client_in_flight[client] >= self.max_client_in_flight:
-            await self._refuse(
-                send,
-                scope,
-                429,
-                "too_many_at_once",
-                (
-                    f"This client already has {self.max_client_in_flight} requests in flight; "
-                    "wait for an answer before sending more."
-                ),
-            )
+            busy = f"The service is handling {self.max_in_flight} requests at once"
+            refusal = (503, "overloaded", f"{busy}; try again shortly.")
+        elif refusal is None and self.client_in_flight[client] >= self.max_client_in_flight:
+            busy = f"This client already has {self.max_client_in_flight} requests in flight"
+            refusal = (429, "too_many_at_once", f"{busy}; wait for an answer before sending more.")
+        if refusal is not None:
+            await self._refuse(send, scope, refusal)
             return
         self.in_flight += 1
         self.client_in_flight[client] += 1
@@ -164,63 +142,37 @@ class RequestGuard:
             or time.monotonic() - self.last_overload < SATURATION_MEMORY_SECONDS
         )
 
-    def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
+    def _refusal(self, headers: dict[bytes, bytes]) -> Refusal | None:
         if self.token is not None and not hmac.compare_digest(
             headers.get(TOKEN_HEADER.lower().encode(), b""), self.token
         ):
             return 401, "unauthorized", f"This internal service needs a valid {TOKEN_HEADER}."
-        deadline = headers.get(DEADLINE_HEADER.lower().encode())
-        if deadline is not None:
-            try:
-                expired = float(deadline) < time.time()
-            except ValueError:
-                expired = False
-            if expired:
-                return (
-                    503,
-                    "deadline_passed",
-                    (
-                        "The caller's deadline passed before the "
-                        "request was served; it was not started."
-                    ),
-                )
+        deadline = headers.get(DEADLINE_HEADER.lower().encode(), b"")
+        with contextlib.suppress(ValueError):
+            if float(deadline) < time.time():
+                gone = "The caller's deadline passed before the request was served"
+                return 503, "deadline_passed", f"{gone}; it was not started."
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            return 413, "body_too_large", f"The request body exceeds {self.max_body_bytes} bytes."
+            return self.too_large
         return None
 
-    async def _body(
-        self, client: str, receive: Receive
-    ) -> tuple[tuple[int, str, str] | None, list[Message]]:
+    async def _body(self, client: str, receive: Receive) -> tuple[Refusal | None, list[Message]]:
         """The body's messages, read within the deadline, or why the request is refused."""
         if self.client_body_waits[client] >= self.max_client_body_waits:
-            return (
-                429,
-                "too_many_unfinished_bodies",
-                (
-                    f"This client is already sending {self.max_client_body_waits} request bodies "
-                    "that have not arrived; finish those first."
-                ),
-            ), []
+            waits = f"This client is already sending {self.max_client_body_waits} request bodies"
+            detail = f"{waits} that have not arrived; finish those first."
+            return (429, "too_many_unfinished_bodies", detail), []
         self.client_body_waits[client] += 1
         try:
             async with asyncio.timeout(self.body_timeout_seconds):
                 body = await self._read_body(receive)
         except TimeoutError:
-            return (
-                408,
-                "body_timeout",
-                (f"The request body did not arrive within {self.body_timeout_seconds:g} s."),
-            ), []
+            late = f"The request body did not arrive within {self.body_timeout_seconds:g} s."
+            return (408, "body_timeout", late), []
         finally:
             _release(self.client_body_waits, client)
-        if body is None:
-            return (
-                413,
-                "body_too_large",
-                f"The request body exceeds {self.max_body_bytes} bytes.",
-            ), []
-        return None, body
+        return (self.too_large, []) if body is None else (None, body)
 
     async def _read_body(self, receive: Receive) -> list[Message] | None:
         """The body's messages, or None once it grows past the bound (the rest is not read)."""
@@ -235,9 +187,10 @@ class RequestGuard:
                 return messages
 
     async def _refuse(
-        self, send: Send, scope: Scope, status: int, code: str, detail: str, *, count: bool = True
+        self, send: Send, scope: Scope, refusal: Refusal, *, count: bool = True
     ) -> None:
-        if self.shed is not None and count:
+        status, code, detail = refusal
+        if count:
             self.shed.labels(code).inc()
         logger.warning(
             "refused %s %s: %s",
@@ -311,11 +264,10 @@ def install_guard(
     its clients by `client_header` when a proxy in front sets one.
     """
     token = settings.internal_token if require_token else None
-    metrics = getattr(app.state, "metrics", None)
     app.add_middleware(
         RequestGuard,
         settings=settings,
         client_header=client_header,
         token=token.get_secret_value() if token else None,
-        registry=metrics.registry if metrics is not None else None,
+        registry=app.state.metrics.registry,
     )

@@ -84,15 +84,8 @@ class DownstreamClient:
         self._token_header = {TOKEN_HEADER: token} if token else {}
         self._timeout = timeout_seconds
         self._latency = latency
-        self._cache = cache
-
-    @staticmethod
-    def _target(path: str, params: Mapping[str, object] | None) -> str:
-        """Path and query, encoded once (spaces as '+', '+' as %2B): the URL and the cache key."""
-        query = urlencode(
-            {key: value for key, value in (params or {}).items() if value is not None}
-        )
-        return f"{path}?{query}" if query else path
+        # Without one, nothing is kept (a cache with no time to live).
+        self._cache = cache if cache is not None else AnswerCache(ttl=0, max_entries=1)
 
     async def _call(
         self, target: str, *, body: BaseModel | None = None, route: str | None = None
@@ -105,23 +98,18 @@ class DownstreamClient:
             DEADLINE_HEADER: f"{time.time() + self._timeout:.3f}",
             **self._token_header,
         }
+        request = httpx.Request(
+            "GET" if body is None else "POST",
+            self._base_url + target,
+            content=None if body is None else body.model_dump_json(),
+            headers=headers if body is None else {**headers, "content-type": "application/json"},
+            extensions=self._extensions,
+        )
         started = time.perf_counter()
         outcome = "error"
         try:
             # The whole call: a server that trickles bytes cannot hold a caller longer either.
             async with asyncio.timeout(self._timeout):
-                if body is None:
-                    request = httpx.Request(
-                        "GET", self._base_url + target, headers=headers, extensions=self._extensions
-                    )
-                else:
-                    request = httpx.Request(
-                        "POST",
-                        self._base_url + target,
-                        content=body.model_dump_json(),
-                        headers={**headers, "content-type": "application/json"},
-                        extensions=self._extensions,
-                    )
                 response = await self._http.send(request)
             outcome = str(response.status_code)
             return response
@@ -158,22 +146,24 @@ class DownstreamClient:
         Answers and 404s that name their data version are kept (gateway.cache); a kept 404
         is raised again as the same NotFound.
         """
-        key = self._target(path, params)
-        cached = self._cache.get(self.service_name, key) if self._cache is not None else None
+        # Path and query, encoded once (spaces as '+', '+' as %2B): the URL and the cache key.
+        query = urlencode(
+            {name: value for name, value in (params or {}).items() if value is not None}
+        )
+        key = f"{path}?{query}" if query else path
+        cached = self._cache.get(self.service_name, key)
+        if isinstance(cached, ErrorBody):
+            raise NotFound.from_body(cached)
         if cached is not None:
-            if isinstance(cached, ErrorBody):
-                raise NotFound.from_body(cached)
             return cached  # type: ignore[return-value]  # the same key always asks one type
         response = await self._call(key, route=route or path)
         version = response.headers.get(DATA_VERSION_HEADER)
         try:
             parsed = self._parse(response, path, answer)
         except NotFound as miss:
-            if self._cache is not None:
-                self._cache.put(self.service_name, key, miss.body, version=version)
+            self._cache.put(self.service_name, key, miss.body, version=version)
             raise
-        if self._cache is not None:
-            self._cache.put(self.service_name, key, parsed, version=version)
+        self._cache.put(self.service_name, key, parsed, version=version)
         return parsed
 
     async def post_json(self, path: str, body: BaseModel, answer: type[Answer]) -> Answer:

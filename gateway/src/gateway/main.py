@@ -39,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
     settings: Settings = app.state.settings
     timeout = settings.downstream_timeout_seconds
     latency: DownstreamLatency = app.state.downstream_latency
-    cache: AnswerCache[Cached] | None = app.state.answer_cache
+    cache: AnswerCache[Cached] = app.state.answer_cache
     # /metrics on a listener of its own (prometheus_client's), off the public port.
     exporter = (
         start_http_server(settings.metrics_port, registry=app.state.metrics.registry)
@@ -87,14 +87,10 @@ def create_app(
         install_docs(app)
     app.state.settings = settings
     # One cache for both downstreams, made here so a test can give it a clock of its own.
-    app.state.answer_cache = (
-        AnswerCache(
-            ttl=settings.downstream_cache_seconds,
-            max_entries=settings.downstream_cache_entries,
-            timer=clock,
-        )
-        if settings.downstream_cache_seconds > 0
-        else None
+    app.state.answer_cache = AnswerCache(
+        ttl=settings.downstream_cache_seconds,
+        max_entries=settings.downstream_cache_entries,
+        timer=clock,
     )
     install_rate_limit(app, settings)
     metrics = install_observability(

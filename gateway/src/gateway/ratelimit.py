@@ -122,15 +122,10 @@ class RateLimit:
         try:
             await self.spend(client, 1)
         except RateLimited as refused:
-            await send_error(
-                send,
-                refused.status_code,
-                refused.body,
-                [
-                    (name.lower().encode(), value.encode())
-                    for name, value in refused.headers.items()
-                ],
-            )
+            headers = [
+                (name.lower().encode(), value.encode()) for name, value in refused.headers.items()
+            ]
+            await send_error(send, refused.status_code, refused.body, headers)
             return
         # A state of this request's own: a server or test client may share one between requests.
         scope = {

@@ -241,10 +241,6 @@ class NeighbourStore:
             neighbours=_neighbours(packed) if packed is not None else None,
         )
 
-    async def title(self, normalised_title: str) -> TitleEntry:
-        """Every film whose normalised title matches, with its records' neighbour lists."""
-        return (await self.titles([normalised_title], operation="title"))[0]
-
     def _titles_keys(self, version: str) -> tuple[str, str, str]:
         return (
             self.layout.title_index(version),

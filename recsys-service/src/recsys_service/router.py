@@ -101,9 +101,8 @@ async def neighbours_by_title(
 @router.post("/taste", response_model=TasteRead)
 async def taste(store: NeighbourStoreDep, body: TasteRequest) -> Response:
     """The n best titles for someone who liked these: the sum of their neighbour scores."""
-    answer = await service.taste(
-        store=store, liked=body.liked, platforms=body.platform, n=body.n, max_age=body.max_age
-    )
+    filters = NeighbourFilters(platforms=body.platform, max_age=body.max_age)
+    answer = await service.taste(store=store, liked=body.liked, filters=filters, n=body.n)
     return JsonAnswer(answer.body, headers={DATA_VERSION_HEADER: answer.version})
 
 

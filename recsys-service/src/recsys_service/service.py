@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 from contracts.api import Liked, LikedFilm, ModelRead, NeighbourFilters, liked_query
-from contracts.audience import MaxAge, within
 from contracts.domain import Platform
 from contracts.errors import InvalidParameter, NotFound, echo
 from contracts.neighbour_lists import (
@@ -111,7 +110,7 @@ async def neighbours_for_title(
         version, page = await store.page(key, k, by_title=True)
         if page is not None:
             return Answer(QUERY_OPEN + orjson.dumps(title) + page, version)
-    entry = await store.title(key)
+    (entry,) = await store.titles([key], operation="title")
     film = pick_film(entry.films, kind=filters.kind, year=filters.year)
     if film is None:
         raise _no_film(title, entry.films, filters)
@@ -157,12 +156,7 @@ async def _title_keys(*, store: NeighbourStore, liked: list[Liked]) -> list[str 
 
 
 async def taste(
-    *,
-    store: NeighbourStore,
-    liked: list[Liked],
-    platforms: Collection[Platform] | None,
-    n: int,
-    max_age: MaxAge | None = None,
+    *, store: NeighbourStore, liked: list[Liked], filters: NeighbourFilters, n: int
 ) -> Answer:
     """The n best films for someone who liked these (a bare title, an id, or a title and year),
     never a liked film; each item names the liked titles it comes from, heaviest first.
@@ -204,43 +198,24 @@ async def taste(
     best_weight = max(
         (n.score for _, _, taste_rows, _ in rows for row in taste_rows for n in row), default=0.0
     )
-    model = _Scores()
+    model = _Scores(liked_ids)
     for read, film, taste_rows, entry in rows:
         if taste_rows:
-            model.add(
-                merge_neighbours(lists=taste_rows, query_ids=set(film.ids)),
-                title=read["title"],
-                liked_ids=liked_ids,
-            )
+            model.add(merge_neighbours(lists=taste_rows, query_ids=set(film.ids)), read["title"])
             continue
         # Scaled so the film weighs as much as one the model knows.
-        merged = merge_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids))
+        merged = _published(entry, film)
         scale = best_weight / max(merged[0].score, 1e-9) if best_weight > 0 and merged else 1.0
-        model.add(merged, title=read["title"], liked_ids=liked_ids, scale=scale)
-    allowed = _allowed(platforms)
-    items: list[dict[str, Any]] = []
-    listed: set[str] = set()
-    _take(
-        model, exclude=model.liked, allowed=allowed, n=n, items=items, taken=listed, max_age=max_age
-    )
+        model.add(merged, read["title"], scale=scale)
+    chosen = model.best(filters, n, exclude=model.liked)
+    items = [model.item(key) for key in chosen]
     if len(items) < n:
         # The published lists (deep on every platform) fill what a filter left short.
-        lists = _Scores()
+        lists = _Scores(liked_ids)
         for read, film, _, entry in rows:
-            lists.add(
-                merge_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids)),
-                title=read["title"],
-                liked_ids=liked_ids,
-            )
-        _take(
-            lists,
-            exclude=model.liked | lists.liked | listed,
-            allowed=allowed,
-            n=n,
-            items=items,
-            taken=listed,
-            max_age=max_age,
-        )
+            lists.add(_published(entry, film), read["title"])
+        more = lists.best(filters, n - len(items), exclude=model.liked | lists.liked | set(chosen))
+        items += [lists.item(key) for key in more]
     return Answer(
         {
             "liked": [read for read, _, _ in found],
@@ -252,44 +227,25 @@ async def taste(
     )
 
 
-def _take(
-    scores: "_Scores",
-    *,
-    exclude: set[str],
-    allowed: set[str] | None,
-    n: int,
-    items: list[dict[str, Any]],
-    taken: set[str],
-    max_age: MaxAge | None = None,
-) -> None:
-    """Append the best candidates on the allowed platforms (for `max_age` or younger) until
-    `items` holds n."""
-    for key in scores.ranked(exclude=exclude):
-        if len(items) == n:
-            return
-        if allowed is not None and not allowed.intersection(scores.shown[key].available_on):
-            continue
-        if max_age is not None and not within(scores.shown[key].age_band, max_age):
-            continue
-        taken.add(key)
-        items.append(scores.item(key))
+def _published(entry: TitleEntry, film: FilmEntry) -> list[Neighbour]:
+    """The published lists of a film's records as one."""
+    return merge_neighbours(lists=film_lists(entry.lists, film), query_ids=set(film.ids))
 
 
 class _Scores:
     """Candidates' summed scores over the liked films, and who each comes from."""
 
-    def __init__(self) -> None:
+    def __init__(self, liked_ids: set[str]) -> None:
+        self.liked_ids = liked_ids
         self.totals: dict[str, float] = {}
         self.sources: dict[str, list[tuple[float, str]]] = {}
         self.shown: dict[str, Neighbour] = {}
         self.liked: set[str] = set()
 
-    def add(
-        self, neighbours: list[Neighbour], *, title: str, liked_ids: set[str], scale: float = 1.0
-    ) -> None:
+    def add(self, neighbours: list[Neighbour], title: str, *, scale: float = 1.0) -> None:
         for neighbour in neighbours:
             key = film_of(neighbour)
-            if neighbour.id in liked_ids:
+            if neighbour.id in self.liked_ids:
                 self.liked.add(key)
                 continue
             score = neighbour.score * scale
@@ -297,10 +253,11 @@ class _Scores:
             self.sources.setdefault(key, []).append((score, title))
             self.shown.setdefault(key, neighbour)
 
-    def ranked(self, *, exclude: set[str]) -> list[str]:
-        return sorted(
-            (key for key in self.totals if key not in exclude), key=lambda key: -self.totals[key]
-        )
+    def best(self, filters: NeighbourFilters, n: int, *, exclude: set[str]) -> list[str]:
+        """The n best candidates the filters keep (their keys), best first."""
+        candidates = (key for key in self.totals if key not in exclude)
+        ranked = (self.shown[key] for key in sorted(candidates, key=lambda key: -self.totals[key]))
+        return [film_of(neighbour) for neighbour in islice(_kept(ranked, filters), n)]
 
     def item(self, key: str) -> dict[str, Any]:
         """The TasteItemRead of one candidate: the heaviest liked titles first."""
@@ -327,9 +284,13 @@ async def current_model(*, store: NeighbourStore) -> ModelRead:
     return ModelRead.model_validate({**meta, "metrics": model.pop("metrics", None), "model": model})
 
 
+def _kept(neighbours: Iterable[Neighbour], filters: NeighbourFilters) -> Iterable[Neighbour]:
+    """The neighbours on the filters' platforms and for their age, lazily."""
+    return for_ages(on_platforms(neighbours, _allowed(filters.platforms)), filters.max_age)
+
+
 def _read(
     neighbours: Iterable[Neighbour], k: int, filters: NeighbourFilters
 ) -> list[dict[str, Any]]:
-    """The best k passing the filters' platforms and age, as contracts.api.NeighbourRead dicts."""
-    kept = for_ages(on_platforms(neighbours, _allowed(filters.platforms)), filters.max_age)
-    return [neighbour_item(n) for n in islice(kept, k)]
+    """The best k the filters keep, as contracts.api.NeighbourRead dicts."""
+    return [neighbour_item(n) for n in islice(_kept(neighbours, filters), k)]
