@@ -9,12 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from contracts.domain import (
-    CATALOG_TYPE_MOVIE,
-    CATALOG_TYPE_SHOW,
-    DOCUMENTARY_WORDS,
-    ContentKind,
-)
+from contracts.domain import CATALOG_TYPE_MOVIE, CATALOG_TYPE_SHOW, DOCUMENTARY_WORDS, ContentKind
 from contracts.frames import CATALOG_SCHEMA
 from contracts.schema import CATALOG_COLUMNS, CATALOG_FILE, MANIFEST_FILE, SERIES_FILE
 from contracts.titles import film_key, normalise_title

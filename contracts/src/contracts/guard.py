@@ -164,27 +164,21 @@ class RequestGuard:
             detail = f"{waits} that have not arrived; finish those first."
             return (429, "too_many_unfinished_bodies", detail), []
         self.client_body_waits[client] += 1
+        messages: list[Message] = []
+        size = 0
         try:
             async with asyncio.timeout(self.body_timeout_seconds):
-                body = await self._read_body(receive)
+                while not messages or messages[-1].get("more_body", False):
+                    messages.append(await receive())
+                    size += len(messages[-1].get("body", b""))
+                    if size > self.max_body_bytes:  # the rest is not read
+                        return self.too_large, []
         except TimeoutError:
             late = f"The request body did not arrive within {self.body_timeout_seconds:g} s."
             return (408, "body_timeout", late), []
         finally:
             _release(self.client_body_waits, client)
-        return (self.too_large, []) if body is None else (None, body)
-
-    async def _read_body(self, receive: Receive) -> list[Message] | None:
-        """The body's messages, or None once it grows past the bound (the rest is not read)."""
-        messages, size = [], 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            size += len(message.get("body", b""))
-            if size > self.max_body_bytes:
-                return None
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                return messages
+        return None, messages
 
     async def _refuse(
         self, send: Send, scope: Scope, refusal: Refusal, *, count: bool = True

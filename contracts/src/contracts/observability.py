@@ -245,11 +245,6 @@ def install_observability(
         timer=timer,
     )
     app.state.metrics = metrics
-    if not metrics_route:
-        return metrics
-
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> Response:
-        return metrics.render()
-
+    if metrics_route:
+        app.add_api_route("/metrics", metrics.render, include_in_schema=False)
     return metrics

@@ -116,14 +116,8 @@ class RedisLayout:
 
     def version_keys(self, version: str) -> tuple[str, ...]:
         """Every key one version owns (one hash slot)."""
-        return (
-            self.neighbours(version),
-            self.titles(version),
-            self.title_index(version),
-            self.meta(version),
-            self.pages(version),
-            self.title_pages(version),
-        )
+        names = ("neighbours", "titles", "title_index", "meta", "pages", "title_pages")
+        return tuple(self._version_key(version, name) for name in names)
 
     @property
     def match_all(self) -> str:

@@ -2,7 +2,7 @@
 and the app of an internal service."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -39,10 +39,6 @@ class JsonAnswer(Response):
 
     def render(self, content: Any) -> bytes:
         return content if isinstance(content, bytes) else orjson.dumps(content)
-
-
-def _error(status: int, body: ErrorBody) -> Response:
-    return Response(error_json(body), status_code=status, media_type="application/json")
 
 
 def validation_sentence(error: dict[str, Any]) -> tuple[str, str]:
@@ -99,18 +95,19 @@ def _http_body(request: Request, exc: HTTPException) -> ErrorBody:
 
 async def on_error(request: Request, exc: Exception) -> Response:
     """The one handler: every exception becomes an ErrorBody; only the unexpected are logged."""
+    if not isinstance(exc, ServiceError | RequestValidationError | HTTPException):
+        logger.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        exc = ServiceError("Internal error; it was logged.")
+    headers: Mapping[str, str] = {}
     if isinstance(exc, ServiceError):
-        response = _error(exc.status_code, exc.body)
-        response.headers.update(exc.headers)
-        return response
-    if isinstance(exc, RequestValidationError):
-        return _error(422, _validation_body(exc))
-    if isinstance(exc, HTTPException):
-        response = _error(exc.status_code, _http_body(request, exc))
-        response.headers.update(exc.headers or {})
-        return response
-    logger.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return _error(500, ErrorBody(code="internal_error", detail="Internal error; it was logged."))
+        status, body, headers = exc.status_code, exc.body, exc.headers
+    elif isinstance(exc, RequestValidationError):
+        status, body = 422, _validation_body(exc)
+    else:
+        status, body, headers = exc.status_code, _http_body(request, exc), exc.headers or {}
+    response = Response(error_json(body), status_code=status, media_type="application/json")
+    response.headers.update(headers)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -26,27 +26,16 @@ from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from gateway import health, service
-from gateway.dependencies import (
-    CatalogClientDep,
-    RateBudgetDep,
-    RecsysClientDep,
-    require_json,
-)
+from gateway.dependencies import CatalogClientDep, RateBudgetDep, RecsysClientDep, require_json
 from gateway.schemas import ReadyRead, SearchPageRead, TastePageRead, TitlePageRead
 
 # Answers leave as JSON encoded once (JsonAnswer); `response_model` names their shape for the docs.
 # Any public call may be refused by the client's rate limit (gateway.ratelimit).
-router = APIRouter(
-    responses={
-        429: {
-            "model": ErrorBody,
-            "description": (
-                "More than the client's rate limit; Retry-After says when to retry. Dearer "
-                "requests (long POST lists, unknown titles' suggestions) spend more of it."
-            ),
-        }
-    }
+RATE_LIMITED = (
+    "More than the client's rate limit; Retry-After says when to retry. Dearer "
+    "requests (long POST lists, unknown titles' suggestions) spend more of it."
 )
+router = APIRouter(responses={429: {"model": ErrorBody, "description": RATE_LIMITED}})
 
 _PLATFORMS = ", ".join(p.value for p in Platform)
 _KINDS = "pelicula (or movie), serie (or series, tv show), documental (or documentary)"
@@ -289,12 +278,7 @@ async def search(
 @router.post(
     "/recommendations",
     dependencies=[Depends(require_json)],
-    responses={
-        400: ERROR_RESPONSES[422],
-        413: ERROR_RESPONSES[422],
-        415: ERROR_RESPONSES[422],
-        **ERROR_RESPONSES,
-    },
+    responses={**dict.fromkeys((400, 413, 415), ERROR_RESPONSES[422]), **ERROR_RESPONSES},
 )
 async def recommendations(
     body: TasteRequest, catalog: CatalogClientDep, recsys: RecsysClientDep, budget: RateBudgetDep

@@ -6,14 +6,13 @@ contracts.api shape, with the functions the ETL built the pages with (contracts.
 """
 
 import asyncio
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import orjson
 from contracts.api import Liked, LikedFilm, ModelRead, NeighbourFilters, liked_query
-from contracts.domain import Platform
 from contracts.errors import InvalidParameter, NotFound, echo
 from contracts.neighbour_lists import (
     best_neighbours,
@@ -42,10 +41,6 @@ class Answer:
 
     body: bytes | dict[str, Any]
     version: str
-
-
-def _allowed(platforms: Collection[Platform] | None) -> set[str] | None:
-    return {p.value for p in platforms} if platforms else None
 
 
 async def neighbours_for_movie(
@@ -286,7 +281,8 @@ async def current_model(*, store: NeighbourStore) -> ModelRead:
 
 def _kept(neighbours: Iterable[Neighbour], filters: NeighbourFilters) -> Iterable[Neighbour]:
     """The neighbours on the filters' platforms and for their age, lazily."""
-    return for_ages(on_platforms(neighbours, _allowed(filters.platforms)), filters.max_age)
+    allowed = {p.value for p in filters.platforms} if filters.platforms else None
+    return for_ages(on_platforms(neighbours, allowed), filters.max_age)
 
 
 def _read(
