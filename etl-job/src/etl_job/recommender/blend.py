@@ -104,12 +104,11 @@ def reference_scores(pairs: pl.DataFrame) -> dict[str, float]:
     the queries someone liked (the catalog's near-copies among unrated films would inflate it)."""
     liked = pairs.filter(pl.col("ease").is_not_null().any().over("query"))
     pairs = liked if liked.height else pairs
-    references = {}
-    for signal in SIGNALS:
-        positive = pairs[signal].drop_nulls().filter(pairs[signal].drop_nulls() > 0)
-        value = positive.quantile(REFERENCE_QUANTILES[signal]) if len(positive) else None
-        references[signal] = float(value) if value is not None else 0.0
-    return references
+    positive = {signal: pairs[signal].filter(pairs[signal] > 0) for signal in SIGNALS}
+    return {
+        signal: float(found.quantile(REFERENCE_QUANTILES[signal]) or 0.0)
+        for signal, found in positive.items()
+    }
 
 
 def blend_neighbours(

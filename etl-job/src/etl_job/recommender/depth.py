@@ -74,11 +74,11 @@ def published_lists(
             continue
         with threadpool_limits(limits=1, user_api="blas"):
             features = build_content_features(movies=index.movies)
-            ranked = (
-                movies
-                if kind == CATALOG_TYPE_MOVIE
-                else show_neighbours(index=index, features=features, top_k=depth, threads=threads)
-            )
+            ranked = movies
+            if kind == CATALOG_TYPE_SHOW:
+                ranked = show_neighbours(
+                    index=index, features=features, top_k=depth, threads=threads
+                )
             filled = platform_fill(index=index, features=features, neighbours=ranked, films=films)
         filled = suited_ids(filled, index=index, bands=row_bands(index))
         flagged = pl.Series(index.placeholder_ids(), dtype=pl.String).implode()
@@ -177,13 +177,6 @@ def _explain_fill(
     if missing.is_empty():
         return neighbours
     reasons = explain(movies=index.movies, features=features, neighbours=missing, liked_rows=set())
-    explained = pl.DataFrame(
-        {"position": missing["position"], "why": reasons},
-        schema={"position": pl.Int64, "why": pl.String},
-    )
-    return (
-        neighbours.with_columns(position=pl.int_range(0, pl.len()).cast(pl.Int64))
-        .join(explained, on="position", how="left")
-        .with_columns(reason=pl.coalesce("reason", "why"))
-        .select(neighbours.columns)
-    )
+    why = pl.repeat(None, neighbours.height, dtype=pl.String, eager=True)
+    why = why.scatter(missing["position"], pl.Series(reasons, dtype=pl.String))
+    return neighbours.with_columns(reason=pl.coalesce("reason", pl.lit(why)))

@@ -120,22 +120,18 @@ def make_split(
     tail_cutoff: int = TAIL_CUTOFF,
 ) -> Split:
     """The seeded split of `rated` (index_ratings' matrix) and its sampled queries."""
-    train_ratings, held_out = split_users(
-        ratings=rated, seed=seed, holdout_fraction=holdout_fraction
-    )
+    train, held_out = split_users(ratings=rated, seed=seed, holdout_fraction=holdout_fraction)
     all_liked = held_out.frame(LIKED_RATING).select("user_id", "row")
     liked, sample = sample_users(liked=all_liked, seed=seed, max_queries=max_queries)
     return Split(
         seed=seed,
-        train=train_ratings,
+        train=train,
         held_out=held_out,
         liked=liked,
         sample=sample,
         rows=index.without_placeholder_rows(np.sort(liked["row"].unique().to_numpy())),
-        head=most_rated(ratings=train_ratings, count=tail_cutoff),
-        order=index.without_placeholder_rows(
-            popularity_order(ratings=train_ratings, n_movies=index.size)
-        ),
+        head=most_rated(ratings=train, count=tail_cutoff),
+        order=index.without_placeholder_rows(popularity_order(ratings=train, n_movies=index.size)),
     )
 
 
@@ -206,6 +202,7 @@ def evaluate(
         for s in (seed, seed + 1)
     )
     depth, bands = max(k, NDCG_K), row_bands(index)
+    deep = max(CANDIDATES, depth)  # what a blend ranks before the tail share and the cut
 
     def score(name: str, recommendations: pl.DataFrame, on: Split = split) -> ModelScore:
         return score_model(
@@ -227,15 +224,12 @@ def evaluate(
         lists = signal_lists(
             index=index, features=features, ratings=split.train, rows=split.rows, threads=threads
         )
-        baselines = [
-            score(
-                POPULARITY,
-                popular_neighbours(
-                    order=split.order, groups=index.groups, rows=split.rows, k=depth
-                ),
-            ),
-            score(CONTENT, top_per_query(neighbours=lists.content, k=depth)),
-            score(BM25, top_per_query(neighbours=lists.bm25, k=depth)),
+        popular = popular_neighbours(
+            order=split.order, groups=index.groups, rows=split.rows, k=depth
+        )
+        baselines = [score(POPULARITY, popular)] + [
+            score(name, top_per_query(neighbours=found, k=depth))
+            for name, found in ((CONTENT, lists.content), (BM25, lists.bm25))
         ]
         models = fit_ease(
             ratings=split.train,
@@ -260,25 +254,16 @@ def evaluate(
                 lists.pairs(ease=candidates, model=model, features=features), bands=bands
             )
             references = reference_scores(pairs)
-            chosen = blends[start : start + per_lambda]
-            for same_weights in (
-                chosen[i : i + len(tails)] for i in range(0, len(chosen), len(tails))
-            ):
+            for at in range(start, start + per_lambda, len(tails)):
+                same_weights = blends[at : at + len(tails)]  # one ranking, cut per tail share
                 blended = blend_neighbours(
-                    pairs=pairs,
-                    blend=same_weights[0],
-                    references=references,
-                    k=max(CANDIDATES, depth),
+                    pairs=pairs, blend=same_weights[0], references=references, k=deep
                 )
-                grid += [
-                    score(
-                        b.label,
-                        shipped_lists(
-                            blended=blended, tail=b.tail, split=split, index=index, depth=depth
-                        ),
+                for b in same_weights:
+                    ranked = shipped_lists(
+                        blended=blended, tail=b.tail, split=split, index=index, depth=depth
                     )
-                    for b in same_weights
-                ]
+                    grid.append(score(b.label, ranked))
             if model is None:
                 break
     shipped, undominated = choose_blend(grid=grid, baselines=baselines)

@@ -44,18 +44,6 @@ def spellings(lowercase: pl.Series, shown: pl.Series) -> dict[str, str]:
     return dict(exploded.iter_rows())
 
 
-def _movie_lists(movies: pl.DataFrame) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "row": pl.int_range(0, movies.height, dtype=pl.Int32, eager=True),
-            "title": _shown(movies, "title").cast(pl.String).fill_null(""),
-            "genres": genre_names(movies["listed_in"]),
-            "genre_words": genre_word_lists(movies["listed_in"]).list.unique().list.sort(),
-            **{column: name_lists(movies[column]) for column in ("director", "cast", "country")},
-        }
-    )
-
-
 def _shared(column: str, limit: int) -> pl.Expr:
     """The query's names (in its own order) that the neighbour also has, at most `limit`."""
     return pl.col(column).list.set_intersection(pl.col(f"{column}_n")).list.head(limit)
@@ -120,19 +108,19 @@ def explain(
     share, absent for content-only lists; co_liked: someone liked both). What viewers did comes
     first when theirs is the strongest share."""
     defaults = {"ease": 0.0, "bm25": 0.0, "content": 1.0, "co_liked": False}
-    neighbours = neighbours.with_columns(
-        **{
-            name: pl.lit(value)
-            for name, value in defaults.items()
-            if name not in neighbours.columns
+    absent = {name: pl.lit(value) for name, value in defaults.items() if name not in neighbours}
+    neighbours = neighbours.with_columns(**absent)
+    lists = pl.DataFrame(
+        {
+            "row": pl.int_range(0, movies.height, dtype=pl.Int32, eager=True),
+            "title": _shown(movies, "title").cast(pl.String).fill_null(""),
+            "genres": genre_names(movies["listed_in"]),
+            "genre_words": genre_word_lists(movies["listed_in"]).list.unique().list.sort(),
+            **{column: name_lists(movies[column]) for column in ("director", "cast", "country")},
         }
     )
-    lists = _movie_lists(movies)
-    words = shared_words(
-        features=features,
-        left=neighbours["query"].to_numpy(),
-        right=neighbours["neighbour"].to_numpy(),
-    )
+    left, right = neighbours["query"].to_numpy(), neighbours["neighbour"].to_numpy()
+    words = shared_words(features=features, left=left, right=right)
     liked = pl.Series(sorted(liked_rows), dtype=pl.Int32).implode()
     pairs = (
         neighbours.select("query", "neighbour", "ease", "bm25", "content", "co_liked")
@@ -142,10 +130,8 @@ def explain(
         .join(lists, left_on="query", right_on="row", how="left")
         .join(lists, left_on="neighbour", right_on="row", how="left", suffix="_n")
     )
-    spelling = {
-        column: spellings(movies[column], _shown(movies, column))
-        for column in ("director", "cast", "listed_in")
-    }
+    spelled = ("director", "cast", "listed_in")
+    spelling = {column: spellings(movies[column], _shown(movies, column)) for column in spelled}
     genres = _spelled(_shared("genres", MAX_GENRES), spelling["listed_in"])
     # "action" and "action & adventure" share a word, not a whole genre name.
     genres = (
@@ -167,11 +153,9 @@ def explain(
     )
     # Only when nothing above is shared: the country (title-cased: it is kept lowercase only),
     # else what put the film on the list.
+    country = _shared("country", MAX_NAMES).list.eval(pl.element().str.to_titlecase())
     fallback = pl.coalesce(
-        _part(
-            "Same country: ",
-            _shared("country", MAX_NAMES).list.eval(pl.element().str.to_titlecase()),
-        ),
+        _part("Same country: ", country),
         pl.when(pl.col("liked")).then(pl.lit(POPULAR)).otherwise(pl.lit(ANOTHER_FILM)),
     )
     reason = pl.when(shared.fill_null("") != "").then(shared).otherwise(fallback)

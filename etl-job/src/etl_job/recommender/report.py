@@ -310,14 +310,13 @@ def markdown_table(evaluation: dict[str, Any], *, source: str = "") -> str:
         if shipped:
             cells = [f"**{cell}**" for cell in cells[:5]] + cells[5:]
         lines.append("| " + " | ".join(cells) + " |")
-    second = _second_line(evaluation)
-    published = lists_line(evaluation)
+    more = "".join(
+        f" The {line}." for line in (_second_line(evaluation), lists_line(evaluation)) if line
+    )
     lines += [
         "",
         f"Shipped (bold): {evaluation['blend_weight']}. Rule: {SELECTION_RULE}. "
-        f"{_target_line(evaluation)}."
-        + (f" The {second}." if second else "")
-        + (f" The {published}." if published else ""),
+        f"{_target_line(evaluation)}.{more}",
     ]
     extra = _checks(evaluation)
     if extra:
@@ -337,7 +336,6 @@ class BlendDominated(RuntimeError):
             if b.dominates(report.blend)
         )
         super().__init__(
-            f"the blend ({report.blend.name}) is dominated by {beaten_by}; no "
-            f"blend tried beats every single signal on HR@{report.k} or tail "
-            f"HR@{report.k}"
+            f"the blend ({report.blend.name}) is dominated by {beaten_by}; no blend tried beats "
+            f"every single signal on HR@{report.k} or tail HR@{report.k}"
         )

@@ -14,7 +14,7 @@ BLOCK_ROWS = 512
 # Pairs per gather in pair_scores: 100k pairs x ~100 terms, ~120 MB in flight.
 PAIR_CHUNK = 100_000
 
-NEIGHBOUR_SCHEMA = {"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64}
+NEIGHBOUR_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "score": pl.Float64})
 
 
 def top_k_positive(*, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -56,7 +56,15 @@ def taste_evaluation(
     def ranked(name: str, chosen: np.ndarray) -> list[int]:
         if name in folded:
             return groups[fold_in(folded[name], liked=chosen, groups=groups, depth=depth)].tolist()
-        return _merged(per_query=per_query, liked=model.movies[chosen], index=index, depth=depth)
+        # What the route did before: each film's summed score over the liked films' lists.
+        liked_rows = model.movies[chosen]
+        own = set(index.groups[liked_rows].tolist())
+        totals: dict[int, float] = {}
+        for query in liked_rows.tolist():
+            for neighbour, score in per_query.get(query, []):
+                if (film := int(index.groups[neighbour])) not in own:
+                    totals[film] = totals.get(film, 0.0) + score
+        return sorted(totals, key=lambda film: -totals[film])[:depth]
 
     for name in (*folded, "merged lists"):
         hits = [len(set(ranked(name, chosen)) & wanted) for chosen, wanted in cases]
@@ -66,24 +74,6 @@ def taste_evaluation(
             "recall_at_k": round(float(np.mean(recall)), 4),
         }
     return result
-
-
-def _merged(
-    *,
-    per_query: dict[int, list[tuple[int, float]]],
-    liked: np.ndarray,
-    index: MovieIndex,
-    depth: int,
-) -> list[int]:
-    """What the route did before: each film's summed score over the liked films' lists."""
-    own = set(index.groups[liked].tolist())
-    totals: dict[int, float] = {}
-    for query in liked.tolist():
-        for neighbour, score in per_query.get(query, []):
-            film = int(index.groups[neighbour])
-            if film not in own:
-                totals[film] = totals.get(film, 0.0) + score
-    return sorted(totals, key=lambda film: -totals[film])[:depth]
 
 
 def taste_on_split(

@@ -67,25 +67,13 @@ def signal_lists(
     `known_content` (lists found with the same features and `candidates`) is kept for the rows
     it covers."""
     rows = np.asarray(rows, dtype=np.int64)
-    known = (
-        known_content.filter(pl.col("query").is_in(pl.Series(rows).implode()))
-        if known_content is not None
-        else pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    )
+    known = pl.DataFrame(schema=NEIGHBOUR_SCHEMA) if known_content is None else known_content
+    known = known.filter(pl.col("query").is_in(pl.Series(rows).implode())).cast(NEIGHBOUR_SCHEMA)
     missing = rows[~np.isin(rows, known["query"].to_numpy())]
-    schema = pl.Schema(NEIGHBOUR_SCHEMA)
-    content = pl.concat(
-        [
-            known.cast(schema),
-            top_k_neighbours(
-                matrix=features.matrix,
-                rows=missing,
-                groups=index.groups,
-                k=candidates,
-                threads=threads,
-            ).cast(schema),
-        ]
-    ).sort("query", maintain_order=True)
+    found = top_k_neighbours(
+        matrix=features.matrix, rows=missing, groups=index.groups, k=candidates, threads=threads
+    )
+    content = pl.concat([known, found.cast(NEIGHBOUR_SCHEMA)]).sort("query", maintain_order=True)
     bm25 = collaborative_neighbours(
         ratings=ratings, groups=index.groups, rows=rows, k=candidates, threads=threads
     )
@@ -175,14 +163,9 @@ def train(
     blended = fill_short_lists(
         neighbours=blended, order=order, groups=index.groups, rows=rows, k=top_k, bands=bands
     )
-    co_liked = (
-        model.co_like_counts(
-            left=blended["query"].to_numpy(), right=blended["neighbour"].to_numpy()
-        )
-        > 0
-        if model is not None
-        else np.zeros(blended.height, dtype=bool)
-    )
+    left, right = blended["query"].to_numpy(), blended["neighbour"].to_numpy()
+    no_model = np.zeros(len(left), dtype=bool)
+    co_liked = no_model if model is None else model.co_like_counts(left=left, right=right) > 0
     if taste is not None:
         # Each row keeps only titles suited to its film's audience, as its list does.
         taste.append(suited_ids(taste_rows(model=model, index=index), index=index, bands=bands))
@@ -194,10 +177,6 @@ def train(
         liked_rows=liked_rows(ratings=rated),
     )
     neighbours = with_series(neighbours=index.published(blended, reasons), catalog=catalog)
-    log.info(
-        "trained neighbours for %d movies (%d liked) in %.1fs",
-        len(rows),
-        lists.bm25["query"].n_unique(),
-        time.perf_counter() - started,
-    )
+    liked, seconds = lists.bm25["query"].n_unique(), time.perf_counter() - started
+    log.info("trained neighbours for %d movies (%d liked) in %.1fs", len(rows), liked, seconds)
     return neighbours
