@@ -256,14 +256,10 @@ def distinct_titles(liked: list[Liked]) -> list[Liked]:
     punctuation ignored), with their year when one is given; ids as ids. 'Up' and 'up!' are
     one liked film, not an error: a JSON schema cannot say that two spellings are the same,
     so refusing them would refuse requests the published schema calls valid."""
-    seen: set[tuple[str | int | None, ...]] = set()
-    kept: list[Liked] = []
+    kept: dict[tuple[str | int | None, ...], Liked] = {}
     for item in liked:
-        key = _same_film_key(item)
-        if key not in seen:
-            seen.add(key)
-            kept.append(item)
-    return kept
+        kept.setdefault(_same_film_key(item), item)
+    return list(kept.values())
 
 
 class TasteRequest(BaseModel):
