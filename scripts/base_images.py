@@ -171,16 +171,8 @@ def build_python(name: str, stands_for: str, digest: str) -> None:
         # Where the official image has its interpreter: uv and the venvs find it there.
         for link in ("python", "python3"):
             (root / "usr/local/bin" / link).symlink_to("/usr/bin/python3.11")
-        import_tree(
-            root,
-            name,
-            [
-                *labels(name, stands_for, digest),
-                "ENV LANG=C.UTF-8",
-                "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
-                'CMD ["python3"]',
-            ],
-        )
+        env = ["ENV LANG=C.UTF-8", "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"]
+        import_tree(root, name, [*labels(name, stands_for, digest), *env, 'CMD ["python3"]'])
 
 
 def build_redis(name: str, stands_for: str, digest: str) -> None:
@@ -190,16 +182,8 @@ def build_redis(name: str, stands_for: str, digest: str) -> None:
         data = root / "data"
         data.mkdir()
         subprocess.run(["chown", REDIS_DATA_OWNER, str(data)], check=True)
-        import_tree(
-            root,
-            name,
-            [
-                *labels(name, stands_for, digest),
-                "WORKDIR /data",
-                "EXPOSE 6379",
-                'CMD ["redis-server"]',
-            ],
-        )
+        serve = ["WORKDIR /data", "EXPOSE 6379", 'CMD ["redis-server"]']
+        import_tree(root, name, [*labels(name, stands_for, digest), *serve])
 
 
 def build_uv(name: str, stands_for: str, digest: str) -> None:

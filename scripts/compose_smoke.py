@@ -38,14 +38,8 @@ def stack_env(bases: base_images.BaseImages, port: int) -> dict[str, str]:
     documented = env_example()
     # The secrets are the values .env.example leaves empty: fresh random ones for this stack.
     fresh = {key: secrets.token_hex(24) for key, value in documented.items() if not value}
-    return {
-        **os.environ,
-        **documented,
-        **fresh,
-        "REDIS_IMAGE": bases.redis,
-        "DATA_DIR": str(data_dir()),
-        "GATEWAY_PORT": str(port),
-    }
+    chosen = {"REDIS_IMAGE": bases.redis, "DATA_DIR": str(data_dir()), "GATEWAY_PORT": str(port)}
+    return {**os.environ, **documented, **fresh, **chosen}
 
 
 def inspect(compose: list[str], env: dict[str, str], service: str, template: str) -> str:

@@ -118,6 +118,10 @@ def percent(value: Any) -> str:
     return f"{value:.0%}" if isinstance(value, float) else "?"
 
 
+def is_text(body: Any) -> bool:
+    return isinstance(body, str) and body != ""
+
+
 def is_int(body: Any) -> bool:
     return isinstance(body, int) and not isinstance(body, bool) and body >= 0
 
@@ -215,7 +219,7 @@ def queries(demo: Demo, movie: dict[str, Any]) -> None:
         (
             "/get_max_duration",
             {"year": year, "platform": platform, "duration_type": "min"},
-            lambda b: isinstance(b, str) and b != "",
+            is_text,
         ),
         # The chosen movie itself scores above score - 1, so the count is at least 1.
         (
@@ -224,11 +228,7 @@ def queries(demo: Demo, movie: dict[str, Any]) -> None:
             lambda b: is_int(b) and b >= (1 if score > 0 else 0),
         ),
         ("/get_count_platform", {"platform": platform}, lambda b: is_int(b) and b >= 1),
-        (
-            "/get_actor",
-            {"platform": platform, "year": year},
-            lambda b: isinstance(b, str) and b != "",
-        ),
+        ("/get_actor", {"platform": platform, "year": year}, is_text),
         (
             "/prod_per_county",
             {"tipo": "pelicula", "pais": country, "anio": year},
@@ -480,13 +480,9 @@ def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
     for column in ("model", f"HR@{k}", f"tail HR@{k}", "queries", "distinct movies"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for name, scores in models.items():
-        table.add_row(
-            name,
-            f"{scores.get('hr_at_k', 0):.4f}",
-            f"{scores.get('tail_hr_at_k', 0):.4f}",
-            str(scores.get("queries", "")),
-            str(scores.get("distinct_recommended", "")),
-        )
+        rates = [f"{scores.get(key, 0):.4f}" for key in ("hr_at_k", "tail_hr_at_k")]
+        counts = [str(scores.get(key, "")) for key in ("queries", "distinct_recommended")]
+        table.add_row(name, *rates, *counts)
     demo.console.print(table)
 
 

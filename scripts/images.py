@@ -14,17 +14,13 @@ LOG_DIR = REPO / ".run" / "image-builds"
 IMAGES = (*base_images.PARTS, "edge-proxy")
 
 
-def image_name(part: str) -> str:
-    """The name docker-compose.yml gives the part's image, with the same defaults."""
+def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, str]) -> None:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    # The name docker-compose.yml gives the part's image, with the same defaults.
     defaults = env_example()
     registry = os.environ.get("IMAGE_REGISTRY") or defaults["IMAGE_REGISTRY"]
     tag = os.environ.get("IMAGE_TAG") or defaults["IMAGE_TAG"]
-    return f"{registry}/{part}:{tag}"
-
-
-def build(part: str, bases: base_images.BaseImages, client: str, env: dict[str, str]) -> None:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log, name = LOG_DIR / f"{part}.log", image_name(part)
+    log, name = LOG_DIR / f"{part}.log", f"{registry}/{part}:{tag}"
     command = [client, "build", "--progress=plain", "--file", f"{part}/Dockerfile", "--tag", name]
     command += ["--build-arg", f"PYTHON_IMAGE={bases.python}"]
     command += ["--build-arg", f"UV_IMAGE={bases.uv}", "."]

@@ -178,7 +178,7 @@ class MovieSampler:
         rank = rng.permutation(movies.size)
         score = np.nan_to_num(movies.score / 100.0, nan=0.5)
         weight = (0.5 + score) / (rank + 20.0) ** 1.1
-        self._overall = InverseCdf(np.cumsum(weight) / weight.sum(), top=1.0)
+        self.overall = InverseCdf(np.cumsum(weight) / weight.sum(), top=1.0)
         movie_of_pair = np.repeat(np.arange(movies.size), np.diff(movies.offsets))
         order = np.argsort(movies.genre_ids, kind="stable")
         genre_of_pair = movies.genre_ids[order].astype(np.int64)
@@ -193,9 +193,6 @@ class MovieSampler:
         last = np.r_[genre_of_pair[1:] != genre_of_pair[:-1], True]
         keys[last] = genre_of_pair[last] + 1.0
         self._in_genre = InverseCdf(keys, top=float(n_genres))
-
-    def overall(self, u: np.ndarray) -> np.ndarray:
-        return self._overall(u)
 
     def in_genre(self, genre: np.ndarray, u: np.ndarray) -> np.ndarray:
         return self.members[self._in_genre(genre + u)]

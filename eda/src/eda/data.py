@@ -49,9 +49,7 @@ def load_run(run_dir: Path) -> RunData:
             raise RunMissing(f"{name} is missing from {run_dir}: is it an ETL run directory?")
     manifest = json.loads(paths[MANIFEST_FILE].read_text(encoding="utf-8"))
     return RunData(
-        catalog=pl.read_parquet(paths[CATALOG_FILE]),
-        ratings=pl.read_parquet(paths[RATINGS_FILE]),
-        manifest=manifest,
+        pl.read_parquet(paths[CATALOG_FILE]), pl.read_parquet(paths[RATINGS_FILE]), manifest
     )
 
 

@@ -43,19 +43,17 @@ def integer_x(axes: Axes) -> None:
 
 
 def heatmap(
-    figure: MplFigure,
     axes: Axes,
     matrix: list[list[float]],
-    columns: Sequence[str],
     rows: Sequence[str],
     *,
     cmap: str,
     label: str,
     vmax: float | None = None,
 ) -> None:
-    """A coloured grid (rows x columns) with each cell's value written in it, and a colour bar."""
+    """A coloured grid (rows x platforms) with each cell's value written in it, and a colour bar."""
     image = axes.imshow(matrix, aspect="auto", cmap=cmap, vmin=0 if vmax else None, vmax=vmax)
-    axes.set_xticks(range(len(columns)), columns)
+    axes.set_xticks(range(len(PLATFORMS)), PLATFORMS)
     axes.set_yticks(range(len(rows)), rows)
     dark = 0.6 * (vmax or max(map(max, matrix)))  # white text from here up stays readable
     for row, values in enumerate(matrix):
@@ -64,7 +62,7 @@ def heatmap(
             axes.text(
                 column, row, f"{value:.0f}", ha="center", va="center", fontsize=7, color=colour
             )
-    figure.colorbar(image, ax=axes, label=label)
+    axes.figure.colorbar(image, ax=axes, label=label)
 
 
 def grouped_bars(

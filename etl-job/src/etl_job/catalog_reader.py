@@ -124,19 +124,6 @@ def read_platform_file(path: Path, platform: Platform) -> RawCatalog:
         pl.Series("line", lines, dtype=pl.Int64),
         pl.Series("raw", raws, dtype=pl.String),
     )
-    quarantine = pl.DataFrame(
-        {
-            "source_file": [path.name] * len(refused),
-            "line": [r[0] for r in refused],
-            "reason": [r[1] for r in refused],
-            "raw": [r[2] for r in refused],
-        },
-        schema=QUARANTINE_SCHEMA,
-    )
-    return RawCatalog(
-        platform=platform,
-        frame=frame,
-        quarantine=quarantine,
-        has_score="score" in wanted,
-        blank_lines=blank,
-    )
+    rows_refused = [(path.name, *row) for row in refused]
+    quarantine = pl.DataFrame(rows_refused, schema=QUARANTINE_SCHEMA, orient="row")
+    return RawCatalog(platform, frame, quarantine, has_score="score" in wanted, blank_lines=blank)

@@ -254,6 +254,16 @@ COMMANDS: dict[str, tuple[str, Handler]] = {
 
 # The commands that write a run, and so pass the publication gates.
 SHRINK_GATED = ("run", "catalog")
+VERBOSE_HELP = (
+    "also print the offline evaluation's table and the series figures (the manifest keeps them "
+    "either way)"
+)
+ACCEPT_SHRINK_HELP = (
+    "publish even if a figure fell by more than MAX_SHRINK (default 10%%) against the current "
+    "run (rows per platform and type, ratings kept, movies with neighbours), a platform's rows "
+    "by more than MAX_PLATFORM_SHRINK (2%%), or more than MAX_VANISHED_SHARE (1%%) of the "
+    "ratings name movies the current run has and this one lacks"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,30 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
         if name in SHRINK_GATED:
-            command.add_argument(
-                "-v",
-                "--verbose",
-                action="store_true",
-                help="also print the offline evaluation's table and the "
-                "series figures (the manifest keeps them either way)",
-            )
-            command.add_argument(
-                "--accept-shrink",
-                action="store_true",
-                help="publish even if a figure fell by more than MAX_SHRINK (default 10%%) "
-                "against the current run (rows per platform and type, ratings kept, "
-                "movies with neighbours), a platform's rows by more than "
-                "MAX_PLATFORM_SHRINK (2%%), or more than MAX_VANISHED_SHARE (1%%) of "
-                "the ratings name movies the current run has and this one lacks",
-            )
+            command.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+            command.add_argument("--accept-shrink", action="store_true", help=ACCEPT_SHRINK_HELP)
         if name == "repair":
-            command.add_argument(
-                "--every",
-                type=_seconds,
-                default=0,
-                metavar="SECONDS",
-                help="repeat every SECONDS (a guard beside Redis); default: once",
-            )
+            every = "repeat every SECONDS (a guard beside Redis); default: once"
+            command.add_argument("--every", type=_seconds, default=0, metavar="SECONDS", help=every)
     return parser
 
 

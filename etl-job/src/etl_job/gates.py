@@ -109,14 +109,6 @@ def ratings_file_structure(path: Path) -> dict[str, Any]:
     return {"bytes": size, "last_line_fields": fields}
 
 
-def previous_manifest(output_dir: Path) -> dict[str, Any] | None:
-    """The manifest of the run `current` names, or None before the first run."""
-    path = Path(output_dir) / CURRENT_LINK / MANIFEST_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def data_figures(*, catalog: pl.DataFrame, ratings_kept: int) -> dict[str, int]:
     """The figures compared run to run: rows per platform and type, and ratings kept."""
     counts = catalog.group_by("platform", "type").len().sort("platform", "type")
@@ -167,8 +159,9 @@ class PublicationGates:
 
     def against(self, output_dir: Path) -> PublicationGates:
         """These limits, compared with the run `current` names in output_dir."""
-        catalog = Path(output_dir) / CURRENT_LINK / CATALOG_FILE
-        previous = previous_manifest(output_dir)
+        current = Path(output_dir) / CURRENT_LINK
+        manifest, catalog = current / MANIFEST_FILE, current / CATALOG_FILE
+        previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else None
         # Only a committed run (one with its manifest) is compared with: a folder `current`
         # names without one is a broken run, and its catalog may not even be parquet.
         found = catalog if previous and catalog.is_file() else None

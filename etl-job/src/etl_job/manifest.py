@@ -26,24 +26,15 @@ FIX_DESCRIPTIONS = {
 }
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def describe_files(paths: list[Path], root: Path) -> list[dict[str, Any]]:
     """Path relative to root, size in bytes and sha256 of each file."""
-    return [
-        {
-            "path": path.relative_to(root).as_posix(),
-            "bytes": path.stat().st_size,
-            "sha256": sha256_of(path),
-        }
-        for path in paths
-    ]
+    described = []
+    for path in paths:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        relative, size = path.relative_to(root).as_posix(), path.stat().st_size
+        described.append({"path": relative, "bytes": size, "sha256": digest})
+    return described
 
 
 def rows_per_platform(catalog: pl.DataFrame) -> dict[str, dict[str, int]]:

@@ -42,6 +42,7 @@ from etl_job.runs import (
 )
 
 DEFAULT_KEEP_RUNS = 3
+RUN_FILES = (CATALOG_FILE, RATINGS_FILE, QUARANTINE_FILE, SERIES_FILE, NEIGHBOURS_FILE, TASTE_FILE)
 
 
 class ModelStep(Protocol):
@@ -165,10 +166,7 @@ def _write_run(
 ) -> None:
     stages = Stopwatch()
     with stage("reading", "the four catalog files") as said:
-        raws = [
-            read_platform_file(path, platform)
-            for path, platform in zip(catalogs, Platform, strict=True)
-        ]
+        raws = [read_platform_file(path, p) for path, p in zip(catalogs, Platform, strict=True)]
         said["done"] = f"{sum(raw.frame.height for raw in raws):,} rows"
     with stage("cleaning", "whitespace, case, dates, durations, duplicates") as said:
         platforms = [clean_platform(raw) for raw in raws]
@@ -185,9 +183,8 @@ def _write_run(
         derived: dict[str, int] = {}
         parts = []
         for clean in platforms:
-            part, derived[clean.platform.value] = transform.derive_score(
-                catalog.filter(pl.col("platform") == clean.platform.value)
-            )
+            name = clean.platform.value
+            part, derived[name] = transform.derive_score(catalog.filter(pl.col("platform") == name))
             parts.append(part)
         catalog = transform.to_catalog_schema(pl.concat(parts))
         catalog_refused = pl.concat([clean.quarantine for clean in platforms])
@@ -213,21 +210,10 @@ def _write_run(
         stages.lap("model")
 
     fixes = {
-        clean.platform.value: {
-            **clean.fixes,
-            "score_derived_from_ratings": derived[clean.platform.value],
-        }
-        for clean in platforms
+        c.platform.value: {**c.fixes, "score_derived_from_ratings": derived[c.platform.value]}
+        for c in platforms
     }
-    written = (
-        CATALOG_FILE,
-        RATINGS_FILE,
-        QUARANTINE_FILE,
-        SERIES_FILE,
-        NEIGHBOURS_FILE,
-        TASTE_FILE,
-    )
-    outputs = describe_files([staging / n for n in written if (staging / n).is_file()], staging)
+    outputs = describe_files([staging / n for n in RUN_FILES if (staging / n).is_file()], staging)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,

@@ -30,19 +30,12 @@ def stage(name: str, doing: str) -> Iterator[dict[str, Any]]:
     try:
         yield outcome
     except BaseException:
-        stage_log.info(
-            "%s: stopped",
-            name,
-            extra={"stage": name, "event": "stopped", "seconds": time.perf_counter() - started},
-        )
+        stopped = {"stage": name, "event": "stopped", "seconds": time.perf_counter() - started}
+        stage_log.info("%s: stopped", name, extra=stopped)
         raise
     seconds = time.perf_counter() - started
-    stage_log.info(
-        "%s: done in %.1f s",
-        name,
-        seconds,
-        extra={"stage": name, "event": "end", "seconds": seconds, "done": outcome.get("done")},
-    )
+    end = {"stage": name, "event": "end", "seconds": seconds, "done": outcome.get("done")}
+    stage_log.info("%s: done in %.1f s", name, seconds, extra=end)
 
 
 def detail(text: str) -> None:
@@ -63,10 +56,6 @@ class StageLines(logging.Handler):
         self.console = Console(file=stream, highlight=False)
         self._live: Progress | None = None
 
-    @property
-    def stream(self) -> TextIO:
-        return self._stream or sys.stdout
-
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._emit(record)
@@ -80,13 +69,8 @@ class StageLines(logging.Handler):
             self._stop_live()
             self._print(f"{name} — {fields['doing']} …")
             if self.console.is_terminal:
-                self._live = Progress(
-                    SpinnerColumn(),
-                    TextColumn("{task.description}"),
-                    TimeElapsedColumn(),
-                    console=self.console,
-                    transient=True,
-                )
+                columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+                self._live = Progress(*columns, console=self.console, transient=True)
                 self._live.add_task(str(fields["stage"]), total=None)
                 self._live.start()
         elif fields.get("event") == "stopped":
@@ -103,7 +87,7 @@ class StageLines(logging.Handler):
         if self._live is not None:
             self._live.console.print(text, markup=False)
         else:
-            print(text, file=self.stream, flush=True)
+            print(text, file=self._stream or sys.stdout, flush=True)
 
     def _stop_live(self) -> None:
         if self._live is not None:

@@ -111,7 +111,8 @@ def publish_neighbours(
     if keep_versions < 1:
         raise ValueError(f"keep_versions must be 1 or more, got {keep_versions}.")
     layout = RedisLayout(key_prefix)
-    version = version or new_version_id()
+    # Sortable by time for humans; the random tail keeps two runs in one second apart.
+    version = version or f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
     with connect(redis_url, cluster=cluster) as client:
         try:
             stage_version(
@@ -425,11 +426,6 @@ def committed_versions(*, redis_url: str, key_prefix: str, cluster: bool = False
     """Versions kept for rollback, newest (current) first."""
     with connect(redis_url, cluster=cluster) as client:
         return _committed(client, RedisLayout(key_prefix))
-
-
-def new_version_id() -> str:
-    # Sortable by time for humans; the random tail keeps two runs in one second apart.
-    return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
 
 
 def _checked_frames(

@@ -208,7 +208,8 @@ def scan_typed(files: list[Path], known: pl.Enum) -> pl.LazyFrame:
 def written(out: Path, refused: pl.DataFrame) -> Ratings:
     """The Ratings of a load whose accepted rows are in `out`: stats and count read back."""
     valid = pl.scan_parquet(out)
-    stats = rating_stats(valid.select("movie_id", "rating")).collect(engine="streaming")
+    per_movie = valid.group_by("movie_id").agg(*RATING_STATS)
+    stats = per_movie.with_columns(pl.col("movie_id").cast(pl.String)).collect(engine="streaming")
     quarantine = refused.drop("unknown_movie") if refused.height else empty_quarantine()
     return Ratings(
         valid=valid,
@@ -284,12 +285,3 @@ def load_ratings(files: list[Path], catalog_ids: pl.Series, out: Path) -> Rating
     valid_ratings(checked).sink_parquet(out)
     refused = refused_ratings(checked).collect(engine="streaming")
     return written(out, refused)
-
-
-def rating_stats(ratings: pl.LazyFrame) -> pl.LazyFrame:
-    """rating_count and avg_rating per movie_id."""
-    return (
-        ratings.group_by("movie_id")
-        .agg(*RATING_STATS)
-        .with_columns(pl.col("movie_id").cast(pl.String))
-    )

@@ -212,11 +212,7 @@ def current_run(*, output_dir: Path) -> Path | None:
 def rollback_run(*, output_dir: Path) -> Path | None:
     """The run a rollback returns to: the newest finished run older than the current one."""
     current = current_run(output_dir=output_dir)
-    older = [
-        run
-        for run in list_runs(output_dir=output_dir)
-        if current is not None and run.name < current.name
-    ]
+    older = [r for r in list_runs(output_dir=output_dir) if current and r.name < current.name]
     return older[-1] if older else None
 
 

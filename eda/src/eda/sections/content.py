@@ -58,18 +58,11 @@ def genres_by_platform(catalog: pl.DataFrame) -> Figure:
     }
     figure, (axes,) = new_figure(height=5.5, width=8.5)
     if genres:
-        heatmap(
-            figure,
-            axes,
-            [
-                [100 * titles.get((p, g), 0) / max(totals.get(p, 0), 1) for p in PLATFORMS]
-                for g in genres
-            ],
-            PLATFORMS,
-            genres,
-            cmap="Blues",
-            label="% of the platform's titles",
-        )
+        shares = [
+            [100 * titles.get((p, g), 0) / max(totals.get(p, 0), 1) for p in PLATFORMS]
+            for g in genres
+        ]
+        heatmap(axes, shares, genres, cmap="Blues", label="% of the platform's titles")
     else:
         no_data(axes)
     labels = list_items(catalog, "listed_in").group_by("platform").agg(pl.col("item").n_unique())
@@ -126,16 +119,8 @@ def missing_values(catalog: pl.DataFrame) -> Figure:
     by_platform = {row["platform"]: row for row in nulls.iter_rows(named=True)}
     matrix = [[100 * (by_platform.get(p, {}).get(c) or 0.0) for p in PLATFORMS] for c in columns]
     figure, (axes,) = new_figure(height=5.5, width=7.5)
-    heatmap(
-        figure,
-        axes,
-        matrix,
-        PLATFORMS,
-        columns,
-        cmap="Reds",
-        vmax=100,
-        label="% of the platform's titles missing it",
-    )
+    label = "% of the platform's titles missing it"
+    heatmap(axes, matrix, columns, cmap="Reds", vmax=100, label=label)
     # avg_rating is empty by construction wherever nobody rated: the findings are about the sources.
     source = [c for c in columns if c != "avg_rating"]
     gaps = sorted(

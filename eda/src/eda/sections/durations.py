@@ -91,20 +91,16 @@ def duration_figures(run: RunData) -> list[Figure]:
     return [movie_figure, show_figure]
 
 
-def counted(number: int, unit: str) -> str:
-    """'1 season', '2 seasons'; minutes stay 'min' whatever the number."""
+def counted(number: int | None, unit: str) -> str:
+    """'1 season', '2 seasons'; minutes stay 'min' whatever the number; None is 'missing'."""
+    if number is None:
+        return "missing"
     return f"{number} {unit}" if number == 1 or unit == "min" else f"{number} {unit}s"
 
 
 def _title_rows(frame: pl.DataFrame, unit: str) -> list[list[object]]:
     return [
-        [
-            r["id"],
-            r["title"],
-            r["platform"],
-            r["release_year"],
-            "missing" if r["duration_int"] is None else counted(r["duration_int"], unit),
-        ]
+        [r["id"], r["title"], r["platform"], r["release_year"], counted(r["duration_int"], unit)]
         for r in frame.iter_rows(named=True)
     ]
 

@@ -160,13 +160,9 @@ def dates_added(catalog: pl.DataFrame) -> Figure:
             f"{platform} (date missing for "
             f"{share(missing.get(platform, 0), totals.get(platform, 0))})"
         )
+        years, added = rows["year"].to_list(), rows["len"].to_list()
         axes.plot(
-            rows["year"].to_list(),
-            rows["len"].to_list(),
-            marker="o",
-            markersize=3,
-            label=label,
-            color=PLATFORM_COLOURS[platform],
+            years, added, marker="o", markersize=3, label=label, color=PLATFORM_COLOURS[platform]
         )
     axes.set_xlabel("year the title was added")
     integer_x(axes)

@@ -82,13 +82,7 @@ def rating_values(ratings: pl.DataFrame) -> Figure:
         f"is {mode['rating']:g} ({share(mode['count'], ratings.height)}); "
         f"{share(whole, ratings.height)} of ratings are whole stars."
     )
-    return Figure(
-        slug="rating_values",
-        title="Rating values",
-        caption=caption,
-        finding=finding,
-        png=png_bytes(figure),
-    )
+    return Figure("rating_values", "Rating values", caption, finding, png_bytes(figure))
 
 
 def activity(ratings: pl.DataFrame) -> Figure:
@@ -110,11 +104,7 @@ def activity(ratings: pl.DataFrame) -> Figure:
         f"({share(peak['len'], ratings.height)})."
     )
     return Figure(
-        slug="rating_activity",
-        title="Rating activity over time",
-        caption=caption,
-        finding=finding,
-        png=png_bytes(figure),
+        "rating_activity", "Rating activity over time", caption, finding, png_bytes(figure)
     )
 
 

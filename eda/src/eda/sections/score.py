@@ -171,18 +171,11 @@ def versus(frame: pl.DataFrame, column: str, slug: str, what: str) -> Figure:
     pairs = frame.select(column, "score").drop_nulls()
     figure, (axes,) = new_figure(height=3.8)
     if pairs.height:
+        points = pairs[column].to_numpy(), pairs["score"].to_numpy()
         if pairs.height > 2000:
-            axes.hexbin(
-                pairs[column].to_numpy(),
-                pairs["score"].to_numpy(),
-                gridsize=40,
-                cmap="Greys",
-                mincnt=1,
-            )
+            axes.hexbin(*points, gridsize=40, cmap="Greys", mincnt=1)
         else:
-            axes.scatter(
-                pairs[column].to_numpy(), pairs["score"].to_numpy(), s=10, alpha=0.5, color=NEUTRAL
-            )
+            axes.scatter(*points, s=10, alpha=0.5, color=NEUTRAL)
         # Tenths by rank (equal values share a tenth), so each point on the line is a mean
         # over about a tenth of the titles.
         tenth = (pl.col(column).rank("min") - 1) * 10 // pl.len()
@@ -192,13 +185,8 @@ def versus(frame: pl.DataFrame, column: str, slug: str, what: str) -> Figure:
             .agg(pl.col(column).median(), pl.col("score").mean())
             .sort(column)
         )
-        axes.plot(
-            binned[column].to_list(),
-            binned["score"].to_list(),
-            color="#D55E00",
-            marker="o",
-            label="mean score per decile",
-        )
+        x, y = binned[column].to_list(), binned["score"].to_list()
+        axes.plot(x, y, color="#D55E00", marker="o", label="mean score per decile")
         axes.legend(fontsize=8)
         axes.set_xlabel(what)
         axes.set_ylabel("score")
