@@ -34,12 +34,7 @@ def films_by_title(films: pl.DataFrame) -> dict[str, list[FilmEntry]]:
         .filter(pl.col("key") != "")
         .sort("id")
         .group_by("key", "film", maintain_order=True)
-        .agg(
-            pl.col("id"),
-            pl.col("type").first(),
-            pl.col("release_year").first(),
-            pl.col("ratings").first(),
-        )
+        .agg("id", pl.col("type", "release_year", "ratings").first())
     )
     ordered = grouped.sort(
         [pl.col("type") != "movie", "ratings", "release_year", "film"],

@@ -289,20 +289,15 @@ def version_problem(client: Client, *, layout: RedisLayout, version: str) -> str
     meta = decode_meta(packed_meta)
     lists = meta.get("movies_with_neighbours")
     # Versions before layout 5 have no taste rows: whole without them.
+    taste = int(meta.get("taste_rows") or 0)
     expected = {
-        layout.neighbours(version): None
-        if lists is None
-        else lists + int(meta.get("taste_rows") or 0),
+        layout.neighbours(version): None if lists is None else lists + taste,
         layout.titles(version): meta.get("movies"),
         layout.title_index(version): meta.get("title_index_entries"),
     }
     # Versions of layout 3 and before have no pages: whole without them (recsys then decodes).
-    for key, count in (
-        (layout.pages(version), meta.get("pages")),
-        (layout.title_pages(version), meta.get("title_pages")),
-    ):
-        if count is not None:
-            expected[key] = count
+    pages = {layout.pages(version): "pages", layout.title_pages(version): "title_pages"}
+    expected |= {key: meta[name] for key, name in pages.items() if meta.get(name) is not None}
     pipe = client.pipeline(transaction=False)
     for key in expected:
         pipe.hlen(key)
