@@ -1,8 +1,8 @@
-"""The guided demo: every public gateway route with real arguments, errors, and the model explained.
+"""The guided demo: every public gateway route with real arguments, its errors, and the model.
 
 Arguments come from the data served (a movie found by search or by reading title pages); the
-model's version and metrics from the recsys service (RECSYS_URL), as the gateway has no model
-route. Exits 1 if any call fails or answers something unexpected.
+model's record from the recsys service (RECSYS_URL), as the gateway has no model route. Exits 1
+if any call fails or answers something unexpected.
 """
 
 import argparse
@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,9 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
-DEFAULT_GATEWAY = "http://127.0.0.1:8000"
-DEFAULT_RECSYS = "http://127.0.0.1:8102"
 PROBE_NUMBERS = range(1, 31)  # show numbers tried per platform letter when looking for a movie
 PROBE_LETTERS = "nahd"  # netflix, amazon, hulu, disney: catalog ids are <letter>s<number>
 # Films a reader knows, tried first (by search) so the demo shows recommendations one can judge;
@@ -46,16 +45,17 @@ SIGNALS = {
 
 
 class DemoFailure(Exception):
-    """A call failed or answered something other than what the route promises."""
+    """A call got no answer, or the demo has nothing to ask about."""
 
 
 @dataclass
 class Demo:
-    """One gateway client, the console, and every failure met on the way."""
+    """One gateway client, the console, the table being filled, and every failure met."""
 
     client: httpx.Client
     console: Console
     failures: list[str] = field(default_factory=list)
+    table: Table = field(default_factory=Table)
 
     def get(
         self, path: str, params: dict[str, Any] | None = None, body: Any = None
@@ -73,11 +73,25 @@ class Demo:
         except httpx.HTTPError as exc:
             raise DemoFailure(f"{method} {path} did not answer: {exc!r}") from exc
 
+    @contextmanager
+    def section(self, title: str) -> Iterator[None]:
+        """A table of the calls made inside, printed at the end."""
+        self.table = Table(
+            Column("request", style="cyan", no_wrap=True),
+            Column("status", no_wrap=True),
+            Column("answer", overflow="fold", ratio=1),
+            Column("time", justify="right", no_wrap=True),
+            title=title,
+            title_justify="left",
+            expand=True,
+        )
+        yield
+        self.console.print(self.table)
+
     def call(
         self,
-        table: Table,
         path: str,
-        params: dict[str, Any] | None,
+        params: dict[str, Any] | None = None,
         *,
         check: Any,
         expect: int = 200,
@@ -91,9 +105,8 @@ class Demo:
             response = self.get(path, params, body)
         except DemoFailure as exc:
             self.failures.append(str(exc))
-            table.add_row(Text(asked), "[red]no answer", Text(str(exc)), "")
+            self.table.add_row(Text(asked), "[red]no answer", Text(str(exc)), "")
             return None
-        elapsed = f"{1000 * response.elapsed.total_seconds():.0f} ms"
         is_json = response.headers.get("content-type", "").startswith("application/json")
         answer = response.json() if is_json else response.text
         problem = None
@@ -101,9 +114,10 @@ class Demo:
             problem = f"expected HTTP {expect}, got {response.status_code}"
         elif not check(answer):
             problem = "the answer does not have the promised shape"
-        status = f"[{'red' if problem else 'green'}]{response.status_code}"
         shown = summary(answer) if summary and not problem else show(answer)
-        table.add_row(Text(asked), status, Text(shown), elapsed)
+        status = f"[{'red' if problem else 'green'}]{response.status_code}"
+        elapsed = f"{1000 * response.elapsed.total_seconds():.0f} ms"
+        self.table.add_row(Text(asked), status, Text(shown), elapsed)
         if problem:
             self.failures.append(f"{'POST' if body else 'GET'} {asked}: {problem}: {show(answer)}")
             return None
@@ -114,135 +128,12 @@ def show(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False) if not isinstance(body, str) else repr(body)
 
 
-def percent(value: Any) -> str:
-    return f"{value:.0%}" if isinstance(value, float) else "?"
-
-
 def is_text(body: Any) -> bool:
     return isinstance(body, str) and body != ""
 
 
 def is_int(body: Any) -> bool:
     return isinstance(body, int) and not isinstance(body, bool) and body >= 0
-
-
-def calls_table(title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False, expand=True)
-    table.add_column("request", style="cyan", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("answer", overflow="fold", ratio=1)
-    table.add_column("time", justify="right", no_wrap=True)
-    return table
-
-
-def title_pages(demo: Demo) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(pages tried so far, page) for every title page found at the ids tried."""
-    tried = 0
-    for number in PROBE_NUMBERS:
-        for letter in PROBE_LETTERS:
-            tried += 1
-            response = demo.get(f"/titles/{letter}s{number}")
-            if response.status_code == 200:
-                yield tried, response.json()
-
-
-def recommended(page: dict[str, Any], kind: str) -> bool:
-    """A title page of `kind` ("movie", "tv show") that has recommendations."""
-    return page["title"]["type"] == kind and bool(recommended_items(page))
-
-
-def usable(page: dict[str, Any]) -> bool:
-    """A movie page the queries can be asked about: recommendations, cast, country, score."""
-    record = page["title"]
-    return (
-        recommended(page, "movie")
-        and bool(record.get("cast"))
-        and bool(record.get("country"))
-        and record.get("score") is not None
-    )
-
-
-def find_well_known(demo: Demo) -> dict[str, Any] | None:
-    """The first WELL_KNOWN film the data holds (found by search), with a usable page."""
-    for title in WELL_KNOWN:
-        response = demo.get("/search", {"q": title, "limit": 3})
-        if response.status_code != 200:
-            continue
-        for hit in response.json()["results"]:
-            if hit["title"] != title or hit["type"] != "movie":
-                continue
-            page = demo.get(f"/titles/{hit['id']}")
-            if page.status_code == 200 and usable(page.json()):
-                found: dict[str, Any] = page.json()
-                demo.console.print(
-                    f"A film most people know: [bold]"
-                    f"{escape(found['title'].get('display_title') or title)}"
-                    f"[/] ({hit['id']})."
-                )
-                return found
-    return None
-
-
-def find_movie(demo: Demo) -> dict[str, Any]:
-    """A well-known usable movie, else the first one found by reading title pages."""
-    known = find_well_known(demo)
-    if known is not None:
-        return known
-    fallback: dict[str, Any] | None = None
-    for tried, page in title_pages(demo):
-        if not recommended(page, "movie"):
-            continue
-        fallback = fallback or page
-        if usable(page):
-            record = page["title"]
-            demo.console.print(
-                f"Read {tried} title pages to pick a movie the data holds: "
-                f"[bold]{escape(record['title'])}[/] ({record['id']})."
-            )
-            return page
-    if fallback is None:
-        raise DemoFailure(
-            f"none of the {len(PROBE_NUMBERS) * len(PROBE_LETTERS)} title pages "
-            "tried is a movie with recommendations: is the recommender published "
-            "(make up)?"
-        )
-    return fallback
-
-
-def queries(demo: Demo, movie: dict[str, Any]) -> None:
-    """The six analytical queries, asked about the chosen movie's platform, year and country."""
-    platform, year = movie["platform"], movie["release_year"]
-    score = movie.get("score") or 0
-    country = (movie.get("country") or "united states").split(",")[0].strip()
-    table = calls_table(f"The six queries, about {platform} and {year}")
-    calls = [
-        (
-            "/get_max_duration",
-            {"year": year, "platform": platform, "duration_type": "min"},
-            is_text,
-        ),
-        # The chosen movie itself scores above score - 1, so the count is at least 1.
-        (
-            "/get_score_count",
-            {"platform": platform, "scored": max(0, score - 1), "year": year},
-            lambda b: is_int(b) and b >= (1 if score > 0 else 0),
-        ),
-        ("/get_count_platform", {"platform": platform}, lambda b: is_int(b) and b >= 1),
-        ("/get_actor", {"platform": platform, "year": year}, is_text),
-        (
-            "/prod_per_county",
-            {"tipo": "pelicula", "pais": country, "anio": year},
-            lambda b: isinstance(b, dict) and is_int(b.get("pelicula")),
-        ),
-        ("/get_contents", {"rating": movie["rating"]}, lambda b: is_int(b) and b >= 1),
-    ]
-    for path, params, check in calls:
-        demo.call(table, path, params, check=check)
-    demo.console.print(table)
-
-
-def recommended_items(page: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(page["recommendations"]["items"])
 
 
 def titles(most: int, least: int = 1) -> Any:
@@ -252,124 +143,174 @@ def titles(most: int, least: int = 1) -> Any:
     )
 
 
+def items(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(page["recommendations"]["items"])
+
+
+def recommended(page: dict[str, Any], kind: str = "movie") -> bool:
+    """A title page of `kind` ("movie", "tv show") that has recommendations."""
+    return page["title"]["type"] == kind and bool(items(page))
+
+
+def usable(page: dict[str, Any]) -> bool:
+    """A movie page the queries can be asked about: recommendations, cast, country, score."""
+    record = page["title"]
+    has_text = bool(record.get("cast") and record.get("country"))
+    return recommended(page) and has_text and record.get("score") is not None
+
+
+def title_pages(demo: Demo) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(pages tried so far, page) for every title page found at the ids tried."""
+    ids = (f"{letter}s{number}" for number in PROBE_NUMBERS for letter in PROBE_LETTERS)
+    for tried, title_id in enumerate(ids, 1):
+        response = demo.get(f"/titles/{title_id}")
+        if response.status_code == 200:
+            yield tried, response.json()
+
+
+def find_movie(demo: Demo) -> dict[str, Any]:
+    """A WELL_KNOWN usable movie (found by search), else the first one among the title pages."""
+    for title in WELL_KNOWN:
+        response = demo.get("/search", {"q": title, "limit": 3})
+        for hit in response.json()["results"] if response.status_code == 200 else []:
+            if (hit["title"], hit["type"]) != (title, "movie"):
+                continue
+            answer = demo.get(f"/titles/{hit['id']}")
+            if answer.status_code == 200 and usable(answer.json()):
+                found: dict[str, Any] = answer.json()
+                shown = escape(found["title"].get("display_title") or title)
+                demo.console.print(f"A film most people know: [bold]{shown}[/] ({hit['id']}).")
+                return found
+    fallback: dict[str, Any] | None = None
+    for tried, page in title_pages(demo):
+        if recommended(page):
+            fallback = fallback or page
+            if usable(page):
+                record = page["title"]
+                demo.console.print(
+                    f"Read {tried} title pages to pick a movie the data holds: "
+                    f"[bold]{escape(record['title'])}[/] ({record['id']})."
+                )
+                return page
+    if fallback is None:
+        raise DemoFailure(
+            f"none of the {len(PROBE_NUMBERS) * len(PROBE_LETTERS)} title pages tried is a movie "
+            "with recommendations: is the recommender published (make up)?"
+        )
+    return fallback
+
+
+def queries(demo: Demo, movie: dict[str, Any]) -> None:
+    """The six analytical queries, asked about the chosen movie's platform, year and country."""
+    platform, year = movie["platform"], movie["release_year"]
+    score = movie.get("score") or 0
+    country = (movie.get("country") or "united states").split(",")[0].strip()
+    with demo.section(f"The six queries, about {platform} and {year}"):
+        longest = {"year": year, "platform": platform, "duration_type": "min"}
+        demo.call("/get_max_duration", longest, check=is_text)
+        # The chosen movie itself scores above score - 1, so the count is at least 1.
+        scored = {"platform": platform, "scored": max(0, score - 1), "year": year}
+        demo.call("/get_score_count", scored, check=lambda b: is_int(b) and b >= (score > 0))
+        demo.call("/get_count_platform", {"platform": platform}, check=lambda b: is_int(b) and b)
+        demo.call("/get_actor", {"platform": platform, "year": year}, check=is_text)
+        produced = {"tipo": "pelicula", "pais": country, "anio": year}
+        demo.call(
+            "/prod_per_county",
+            produced,
+            check=lambda b: isinstance(b, dict) and is_int(b.get("pelicula")),
+        )
+        demo.call("/get_contents", {"rating": movie["rating"]}, check=lambda b: is_int(b) and b)
+
+
+def page_summary(page: dict[str, Any]) -> str:
+    """A title page in one line: the record's main fields and how many recommendations."""
+    keys = ("title", "platform", "release_year", "director", "country", "rating", "score")
+    fields = ", ".join(f"{key}: {page['title'].get(key)}" for key in keys)
+    return f"{{{fields}, ...}} + {len(items(page))} recommendations with reasons (below)"
+
+
 def recommendations(demo: Demo, page: dict[str, Any]) -> None:
     """The recommendation route, then the title page with the reason for each neighbour."""
     movie = page["title"]
-    table = calls_table("Recommendations")
-    demo.call(table, "/get_recommendation", {"titulo": movie["title"]}, check=titles(5, 5))
-    answer = demo.call(
-        table,
-        f"/titles/{movie['id']}",
-        None,
-        summary=page_summary,
-        check=lambda b: isinstance(b, dict) and b["recommendations"]["available"],
-    )
-    demo.console.print(table)
+    with demo.section("Recommendations"):
+        demo.call("/get_recommendation", {"titulo": movie["title"]}, check=titles(5, 5))
+        answer = demo.call(
+            f"/titles/{movie['id']}",
+            summary=page_summary,
+            check=lambda b: isinstance(b, dict) and b["recommendations"]["available"],
+        )
     if answer:
         reasons = Table(
+            *("#", "recommended", "score", "where to watch", "reason"),
             title=f"GET /titles/{movie['id']}: why each movie is recommended for "
             f"'{movie['title']}'",
             title_justify="left",
         )
-        for column in ("#", "recommended", "score", "where to watch", "reason"):
-            reasons.add_column(column)
-        for rank, item in enumerate(recommended_items(answer), 1):
-            reasons.add_row(
-                str(rank),
-                Text(item["title"]),
-                f"{item['score']:.3f}",
-                ", ".join(item.get("available_on", [])),
-                Text(item["reason"]),
-            )
+        for rank, item in enumerate(items(answer), 1):
+            where = ", ".join(item.get("available_on", []))
+            score, reason = f"{item['score']:.3f}", Text(item["reason"])
+            reasons.add_row(str(rank), Text(item["title"]), score, where, reason)
         demo.console.print(reasons)
 
 
 def subscriptions(demo: Demo, page: dict[str, Any]) -> None:
     """Once each: a platform filter, where to watch, a TV show, "I liked these", search."""
-    movie, items = page["title"], recommended_items(page)
-    table = calls_table("For people with several subscriptions")
+    movie, neighbours = page["title"], items(page)
     # A platform one of the recommendations is on, other than the movie's own if possible.
-    offered = [p for item in items for p in item.get("available_on", [])]
+    offered = [p for item in neighbours for p in item.get("available_on", [])]
     platform = next((p for p in offered if p != movie["platform"]), movie["platform"])
-    demo.call(
-        table,
-        "/get_recommendation",
-        {"titulo": movie["title"], "platform": platform},
-        check=titles(5),
-    )
-    demo.call(
-        table,
-        f"/titles/{movie['id']}",
-        {"platform": platform},
-        check=lambda b: (
-            bool(recommended_items(b))
-            and all(platform in i["available_on"] for i in recommended_items(b))
-        ),
-        summary=lambda b: (
-            "where to watch: "
-            + "; ".join(
-                f"{i['title']} ({', '.join(i['available_on'])})" for i in recommended_items(b)
-            )
-        ),
-    )
-    show = next((page for _, page in title_pages(demo) if recommended(page, "tv show")), None)
-    if show is None:
-        demo.failures.append("no TV show with recommendations among the title pages read")
-    else:
-        demo.call(table, "/get_recommendation", {"titulo": show["title"]["title"]}, check=titles(5))
+    liked = [movie["title"], neighbours[0]["title"], misspelt(movie["title"]) + " ii"]
+    taste = {"liked": liked, "n": 5}
+    with demo.section("For people with several subscriptions"):
+        on = {"titulo": movie["title"], "platform": platform}
+        demo.call("/get_recommendation", on, check=titles(5))
         demo.call(
-            table,
-            f"/titles/{show['title']['id']}",
-            None,
-            check=lambda b: all(i["type"] == "tv show" for i in recommended_items(b)),
+            f"/titles/{movie['id']}",
+            {"platform": platform},
+            check=lambda b: bool(items(b)) and all(platform in i["available_on"] for i in items(b)),
             summary=lambda b: (
-                "a show gets shows: "
-                + ", ".join(f"{i['title']} ({i['type']})" for i in recommended_items(b))
+                "where to watch: "
+                + "; ".join(f"{i['title']} ({', '.join(i['available_on'])})" for i in items(b))
             ),
         )
-    liked = [movie["title"], items[0]["title"], misspelt(movie["title"]) + " ii"]
-    taste = {"liked": liked, "n": 5}
-    demo.call(
-        table,
-        "/recommendations",
-        None,
-        body=taste,
-        check=lambda b: (
-            bool(b["items"])
-            and len(b["unknown"]) == 1
-            and not {i["title"] for i in b["items"]} & set(liked)
-        ),
-        summary=lambda b: (
-            "; ".join(f"{i['title']} {i['score']:.2f} ({i['reason']})" for i in b["items"])
-            + f"; unknown: {b['unknown'][0]['query']!r}, did you mean "
-            + ", ".join(b["unknown"][0]["suggestions"][:3])
-        ),
-    )
-    typed = movie["title"][: max(3, len(movie["title"]) // 2)]
-    demo.call(
-        table,
-        "/search",
-        {"q": typed, "limit": 5},
-        check=lambda b: movie["title"] in [h["title"] for h in b["results"]],
-        summary=lambda b: "; ".join(
-            f"{h['title']} ({h['type']}, {h['release_year']}, {', '.join(h['available_on'])})"
-            for h in b["results"]
-        ),
-    )
-    demo.console.print(table)
+        show = next((page for _, page in title_pages(demo) if recommended(page, "tv show")), None)
+        if show is None:
+            demo.failures.append("no TV show with recommendations among the title pages read")
+        else:
+            demo.call("/get_recommendation", {"titulo": show["title"]["title"]}, check=titles(5))
+            demo.call(
+                f"/titles/{show['title']['id']}",
+                check=lambda b: all(i["type"] == "tv show" for i in items(b)),
+                summary=lambda b: (
+                    "a show gets shows: "
+                    + ", ".join(f"{i['title']} ({i['type']})" for i in items(b))
+                ),
+            )
+        demo.call(
+            "/recommendations",
+            body=taste,
+            check=lambda b: (
+                bool(b["items"])
+                and len(b["unknown"]) == 1
+                and not {i["title"] for i in b["items"]} & set(liked)
+            ),
+            summary=lambda b: (
+                "; ".join(f"{i['title']} {i['score']:.2f} ({i['reason']})" for i in b["items"])
+                + f"; unknown: {b['unknown'][0]['query']!r}, did you mean "
+                + ", ".join(b["unknown"][0]["suggestions"][:3])
+            ),
+        )
+        typed = movie["title"][: max(3, len(movie["title"]) // 2)]
+        demo.call(
+            "/search",
+            {"q": typed, "limit": 5},
+            check=lambda b: movie["title"] in [h["title"] for h in b["results"]],
+            summary=lambda b: "; ".join(
+                f"{h['title']} ({h['type']}, {h['release_year']}, {', '.join(h['available_on'])})"
+                for h in b["results"]
+            ),
+        )
     demo.console.print(Text(f"POST /recommendations body: {json.dumps(taste)}"))
-
-
-def page_summary(page: dict[str, Any]) -> str:
-    """A title page in one line: the record's main fields and how many recommendations."""
-    record = page["title"]
-    fields = ", ".join(
-        f"{key}: {record.get(key)}"
-        for key in ("title", "platform", "release_year", "director", "country", "rating", "score")
-    )
-    return (
-        f"{{{fields}, ...}} + {len(recommended_items(page))} recommendations with reasons (below)"
-    )
 
 
 def misspelt(title: str) -> str:
@@ -383,28 +324,24 @@ def misspelt(title: str) -> str:
 
 def errors(demo: Demo, movie: dict[str, Any]) -> None:
     """A 404 with 'did you mean' suggestions and a 422 naming the bad parameter."""
-    table = calls_table("Errors: one shape, a sentence, and help where there is some")
-    typo = misspelt(movie["title"])
-    demo.call(
-        table,
-        "/get_recommendation",
-        {"titulo": typo},
-        expect=404,
-        check=lambda b: (
-            isinstance(b, dict)
-            and b.get("parameter") == "titulo"
-            and isinstance(b.get("suggestions"), list)
-            and len(b["suggestions"]) >= 1
-        ),
-    )
-    demo.call(
-        table,
-        "/get_count_platform",
-        {"platform": "hbo"},
-        expect=422,
-        check=lambda b: isinstance(b, dict) and b.get("parameter") == "platform",
-    )
-    demo.console.print(table)
+    with demo.section("Errors: one shape, a sentence, and help where there is some"):
+        demo.call(
+            "/get_recommendation",
+            {"titulo": misspelt(movie["title"])},
+            expect=404,
+            check=lambda b: (
+                isinstance(b, dict)
+                and b.get("parameter") == "titulo"
+                and isinstance(b.get("suggestions"), list)
+                and len(b["suggestions"]) >= 1
+            ),
+        )
+        demo.call(
+            "/get_count_platform",
+            {"platform": "hbo"},
+            expect=422,
+            check=lambda b: isinstance(b, dict) and b.get("parameter") == "platform",
+        )
 
 
 MODEL_STORY = (
@@ -439,46 +376,42 @@ def blend_sentence(blend: Any, *, places: int = 5) -> str:
         if name != lead and weights[name] > 0
     ]
     sentence = SIGNALS[lead][0] + (f" with {' and '.join(others)}" if others else "")
-    tail = int(blend.get("tail") or 0)
-    if tail:
+    if tail := int(blend.get("tail") or 0):
         sentence += f"; {tail} of every {places} places go to less-watched films"
     return sentence + "."
 
 
-def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
+def explain_model(demo: Demo, recsys_url: str) -> None:
     """How the recommender is trained and evaluated, with the served version's own numbers."""
     try:
-        response = httpx.get(f"{recsys_url}/v1/model", timeout=timeout)
-        ok = response.status_code == 200
-        problem = None if ok else f": HTTP {response.status_code} {response.text[:300]}"
-    except httpx.HTTPError as exc:
-        problem = f" did not answer: {exc!r}"
-    if problem is not None:
-        demo.failures.append(f"GET {recsys_url}/v1/model{problem}")
-        demo.console.print(f"[red]GET {recsys_url}/v1/model{escape(problem)}")
+        served = demo.get(f"{recsys_url}/v1/model").raise_for_status().json()
+    except (DemoFailure, httpx.HTTPStatusError) as exc:
+        demo.failures.append(str(exc))
+        demo.console.print(f"[red]{escape(str(exc))}")
         return
-    served = response.json()
     model, metrics = served.get("model") or {}, served.get("metrics") or {}
     k = metrics.get("k", 5)
-    values = collections.defaultdict(
-        lambda: "?",
-        {
-            **{key: value for key, value in {**served, **metrics}.items() if value is not None},
-            "k": k,
-            "url": recsys_url,
-            "held_out_share": percent(metrics.get("holdout_fraction")),
-            "blend_sentence": escape(blend_sentence(model.get("blend"), places=k)),
-        },
+    share = metrics.get("holdout_fraction")
+    known = {key: value for key, value in {**served, **metrics}.items() if value is not None}
+    values = collections.defaultdict(lambda: "?", known)
+    values.update(
+        k=k,
+        url=recsys_url,
+        held_out_share=f"{share:.0%}" if isinstance(share, float) else "?",
+        blend_sentence=escape(blend_sentence(model.get("blend"), places=k)),
     )
     text = MODEL_STORY.format_map(values)
     demo.console.print(Panel(text, title="How the recommender is trained and evaluated"))
-    models = metrics.get("models") or {}
-    if not models:
+    if not (models := metrics.get("models")):
         demo.console.print("[yellow]The served version carries no offline metrics.")
         return
-    table = Table(title=f"Offline evaluation of version {served['version']}", title_justify="left")
-    for column in ("model", f"HR@{k}", f"tail HR@{k}", "queries", "distinct movies"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+    columns = (f"HR@{k}", f"tail HR@{k}", "queries", "distinct movies")
+    table = Table(
+        "model",
+        *(Column(column, justify="right") for column in columns),
+        title=f"Offline evaluation of version {served['version']}",
+        title_justify="left",
+    )
     for name, scores in models.items():
         rates = [f"{scores.get(key, 0):.4f}" for key in ("hr_at_k", "tail_hr_at_k")]
         counts = [str(scores.get(key, "")) for key in ("queries", "distinct_recommended")]
@@ -488,8 +421,10 @@ def explain_model(demo: Demo, recsys_url: str, timeout: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gateway-url", default=os.environ.get("GATEWAY_URL") or DEFAULT_GATEWAY)
-    parser.add_argument("--recsys-url", default=os.environ.get("RECSYS_URL") or DEFAULT_RECSYS)
+    gateway = os.environ.get("GATEWAY_URL") or "http://127.0.0.1:8000"
+    recsys = os.environ.get("RECSYS_URL") or "http://127.0.0.1:8102"
+    parser.add_argument("--gateway-url", default=gateway)
+    parser.add_argument("--recsys-url", default=recsys)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per call")
     args = parser.parse_args(argv)
     console = Console(width=max(100, Console().width))
@@ -514,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         recommendations(demo, page)
         subscriptions(demo, page)
         errors(demo, page["title"])
-    explain_model(demo, args.recsys_url.rstrip("/"), args.timeout)
+        explain_model(demo, args.recsys_url.rstrip("/"))
     seconds = time.perf_counter() - started
     if demo.failures:
         console.print(f"[red bold]{len(demo.failures)} call(s) failed[/] ({seconds:.1f}s):")

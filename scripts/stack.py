@@ -21,14 +21,8 @@ READY_TIMEOUT_SECONDS = 60
 DEFAULT_PORTS = {"catalog-service": 8101, "recsys-service": 8102, "gateway": 8000}
 # The dataset `make up` used, so `make etl` runs on it again without being told.
 REMEMBERED_DATA_DIR = RUN_DIR / "data_dir"
-# Two queries that answer on each dataset, printed (with their live answer) after `make up`.
-EXAMPLES = {
-    "sample": [
-        "/get_count_platform?platform=netflix",
-        "/get_max_duration?platform=netflix&year=2020",
-    ],
-    "real": ["/get_count_platform?platform=netflix", "/get_actor?platform=netflix&year=2018"],
-}
+# A query that answers on each dataset (sample, real), printed with its answer after `make up`.
+EXAMPLES = ("/get_max_duration?platform=netflix&year=2020", "/get_actor?platform=netflix&year=2018")
 
 
 def env(name: str, default: str) -> str:
@@ -155,9 +149,7 @@ def key_prefix() -> str:
 
 
 def run_etl(data: Path, *, verbose: bool = False) -> int:
-    """`etl-job run` on `data` into OUTPUT_DIR, publishing to REDIS_URL; its exit code.
-
-    It says each stage as it starts and ends; `verbose` adds the evaluation's table."""
+    """`etl-job run` on `data` into OUTPUT_DIR, publishing to REDIS_URL; its exit code."""
     etl_env = {
         "DATA_DIR": str(data),
         "OUTPUT_DIR": str(output_dir()),
@@ -176,7 +168,7 @@ def run_etl(data: Path, *, verbose: bool = False) -> int:
 def print_examples(gateway_url: str, data: Path) -> None:
     """Two queries that answer on the data being served, each with its live answer."""
     print("\nTry:")
-    for path in EXAMPLES["sample" if data == SAMPLE_DATA else "real"]:
+    for path in ("/get_count_platform?platform=netflix", EXAMPLES[data != SAMPLE_DATA]):
         try:
             with urllib.request.urlopen(gateway_url + path, timeout=10) as answer:
                 body = answer.read().decode()
@@ -217,10 +209,7 @@ def etl(*, verbose: bool = False) -> None:
 
 
 def clean() -> None:
-    """`make clean`: stop the stack, delete this run's Redis keys (REDIS_KEY_PREFIX only).
-
-    Never FLUSHDB: the Redis may be shared, so only keys of the prefix are unlinked.
-    """
+    """`make clean`: stop the stack, unlink this run's keys (no FLUSHDB: Redis may be shared)."""
     url = urlparse(redis_url())
     if port_open(url.port or 6379, url.hostname or "127.0.0.1"):
         import redis
@@ -267,12 +256,8 @@ def main() -> None:
         help="up, etl: also print the ETL's evaluation table (make up V=1)",
     )
     args = parser.parse_args()
-    if args.command == "up":
-        up(verbose=args.verbose)
-    elif args.command == "etl":
-        etl(verbose=args.verbose)
-    else:
-        commands[args.command]()
+    verbose = {"verbose": args.verbose} if args.command in ("up", "etl") else {}
+    commands[args.command](**verbose)
 
 
 if __name__ == "__main__":

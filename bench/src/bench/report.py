@@ -48,7 +48,8 @@ def _at_least(name: str, ratio: float | None, wanted: float) -> Iterator[Check]:
         yield f"{name}: at least {wanted}x the bare app", f"{ratio:.2f}x", ratio >= wanted
 
 
-def _checks(doc: Doc) -> Iterator[Check]:
+def checks(doc: Doc) -> Iterator[Check]:
+    """(target, measured, met) for every target the run has a figure for."""
     etl = doc.get("etl")
     if etl and etl["returncode"] == 0:
         seconds, peak = etl["seconds"], etl["peak_rss"]
@@ -73,11 +74,6 @@ def _checks(doc: Doc) -> Iterator[Check]:
     used = (memory.get("redis") or {}).get("used_memory")
     if used is not None:
         yield "Redis used_memory under 100 MB", _mb(used), used < REDIS_BYTES
-
-
-def checks(doc: Doc) -> list[Check]:
-    """(target, measured, met) for every target the run has a figure for."""
-    return list(_checks(doc))
 
 
 def _etl(etl: Doc | None) -> list[str]:
@@ -109,12 +105,8 @@ def _serving(serving: Doc | None) -> list[str]:
             closed, paced, ratio = t["closed"], t["paced"], _ratio(t)
             row = [t["name"], f"{closed['rps']:,.0f}", f"{closed['p50_ms']:.2f}"]
             row += [f"{closed['p99_ms']:.2f}", "" if ratio is None else f"{ratio:.2f}x"]
-            row += [
-                f"{t['paced_target_rps']:,.0f}",
-                f"{paced['rps']:,.0f}",
-                f"{paced['p99_ms']:.2f}",
-            ]
-            rows.append([*row, str(closed["errors"] + paced["errors"])])
+            row += [f"{t['paced_target_rps']:,.0f}", f"{paced['rps']:,.0f}"]
+            rows.append([*row, f"{paced['p99_ms']:.2f}", str(closed["errors"] + paced["errors"])])
         lines += ["", f"**{title}**", "", *_table(SERVING_HEADER.split("|"), rows)]
     services = sorted({service for t in targets for service in t["cpu_ms"]})
     cpu = [[t["name"], *(f"{t['cpu_ms'].get(s, 0):.2f}" for s in services)] for t in targets]
@@ -143,9 +135,7 @@ def _scaling(scaling: Doc | None) -> list[str]:
         return ["Not run (bench/scaling.json is missing)."]
     rows = []
     for size in scaling["sizes"]:
-        longest = (
-            max(size["stages"], key=lambda st: st["seconds"])["name"] if size["stages"] else ""
-        )
+        longest = max(size["stages"], key=lambda st: st["seconds"], default={"name": ""})["name"]
         figures = [f"{size['seconds']:.1f}", _mb(size["peak_rss"]), longest]
         rows.append([f"{size['rows']:,}", str(size["returncode"]), *figures])
     commit = scaling.get("commit", "?")
@@ -195,9 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
     args = parser.parse_args(argv)
     doc = json.loads(args.results.read_text(encoding="utf-8"))
-    scaling = None
-    if args.scaling.is_file():
-        scaling = json.loads(args.scaling.read_text(encoding="utf-8"))
+    scaling = (
+        json.loads(args.scaling.read_text(encoding="utf-8")) if args.scaling.is_file() else None
+    )
     args.out.write_text(render(doc, scaling), encoding="utf-8")
     print(f"{args.out} written from {args.results}")
     return 0

@@ -5,6 +5,7 @@ Every process is its own: a redis-server and the services on free ports (never t
 """
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -32,10 +33,7 @@ REPO = generate.REPO
 KEY_PREFIX = "bench"
 SCHEMA_VERSION = 2
 PACKAGES = ("polars", "numpy", "fastapi", "uvicorn", "httpx", "redis")
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
+say = functools.partial(print, flush=True)
 
 
 def first_line(args: list[str]) -> str:
@@ -141,7 +139,7 @@ def serve(
         doc["memory"]["services"] = {s.name: tree_rss(s.running_pid()) for s in stack.values()}
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--rows", type=int, default=generate.FULL_ROWS)
     parser.add_argument("--users", type=int, default=None)
@@ -154,11 +152,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections per run")
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is not installed; install it (apt-get install -y wrk) and re-run")
     started = time.perf_counter()
