@@ -19,13 +19,13 @@ BM25_B = 0.75
 
 
 def positive_matrix(
-    *, ratings: RatedMatrix, threshold: float = POSITIVE_RATING, max_items: int | None = None
+    *, ratings: RatedMatrix, max_items: int | None = None
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Users x liked-movies matrix (1 where rated `threshold` or more) and each column's row.
+    """Users x liked-movies matrix (1 where rated POSITIVE_RATING or more) and each column's row.
 
     Only movies someone liked get a column (empty ones would distort BM25's average column
     length); with `max_items`, only the most liked (ties to the lower row)."""
-    liked = ratings.liked(threshold)
+    liked = ratings.liked(POSITIVE_RATING)
     likes = np.bincount(liked.indices, minlength=liked.shape[1])
     movies = np.flatnonzero(likes)
     if max_items is not None and len(movies) > max_items:

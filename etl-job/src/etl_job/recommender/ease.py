@@ -146,17 +146,16 @@ def fit_ease(
     *,
     ratings: RatedMatrix,
     lambdas: Sequence[float],
-    threshold: float = POSITIVE_RATING,
     max_items: int = MAX_ITEMS,
     keep_co_likes: bool = False,
     threads: int | None = None,
 ) -> Iterator[EaseModel]:
     """One EaseModel per lambda (none when nobody liked anything), XᵀX built once; with
     keep_co_likes a copy of XᵀX is kept so reasons can check that someone liked both films."""
-    liked, movies = positive_matrix(ratings=ratings, threshold=threshold, max_items=max_items)
+    liked, movies = positive_matrix(ratings=ratings, max_items=max_items)
     if liked.nnz == 0:
         return
-    likes = int(np.count_nonzero(ratings.per_movie(threshold)[0]))
+    likes = int(np.count_nonzero(ratings.per_movie(POSITIVE_RATING)[0]))
     left_out = max(likes - max_items, 0)
     if left_out:
         log.warning(
@@ -169,9 +168,8 @@ def fit_ease(
     gram = gram_matrix(liked, threads=threads)
     co_likes = gram.copy() if keep_co_likes else None
     for position, lam in enumerate(lambdas):
-        last = position == len(lambdas) - 1
         yield EaseModel(
-            weights=ease_weights(gram, lam=lam, overwrite=last),
+            weights=ease_weights(gram, lam=lam, overwrite=position == len(lambdas) - 1),
             movies=movies,
             lam=float(lam),
             left_out=left_out,

@@ -16,18 +16,17 @@ _RESAMPLE_CHUNK = 50
 def bootstrap_interval(
     *,
     per_query: pl.DataFrame,
-    column: str = "hit",
     seed: int,
     resamples: int = RESAMPLES,
     level: float = LEVEL,
 ) -> tuple[float, float]:
-    """Percentile interval of the mean of `column` over queries, users resampled (a user's
+    """Percentile interval of the mean of `hit` over queries, users resampled (a user's
     queries move together: resampling queries would understate it); seeded."""
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1, got {level}")
     per_user = (
         per_query.group_by("user_id")
-        .agg(hits=pl.col(column).cast(pl.Float64).sum(), queries=pl.len())
+        .agg(hits=pl.col("hit").cast(pl.Float64).sum(), queries=pl.len())
         .sort("user_id")
     )
     if per_user.height == 0:
@@ -62,12 +61,11 @@ def per_query_table(
     liked: pl.DataFrame,
     head: set[int],
     k: int,
-    ndcg_k: int = NDCG_K,
 ) -> pl.DataFrame:
-    """user_id, query, hit and tail (within the first k), ndcg (within the first ndcg_k) of
+    """user_id, query, hit and tail (within the first k), ndcg (within the first NDCG_K) of
     each liked (user_id, row): a hit is another movie the user liked, a tail hit one outside
     `head`."""
-    depth = max(k, ndcg_k)
+    depth = max(k, NDCG_K)
     ranked = (
         recommendations.select(pl.col("query").cast(pl.Int32), pl.col("neighbour").cast(pl.Int32))
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("query"))
@@ -78,7 +76,7 @@ def per_query_table(
     flags = liked.select("user_id", pl.col("row").alias("neighbour"), pl.lit(True).alias("hit"))
     head_rows = pl.Series(sorted(head), dtype=pl.Int32).implode()
     gain = (
-        pl.when(pl.col("hit") & (pl.col("rank") <= ndcg_k))
+        pl.when(pl.col("hit") & (pl.col("rank") <= NDCG_K))
         .then(1.0 / (pl.col("rank").cast(pl.Float64) + 1.0).log(2))
         .otherwise(0.0)
     )
@@ -95,8 +93,8 @@ def per_query_table(
         )
     )
     # The best possible list puts the user's other liked movies first.
-    discounts = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, ndcg_k + 2)))])
-    others = liked.group_by("user_id").agg(others=(pl.len() - 1).clip(0, ndcg_k))
+    discounts = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, NDCG_K + 2)))])
+    others = liked.group_by("user_id").agg(others=(pl.len() - 1).clip(0, NDCG_K))
     ideal = {n: float(value) for n, value in enumerate(discounts)}
     return (
         per_query.join(others, on="user_id", how="left")

@@ -67,10 +67,7 @@ class MovieIndex:
 
     def without_placeholders(self, pairs: pl.DataFrame) -> pl.DataFrame:
         """Rows of a query/neighbour frame where neither movie is a placeholder."""
-        flagged = np.flatnonzero(self._placeholders())
-        if len(flagged) == 0:
-            return pairs
-        rows = pl.Series(flagged, dtype=pl.Int32).implode()
+        rows = pl.Series(np.flatnonzero(self._placeholders()), dtype=pl.Int32).implode()
         return pairs.filter(~pl.col("query").is_in(rows) & ~pl.col("neighbour").is_in(rows))
 
     def coded(self, lists: pl.DataFrame, how: Literal["inner", "left"] = "left") -> pl.DataFrame:
@@ -213,10 +210,6 @@ class RatedMatrix:
         return matrix
 
 
-def _half_stars(ratings: np.ndarray) -> np.ndarray:
-    return np.rint(np.asarray(ratings, dtype=np.float64) * 2).astype(np.uint8)
-
-
 def index_ratings(
     *,
     ratings: pl.DataFrame | pl.LazyFrame | RatedMatrix,
@@ -265,7 +258,8 @@ def index_ratings(
         # Within the chunk, each entry's place among its user's: position - first position.
         places = filled[codes] + (np.arange(len(codes)) - np.searchsorted(codes, codes))
         indices[places] = chunk["row"].to_numpy()[order]
-        stars[places] = _half_stars(chunk["rating"].to_numpy()[order])
+        halves = np.rint(chunk["rating"].to_numpy().astype(np.float64)[order] * 2)
+        stars[places] = halves.astype(np.uint8)
         filled += np.bincount(codes, minlength=len(users))
     return RatedMatrix(
         users=users,

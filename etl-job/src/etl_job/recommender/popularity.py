@@ -1,25 +1,25 @@
 """Popularity: the most liked movies, as a baseline and to fill short neighbour lists."""
 
+from itertools import islice
+
 import numpy as np
 import polars as pl
 
 from etl_job.recommender.audience import ALLOWED
-from etl_job.recommender.blend import BLEND_SCHEMA
+from etl_job.recommender.blend import BLEND_SCHEMA, SIGNALS
 from etl_job.recommender.collaborative import POSITIVE_RATING
 from etl_job.recommender.movies import RatedMatrix
 
 
-def popularity_order(
-    *, ratings: RatedMatrix, n_movies: int, threshold: float = POSITIVE_RATING
-) -> np.ndarray:
+def popularity_order(*, ratings: RatedMatrix, n_movies: int) -> np.ndarray:
     """Movie rows by number of positive ratings, then of ratings, then row; unrated rows last."""
-    liked, rated = ratings.per_movie(threshold, size=n_movies)
+    liked, rated = ratings.per_movie(POSITIVE_RATING, size=n_movies)
     return np.lexsort((np.arange(n_movies), -rated, -liked))
 
 
-def liked_rows(*, ratings: RatedMatrix, threshold: float = POSITIVE_RATING) -> set[int]:
-    """Rows of the movies someone rated `threshold` or more."""
-    return set(np.flatnonzero(ratings.per_movie(threshold)[0]).tolist())
+def liked_rows(*, ratings: RatedMatrix) -> set[int]:
+    """Rows of the movies someone rated POSITIVE_RATING or more."""
+    return set(np.flatnonzero(ratings.per_movie(POSITIVE_RATING)[0]).tolist())
 
 
 def most_rated(*, ratings: RatedMatrix, count: int) -> set[int]:
@@ -41,33 +41,23 @@ def popular_neighbours(
     """For each query row, the first k rows of `order` that are not its film, already listed
     nor (with `bands`) unsuited to its audience."""
     existing = existing or {}
+    ranked = order.tolist()
     queries: list[int] = []
     neighbours: list[int] = []
-    for query in (int(r) for r in rows):
+    for query in rows.tolist():
         taken = existing.get(query, set())
-        found = 0
-        for row in order:
-            if found >= k:
-                break
-            row = int(row)
-            if groups[row] == groups[query] or row in taken:
-                continue
-            if bands is not None and not ALLOWED[bands[query], bands[row]]:
-                continue
-            queries.append(query)
-            neighbours.append(row)
-            found += 1
-    return pl.DataFrame(
-        {
-            "query": queries,
-            "neighbour": neighbours,
-            "score": 0.0,
-            "ease": 0.0,
-            "bm25": 0.0,
-            "content": 0.0,
-        },
-        schema=BLEND_SCHEMA,
-    )
+        fits = (
+            row
+            for row in ranked
+            if groups[row] != groups[query]
+            and row not in taken
+            and (bands is None or ALLOWED[bands[query], bands[row]])
+        )
+        found = list(islice(fits, max(k, 0)))
+        queries += [query] * len(found)
+        neighbours += found
+    scores = dict.fromkeys(("score", *SIGNALS), 0.0)
+    return pl.DataFrame({"query": queries, "neighbour": neighbours, **scores}, schema=BLEND_SCHEMA)
 
 
 def fill_short_lists(
@@ -89,7 +79,7 @@ def fill_short_lists(
         neighbours.filter(pl.col("query").is_in(short)).group_by("query").agg(pl.col("neighbour"))
     )
     existing = {q: set(ns) for q, ns in listed.iter_rows()}
-    fillers = [
+    fillers = pl.concat(
         popular_neighbours(
             order=order,
             groups=groups,
@@ -99,7 +89,7 @@ def fill_short_lists(
             bands=bands,
         )
         for row in short
-    ]
-    fillers = [f.select(neighbours.columns).cast(neighbours.schema) for f in fillers]
+    )
+    fillers = fillers.select(neighbours.columns).cast(neighbours.schema)
     # A stable sort by query keeps each list's order and puts its fillers after it.
-    return pl.concat([neighbours, *fillers]).sort("query", maintain_order=True)
+    return pl.concat([neighbours, fillers]).sort("query", maintain_order=True)

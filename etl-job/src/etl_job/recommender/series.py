@@ -40,19 +40,8 @@ SERIES_SCHEMA = pl.Schema(
     }
 )
 
-_ROMAN = {
-    "ii": 2,
-    "iii": 3,
-    "iv": 4,
-    "v": 5,
-    "vi": 6,
-    "vii": 7,
-    "viii": 8,
-    "ix": 9,
-    "x": 10,
-    "xi": 11,
-    "xii": 12,
-}
+_NUMERALS = ("ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
+_ROMAN = {numeral: n for n, numeral in enumerate(_NUMERALS, start=2)}
 # Words that may stand between a base and its number: `john wick chapter 2`, `kill bill vol 2`.
 _NUMBER_WORDS = frozenset({"part", "chapter", "vol", "volume", "episode", "book"})
 # Dropped from the end of a series' name (`the lord of the rings the`).
@@ -177,10 +166,8 @@ def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, st
     by_title: dict[tuple[str, str], list[_Film]] = {}
     for film in films:
         by_title.setdefault((film.kind, film.norm), []).append(film)
-    plain: dict[tuple[str, str], list[_Film]] = {}
     extending: dict[tuple[str, str], list[tuple[_Film, bool]]] = {}
     for (kind, norm), same in by_title.items():
-        plain.setdefault((kind, norm), []).extend(same)
         words = norm.split()
         for film in same:
             bases = _bases(titles[film.key], norm)
@@ -194,7 +181,7 @@ def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, st
     for anchor, extensions in extending.items():
         numbered = [film for film, derived in extensions if derived]
         for film, derived in extensions:
-            partners = plain.get(anchor, []) + (numbered if derived else [])
+            partners = by_title.get(anchor, []) + (numbered if derived else [])
             for other in partners:
                 if other.norm != film.norm and _same_people(film, other, numbered=derived):
                     found.append((film.key, other.key))
@@ -209,15 +196,12 @@ def _same_people(left: _Film, right: _Film, *, numbered: bool) -> bool:
 
 def _components(pairs: list[tuple[str, str]]) -> list[set[str]]:
     """The connected films of `pairs`, ordered by their first key."""
-    keys = sorted({key for pair in pairs for key in pair})
-    code = {key: n for n, key in enumerate(keys)}
-    left, right = (
-        np.array([code[pair[side]] for pair in pairs], dtype=np.int64) for side in (0, 1)
-    )
-    graph = sparse.coo_matrix((np.ones(len(pairs)), (left, right)), shape=(len(keys),) * 2)
+    keys, codes = np.unique(np.array(pairs, dtype=str).reshape(-1, 2), return_inverse=True)
+    codes = codes.reshape(-1, 2)
+    graph = sparse.coo_matrix((np.ones(len(pairs)), codes.T), shape=(len(keys),) * 2)
     labels = connected_components(graph, directed=False)[1]
     groups: dict[int, set[str]] = {}
-    for key, label in zip(keys, labels, strict=True):
+    for key, label in zip(keys.tolist(), labels, strict=True):
         groups.setdefault(int(label), set()).add(key)
     return sorted((members for members in groups.values() if len(members) > 1), key=min)
 
@@ -263,32 +247,22 @@ def with_series(*, neighbours: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFr
     """Published lists (movie_id, rank, neighbour_id, score, reason) with each series entry's
     target among its first WITHIN places (place_series over detect_series(catalog))."""
     series = detect_series(catalog)
-    films = (
-        series.select(pl.col("id").alias("item"), "film")
-        if series.height
-        else pl.DataFrame(schema={"item": pl.String, "film": pl.String})
-    )
     placed = place_series(
         lists=neighbours.rename({"movie_id": "query", "neighbour_id": "neighbour"}),
         targets=series_targets(series),
-        film_of=films,
+        film_of=series.select(pl.col("id").alias("item"), "film"),
     )
     return placed.rename({"query": "movie_id", "neighbour": "neighbour_id"})
 
 
 def place_series(
-    *,
-    lists: pl.DataFrame,
-    targets: pl.DataFrame,
-    film_of: pl.DataFrame,
-    within: int = WITHIN,
-    place: int = PLACE,
+    *, lists: pl.DataFrame, targets: pl.DataFrame, film_of: pl.DataFrame
 ) -> pl.DataFrame:
-    """Each list with its series target among its first `within` places.
+    """Each list with its series target among its first WITHIN places.
 
     `lists`: query, neighbour, score (any other columns kept), best first; `targets`: query,
     target, reason (series_targets); `film_of`: item, film (any record of the target counts).
-    A list lacking it gets it at `place`, the rest moved down and the last pushed out; scores
+    A list lacking it gets it at PLACE, the rest moved down and the last pushed out; scores
     are given back in place order, a `reason` column says why, a `rank` column is renumbered.
     """
     if lists.is_empty() or targets.is_empty():
@@ -309,30 +283,23 @@ def place_series(
             | (pl.col("neighbour") == pl.col("target")).fill_null(False)
         )
     )
-    shown = marked.group_by("query").agg(
-        _shown=(pl.col("_is_target") & (pl.col("_place") < within)).any(),
-        _wanted=pl.col("target").is_not_null().any(),
+    shown = (pl.col("_is_target") & (pl.col("_place") < WITHIN)).any().over("query")
+    marked = marked.with_columns(
+        _moving=pl.col("target").is_not_null().any().over("query") & ~shown
     )
-    marked = marked.join(shown, on="query", how="left")
-    moving = pl.col("_wanted") & ~pl.col("_shown")
-    kept = marked.filter(~(moving & pl.col("_is_target")))
+    kept = marked.filter(~(pl.col("_moving") & pl.col("_is_target"))).with_columns(
+        _order=pl.int_range(0, pl.len()).over("query").cast(pl.Float64)
+    )
     inserted = (
-        marked.filter(moving)
-        .group_by("query", maintain_order=True)
-        .agg(pl.col("target").first(), pl.col("_why").first())
-        .select("query", neighbour=pl.col("target"), _why="_why", _order=pl.lit(place - 1.5))
+        marked.filter("_moving")
+        .unique("query", keep="first", maintain_order=True)
+        .select("query", neighbour=pl.col("target"), _why="_why", _order=pl.lit(PLACE - 1.5))
     )
-    kept = kept.with_columns(_order=pl.int_range(0, pl.len()).over("query").cast(pl.Float64))
-    columns = [c for c in lists.columns if c not in ("query", "neighbour")]
-    new_rows = inserted.with_columns(**{c: pl.lit(None, dtype=lists.schema[c]) for c in columns})
     if "reason" in lists.columns:
-        new_rows = new_rows.with_columns(reason=pl.col("_why"))
+        inserted = inserted.rename({"_why": "reason"})
     lengths = lists.group_by("query").agg(_length=pl.len())
     placed = (
-        pl.concat(
-            [kept.select(*lists.columns, "_order"), new_rows.select(*lists.columns, "_order")],
-            how="vertical",
-        )
+        pl.concat([kept.select(*lists.columns, "_order"), inserted], how="diagonal")
         .sort("query", "_order", maintain_order=True)
         .join(lengths, on="query", how="left", maintain_order="left")
         .filter(pl.int_range(0, pl.len()).over("query") < pl.col("_length"))

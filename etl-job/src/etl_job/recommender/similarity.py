@@ -110,13 +110,11 @@ def top_per_query(*, neighbours: pl.DataFrame, k: int) -> pl.DataFrame:
     )
 
 
-def pair_scores(
-    *, matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = PAIR_CHUNK
-) -> np.ndarray:
-    """Dot product of row left[i] with row right[i] for every i, `chunk` pairs at a time."""
+def pair_scores(*, matrix: sparse.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Dot product of row left[i] with row right[i] for every i, PAIR_CHUNK pairs at a time."""
     scores = np.zeros(len(left), dtype=np.float64)
-    for start in range(0, len(left), chunk):
-        stop = start + chunk
+    for start in range(0, len(left), PAIR_CHUNK):
+        stop = start + PAIR_CHUNK
         products = matrix[left[start:stop]].multiply(matrix[right[start:stop]])
         scores[start:stop] = np.asarray(products.sum(axis=1), dtype=np.float64).ravel()
     return scores

@@ -8,22 +8,20 @@ HEAD_SIZE = 100
 WINDOW = 5
 
 
-def reserve_tail(
-    neighbours: pl.DataFrame, *, head: set[int], slots: int, window: int = WINDOW
-) -> pl.DataFrame:
+def reserve_tail(neighbours: pl.DataFrame, *, head: set[int], slots: int) -> pl.DataFrame:
     """Each query's list (best first) reordered so that every prefix of p places holds at least
-    floor(slots x p / window) films outside `head` while any remain, else the list's order; the
+    floor(slots x p / WINDOW) films outside `head` while any remain, else the list's order; the
     n-th place keeps the n-th best score. One sort: the t-th tail film goes after min(heads the
     list put before it, heads its share allows before it) head films.
     """
-    if not 0 <= slots <= window:
-        raise ValueError(f"tail slots must be between 0 and {window}, got {slots}")
+    if not 0 <= slots <= WINDOW:
+        raise ValueError(f"tail slots must be between 0 and {WINDOW}, got {slots}")
     if slots == 0 or neighbours.is_empty():
         return neighbours
     heads = pl.Series(sorted(head), dtype=neighbours.schema["neighbour"]).implode()
     tail_rank = pl.col("within")
-    # The largest h with floor(slots x (t + h) / window) <= t.
-    allowed = (window * (tail_rank + 1) - 1) // slots - tail_rank
+    # The largest h with floor(slots x (t + h) / WINDOW) <= t.
+    allowed = (WINDOW * (tail_rank + 1) - 1) // slots - tail_rank
     slot = (
         pl.when(pl.col("is_head"))
         .then(pl.col("within"))
