@@ -345,19 +345,13 @@ def errors(demo: Demo, movie: dict[str, Any]) -> None:
 
 
 MODEL_STORY = (
-    "The model version served now is [bold]{version}[/] (published {published_at}; "
-    "{movies_with_neighbours} of {movies} titles have neighbours). Read from the recsys "
-    "service: GET {url}/v1/model (the public gateway has no model route).\n\n"
+    "Version [bold]{version}[/] (published {published_at}; {movies_with_neighbours} of {movies} "
+    "titles have neighbours), read from GET {url}/v1/model (the gateway has no model route).\n"
     "What ships: [bold]{blend_sentence}[/]\n"
-    "Trained by etl-job run every time the data is loaded, on the ratings and the catalog's "
-    "text, so every title has neighbours, rated or not; each keeps the reason it was "
-    "chosen.\n\n"
-    "Evaluation (before publishing): {held_out_users} users ({held_out_share} of them, seed "
-    "{seed}) are held out; the models are trained on the other {train_users}. For each movie a "
-    "held-out user liked (rated {liked_rating}+), HR@{k} asks whether its {k} recommendations "
-    "hold another movie that user liked; tail HR@{k} counts only hits outside the "
-    "{tail_cutoff} most-rated movies. The blend is published only if no single signal beats it "
-    "on both."
+    "Evaluated before publishing: {held_out_users} users ({held_out_share} of them, seed {seed}) "
+    "are held out; HR@{k} asks whether the {k} recommendations for a movie one of them liked "
+    "(rated {liked_rating}+) hold another they liked, tail HR@{k} counts hits outside the "
+    "{tail_cutoff} most-rated only. The blend ships only if no single signal beats it on both."
 )
 
 

@@ -29,6 +29,11 @@ def env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+OUTPUT_DIR = (REPO / env("OUTPUT_DIR", "var/etl")).resolve()
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+KEY_PREFIX = env("REDIS_KEY_PREFIX", "recs")
+
+
 def holds_dataset(path: Path) -> bool:
     return (path / "netflix_titles.csv").is_file()
 
@@ -57,10 +62,6 @@ def remember_data_dir(data: Path) -> None:
     REMEMBERED_DATA_DIR.write_text(str(data))
 
 
-def output_dir() -> Path:
-    return (REPO / env("OUTPUT_DIR", "var/etl")).resolve()
-
-
 def port_variable(name: str) -> str:
     return f"{name.split('-')[0].upper()}_PORT"
 
@@ -71,8 +72,8 @@ def services() -> list[Service]:
         name: int(env(port_variable(name), str(default))) for name, default in DEFAULT_PORTS.items()
     }
     settings = {
-        "catalog-service": {"CATALOG_PATH": str(output_dir() / "current" / "catalog.parquet")},
-        "recsys-service": {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": key_prefix()},
+        "catalog-service": {"CATALOG_PATH": str(OUTPUT_DIR / "current" / "catalog.parquet")},
+        "recsys-service": {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": KEY_PREFIX},
         "gateway": {
             "CATALOG_SERVICE_URL": f"http://127.0.0.1:{port['catalog-service']}",
             "RECSYS_SERVICE_URL": f"http://127.0.0.1:{port['recsys-service']}",
@@ -91,15 +92,11 @@ def services() -> list[Service]:
     ]
 
 
-def redis_url() -> str:
-    return env("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
 def ensure_redis() -> None:
-    url = urlparse(redis_url())
+    url = urlparse(REDIS_URL)
     host, port = url.hostname or "127.0.0.1", url.port or 6379
     if port_open(port, host):
-        print(f"Redis answers at {host}:{port}; using it (key prefix {key_prefix()!r}).")
+        print(f"Redis answers at {host}:{port}; using it (key prefix {KEY_PREFIX!r}).")
         return
     if host not in ("127.0.0.1", "localhost"):
         sys.exit(
@@ -125,10 +122,8 @@ def remember_pid(name: str, process: Process) -> None:
 
 def running_pid(name: str) -> int | None:
     pid_file = RUN_DIR / f"{name}.pid"
-    if not pid_file.is_file():
-        return None
-    pid = int(pid_file.read_text())
-    if not pid_alive(pid):
+    pid = int(pid_file.read_text()) if pid_file.is_file() else None
+    if pid is not None and not pid_alive(pid):
         pid_file.unlink()
         return None
     return pid
@@ -144,17 +139,13 @@ def check_ports_free() -> None:
             )
 
 
-def key_prefix() -> str:
-    return env("REDIS_KEY_PREFIX", "recs")
-
-
 def run_etl(data: Path, *, verbose: bool = False) -> int:
     """`etl-job run` on `data` into OUTPUT_DIR, publishing to REDIS_URL; its exit code."""
     etl_env = {
         "DATA_DIR": str(data),
-        "OUTPUT_DIR": str(output_dir()),
-        "REDIS_URL": redis_url(),
-        "REDIS_KEY_PREFIX": key_prefix(),
+        "OUTPUT_DIR": str(OUTPUT_DIR),
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": KEY_PREFIX,
     }
     print(f"The ETL on {data} -> {etl_env['OUTPUT_DIR']} (about a minute on the real data):")
     return subprocess.run(
@@ -210,21 +201,21 @@ def etl(*, verbose: bool = False) -> None:
 
 def clean() -> None:
     """`make clean`: stop the stack, unlink this run's keys (no FLUSHDB: Redis may be shared)."""
-    url = urlparse(redis_url())
+    url = urlparse(REDIS_URL)
     if port_open(url.port or 6379, url.hostname or "127.0.0.1"):
         import redis
         from contracts.redis_layout import RedisLayout
 
-        with redis.Redis.from_url(redis_url()) as client:
-            keys = list(client.scan_iter(match=RedisLayout(key_prefix()).match_all, count=1000))
+        with redis.Redis.from_url(REDIS_URL) as client:
+            keys = list(client.scan_iter(match=RedisLayout(KEY_PREFIX).match_all, count=1000))
             for start in range(0, len(keys), 1000):
                 client.unlink(*keys[start : start + 1000])
         print(
-            f"deleted {len(keys)} Redis keys under prefix {key_prefix()!r} at "
-            f"{redact_text(redis_url())}"
+            f"deleted {len(keys)} Redis keys under prefix {KEY_PREFIX!r} at "
+            f"{redact_text(REDIS_URL)}"
         )
     else:
-        print(f"no Redis answers at {redact_text(redis_url())}: no keys to delete")
+        print(f"no Redis answers at {redact_text(REDIS_URL)}: no keys to delete")
     down()
 
 

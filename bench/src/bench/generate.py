@@ -330,24 +330,18 @@ def _readme(spec: Spec, movies: CatalogMovies, catalog_dir: Path) -> str:
     )
 
 
-def _check_out(out: Path, catalog_dir: Path) -> None:
-    out, catalog_dir = out.resolve(), catalog_dir.resolve()
-    shared = DEFAULT_CATALOG_DIR.parent.resolve()
-    for protected in (catalog_dir, shared):
-        if out == protected or protected in out.parents:
-            raise ValueError(f"refusing to write generated data into {protected}")
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise ValueError(
-            f"{out} holds files that were not generated here ({MARKER} missing); "
-            "pick an empty or generated folder"
-        )
-
-
 def generate(
     *, out: Path, spec: Spec, catalog_dir: Path = DEFAULT_CATALOG_DIR, copy_catalog: bool = False
 ) -> dict[str, object]:
     """Write a whole generated DATA_DIR at `out`; returns what GENERATED.json records."""
-    _check_out(out, catalog_dir)
+    for protected in (catalog_dir.resolve(), DEFAULT_CATALOG_DIR.parent.resolve()):
+        if out.resolve() == protected or protected in out.resolve().parents:
+            raise ValueError(f"refusing to write generated data into {protected}")
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise ValueError(
+            f"{out.resolve()} holds files that were not generated here ({MARKER} missing); "
+            "pick an empty or generated folder"
+        )
     started = time.perf_counter()
     movies = read_movies(catalog_dir)
     frame = ratings_frame(spec, movies)
@@ -419,8 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         users = args.users or default_users(args.rows)
         spec = Spec(rows=args.rows, users=users, seed=args.seed, files=args.files)
-        copy = args.copy_catalog
-        record = generate(out=args.out, spec=spec, catalog_dir=args.catalog_dir, copy_catalog=copy)
+        record = generate(
+            out=args.out, spec=spec, catalog_dir=args.catalog_dir, copy_catalog=args.copy_catalog
+        )
     except (ValueError, OSError) as exc:
         print(f"bench.generate: error: {exc}", file=sys.stderr)
         return 2

@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "commands": [f"uv run --locked python -m bench.run {' '.join(args.argv)}".strip()],
         "notes": [],
     }
-    data, users = work / "generated-data", args.users or generate.default_users(args.rows)
-    spec = generate.Spec(args.rows, users, args.seed)
+    data = work / "generated-data"
+    spec = generate.Spec(args.rows, generate.default_users(args.rows), args.seed)
     doc["generated"] = generate.reuse_or_generate(
         data, spec, catalog_dir=args.catalog_dir, regenerate=args.regenerate
     )
@@ -142,7 +142,6 @@ def serve(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--rows", type=int, default=generate.FULL_ROWS)
-    parser.add_argument("--users", type=int, default=None)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--regenerate", action="store_true", help="write the data again")
     parser.add_argument("--catalog-dir", type=Path, default=generate.DEFAULT_CATALOG_DIR)
