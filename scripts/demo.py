@@ -114,18 +114,15 @@ class Demo:
             problem = f"expected HTTP {expect}, got {response.status_code}"
         elif not check(answer):
             problem = "the answer does not have the promised shape"
-        shown = summary(answer) if summary and not problem else show(answer)
+        raw = repr(answer) if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+        shown = summary(answer) if summary and not problem else raw
         status = f"[{'red' if problem else 'green'}]{response.status_code}"
         elapsed = f"{1000 * response.elapsed.total_seconds():.0f} ms"
         self.table.add_row(Text(asked), status, Text(shown), elapsed)
         if problem:
-            self.failures.append(f"{'POST' if body else 'GET'} {asked}: {problem}: {show(answer)}")
+            self.failures.append(f"{'POST' if body else 'GET'} {asked}: {problem}: {raw}")
             return None
         return answer
-
-
-def show(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False) if not isinstance(body, str) else repr(body)
 
 
 def is_text(body: Any) -> bool:

@@ -152,10 +152,6 @@ def running_stack(
         yield {service.name: service for service in (catalog, recsys, gateway, bare)}
 
 
-def _query(route: str, params: dict[str, object]) -> str:
-    return f"/{route}?{urlencode(params)}"
-
-
 def random_walks(index: CatalogIndex, *, count: int, seed: int = 11) -> dict[str, Walk]:
     """Per gateway route `count` paths over its whole domain in random order, title-keyed ones
     each title or id at most once; the mix takes the routes in turn; the taste route likes
@@ -187,9 +183,9 @@ def random_walks(index: CatalogIndex, *, count: int, seed: int = 11) -> dict[str
             return {"tipo": kind, "pais": rng.choice(countries), "anio": rng.choice(years)}
         return {"rating": rng.choice(ratings)}
 
-    paths = {route: [_query(route, draw(route)) for _ in range(count)] for route in DRAWN}
+    paths = {route: [f"/{route}?{urlencode(draw(route))}" for _ in range(count)] for route in DRAWN}
     paths["get_recommendation"] = [
-        _query("get_recommendation", {"titulo": t}) for t in titles[:count]
+        f"/get_recommendation?{urlencode({'titulo': t})}" for t in titles[:count]
     ]
     paths["titles/{id}"] = [f"/titles/{title_id}" for title_id in ids[:count]]
     walks = {route: Walk(paths[route]) for route in RANDOM_ROUTES}
