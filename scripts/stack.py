@@ -68,9 +68,7 @@ def port_variable(name: str) -> str:
 
 def services() -> list[Service]:
     """The three services in start order, the gateway last."""
-    port = {
-        name: int(env(port_variable(name), str(default))) for name, default in DEFAULT_PORTS.items()
-    }
+    port = {name: int(env(port_variable(name), str(p))) for name, p in DEFAULT_PORTS.items()}
     settings = {
         "catalog-service": {"CATALOG_PATH": str(OUTPUT_DIR / "current" / "catalog.parquet")},
         "recsys-service": {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": KEY_PREFIX},
@@ -104,9 +102,8 @@ def ensure_redis() -> None:
             "or point REDIS_URL at one that runs."
         )
     try:
-        server = RedisServer(
-            RUN_DIR, port=port, password=url.password, log_path=RUN_DIR / "redis.log"
-        )
+        log = RUN_DIR / "redis.log"
+        server = RedisServer(RUN_DIR, port=port, password=url.password, log_path=log)
         server.start()
     except RuntimeError as error:  # no binary, or it did not start (NotReady)
         sys.exit(f"Could not start a Redis: {error}")

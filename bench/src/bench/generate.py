@@ -413,9 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         users = args.users or default_users(args.rows)
         spec = Spec(rows=args.rows, users=users, seed=args.seed, files=args.files)
-        record = generate(
-            out=args.out, spec=spec, catalog_dir=args.catalog_dir, copy_catalog=args.copy_catalog
-        )
+        copy = args.copy_catalog
+        record = generate(out=args.out, spec=spec, catalog_dir=args.catalog_dir, copy_catalog=copy)
     except (ValueError, OSError) as exc:
         print(f"bench.generate: error: {exc}", file=sys.stderr)
         return 2
