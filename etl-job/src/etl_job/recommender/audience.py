@@ -20,21 +20,16 @@ def row_bands(index: MovieIndex) -> np.ndarray:
     unknown."""
     movies = index.movies
     if "age_band" in movies.columns:
-        names = movies["age_band"].fill_null(AgeBand.UNKNOWN.value)
+        names = movies["age_band"]
     elif "rating" in movies.columns:
         spelled = {spelling: band.value for spelling, band in RATING_BANDS.items()}
-        names = (
-            movies["rating"]
-            .str.to_lowercase()
-            .replace_strict(spelled, default=AgeBand.UNKNOWN.value, return_dtype=pl.String)
-        )
+        names = movies["rating"].str.to_lowercase().replace_strict(spelled, default=None)
     else:
-        names = pl.Series([AgeBand.UNKNOWN.value] * movies.height)
+        names = pl.Series([None] * movies.height, dtype=pl.String)
     position = {band.value: code for code, band in enumerate(BANDS)}
-    return np.array(
-        [position.get(name, BANDS.index(AgeBand.UNKNOWN)) for name in names.to_list()],
-        dtype=np.int8,
-    )
+    unknown = BANDS.index(AgeBand.UNKNOWN)
+    codes = names.replace_strict(position, default=unknown, return_dtype=pl.Int8)
+    return codes.fill_null(unknown).to_numpy().copy()
 
 
 def suited(pairs: pl.DataFrame, *, bands: np.ndarray) -> pl.DataFrame:

@@ -30,16 +30,7 @@ def positive_matrix(
     movies = np.flatnonzero(likes)
     if max_items is not None and len(movies) > max_items:
         movies = np.sort(movies[np.lexsort((movies, -likes[movies]))[:max_items]])
-    column = np.full(liked.shape[1], -1, dtype=np.int32)
-    column[movies] = np.arange(len(movies), dtype=np.int32)
-    if max_items is not None and len(movies) < int(np.count_nonzero(likes)):
-        liked.data[column[liked.indices] < 0] = 0.0
-        liked.eliminate_zeros()
-    liked.indices = column[liked.indices]
-    liked = sparse.csr_matrix(
-        (liked.data, liked.indices, liked.indptr), shape=(liked.shape[0], len(movies))
-    )
-    return liked, movies.astype(np.int64)
+    return liked[:, movies], movies.astype(np.int64)
 
 
 def collaborative_neighbours(

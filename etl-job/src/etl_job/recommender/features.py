@@ -57,22 +57,19 @@ def _field_matrix(tokens: list[list[str]]) -> sparse.csr_matrix:
     return vectorizer.fit_transform(tokens).tocsr()
 
 
-def _description_matrix(descriptions: list[str]) -> tuple[sparse.csr_matrix, list[str]]:
+def build_content_features(*, movies: pl.DataFrame) -> ContentFeatures:
+    """TF-IDF per field, each L2-normalised, weighted, stacked and L2-normalised again."""
+    descriptions = [v or "" for v in movies["description"].to_list()]
     # Words in more than 5% of descriptions ("life", "young") say little (at least 2 kept).
     max_df = max(int(0.05 * len(descriptions)), 2)
     vectorizer = TfidfVectorizer(
         stop_words="english", sublinear_tf=True, max_df=max_df, dtype=np.float32
     )
     try:
-        matrix = vectorizer.fit_transform(descriptions).tocsr()
+        description = vectorizer.fit_transform(descriptions).tocsr()
+        terms = vectorizer.get_feature_names_out().tolist()
     except ValueError:  # every description empty or only stop words
-        return sparse.csr_matrix((len(descriptions), 0), dtype=np.float32), []
-    return matrix, vectorizer.get_feature_names_out().tolist()
-
-
-def build_content_features(*, movies: pl.DataFrame) -> ContentFeatures:
-    """TF-IDF per field, each L2-normalised, weighted, stacked and L2-normalised again."""
-    description, terms = _description_matrix([v or "" for v in movies["description"].to_list()])
+        description, terms = sparse.csr_matrix((len(descriptions), 0), dtype=np.float32), []
     blocks = {
         "genres": _field_matrix(genre_word_lists(movies["listed_in"]).to_list()),
         "description": description,

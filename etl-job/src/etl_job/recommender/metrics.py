@@ -127,8 +127,7 @@ def score_model(
     queried = pl.Series(table["query"].unique(), dtype=pl.Int32).implode()
     distinct = (
         recommendations.filter(pl.col("query").is_in(queried))
-        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("query"))
-        .filter(pl.col("rank") <= k)["neighbour"]
+        .filter(pl.int_range(0, pl.len()).over("query") < k)["neighbour"]
         .n_unique()
     )
 

@@ -13,17 +13,6 @@ README_START = "<!-- evaluation-table:start -->"
 README_END = "<!-- evaluation-table:end -->"
 
 
-def replace_in_readme(readme: Path, table: str) -> None:
-    """Put `table` between the README's evaluation-table markers."""
-    text = readme.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"{readme} has no {README_START} ... {README_END} markers")
-    readme.write_text(
-        pattern.sub(lambda _: f"{README_START}\n{table}\n{README_END}", text), encoding="utf-8"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m etl_job.recommender.readme_table MANIFEST [--readme docs/recommender.md]`."""
     parser = argparse.ArgumentParser(
@@ -43,10 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     table = markdown_table(evaluation, source=f"run `{manifest.get('run_id', '?')}`")
-    if args.readme:
-        replace_in_readme(args.readme, table)
-    else:
+    if not args.readme:
         print(table)
+        return 0
+    text = args.readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{args.readme} has no {README_START} ... {README_END} markers")
+    replaced = pattern.sub(lambda _: f"{README_START}\n{table}\n{README_END}", text)
+    args.readme.write_text(replaced, encoding="utf-8")
     return 0
 
 

@@ -8,7 +8,7 @@ so the blend stays unaware of it.
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import takewhile
 
 import numpy as np
@@ -56,6 +56,7 @@ _MAX_NUMBER_DIGITS = 3
 class _Film:
     key: str
     kind: str
+    title: str
     norm: str
     year: int
     people: frozenset[str]
@@ -63,17 +64,12 @@ class _Film:
 
 def _numbered(norm: str) -> tuple[str, int] | None:
     """(base, number) of a title ending in a number or a roman numeral, else None."""
-    words = norm.split()
-    if len(words) < 2:
+    *base, last = norm.split() or [""]
+    if not base:
         return None
-    last = words[-1]
-    if last.isdigit() and len(last) <= _MAX_NUMBER_DIGITS:
-        number = int(last)
-    elif last in _ROMAN:
-        number = _ROMAN[last]
-    else:
+    number = int(last) if last.isdigit() and len(last) <= _MAX_NUMBER_DIGITS else _ROMAN.get(last)
+    if number is None:
         return None
-    base = words[:-1]
     if len(base) > 1 and base[-1] in _NUMBER_WORDS:
         base = base[:-1]
     return " ".join(base), number
@@ -104,8 +100,7 @@ def _numbers(norms: list[str]) -> dict[str, int | None]:
 
 
 def _common_words(norms: list[str]) -> str:
-    """The words every title starts with (`star wars`), trailing filler dropped, else the first
-    title."""
+    """The words every title starts with (`star wars`) but trailing filler, else the first."""
     columns = zip(*(norm.split() for norm in norms), strict=False)
     common = [same[0] for same in takewhile(lambda words: len(set(words)) == 1, columns)]
     while common and common[-1] in _FILLER:
@@ -130,19 +125,15 @@ def detect_series(catalog: pl.DataFrame) -> pl.DataFrame:
     people = name_lists(records["director"]).list.concat(name_lists(records["cast"])).to_list()
     films: dict[str, _Film] = {}
     ids: dict[str, list[str]] = {}
-    titles: dict[str, str] = {}
     for (record, kind, title, year, *_), names in zip(records.iter_rows(), people, strict=True):
         norm = normalise_title(title or "")
         if not norm:
             continue
         key = film_key(title, year, kind)
         ids.setdefault(key, []).append(record)
-        known = films.get(key)
-        merged = frozenset(names) | (known.people if known else frozenset())
-        films[key] = _Film(key=key, kind=kind, norm=norm, year=int(year or 0), people=merged)
-        titles.setdefault(key, title)
-    pairs = _pairs(films.values(), titles)
-    groups = _components(pairs)
+        known = films.get(key, _Film(key, kind, title, norm, int(year or 0), frozenset()))
+        films[key] = replace(known, people=known.people | frozenset(names))
+    groups = _components(_pairs(films.values()))
     rows = []
     for number, members in enumerate(groups):
         numbers = _numbers([films[k].norm for k in members])
@@ -160,7 +151,7 @@ def detect_series(catalog: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, str]]:
+def _pairs(films: Iterable[_Film]) -> list[tuple[str, str]]:
     """Pairs of films of one series (module docstring); a title extending another's by words
     alone pairs with that title only, a numbered entry of a film without names passes."""
     by_title: dict[tuple[str, str], list[_Film]] = {}
@@ -170,7 +161,7 @@ def _pairs(films: Iterable[_Film], titles: dict[str, str]) -> list[tuple[str, st
     for (kind, norm), same in by_title.items():
         words = norm.split()
         for film in same:
-            bases = _bases(titles[film.key], norm)
+            bases = _bases(film.title, norm)
             for base in bases:
                 extending.setdefault((kind, base), []).append((film, True))
             for cut in range(1, len(words)):
