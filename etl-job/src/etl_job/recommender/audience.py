@@ -34,8 +34,6 @@ def row_bands(index: MovieIndex) -> np.ndarray:
 
 def suited(pairs: pl.DataFrame, *, bands: np.ndarray) -> pl.DataFrame:
     """The rows of a query/neighbour frame whose neighbour suits the query's audience."""
-    if pairs.is_empty():
-        return pairs
     keep = ALLOWED[bands[pairs["query"].to_numpy()], bands[pairs["neighbour"].to_numpy()]]
     return pairs.filter(pl.Series(keep))
 

@@ -21,27 +21,14 @@ def list_figures(lists: pl.DataFrame, *, catalog: pl.DataFrame, k: int = SHOWN) 
         "id",
         "title",
         "age_band",
-        "rating_count",
         families=pl.col("listed_in").map_elements(
             lambda text: sorted(genre_families(text)), return_dtype=pl.List(pl.String)
         ),
     )
     top = (
         lists.filter(pl.col("rank") <= k)
-        .join(
-            about.select(
-                pl.col("id").alias("movie_id"),
-                pl.col("age_band").alias("own"),
-                pl.col("families").alias("wanted"),
-            ),
-            on="movie_id",
-        )
-        .join(
-            about.select(
-                pl.col("id").alias("neighbour_id"), pl.col("age_band").alias("their"), "families"
-            ),
-            on="neighbour_id",
-        )
+        .join(about.select(movie_id="id", own="age_band", wanted="families"), on="movie_id")
+        .join(about.select("families", neighbour_id="id", their="age_band"), on="neighbour_id")
     )
     per_list = top.group_by("movie_id", "own").agg(adult=(pl.col("their") == "adult").any())
     figures: dict[str, Any] = {"lists": per_list.height}

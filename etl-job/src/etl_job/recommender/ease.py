@@ -17,8 +17,7 @@ from etl_job.recommender.similarity import BLOCK_ROWS, top_k_blocks
 
 log = logging.getLogger(__name__)
 
-# The solve holds one items² float32 matrix and costs ~items³ (16.5k movies: 170 s, 6k: 4 s on
-# the 2-core box): past this many only the most liked movies get an EASE signal.
+# Past this many only the most liked movies get an EASE signal (cost: docs/recommender.md).
 MAX_ITEMS = 6_000
 # A larger λ leans EASE towards the films most users share: HR@5 rises, the tail falls.
 LAMBDA_GRID = (500.0, 2000.0, 8000.0)

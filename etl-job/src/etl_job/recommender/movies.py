@@ -75,10 +75,8 @@ class MovieIndex:
         rows = pl.DataFrame({"id": self.ids, "row": np.arange(self.size, dtype=np.int32)})
         return (
             lists.with_columns(position=pl.int_range(0, pl.len()))
-            .join(rows.rename({"id": "movie_id", "row": "query"}), on="movie_id", how=how)
-            .join(
-                rows.rename({"id": "neighbour_id", "row": "neighbour"}), on="neighbour_id", how=how
-            )
+            .join(rows.select(movie_id="id", query="row"), on="movie_id", how=how)
+            .join(rows.select(neighbour_id="id", neighbour="row"), on="neighbour_id", how=how)
             .sort("position")
         )
 

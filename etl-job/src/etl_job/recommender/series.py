@@ -265,6 +265,7 @@ def place_series(
         pl.col("target").cast(items),
         pl.col("reason").alias("_why"),
     ).join(film.rename({"item": "target", "film": "_target_film"}), on="target", how="left")
+    shown = (pl.col("_is_target") & (pl.col("_place") < WITHIN)).any().over("query")
     marked = (
         lists.with_columns(_place=pl.int_range(0, pl.len()).over("query"))
         .join(film.rename({"item": "neighbour", "film": "_film"}), on="neighbour", how="left")
@@ -273,10 +274,7 @@ def place_series(
             _is_target=(pl.col("_film") == pl.col("_target_film")).fill_null(False)
             | (pl.col("neighbour") == pl.col("target")).fill_null(False)
         )
-    )
-    shown = (pl.col("_is_target") & (pl.col("_place") < WITHIN)).any().over("query")
-    marked = marked.with_columns(
-        _moving=pl.col("target").is_not_null().any().over("query") & ~shown
+        .with_columns(_moving=pl.col("target").is_not_null().any().over("query") & ~shown)
     )
     kept = marked.filter(~(pl.col("_moving") & pl.col("_is_target"))).with_columns(
         _order=pl.int_range(0, pl.len()).over("query").cast(pl.Float64)
@@ -294,13 +292,13 @@ def place_series(
         .sort("query", "_order", maintain_order=True)
         .join(lengths, on="query", how="left", maintain_order="left")
         .filter(pl.int_range(0, pl.len()).over("query") < pl.col("_length"))
-    )
-    placed = placed.with_columns(
-        score=pl.col("score")
-        .fill_null(strategy="forward")
-        .fill_null(strategy="backward")
-        .sort(descending=True, nulls_last=True)
-        .over("query")
+        .with_columns(
+            score=pl.col("score")
+            .fill_null(strategy="forward")
+            .fill_null(strategy="backward")
+            .sort(descending=True, nulls_last=True)
+            .over("query")
+        )
     )
     if "rank" in lists.columns:
         placed = placed.with_columns(
