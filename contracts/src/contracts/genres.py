@@ -171,9 +171,7 @@ def genre_family(genre: str) -> str | None:
     """The family of one platform genre name ('comedies', 'Stand-Up Comedy' -> 'comedy');
     None for a label that names no kind of story; KeyError for a name never placed."""
     key = genre_key(genre)
-    if key in NO_FAMILY:
-        return None
-    return _FAMILY_OF[key]
+    return None if key in NO_FAMILY else _FAMILY_OF[key]
 
 
 def genre_families(listed_in: str | None) -> frozenset[str]:

@@ -19,12 +19,11 @@ NEIGHBOUR_SCHEMA = pl.Schema({"query": pl.Int32, "neighbour": pl.Int32, "score":
 
 def top_k_positive(*, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row, column and value of each row's k largest positive entries, best first, ties to the
-    lower column: argpartition finds the k-th largest value, every entry at or above it is
+    lower column: np.partition finds the k-th largest value, every entry at or above it is
     sorted (argpartition alone picks among equal values at the cut arbitrarily)."""
     n_rows, n = scores.shape
     if n >= k:
-        kth = np.argpartition(scores, n - k, axis=1)[:, n - k]
-        bound = np.take_along_axis(scores, kth[:, None], axis=1).ravel()
+        bound = np.partition(scores, n - k, axis=1)[:, n - k]
     else:
         bound = np.zeros(n_rows, dtype=scores.dtype)
     bound = np.maximum(bound, np.finfo(scores.dtype).tiny)
