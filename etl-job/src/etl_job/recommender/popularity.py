@@ -79,17 +79,11 @@ def fill_short_lists(
         neighbours.filter(pl.col("query").is_in(short)).group_by("query").agg(pl.col("neighbour"))
     )
     existing = {q: set(ns) for q, ns in listed.iter_rows()}
-    fillers = pl.concat(
-        popular_neighbours(
-            order=order,
-            groups=groups,
-            rows=np.array([row]),
-            k=k - counts.get(row, 0),
-            existing=existing,
-            bands=bands,
-        )
-        for row in short
+    fillers = popular_neighbours(
+        order=order, groups=groups, rows=np.array(short), k=k, existing=existing, bands=bands
     )
+    missing = k - pl.col("query").replace_strict(counts, default=0)
+    fillers = fillers.filter(pl.int_range(0, pl.len()).over("query") < missing)
     fillers = fillers.select(neighbours.columns).cast(neighbours.schema)
     # A stable sort by query keeps each list's order and puts its fillers after it.
     return pl.concat([neighbours, fillers]).sort("query", maintain_order=True)
