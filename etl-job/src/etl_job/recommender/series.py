@@ -77,16 +77,10 @@ def _numbered(norm: str) -> tuple[str, int] | None:
 
 def _bases(title: str, norm: str) -> list[str]:
     """The bases a title extends by a number or a subtitle (none for a plain title)."""
-    found = []
-    numbered = _numbered(norm)
-    if numbered is not None:
-        found.append(numbered[0])
     head = _SUBTITLE.split(title, maxsplit=1)
-    if len(head) == 2 and head[1].strip():
-        base = normalise_title(head[0])
-        numbered_base = _numbered(base)
-        found += [base] + ([numbered_base[0]] if numbered_base else [])
-    return [base for base in dict.fromkeys(found) if base and base != norm]
+    heads = [normalise_title(head[0])] if len(head) == 2 and head[1].strip() else []
+    numbered = [found[0] for found in map(_numbered, [norm, *heads]) if found]
+    return [base for base in dict.fromkeys(heads + numbered) if base and base != norm]
 
 
 def _numbers(norms: list[str]) -> dict[str, int | None]:
